@@ -1,0 +1,80 @@
+/** EIP-712 domains and types of the messages creators sign; shared by contracts' tests, server and web app. */
+
+export const REGISTRY_DOMAIN_NAME = "RightsLedger WorkRegistry";
+export const LICENSE_DOMAIN_NAME = "RightsLedger LicenseToken";
+export const DOMAIN_VERSION = "1";
+
+export interface TypedDataDomain {
+  name: string;
+  version: string;
+  chainId: bigint;
+  verifyingContract: string;
+}
+
+export function registryDomain(chainId: bigint, verifyingContract: string): TypedDataDomain {
+  return { name: REGISTRY_DOMAIN_NAME, version: DOMAIN_VERSION, chainId, verifyingContract };
+}
+
+export function licenseDomain(chainId: bigint, verifyingContract: string): TypedDataDomain {
+  return { name: LICENSE_DOMAIN_NAME, version: DOMAIN_VERSION, chainId, verifyingContract };
+}
+
+/** `registerFor`: the creator authorizes the relayer to register one content hash in their name. */
+export const REGISTER_TYPES = {
+  Register: [
+    { name: "creator", type: "address" },
+    { name: "contentHash", type: "bytes32" },
+    { name: "cid", type: "string" },
+    { name: "metadataURI", type: "string" },
+    { name: "parentId", type: "uint256" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
+export interface RegisterMessage {
+  creator: string;
+  contentHash: string;
+  cid: string;
+  metadataURI: string;
+  parentId: bigint;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+/** `createOfferFor`: the creator authorizes publication of one offer on their work. */
+export const CREATE_OFFER_TYPES = {
+  CreateOffer: [
+    { name: "creator", type: "address" },
+    { name: "workId", type: "uint256" },
+    { name: "currency", type: "address" },
+    { name: "price", type: "uint256" },
+    { name: "duration", type: "uint64" },
+    { name: "maxSupply", type: "uint32" },
+    { name: "transferable", type: "bool" },
+    { name: "commercialUse", type: "bool" },
+    { name: "referrerBps", type: "uint16" },
+    { name: "royaltyBps", type: "uint16" },
+    { name: "split", type: "address" },
+    { name: "territory", type: "string" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
+export interface CreateOfferMessage {
+  creator: string;
+  workId: bigint;
+  currency: string;
+  price: bigint;
+  duration: bigint;
+  maxSupply: number;
+  transferable: boolean;
+  commercialUse: boolean;
+  referrerBps: number;
+  royaltyBps: number;
+  split: string;
+  territory: string;
+  nonce: bigint;
+  deadline: bigint;
+}
