@@ -1,0 +1,138 @@
+/**
+ * Gas used per transaction on a fresh in-process Hardhat network: `npm run bench:gas`.
+ * Writes bench/results/gas.json.
+ */
+import { createHash } from "node:crypto";
+import { network } from "hardhat";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import type { ContractTransactionResponse } from "ethers";
+import { deployContracts } from "../scripts/deploy-contracts.ts";
+import { REGISTER_TYPES, registryDomain } from "../lib/eip712.ts";
+import {
+  GameItems__factory,
+  ItemEscrow__factory,
+  LicenseToken__factory,
+  SplitFactory__factory,
+  RevenueSplit__factory,
+  TestStablecoin__factory,
+  WorkRegistry__factory,
+} from "../types/typechain/index.ts";
+import { report } from "./lib/report.ts";
+
+const CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+
+function sha256(text: string): string {
+  return "0x" + createHash("sha256").update(text).digest("hex");
+}
+
+async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
+  const receipt = await (await tx).wait();
+  if (!receipt) throw new Error("no receipt");
+  return Number(receipt.gasUsed);
+}
+
+const { ethers, networkHelpers } = await network.create();
+const [deployer, relayer, arbiter, treasury, studio, creator, buyer, buyer2, seller, player] =
+  await ethers.getSigners();
+const deployment = await deployContracts(deployer!, {
+  admin: deployer!.address,
+  relayer: relayer!.address,
+  arbiter: arbiter!.address,
+  treasury: treasury!.address,
+  studio: studio!.address,
+});
+const c = deployment.contracts;
+const registry = WorkRegistry__factory.connect(c.WorkRegistry.address, creator);
+const licenses = LicenseToken__factory.connect(c.LicenseToken.address, creator);
+const splits = SplitFactory__factory.connect(c.SplitFactory.address, creator);
+const items = GameItems__factory.connect(c.GameItems.address, studio);
+const escrow = ItemEscrow__factory.connect(c.ItemEscrow.address, seller);
+const stablecoin = await new TestStablecoin__factory(deployer).deploy();
+const figures: Record<string, number> = {};
+
+// Warm-up registration so the measured one pays for its own storage only.
+await gasOf(registry.register(sha256("warm-up"), CID, `ipfs://${CID}`, 0));
+figures.register = await gasOf(registry.register(sha256("work-1"), CID, `ipfs://${CID}`, 0));
+
+const chainId = (await ethers.provider.getNetwork()).chainId;
+const message = {
+  creator: creator!.address,
+  contentHash: sha256("work-2"),
+  cid: CID,
+  metadataURI: `ipfs://${CID}`,
+  parentId: 0n,
+  nonce: 42n,
+  deadline: BigInt(Math.floor(Date.now() / 1000) + 3600),
+};
+const signature = await creator!.signTypedData(registryDomain(chainId, c.WorkRegistry.address), REGISTER_TYPES, message);
+figures.registerFor = await gasOf(
+  registry
+    .connect(relayer)
+    .registerFor(
+      message.creator,
+      message.contentHash,
+      message.cid,
+      message.metadataURI,
+      message.parentId,
+      message.nonce,
+      message.deadline,
+      signature,
+    ),
+);
+
+const leaves = Array.from({ length: 1000 }, (_, i) => [sha256(`batch-${i}`), creator!.address]);
+const tree = StandardMerkleTree.of(leaves, ["bytes32", "address"]);
+await gasOf(registry.connect(relayer).anchorBatch(sha256("warm-up-batch"), 1, CID));
+figures.anchorBatch1000 = await gasOf(registry.connect(relayer).anchorBatch(tree.root, 1000, CID));
+figures.anchorBatchPerWork1000 = Math.ceil(figures.anchorBatch1000 / 1000);
+
+const recipients = [creator!.address, seller!.address, player!.address].sort();
+await gasOf(splits.createSplit(recipients, [5000, 3000, 2000]));
+const split = await splits.predictSplit(recipients, [5000, 3000, 2000]);
+const workId = await registry.workOf(sha256("work-1"));
+const offer = {
+  workId,
+  currency: ethers.ZeroAddress,
+  price: ethers.parseEther("0.01"),
+  duration: 30n * 24n * 3600n,
+  maxSupply: 0,
+  transferable: true,
+  commercialUse: true,
+  referrerBps: 500,
+  royaltyBps: 500,
+  split,
+  territory: "WORLD",
+};
+await gasOf(licenses.createOffer(offer));
+await gasOf(licenses.createOffer({ ...offer, currency: await stablecoin.getAddress(), price: 25_000_000n }));
+const nativeOffer = 1n;
+const erc20Offer = 2n;
+
+await gasOf(licenses.connect(buyer2).purchase(nativeOffer, buyer2!.address, ethers.ZeroAddress, { value: offer.price }));
+figures.purchaseNative = await gasOf(
+  licenses.connect(buyer).purchase(nativeOffer, buyer!.address, ethers.ZeroAddress, { value: offer.price }),
+);
+await gasOf(stablecoin.mint(buyer!.address, 1_000_000_000n));
+await gasOf(stablecoin.connect(buyer).approve(c.LicenseToken.address, ethers.MaxUint256));
+figures.purchaseErc20 = await gasOf(licenses.connect(buyer).purchase(erc20Offer, buyer!.address, ethers.ZeroAddress));
+figures.mintForFiat = await gasOf(
+  licenses.connect(relayer).mintForFiat(nativeOffer, player!.address, ethers.id("cs_test_gas_bench")),
+);
+const tokenId = 2n;
+figures.renew = await gasOf(licenses.connect(buyer).renew(tokenId, { value: offer.price }));
+
+await gasOf(items.defineItem(1, "ipfs://item-1", 0));
+await gasOf(items.mint(seller!.address, 1, 10, "0x"));
+await gasOf(items.connect(seller).setApprovalForAll(c.ItemEscrow.address, true));
+const deadline = (await networkHelpers.time.latest()) + 7 * 24 * 3600;
+figures.list = await gasOf(escrow.list(c.GameItems.address, 1, 1, ethers.parseEther("0.05"), ethers.ZeroAddress, deadline));
+figures.buy = await gasOf(escrow.connect(buyer).buy(1, { value: ethers.parseEther("0.05") }));
+figures.confirm = await gasOf(escrow.connect(buyer).confirm(1));
+
+figures.release = await gasOf(RevenueSplit__factory.connect(split, creator).release(ethers.ZeroAddress, creator!.address));
+
+await report("gas", figures, {
+  register: "target <= 80,000",
+  anchorBatchPerWork1000: "target <= 100",
+  purchaseNative: "target <= 160,000",
+});

@@ -1,0 +1,111 @@
+import type { ContractTransactionResponse, Signer } from "ethers";
+import type { Deployment, DeployedContract } from "../lib/deployment.ts";
+import {
+  GameItems__factory,
+  ItemEscrow__factory,
+  LicenseToken__factory,
+  SplitFactory__factory,
+  WorkRegistry__factory,
+} from "../types/typechain/index.ts";
+
+export interface DeployRoles {
+  /** Holds DEFAULT_ADMIN_ROLE everywhere. */
+  admin: string;
+  /** The platform's transaction sender: registrar of batches and minter of card-paid licenses. */
+  relayer: string;
+  /** Resolves escrow disputes. */
+  arbiter: string;
+  /** Receives platform fees and escrow commissions. */
+  treasury: string;
+  /** Mints game items. */
+  studio: string;
+}
+
+export interface DeploySettings {
+  platformFeeBps: number;
+  escrowCommissionBps: number;
+  confirmationWindowSeconds: number;
+}
+
+export const DEFAULT_SETTINGS: DeploySettings = {
+  platformFeeBps: 250,
+  escrowCommissionBps: 250,
+  confirmationWindowSeconds: 3 * 24 * 3600,
+};
+
+async function record(
+  contract: { waitForDeployment(): Promise<unknown>; getAddress(): Promise<string> },
+  tx: ContractTransactionResponse | null,
+): Promise<DeployedContract> {
+  await contract.waitForDeployment();
+  if (!tx) throw new Error("deployment transaction missing");
+  const receipt = await tx.wait();
+  if (!receipt) throw new Error(`deployment ${tx.hash} has no receipt`);
+  return { address: await contract.getAddress(), blockNumber: receipt.blockNumber, txHash: tx.hash };
+}
+
+async function confirm(tx: Promise<ContractTransactionResponse>): Promise<void> {
+  await (await tx).wait();
+}
+
+/**
+ * Deploys every contract with `deployer`, grants roles, and hands admin over to `roles.admin`
+ * when it is another account. The deployer must be able to pay for about 15 transactions.
+ */
+export async function deployContracts(
+  deployer: Signer,
+  roles: DeployRoles,
+  settings: DeploySettings = DEFAULT_SETTINGS,
+): Promise<Deployment> {
+  const deployerAddress = await deployer.getAddress();
+  const network = await deployer.provider!.getNetwork();
+
+  const registry = await new WorkRegistry__factory(deployer).deploy(deployerAddress);
+  const registryInfo = await record(registry, registry.deploymentTransaction());
+  const splits = await new SplitFactory__factory(deployer).deploy();
+  const splitsInfo = await record(splits, splits.deploymentTransaction());
+  const licenses = await new LicenseToken__factory(deployer).deploy(
+    deployerAddress,
+    registryInfo.address,
+    splitsInfo.address,
+    roles.treasury,
+    settings.platformFeeBps,
+  );
+  const licensesInfo = await record(licenses, licenses.deploymentTransaction());
+  const items = await new GameItems__factory(deployer).deploy(deployerAddress);
+  const itemsInfo = await record(items, items.deploymentTransaction());
+  const escrow = await new ItemEscrow__factory(deployer).deploy(
+    deployerAddress,
+    roles.treasury,
+    settings.escrowCommissionBps,
+    settings.confirmationWindowSeconds,
+  );
+  const escrowInfo = await record(escrow, escrow.deploymentTransaction());
+
+  await confirm(registry.grantRole(await registry.REGISTRAR_ROLE(), roles.relayer));
+  await confirm(licenses.grantRole(await licenses.MINTER_ROLE(), roles.relayer));
+  await confirm(items.grantRole(await items.MINTER_ROLE(), roles.studio));
+  await confirm(escrow.grantRole(await escrow.ARBITER_ROLE(), roles.arbiter));
+
+  if (roles.admin.toLowerCase() !== deployerAddress.toLowerCase()) {
+    for (const contract of [registry, licenses, items, escrow]) {
+      const adminRole = await contract.DEFAULT_ADMIN_ROLE();
+      await confirm(contract.grantRole(adminRole, roles.admin));
+      await confirm(contract.renounceRole(adminRole, deployerAddress));
+    }
+  }
+
+  return {
+    chainId: Number(network.chainId),
+    deployedAt: new Date().toISOString(),
+    contracts: {
+      WorkRegistry: registryInfo,
+      SplitFactory: splitsInfo,
+      LicenseToken: licensesInfo,
+      GameItems: itemsInfo,
+      ItemEscrow: escrowInfo,
+    },
+    roles,
+    settings,
+  };
+}

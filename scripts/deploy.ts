@@ -1,0 +1,61 @@
+/**
+ * Deploys Rights Ledger to the selected network and writes deployments/<chainId>.json.
+ *
+ *   npx hardhat run scripts/deploy.ts --network localhost
+ *
+ * Role holders come from DEPLOY_ADMIN, DEPLOY_RELAYER, DEPLOY_ARBITER, DEPLOY_TREASURY and DEPLOY_STUDIO;
+ * any that is unset falls back to the network's accounts 0–4 (on a development chain, Hardhat's
+ * well-known test accounts).
+ */
+import { network } from "hardhat";
+import { isAddress } from "ethers";
+import { writeDeployment } from "../lib/deployment.ts";
+import { deployContracts, DEFAULT_SETTINGS, type DeployRoles } from "./deploy-contracts.ts";
+
+const ROLE_VARIABLES: Record<keyof DeployRoles, string> = {
+  admin: "DEPLOY_ADMIN",
+  relayer: "DEPLOY_RELAYER",
+  arbiter: "DEPLOY_ARBITER",
+  treasury: "DEPLOY_TREASURY",
+  studio: "DEPLOY_STUDIO",
+};
+
+function settingFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+const { ethers } = await network.create();
+const signers = await ethers.getSigners();
+const [deployer] = signers;
+if (!deployer) throw new Error("the selected network has no accounts to deploy with");
+
+const roles = {} as DeployRoles;
+(Object.keys(ROLE_VARIABLES) as (keyof DeployRoles)[]).forEach((role, index) => {
+  const variable = ROLE_VARIABLES[role];
+  const fromEnv = process.env[variable];
+  if (fromEnv !== undefined && fromEnv !== "") {
+    if (!isAddress(fromEnv)) throw new Error(`${variable} must be an address, got "${fromEnv}"`);
+    roles[role] = fromEnv;
+    return;
+  }
+  const fallback = signers[index] ?? deployer;
+  roles[role] = fallback.address;
+});
+
+const deployment = await deployContracts(deployer, roles, {
+  platformFeeBps: settingFromEnv("PLATFORM_FEE_BPS", DEFAULT_SETTINGS.platformFeeBps),
+  escrowCommissionBps: settingFromEnv("ESCROW_COMMISSION_BPS", DEFAULT_SETTINGS.escrowCommissionBps),
+  confirmationWindowSeconds: settingFromEnv(
+    "CONFIRMATION_WINDOW_SECONDS",
+    DEFAULT_SETTINGS.confirmationWindowSeconds,
+  ),
+});
+const file = await writeDeployment(deployment, process.env.DEPLOYMENTS_DIR ?? "deployments");
+for (const [name, info] of Object.entries(deployment.contracts)) {
+  console.log(`${name.padEnd(14)} ${info.address}  (block ${info.blockNumber})`);
+}
+console.log(`wrote ${file}`);
