@@ -19,6 +19,9 @@ export default defineConfig({
   paths: {
     tests: { mocha: "test" },
   },
+  test: {
+    mocha: { timeout: 120_000 },
+  },
   networks: {
     localhost: {
       type: "http",

@@ -1,0 +1,68 @@
+import { network } from "hardhat";
+import { JsonRpcProvider } from "ethers";
+import { readDeployment, writeDeployment, type Deployment } from "../lib/deployment.ts";
+import { deployContracts } from "./deploy-contracts.ts";
+
+export interface DevChain {
+  url: string;
+  chainId: number;
+  deployment: Deployment;
+  close(): Promise<void>;
+}
+
+async function deployedHere(provider: JsonRpcProvider, chainId: number, dir: string): Promise<Deployment | null> {
+  try {
+    const deployment = await readDeployment(chainId, dir);
+    const code = await provider.getCode(deployment.contracts.WorkRegistry.address);
+    return code === "0x" ? null : deployment;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Serves an in-process Hardhat network over JSON-RPC (HTTP and WebSocket) on `host:port`, or uses
+ * `rpcUrl` when given, and makes sure the contracts are deployed there (deploying them once with
+ * the chain's unlocked development accounts 0–4 as admin, relayer, arbiter, treasury and studio).
+ */
+export async function startDevChain(options: {
+  rpcUrl?: string;
+  host?: string;
+  port?: number;
+  deploymentsDir?: string;
+}): Promise<DevChain> {
+  const dir = options.deploymentsDir ?? "deployments";
+  let url = options.rpcUrl;
+  let stopServer: () => Promise<void> = async () => {};
+  if (!url) {
+    const server = await network.createServer("default", options.host ?? "127.0.0.1", options.port ?? 8545);
+    const { address, port } = await server.listen();
+    url = `http://${address}:${port}`;
+    stopServer = () => server.close();
+  }
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 250 });
+  const chainId = Number((await provider.getNetwork()).chainId);
+  let deployment = await deployedHere(provider, chainId, dir);
+  if (!deployment) {
+    const accounts = await provider.listAccounts();
+    if (accounts.length < 5) throw new Error(`${url} has ${accounts.length} unlocked accounts; 5 are needed to deploy`);
+    const [admin, relayer, arbiter, treasury, studio] = accounts.map((a) => a.address);
+    deployment = await deployContracts(accounts[0]!, {
+      admin: admin!,
+      relayer: relayer!,
+      arbiter: arbiter!,
+      treasury: treasury!,
+      studio: studio!,
+    });
+    await writeDeployment(deployment, dir);
+  }
+  return {
+    url,
+    chainId,
+    deployment,
+    async close() {
+      provider.destroy();
+      await stopServer();
+    },
+  };
+}
