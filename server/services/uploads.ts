@@ -25,7 +25,7 @@ export function safeFilename(name: string | undefined): string | null {
   const base = name.split(/[\\/]/).pop() ?? "";
   const cleaned = base
     .normalize("NFC")
-    .replace(/[\u0000-\u001f\u007f]/g, "")
+    .replace(/\p{Cc}/gu, "")
     .replace(/^\.+/, "")
     .slice(0, 255)
     .trim();
@@ -47,22 +47,34 @@ export function receiveUpload(
     try {
       busboy = Busboy({
         headers: req.headers,
-        limits: { files: 1, fileSize: maxBytes, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FIELDS + 1 },
+        limits: {
+          files: 1,
+          fileSize: maxBytes,
+          fields: MAX_FIELDS,
+          fieldSize: MAX_FIELD_BYTES,
+          parts: MAX_FIELDS + 1,
+        },
       });
     } catch {
       reject(new AppError("INVALID_UPLOAD", 400, "expected a multipart/form-data body with a 'file' part"));
       return;
     }
     const fields: Record<string, string> = {};
-    let stored: Promise<{ contentHash: string; cid: string; size: number; filename: string | null; contentType: string | null }> | null =
-      null;
+    let stored: Promise<{
+      contentHash: string;
+      cid: string;
+      size: number;
+      filename: string | null;
+      contentType: string | null;
+    }> | null = null;
     let failure: AppError | null = null;
     const fail = (err: AppError) => {
       failure ??= err;
     };
 
     busboy.on("field", (name, value, info) => {
-      if (info.valueTruncated) fail(new AppError("FIELD_TOO_LARGE", 400, `field '${name}' exceeds ${MAX_FIELD_BYTES} bytes`));
+      if (info.valueTruncated)
+        fail(new AppError("FIELD_TOO_LARGE", 400, `field '${name}' exceeds ${MAX_FIELD_BYTES} bytes`));
       fields[name] = value;
     });
     busboy.on("file", (name, file: Readable, info) => {
@@ -79,7 +91,11 @@ export function receiveUpload(
         size += chunk.length;
       });
       file.on("limit", () => {
-        fail(new AppError("PAYLOAD_TOO_LARGE", 413, `file exceeds the upload limit of ${maxBytes} bytes`, { maxBytes }));
+        fail(
+          new AppError("PAYLOAD_TOO_LARGE", 413, `file exceeds the upload limit of ${maxBytes} bytes`, {
+            maxBytes,
+          }),
+        );
         tee.destroy(new Error("upload too large"));
       });
       file.pipe(tee);
@@ -112,7 +128,10 @@ export function receiveUpload(
 }
 
 /** Records an upload (once per content hash; a second upload of the same bytes keeps the first record). */
-export async function recordUpload(db: Pool, upload: Omit<StoredUpload, "fields">): Promise<StoredUpload["metadataUri"]> {
+export async function recordUpload(
+  db: Pool,
+  upload: Omit<StoredUpload, "fields">,
+): Promise<StoredUpload["metadataUri"]> {
   const { rows } = await db.query<{ metadata_uri: string }>(
     `INSERT INTO uploads (content_hash, cid, size, filename, content_type, metadata_uri)
      VALUES ($1, $2, $3, $4, $5, $6)
