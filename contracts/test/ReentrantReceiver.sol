@@ -5,19 +5,19 @@ pragma solidity ^0.8.28;
 /// @notice Swallows the failure of its callback so the outer payment can still complete, letting tests check
 /// that the attempt failed and what the attacker ended up with.
 contract ReentrantReceiver {
-    address public target;
-    bytes public payload;
-    uint256 public callValue;
+    address public reentryTarget;
+    bytes public reentryPayload;
+    uint256 public reentryValue;
     bool public armed;
     bool public attempted;
     bool public reentrySucceeded;
     bytes public reentryError;
 
-    /// @notice Makes the next incoming payment trigger `target.call{value: callValue_}(payload)`.
-    function arm(address target_, bytes calldata payload_, uint256 callValue_) external {
-        target = target_;
-        payload = payload_;
-        callValue = callValue_;
+    /// @notice Makes the next incoming payment trigger `target.call{value: value}(payload)`.
+    function arm(address target, bytes calldata payload, uint256 value) external {
+        reentryTarget = target;
+        reentryPayload = payload;
+        reentryValue = value;
         armed = true;
     }
 
@@ -36,7 +36,7 @@ contract ReentrantReceiver {
         if (!armed) return;
         armed = false;
         attempted = true;
-        (bool ok, bytes memory result) = target.call{value: callValue}(payload);
+        (bool ok, bytes memory result) = reentryTarget.call{value: reentryValue}(reentryPayload);
         reentrySucceeded = ok;
         if (!ok) reentryError = result;
     }
