@@ -13,6 +13,8 @@ export interface StoredUpload {
   filename: string | null;
   contentType: string | null;
   metadataUri: string;
+  title: string;
+  description: string;
   fields: Record<string, string>;
 }
 
@@ -41,7 +43,7 @@ export function receiveUpload(
   req: IncomingMessage,
   ipfs: IpfsStore,
   maxBytes: number,
-): Promise<Omit<StoredUpload, "metadataUri">> {
+): Promise<Omit<StoredUpload, "metadataUri" | "title" | "description">> {
   return new Promise((resolve, reject) => {
     let busboy: Busboy.Busboy;
     try {
@@ -133,11 +135,20 @@ export async function recordUpload(
   upload: Omit<StoredUpload, "fields">,
 ): Promise<StoredUpload["metadataUri"]> {
   const { rows } = await db.query<{ metadata_uri: string }>(
-    `INSERT INTO uploads (content_hash, cid, size, filename, content_type, metadata_uri)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO uploads (content_hash, cid, size, filename, content_type, title, description, metadata_uri)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (content_hash) DO UPDATE SET content_hash = EXCLUDED.content_hash
      RETURNING metadata_uri`,
-    [upload.contentHash, upload.cid, upload.size, upload.filename, upload.contentType, upload.metadataUri],
+    [
+      upload.contentHash,
+      upload.cid,
+      upload.size,
+      upload.filename,
+      upload.contentType,
+      upload.title,
+      upload.description,
+      upload.metadataUri,
+    ],
   );
   return rows[0]!.metadata_uri;
 }
