@@ -20,6 +20,14 @@ import { authRouter } from "./routes/auth.ts";
 import { docsRouter } from "./routes/docs.ts";
 import { healthRouter } from "./routes/health.ts";
 import { ipfsRouter } from "./routes/ipfs.ts";
+import { licensesRouter } from "./routes/licenses.ts";
+import { worksRouter } from "./routes/works.ts";
+import type { ChangeFeed } from "./chain/change-feed.ts";
+import type { Queues } from "./jobs/queues.ts";
+import { LicensesRepository } from "./repositories/licenses.ts";
+import { WorksRepository } from "./repositories/works.ts";
+import { LicenseVerifier } from "./services/license-verifier.ts";
+import { WorksService } from "./services/works.ts";
 
 export interface Chain {
   provider: Provider;
@@ -33,6 +41,8 @@ export interface AppDeps {
   redis: Redis;
   chain: Chain;
   ipfs: IpfsStore;
+  queues: Queues;
+  feed: ChangeFeed;
   logger: Logger;
 }
 
@@ -40,7 +50,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Builds the HTTP API with explicit dependencies; nothing connects here. */
 export function createApp(deps: AppDeps): Express {
-  const { config, db, redis, chain, ipfs, logger } = deps;
+  const { config, db, redis, chain, ipfs, queues, feed, logger } = deps;
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.http.trustProxy);
@@ -110,6 +120,22 @@ export function createApp(deps: AppDeps): Express {
     ),
   );
   app.use(ipfsRouter(ipfs));
+
+  const works = new WorksRepository(db, chain.chainId);
+  const licenses = new LicensesRepository(db);
+  const worksService = new WorksService({
+    db,
+    ipfs,
+    queues,
+    works,
+    chainId: chain.chainId,
+    registryAddress: chain.deployment.contracts.WorkRegistry.address,
+    maxUploadBytes: config.uploads.maxBytes,
+    mode: config.notarize.mode,
+    batchMaxWorks: config.notarize.batchMaxWorks,
+  });
+  app.use(worksRouter(worksService, works, registry));
+  app.use(licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed), registry));
   app.use(
     docsRouter(() =>
       registry.document(

@@ -6,7 +6,10 @@ const url = (protocols: string[]) =>
   z
     .string()
     .url("must be a URL")
-    .refine((value) => protocols.some((p) => value.startsWith(`${p}:`)), `must start with ${protocols.join(": or ")}:`);
+    .refine(
+      (value) => protocols.some((p) => value.startsWith(`${p}:`)),
+      `must start with ${protocols.join(": or ")}:`,
+    );
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -21,7 +24,10 @@ const envSchema = z
     DATABASE_URL: url(["postgres", "postgresql"]),
     DATABASE_POOL_SIZE: positiveInt.default(10),
     REDIS_URL: url(["redis", "rediss"]),
-    REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]+$/, "letters, digits, ':', '_' and '-' only").default("rl"),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[a-zA-Z0-9:_-]+$/, "letters, digits, ':', '_' and '-' only")
+      .default("rl"),
     CHAIN_RPC_URL: url(["http", "https", "ws", "wss"]),
     DEPLOYMENTS_DIR: z.string().default("deployments"),
     RELAYER_PRIVATE_KEY: hex32,
@@ -33,7 +39,12 @@ const envSchema = z
     ADMIN_ADDRESSES: z
       .string()
       .default("")
-      .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(address)),
     UPLOAD_MAX_BYTES: positiveInt.default(100 * 1024 * 1024),
     NOTARIZE_MODE: z.enum(["direct", "batch"]).default("direct"),
@@ -87,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const name = String(issue.path[0] ?? "configuration");
-  const problem = issue.code === "invalid_type" && cleaned[name] === undefined ? "is required" : issue.message;
+  const problem =
+    issue.code === "invalid_type" && cleaned[name] === undefined ? "is required" : issue.message;
   throw new ConfigError(`invalid configuration: ${name} ${problem}`);
 }

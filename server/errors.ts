@@ -46,7 +46,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (status && status >= 400 && status < 500 && httpError.expose !== false) {
       // body-parser and friends: malformed JSON, payload too large, unsupported charset.
       const code = (httpError.type ?? "bad_request").toUpperCase().replace(/\./g, "_");
-      res.status(status).json({ error: { code, message: httpError.message ?? "bad request", details: null } });
+      res
+        .status(status)
+        .json({ error: { code, message: httpError.message ?? "bad request", details: null } });
       return;
     }
     const requestId = String(req.id ?? "");

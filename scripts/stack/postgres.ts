@@ -67,7 +67,11 @@ async function startCluster(bin: string, dataRoot: string): Promise<StackPostgre
   await mkdir(path.dirname(dataDir), { recursive: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if ((await readdir(dataDir)).length === 0) {
-    await asServerUser(path.join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8"], dataDir);
+    await asServerUser(
+      path.join(bin, "initdb"),
+      ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+      dataDir,
+    );
   }
   const port = await freePort();
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dataDir} -c fsync=off`;

@@ -9,7 +9,9 @@ export interface StackRedis {
 
 export class RedisMissingError extends Error {
   constructor() {
-    super("Redis is needed: set REDIS_URL, or install it (apt-get install redis-server, or brew install redis)");
+    super(
+      "Redis is needed: set REDIS_URL, or install it (apt-get install redis-server, or brew install redis)",
+    );
   }
 }
 

@@ -3,7 +3,8 @@ import { AppError } from "../errors.ts";
 import type { ApiKey, ApiKeyScope, ApiKeys } from "./api-keys.ts";
 import type { Session, SessionTokens } from "./session.ts";
 
-export type Auth = { kind: "session"; session: Session } | { kind: "apiKey"; apiKey: ApiKey } | { kind: "anonymous" };
+export type Auth =
+  { kind: "session"; session: Session } | { kind: "apiKey"; apiKey: ApiKey } | { kind: "anonymous" };
 
 declare module "express-serve-static-core" {
   interface Request {
@@ -18,7 +19,8 @@ export function authenticate(tokens: SessionTokens, apiKeys: ApiKeys): RequestHa
     const key = req.get("x-api-key");
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match) throw new AppError("INVALID_SESSION", 401, "Authorization must be 'Bearer <session token>'");
+      if (!match)
+        throw new AppError("INVALID_SESSION", 401, "Authorization must be 'Bearer <session token>'");
       req.auth = { kind: "session", session: await tokens.verify(match[1]!) };
     } else if (key) {
       const apiKey = await apiKeys.verify(key);

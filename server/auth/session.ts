@@ -42,13 +42,18 @@ export class SessionTokens {
         audience: AUDIENCE,
         algorithms: ["HS256"],
       });
-      if (typeof payload.sub !== "string" || !/^0x[0-9a-f]{40}$/.test(payload.sub) || payload.exp === undefined) {
+      if (
+        typeof payload.sub !== "string" ||
+        !/^0x[0-9a-f]{40}$/.test(payload.sub) ||
+        payload.exp === undefined
+      ) {
         throw new AppError("INVALID_SESSION", 401, "session token is malformed");
       }
       return { address: payload.sub, isAdmin: payload.adm === true, expiresAt: payload.exp };
     } catch (err) {
       if (err instanceof AppError) throw err;
-      if (err instanceof joseErrors.JWTExpired) throw new AppError("SESSION_EXPIRED", 401, "session expired; sign in again");
+      if (err instanceof joseErrors.JWTExpired)
+        throw new AppError("SESSION_EXPIRED", 401, "session expired; sign in again");
       throw new AppError("INVALID_SESSION", 401, "session token is invalid");
     }
   }

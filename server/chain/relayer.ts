@@ -1,7 +1,14 @@
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
-import { Transaction, isCallException, type Interface, type Provider, type TransactionReceipt, type Wallet } from "ethers";
+import {
+  Transaction,
+  isCallException,
+  type Interface,
+  type Provider,
+  type TransactionReceipt,
+  type Wallet,
+} from "ethers";
 import { RedisLock } from "./redis-lock.ts";
 
 export interface RelayRequest {
@@ -26,7 +33,11 @@ export class TransactionRevertedError extends Error {
     readonly errorArgs: readonly unknown[],
     readonly revertData: string | null,
   ) {
-    super(errorName ? `transaction would revert with ${errorName}(${errorArgs.map(String).join(", ")})` : "transaction would revert");
+    super(
+      errorName
+        ? `transaction would revert with ${errorName}(${errorArgs.map(String).join(", ")})`
+        : "transaction would revert",
+    );
     this.name = "TransactionRevertedError";
   }
 }
@@ -70,7 +81,12 @@ export class Relayer {
     const value = request.value ?? 0n;
     let gasLimit: bigint;
     try {
-      gasLimit = await provider.estimateGas({ from: wallet.address, to: request.to, data: request.data, value });
+      gasLimit = await provider.estimateGas({
+        from: wallet.address,
+        to: request.to,
+        data: request.data,
+        value,
+      });
     } catch (err) {
       throw this.#explain(err);
     }
@@ -123,7 +139,10 @@ export class Relayer {
         throw err;
       }
       await this.#o.redis.set(this.#nonceKey, String(nonce + 1));
-      this.#o.logger.info({ hash, nonce, purpose: request.purpose, ref: request.ref }, "relayer sent transaction");
+      this.#o.logger.info(
+        { hash, nonce, purpose: request.purpose, ref: request.ref },
+        "relayer sent transaction",
+      );
       return { hash, nonce };
     });
   }
@@ -194,8 +213,8 @@ export class Relayer {
           continue;
         }
         if (Number(tx.nonce) < latestNonce) continue; // another transaction with this nonce was mined; wait() settles it
-        const maxFeePerGas = [(BigInt(tx.max_fee_per_gas) * bump) / 100n, fees.maxFeePerGas ?? 0n].reduce((a, b) =>
-          a > b ? a : b,
+        const maxFeePerGas = [(BigInt(tx.max_fee_per_gas) * bump) / 100n, fees.maxFeePerGas ?? 0n].reduce(
+          (a, b) => (a > b ? a : b),
         );
         const maxPriorityFeePerGas = [
           (BigInt(tx.max_priority_fee_per_gas) * bump) / 100n,
@@ -216,9 +235,10 @@ export class Relayer {
         const client = await db.connect();
         try {
           await client.query("BEGIN");
-          await client.query(`UPDATE relayer_transactions SET status = 'replaced', settled_at = now() WHERE hash = $1`, [
-            tx.hash,
-          ]);
+          await client.query(
+            `UPDATE relayer_transactions SET status = 'replaced', settled_at = now() WHERE hash = $1`,
+            [tx.hash],
+          );
           await client.query(
             `INSERT INTO relayer_transactions
                (hash, sender, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref, status, replaces)
@@ -246,7 +266,10 @@ export class Relayer {
           client.release();
         }
         await provider.broadcastTransaction(signed);
-        this.#o.logger.warn({ replaced: tx.hash, hash, nonce: Number(tx.nonce) }, "relayer replaced a stuck transaction");
+        this.#o.logger.warn(
+          { replaced: tx.hash, hash, nonce: Number(tx.nonce) },
+          "relayer replaced a stuck transaction",
+        );
         replaced.push(hash);
       }
       return replaced;

@@ -73,7 +73,13 @@ export class OpenApiRegistry {
         responses[status] = {
           description: response.description,
           ...(response.schema
-            ? { content: { [response.contentType ?? "application/json"]: { schema: jsonSchema(response.schema, "output") } } }
+            ? {
+                content: {
+                  [response.contentType ?? "application/json"]: {
+                    schema: jsonSchema(response.schema, "output"),
+                  },
+                },
+              }
             : {}),
         };
       }
@@ -109,7 +115,12 @@ export class OpenApiRegistry {
       paths,
       components: {
         securitySchemes: {
-          session: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "Sign-In with Ethereum session" },
+          session: {
+            type: "http",
+            scheme: "bearer",
+            bearerFormat: "JWT",
+            description: "Sign-In with Ethereum session",
+          },
           apiKey: { type: "apiKey", in: "header", name: "X-Api-Key" },
         },
       },

@@ -45,7 +45,9 @@ export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Rout
       path: "/v1/auth/nonce",
       summary: "Get a one-time nonce for a Sign-In with Ethereum message",
       tags: ["auth"],
-      responses: { 201: { description: "Nonce", schema: z.object({ nonce: z.string(), expiresIn: z.number() }) } },
+      responses: {
+        201: { description: "Nonce", schema: z.object({ nonce: z.string(), expiresIn: z.number() }) },
+      },
     },
     async () => {
       const nonce = randomBytes(16).toString("hex");
@@ -82,18 +84,32 @@ export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Rout
         throw new AppError("SIWE_DOMAIN_MISMATCH", 401, `message is for ${message.domain}, not ${domain}`);
       }
       if (message.chainId !== deps.chainId) {
-        throw new AppError("SIWE_CHAIN_MISMATCH", 401, `message is for chain ${message.chainId}, not ${deps.chainId}`);
+        throw new AppError(
+          "SIWE_CHAIN_MISMATCH",
+          401,
+          `message is for chain ${message.chainId}, not ${deps.chainId}`,
+        );
       }
       const consumed = await deps.redis.getdel(nonceKey(message.nonce));
-      if (!consumed) throw new AppError("SIWE_NONCE_INVALID", 401, "nonce is unknown, expired or already used");
+      if (!consumed)
+        throw new AppError("SIWE_NONCE_INVALID", 401, "nonce is unknown, expired or already used");
       const result = await message
-        .verify({ signature: body.signature, domain, nonce: message.nonce }, { provider: deps.provider, suppressExceptions: true })
+        .verify(
+          { signature: body.signature, domain, nonce: message.nonce },
+          { provider: deps.provider, suppressExceptions: true },
+        )
         .catch(() => null);
-      if (!result?.success) throw new AppError("SIWE_SIGNATURE_INVALID", 401, "signature does not match the message");
+      if (!result?.success)
+        throw new AppError("SIWE_SIGNATURE_INVALID", 401, "signature does not match the message");
       const address = message.address.toLowerCase();
       const isAdmin = deps.isAdmin(address);
       const { token, expiresAt } = await deps.tokens.issue(address, isAdmin);
-      return { token, address: checksum(address)!, isAdmin, expiresAt: new Date(expiresAt * 1000).toISOString() };
+      return {
+        token,
+        address: checksum(address)!,
+        isAdmin,
+        expiresAt: new Date(expiresAt * 1000).toISOString(),
+      };
     },
   );
 

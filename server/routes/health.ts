@@ -48,7 +48,9 @@ export function healthRouter(deps: HealthDeps): Router {
       }),
     );
     const ready = results.every(([, r]) => r.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unavailable", checks: Object.fromEntries(results) });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? "ready" : "unavailable", checks: Object.fromEntries(results) });
   });
 
   router.get("/metrics", async (_req, res) => {

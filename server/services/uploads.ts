@@ -13,6 +13,8 @@ export interface StoredUpload {
   filename: string | null;
   contentType: string | null;
   metadataUri: string;
+  title: string;
+  description: string;
   fields: Record<string, string>;
 }
 
@@ -25,7 +27,7 @@ export function safeFilename(name: string | undefined): string | null {
   const base = name.split(/[\\/]/).pop() ?? "";
   const cleaned = base
     .normalize("NFC")
-    .replace(/[\u0000-\u001f\u007f]/g, "")
+    .replace(/\p{Cc}/gu, "")
     .replace(/^\.+/, "")
     .slice(0, 255)
     .trim();
@@ -41,28 +43,40 @@ export function receiveUpload(
   req: IncomingMessage,
   ipfs: IpfsStore,
   maxBytes: number,
-): Promise<Omit<StoredUpload, "metadataUri">> {
+): Promise<Omit<StoredUpload, "metadataUri" | "title" | "description">> {
   return new Promise((resolve, reject) => {
     let busboy: Busboy.Busboy;
     try {
       busboy = Busboy({
         headers: req.headers,
-        limits: { files: 1, fileSize: maxBytes, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FIELDS + 1 },
+        limits: {
+          files: 1,
+          fileSize: maxBytes,
+          fields: MAX_FIELDS,
+          fieldSize: MAX_FIELD_BYTES,
+          parts: MAX_FIELDS + 1,
+        },
       });
     } catch {
       reject(new AppError("INVALID_UPLOAD", 400, "expected a multipart/form-data body with a 'file' part"));
       return;
     }
     const fields: Record<string, string> = {};
-    let stored: Promise<{ contentHash: string; cid: string; size: number; filename: string | null; contentType: string | null }> | null =
-      null;
+    let stored: Promise<{
+      contentHash: string;
+      cid: string;
+      size: number;
+      filename: string | null;
+      contentType: string | null;
+    }> | null = null;
     let failure: AppError | null = null;
     const fail = (err: AppError) => {
       failure ??= err;
     };
 
     busboy.on("field", (name, value, info) => {
-      if (info.valueTruncated) fail(new AppError("FIELD_TOO_LARGE", 400, `field '${name}' exceeds ${MAX_FIELD_BYTES} bytes`));
+      if (info.valueTruncated)
+        fail(new AppError("FIELD_TOO_LARGE", 400, `field '${name}' exceeds ${MAX_FIELD_BYTES} bytes`));
       fields[name] = value;
     });
     busboy.on("file", (name, file: Readable, info) => {
@@ -79,7 +93,11 @@ export function receiveUpload(
         size += chunk.length;
       });
       file.on("limit", () => {
-        fail(new AppError("PAYLOAD_TOO_LARGE", 413, `file exceeds the upload limit of ${maxBytes} bytes`, { maxBytes }));
+        fail(
+          new AppError("PAYLOAD_TOO_LARGE", 413, `file exceeds the upload limit of ${maxBytes} bytes`, {
+            maxBytes,
+          }),
+        );
         tee.destroy(new Error("upload too large"));
       });
       file.pipe(tee);
@@ -112,13 +130,25 @@ export function receiveUpload(
 }
 
 /** Records an upload (once per content hash; a second upload of the same bytes keeps the first record). */
-export async function recordUpload(db: Pool, upload: Omit<StoredUpload, "fields">): Promise<StoredUpload["metadataUri"]> {
+export async function recordUpload(
+  db: Pool,
+  upload: Omit<StoredUpload, "fields">,
+): Promise<StoredUpload["metadataUri"]> {
   const { rows } = await db.query<{ metadata_uri: string }>(
-    `INSERT INTO uploads (content_hash, cid, size, filename, content_type, metadata_uri)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO uploads (content_hash, cid, size, filename, content_type, title, description, metadata_uri)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (content_hash) DO UPDATE SET content_hash = EXCLUDED.content_hash
      RETURNING metadata_uri`,
-    [upload.contentHash, upload.cid, upload.size, upload.filename, upload.contentType, upload.metadataUri],
+    [
+      upload.contentHash,
+      upload.cid,
+      upload.size,
+      upload.filename,
+      upload.contentType,
+      upload.title,
+      upload.description,
+      upload.metadataUri,
+    ],
   );
   return rows[0]!.metadata_uri;
 }

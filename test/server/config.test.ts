@@ -41,9 +41,13 @@ describe("server configuration", () => {
     expect(errorOf({ ...base, RELAYER_PRIVATE_KEY: "0x1234" })).to.match(
       /^invalid configuration: RELAYER_PRIVATE_KEY must be a 0x-prefixed 32-byte hex private key$/,
     );
-    expect(errorOf({ ...base, CHAIN_RPC_URL: "ftp://x" })).to.match(/^invalid configuration: CHAIN_RPC_URL must start with/);
+    expect(errorOf({ ...base, CHAIN_RPC_URL: "ftp://x" })).to.match(
+      /^invalid configuration: CHAIN_RPC_URL must start with/,
+    );
     expect(errorOf({ ...base, PORT: "http" })).to.match(/^invalid configuration: PORT /);
-    expect(errorOf({ ...base, NOTARIZE_MODE: "sometimes" })).to.match(/^invalid configuration: NOTARIZE_MODE /);
+    expect(errorOf({ ...base, NOTARIZE_MODE: "sometimes" })).to.match(
+      /^invalid configuration: NOTARIZE_MODE /,
+    );
   });
 
   it("treats empty variables as unset", () => {
@@ -52,7 +56,11 @@ describe("server configuration", () => {
 
   it("parses admin addresses to lower case and rejects malformed ones", () => {
     const admin = "0xF39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
-    expect(loadConfig({ ...base, ADMIN_ADDRESSES: ` ${admin} ` }).auth.adminAddresses).to.deep.equal([admin.toLowerCase()]);
-    expect(errorOf({ ...base, ADMIN_ADDRESSES: "0x12" })).to.match(/^invalid configuration: ADMIN_ADDRESSES /);
+    expect(loadConfig({ ...base, ADMIN_ADDRESSES: ` ${admin} ` }).auth.adminAddresses).to.deep.equal([
+      admin.toLowerCase(),
+    ]);
+    expect(errorOf({ ...base, ADMIN_ADDRESSES: "0x12" })).to.match(
+      /^invalid configuration: ADMIN_ADDRESSES /,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { Interface, JsonRpcProvider, Wallet } from "ethers";
 import pino from "pino";
-import { migrate } from "../../lib/migrate.ts";
+import { migrateServerSchema } from "../../server/schema.ts";
 import { Relayer, TransactionRevertedError } from "../../server/chain/relayer.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
@@ -32,14 +32,17 @@ describe("relayer", function () {
     const server = await network.createServer("default", "127.0.0.1", 0);
     const { address, port } = await server.listen();
     closeChain = () => server.close();
-    provider = new JsonRpcProvider(`http://${address}:${port}`, undefined, { staticNetwork: true, pollingInterval: 50 });
+    provider = new JsonRpcProvider(`http://${address}:${port}`, undefined, {
+      staticNetwork: true,
+      pollingInterval: 50,
+    });
     setAutomine = (on) => provider.send("evm_setAutomine", [on]);
     mine = () => provider.send("evm_mine", []);
     funder = await provider.getSigner(0);
     wallet = Wallet.createRandom().connect(provider) as unknown as Wallet;
     await (await funder.sendTransaction({ to: wallet.address, value: 10n ** 20n })).wait();
     db = await createTestDatabase("relayer");
-    await migrate(db.pool, "server/migrations", "server_migrations");
+    await migrateServerSchema(db.pool);
     cache = await createTestRedis("relayer");
     const logger = pino({ level: "silent" });
     // Two relayers over one key: two worker processes sharing the platform's signer.
@@ -68,7 +71,13 @@ describe("relayer", function () {
     const first = await provider.getTransactionCount(wallet.address);
     const sent = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        relayers[i % 2]!.send({ to: Wallet.createRandom().address, data: "0x", value: 1n, purpose: "test", ref: `r${i}` }),
+        relayers[i % 2]!.send({
+          to: Wallet.createRandom().address,
+          data: "0x",
+          value: 1n,
+          purpose: "test",
+          ref: `r${i}`,
+        }),
       ),
     );
     const nonces = sent.map((s) => s.nonce).sort((a, b) => a - b);
@@ -84,7 +93,12 @@ describe("relayer", function () {
   it("explains a transaction that would revert with the contract's custom error and sends nothing", async () => {
     const deployed = await (await funder.sendTransaction({ data: reverterInitCode() })).wait();
     const before = await db.pool.query(`SELECT count(*)::int AS n FROM relayer_transactions`);
-    const attempt = relayers[0]!.send({ to: deployed!.contractAddress!, data: "0x", purpose: "revert", ref: "x" });
+    const attempt = relayers[0]!.send({
+      to: deployed!.contractAddress!,
+      data: "0x",
+      purpose: "revert",
+      ref: "x",
+    });
     const err = await attempt.then(
       () => null,
       (e: unknown) => e,
@@ -99,7 +113,13 @@ describe("relayer", function () {
   it("replaces a stuck transaction with higher fees and settles whichever is mined", async () => {
     await setAutomine(false);
     try {
-      const stuck = await relayers[0]!.send({ to: Wallet.createRandom().address, data: "0x", value: 5n, purpose: "stuck", ref: "s" });
+      const stuck = await relayers[0]!.send({
+        to: Wallet.createRandom().address,
+        data: "0x",
+        value: 5n,
+        purpose: "stuck",
+        ref: "s",
+      });
       const [replacement] = await relayers[1]!.replaceStuck(0);
       expect(replacement).to.be.a("string").and.not.equal(stuck.hash);
       await mine();
