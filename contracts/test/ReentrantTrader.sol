@@ -7,14 +7,18 @@ import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 /// @title Test double: a trading contract that calls back into a target when it receives items or native currency
 /// @notice `execute` drives any call (approvals, list, buy, confirm, withdraw). Once armed, the chosen receipt hook
 /// makes one re-entrant call and records its outcome instead of reverting, so tests can check what it achieved.
+/// `RefuseNative` makes it reject native currency outright.
 contract ReentrantTrader is ERC1155Holder {
     enum Hook {
         None,
         OnItems,
-        OnNative
+        OnNative,
+        RefuseNative
     }
 
-    address public target;
+    error NativeRefused();
+
+    address public reentryTarget;
     Hook public hook;
     bytes public reentryCall;
     bool public reentryAttempted;
@@ -27,7 +31,7 @@ contract ReentrantTrader is ERC1155Holder {
 
     function arm(Hook hook_, address target_, bytes calldata call_) external {
         hook = hook_;
-        target = target_;
+        reentryTarget = target_;
         reentryCall = call_;
         reentryAttempted = false;
         reentrySucceeded = false;
@@ -46,12 +50,13 @@ contract ReentrantTrader is ERC1155Holder {
     }
 
     receive() external payable {
+        if (hook == Hook.RefuseNative) revert NativeRefused();
         if (hook == Hook.OnNative) _reenter();
     }
 
     function _reenter() private {
         if (reentryAttempted) return;
         reentryAttempted = true;
-        (reentrySucceeded, reentryResult) = target.call(reentryCall);
+        (reentrySucceeded, reentryResult) = reentryTarget.call(reentryCall);
     }
 }
