@@ -25,8 +25,9 @@ contract ItemEscrow is IItemEscrow, AccessControl, ReentrancyGuardTransient, ERC
     uint256 private constant BPS = 10_000;
 
     /// @dev The public `Listing` plus the commission fixed at purchase, so an admin change never reprices a trade in
-    /// flight. Slot 0 (seller, deadline, state) is what list/cancel/reclaim touch; slot 1 (buyer, confirmBy,
-    /// commissionBps) is written whole by `buy`.
+    /// flight. Amount and price are capped at uint96 so each shares a slot with an address, five slots per listing.
+    /// Slot 0 (seller, deadline, state) is what every state change touches; slot 1 (buyer, confirmBy,
+    /// commissionBps) is written whole by `buy`; `buy` reads the price with its currency in one slot.
     struct ListingRecord {
         address seller;
         uint64 deadline;
@@ -35,10 +36,10 @@ contract ItemEscrow is IItemEscrow, AccessControl, ReentrancyGuardTransient, ERC
         uint64 confirmBy;
         uint16 commissionBps;
         address token;
+        uint96 amount;
         address currency;
+        uint96 price;
         uint256 id;
-        uint256 amount;
-        uint256 price;
     }
 
     // One slot: `buy` reads the commission and the window together.
@@ -63,6 +64,7 @@ contract ItemEscrow is IItemEscrow, AccessControl, ReentrancyGuardTransient, ERC
     // --- seller ---
 
     /// @inheritdoc IItemEscrow
+    /// @dev `amount` and `price` must fit in 96 bits; the seller must have approved the escrow on `token`.
     function list(
         address token,
         uint256 id,
@@ -71,8 +73,8 @@ contract ItemEscrow is IItemEscrow, AccessControl, ReentrancyGuardTransient, ERC
         address currency,
         uint64 deadline
     ) external nonReentrant returns (uint256 listingId) {
-        if (amount == 0) revert InvalidListing("amount");
-        if (price == 0) revert InvalidListing("price");
+        if (amount == 0 || amount > type(uint96).max) revert InvalidListing("amount");
+        if (price == 0 || price > type(uint96).max) revert InvalidListing("price");
         if (deadline <= block.timestamp) revert InvalidListing("deadline");
         if (currency != address(0) && currency.code.length == 0) revert InvalidListing("currency");
         if (!ERC165Checker.supportsInterface(token, type(IERC1155).interfaceId)) revert InvalidListing("token");
@@ -85,8 +87,8 @@ contract ItemEscrow is IItemEscrow, AccessControl, ReentrancyGuardTransient, ERC
         l.token = token;
         l.currency = currency;
         l.id = id;
-        l.amount = amount;
-        l.price = price;
+        l.amount = uint96(amount);
+        l.price = uint96(price);
         emit Listed(listingId, msg.sender, token, id, amount, price, currency, deadline);
 
         _expectedReceipt = _receiptHash(token, msg.sender, id, amount);

@@ -243,6 +243,24 @@ describe("ItemEscrow", () => {
         .withArgs("price");
     });
 
+    it("accepts an amount and a price of 2^96 - 1 and rejects more with InvalidListing", async () => {
+      const t = await networkHelpers.loadFixture(base);
+      const max = 2n ** 96n - 1n;
+      const deadline = await deadlineFromNow();
+      await t.items.connect(t.studio).mint(t.seller.address, POTION, max, "0x");
+      await expect(t.escrow.connect(t.seller).list(t.itemsAddress, POTION, max + 1n, PRICE, NATIVE, deadline))
+        .to.be.revertedWithCustomError(t.escrow, "InvalidListing")
+        .withArgs("amount");
+      await expect(t.escrow.connect(t.seller).list(t.itemsAddress, POTION, 1, max + 1n, NATIVE, deadline))
+        .to.be.revertedWithCustomError(t.escrow, "InvalidListing")
+        .withArgs("price");
+      await t.escrow.connect(t.seller).list(t.itemsAddress, POTION, max, max, t.stablecoinAddress, deadline);
+      const listing = await t.escrow.getListing(1n);
+      expect(listing.amount).to.equal(max);
+      expect(listing.price).to.equal(max);
+      expect(await escrowedBalance(t, POTION)).to.equal(max);
+    });
+
     it("rejects a deadline that is not in the future with InvalidListing('deadline')", async () => {
       const t = await networkHelpers.loadFixture(base);
       const now = BigInt(await time.latest());
