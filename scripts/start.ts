@@ -68,7 +68,10 @@ process.on("SIGTERM", () => void stopAll(0));
 
 try {
   const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" });
-  const chain = await startDevChain({ rpcUrl: process.env.CHAIN_RPC_URL || undefined, deploymentsDir: process.env.DEPLOYMENTS_DIR });
+  const chain = await startDevChain({
+    rpcUrl: process.env.CHAIN_RPC_URL || undefined,
+    deploymentsDir: process.env.DEPLOYMENTS_DIR,
+  });
   stops.push(() => chain.close());
   line("chain", `${chain.url}  (chain id ${chain.chainId}, contracts in deployments/${chain.chainId}.json)`);
 
@@ -106,7 +109,10 @@ try {
     PAYMENTS_PROVIDER: process.env.PAYMENTS_PROVIDER ?? "dev",
   };
   const config = loadConfig(env);
-  const indexerConfig = loadIndexerConfig({ ...env, INDEXER_METRICS_PORT: process.env.INDEXER_METRICS_PORT ?? "0" });
+  const indexerConfig = loadIndexerConfig({
+    ...env,
+    INDEXER_METRICS_PORT: process.env.INDEXER_METRICS_PORT ?? "0",
+  });
 
   const db = new pg.Pool({ connectionString: config.database.url, max: config.database.poolSize });
   stops.push(() => db.end());
@@ -131,7 +137,10 @@ try {
     void stopAll(1);
   });
   stops.push(() => indexer.stop());
-  line("indexer", `following ${Object.keys(chain.deployment.contracts).length} contracts from block ${indexer.indexedBlock()}`);
+  line(
+    "indexer",
+    `following ${Object.keys(chain.deployment.contracts).length} contracts from block ${indexer.indexedBlock()}`,
+  );
 
   const ipfs = await createIpfsStore(config.ipfs);
   stops.push(() => ipfs.close());

@@ -62,13 +62,8 @@ export function receiveUpload(
       return;
     }
     const fields: Record<string, string> = {};
-    let stored: Promise<{
-      contentHash: string;
-      cid: string;
-      size: number;
-      filename: string | null;
-      contentType: string | null;
-    }> | null = null;
+    type Received = Omit<StoredUpload, "metadataUri" | "title" | "description" | "fields">;
+    let stored: Promise<Received> | null = null;
     let failure: AppError | null = null;
     const fail = (err: AppError) => {
       failure ??= err;
@@ -101,7 +96,7 @@ export function receiveUpload(
         tee.destroy(new Error("upload too large"));
       });
       file.pipe(tee);
-      stored = ipfs.add(tee).then(({ cid }) => ({
+      stored = ipfs.add(tee).then(({ cid }): Received => ({
         contentHash: `0x${hash.digest("hex")}`,
         cid,
         size,
@@ -117,9 +112,10 @@ export function receiveUpload(
       reject(failure ?? new AppError("INVALID_UPLOAD", 400, `malformed multipart body: ${err.message}`));
     });
     busboy.on("close", () => {
+      const pending = stored as Promise<Received> | null;
       if (failure) return reject(failure);
-      if (!stored) return reject(new AppError("INVALID_UPLOAD", 400, "the body has no 'file' part"));
-      stored.then(
+      if (!pending) return reject(new AppError("INVALID_UPLOAD", 400, "the body has no 'file' part"));
+      pending.then(
         (file) => (failure ? reject(failure) : resolve({ ...file, fields })),
         (err: unknown) => reject(failure ?? err),
       );
