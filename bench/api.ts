@@ -117,7 +117,7 @@ async function benchVerify(stack: TestStack, url: string, workIds: bigint[], hol
   return { reqPerSec: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-async function benchRegistrations(stack: TestStack) {
+async function benchRegistrations(stack: TestStack, url: string) {
   const creators = [6, 7, 8, 9].map((i) => devWallet(i));
   const payloads: { hash: string; body: Record<string, string> }[] = [];
   for (let i = 0; i < REGISTRATIONS; i++) {
@@ -138,8 +138,12 @@ async function benchRegistrations(stack: TestStack) {
   async function lane(): Promise<void> {
     for (let i = next++; i < payloads.length; i = next++) {
       const t = performance.now();
-      const res = await request(stack.app).post(`/v1/works/${payloads[i]!.hash}/register`).send(payloads[i]!.body);
-      if (res.status !== 202) throw new Error(`registration failed: ${JSON.stringify(res.body)}`);
+      const res = await fetch(`${url}/v1/works/${payloads[i]!.hash}/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(payloads[i]!.body),
+      });
+      if (res.status !== 202) throw new Error(`registration failed: ${await res.text()}`);
       latencies.push(performance.now() - t);
     }
   }
@@ -166,9 +170,9 @@ try {
   const { port } = server.address() as AddressInfo;
   console.log(`GET /v1/licenses/verify for ${DURATION_SECONDS} s…`);
   const verify = await benchVerify(stack, `http://127.0.0.1:${port}`, workIds, holders);
-  server.close();
   console.log(`${REGISTRATIONS} registrations in batch mode…`);
-  const registrations = await benchRegistrations(stack);
+  const registrations = await benchRegistrations(stack, `http://127.0.0.1:${port}`);
+  server.close();
   await report(
     "api",
     {
