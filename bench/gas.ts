@@ -64,7 +64,11 @@ const message = {
   nonce: 42n,
   deadline: BigInt(Math.floor(Date.now() / 1000) + 3600),
 };
-const signature = await creator!.signTypedData(registryDomain(chainId, c.WorkRegistry.address), REGISTER_TYPES, message);
+const signature = await creator!.signTypedData(
+  registryDomain(chainId, c.WorkRegistry.address),
+  REGISTER_TYPES,
+  message,
+);
 figures.registerFor = await gasOf(
   registry
     .connect(relayer)
@@ -108,13 +112,17 @@ await gasOf(licenses.createOffer({ ...offer, currency: await stablecoin.getAddre
 const nativeOffer = 1n;
 const erc20Offer = 2n;
 
-await gasOf(licenses.connect(buyer2).purchase(nativeOffer, buyer2!.address, ethers.ZeroAddress, { value: offer.price }));
+await gasOf(
+  licenses.connect(buyer2).purchase(nativeOffer, buyer2!.address, ethers.ZeroAddress, { value: offer.price }),
+);
 figures.purchaseNative = await gasOf(
   licenses.connect(buyer).purchase(nativeOffer, buyer!.address, ethers.ZeroAddress, { value: offer.price }),
 );
 await gasOf(stablecoin.mint(buyer!.address, 1_000_000_000n));
 await gasOf(stablecoin.connect(buyer).approve(c.LicenseToken.address, ethers.MaxUint256));
-figures.purchaseErc20 = await gasOf(licenses.connect(buyer).purchase(erc20Offer, buyer!.address, ethers.ZeroAddress));
+figures.purchaseErc20 = await gasOf(
+  licenses.connect(buyer).purchase(erc20Offer, buyer!.address, ethers.ZeroAddress),
+);
 figures.mintForFiat = await gasOf(
   licenses.connect(relayer).mintForFiat(nativeOffer, player!.address, ethers.id("cs_test_gas_bench")),
 );
@@ -125,11 +133,15 @@ await gasOf(items.defineItem(1, "ipfs://item-1", 0));
 await gasOf(items.mint(seller!.address, 1, 10, "0x"));
 await gasOf(items.connect(seller).setApprovalForAll(c.ItemEscrow.address, true));
 const deadline = (await networkHelpers.time.latest()) + 7 * 24 * 3600;
-figures.list = await gasOf(escrow.list(c.GameItems.address, 1, 1, ethers.parseEther("0.05"), ethers.ZeroAddress, deadline));
+figures.list = await gasOf(
+  escrow.list(c.GameItems.address, 1, 1, ethers.parseEther("0.05"), ethers.ZeroAddress, deadline),
+);
 figures.buy = await gasOf(escrow.connect(buyer).buy(1, { value: ethers.parseEther("0.05") }));
 figures.confirm = await gasOf(escrow.connect(buyer).confirm(1));
 
-figures.release = await gasOf(RevenueSplit__factory.connect(split, creator).release(ethers.ZeroAddress, creator!.address));
+figures.release = await gasOf(
+  RevenueSplit__factory.connect(split, creator).release(ethers.ZeroAddress, creator!.address),
+);
 
 await report("gas", figures, {
   register: "target <= 80,000",

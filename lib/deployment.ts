@@ -3,7 +3,13 @@ import path from "node:path";
 import { z } from "zod";
 
 /** Names of the deployed contracts, as they appear in a deployment file. */
-export const CONTRACT_NAMES = ["WorkRegistry", "SplitFactory", "LicenseToken", "GameItems", "ItemEscrow"] as const;
+export const CONTRACT_NAMES = [
+  "WorkRegistry",
+  "SplitFactory",
+  "LicenseToken",
+  "GameItems",
+  "ItemEscrow",
+] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an 0x-prefixed 20-byte address");

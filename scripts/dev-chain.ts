@@ -10,7 +10,11 @@ export interface DevChain {
   close(): Promise<void>;
 }
 
-async function deployedHere(provider: JsonRpcProvider, chainId: number, dir: string): Promise<Deployment | null> {
+async function deployedHere(
+  provider: JsonRpcProvider,
+  chainId: number,
+  dir: string,
+): Promise<Deployment | null> {
   try {
     const deployment = await readDeployment(chainId, dir);
     const code = await provider.getCode(deployment.contracts.WorkRegistry.address);
@@ -45,7 +49,8 @@ export async function startDevChain(options: {
   let deployment = await deployedHere(provider, chainId, dir);
   if (!deployment) {
     const accounts = await provider.listAccounts();
-    if (accounts.length < 5) throw new Error(`${url} has ${accounts.length} unlocked accounts; 5 are needed to deploy`);
+    if (accounts.length < 5)
+      throw new Error(`${url} has ${accounts.length} unlocked accounts; 5 are needed to deploy`);
     const [admin, relayer, arbiter, treasury, studio] = accounts.map((a) => a.address);
     deployment = await deployContracts(accounts[0]!, {
       admin: admin!,

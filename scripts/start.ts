@@ -19,4 +19,3 @@ async function stop(): Promise<void> {
 }
 process.on("SIGINT", () => void stop());
 process.on("SIGTERM", () => void stop());
-

@@ -4,7 +4,11 @@ import path from "node:path";
 export type Figures = Record<string, number>;
 
 /** Prints figures as a two-column table and writes them to bench/results/<name>.json. */
-export async function report(name: string, figures: Figures, notes: Record<string, string> = {}): Promise<string> {
+export async function report(
+  name: string,
+  figures: Figures,
+  notes: Record<string, string> = {},
+): Promise<string> {
   const width = Math.max(...Object.keys(figures).map((k) => k.length), 6);
   const lines = [`${"metric".padEnd(width)}  value`, `${"-".repeat(width)}  ${"-".repeat(12)}`];
   for (const [key, value] of Object.entries(figures)) {

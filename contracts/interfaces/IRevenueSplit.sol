@@ -3,8 +3,9 @@ pragma solidity ^0.8.28;
 
 /// @title Immutable revenue split
 /// @notice Receives native currency and ERC-20 tokens and lets each recipient pull their share.
-/// Shares are basis points summing to 10,000. Entitlements are exact: recipient 0 takes the
-/// rounding remainder, so the sum of all entitlements always equals what was received.
+/// Shares are basis points summing to 10,000. Entitlements are exact: in order, each recipient takes
+/// its share of what the recipients before it left, rounded up (recipient 0 first, the last takes the rest),
+/// so the sum of all entitlements always equals what was received and none ever decreases.
 interface IRevenueSplit {
     /// @notice Native currency arrived.
     event PaymentReceived(address indexed from, uint256 amount);

@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
+import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ILicenseToken} from "./interfaces/ILicenseToken.sol";
+import {ISplitFactory} from "./interfaces/ISplitFactory.sol";
+import {IWorkRegistry} from "./interfaces/IWorkRegistry.sol";
+
+/// @title Rights Ledger licenses: one ERC-721 token per license sold on a creator's offer
+/// @dev The transient reentrancy guard costs about 2,000 gas less per sale than the storage-based one.
+contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, ReentrancyGuardTransient, ILicenseToken {
+    using SafeERC20 for IERC20;
+    using Strings for uint256;
+
+    bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
+    uint16 public constant MAX_PLATFORM_FEE_BPS = 2000;
+    uint16 public constant MAX_ROYALTY_BPS = 1000;
+    /// @notice Longest license term an offer may set (100 years), which keeps renewed expiries far from overflow.
+    uint64 public constant MAX_DURATION = 100 * 365 days;
+    uint16 private constant TOTAL_BPS = 10_000;
+    bytes32 private constant CREATE_OFFER_TYPEHASH = keccak256(
+        "CreateOffer(address creator,uint256 workId,address currency,uint256 price,uint64 duration,uint32 maxSupply,"
+        "bool transferable,bool commercialUse,uint16 referrerBps,uint16 royaltyBps,address split,string territory,"
+        "uint256 nonce,uint256 deadline)"
+    );
+
+    // Laid out so a sale reads three slots and writes one: the terms it checks and the sold counter share
+    // the first slot, the creator (never needed by a sale) sits alone in the last.
+    struct OfferData {
+        uint64 workId;
+        uint64 duration;
+        uint32 maxSupply;
+        uint32 sold;
+        uint16 referrerBps;
+        uint16 royaltyBps;
+        bool transferable;
+        bool commercialUse;
+        bool active;
+        address currency;
+        uint96 price;
+        address split;
+        address creator;
+    }
+
+    // One slot per license, including the links of its holder's list of licenses to the same work.
+    struct LicenseData {
+        uint48 offerId;
+        uint64 expiresAt;
+        bool revoked;
+        uint48 prev;
+        uint48 next;
+    }
+
+    IWorkRegistry public immutable registry;
+    ISplitFactory public immutable splitFactory;
+
+    // Every sale reads the fee settings and bumps the token counter: one slot for the three.
+    address public treasury;
+    uint16 public platformFeeBps;
+    uint48 private _lastTokenId;
+
+    uint48 private _lastOfferId;
+    mapping(uint256 offerId => OfferData) private _offers;
+    mapping(uint256 tokenId => LicenseData) private _licenses;
+    mapping(address holder => mapping(uint256 workId => uint256 tokenId)) private _firstLicenseOf;
+    mapping(address account => mapping(address token => uint256)) private _owed;
+    mapping(bytes32 paymentRef => bool) private _paymentRefUsed;
+
+    /// @notice Whether `creator` has used `nonce` in a `createOfferFor` signature.
+    mapping(address creator => mapping(uint256 nonce => bool)) public nonceUsed;
+
+    constructor(
+        address admin,
+        IWorkRegistry registry_,
+        ISplitFactory splits,
+        address treasury_,
+        uint16 platformFeeBps_
+    ) ERC721("Rights Ledger License", "RLL") EIP712("RightsLedger LicenseToken", "1") {
+        if (admin == address(0)) revert InvalidRecipient(admin);
+        registry = registry_;
+        splitFactory = splits;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setTreasury(treasury_);
+        _setPlatformFee(platformFeeBps_);
+    }
+
+    // --- creator ---
+
+    /// @inheritdoc ILicenseToken
+    function createOffer(OfferParams calldata params) external returns (uint256 offerId) {
+        return _createOffer(params, msg.sender);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function createOfferFor(
+        OfferParams calldata params,
+        address creator,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external returns (uint256 offerId) {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        if (nonceUsed[creator][nonce]) revert NonceAlreadyUsed(creator, nonce);
+        bytes32 digest = _hashTypedDataV4(_createOfferStructHash(params, creator, nonce, deadline));
+        if (!SignatureChecker.isValidSignatureNowCalldata(creator, digest, signature)) {
+            revert InvalidCreatorSignature(creator);
+        }
+        nonceUsed[creator][nonce] = true;
+        return _createOffer(params, creator);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function setOfferActive(uint256 offerId, bool active) external {
+        OfferData storage offer = _existingOffer(offerId);
+        if (msg.sender != offer.creator && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+            revert NotWorkCreator(offer.workId, msg.sender);
+        }
+        offer.active = active;
+        emit OfferActiveSet(offerId, active);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function revoke(uint256 tokenId, string calldata reason) external {
+        LicenseData storage license = _existingLicense(tokenId);
+        if (
+            !hasRole(DEFAULT_ADMIN_ROLE, msg.sender) &&
+            registry.creatorOf(_offers[license.offerId].workId) != msg.sender
+        ) {
+            revert NotAllowedToRevoke(tokenId, msg.sender);
+        }
+        if (license.revoked) revert LicenseIsRevoked(tokenId);
+        license.revoked = true;
+        emit LicenseRevoked(tokenId, msg.sender, reason);
+    }
+
+    // --- buyer ---
+
+    /// @inheritdoc ILicenseToken
+    function purchase(
+        uint256 offerId,
+        address recipient,
+        address referrer
+    ) external payable nonReentrant returns (uint256 tokenId) {
+        OfferData storage offer = _offers[offerId];
+        _requireActive(offerId, offer);
+        if (referrer != address(0) && (referrer == recipient || referrer == msg.sender)) revert SelfReferral(referrer);
+        _checkPayment(offer.currency, offer.price);
+        tokenId = _issue(offerId, offer, recipient, bytes32(0));
+        _collect(tokenId, offer, referrer);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function renew(uint256 tokenId) external payable nonReentrant returns (uint64 expiresAt) {
+        LicenseData storage license = _existingLicense(tokenId);
+        if (license.revoked) revert LicenseIsRevoked(tokenId);
+        uint64 currentExpiry = license.expiresAt;
+        if (currentExpiry == 0) revert LicenseNotRenewable(tokenId);
+        OfferData storage offer = _offers[license.offerId];
+        if (!offer.active) revert OfferInactive(license.offerId);
+        _checkPayment(offer.currency, offer.price);
+
+        expiresAt = uint64(Math.max(block.timestamp, currentExpiry)) + offer.duration;
+        license.expiresAt = expiresAt;
+        emit LicenseRenewed(tokenId, msg.sender, expiresAt);
+        _collect(tokenId, offer, address(0));
+    }
+
+    /// @inheritdoc ILicenseToken
+    function withdraw(address token) external nonReentrant returns (uint256 amount) {
+        amount = _owed[msg.sender][token];
+        if (amount == 0) revert NothingToWithdraw(msg.sender, token);
+        _owed[msg.sender][token] = 0;
+        emit Withdrawn(msg.sender, token, amount);
+
+        if (token == address(0)) {
+            _sendNative(msg.sender, amount);
+        } else {
+            IERC20(token).safeTransfer(msg.sender, amount);
+        }
+    }
+
+    // --- platform ---
+
+    /// @inheritdoc ILicenseToken
+    function mintForFiat(
+        uint256 offerId,
+        address recipient,
+        bytes32 paymentRef
+    ) external onlyRole(MINTER_ROLE) returns (uint256 tokenId) {
+        if (paymentRef == bytes32(0)) revert EmptyPaymentRef();
+        if (_paymentRefUsed[paymentRef]) revert PaymentRefUsed(paymentRef);
+        OfferData storage offer = _offers[offerId];
+        _requireActive(offerId, offer);
+        _paymentRefUsed[paymentRef] = true;
+        return _issue(offerId, offer, recipient, paymentRef);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function setPlatformFee(uint16 feeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setPlatformFee(feeBps);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setTreasury(treasury_);
+    }
+
+    // --- views ---
+
+    /// @inheritdoc ILicenseToken
+    function isValid(uint256 tokenId) external view returns (bool) {
+        LicenseData storage license = _licenses[tokenId];
+        return license.offerId != 0 && _isLive(license);
+    }
+
+    /// @inheritdoc ILicenseToken
+    /// @dev Each holder's licenses to a work form a linked list that `_update` relinks on every mint and
+    /// transfer, so the answer stays exact after transfers, renewals and revocations; the walk visits only
+    /// that holder's licenses to that work and returns the perpetual one or else the one expiring last.
+    function hasValidLicense(address holder, uint256 workId) external view returns (bool valid, uint256 tokenId) {
+        uint64 latestExpiry;
+        for (uint256 id = _firstLicenseOf[holder][workId]; id != 0; id = _licenses[id].next) {
+            LicenseData storage license = _licenses[id];
+            if (!_isLive(license)) continue;
+            if (license.expiresAt == 0) return (true, id);
+            if (license.expiresAt > latestExpiry) {
+                latestExpiry = license.expiresAt;
+                tokenId = id;
+            }
+        }
+        valid = tokenId != 0;
+    }
+
+    /// @inheritdoc ILicenseToken
+    function getOffer(uint256 offerId) external view returns (Offer memory) {
+        OfferData storage offer = _existingOffer(offerId);
+        return
+            Offer({
+                workId: offer.workId,
+                creator: offer.creator,
+                duration: offer.duration,
+                maxSupply: offer.maxSupply,
+                sold: offer.sold,
+                transferable: offer.transferable,
+                commercialUse: offer.commercialUse,
+                active: offer.active,
+                referrerBps: offer.referrerBps,
+                royaltyBps: offer.royaltyBps,
+                currency: offer.currency,
+                split: offer.split,
+                price: offer.price
+            });
+    }
+
+    /// @inheritdoc ILicenseToken
+    function getLicense(uint256 tokenId) external view returns (License memory) {
+        LicenseData storage license = _existingLicense(tokenId);
+        return
+            License({
+                offerId: license.offerId,
+                workId: _offers[license.offerId].workId,
+                expiresAt: license.expiresAt,
+                revoked: license.revoked
+            });
+    }
+
+    /// @inheritdoc ILicenseToken
+    function paymentRefUsed(bytes32 paymentRef) external view returns (bool) {
+        return _paymentRefUsed[paymentRef];
+    }
+
+    /// @inheritdoc ILicenseToken
+    function owed(address account, address token) external view returns (uint256) {
+        return _owed[account][token];
+    }
+
+    /// @notice Number of offers created (the highest offer id).
+    function offerCount() external view returns (uint256) {
+        return _lastOfferId;
+    }
+
+    /// @notice Royalties on resales go to the offer's split; soulbound licenses cannot be resold.
+    function royaltyInfo(
+        uint256 tokenId,
+        uint256 salePrice
+    ) public view override returns (address receiver, uint256 amount) {
+        OfferData storage offer = _offers[_licenses[tokenId].offerId];
+        if (!offer.transferable) return (address(0), 0);
+        return (offer.split, Math.mulDiv(salePrice, offer.royaltyBps, TOTAL_BPS));
+    }
+
+    /// @notice On-chain JSON metadata describing the license's terms and current status.
+    function tokenURI(uint256 tokenId) public view override returns (string memory) {
+        _requireOwned(tokenId);
+        LicenseData storage license = _licenses[tokenId];
+        OfferData storage offer = _offers[license.offerId];
+        string memory json = string.concat(
+            '{"name":"Rights Ledger License #',
+            tokenId.toString(),
+            '","description":"License to work #',
+            uint256(offer.workId).toString(),
+            " under offer #",
+            uint256(license.offerId).toString(),
+            '.","attributes":[',
+            _numberAttribute("workId", offer.workId),
+            ",",
+            _numberAttribute("offerId", license.offerId),
+            ",",
+            _expiryAttribute(license.expiresAt),
+            ",",
+            _boolAttribute("valid", _isLive(license)),
+            ",",
+            _boolAttribute("revoked", license.revoked),
+            ",",
+            _boolAttribute("commercialUse", offer.commercialUse),
+            ",",
+            _boolAttribute("transferable", offer.transferable),
+            "]}"
+        );
+        return string.concat("data:application/json;base64,", Base64.encode(bytes(json)));
+    }
+
+    function supportsInterface(bytes4 interfaceId) public view override(ERC721, ERC2981, AccessControl) returns (bool) {
+        return super.supportsInterface(interfaceId);
+    }
+
+    // --- internal ---
+
+    function _createOffer(OfferParams calldata params, address creator) private returns (uint256 offerId) {
+        if (registry.creatorOf(params.workId) != creator) revert NotWorkCreator(params.workId, creator);
+        if (!splitFactory.isSplit(params.split)) revert UnknownSplit(params.split);
+        if (params.price == 0 || params.price > type(uint96).max) revert InvalidOffer("price");
+        if (params.currency != address(0) && params.currency.code.length == 0) revert InvalidOffer("currency");
+        // Against the highest fee the admin may ever set, so a later fee change cannot starve the split.
+        if (uint256(params.referrerBps) + MAX_PLATFORM_FEE_BPS > TOTAL_BPS) revert InvalidOffer("referrerBps");
+        if (params.royaltyBps > MAX_ROYALTY_BPS) revert InvalidOffer("royaltyBps");
+        if (params.duration > MAX_DURATION) revert InvalidOffer("duration");
+        if (bytes(params.territory).length == 0) revert InvalidOffer("territory");
+
+        offerId = ++_lastOfferId;
+        _offers[offerId] = OfferData({
+            workId: SafeCast.toUint64(params.workId),
+            duration: params.duration,
+            maxSupply: params.maxSupply,
+            sold: 0,
+            referrerBps: params.referrerBps,
+            royaltyBps: params.royaltyBps,
+            transferable: params.transferable,
+            commercialUse: params.commercialUse,
+            active: true,
+            currency: params.currency,
+            price: uint96(params.price),
+            split: params.split,
+            creator: creator
+        });
+        _emitOfferCreated(offerId, creator, params);
+    }
+
+    function _emitOfferCreated(uint256 offerId, address creator, OfferParams calldata params) private {
+        emit OfferCreated(
+            offerId,
+            params.workId,
+            creator,
+            params.currency,
+            params.price,
+            params.duration,
+            params.maxSupply,
+            params.transferable,
+            params.commercialUse,
+            params.referrerBps,
+            params.royaltyBps,
+            params.split,
+            params.territory
+        );
+    }
+
+    /// @dev Mints one license of an active offer to `recipient`: what paid and card sales share.
+    function _issue(
+        uint256 offerId,
+        OfferData storage offer,
+        address recipient,
+        bytes32 paymentRef
+    ) private returns (uint256 tokenId) {
+        if (recipient == address(0)) revert InvalidRecipient(recipient);
+        uint32 sold = offer.sold;
+        uint32 maxSupply = offer.maxSupply;
+        if (maxSupply != 0 && sold >= maxSupply) revert OfferSoldOut(offerId);
+        offer.sold = sold + 1;
+
+        uint64 duration = offer.duration;
+        uint64 expiresAt = duration == 0 ? 0 : uint64(block.timestamp) + duration;
+        tokenId = ++_lastTokenId;
+        LicenseData storage license = _licenses[tokenId];
+        license.offerId = uint48(offerId);
+        license.expiresAt = expiresAt;
+        // Not _safeMint: the buyer picks the recipient, whose receiver hook would run in the middle of a sale.
+        _mint(recipient, tokenId);
+        emit LicenseIssued(tokenId, offerId, offer.workId, recipient, expiresAt, msg.sender, paymentRef);
+    }
+
+    function _requireActive(uint256 offerId, OfferData storage offer) private view {
+        if (!offer.active) {
+            _existingOffer(offerId);
+            revert OfferInactive(offerId);
+        }
+    }
+
+    function _checkPayment(address currency, uint256 price) private view {
+        if (currency == address(0)) {
+            if (msg.value != price) revert WrongPayment(price, msg.value);
+        } else if (msg.value != 0) {
+            revert UnexpectedNativePayment(msg.value);
+        }
+    }
+
+    /// @dev Credits the platform fee and referrer commission for withdrawal and pushes the rest to the split.
+    function _collect(uint256 tokenId, OfferData storage offer, address referrer) private {
+        address currency = offer.currency;
+        address split = offer.split;
+        uint256 price = offer.price;
+        uint256 fee = (price * platformFeeBps) / TOTAL_BPS;
+        uint256 commission = referrer == address(0) ? 0 : (price * offer.referrerBps) / TOTAL_BPS;
+        uint256 toSplit = price - fee - commission;
+        if (fee != 0) _owed[treasury][currency] += fee;
+        if (commission != 0) _owed[referrer][currency] += commission;
+        emit RevenuePaid(tokenId, currency, split, price, fee, referrer, commission);
+
+        if (currency == address(0)) {
+            if (toSplit != 0) _sendNative(split, toSplit);
+        } else {
+            _pullExactly(IERC20(currency), price);
+            if (toSplit != 0) IERC20(currency).safeTransfer(split, toSplit);
+        }
+    }
+
+    /// @dev Rejects tokens that deliver less than sent, which would leave others' credits in that token unbacked.
+    function _pullExactly(IERC20 token, uint256 amount) private {
+        uint256 balanceBefore = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = token.balanceOf(address(this)) - balanceBefore;
+        if (received != amount) revert WrongPayment(amount, received);
+    }
+
+    function _sendNative(address to, uint256 amount) private {
+        (bool ok, ) = to.call{value: amount}("");
+        if (!ok) revert NativeTransferFailed(to, amount);
+    }
+
+    function _setPlatformFee(uint16 feeBps) private {
+        if (feeBps > MAX_PLATFORM_FEE_BPS) revert FeeTooHigh(feeBps, MAX_PLATFORM_FEE_BPS);
+        platformFeeBps = feeBps;
+        emit PlatformFeeSet(feeBps);
+    }
+
+    function _setTreasury(address treasury_) private {
+        if (treasury_ == address(0)) revert InvalidRecipient(treasury_);
+        treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+
+    /// @dev Enforces soulbound offers and keeps each holder's per-work list of licenses in step with ownership.
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
+        from = super._update(to, tokenId, auth);
+        LicenseData storage license = _licenses[tokenId];
+        OfferData storage offer = _offers[license.offerId];
+        uint256 workId = offer.workId;
+        if (from != address(0)) {
+            if (!offer.transferable) revert LicenseSoulbound(tokenId);
+            _unlink(from, workId, license);
+        }
+        _link(to, workId, tokenId, license);
+    }
+
+    function _link(address holder, uint256 workId, uint256 tokenId, LicenseData storage license) private {
+        uint256 first = _firstLicenseOf[holder][workId];
+        license.prev = 0;
+        license.next = uint48(first);
+        if (first != 0) _licenses[first].prev = uint48(tokenId);
+        _firstLicenseOf[holder][workId] = tokenId;
+    }
+
+    function _unlink(address holder, uint256 workId, LicenseData storage license) private {
+        uint48 prev = license.prev;
+        uint48 next = license.next;
+        if (prev == 0) {
+            _firstLicenseOf[holder][workId] = next;
+        } else {
+            _licenses[prev].next = next;
+        }
+        if (next != 0) _licenses[next].prev = prev;
+    }
+
+    function _existingOffer(uint256 offerId) private view returns (OfferData storage) {
+        if (offerId == 0 || offerId > _lastOfferId) revert UnknownOffer(offerId);
+        return _offers[offerId];
+    }
+
+    function _existingLicense(uint256 tokenId) private view returns (LicenseData storage license) {
+        license = _licenses[tokenId];
+        if (license.offerId == 0) revert UnknownLicense(tokenId);
+    }
+
+    function _isLive(LicenseData storage license) private view returns (bool) {
+        uint64 expiresAt = license.expiresAt;
+        return !license.revoked && (expiresAt == 0 || block.timestamp < expiresAt);
+    }
+
+    function _createOfferStructHash(
+        OfferParams calldata params,
+        address creator,
+        uint256 nonce,
+        uint256 deadline
+    ) private pure returns (bytes32) {
+        // Two halves because one abi.encode of all fifteen words does not fit the stack; the concatenation
+        // is the same bytes.
+        return
+            keccak256(
+                bytes.concat(
+                    abi.encode(
+                        CREATE_OFFER_TYPEHASH,
+                        creator,
+                        params.workId,
+                        params.currency,
+                        params.price,
+                        params.duration,
+                        params.maxSupply,
+                        params.transferable
+                    ),
+                    abi.encode(
+                        params.commercialUse,
+                        params.referrerBps,
+                        params.royaltyBps,
+                        params.split,
+                        keccak256(bytes(params.territory)),
+                        nonce,
+                        deadline
+                    )
+                )
+            );
+    }
+
+    function _numberAttribute(string memory trait, uint256 value) private pure returns (string memory) {
+        return string.concat('{"trait_type":"', trait, '","value":', value.toString(), "}");
+    }
+
+    function _boolAttribute(string memory trait, bool value) private pure returns (string memory) {
+        return string.concat('{"trait_type":"', trait, '","value":', value ? "true" : "false", "}");
+    }
+
+    function _expiryAttribute(uint64 expiresAt) private pure returns (string memory) {
+        if (expiresAt == 0) return '{"trait_type":"expiresAt","value":"perpetual"}';
+        return
+            string.concat(
+                '{"trait_type":"expiresAt","display_type":"date","value":',
+                uint256(expiresAt).toString(),
+                "}"
+            );
+    }
+}

@@ -1,0 +1,129 @@
+import { randomUUID } from "node:crypto";
+import express, { type Express } from "express";
+import helmet from "helmet";
+import type { Redis } from "ioredis";
+import type { Pool } from "pg";
+import type { Logger } from "pino";
+import { pinoHttp } from "pino-http";
+import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
+import type { Provider } from "ethers";
+import type { Deployment } from "../lib/deployment.ts";
+import { ApiKeys } from "./auth/api-keys.ts";
+import { authenticate } from "./auth/middleware.ts";
+import { SessionTokens } from "./auth/session.ts";
+import type { Config } from "./config.ts";
+import { errorHandler, routeNotFound } from "./errors.ts";
+import { OpenApiRegistry } from "./http/openapi.ts";
+import { rateLimit } from "./http/rate-limit.ts";
+import type { IpfsStore } from "./ipfs/store.ts";
+import { authRouter } from "./routes/auth.ts";
+import { docsRouter } from "./routes/docs.ts";
+import { healthRouter } from "./routes/health.ts";
+import { ipfsRouter } from "./routes/ipfs.ts";
+
+export interface Chain {
+  provider: Provider;
+  chainId: number;
+  deployment: Deployment;
+}
+
+export interface AppDeps {
+  config: Config;
+  db: Pool;
+  redis: Redis;
+  chain: Chain;
+  ipfs: IpfsStore;
+  logger: Logger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the HTTP API with explicit dependencies; nothing connects here. */
+export function createApp(deps: AppDeps): Express {
+  const { config, db, redis, chain, ipfs, logger } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", config.http.trustProxy);
+  app.set("query parser", "simple");
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const httpDuration = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP request duration by route and status",
+    labelNames: ["method", "route", "status"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics],
+  });
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers["x-request-id"];
+        const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader("X-Request-Id", id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
+    }),
+  );
+  app.use((req, res, next) => {
+    const end = httpDuration.startTimer();
+    res.on("finish", () => {
+      end({ method: req.method, route: req.route?.path ?? "unmatched", status: String(res.statusCode) });
+    });
+    next();
+  });
+  app.use(helmet());
+  app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics }));
+  app.use(
+    rateLimit({
+      redis,
+      prefix: config.redis.prefix,
+      rule: "per-ip",
+      limit: config.http.rateLimitPerMinute,
+      windowSeconds: 60,
+      key: (req) => req.ip ?? "unknown",
+    }),
+  );
+  app.use(express.json({ limit: "256kb" }));
+
+  const tokens = new SessionTokens(config.auth.sessionSecret, config.auth.sessionTtlSeconds);
+  const apiKeys = new ApiKeys(db);
+  const admins = new Set([...config.auth.adminAddresses, chain.deployment.roles.admin.toLowerCase()]);
+  app.use(authenticate(tokens, apiKeys));
+
+  const registry = new OpenApiRegistry();
+  app.use(
+    authRouter(
+      {
+        redis,
+        redisPrefix: config.redis.prefix,
+        tokens,
+        provider: chain.provider,
+        chainId: chain.chainId,
+        domain: config.auth.siweDomain,
+        isAdmin: (address) => admins.has(address),
+      },
+      registry,
+    ),
+  );
+  app.use(ipfsRouter(ipfs));
+  app.use(
+    docsRouter(() =>
+      registry.document(
+        {
+          title: "Rights Ledger API",
+          version: "1",
+          description: "Register works, sell and verify licenses, trade items, export evidence.",
+        },
+        config.http.publicUrl,
+      ),
+    ),
+  );
+
+  app.use(routeNotFound);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,84 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Pool } from "pg";
+
+export const API_KEY_SCOPES = ["legal", "admin"] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+interface ApiKeyRow {
+  id: string;
+  name: string;
+  secret_hash: Buffer;
+  scopes: ApiKeyScope[];
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+const KEY_PATTERN = /^rlk_([0-9a-f]{16})_([0-9A-Za-z_-]{43})$/;
+
+function hashSecret(secret: string): Buffer {
+  return createHash("sha256").update(secret).digest();
+}
+
+function toApiKey(row: ApiKeyRow): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes,
+    createdAt: row.created_at.toISOString(),
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+  };
+}
+
+/** API keys for integrators and legal teams; only a SHA-256 of each secret is stored. */
+export class ApiKeys {
+  constructor(private readonly db: Pool) {}
+
+  /** Creates a key and returns it once, in full; it cannot be shown again. */
+  async create(name: string, scopes: ApiKeyScope[]): Promise<{ key: string; apiKey: ApiKey }> {
+    const id = randomBytes(8).toString("hex");
+    const secret = randomBytes(32).toString("base64url");
+    const { rows } = await this.db.query<ApiKeyRow>(
+      `INSERT INTO api_keys (id, name, secret_hash, scopes) VALUES ($1, $2, $3, $4)
+       RETURNING id, name, secret_hash, scopes, created_at, revoked_at`,
+      [id, name, hashSecret(secret), scopes],
+    );
+    return { key: `rlk_${id}_${secret}`, apiKey: toApiKey(rows[0]!) };
+  }
+
+  /** The active key matching `key`, or null. */
+  async verify(key: string): Promise<ApiKey | null> {
+    const match = KEY_PATTERN.exec(key);
+    if (!match) return null;
+    const [, id, secret] = match;
+    const { rows } = await this.db.query<ApiKeyRow>(
+      `SELECT id, name, secret_hash, scopes, created_at, revoked_at FROM api_keys WHERE id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row || row.revoked_at) return null;
+    return timingSafeEqual(row.secret_hash, hashSecret(secret!)) ? toApiKey(row) : null;
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`,
+      [id],
+    );
+    return rowCount === 1;
+  }
+
+  async list(): Promise<ApiKey[]> {
+    const { rows } = await this.db.query<ApiKeyRow>(
+      `SELECT id, name, secret_hash, scopes, created_at, revoked_at FROM api_keys ORDER BY created_at`,
+    );
+    return rows.map(toApiKey);
+  }
+}

@@ -1,0 +1,104 @@
+import { z } from "zod";
+
+const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url("must be a URL")
+    .refine(
+      (value) => protocols.some((p) => value.startsWith(`${p}:`)),
+      `must start with ${protocols.join(": or ")}:`,
+    );
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    HOST: z.string().default("127.0.0.1"),
+    PORT: nonNegativeInt.max(65_535).default(3000),
+    PUBLIC_URL: url(["http", "https"]).optional(),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    DATABASE_URL: url(["postgres", "postgresql"]),
+    DATABASE_POOL_SIZE: positiveInt.default(10),
+    REDIS_URL: url(["redis", "rediss"]),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[a-zA-Z0-9:_-]+$/, "letters, digits, ':', '_' and '-' only")
+      .default("rl"),
+    CHAIN_RPC_URL: url(["http", "https", "ws", "wss"]),
+    DEPLOYMENTS_DIR: z.string().default("deployments"),
+    RELAYER_PRIVATE_KEY: hex32,
+    IPFS_API_URL: url(["http", "https"]).optional(),
+    IPFS_DIR: z.string().default(".data/ipfs"),
+    SESSION_SECRET: z.string().min(32, "must be at least 32 characters"),
+    SESSION_TTL_SECONDS: positiveInt.default(3600),
+    SIWE_DOMAIN: z.string().optional(),
+    ADMIN_ADDRESSES: z
+      .string()
+      .default("")
+      .transform((v) =>
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(address)),
+    UPLOAD_MAX_BYTES: positiveInt.default(100 * 1024 * 1024),
+    NOTARIZE_MODE: z.enum(["direct", "batch"]).default("direct"),
+    BATCH_MAX_WORKS: positiveInt.default(1000),
+    BATCH_FLUSH_SECONDS: positiveInt.default(10),
+    RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+    TRUST_PROXY: flag.default(false),
+  })
+  .transform((env) => ({
+    env: env.NODE_ENV,
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      publicUrl: env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`,
+      trustProxy: env.TRUST_PROXY,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    },
+    logLevel: env.LOG_LEVEL,
+    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
+    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
+    chain: {
+      rpcUrl: env.CHAIN_RPC_URL,
+      deploymentsDir: env.DEPLOYMENTS_DIR,
+      relayerPrivateKey: env.RELAYER_PRIVATE_KEY,
+    },
+    ipfs: { apiUrl: env.IPFS_API_URL, dir: env.IPFS_DIR },
+    auth: {
+      sessionSecret: env.SESSION_SECRET,
+      sessionTtlSeconds: env.SESSION_TTL_SECONDS,
+      siweDomain: env.SIWE_DOMAIN,
+      adminAddresses: env.ADMIN_ADDRESSES.map((a) => a.toLowerCase()),
+    },
+    uploads: { maxBytes: env.UPLOAD_MAX_BYTES },
+    notarize: {
+      mode: env.NOTARIZE_MODE,
+      batchMaxWorks: env.BATCH_MAX_WORKS,
+      batchFlushSeconds: env.BATCH_FLUSH_SECONDS,
+    },
+  }));
+
+/** The validated server configuration, read once at start-up and passed down. */
+export type Config = z.output<typeof envSchema>;
+
+/** A configuration value is missing or malformed; `message` is one line naming it. */
+export class ConfigError extends Error {}
+
+/** Reads and validates the configuration from environment variables. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const name = String(issue.path[0] ?? "configuration");
+  const problem =
+    issue.code === "invalid_type" && cleaned[name] === undefined ? "is required" : issue.message;
+  throw new ConfigError(`invalid configuration: ${name} ${problem}`);
+}

@@ -1,0 +1,58 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import type { Logger } from "pino";
+
+/** An error a service throws on purpose; the error middleware answers it as JSON with its status. */
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly details: unknown = null,
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+}
+
+export const notFound = (what: string, details: unknown = null): AppError =>
+  new AppError("NOT_FOUND", 404, `${what} not found`, details);
+
+/** Unknown routes answer 404 in the API's error shape. */
+export const routeNotFound: RequestHandler = (req, _res, next) => {
+  next(new AppError("ROUTE_NOT_FOUND", 404, `no route for ${req.method} ${req.path}`));
+};
+
+interface HttpErrorLike {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+  message?: string;
+}
+
+/** Turns any error into `{ error: { code, message, details } }`; unexpected ones are logged and answered 500. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof AppError) {
+      res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details } });
+      return;
+    }
+    const httpError = err as HttpErrorLike;
+    const status = httpError.status ?? httpError.statusCode;
+    if (status && status >= 400 && status < 500 && httpError.expose !== false) {
+      // body-parser and friends: malformed JSON, payload too large, unsupported charset.
+      const code = (httpError.type ?? "bad_request").toUpperCase().replace(/\./g, "_");
+      res
+        .status(status)
+        .json({ error: { code, message: httpError.message ?? "bad request", details: null } });
+      return;
+    }
+    const requestId = String(req.id ?? "");
+    logger.error({ err, requestId }, "unhandled error");
+    res.status(500).json({ error: { code: "INTERNAL", message: "internal error", details: { requestId } } });
+  };
+}

@@ -1,0 +1,45 @@
+import { getAddress } from "ethers";
+import { z } from "zod";
+
+/** An EVM address in any case; parsed to lower case (the stored form). */
+export const addressSchema = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address")
+  .refine((v) => {
+    try {
+      getAddress(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "has a wrong checksum")
+  .transform((v) => v.toLowerCase())
+  .meta({ example: "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266" });
+
+/** A SHA-256 digest as 64 hex characters, with or without 0x; parsed to lower-case 0x form. */
+export const sha256Schema = z
+  .string()
+  .regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be a SHA-256 digest: 64 hex characters")
+  .transform((v) => `0x${v.replace(/^0x/, "").toLowerCase()}`);
+
+/** A uint256 as a decimal string (JSON numbers lose precision past 2^53). */
+export const uintString = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,77})$/, "must be a non-negative integer in decimal")
+  .refine((v) => BigInt(v) < 2n ** 256n, "must fit in 256 bits");
+
+/** A positive id in a path or query: a decimal integer ≥ 1. */
+export const idSchema = uintString.refine((v) => v !== "0", "must be at least 1");
+
+export const hexSignatureSchema = z
+  .string()
+  .regex(/^0x([0-9a-fA-F]{2}){64,}$/, "must be a 0x-prefixed hex signature");
+
+export const limitSchema = z.coerce.number().int().min(1).max(100).default(20);
+
+/** Shows a stored lower-case address in checksum form. */
+export function checksum(address: string | null): string | null {
+  return address === null ? null : getAddress(address);
+}
+
+export const finalitySchema = z.enum(["pending", "safe", "final"]);

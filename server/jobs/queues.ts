@@ -1,0 +1,58 @@
+import { Queue, type ConnectionOptions } from "bullmq";
+
+export const QUEUE_NAMES = {
+  notarize: "notarize",
+  flushBatch: "flush-batch",
+  maintenance: "relayer-maintenance",
+} as const;
+
+export interface NotarizeJob {
+  contentHash: string;
+}
+
+export interface FlushBatchJob {
+  reason: "size" | "timer";
+}
+
+export interface Queues {
+  notarize: Queue<NotarizeJob>;
+  flushBatch: Queue<FlushBatchJob>;
+  maintenance: Queue<Record<string, never>>;
+  close(): Promise<void>;
+}
+
+/** BullMQ keys live under `<prefix>:bull`, so several deployments or test files can share one Redis. */
+export function bullPrefix(redisPrefix: string): string {
+  return `${redisPrefix}:bull`;
+}
+
+const DEFAULT_JOB_OPTIONS = {
+  attempts: 8,
+  backoff: { type: "exponential", delay: 500 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/** The queues the API enqueues into and the workers consume. */
+export function createQueues(connection: ConnectionOptions, redisPrefix: string): Queues {
+  const prefix = bullPrefix(redisPrefix);
+  const notarize = new Queue<NotarizeJob>(QUEUE_NAMES.notarize, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  const flushBatch = new Queue<FlushBatchJob>(QUEUE_NAMES.flushBatch, {
+    connection,
+    prefix,
+    defaultJobOptions: DEFAULT_JOB_OPTIONS,
+  });
+  const maintenance = new Queue<Record<string, never>>(QUEUE_NAMES.maintenance, {
+    connection,
+    prefix,
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 },
+  });
+  return {
+    notarize,
+    flushBatch,
+    maintenance,
+    async close() {
+      await Promise.all([notarize.close(), flushBatch.close(), maintenance.close()]);
+    },
+  };
+}

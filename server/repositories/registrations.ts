@@ -1,0 +1,126 @@
+import type { Pool, PoolClient } from "pg";
+
+export type RequestStatus = "pending" | "submitted" | "failed";
+
+export interface RegistrationRequest {
+  contentHash: string;
+  creator: string;
+  cid: string;
+  metadataUri: string;
+  parentId: string;
+  nonce: string;
+  deadline: string;
+  signature: string;
+  mode: "direct" | "batch";
+  status: RequestStatus;
+  txHash: string | null;
+  batchId: string | null;
+  leaf: string | null;
+  proof: string[] | null;
+  error: string | null;
+  createdAt: Date;
+}
+
+interface Row {
+  content_hash: string;
+  creator: string;
+  cid: string;
+  metadata_uri: string;
+  parent_id: string;
+  nonce: string;
+  deadline: string;
+  signature: string;
+  mode: "direct" | "batch";
+  status: RequestStatus;
+  tx_hash: string | null;
+  batch_id: string | null;
+  leaf: string | null;
+  proof: string[] | null;
+  error: string | null;
+  created_at: Date;
+}
+
+const COLUMNS = `content_hash, creator, cid, metadata_uri, parent_id::text, nonce::text, deadline::text, signature,
+  mode, status, tx_hash, batch_id::text, leaf, proof, error, created_at`;
+
+function toRequest(row: Row): RegistrationRequest {
+  return {
+    contentHash: row.content_hash,
+    creator: row.creator,
+    cid: row.cid,
+    metadataUri: row.metadata_uri,
+    parentId: row.parent_id,
+    nonce: row.nonce,
+    deadline: row.deadline,
+    signature: row.signature,
+    mode: row.mode,
+    status: row.status,
+    txHash: row.tx_hash,
+    batchId: row.batch_id,
+    leaf: row.leaf,
+    proof: row.proof,
+    error: row.error,
+    createdAt: row.created_at,
+  };
+}
+
+type Queryable = Pool | PoolClient;
+
+export type NewRegistrationRequest = Pick<
+  RegistrationRequest,
+  "contentHash" | "creator" | "cid" | "metadataUri" | "parentId" | "nonce" | "deadline" | "signature" | "mode"
+>;
+
+/** Inserts a request; returns null when one exists already for the content hash. */
+export async function insertRequest(db: Queryable, r: NewRegistrationRequest): Promise<RegistrationRequest | null> {
+  const { rows } = await db.query<Row>(
+    `INSERT INTO registration_requests (content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline, signature, mode, status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')
+     ON CONFLICT (content_hash) DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [r.contentHash, r.creator, r.cid, r.metadataUri, r.parentId, r.nonce, r.deadline, r.signature, r.mode],
+  );
+  return rows[0] ? toRequest(rows[0]) : null;
+}
+
+export async function findRequest(db: Queryable, contentHash: string): Promise<RegistrationRequest | null> {
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM registration_requests WHERE content_hash = $1`, [
+    contentHash,
+  ]);
+  return rows[0] ? toRequest(rows[0]) : null;
+}
+
+export async function markSubmitted(db: Queryable, contentHash: string, txHash: string): Promise<void> {
+  await db.query(
+    `UPDATE registration_requests SET status = 'submitted', tx_hash = $2, error = NULL, updated_at = now()
+      WHERE content_hash = $1`,
+    [contentHash, txHash],
+  );
+}
+
+export async function markFailed(db: Queryable, contentHash: string, error: string): Promise<void> {
+  await db.query(
+    `UPDATE registration_requests SET status = 'failed', error = $2, updated_at = now() WHERE content_hash = $1`,
+    [contentHash, error],
+  );
+}
+
+export async function countQueuedForBatch(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM registration_requests WHERE mode = 'batch' AND status = 'pending' AND batch_id IS NULL`,
+  );
+  return rows[0]!.n;
+}
+
+/** Takes up to `limit` queued batch requests, oldest first, locking them for this transaction. */
+export async function claimBatch(client: PoolClient, limit: number): Promise<RegistrationRequest[]> {
+  const { rows } = await client.query<Row>(
+    `SELECT ${COLUMNS} FROM registration_requests
+      WHERE mode = 'batch' AND status = 'pending' AND batch_id IS NULL
+      ORDER BY created_at, content_hash
+      LIMIT $1
+      FOR UPDATE SKIP LOCKED`,
+    [limit],
+  );
+  return rows.map(toRequest);
+}

@@ -1,0 +1,62 @@
+import { Router } from "express";
+import type { Redis } from "ioredis";
+import type { Pool } from "pg";
+import type { Provider } from "ethers";
+import type { Registry } from "prom-client";
+import type { IpfsStore } from "../ipfs/store.ts";
+
+const CHECK_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(promise: Promise<T>): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error("timed out")), CHECK_TIMEOUT_MS).unref()),
+  ]);
+}
+
+export interface HealthDeps {
+  db: Pool;
+  redis: Redis;
+  provider: Provider;
+  ipfs: IpfsStore;
+  metrics: Registry;
+}
+
+/** Liveness (`/healthz`), readiness of every dependency (`/readyz`) and Prometheus metrics (`/metrics`). */
+export function healthRouter(deps: HealthDeps): Router {
+  const router = Router();
+
+  router.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  router.get("/readyz", async (_req, res) => {
+    const checks: Record<string, () => Promise<unknown>> = {
+      database: () => deps.db.query("SELECT 1"),
+      redis: () => deps.redis.ping(),
+      chain: () => deps.provider.getBlockNumber(),
+      ipfs: () => deps.ipfs.ready(),
+    };
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await withTimeout(check());
+          return [name, { ok: true }] as const;
+        } catch (err) {
+          return [name, { ok: false, error: err instanceof Error ? err.message : String(err) }] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, r]) => r.ok);
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? "ready" : "unavailable", checks: Object.fromEntries(results) });
+  });
+
+  router.get("/metrics", async (_req, res) => {
+    res.setHeader("Content-Type", deps.metrics.contentType);
+    res.send(await deps.metrics.metrics());
+  });
+
+  return router;
+}

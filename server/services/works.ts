@@ -1,0 +1,230 @@
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { verifyTypedData } from "ethers";
+import type { Pool } from "pg";
+import { REGISTER_TYPES, registryDomain, type RegisterMessage } from "../../lib/eip712.ts";
+import { AppError } from "../errors.ts";
+import type { IpfsStore } from "../ipfs/store.ts";
+import type { Queues } from "../jobs/queues.ts";
+import { countQueuedForBatch, findRequest, insertRequest, type RegistrationRequest } from "../repositories/registrations.ts";
+import type { IndexedWork, WorksRepository } from "../repositories/works.ts";
+import { recordUpload, receiveUpload } from "./uploads.ts";
+
+export interface WorksServiceDeps {
+  db: Pool;
+  ipfs: IpfsStore;
+  queues: Queues;
+  works: WorksRepository;
+  chainId: number;
+  registryAddress: string;
+  maxUploadBytes: number;
+  mode: "direct" | "batch";
+  batchMaxWorks: number;
+  /** How long a creator has to sign and submit the registration payload. */
+  signatureTtlSeconds?: number;
+}
+
+export interface TypedDataPayload {
+  domain: { name: string; version: string; chainId: string; verifyingContract: string };
+  types: typeof REGISTER_TYPES;
+  primaryType: "Register";
+  message: Record<keyof RegisterMessage, string>;
+}
+
+export type RegistrationStatus = "pending" | "submitted" | "anchored" | "failed";
+
+export interface RegistrationView {
+  contentHash: string;
+  status: RegistrationStatus;
+  mode: "direct" | "batch" | null;
+  creator: string;
+  txHash: string | null;
+  error: string | null;
+  work: IndexedWork | null;
+  batch: { id: string; merkleRoot: string | null; leaf: string; proof: string[] } | null;
+}
+
+export interface RegisterInput {
+  creator: string;
+  cid: string;
+  metadataURI: string;
+  parentId: string;
+  nonce: string;
+  deadline: string;
+  signature: string;
+}
+
+/** Creators' side of works: upload, sign, register, and the registration's progress. */
+export class WorksService {
+  constructor(private readonly deps: WorksServiceDeps) {}
+
+  /** Streams an upload into IPFS, records it, and returns what the creator must sign to register it. */
+  async upload(req: IncomingMessage, sessionAddress: string | null) {
+    const file = await receiveUpload(req, this.deps.ipfs, this.deps.maxUploadBytes);
+    const creator = (file.fields.creator ?? sessionAddress ?? "").toLowerCase();
+    if (!/^0x[0-9a-f]{40}$/.test(creator)) {
+      throw new AppError("VALIDATION_FAILED", 400, "field 'creator' must be the creator's address (or sign in first)");
+    }
+    const parentId = file.fields.parentId ?? "0";
+    if (!/^(0|[1-9][0-9]{0,14})$/.test(parentId)) {
+      throw new AppError("VALIDATION_FAILED", 400, "field 'parentId' must be a work id or 0");
+    }
+    const title = (file.fields.title ?? file.filename ?? "Untitled work").slice(0, 200);
+    const metadata = {
+      name: title,
+      description: (file.fields.description ?? "").slice(0, 2000),
+      sha256: file.contentHash,
+      cid: file.cid,
+      size: file.size,
+      contentType: file.contentType,
+      filename: file.filename,
+    };
+    const { cid: metadataCid } = await this.deps.ipfs.add(new TextEncoder().encode(JSON.stringify(metadata)));
+    const metadataUri = await recordUpload(this.deps.db, { ...file, metadataUri: `ipfs://${metadataCid}` });
+    const existing = await this.deps.works.findByHash(file.contentHash);
+    return {
+      sha256: file.contentHash,
+      cid: file.cid,
+      size: file.size,
+      metadataURI: metadataUri,
+      alreadyRegistered: existing !== null,
+      registration: existing,
+      typedData: existing ? null : this.#payload({ creator, contentHash: file.contentHash, cid: file.cid, metadataUri, parentId }),
+    };
+  }
+
+  /** Checks the creator's signature and queues the registration; answers the current status. */
+  async register(contentHash: string, input: RegisterInput): Promise<RegistrationView> {
+    const { db } = this.deps;
+    const upload = await db.query<{ cid: string; metadata_uri: string }>(
+      `SELECT cid, metadata_uri FROM uploads WHERE content_hash = $1`,
+      [contentHash],
+    );
+    if (!upload.rows[0]) throw new AppError("UPLOAD_NOT_FOUND", 404, `upload ${contentHash} first (POST /v1/works)`);
+    if (upload.rows[0].cid !== input.cid) {
+      throw new AppError("CID_MISMATCH", 400, `cid does not match the uploaded file (${upload.rows[0].cid})`);
+    }
+    if (BigInt(input.deadline) * 1000n < BigInt(Date.now())) {
+      throw new AppError("SIGNATURE_EXPIRED", 400, "the signed payload's deadline has passed; upload again for a new one");
+    }
+    const message: RegisterMessage = {
+      creator: input.creator,
+      contentHash,
+      cid: input.cid,
+      metadataURI: input.metadataURI,
+      parentId: BigInt(input.parentId),
+      nonce: BigInt(input.nonce),
+      deadline: BigInt(input.deadline),
+    };
+    let signer: string;
+    try {
+      signer = verifyTypedData(
+        registryDomain(BigInt(this.deps.chainId), this.deps.registryAddress),
+        REGISTER_TYPES,
+        message,
+        input.signature,
+      ).toLowerCase();
+    } catch {
+      throw new AppError("INVALID_SIGNATURE", 401, "signature is malformed");
+    }
+    if (signer !== input.creator) {
+      throw new AppError("SIGNATURE_MISMATCH", 403, "the payload was not signed by the creator it names", {
+        creator: input.creator,
+        signer,
+      });
+    }
+    const registered = await this.deps.works.findByHash(contentHash);
+    if (registered) {
+      throw new AppError("ALREADY_REGISTERED", 409, `this file is already registered as work ${registered.workId}`, registered);
+    }
+    if (input.parentId !== "0") {
+      const parent = await this.deps.works.findById(input.parentId);
+      if (!parent) throw new AppError("PARENT_NOT_FOUND", 404, `parent work ${input.parentId} not found`);
+      if (parent.creator !== input.creator) {
+        throw new AppError("PARENT_NOT_OWNED", 403, `work ${input.parentId} belongs to another creator`);
+      }
+    }
+    const created = await insertRequest(db, {
+      contentHash,
+      creator: input.creator,
+      cid: input.cid,
+      metadataUri: input.metadataURI,
+      parentId: input.parentId,
+      nonce: input.nonce,
+      deadline: input.deadline,
+      signature: input.signature,
+      mode: this.deps.mode,
+    });
+    if (!created) {
+      const existing = (await findRequest(db, contentHash))!;
+      if (existing.creator !== input.creator) {
+        throw new AppError("REGISTRATION_IN_PROGRESS", 409, "another creator's registration of this file is in progress");
+      }
+      return this.#view(existing, null);
+    }
+    if (created.mode === "direct") {
+      await this.deps.queues.notarize.add("notarize", { contentHash }, { jobId: `notarize-${contentHash}` });
+    } else if ((await countQueuedForBatch(db)) >= this.deps.batchMaxWorks) {
+      await this.deps.queues.flushBatch.add("flush", { reason: "size" }, { jobId: `flush-size-${Date.now() >> 10}` });
+    }
+    return this.#view(created, null);
+  }
+
+  /** Where a registration stands: anchored once the indexer has its event. */
+  async status(contentHash: string): Promise<RegistrationView> {
+    const [request, work] = await Promise.all([findRequest(this.deps.db, contentHash), this.deps.works.findByHash(contentHash)]);
+    if (!request && !work) throw new AppError("NOT_FOUND", 404, `no registration for ${contentHash}`);
+    if (!request) {
+      return { contentHash, status: "anchored", mode: null, creator: work!.creator, txHash: work!.txHash, error: null, work, batch: null };
+    }
+    return this.#view(request, work);
+  }
+
+  async #view(request: RegistrationRequest, work: IndexedWork | null): Promise<RegistrationView> {
+    let status: RegistrationStatus = request.status;
+    let merkleRoot: string | null = null;
+    if (request.mode === "batch" && request.batchId) {
+      const anchored = await this.deps.works.findBatchForRequest(request.batchId);
+      merkleRoot = anchored?.merkleRoot ?? null;
+      if (anchored?.anchored) status = "anchored";
+    }
+    if (work) status = "anchored";
+    return {
+      contentHash: request.contentHash,
+      status,
+      mode: request.mode,
+      creator: request.creator,
+      txHash: work?.txHash ?? request.txHash,
+      error: status === "failed" ? request.error : null,
+      work,
+      batch:
+        request.batchId && request.leaf && request.proof
+          ? { id: request.batchId, merkleRoot, leaf: request.leaf, proof: request.proof }
+          : null,
+    };
+  }
+
+  #payload(p: { creator: string; contentHash: string; cid: string; metadataUri: string; parentId: string }): TypedDataPayload {
+    const ttl = this.deps.signatureTtlSeconds ?? 24 * 3600;
+    return {
+      domain: {
+        name: registryDomain(0n, this.deps.registryAddress).name,
+        version: registryDomain(0n, this.deps.registryAddress).version,
+        chainId: String(this.deps.chainId),
+        verifyingContract: this.deps.registryAddress,
+      },
+      types: REGISTER_TYPES,
+      primaryType: "Register",
+      message: {
+        creator: p.creator,
+        contentHash: p.contentHash,
+        cid: p.cid,
+        metadataURI: p.metadataUri,
+        parentId: p.parentId,
+        // Unordered nonces: any unused value; random so parallel uploads never collide.
+        nonce: BigInt(`0x${randomBytes(8).toString("hex")}`).toString(),
+        deadline: String(Math.floor(Date.now() / 1000) + ttl),
+      },
+    };
+  }
+}

@@ -1,0 +1,66 @@
+import { expect } from "chai";
+import { ConfigError, loadConfig } from "../../server/config.ts";
+
+const base = {
+  DATABASE_URL: "postgres://postgres@127.0.0.1:5432/rights",
+  REDIS_URL: "redis://127.0.0.1:6379",
+  CHAIN_RPC_URL: "http://127.0.0.1:8545",
+  RELAYER_PRIVATE_KEY: "0x" + "11".repeat(32),
+  SESSION_SECRET: "s".repeat(32),
+};
+
+function errorOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error("configuration was accepted");
+}
+
+describe("server configuration", () => {
+  it("reads a complete environment into a typed object with defaults", () => {
+    const config = loadConfig(base);
+    expect(config.http.port).to.equal(3000);
+    expect(config.database.url).to.equal(base.DATABASE_URL);
+    expect(config.uploads.maxBytes).to.equal(100 * 1024 * 1024);
+    expect(config.notarize.mode).to.equal("direct");
+    expect(config.ipfs.apiUrl).to.equal(undefined);
+  });
+
+  for (const name of Object.keys(base)) {
+    it(`stops with one line naming ${name} when it is missing`, () => {
+      const env: Record<string, string> = { ...base };
+      delete env[name];
+      expect(errorOf(env)).to.equal(`invalid configuration: ${name} is required`);
+    });
+  }
+
+  it("names a malformed value and says what is wrong with it", () => {
+    expect(errorOf({ ...base, RELAYER_PRIVATE_KEY: "0x1234" })).to.match(
+      /^invalid configuration: RELAYER_PRIVATE_KEY must be a 0x-prefixed 32-byte hex private key$/,
+    );
+    expect(errorOf({ ...base, CHAIN_RPC_URL: "ftp://x" })).to.match(
+      /^invalid configuration: CHAIN_RPC_URL must start with/,
+    );
+    expect(errorOf({ ...base, PORT: "http" })).to.match(/^invalid configuration: PORT /);
+    expect(errorOf({ ...base, NOTARIZE_MODE: "sometimes" })).to.match(
+      /^invalid configuration: NOTARIZE_MODE /,
+    );
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(loadConfig({ ...base, IPFS_API_URL: "" }).ipfs.apiUrl).to.equal(undefined);
+  });
+
+  it("parses admin addresses to lower case and rejects malformed ones", () => {
+    const admin = "0xF39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    expect(loadConfig({ ...base, ADMIN_ADDRESSES: ` ${admin} ` }).auth.adminAddresses).to.deep.equal([
+      admin.toLowerCase(),
+    ]);
+    expect(errorOf({ ...base, ADMIN_ADDRESSES: "0x12" })).to.match(
+      /^invalid configuration: ADMIN_ADDRESSES /,
+    );
+  });
+});

@@ -1,0 +1,139 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { Interface, JsonRpcProvider, Wallet } from "ethers";
+import pino from "pino";
+import { migrate } from "../../lib/migrate.ts";
+import { Relayer, TransactionRevertedError } from "../../server/chain/relayer.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
+
+const REVERTER = new Interface(["error Refused(uint256 code)"]);
+// Runtime code that always reverts with Refused(7): mstore the selector and argument, revert(0x1c, 0x24).
+function reverterInitCode(): string {
+  const selector = REVERTER.getError("Refused")!.selector.slice(2);
+  const runtime = `63${selector}60005260076020526024601` + "cfd";
+  const length = (runtime.length / 2).toString(16).padStart(2, "0");
+  return `0x60${length}600c60003960${length}6000f3${runtime}`;
+}
+
+describe("relayer", function () {
+  let db: TestDatabase;
+  let cache: TestRedis;
+  let provider: JsonRpcProvider;
+  let closeChain: () => Promise<void>;
+  let relayers: Relayer[];
+  let wallet: Wallet;
+  let funder: Awaited<ReturnType<JsonRpcProvider["getSigner"]>>;
+  let setAutomine: (on: boolean) => Promise<unknown>;
+  let mine: () => Promise<unknown>;
+
+  before(async () => {
+    // Over JSON-RPC, as in production, so errors arrive as a node reports them.
+    const server = await network.createServer("default", "127.0.0.1", 0);
+    const { address, port } = await server.listen();
+    closeChain = () => server.close();
+    provider = new JsonRpcProvider(`http://${address}:${port}`, undefined, {
+      staticNetwork: true,
+      pollingInterval: 50,
+    });
+    setAutomine = (on) => provider.send("evm_setAutomine", [on]);
+    mine = () => provider.send("evm_mine", []);
+    funder = await provider.getSigner(0);
+    wallet = Wallet.createRandom().connect(provider) as unknown as Wallet;
+    await (await funder.sendTransaction({ to: wallet.address, value: 10n ** 20n })).wait();
+    db = await createTestDatabase("relayer");
+    await migrate(db.pool, "server/migrations", "server_migrations");
+    cache = await createTestRedis("relayer");
+    const logger = pino({ level: "silent" });
+    // Two relayers over one key: two worker processes sharing the platform's signer.
+    relayers = [0, 1].map(
+      () =>
+        new Relayer({
+          wallet,
+          provider,
+          db: db.pool,
+          redis: cache.redis,
+          redisPrefix: cache.prefix,
+          logger,
+          interfaces: [REVERTER],
+        }),
+    );
+  });
+
+  after(async () => {
+    await cache.cleanup();
+    await db.drop();
+    provider.destroy();
+    await closeChain();
+  });
+
+  it("sends 50 concurrent transactions from two workers with no two sharing a nonce", async () => {
+    const first = await provider.getTransactionCount(wallet.address);
+    const sent = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        relayers[i % 2]!.send({
+          to: Wallet.createRandom().address,
+          data: "0x",
+          value: 1n,
+          purpose: "test",
+          ref: `r${i}`,
+        }),
+      ),
+    );
+    const nonces = sent.map((s) => s.nonce).sort((a, b) => a - b);
+    expect(nonces).to.deep.equal(Array.from({ length: 50 }, (_, i) => first + i));
+    const receipts = await Promise.all(sent.map((s) => relayers[0]!.wait(s.hash)));
+    expect(receipts.every((r) => r.status === 1)).to.equal(true);
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n, count(DISTINCT nonce)::int AS nonces FROM relayer_transactions WHERE purpose = 'test' AND status = 'mined'`,
+    );
+    expect(rows[0]).to.deep.equal({ n: 50, nonces: 50 });
+  });
+
+  it("explains a transaction that would revert with the contract's custom error and sends nothing", async () => {
+    const deployed = await (await funder.sendTransaction({ data: reverterInitCode() })).wait();
+    const before = await db.pool.query(`SELECT count(*)::int AS n FROM relayer_transactions`);
+    const attempt = relayers[0]!.send({
+      to: deployed!.contractAddress!,
+      data: "0x",
+      purpose: "revert",
+      ref: "x",
+    });
+    const err = await attempt.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(TransactionRevertedError);
+    expect((err as TransactionRevertedError).errorName).to.equal("Refused");
+    expect((err as TransactionRevertedError).errorArgs.map(String)).to.deep.equal(["7"]);
+    const after = await db.pool.query(`SELECT count(*)::int AS n FROM relayer_transactions`);
+    expect(after.rows[0].n).to.equal(before.rows[0].n);
+  });
+
+  it("replaces a stuck transaction with higher fees and settles whichever is mined", async () => {
+    await setAutomine(false);
+    try {
+      const stuck = await relayers[0]!.send({
+        to: Wallet.createRandom().address,
+        data: "0x",
+        value: 5n,
+        purpose: "stuck",
+        ref: "s",
+      });
+      const [replacement] = await relayers[1]!.replaceStuck(0);
+      expect(replacement).to.be.a("string").and.not.equal(stuck.hash);
+      await mine();
+      const receipt = await relayers[0]!.wait(stuck.hash);
+      expect(receipt.hash).to.equal(replacement);
+      const { rows } = await db.pool.query(
+        `SELECT hash, status, replaces, nonce::int, max_fee_per_gas::text AS fee FROM relayer_transactions WHERE purpose = 'stuck' ORDER BY sent_at`,
+      );
+      expect(rows.map((r) => r.status)).to.deep.equal(["replaced", "mined"]);
+      expect(rows[1].replaces).to.equal(stuck.hash);
+      expect(rows[1].nonce).to.equal(stuck.nonce);
+      expect(BigInt(rows[1].fee) > BigInt(rows[0].fee)).to.equal(true);
+    } finally {
+      await setAutomine(true);
+    }
+  });
+});
