@@ -43,7 +43,6 @@ const ERC1155_EVENTS = [
   "event ApprovalForAll(address indexed account, address indexed operator, bool approved)",
   "event URI(string value, uint256 indexed id)",
 ];
-const INITIALIZABLE_EVENTS = ["event Initialized(uint64 version)"];
 
 export interface Erc721Transfer {
   from: string;
@@ -74,7 +73,7 @@ export function contractInterfaces(): Record<ContractKind, Interface> {
   return {
     WorkRegistry: new Interface([...IWorkRegistry__factory.abi, ...ACCESS_CONTROL_EVENTS]),
     SplitFactory: new Interface([...ISplitFactory__factory.abi]),
-    RevenueSplit: new Interface([...IRevenueSplit__factory.abi, ...INITIALIZABLE_EVENTS]),
+    RevenueSplit: new Interface([...IRevenueSplit__factory.abi]),
     LicenseToken: new Interface([...ILicenseToken__factory.abi, ...ERC721_EVENTS, ...ACCESS_CONTROL_EVENTS]),
     GameItems: new Interface([...IGameItems__factory.abi, ...ERC1155_EVENTS, ...ACCESS_CONTROL_EVENTS]),
     ItemEscrow: new Interface([...IItemEscrow__factory.abi, ...ACCESS_CONTROL_EVENTS]),

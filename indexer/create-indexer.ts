@@ -69,8 +69,7 @@ export function createIndexer(deps: IndexerDeps): Indexer {
       );
     }
     const applied = await migrateIndexerSchema(db);
-    if (applied.length > 0)
-      logger.info({ migrations: applied.map((m) => m.name) }, "schema migrated");
+    if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, "schema migrated");
     const { rows } = await db.query<{ head_block: string; safe_block: string; finalized_block: string }>(
       "SELECT head_block, safe_block, finalized_block FROM indexer_state WHERE chain_id = $1",
       [chainId],
