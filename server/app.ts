@@ -22,6 +22,7 @@ import { healthRouter } from "./routes/health.ts";
 import { ipfsRouter } from "./routes/ipfs.ts";
 import { licensesRouter } from "./routes/licenses.ts";
 import { worksRouter } from "./routes/works.ts";
+import { ChainClock } from "./chain/chain-clock.ts";
 import type { ChangeFeed } from "./chain/change-feed.ts";
 import type { Queues } from "./jobs/queues.ts";
 import { LicensesRepository } from "./repositories/licenses.ts";
@@ -135,7 +136,10 @@ export function createApp(deps: AppDeps): Express {
     batchMaxWorks: config.notarize.batchMaxWorks,
   });
   app.use(worksRouter(worksService, works, registry));
-  app.use(licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed), registry));
+  const clock = new ChainClock(chain.provider);
+  app.use(
+    licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed, clock), clock, registry),
+  );
   app.use(
     docsRouter(() =>
       registry.document(
