@@ -16,6 +16,7 @@ import { errorHandler, routeNotFound } from "./errors.ts";
 import { OpenApiRegistry } from "./http/openapi.ts";
 import { rateLimit } from "./http/rate-limit.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
+import { apiKeysRouter } from "./routes/api-keys.ts";
 import { authRouter } from "./routes/auth.ts";
 import { docsRouter } from "./routes/docs.ts";
 import { healthRouter } from "./routes/health.ts";
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps): Express {
       registry,
     ),
   );
+  app.use(apiKeysRouter(apiKeys, registry));
   app.use(ipfsRouter(ipfs));
 
   const works = new WorksRepository(db, chain.chainId);
