@@ -26,6 +26,7 @@ import {
   IWorkRegistry__factory,
   WorkRegistry__factory,
 } from "../types/typechain/index.ts";
+import { ensureWebBuild, WEB_DIST } from "./build-web.ts";
 import { startDevChain } from "./dev-chain.ts";
 import { startPostgres } from "./stack/postgres.ts";
 import { RedisMissingError, startRedis } from "./stack/redis.ts";
@@ -107,6 +108,7 @@ try {
     SESSION_SECRET: process.env.SESSION_SECRET ?? (await devSessionSecret()),
     IPFS_DIR: process.env.IPFS_DIR ?? path.join(DATA, "ipfs"),
     PAYMENTS_PROVIDER: process.env.PAYMENTS_PROVIDER ?? "dev",
+    WEB_DIR: process.env.WEB_DIR ?? WEB_DIST,
   };
   const config = loadConfig(env);
   const indexerConfig = loadIndexerConfig({
@@ -191,6 +193,10 @@ try {
     feed,
     logger: logger.child({ part: "api" }),
   });
+  if (config.web.dir === WEB_DIST) {
+    await ensureWebBuild();
+    line("web", `${config.http.publicUrl}  (built into ${path.relative(process.cwd(), WEB_DIST)})`);
+  }
   const server = app.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);

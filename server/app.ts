@@ -6,8 +6,9 @@ import type { Pool } from "pg";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
-import type { Provider } from "ethers";
+import { JsonRpcApiProvider, type Provider } from "ethers";
 import type { Deployment } from "../lib/deployment.ts";
+import { httpRpc, type RpcSender } from "../lib/evidence/rpc.ts";
 import { ApiKeys } from "./auth/api-keys.ts";
 import { authenticate } from "./auth/middleware.ts";
 import { SessionTokens } from "./auth/session.ts";
@@ -18,10 +19,13 @@ import { rateLimit } from "./http/rate-limit.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
 import { apiKeysRouter } from "./routes/api-keys.ts";
 import { authRouter } from "./routes/auth.ts";
+import { devRouter } from "./routes/dev.ts";
 import { docsRouter } from "./routes/docs.ts";
+import { evidenceVerifyRouter } from "./routes/evidence-verify.ts";
 import { healthRouter } from "./routes/health.ts";
 import { ipfsRouter } from "./routes/ipfs.ts";
 import { licensesRouter } from "./routes/licenses.ts";
+import { webRouter } from "./routes/web.ts";
 import { worksRouter } from "./routes/works.ts";
 import { ChainClock } from "./chain/chain-clock.ts";
 import type { ChangeFeed } from "./chain/change-feed.ts";
@@ -87,7 +91,17 @@ export function createApp(deps: AppDeps): Express {
     });
     next();
   });
-  app.use(helmet());
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          "connect-src": ["'self'"],
+          // Plain-HTTP development servers on a LAN address must not have their requests upgraded.
+          "upgrade-insecure-requests": config.env === "production" ? [] : null,
+        },
+      },
+    }),
+  );
   app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics }));
   app.use(
     rateLimit({
@@ -123,6 +137,10 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(apiKeysRouter(apiKeys, registry));
   app.use(ipfsRouter(ipfs));
+  const rpc: RpcSender =
+    chain.provider instanceof JsonRpcApiProvider ? chain.provider : httpRpc(config.chain.rpcUrl);
+  if (config.env !== "production")
+    app.use(devRouter({ send: (m, p) => rpc.send(m, p), chainId: chain.chainId }, registry));
 
   const works = new WorksRepository(db, chain.chainId);
   const licenses = new LicensesRepository(db);
@@ -142,6 +160,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed, clock), clock, registry),
   );
+  app.use(evidenceVerifyRouter({ provider: rpc, maxBytes: config.uploads.maxBytes }, registry));
   app.use(
     docsRouter(() =>
       registry.document(
@@ -155,6 +174,7 @@ export function createApp(deps: AppDeps): Express {
     ),
   );
 
+  app.use(webRouter(config.web.dir));
   app.use(routeNotFound);
   app.use(errorHandler(logger));
   return app;

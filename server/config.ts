@@ -52,6 +52,7 @@ const envSchema = z
     BATCH_FLUSH_SECONDS: positiveInt.default(10),
     RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
     TRUST_PROXY: flag.default(false),
+    WEB_DIR: z.string().default("dist/web"),
   })
   .transform((env) => ({
     env: env.NODE_ENV,
@@ -78,6 +79,7 @@ const envSchema = z
       adminAddresses: env.ADMIN_ADDRESSES.map((a) => a.toLowerCase()),
     },
     uploads: { maxBytes: env.UPLOAD_MAX_BYTES },
+    web: { dir: env.WEB_DIR },
     notarize: {
       mode: env.NOTARIZE_MODE,
       batchMaxWorks: env.BATCH_MAX_WORKS,

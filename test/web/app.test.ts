@@ -1,0 +1,172 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { ensureWebBuild } from "../../scripts/build-web.ts";
+import { startTestStack, type TestStack } from "../helpers/stack.ts";
+
+const ARTIFACTS = path.resolve("test/artifacts");
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+/** Development account the browser signs with (0–4 hold the platform's roles). */
+const CREATOR_INDEX = 5;
+
+function sha256(bytes: Buffer): string {
+  return `0x${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+describe("web app", function () {
+  this.timeout(120_000);
+
+  let stack: TestStack;
+  let server: Server;
+  let baseUrl: string;
+  let profile: string;
+  let context: BrowserContext;
+  let page: Page;
+  let creator: string;
+  const pageErrors: Error[] = [];
+  const workFile = { name: "sunrise-over-the-bay.txt", bytes: randomBytes(2048) };
+
+  async function screenshot(name: string): Promise<void> {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  }
+
+  async function nav(name: string): Promise<void> {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name }).click();
+  }
+
+  async function connectDevAccount(index: number): Promise<void> {
+    await page.getByRole("button", { name: "Connect wallet" }).click();
+    const dialog = page.getByRole("dialog", { name: "Connect a wallet" });
+    await dialog.getByLabel("Account").selectOption(String(index));
+    await dialog.getByRole("button", { name: "Use this account" }).click();
+    await page.getByText("Connected wallet").waitFor({ state: "attached" });
+  }
+
+  before(async function () {
+    const webDir = await ensureWebBuild();
+    // SIWE messages name the page's host (127.0.0.1:<port>), so the API checks against the request's Host.
+    stack = await startTestStack("web", { env: { SIWE_DOMAIN: "", WEB_DIR: webDir } });
+    server = stack.app.listen(0, "127.0.0.1");
+    await new Promise<void>((resolve) => server.once("listening", resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    creator = (await stack.signer(CREATOR_INDEX)).address;
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    profile = await mkdtemp(path.join(tmpdir(), "rl-chromium-"));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 860 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on("pageerror", (err) => pageErrors.push(err));
+  });
+
+  afterEach(function () {
+    expect(
+      pageErrors.splice(0).map((e) => e.message),
+      "uncaught errors in the page",
+    ).to.deep.equal([]);
+  });
+
+  after(async function () {
+    await context?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+    await new Promise((resolve) => server?.close(resolve));
+    await stack?.stop();
+  });
+
+  it("serves the app with a strict CSP and shows the empty Explore page", async function () {
+    const response = await page.goto(baseUrl);
+    const csp = response!.headers()["content-security-policy"]!;
+    expect(csp).to.include("script-src 'self'");
+    expect(csp).to.not.include("upgrade-insecure-requests");
+    await page.getByText("No works registered yet").waitFor();
+    await screenshot("explore-empty");
+  });
+
+  it("registers a dropped file: hash and CID at once, signed by the dev account, then anchored", async function () {
+    await nav("Create");
+    await connectDevAccount(CREATOR_INDEX);
+    await page.getByLabel("Title").fill("Sunrise over the bay");
+    await page.getByLabel("Description").fill("A short poem about the morning light.");
+    await page.getByLabel("Work file").setInputFiles({
+      name: workFile.name,
+      mimeType: "text/plain",
+      buffer: workFile.bytes,
+    });
+    await page.getByText(sha256(workFile.bytes)).waitFor();
+    await page.getByRole("button", { name: "Sign and register" }).click();
+    await page.getByText(/Anchored as/).waitFor({ timeout: 30_000 });
+    await screenshot("create-anchored");
+
+    const work = await stack.waitFor(async () => {
+      const found = await fetch(`${baseUrl}/v1/works/by-hash/${sha256(workFile.bytes)}`);
+      return found.ok ? ((await found.json()) as { workId: string; creator: string; title: string }) : null;
+    });
+    expect(work.creator).to.equal(creator);
+    expect(work.title).to.equal("Sunrise over the bay");
+    const cid = await page.locator("a.mono-link code").first().textContent();
+    expect(cid).to.match(/^bafk/);
+  });
+
+  it("lists the work on Explore and shows its proof, versions and offers on its page", async function () {
+    await nav("Explore");
+    await page.getByRole("link", { name: "Sunrise over the bay" }).click();
+    await page.getByRole("heading", { name: "Proof of registration" }).waitFor();
+    await page.getByText(sha256(workFile.bytes)).first().waitFor();
+    await page.getByRole("heading", { name: "Versions" }).waitFor();
+    await screenshot("work");
+    await nav("Explore");
+    await page.getByRole("link", { name: "Sunrise over the bay" }).waitFor();
+    await screenshot("explore");
+  });
+
+  it("verifies a dropped file on the public Verify page: who registered it and since when", async function () {
+    await nav("Verify");
+    await page.getByLabel("File to verify").setInputFiles({
+      name: "copy-found-online.txt",
+      mimeType: "text/plain",
+      buffer: workFile.bytes,
+    });
+    const result = page.locator(".result-ok");
+    await result.getByText("Registered", { exact: true }).waitFor();
+    expect(await result.textContent()).to.include(creator);
+    await screenshot("verify-registered");
+
+    await page.getByLabel("File to verify").setInputFiles({
+      name: "unknown.txt",
+      mimeType: "text/plain",
+      buffer: randomBytes(64),
+    });
+    await page.getByText("Not registered").waitFor();
+    await screenshot("verify-unregistered");
+  });
+
+  it("shows My licenses and Trades with their empty states, also on a phone-sized screen", async function () {
+    await nav("My licenses");
+    await page.getByText("No licenses yet").waitFor();
+    await screenshot("licenses-empty");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await nav("Trades");
+    await page.getByRole("heading", { name: "My listings" }).waitFor();
+    await page.locator(".trade-section .empty").first().waitFor();
+    await screenshot("trades-mobile");
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+});

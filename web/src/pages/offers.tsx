@@ -1,0 +1,361 @@
+import { parseEther } from "ethers";
+import { useId, useState, type FormEvent } from "react";
+import { describeError, isUnavailable, type Work } from "../api.ts";
+import { buyWithWallet, listOffers, publishOffer, startCheckout, type Offer } from "../commerce.ts";
+import { Badge, Empty, ErrorNote, Loading, useAsync } from "../components.tsx";
+import { formatDuration, formatEth, formatMoney } from "../format.ts";
+import { navigate } from "../router.tsx";
+import { useWallet } from "../wallet.tsx";
+import { percentToBps, splitProblem, SplitEditor, type SplitRow } from "./split-editor.tsx";
+
+/** A work's offers with their buy actions, the licenses sold, and (for its creator) the publish form. */
+export function Offers({ work, mine }: { work: Work; mine: boolean }) {
+  const offers = useAsync((signal) => listOffers(work.workId, signal), [work.workId]);
+  const [publishing, setPublishing] = useState(false);
+  const sold = (offers.data ?? []).reduce((sum, offer) => sum + offer.sold, 0);
+  const unavailable = isUnavailable(offers.error);
+
+  return (
+    <section aria-labelledby="offers-heading">
+      <div className="section-heading">
+        <h2 id="offers-heading">Licenses</h2>
+        {offers.data && (
+          <p className="stat" aria-live="polite">
+            <strong>{sold}</strong> license{sold === 1 ? "" : "s"} sold
+          </p>
+        )}
+        {mine && !publishing && !unavailable && (
+          <button type="button" className="button button-primary" onClick={() => setPublishing(true)}>
+            Publish an offer
+          </button>
+        )}
+      </div>
+      {mine && publishing && (
+        <PublishOffer
+          work={work}
+          onDone={() => {
+            setPublishing(false);
+            offers.reload();
+          }}
+          onCancel={() => setPublishing(false)}
+        />
+      )}
+      {offers.loading && !offers.data ? (
+        <Loading label="Loading offers" />
+      ) : unavailable ? (
+        <Empty title="Licensing is not available on this server yet" />
+      ) : offers.error ? (
+        <ErrorNote error={offers.error} retry={offers.reload} />
+      ) : offers.data!.length === 0 ? (
+        <Empty title="No license offers yet">
+          <p>
+            {mine
+              ? "Publish an offer to sell licenses to this work."
+              : "The creator has not offered licenses yet."}
+          </p>
+        </Empty>
+      ) : (
+        <ul className="offer-list">
+          {offers.data!.map((offer) => (
+            <li key={offer.offerId}>
+              <OfferCard offer={offer} onBought={offers.reload} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
+  const wallet = useWallet();
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const soldOut = offer.maxSupply > 0 && offer.sold >= offer.maxSupply;
+  const duration = Number(offer.duration);
+  const available = offer.active && !soldOut;
+
+  const byCard = async () => {
+    setError(null);
+    setBusy("Opening checkout");
+    try {
+      const { orderId, url } = await startCheckout(wallet, offer);
+      navigate(`/orders/${orderId}?pay=${encodeURIComponent(url)}`);
+    } catch (err) {
+      setError(err);
+      setBusy(null);
+    }
+  };
+
+  const byWallet = async () => {
+    setError(null);
+    setBusy("Confirm in your wallet");
+    try {
+      const hash = await buyWithWallet(wallet, offer);
+      setDone(`Bought: transaction ${hash.slice(0, 10)}… is mined. It appears in My licenses once indexed.`);
+      onBought();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <article className="offer" aria-label={`Offer #${offer.offerId}`}>
+      <div className="card-top">
+        <span className="work-id">Offer #{offer.offerId}</span>
+        {!offer.active ? (
+          <Badge tone="muted">Paused</Badge>
+        ) : soldOut ? (
+          <Badge tone="bad">Sold out</Badge>
+        ) : (
+          <Badge tone="ok">Available</Badge>
+        )}
+      </div>
+      <p className="offer-price">
+        {offer.fiatPrice
+          ? formatMoney(offer.fiatPrice.amount, offer.fiatPrice.currency)
+          : formatEth(offer.price)}
+        {offer.fiatPrice && <span className="muted"> · {formatEth(offer.price)}</span>}
+      </p>
+      <ul className="offer-terms" aria-label="Terms">
+        <li>
+          <Badge tone="info">{duration === 0 ? "Perpetual" : formatDuration(duration)}</Badge>
+        </li>
+        <li>
+          <Badge tone="muted">{offer.commercialUse ? "Commercial use" : "Personal use"}</Badge>
+        </li>
+        <li>
+          <Badge tone="muted">{offer.transferable ? "Transferable" : "Non-transferable"}</Badge>
+        </li>
+        <li>
+          <Badge tone="muted">{offer.territory || "WORLD"}</Badge>
+        </li>
+      </ul>
+      <p className="muted">
+        {offer.sold} sold{offer.maxSupply > 0 ? ` of ${offer.maxSupply}` : ""}
+      </p>
+      <div aria-live="polite" className="live">
+        {busy && <p className="status-line">{busy}…</p>}
+        {done && <p className="alert alert-success">{done}</p>}
+      </div>
+      {error !== null && <ErrorNote error={error} />}
+      {available && (
+        <div className="offer-actions">
+          {offer.fiatPrice && (
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={byCard}
+              disabled={!wallet.address || busy !== null}
+            >
+              Buy with card
+            </button>
+          )}
+          <button
+            type="button"
+            className="button"
+            onClick={byWallet}
+            disabled={!wallet.address || busy !== null}
+          >
+            Buy with wallet
+          </button>
+        </div>
+      )}
+      {available && !wallet.address && (
+        <p className="hint">Connect the wallet that should hold the license.</p>
+      )}
+    </article>
+  );
+}
+
+const DURATIONS = [
+  { label: "30 days", seconds: 30 * 86400 },
+  { label: "90 days", seconds: 90 * 86400 },
+  { label: "1 year", seconds: 365 * 86400 },
+  { label: "Perpetual", seconds: 0 },
+];
+
+function PublishOffer({ work, onDone, onCancel }: { work: Work; onDone(): void; onCancel(): void }) {
+  const wallet = useWallet();
+  const id = useId();
+  const [price, setPrice] = useState("0.01");
+  const [fiat, setFiat] = useState("9.00");
+  const [currency, setCurrency] = useState("usd");
+  const [duration, setDuration] = useState(DURATIONS[2]!.seconds);
+  const [maxSupply, setMaxSupply] = useState("0");
+  const [commercialUse, setCommercialUse] = useState(false);
+  const [transferable, setTransferable] = useState(false);
+  const [territory, setTerritory] = useState("WORLD");
+  const [rows, setRows] = useState<SplitRow[]>([{ address: wallet.address ?? "", percent: "100" }]);
+  const [progress, setProgress] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    const problem = splitProblem(rows);
+    if (problem) {
+      setError(problem);
+      return;
+    }
+    let priceWei: bigint;
+    try {
+      priceWei = parseEther(price.trim() || "0");
+    } catch {
+      setError("Enter the price in ETH, e.g. 0.01");
+      return;
+    }
+    const fiatCents = fiat.trim() ? Math.round(Number(fiat) * 100) : 0;
+    if (fiat.trim() && !(fiatCents > 0)) {
+      setError("Enter the card price as a positive amount, or leave it empty");
+      return;
+    }
+    try {
+      await publishOffer(
+        wallet,
+        work.workId,
+        {
+          priceWei: priceWei.toString(),
+          durationSeconds: duration,
+          maxSupply: Number(maxSupply) || 0,
+          transferable,
+          commercialUse,
+          referrerBps: 0,
+          royaltyBps: 0,
+          territory: territory.trim() || "WORLD",
+          fiatPrice: fiatCents > 0 ? { amount: fiatCents, currency } : null,
+        },
+        {
+          recipients: rows.map((r) => r.address.trim()),
+          sharesBps: rows.map((r) => percentToBps(r.percent)),
+        },
+        setProgress,
+      );
+      onDone();
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setProgress(null);
+    }
+  };
+
+  return (
+    <form className="card publish-form" onSubmit={submit} aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`}>New license offer</h3>
+      <div className="form-grid">
+        <div className="field">
+          <label htmlFor={`${id}-price`}>Price in ETH</label>
+          <input
+            id={`${id}-price`}
+            inputMode="decimal"
+            value={price}
+            onChange={(e) => setPrice(e.target.value)}
+            required
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-fiat`}>
+            Card price <span className="optional">(optional)</span>
+          </label>
+          <div className="inline-form">
+            <input
+              id={`${id}-fiat`}
+              inputMode="decimal"
+              value={fiat}
+              onChange={(e) => setFiat(e.target.value)}
+            />
+            <label htmlFor={`${id}-currency`} className="visually-hidden">
+              Card currency
+            </label>
+            <select id={`${id}-currency`} value={currency} onChange={(e) => setCurrency(e.target.value)}>
+              <option value="usd">USD</option>
+              <option value="eur">EUR</option>
+              <option value="gbp">GBP</option>
+            </select>
+          </div>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-duration`}>Duration</label>
+          <select
+            id={`${id}-duration`}
+            value={duration}
+            onChange={(e) => setDuration(Number(e.target.value))}
+          >
+            {DURATIONS.map((d) => (
+              <option key={d.seconds} value={d.seconds}>
+                {d.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-supply`}>
+            Maximum licenses <span className="optional">(0 = unlimited)</span>
+          </label>
+          <input
+            id={`${id}-supply`}
+            inputMode="numeric"
+            value={maxSupply}
+            onChange={(e) => setMaxSupply(e.target.value.replace(/\D/g, ""))}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-territory`}>Territory</label>
+          <input
+            id={`${id}-territory`}
+            value={territory}
+            maxLength={64}
+            onChange={(e) => setTerritory(e.target.value)}
+          />
+        </div>
+        <div className="field">
+          <span className="label-like">Terms</span>
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              checked={commercialUse}
+              onChange={(e) => setCommercialUse(e.target.checked)}
+            />
+            Commercial use allowed
+          </label>
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              checked={transferable}
+              onChange={(e) => setTransferable(e.target.checked)}
+            />
+            Licenses can be transferred
+          </label>
+        </div>
+      </div>
+      <SplitEditor rows={rows} onChange={setRows} />
+      <div aria-live="polite" className="live">
+        {progress && (
+          <p className="status-line">
+            <span className="spinner" aria-hidden="true" /> {progress}…
+          </p>
+        )}
+      </div>
+      {error && (
+        <p className="alert alert-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="offer-actions">
+        <button
+          type="submit"
+          className="button button-primary"
+          disabled={progress !== null || splitProblem(rows) !== null}
+        >
+          Sign and publish
+        </button>
+        <button type="button" className="button button-ghost" onClick={onCancel} disabled={progress !== null}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,115 @@
+import { api, ApiError, type Page, type Work } from "../api.ts";
+import {
+  Definition,
+  ErrorNote,
+  FinalityBadge,
+  Loading,
+  Mono,
+  Time,
+  useAsync,
+  usePageTitle,
+} from "../components.tsx";
+import { formatDate } from "../format.ts";
+import { Link } from "../router.tsx";
+import { useWallet } from "../wallet.tsx";
+import { Offers } from "./offers.tsx";
+import { NotFoundPage } from "./not-found.tsx";
+
+/** One work: its proof, its versions, its offers and how many licenses were sold. */
+export function WorkPage({ id }: { id: string }) {
+  const wallet = useWallet();
+  const work = useAsync((signal) => api<Work>(`/v1/works/${id}`, { signal }), [id]);
+  const versions = useAsync((signal) => api<Page<Work>>(`/v1/works/${id}/versions`, { signal }), [id]);
+  usePageTitle(work.data?.title ?? `Work #${id}`);
+
+  if (work.loading && !work.data) return <Loading label="Loading the work" />;
+  if (work.error instanceof ApiError && work.error.status === 404)
+    return <NotFoundPage what={`Work #${id}`} />;
+  if (work.error || !work.data) return <ErrorNote error={work.error} retry={work.reload} />;
+  const w = work.data;
+  const mine = wallet.address?.toLowerCase() === w.creator.toLowerCase();
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link href="/">Explore</Link> <span aria-hidden="true">/</span> <span>Work #{w.workId}</span>
+      </nav>
+      <div className="page-title">
+        <h1>{w.title ?? "Untitled work"}</h1>
+        <FinalityBadge finality={w.finality} />
+      </div>
+      <p className="lead">
+        Registered <Time iso={w.registeredAt} /> by <code>{w.creator}</code>
+        {mine && <span className="badge badge-info">you</span>}
+      </p>
+
+      <div className="two-columns">
+        <section className="card" aria-labelledby="proof-heading">
+          <h2 id="proof-heading">Proof of registration</h2>
+          <dl className="facts">
+            <Definition term="SHA-256">
+              <Mono value={w.contentHash} label="SHA-256" />
+            </Definition>
+            <Definition term="CID">
+              <span className="mono-value">
+                <a href={`/ipfs/${w.cid}`} className="mono-link">
+                  <code>{w.cid}</code>
+                </a>
+              </span>
+            </Definition>
+            <Definition term="Creator">
+              <Mono value={w.creator} label="creator address" />
+            </Definition>
+            {w.coAuthors.length > 0 && (
+              <Definition term="Co-authors">
+                {w.coAuthors.map((a) => (
+                  <Mono key={a} value={a} label="co-author address" />
+                ))}
+              </Definition>
+            )}
+            <Definition term="Registered at">{formatDate(w.registeredAt)}</Definition>
+            <Definition term="Block">
+              {w.blockNumber} <FinalityBadge finality={w.finality} />
+            </Definition>
+            <Definition term="Transaction">
+              <Mono value={w.txHash} label="transaction hash" short />
+            </Definition>
+          </dl>
+        </section>
+
+        <section className="card" aria-labelledby="versions-heading">
+          <h2 id="versions-heading">Versions</h2>
+          {versions.loading && !versions.data ? (
+            <Loading label="Loading versions" />
+          ) : versions.error ? (
+            <ErrorNote error={versions.error} retry={versions.reload} />
+          ) : (
+            <ol className="versions">
+              {(versions.data?.items ?? []).map((v, index) => (
+                <li key={v.workId} aria-current={v.workId === w.workId ? "true" : undefined}>
+                  <span className="version-number">v{v.version ?? index + 1}</span>
+                  {v.workId === w.workId ? (
+                    <strong>{v.title ?? `Work #${v.workId}`} (this page)</strong>
+                  ) : (
+                    <Link href={`/works/${v.workId}`}>{v.title ?? `Work #${v.workId}`}</Link>
+                  )}
+                  <span className="muted">
+                    {" "}
+                    · <Time iso={v.registeredAt} />
+                  </span>
+                </li>
+              ))}
+            </ol>
+          )}
+          {mine && (
+            <Link href={`/create?parent=${w.workId}`} className="button button-small">
+              Register a new version
+            </Link>
+          )}
+        </section>
+      </div>
+
+      <Offers work={w} mine={mine} />
+    </>
+  );
+}
