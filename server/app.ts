@@ -19,6 +19,7 @@ import { rateLimit } from "./http/rate-limit.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
 import { apiKeysRouter } from "./routes/api-keys.ts";
 import { authRouter } from "./routes/auth.ts";
+import { chainRouter } from "./routes/chain.ts";
 import { devRouter } from "./routes/dev.ts";
 import { docsRouter } from "./routes/docs.ts";
 import { evidenceVerifyRouter } from "./routes/evidence-verify.ts";
@@ -137,6 +138,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(apiKeysRouter(apiKeys, registry));
   app.use(ipfsRouter(ipfs));
+  app.use(chainRouter(chain.chainId, chain.deployment, registry));
   const rpc: RpcSender =
     chain.provider instanceof JsonRpcApiProvider ? chain.provider : httpRpc(config.chain.rpcUrl);
   if (config.env !== "production")

@@ -23,7 +23,7 @@ export interface TypedDataPayload {
   domain: Record<string, string>;
   types: Record<string, { name: string; type: string }[]>;
   primaryType: string;
-  message: Record<string, string>;
+  message: Record<string, unknown>;
 }
 
 export interface Upload {

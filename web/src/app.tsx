@@ -28,6 +28,10 @@ function page(path: string) {
   if (work) return <WorkPage id={work[1]!} />;
   const order = /^\/orders\/([\w-]+)$/.exec(path);
   if (order) return <OrderPage id={order[1]!} />;
+  // Where the card payment provider sends the buyer back.
+  const returned =
+    path === "/checkout/return" ? new URLSearchParams(window.location.search).get("orderId") : null;
+  if (returned && /^[\w-]+$/.test(returned)) return <OrderPage id={returned} />;
   return <NotFoundPage />;
 }
 

@@ -1,6 +1,15 @@
 /** Offers, card checkout, on-chain purchases, renewals and trades: the API calls behind the buying pages. */
-import { api, query, type License, type Page, type Finality } from "./api.ts";
-import { ensureSession, type TxRequest, type Wallet } from "./wallet.tsx";
+import { Interface } from "ethers";
+import { CREATE_OFFER_TYPES, DOMAIN_VERSION, LICENSE_DOMAIN_NAME } from "../../lib/eip712.ts";
+import { api, query, type Finality, type License, type Page } from "./api.ts";
+import type { TxRequest, Wallet } from "./wallet.tsx";
+
+export const NATIVE_CURRENCY = "0x0000000000000000000000000000000000000000";
+
+export interface FiatPrice {
+  amount: number;
+  currency: string;
+}
 
 export interface Offer {
   offerId: string;
@@ -9,39 +18,52 @@ export interface Offer {
   currency: string;
   price: string;
   duration: string;
+  perpetual: boolean;
   maxSupply: number;
   sold: number;
+  reserved: number;
+  remaining: number | null;
+  active: boolean;
   transferable: boolean;
   commercialUse: boolean;
-  active: boolean;
   referrerBps: number;
   royaltyBps: number;
   split: string;
   territory: string;
-  fiatPrice: { amount: number; currency: string } | null;
-  finality?: Finality;
+  fiatPrice: FiatPrice | null;
+  finality: Finality;
 }
 
 export type OrderStatus =
   "created" | "paid" | "minting" | "fulfilled" | "failed" | "expired" | "refunded" | "disputed";
 
 export interface Order {
-  id: string;
+  orderId: string;
   offerId: string;
   wallet: string;
   amount: number;
   currency: string;
   status: OrderStatus;
   failureReason: string | null;
-  tokenId: string | null;
-  checkoutUrl?: string | null;
+  checkoutUrl: string | null;
+  license: { tokenId: string; txHash: string | null; finality: Finality | null } | null;
 }
 
+export const TRADE_STATES = [
+  "listed",
+  "paid",
+  "disputed",
+  "completed",
+  "cancelled",
+  "expired",
+  "refunded",
+] as const;
+
 export interface Trade {
-  listingId: string;
+  tradeId: string;
   seller: string;
   buyer: string | null;
-  state: "listed" | "paid" | "disputed" | "completed" | "cancelled" | "expired" | "refunded";
+  state: (typeof TRADE_STATES)[number];
   token: string;
   itemId: string;
   amount: string;
@@ -49,39 +71,72 @@ export interface Trade {
   currency: string;
   deadline: string;
   confirmBy: string | null;
+  finality: Finality;
 }
 
-export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+interface Chain {
+  chainId: number;
+  contracts: Record<"WorkRegistry" | "SplitFactory" | "LicenseToken" | "GameItems" | "ItemEscrow", string>;
+}
+
+let chain: Promise<Chain> | null = null;
+
+/** The platform's contract addresses (read once). */
+function getChain(): Promise<Chain> {
+  chain ??= api<Chain>("/v1/chain").catch((err: unknown) => {
+    chain = null;
+    throw err;
+  });
+  return chain;
+}
+
+const licenseToken = new Interface([
+  "function purchase(uint256 offerId, address recipient, address referrer) payable returns (uint256)",
+  "function renew(uint256 tokenId) payable returns (uint64)",
+]);
+
+/** Sends prepared transactions in order from the connected wallet; answers the last hash. */
+async function sendAll(wallet: Wallet, transactions: TxRequest[]): Promise<string> {
+  let hash = "";
+  for (const tx of transactions) hash = await wallet.sendTransaction(tx);
+  return hash;
+}
+
+function requireAddress(wallet: Wallet): string {
+  if (!wallet.address) throw new Error("Connect a wallet first");
+  return wallet.address;
+}
 
 export async function listOffers(workId: string, signal?: AbortSignal): Promise<Offer[]> {
-  const page = await api<Page<Offer>>(`/v1/offers${query({ workId })}`, { signal });
+  const page = await api<Page<Offer>>(`/v1/offers${query({ workId, limit: 100 })}`, { signal });
   return page.items;
 }
 
-/** Starts a card checkout; answers the order and the payment page to open. */
-export async function startCheckout(wallet: Wallet, offer: Offer): Promise<{ orderId: string; url: string }> {
-  if (!wallet.address) throw new Error("Connect the wallet that should hold the license");
-  return api<{ orderId: string; url: string }>("/v1/checkout", {
-    json: { offerId: offer.offerId, wallet: wallet.address },
-  });
+/** Reserves a unit and opens a card checkout; the license goes to the connected wallet once paid. */
+export function startCheckout(wallet: Wallet, offer: Offer): Promise<Order> {
+  return api<Order>("/v1/checkout", { json: { offerId: offer.offerId, wallet: requireAddress(wallet) } });
 }
 
 export function getOrder(id: string, signal?: AbortSignal): Promise<Order> {
   return api<Order>(`/v1/orders/${id}`, { signal });
 }
 
-/** Buys a license with the connected wallet: the API prepares the transaction, the wallet sends it. */
+/** Buys a license to the connected wallet, paying the offer's native-currency price. */
 export async function buyWithWallet(wallet: Wallet, offer: Offer): Promise<string> {
-  if (!wallet.address) throw new Error("Connect a wallet first");
-  const tx = await api<TxRequest>(`/v1/offers/${offer.offerId}/buy-tx`, { json: { holder: wallet.address } });
-  return wallet.sendTransaction(tx);
+  const holder = requireAddress(wallet);
+  const { contracts } = await getChain();
+  const data = licenseToken.encodeFunctionData("purchase", [offer.offerId, holder, NATIVE_CURRENCY]);
+  return wallet.sendTransaction({ to: contracts.LicenseToken, data, value: offer.price });
 }
 
-/** Renews a license for another term of its offer, paid from the connected wallet. */
+/** Extends a license by another term of its offer, paid from the connected wallet. */
 export async function renewLicense(wallet: Wallet, license: License): Promise<string> {
-  if (!wallet.address) throw new Error("Connect a wallet first");
-  const tx = await api<TxRequest>(`/v1/licenses/${license.tokenId}/renew-tx`, { json: {} });
-  return wallet.sendTransaction(tx);
+  requireAddress(wallet);
+  const [{ contracts }, offer] = await Promise.all([getChain(), api<Offer>(`/v1/offers/${license.offerId}`)]);
+  if (offer.currency !== NATIVE_CURRENCY)
+    throw new Error("This license renews in a token this app cannot pay with");
+  const data = licenseToken.encodeFunctionData("renew", [license.tokenId]);
+  return wallet.sendTransaction({ to: contracts.LicenseToken, data, value: offer.price });
 }
 
 export async function listTrades(
@@ -93,13 +148,29 @@ export async function listTrades(
   return page.items;
 }
 
-export type TradeAction = "cancel" | "reclaim" | "confirm" | "dispute" | "settle";
+export type TradeAction = "cancel" | "confirm" | "dispute" | "settle";
 
-/** Sends one escrow action on a listing from the connected wallet. */
+const ACTION_BODY: Record<TradeAction, string> = {
+  cancel: "seller",
+  confirm: "buyer",
+  dispute: "buyer",
+  settle: "from",
+};
+
+/** Sends one escrow action on a trade from the connected wallet. */
 export async function tradeAction(wallet: Wallet, trade: Trade, action: TradeAction): Promise<string> {
-  await ensureSession(wallet);
-  const tx = await api<TxRequest>(`/v1/trades/${trade.listingId}/${action}`, { method: "POST" });
-  return wallet.sendTransaction(tx);
+  const { transactions } = await api<{ transactions: TxRequest[] }>(`/v1/trades/${trade.tradeId}/${action}`, {
+    json: { [ACTION_BODY[action]]: requireAddress(wallet) },
+  });
+  return sendAll(wallet, transactions);
+}
+
+/** Pulls what the escrow owes the connected wallet (sale proceeds, refunds). */
+export async function withdrawFromEscrow(wallet: Wallet): Promise<string> {
+  const { transactions } = await api<{ transactions: TxRequest[] }>("/v1/escrow/withdraw", {
+    json: { account: requireAddress(wallet) },
+  });
+  return sendAll(wallet, transactions);
 }
 
 export interface OfferTerms {
@@ -108,16 +179,14 @@ export interface OfferTerms {
   maxSupply: number;
   transferable: boolean;
   commercialUse: boolean;
-  referrerBps: number;
-  royaltyBps: number;
   territory: string;
-  fiatPrice: { amount: number; currency: string } | null;
+  fiatPrice: FiatPrice | null;
 }
 
-interface SplitPlan {
+interface PreparedSplit {
   split: string;
-  deployed: boolean;
-  tx: TxRequest;
+  exists: boolean;
+  transaction: TxRequest | null;
 }
 
 interface OfferPublication {
@@ -127,9 +196,15 @@ interface OfferPublication {
   error: string | null;
 }
 
+/** An unused nonce: the contract takes any unused value, so a random one never collides. */
+function randomNonce(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return BigInt(`0x${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`).toString();
+}
+
 /**
- * Publishes an offer: creates the revenue split (from the wallet) unless it exists, has the creator
- * sign the CreateOffer message, and waits for the relayer to publish it.
+ * Publishes an offer: creates the revenue split from the wallet unless it exists, has the creator
+ * sign the CreateOffer message, and waits for the relayer to publish it on chain.
  */
 export async function publishOffer(
   wallet: Wallet,
@@ -138,38 +213,51 @@ export async function publishOffer(
   split: { recipients: string[]; sharesBps: number[] },
   onProgress: (step: string) => void,
 ): Promise<OfferPublication> {
-  if (!wallet.address) throw new Error("Connect the creator's wallet first");
-  await ensureSession(wallet);
+  const creator = requireAddress(wallet);
   onProgress("Preparing the revenue split");
-  const plan = await api<SplitPlan>("/v1/splits", { json: split });
-  if (!plan.deployed) {
-    onProgress("Creating the revenue split — confirm in your wallet");
-    await wallet.sendTransaction(plan.tx);
+  const [prepared, { chainId, contracts }] = await Promise.all([
+    api<PreparedSplit>("/v1/splits", { json: { ...split, from: creator } }),
+    getChain(),
+  ]);
+  if (!prepared.exists && prepared.transaction) {
+    onProgress("Creating the revenue split");
+    await wallet.sendTransaction(prepared.transaction);
   }
-  onProgress("Sign the offer");
-  const body = {
-    currency: ZERO_ADDRESS,
+  onProgress("Signing the offer");
+  const message = {
+    creator,
+    workId,
+    currency: NATIVE_CURRENCY,
     price: terms.priceWei,
     duration: String(terms.durationSeconds),
     maxSupply: terms.maxSupply,
     transferable: terms.transferable,
     commercialUse: terms.commercialUse,
-    referrerBps: terms.referrerBps,
-    royaltyBps: terms.royaltyBps,
-    split: plan.split,
+    referrerBps: 0,
+    royaltyBps: 0,
+    split: prepared.split,
     territory: terms.territory,
+    nonce: randomNonce(),
+    deadline: String(Math.floor(Date.now() / 1000) + 3600),
   };
-  const prepared = await api<{ typedData: import("./api.ts").TypedDataPayload }>(
-    `/v1/works/${workId}/offers/prepare`,
-    { json: body },
-  );
-  const signature = await wallet.signTypedData(prepared.typedData);
+  const signature = await wallet.signTypedData({
+    domain: {
+      name: LICENSE_DOMAIN_NAME,
+      version: DOMAIN_VERSION,
+      chainId: String(chainId),
+      verifyingContract: contracts.LicenseToken,
+    },
+    types: CREATE_OFFER_TYPES,
+    primaryType: "CreateOffer",
+    message,
+  });
   onProgress("Publishing");
+  const { workId: _workId, ...body } = message;
   let publication = await api<OfferPublication>(`/v1/works/${workId}/offers`, {
-    json: { ...prepared.typedData.message, signature, fiatPrice: terms.fiatPrice ?? undefined },
+    json: { ...body, signature, ...(terms.fiatPrice ? { fiatPrice: terms.fiatPrice } : {}) },
   });
   while (publication.status === "pending" || publication.status === "submitted") {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 750));
     publication = await api<OfferPublication>(`/v1/offers/publications/${publication.id}`);
   }
   if (publication.status === "failed")

@@ -1,9 +1,16 @@
 import { parseEther } from "ethers";
 import { useId, useState, type FormEvent } from "react";
 import { describeError, isUnavailable, type Work } from "../api.ts";
-import { buyWithWallet, listOffers, publishOffer, startCheckout, type Offer } from "../commerce.ts";
+import {
+  buyWithWallet,
+  listOffers,
+  NATIVE_CURRENCY,
+  publishOffer,
+  startCheckout,
+  type Offer,
+} from "../commerce.ts";
 import { Badge, Empty, ErrorNote, Loading, useAsync } from "../components.tsx";
-import { formatDuration, formatEth, formatMoney } from "../format.ts";
+import { formatDuration, formatEth, formatMoney, shortHex } from "../format.ts";
 import { navigate } from "../router.tsx";
 import { useWallet } from "../wallet.tsx";
 import { percentToBps, splitProblem, SplitEditor, type SplitRow } from "./split-editor.tsx";
@@ -72,7 +79,11 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
-  const soldOut = offer.maxSupply > 0 && offer.sold >= offer.maxSupply;
+  const soldOut = offer.remaining === 0;
+  const native = offer.currency === NATIVE_CURRENCY;
+  const onChainPrice = native
+    ? formatEth(offer.price)
+    : `${offer.price} units of token ${shortHex(offer.currency)}`;
   const duration = Number(offer.duration);
   const available = offer.active && !soldOut;
 
@@ -80,8 +91,8 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
     setError(null);
     setBusy("Opening checkout");
     try {
-      const { orderId, url } = await startCheckout(wallet, offer);
-      navigate(`/orders/${orderId}?pay=${encodeURIComponent(url)}`);
+      const order = await startCheckout(wallet, offer);
+      navigate(`/orders/${order.orderId}`);
     } catch (err) {
       setError(err);
       setBusy(null);
@@ -115,10 +126,8 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
         )}
       </div>
       <p className="offer-price">
-        {offer.fiatPrice
-          ? formatMoney(offer.fiatPrice.amount, offer.fiatPrice.currency)
-          : formatEth(offer.price)}
-        {offer.fiatPrice && <span className="muted"> · {formatEth(offer.price)}</span>}
+        {offer.fiatPrice ? formatMoney(offer.fiatPrice.amount, offer.fiatPrice.currency) : onChainPrice}
+        {offer.fiatPrice && <span className="muted"> · {onChainPrice}</span>}
       </p>
       <ul className="offer-terms" aria-label="Terms">
         <li>
@@ -154,14 +163,16 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
               Buy with card
             </button>
           )}
-          <button
-            type="button"
-            className="button"
-            onClick={byWallet}
-            disabled={!wallet.address || busy !== null}
-          >
-            Buy with wallet
-          </button>
+          {native && (
+            <button
+              type="button"
+              className="button"
+              onClick={byWallet}
+              disabled={!wallet.address || busy !== null}
+            >
+              Buy with wallet
+            </button>
+          )}
         </div>
       )}
       {available && !wallet.address && (
@@ -223,8 +234,6 @@ function PublishOffer({ work, onDone, onCancel }: { work: Work; onDone(): void; 
           maxSupply: Number(maxSupply) || 0,
           transferable,
           commercialUse,
-          referrerBps: 0,
-          royaltyBps: 0,
           territory: territory.trim() || "WORLD",
           fiatPrice: fiatCents > 0 ? { amount: fiatCents, currency } : null,
         },

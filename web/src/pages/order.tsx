@@ -1,13 +1,13 @@
 import { useEffect, useState } from "react";
 import { getOrder, type Order, type OrderStatus } from "../commerce.ts";
-import { ErrorNote, Loading, Steps, usePageTitle } from "../components.tsx";
+import { ErrorNote, FinalityBadge, Loading, Steps, usePageTitle } from "../components.tsx";
 import { formatMoney } from "../format.ts";
-import { Link, useLocation } from "../router.tsx";
+import { Link } from "../router.tsx";
 
 const STEPS = ["Checkout", "Paid", "Minting", "License issued"];
 const STEP_OF: Record<OrderStatus, number> = {
   created: 0,
-  paid: 1,
+  paid: 2,
   minting: 2,
   fulfilled: 4,
   failed: 0,
@@ -15,7 +15,6 @@ const STEP_OF: Record<OrderStatus, number> = {
   refunded: 0,
   disputed: 0,
 };
-const FINAL: OrderStatus[] = ["fulfilled", "failed", "expired", "refunded", "disputed"];
 
 const MESSAGES: Record<OrderStatus, string> = {
   created: "Waiting for your card payment.",
@@ -28,11 +27,9 @@ const MESSAGES: Record<OrderStatus, string> = {
   disputed: "The payment is disputed; the license is revoked while it is open.",
 };
 
-/** A card order's live status: server-sent events from the API, with the order re-read on each. */
+/** A card order's live status: the API's server-sent events, with the order re-read on each. */
 export function OrderPage({ id }: { id: string }) {
   usePageTitle("Your order");
-  const { params } = useLocation();
-  const payUrl = params.get("pay");
   const [order, setOrder] = useState<Order | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -40,23 +37,22 @@ export function OrderPage({ id }: { id: string }) {
     let closed = false;
     const refresh = () =>
       getOrder(id).then(
-        (next) => !closed && setOrder(next),
+        (next) => {
+          if (closed) return;
+          setOrder(next);
+          setError(null);
+        },
         (err: unknown) => !closed && setError(err),
       );
     void refresh();
     const events = new EventSource(`/v1/orders/${id}/events`);
-    const onEvent = () => void refresh();
-    for (const status of Object.keys(STEP_OF)) events.addEventListener(status, onEvent);
-    events.onmessage = onEvent;
+    events.addEventListener("status", refresh);
+    events.addEventListener("license", refresh);
     return () => {
       closed = true;
       events.close();
     };
   }, [id]);
-
-  useEffect(() => {
-    if (order && FINAL.includes(order.status)) setError(null);
-  }, [order]);
 
   if (error && !order) return <ErrorNote error={error} />;
   if (!order) return <Loading label="Loading your order" />;
@@ -66,8 +62,8 @@ export function OrderPage({ id }: { id: string }) {
     <>
       <h1>License purchase</h1>
       <section className="card" aria-labelledby="order-heading">
-        <h2 id="order-heading" className="visually-hidden">
-          Order status
+        <h2 id="order-heading">
+          {formatMoney(order.amount, order.currency)} · offer #{order.offerId}
         </h2>
         <Steps steps={STEPS} current={STEP_OF[order.status]} failed={failed} />
         <div aria-live="polite" className="order-status">
@@ -75,19 +71,30 @@ export function OrderPage({ id }: { id: string }) {
             <strong>{MESSAGES[order.status]}</strong>
             {order.failureReason && <span className="muted"> {order.failureReason}</span>}
           </p>
+          {order.license && (
+            <p>
+              License #{order.license.tokenId}{" "}
+              {order.license.finality && <FinalityBadge finality={order.license.finality} />}
+            </p>
+          )}
         </div>
         <p className="muted">
-          Order <code>{order.id}</code> · {formatMoney(order.amount, order.currency)} · offer #{order.offerId}
+          Order <code>{order.orderId}</code> · license to <code>{order.wallet}</code>
         </p>
-        {order.status === "created" && payUrl && (
-          <a className="button button-primary" href={payUrl}>
-            Pay with card
-          </a>
-        )}
-        {order.status === "fulfilled" && (
-          <Link className="button button-primary" href="/licenses">
-            See it in My licenses
-          </Link>
+        <div className="offer-actions">
+          {order.status === "created" && order.checkoutUrl && (
+            <a className="button button-primary" href={order.checkoutUrl} target="_blank" rel="noopener">
+              Pay with card<span className="visually-hidden"> (opens in a new tab)</span>
+            </a>
+          )}
+          {order.status === "fulfilled" && (
+            <Link className="button button-primary" href="/licenses">
+              See it in My licenses
+            </Link>
+          )}
+        </div>
+        {order.status === "created" && (
+          <p className="hint">This page follows the payment live; keep it open while you pay.</p>
         )}
       </section>
     </>

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { describeError, isUnavailable } from "../api.ts";
-import { listTrades, tradeAction, type Trade, type TradeAction } from "../commerce.ts";
+import { listTrades, tradeAction, withdrawFromEscrow, type Trade, type TradeAction } from "../commerce.ts";
 import { Badge, Empty, ErrorNote, Loading, Time, useAsync, usePageTitle } from "../components.tsx";
 import { formatEth, shortHex } from "../format.ts";
 import { useWallet } from "../wallet.tsx";
@@ -15,10 +15,12 @@ const STATE_TONE: Record<Trade["state"], "ok" | "warn" | "bad" | "info" | "muted
   refunded: "muted",
 };
 
+type ActionKind = TradeAction | "withdraw";
+
 interface NextStep {
   text: string;
-  action?: { kind: TradeAction; label: string };
-  secondary?: { kind: TradeAction; label: string };
+  action?: { kind: ActionKind; label: string };
+  secondary?: { kind: ActionKind; label: string };
 }
 
 /** What the connected wallet can or must do next on a listing, given its role and the escrow state. */
@@ -28,7 +30,10 @@ function nextStep(trade: Trade, role: "seller" | "buyer", now = Date.now()): Nex
     case "listed":
       if (role === "buyer") return { text: "Listed" };
       return new Date(trade.deadline).getTime() < now
-        ? { text: "Unsold past its deadline", action: { kind: "reclaim", label: "Reclaim items" } }
+        ? {
+            text: "Unsold past its deadline: cancel to take the items back",
+            action: { kind: "cancel", label: "Cancel listing" },
+          }
         : { text: "Waiting for a buyer", action: { kind: "cancel", label: "Cancel listing" } };
     case "paid":
       if (!windowOpen)
@@ -43,9 +48,13 @@ function nextStep(trade: Trade, role: "seller" | "buyer", now = Date.now()): Nex
     case "disputed":
       return { text: "An arbiter will resolve the dispute" };
     case "completed":
-      return { text: role === "seller" ? "Sold: withdraw your funds from escrow" : "Items delivered" };
+      return role === "seller"
+        ? { text: "Sold: your proceeds wait in escrow", action: { kind: "withdraw", label: "Withdraw" } }
+        : { text: "Items delivered" };
     case "refunded":
-      return { text: role === "buyer" ? "Refunded: withdraw from escrow" : "Refunded to the buyer" };
+      return role === "buyer"
+        ? { text: "Refunded: your payment waits in escrow", action: { kind: "withdraw", label: "Withdraw" } }
+        : { text: "Refunded to the buyer" };
     default:
       return { text: "Closed" };
   }
@@ -80,12 +89,13 @@ function TradeTable({ role, address, title }: { role: "seller" | "buyer"; addres
   const [message, setMessage] = useState<{ tone: "success" | "error"; text: string } | null>(null);
   const headingId = `${role}-trades`;
 
-  const act = async (trade: Trade, kind: TradeAction, label: string) => {
-    setBusy(`${trade.listingId}:${kind}`);
+  const act = async (trade: Trade, kind: ActionKind, label: string) => {
+    setBusy(`${trade.tradeId}:${kind}`);
     setMessage(null);
     try {
-      await tradeAction(wallet, trade, kind);
-      setMessage({ tone: "success", text: `${label}: done for listing #${trade.listingId}.` });
+      if (kind === "withdraw") await withdrawFromEscrow(wallet);
+      else await tradeAction(wallet, trade, kind);
+      setMessage({ tone: "success", text: `${label}: done for trade #${trade.tradeId}.` });
       trades.reload();
     } catch (err) {
       setMessage({ tone: "error", text: describeError(err) });
@@ -115,7 +125,7 @@ function TradeTable({ role, address, title }: { role: "seller" | "buyer"; addres
           <caption className="visually-hidden">{title}</caption>
           <thead>
             <tr>
-              <th scope="col">Listing</th>
+              <th scope="col">Trade</th>
               <th scope="col">Item</th>
               <th scope="col">Price</th>
               <th scope="col">{role === "seller" ? "Buyer" : "Seller"}</th>
@@ -128,8 +138,8 @@ function TradeTable({ role, address, title }: { role: "seller" | "buyer"; addres
               const step = nextStep(trade, role);
               const counterparty = role === "seller" ? trade.buyer : trade.seller;
               return (
-                <tr key={trade.listingId}>
-                  <td data-label="Listing">#{trade.listingId}</td>
+                <tr key={trade.tradeId}>
+                  <td data-label="Trade">#{trade.tradeId}</td>
                   <td data-label="Item">
                     {trade.amount} × item {trade.itemId}
                   </td>
@@ -158,7 +168,7 @@ function TradeTable({ role, address, title }: { role: "seller" | "buyer"; addres
                             disabled={busy !== null}
                             onClick={() => act(trade, action.kind, action.label)}
                           >
-                            {busy === `${trade.listingId}:${action.kind}` ? "Sending…" : action.label}
+                            {busy === `${trade.tradeId}:${action.kind}` ? "Sending…" : action.label}
                           </button>
                         ),
                     )}
