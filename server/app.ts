@@ -130,6 +130,7 @@ export function createApp(deps: AppDeps): Express {
     db,
     ipfs,
     queues,
+    batchCounter: { add: () => redis.incr(`${config.redis.prefix}:notarize:batch-counter`) },
     works,
     chainId: chain.chainId,
     registryAddress: chain.deployment.contracts.WorkRegistry.address,

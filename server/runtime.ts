@@ -34,10 +34,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** A provider for `url`; answers are never cached, since nonces and heads must be read fresh. */
 export function createProvider(url: string): Provider {
   return url.startsWith("ws")
     ? new WebSocketProvider(url)
-    : new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 250 });
+    : new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
 }
 
 /** Connects to PostgreSQL, Redis, the chain and IPFS as configured. */
