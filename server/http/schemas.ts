@@ -25,7 +25,8 @@ export const sha256Schema = z
 /** A uint256 as a decimal string (JSON numbers lose precision past 2^53). */
 export const uintString = z
   .string()
-  .regex(/^(0|[1-9][0-9]{0,77})$/, "must be a non-negative integer in decimal")
+  // Aborts on a malformed value, so that BigInt below never sees one.
+  .regex(/^(0|[1-9][0-9]{0,77})$/, { message: "must be a non-negative integer in decimal", abort: true })
   .refine((v) => BigInt(v) < 2n ** 256n, "must fit in 256 bits");
 
 /** A positive id in a path or query: a decimal integer ≥ 1. */
