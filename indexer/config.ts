@@ -13,7 +13,9 @@ const envSchema = z.object({
     .default("redis://127.0.0.1:6379"),
   REDIS_PREFIX: z
     .string()
-    .regex(/^[a-zA-Z0-9:_-]*[a-zA-Z0-9_-]$/, { error: "letters, digits, ':', '_' and '-', not ending in ':'" })
+    .regex(/^[a-zA-Z0-9:_-]*[a-zA-Z0-9_-]$/, {
+      error: "letters, digits, ':', '_' and '-', not ending in ':'",
+    })
     .default("rl"),
   CHAIN_RPC_URL: z
     .url({ protocol: /^(https?|wss?)$/, error: "must be an http(s):// or ws(s):// URL" })

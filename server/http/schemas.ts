@@ -25,9 +25,9 @@ export const sha256Schema = z
 /** A uint256 as a decimal string (JSON numbers lose precision past 2^53). */
 export const uintString = z
   .string()
-  // Aborts on a malformed value, so that BigInt below never sees one.
-  .regex(/^(0|[1-9][0-9]{0,77})$/, { message: "must be a non-negative integer in decimal", abort: true })
-  .refine((v) => BigInt(v) < 2n ** 256n, "must fit in 256 bits");
+  .regex(/^(0|[1-9][0-9]{0,77})$/, "must be a non-negative integer in decimal")
+  // Zod runs every check, so this one must tolerate values the pattern already refused.
+  .refine((v) => !/^[0-9]+$/.test(v) || BigInt(v) < 2n ** 256n, "must fit in 256 bits");
 
 /** A positive id in a path or query: a decimal integer ≥ 1. */
 export const idSchema = uintString.refine((v) => v !== "0", "must be at least 1");
