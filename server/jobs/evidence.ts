@@ -79,6 +79,7 @@ async function gather(deps: EvidenceJobDeps, request: EvidenceRequest): Promise<
         contentHash: v.contentHash,
         parentId: v.parentId ?? "0",
         txHash: v.txHash,
+        registeredAt: v.registeredAt ?? undefined,
       })),
     };
     registration = { kind: "direct", ...common, txHash: indexed.txHash };
@@ -89,6 +90,7 @@ async function gather(deps: EvidenceJobDeps, request: EvidenceRequest): Promise<
       expiresAt: l.expiresAt,
       revoked: l.revoked,
       txHash: l.txHash,
+      issuedAt: l.issuedAt ?? undefined,
       commercialUse: l.commercialUse,
       territory: l.territory,
     }));

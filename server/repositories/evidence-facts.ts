@@ -14,6 +14,8 @@ export interface WorkRecord {
   coAuthors: string[];
   txHash: string;
   blockNumber: string;
+  /** Block time of the registration; null for events indexed before block times were kept. */
+  registeredAt: Date | null;
 }
 
 /** A work anchored in a Merkle batch: the server's proof and the indexer's BatchAnchored event. */
@@ -39,6 +41,8 @@ export interface LicenseRecord {
   expiresAt: string;
   revoked: boolean;
   txHash: string;
+  /** Block time of the mint; null for events indexed before block times were kept. */
+  issuedAt: Date | null;
   commercialUse: boolean;
   territory: string;
 }
@@ -60,11 +64,15 @@ interface WorkRow {
   co_authors: string[];
   tx_hash: string;
   block_number: string;
+  block_time: Date | null;
 }
 
+// Block times live with the raw events.
 const WORK_SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, u.title,
-  w.cid, w.metadata_uri, w.co_authors, w.tx_hash, w.block_number::text
-  FROM works w LEFT JOIN uploads u ON u.content_hash = w.content_hash`;
+  w.cid, w.metadata_uri, w.co_authors, w.tx_hash, w.block_number::text, e.block_time
+  FROM works w
+  LEFT JOIN chain_events e ON e.block_number = w.block_number AND e.log_index = w.log_index
+  LEFT JOIN uploads u ON u.content_hash = w.content_hash`;
 
 function toWork(row: WorkRow): WorkRecord {
   return {
@@ -79,6 +87,7 @@ function toWork(row: WorkRow): WorkRecord {
     coAuthors: row.co_authors,
     txHash: row.tx_hash,
     blockNumber: row.block_number,
+    registeredAt: row.block_time,
   };
 }
 
@@ -165,12 +174,15 @@ export class EvidenceFactsRepository {
       expires_at: string;
       revoked: boolean;
       tx_hash: string;
+      block_time: Date | null;
       commercial_use: boolean;
       territory: string;
     }>(
-      `SELECT l.token_id::text, l.offer_id::text, l.holder, l.expires_at::text, l.revoked, l.tx_hash,
+      `SELECT l.token_id::text, l.offer_id::text, l.holder, l.expires_at::text, l.revoked, l.tx_hash, e.block_time,
               o.commercial_use, o.territory
-         FROM licenses l JOIN offers o ON o.offer_id = l.offer_id
+         FROM licenses l
+         JOIN offers o ON o.offer_id = l.offer_id
+         LEFT JOIN chain_events e ON e.block_number = l.block_number AND e.log_index = l.log_index
         WHERE l.work_id = $1
         ORDER BY l.token_id`,
       [workId],
@@ -182,6 +194,7 @@ export class EvidenceFactsRepository {
       expiresAt: row.expires_at,
       revoked: row.revoked,
       txHash: row.tx_hash,
+      issuedAt: row.block_time,
       commercialUse: row.commercial_use,
       territory: row.territory,
     }));
