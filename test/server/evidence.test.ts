@@ -41,11 +41,13 @@ async function registerThroughApi(
   stack: TestStack,
   signer: JsonRpcSigner,
   bytes: Buffer,
+  extra: Record<string, string> = {},
 ): Promise<RegisteredWork> {
   const upload = await request(stack.app)
     .post("/v1/works")
     .field("creator", signer.address)
     .field("title", "Harbour at dusk")
+    .field(extra)
     .attach("file", bytes, { filename: "harbour at dusk.txt", contentType: "text/plain" });
   expect(upload.status, JSON.stringify(upload.body)).to.equal(201);
   const typed = upload.body.typedData;
@@ -58,15 +60,11 @@ async function registerThroughApi(
     .post(`/v1/works/${upload.body.sha256}/register`)
     .send({ ...typed.message, signature })
     .expect(202);
-  // The indexer's view, as the evidence job reads it: a work row (direct) or an anchored batch.
-  const facts = new EvidenceFactsRepository(stack.db.pool);
-  return stack.waitFor(async () => {
-    const direct = await facts.workByHash(upload.body.sha256);
-    if (direct)
-      return { workId: direct.workId, contentHash: direct.contentHash, bytes, txHash: direct.txHash };
-    const batch = await facts.anchoredBatch(upload.body.sha256);
-    return batch && { workId: null, contentHash: batch.contentHash, bytes, txHash: batch.txHash };
+  const done = await stack.waitFor(async () => {
+    const res = await request(stack.app).get(`/v1/works/by-hash/${upload.body.sha256}/registration`);
+    return res.body.status === "anchored" ? res.body : null;
   }, 30_000);
+  return { workId: done.work?.workId ?? null, contentHash: upload.body.sha256, bytes, txHash: done.txHash };
 }
 
 /** Signs in with Ethereum (EIP-4361) and returns the session's bearer token. */
@@ -310,18 +308,17 @@ describe("evidence API (direct registrations)", function () {
   });
 
   it("states the work's co-authors, its version chain and every license issued for it", async function () {
-    const edit = sha256(Buffer.from("harbour at dusk, second edit"));
-    const byCreator = stack.registry.connect(creator);
-    await (await byCreator.register(edit, "bafkrei", "ipfs://second-edit", work.workId!)).wait();
-    const v2 = { workId: (await byCreator.workOf(edit)).toString(), contentHash: edit };
-    await (await byCreator.setCoAuthors(v2.workId, [other.address])).wait();
+    const v2 = await registerThroughApi(stack, creator, Buffer.from("harbour at dusk, second edit"), {
+      parentId: work.workId!,
+    });
+    await (await stack.registry.connect(creator).setCoAuthors(v2.workId!, [other.address])).wait();
     const c = stack.deployment.contracts;
     const splits = SplitFactory__factory.connect(c.SplitFactory.address, creator);
     await (await splits.createSplit([creator.address], [10_000])).wait();
     const licenses = LicenseToken__factory.connect(c.LicenseToken.address, creator);
     await (
       await licenses.createOffer({
-        workId: v2.workId,
+        workId: v2.workId!,
         currency: ZeroAddress,
         price: 10n ** 15n,
         duration: 0n,
@@ -340,10 +337,13 @@ describe("evidence API (direct registrations)", function () {
       ]);
       return rows[0]?.offer_id as string | undefined;
     });
+    const purchases: string[] = [];
     for (let i = 0; i < 2; i++) {
-      await (
-        await licenses.connect(buyer).purchase(offerId, buyer.address, ZeroAddress, { value: 10n ** 15n })
-      ).wait();
+      const tx = await licenses
+        .connect(buyer)
+        .purchase(offerId, buyer.address, ZeroAddress, { value: 10n ** 15n });
+      await tx.wait();
+      purchases.push(tx.hash);
     }
     await stack.waitFor(async () => {
       const { rows } = await stack.db.pool.query(
@@ -355,19 +355,26 @@ describe("evidence API (direct registrations)", function () {
     });
 
     const { zip } = await bundleOf(stack, legal, {
-      workId: v2.workId,
+      workId: v2.workId!,
       infringement: { observedAt: OBSERVED_AT },
     });
     const result = await verifyBundle(zip, { provider: stack.provider, minConfirmations: 1 });
     expect(failedChecks(result)).to.deep.equal([]);
     const manifest = result.manifest!;
     expect(manifest.work.coAuthors).to.deep.equal([other.address]);
-    expect(manifest.work.versions.map((v) => [v.workId, v.contentHash, v.parentId])).to.deep.equal([
-      [work.workId, work.contentHash, "0"],
-      [v2.workId, v2.contentHash, work.workId],
+    expect(manifest.work.versions.map((v) => [v.workId, v.contentHash, v.parentId, v.txHash])).to.deep.equal([
+      [work.workId, work.contentHash, "0", work.txHash],
+      [v2.workId, v2.contentHash, work.workId, v2.txHash],
     ]);
-    expect(manifest.licenses).to.have.length(2);
+    const firstBlock = await stack.provider.getBlock(
+      (await stack.provider.getTransactionReceipt(work.txHash))!.blockHash,
+    );
+    expect(manifest.work.versions[0]!.registeredAt).to.equal(
+      new Date(firstBlock!.timestamp * 1000).toISOString(),
+    );
+    expect(manifest.licenses.map((l) => l.txHash)).to.deep.equal(purchases);
     for (const license of manifest.licenses) {
+      expect(license.issuedAt).to.be.a("string");
       expect(license).to.include({
         offerId,
         holder: buyer.address,
