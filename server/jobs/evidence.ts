@@ -42,12 +42,13 @@ async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
 }
 
 /** Waits (by failing the attempt) until the registration's block is buried deep enough not to be reorged away. */
-async function ensureConfirmed(deps: EvidenceJobDeps, blockNumber: unknown): Promise<void> {
+async function ensureConfirmed(deps: EvidenceJobDeps, receiptBlock: unknown): Promise<void> {
+  const block = BigInt(String(receiptBlock));
   const head = BigInt((await deps.provider.send("eth_blockNumber", [])) as string);
-  const confirmations = head - BigInt(String(blockNumber)) + 1n;
+  const confirmations = head - block + 1n;
   if (confirmations < BigInt(deps.minConfirmations)) {
     throw new ChainFactsPendingError(
-      `block ${BigInt(String(blockNumber))} has ${confirmations} confirmations, waiting for ${deps.minConfirmations}`,
+      `block ${block} has ${confirmations} confirmations, waiting for ${deps.minConfirmations}`,
     );
   }
 }
