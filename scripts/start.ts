@@ -171,6 +171,7 @@ try {
     queues,
     relayer,
     registry,
+    provider,
     ipfs,
     chainId: chain.chainId,
     logger: logger.child({ part: "worker" }),

@@ -157,6 +157,7 @@ export async function startTestStack(label: string, options: TestStackOptions = 
       queues,
       relayer,
       registry,
+      provider,
       ipfs,
       chainId,
       logger,
