@@ -6,7 +6,7 @@ import type { Pool } from "pg";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
-import { JsonRpcApiProvider, type Provider } from "ethers";
+import { computeAddress, JsonRpcApiProvider, type Provider } from "ethers";
 import type { Deployment } from "../lib/deployment.ts";
 import { httpRpc, type RpcSender } from "../lib/evidence/rpc.ts";
 import { ApiKeys } from "./auth/api-keys.ts";
@@ -23,6 +23,7 @@ import { chainRouter } from "./routes/chain.ts";
 import { devRouter } from "./routes/dev.ts";
 import { docsRouter } from "./routes/docs.ts";
 import { evidenceVerifyRouter } from "./routes/evidence-verify.ts";
+import { evidenceRouter } from "./routes/evidence.ts";
 import { healthRouter } from "./routes/health.ts";
 import { ipfsRouter } from "./routes/ipfs.ts";
 import { licensesRouter } from "./routes/licenses.ts";
@@ -31,8 +32,11 @@ import { worksRouter } from "./routes/works.ts";
 import { ChainClock } from "./chain/chain-clock.ts";
 import type { ChangeFeed } from "./chain/change-feed.ts";
 import type { Queues } from "./jobs/queues.ts";
+import { EvidenceFactsRepository } from "./repositories/evidence-facts.ts";
+import { EvidenceRequestsRepository } from "./repositories/evidence-requests.ts";
 import { LicensesRepository } from "./repositories/licenses.ts";
 import { WorksRepository } from "./repositories/works.ts";
+import { EvidenceService } from "./services/evidence.ts";
 import { LicenseVerifier } from "./services/license-verifier.ts";
 import { WorksService } from "./services/works.ts";
 
@@ -150,6 +154,7 @@ export function createApp(deps: AppDeps): Express {
     db,
     ipfs,
     queues,
+    batchCounter: { add: () => redis.incr(`${config.redis.prefix}:notarize:batch-counter`) },
     works,
     chainId: chain.chainId,
     registryAddress: chain.deployment.contracts.WorkRegistry.address,
@@ -162,7 +167,24 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed, clock), clock, registry),
   );
-  app.use(evidenceVerifyRouter({ provider: rpc, maxBytes: config.uploads.maxBytes }, registry));
+  const evidence = new EvidenceService({
+    requests: new EvidenceRequestsRepository(db),
+    facts: new EvidenceFactsRepository(db),
+    ipfs,
+    queues,
+  });
+  app.use(evidenceRouter(evidence, registry));
+  app.use(
+    evidenceVerifyRouter(
+      {
+        provider: rpc,
+        expectedSigner: computeAddress(config.evidence.signerKey),
+        minConfirmations: config.evidence.minConfirmations,
+        maxBytes: config.uploads.maxBytes,
+      },
+      registry,
+    ),
+  );
   app.use(
     docsRouter(() =>
       registry.document(
