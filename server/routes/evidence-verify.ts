@@ -31,9 +31,10 @@ function receiveParts(req: IncomingMessage, maxBytes: number): Promise<Map<strin
   return new Promise((resolve, reject) => {
     let busboy: Busboy.Busboy;
     try {
+      // Busboy reports a limit once it is reached, so allow one more than the parts expected.
       busboy = Busboy({
         headers: req.headers,
-        limits: { files: 2, fields: 0, fileSize: maxBytes, parts: 2 },
+        limits: { files: PARTS.size + 1, fields: 1, fileSize: maxBytes, parts: PARTS.size + 1 },
       });
     } catch {
       reject(new AppError("VALIDATION_FAILED", 400, "send multipart/form-data with a 'bundle' part"));
@@ -41,6 +42,14 @@ function receiveParts(req: IncomingMessage, maxBytes: number): Promise<Map<strin
     }
     const parts = new Map<string, Uint8Array>();
     let failure: AppError | null = null;
+    const tooMany = () => {
+      failure ??= new AppError(
+        "VALIDATION_FAILED",
+        400,
+        "send only the file parts 'bundle' and optionally 'file'",
+      );
+    };
+    busboy.on("field", tooMany);
     busboy.on("file", (name, stream) => {
       if (!PARTS.has(name) || parts.has(name)) {
         failure ??= new AppError(
@@ -58,9 +67,9 @@ function receiveParts(req: IncomingMessage, maxBytes: number): Promise<Map<strin
       });
       stream.on("end", () => parts.set(name, Buffer.concat(chunks)));
     });
-    busboy.on("partsLimit", () => {
-      failure ??= new AppError("VALIDATION_FAILED", 400, "send at most the parts 'bundle' and 'file'");
-    });
+    busboy.on("partsLimit", tooMany);
+    busboy.on("filesLimit", tooMany);
+    busboy.on("fieldsLimit", tooMany);
     busboy.on("error", () => reject(new AppError("VALIDATION_FAILED", 400, "malformed multipart body")));
     busboy.on("close", () => {
       if (failure) reject(failure);

@@ -7,6 +7,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ensureWebBuild } from "../../scripts/build-web.ts";
+import { ApiKeys } from "../../server/auth/api-keys.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
 
 const ARTIFACTS = path.resolve("test/artifacts");
@@ -148,6 +149,24 @@ describe("web app", function () {
     await result.getByText("Registered", { exact: true }).waitFor();
     expect(await result.textContent()).to.include(creator);
     await screenshot("verify-registered");
+
+    const legalKey = (await new ApiKeys(stack.db.pool).create("legal team", ["legal"])).key;
+    await page.getByLabel("Legal API key").fill(legalKey);
+    await page.getByLabel(/Where the copy was found/).fill("https://example.com/copied-poem");
+    await page.getByRole("button", { name: "Create evidence bundle" }).click();
+    const download = page.getByRole("link", { name: "Download bundle.zip" });
+    await download.waitFor({ timeout: 60_000 });
+    await page
+      .locator(".checks, .checks + *, .alert-error")
+      .first()
+      .waitFor({ timeout: 30_000 })
+      .catch(() => {});
+    await screenshot("debug");
+    await page.getByText(/All \d+ checks passed/).waitFor({ timeout: 30_000 });
+    expect(await page.locator(".check-bad").count()).to.equal(0);
+    const [file] = await Promise.all([page.waitForEvent("download"), download.click()]);
+    expect(file.suggestedFilename()).to.match(/^evidence-.*\.zip$/);
+    await screenshot("verify-evidence");
 
     await page.getByLabel("File to verify").setInputFiles({
       name: "unknown.txt",
