@@ -41,8 +41,13 @@ describe("web app", function () {
   const pageErrors: Error[] = [];
   const workFile = { name: "sunrise-over-the-bay.txt", bytes: randomBytes(2048) };
 
+  /** Saves the whole page; the viewport grows to the page's height so the sticky header stays on top. */
   async function screenshot(name: string): Promise<void> {
-    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+    const viewport = page.viewportSize()!;
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.setViewportSize({ width: viewport.width, height: Math.max(height, viewport.height) });
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+    await page.setViewportSize(viewport);
   }
 
   async function nav(name: string): Promise<void> {
