@@ -7,8 +7,8 @@ const HASHED_ASSETS = "/assets";
 
 /**
  * The single-page web app built into `dir` (index.html + hashed assets): assets cached for a year,
- * index.html revalidated on every load, and every other GET that accepts HTML answered with
- * index.html so the app's own routes (/works/12, /verify) load directly.
+ * index.html revalidated on every load, and every other GET that prefers HTML (a page load, not
+ * an API call) answered with index.html so the app's own routes (/works/12, /verify) load directly.
  */
 export function webRouter(dir: string): Router {
   const router = Router();
@@ -25,7 +25,8 @@ export function webRouter(dir: string): Router {
     }),
   );
   router.get(/.*/, (req, res, next) => {
-    if (!req.accepts("html") || !existsSync(index)) {
+    // Only page loads get the app: API clients (and unknown API paths) keep their JSON 404.
+    if (req.path.startsWith("/v1/") || req.accepts(["json", "html"]) !== "html" || !existsSync(index)) {
       next();
       return;
     }
