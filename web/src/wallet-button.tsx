@@ -59,6 +59,14 @@ export function WalletButton() {
           Connect wallet
         </button>
       )}
+      {wallet.address && wallet.expectedChainId !== null && wallet.chainId !== wallet.expectedChainId && (
+        <p className="wallet-warning" role="alert">
+          Your wallet is on chain {wallet.chainId}; Rights Ledger uses chain {wallet.expectedChainId}.
+          <button type="button" className="button button-small" onClick={() => attempt(wallet.switchChain)}>
+            Switch
+          </button>
+        </p>
+      )}
       {error && !dialog.current?.open && (
         <p className="wallet-error" role="alert">
           {error}

@@ -41,6 +41,9 @@ export interface Wallet {
   session: Session | null;
   /** Dev accounts when the API runs in development or test; null in production. */
   dev: DevConfig | null;
+  /** The platform's chain; a browser wallet on another chain must switch before it signs. */
+  expectedChainId: number | null;
+  switchChain(): Promise<void>;
   hasInjected: boolean;
   busy: boolean;
   connectInjected(): Promise<void>;
@@ -95,10 +98,15 @@ export function WalletProvider({ children }: { children: ReactNode }) {
   const [busy, setBusy] = useState(false);
   const hasInjected = typeof window !== "undefined" && Boolean(window.ethereum);
 
+  const [expectedChainId, setExpectedChainId] = useState<number | null>(null);
+
   useEffect(() => {
     api<DevConfig>("/v1/dev/config")
       .then(setDev)
       .catch(() => setDev(null));
+    api<{ chainId: number }>("/v1/chain")
+      .then((chain) => setExpectedChainId(chain.chainId))
+      .catch(() => setExpectedChainId(null));
   }, []);
 
   const adopt = useCallback((next: Connected | null) => {
@@ -199,6 +207,14 @@ export function WalletProvider({ children }: { children: ReactNode }) {
     }
   }, [connected]);
 
+  const switchChain = useCallback(async () => {
+    if (!connected || expectedChainId === null) return;
+    await connected.eip1193.request({
+      method: "wallet_switchEthereumChain",
+      params: [{ chainId: toQuantity(expectedChainId) }],
+    });
+  }, [connected, expectedChainId]);
+
   const signTypedData = useCallback(
     async (payload: TypedDataPayload) => {
       if (!connected) throw new Error("Connect a wallet first");
@@ -233,6 +249,8 @@ export function WalletProvider({ children }: { children: ReactNode }) {
       chainId: connected?.chainId ?? null,
       session,
       dev,
+      expectedChainId,
+      switchChain,
       hasInjected,
       busy,
       connectInjected,
@@ -246,6 +264,8 @@ export function WalletProvider({ children }: { children: ReactNode }) {
       connected,
       session,
       dev,
+      expectedChainId,
+      switchChain,
       hasInjected,
       busy,
       connectInjected,
