@@ -46,7 +46,7 @@ describe("web app", function () {
   /** Saves the whole page; the viewport grows to the page's height so the sticky header stays on top. */
   async function screenshot(name: string): Promise<void> {
     const viewport = page.viewportSize()!;
-    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    const height = await page.evaluate<number>("document.documentElement.scrollHeight");
     await page.setViewportSize({ width: viewport.width, height: Math.max(height, viewport.height) });
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
     await page.setViewportSize(viewport);
