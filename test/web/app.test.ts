@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { AddressInfo } from "node:net";
+import { once } from "node:events";
+import { createServer, type AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,6 +25,14 @@ const CHROMIUM_ARGS = [
 /** Development account the browser signs with (0–4 hold the platform's roles). */
 const CREATOR_INDEX = 5;
 const BUYER_INDEX = 7;
+
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
 
 function sha256(bytes: Buffer): string {
   return `0x${createHash("sha256").update(bytes).digest("hex")}`;
@@ -66,11 +75,16 @@ describe("web app", function () {
 
   before(async function () {
     const webDir = await ensureWebBuild();
+    // The API builds absolute links (card checkout pages) from PUBLIC_URL, so it needs the port up front.
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
     // SIWE messages name the page's host (127.0.0.1:<port>), so the API checks against the request's Host.
-    stack = await startTestStack("web", { env: { SIWE_DOMAIN: "", WEB_DIR: webDir } });
-    server = stack.app.listen(0, "127.0.0.1");
-    await new Promise<void>((resolve) => server.once("listening", resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    stack = await startTestStack("web", { env: { SIWE_DOMAIN: "", WEB_DIR: webDir, PUBLIC_URL: baseUrl } });
+    server = stack.app.listen(port, "127.0.0.1");
+    await new Promise<void>((resolve, reject) => {
+      server.once("listening", resolve);
+      server.once("error", reject);
+    });
     creator = (await stack.signer(CREATOR_INDEX)).address;
     buyer = (await stack.signer(BUYER_INDEX)).address;
 
@@ -161,13 +175,13 @@ describe("web app", function () {
     await page.getByLabel("Price in ETH").fill("0.01");
     await page.getByLabel(/Card price/).fill("9.00");
     await page.getByLabel("Duration").selectOption({ label: "30 days" });
-    await page.getByLabel("Recipient 1 share %").fill("50");
+    await page.getByLabel("Share of recipient 1 (%)").fill("50");
     await page.getByRole("button", { name: "Add recipient" }).click();
     await page.getByLabel("Recipient 2 address").fill(coAuthor);
-    await page.getByLabel("Recipient 2 share %").fill("30");
+    await page.getByLabel("Share of recipient 2 (%)").fill("30");
     await page.getByText("Shares add up to 80.00%; they must add up to 100%.").waitFor();
     expect(await page.getByRole("button", { name: "Sign and publish" }).isDisabled()).to.equal(true);
-    await page.getByLabel("Recipient 2 share %").fill("50");
+    await page.getByLabel("Share of recipient 2 (%)").fill("50");
     await page.getByText("Total 100.00% ✓").waitFor();
     await screenshot("offer-form");
     await page.getByRole("button", { name: "Sign and publish" }).click();
@@ -186,7 +200,12 @@ describe("web app", function () {
     ]);
     await checkout.getByRole("button", { name: /^Pay/ }).click();
     await checkout.close();
-    await page.getByText("Your license is issued.").waitFor({ timeout: 60_000 });
+    // The order completes once the mint is in a safe block: let the chain move on meanwhile.
+    const issued = page.getByText("Your license is issued.");
+    await stack.waitFor(async () => {
+      await stack.provider.send("evm_mine", []);
+      return issued.isVisible();
+    }, 60_000);
     await screenshot("order-fulfilled");
 
     await page.getByRole("link", { name: "See it in My licenses" }).click();
@@ -195,10 +214,29 @@ describe("web app", function () {
     expect(await row.getByText("Valid").count()).to.equal(1);
     expect(await row.locator("time.countdown").textContent()).to.match(/^(29|30) d/);
     await screenshot("licenses");
-    const { items } = (await (await fetch(`${baseUrl}/v1/licenses?holder=${buyer}`)).json()) as {
-      items: { workId: string; valid: boolean }[];
-    };
-    expect(items.map((l) => l.valid)).to.deep.equal([true]);
+    const licenses = async () =>
+      (
+        (await (await fetch(`${baseUrl}/v1/licenses?holder=${buyer}`)).json()) as {
+          items: { valid: boolean; renewals: number }[];
+        }
+      ).items;
+    expect((await licenses()).map((l) => l.valid)).to.deep.equal([true]);
+  });
+
+  it("renews a license from My licenses with the wallet, adding another term", async function () {
+    if ((await fetch(`${baseUrl}/v1/offers?workId=1`)).status === 404) this.skip();
+    await page.getByRole("button", { name: "Renew license #1" }).click();
+    await page.getByText("License #1 renewed.").waitFor({ timeout: 30_000 });
+    await stack.waitFor(async () => {
+      const response = await fetch(`${baseUrl}/v1/licenses?holder=${buyer}`);
+      const { items } = (await response.json()) as { items: { renewals: number }[] };
+      return items[0]?.renewals === 1;
+    });
+    await page.reload();
+    const row = page.getByRole("row", { name: /Sunrise over the bay/ });
+    await row.getByText("renewed 1×").waitFor();
+    expect(await row.locator("time.countdown").textContent()).to.match(/^(59|60) d/);
+    await screenshot("licenses-renewed");
   });
 
   it("verifies a dropped file on the public Verify page: who registered it and since when", async function () {

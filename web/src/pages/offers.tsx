@@ -25,12 +25,14 @@ export function Offers({ work, mine }: { work: Work; mine: boolean }) {
   return (
     <section aria-labelledby="offers-heading">
       <div className="section-heading">
-        <h2 id="offers-heading">Licenses</h2>
-        {offers.data && (
-          <p className="stat" aria-live="polite">
-            <strong>{sold}</strong> license{sold === 1 ? "" : "s"} sold
-          </p>
-        )}
+        <div className="heading-with-stat">
+          <h2 id="offers-heading">Licenses</h2>
+          {offers.data && (
+            <p className="stat" aria-live="polite">
+              <strong>{sold}</strong> license{sold === 1 ? "" : "s"} sold
+            </p>
+          )}
+        </div>
         {mine && !publishing && !unavailable && (
           <button type="button" className="button button-primary" onClick={() => setPublishing(true)}>
             Publish an offer

@@ -57,7 +57,9 @@ export function SplitEditor({ rows, onChange }: { rows: SplitRow[]; onChange(row
               />
             </div>
             <div className="field field-narrow">
-              <label htmlFor={`${id}-share-${index}`}>Share %</label>
+              <label htmlFor={`${id}-share-${index}`}>
+                Share <span className="visually-hidden">of recipient {index + 1} </span>(%)
+              </label>
               <input
                 id={`${id}-share-${index}`}
                 inputMode="decimal"
