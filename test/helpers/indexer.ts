@@ -194,3 +194,36 @@ export async function installEmitters(request: Request) {
 }
 
 export type Emitters = Awaited<ReturnType<typeof installEmitters>>;
+
+/** A provider whose calls go through `intercept`, to simulate a lagging, failing or lying node. */
+export function interceptProvider(
+  provider: ChainProvider,
+  intercept: (method: string, params: unknown[], next: () => Promise<unknown>) => Promise<unknown>,
+): ChainProvider {
+  return { send: (method, params) => intercept(method, params, () => provider.send(method, params)) };
+}
+
+/** Waits until `check` holds, polling every 20 ms. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The value of a counter or gauge (summed over labels, or for one label set). */
+export async function metricValue(
+  indexer: Indexer,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = await indexer.metrics.registry.getSingleMetric(name)?.get();
+  return (metric?.values ?? [])
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}

@@ -25,7 +25,9 @@ function crashingPool(url: string, at: RegExp): { pool: pg.Pool; arm(): void } {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   let armed = false;
   let crashed = false;
-  const connect = pool.connect.bind(pool) as (callback: (err: Error | undefined, client?: pg.PoolClient, done?: unknown) => void) => void;
+  const connect = pool.connect.bind(pool) as (
+    callback: (err: Error | undefined, client?: pg.PoolClient, done?: unknown) => void,
+  ) => void;
   const sabotage = (client: pg.PoolClient) => {
     const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
     (client as { query: unknown }).query = (...args: unknown[]) => {
@@ -40,7 +42,9 @@ function crashingPool(url: string, at: RegExp): { pool: pg.Pool; arm(): void } {
     };
   };
   // pg's pool.query uses the callback form of connect; the indexer's transactions use the promise form.
-  (pool as { connect: unknown }).connect = (callback?: (err: Error | undefined, client?: pg.PoolClient, done?: unknown) => void) => {
+  (pool as { connect: unknown }).connect = (
+    callback?: (err: Error | undefined, client?: pg.PoolClient, done?: unknown) => void,
+  ) => {
     if (callback) {
       connect((err, client, done) => {
         if (client) sabotage(client);
@@ -77,9 +81,29 @@ describe("indexer crash and restart", () => {
     // One range with every kind of write: raw events, history rows, current rows changed and removed.
     await emitters.emit("WorkRegistry", "WorkRegistered", [1, HASH(1), ADDRESS(0xc1), 0, "cid", "m"]);
     await emitters.emit("LicenseToken", "OfferCreated", [
-      1, 1, ADDRESS(0xc1), ADDRESS(0), 100, 3600, 0, true, true, 0, 0, ADDRESS(0x5), "WORLD",
+      1,
+      1,
+      ADDRESS(0xc1),
+      ADDRESS(0),
+      100,
+      3600,
+      0,
+      true,
+      true,
+      0,
+      0,
+      ADDRESS(0x5),
+      "WORLD",
     ]);
-    await emitters.emit("LicenseToken", "LicenseIssued", [1, 1, 1, ADDRESS(0xb1), 5000, ADDRESS(0xb1), HASH(9)]);
+    await emitters.emit("LicenseToken", "LicenseIssued", [
+      1,
+      1,
+      1,
+      ADDRESS(0xb1),
+      5000,
+      ADDRESS(0xb1),
+      HASH(9),
+    ]);
     await emitters.emit("LicenseToken", "LicenseRenewed", [1, ADDRESS(0xb1), 9000]);
     await emitters.emit("GameItems", "ItemDefined", [7, "ipfs://seven", 0]);
     await emitters.emit("GameItems", "TransferSingle", [ADDRESS(0xd1), ADDRESS(0), ADDRESS(0xd1), 7, 5]);

@@ -27,7 +27,14 @@ describe("indexer under faults", () => {
   let workId = 0;
 
   const register = () =>
-    emitters.emit("WorkRegistry", "WorkRegistered", [++workId, HASH(workId), ADDRESS(0xc1), 0, `cid${workId}`, "m"]);
+    emitters.emit("WorkRegistry", "WorkRegistered", [
+      ++workId,
+      HASH(workId),
+      ADDRESS(0xc1),
+      0,
+      `cid${workId}`,
+      "m",
+    ]);
 
   /** A database of its own, and the next block as start block, so tests do not see each other's events. */
   async function freshDatabase(label: string) {
@@ -51,7 +58,9 @@ describe("indexer under faults", () => {
     it("stays put when the provider briefly reports an older head whose block it already holds", async () => {
       const db = await freshDatabase("faults_lag");
       for (let i = 0; i < 6; i++) await register();
-      await env.indexer({ provider, deployment: emitters.deployment, db: db.pool, config: db.config }).syncToHead();
+      await env
+        .indexer({ provider, deployment: emitters.deployment, db: db.pool, config: db.config })
+        .syncToHead();
       const before = await dumpTables(db.pool);
       const stateBefore = await indexerState(db.pool);
 
@@ -61,7 +70,12 @@ describe("indexer under faults", () => {
           ? provider.send(method, [`0x${(head - 3).toString(16)}`, false])
           : next(),
       );
-      const indexer = env.indexer({ provider: lagging, deployment: emitters.deployment, db: db.pool, config: db.config });
+      const indexer = env.indexer({
+        provider: lagging,
+        deployment: emitters.deployment,
+        db: db.pool,
+        config: db.config,
+      });
       await indexer.syncToHead();
 
       expect(await dumpTables(db.pool)).to.deep.equal(before);
@@ -72,14 +86,23 @@ describe("indexer under faults", () => {
     it("stays put when a syncing provider reports a head far below the retained block hashes", async () => {
       const db = await freshDatabase("faults_syncing");
       for (let i = 0; i < 3; i++) await register();
-      await env.indexer({ provider, deployment: emitters.deployment, db: db.pool, config: db.config }).syncToHead();
+      await env
+        .indexer({ provider, deployment: emitters.deployment, db: db.pool, config: db.config })
+        .syncToHead();
       const before = await dumpTables(db.pool);
       const syncing = interceptProvider(provider, (method, params, next) => {
-        if (method === "eth_syncing") return Promise.resolve({ startingBlock: "0x0", currentBlock: "0x1", highestBlock: "0x999" });
-        if (method === "eth_getBlockByNumber" && params[0] === "latest") return provider.send(method, ["0x1", false]);
+        if (method === "eth_syncing")
+          return Promise.resolve({ startingBlock: "0x0", currentBlock: "0x1", highestBlock: "0x999" });
+        if (method === "eth_getBlockByNumber" && params[0] === "latest")
+          return provider.send(method, ["0x1", false]);
         return next();
       });
-      const indexer = env.indexer({ provider: syncing, deployment: emitters.deployment, db: db.pool, config: db.config });
+      const indexer = env.indexer({
+        provider: syncing,
+        deployment: emitters.deployment,
+        db: db.pool,
+        config: db.config,
+      });
       await indexer.syncToHead();
       expect(await dumpTables(db.pool)).to.deep.equal(before);
       expect(await metricValue(indexer, "indexer_reorgs_total")).to.equal(0);
@@ -98,7 +121,13 @@ describe("indexer under faults", () => {
 
       await request("evm_revert", [snapshot]);
       for (let i = 0; i < 9; i++) {
-        await emitters.emit("WorkRegistry", "BatchAnchored", [i + 1, HASH(1000 + i), ADDRESS(0xc2), 1, "manifest"]);
+        await emitters.emit("WorkRegistry", "BatchAnchored", [
+          i + 1,
+          HASH(1000 + i),
+          ADDRESS(0xc2),
+          1,
+          "manifest",
+        ]);
       }
       const { logger, lines } = memoryLogger();
       const indexer = env.indexer({ provider, deployment: emitters.deployment, db: db.pool, config, logger });
@@ -108,7 +137,9 @@ describe("indexer under faults", () => {
       );
 
       expect(error).to.be.instanceOf(DeepReorgError);
-      expect((error as Error).message).to.match(/which is final \(finalized block \d+, finality by 3 confirmations\)/);
+      expect((error as Error).message).to.match(
+        /which is final \(finalized block \d+, finality by 3 confirmations\)/,
+      );
       expect((error as Error).message).to.contain("database was left untouched");
       expect(lines.some((l) => l.level === 60 && l.msg === "indexing stopped")).to.equal(true);
       expect(await dumpTables(db.pool)).to.deep.equal(before);
@@ -123,12 +154,20 @@ describe("indexer under faults", () => {
       const unknownTopic = HASH(0xdead);
       await emitters.emitRaw(emitters.deployment.contracts.WorkRegistry.address, [unknownTopic], "0x");
       await register();
-      const indexer = env.indexer({ provider, deployment: emitters.deployment, db: db.pool, config: db.config, logger });
+      const indexer = env.indexer({
+        provider,
+        deployment: emitters.deployment,
+        db: db.pool,
+        config: db.config,
+        logger,
+      });
       await indexer.syncToHead();
 
       const { rows } = await db.pool.query("SELECT event_name FROM chain_events");
       expect(rows.map((r) => r.event_name)).to.deep.equal(["WorkRegistered"]);
-      expect(await metricValue(indexer, "indexer_skipped_logs_total", { reason: "unknown_event" })).to.equal(1);
+      expect(await metricValue(indexer, "indexer_skipped_logs_total", { reason: "unknown_event" })).to.equal(
+        1,
+      );
       const warning = lines.find((l) => l.msg === "log skipped");
       expect(warning).to.include({ reason: "unknown_event" });
       expect(String(warning?.detail)).to.contain(unknownTopic);
@@ -140,7 +179,12 @@ describe("indexer under faults", () => {
         .contractInterfaces()
         .WorkRegistry.encodeEventLog("WorkRegistered", [77, HASH(77), ADDRESS(0xc1), 0, "cid", "m"]);
       await emitters.emitRaw(emitters.deployment.contracts.WorkRegistry.address, topics, "0x1234");
-      const indexer = env.indexer({ provider, deployment: emitters.deployment, db: db.pool, config: db.config });
+      const indexer = env.indexer({
+        provider,
+        deployment: emitters.deployment,
+        db: db.pool,
+        config: db.config,
+      });
       await indexer.syncToHead();
       const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM works WHERE work_id = 77");
       expect(rows[0].n).to.equal(0);
@@ -156,11 +200,18 @@ describe("indexer under faults", () => {
         if (method !== "eth_getLogs" || !Array.isArray(result) || result.length === 0) return result;
         return [...result, { ...(result[0] as object), address: stranger, logIndex: "0x63" }];
       });
-      const indexer = env.indexer({ provider: lying, deployment: emitters.deployment, db: db.pool, config: db.config });
+      const indexer = env.indexer({
+        provider: lying,
+        deployment: emitters.deployment,
+        db: db.pool,
+        config: db.config,
+      });
       await indexer.syncToHead();
       const { rows } = await db.pool.query("SELECT DISTINCT contract FROM chain_events");
       expect(rows.map((r) => r.contract)).to.not.include(stranger);
-      expect(await metricValue(indexer, "indexer_skipped_logs_total", { reason: "unlisted_address" })).to.be.greaterThan(0);
+      expect(
+        await metricValue(indexer, "indexer_skipped_logs_total", { reason: "unlisted_address" }),
+      ).to.be.greaterThan(0);
     });
   });
 
@@ -177,11 +228,17 @@ describe("indexer under faults", () => {
         }
         return next();
       });
-      const indexer = env.indexer({ provider: flaky, deployment: emitters.deployment, db: db.pool, config: db.config });
+      const indexer = env.indexer({
+        provider: flaky,
+        deployment: emitters.deployment,
+        db: db.pool,
+        config: db.config,
+      });
       const running = indexer.run();
       const head = Number(await request("eth_blockNumber"));
       const deadline = Date.now() + 10_000;
-      while (indexer.indexedBlock() < head && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (indexer.indexedBlock() < head && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       await indexer.stop();
       await running;
 
@@ -207,7 +264,12 @@ describe("indexer under faults", () => {
         served.push(size);
         return next();
       });
-      const indexer = env.indexer({ provider: limited, deployment: emitters.deployment, db: db.pool, config: db.config });
+      const indexer = env.indexer({
+        provider: limited,
+        deployment: emitters.deployment,
+        db: db.pool,
+        config: db.config,
+      });
       await indexer.syncToHead();
 
       expect(refused).to.be.greaterThan(0);
