@@ -12,6 +12,8 @@ export interface BlockHeader {
   number: number;
   hash: string;
   parentHash: string;
+  /** Unix seconds. */
+  timestamp: number;
 }
 
 /** The provider refused a log query for its range or result size; retry with `suggestedSize` blocks or fewer. */
@@ -87,6 +89,7 @@ function toHeader(raw: unknown): BlockHeader | null {
     number: quantity(block.number, "block.number"),
     hash: hexString(block.hash, "block.hash"),
     parentHash: hexString(block.parentHash, "block.parentHash"),
+    timestamp: quantity(block.timestamp, "block.timestamp"),
   };
 }
 
@@ -105,6 +108,9 @@ function toLog(raw: unknown): ChainLog {
     topics: log.topics.map((topic, i) => hexString(topic, `log.topics[${i}]`)),
     data: hexString(log.data, "log.data"),
     removed: log.removed === true,
+    // Recent nodes include the block time in each log; older ones need the header.
+    blockTimestamp:
+      log.blockTimestamp === undefined ? null : quantity(log.blockTimestamp, "log.blockTimestamp"),
   };
 }
 

@@ -11,7 +11,12 @@ const envSchema = z.object({
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, error: "must be a redis:// URL" })
     .default("redis://127.0.0.1:6379"),
-  REDIS_PREFIX: z.string().default("rl:"),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9:_-]*[a-zA-Z0-9_-]$/, {
+      error: "letters, digits, ':', '_' and '-', not ending in ':'",
+    })
+    .default("rl"),
   CHAIN_RPC_URL: z
     .url({ protocol: /^(https?|wss?)$/, error: "must be an http(s):// or ws(s):// URL" })
     .default("http://127.0.0.1:8545"),

@@ -12,6 +12,8 @@ export interface ChainLog {
   topics: string[];
   data: string;
   removed: boolean;
+  /** Unix seconds, when the provider includes it in logs. */
+  blockTimestamp: number | null;
 }
 
 /** A log of a followed contract, decoded. */
@@ -22,6 +24,8 @@ export interface ChainEvent<A = JsonArgs> {
   args: A;
   blockNumber: number;
   blockHash: string;
+  /** Unix seconds; null until filled from the block header when the log did not carry it. */
+  blockTime: number | null;
   txHash: string;
   txIndex: number;
   logIndex: number;
@@ -76,6 +80,7 @@ export function createDecoder(interfaces: Record<ContractKind, Interface>) {
         args,
         blockNumber: log.blockNumber,
         blockHash: log.blockHash,
+        blockTime: log.blockTimestamp,
         txHash: log.txHash,
         txIndex: log.txIndex,
         logIndex: log.logIndex,

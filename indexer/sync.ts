@@ -130,6 +130,24 @@ export function createSync(deps: SyncDeps) {
     return [...events, ...more].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
   }
 
+  /** Sets the block time of events whose logs did not carry it, from headers already fetched or fetched now. */
+  async function fillBlockTimes(events: ChainEvent[], known: Map<number, BlockHeader>): Promise<void> {
+    const missing = [
+      ...new Set(
+        events.filter((e) => e.blockTime === null && !known.has(e.blockNumber)).map((e) => e.blockNumber),
+      ),
+    ];
+    const fetched = await chain.headers(missing);
+    fetched.forEach((header, i) => {
+      if (!header) throw new ChainMovedError(`provider has no block ${missing[i]} yet`);
+      if (header.hash !== events.find((e) => e.blockNumber === header.number)!.blockHash) {
+        throw new ChainMovedError(`block ${header.number} changed while fetching`);
+      }
+      known.set(header.number, header);
+    });
+    for (const event of events) event.blockTime ??= known.get(event.blockNumber)!.timestamp;
+  }
+
   function handlerFor(event: ChainEvent): EventHandler<JsonArgs> | undefined {
     return HANDLERS[event.contract][event.name] as EventHandler<JsonArgs> | undefined;
   }
@@ -140,6 +158,7 @@ export function createSync(deps: SyncDeps) {
       block_number: event.blockNumber,
       log_index: event.logIndex,
       block_hash: event.blockHash,
+      block_time: new Date(event.blockTime! * 1000),
       tx_hash: event.txHash,
       tx_index: event.txIndex,
       contract: event.address,
@@ -223,6 +242,7 @@ export function createSync(deps: SyncDeps) {
       const stale = events.find((e) => byNumber.get(e.blockNumber)?.hash !== e.blockHash);
       if (stale) throw new ChainMovedError(`log of block ${stale.blockNumber} is from another fork`);
     }
+    await fillBlockTimes(events, byNumber);
     const last = byNumber.get(to)!;
     await commitRange(last, events, tracked ? headers.map((h) => h!) : [last], tracked, view);
 

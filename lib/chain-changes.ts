@@ -3,9 +3,9 @@ import { z } from "zod";
 /** Redis pub/sub channel (after the deployment's key prefix) on which the indexer announces committed changes. */
 export const CHAIN_CHANGES_CHANNEL = "chain:changes";
 
-/** The full channel name for a Redis key prefix such as `"rl:"`. */
+/** The full channel name for a deployment's Redis key prefix such as `"rl"` (keys are `<prefix>:…`). */
 export function chainChangesChannel(prefix: string): string {
-  return `${prefix}${CHAIN_CHANGES_CHANNEL}`;
+  return `${prefix}:${CHAIN_CHANGES_CHANNEL}`;
 }
 
 /** Most keys of one kind listed in a message; past it the message is `truncated` and lists none. */

@@ -20,7 +20,13 @@ export function licenseDomain(chainId: bigint, verifyingContract: string): Typed
 }
 
 /** `registerFor`: the creator authorizes the relayer to register one content hash in their name. */
-export const REGISTER_TYPES = {
+/** One field of an EIP-712 struct. */
+export interface TypedField {
+  name: string;
+  type: string;
+}
+
+export const REGISTER_TYPES: { Register: TypedField[] } = {
   Register: [
     { name: "creator", type: "address" },
     { name: "contentHash", type: "bytes32" },
@@ -30,7 +36,7 @@ export const REGISTER_TYPES = {
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
-} as const;
+};
 
 export interface RegisterMessage {
   creator: string;
@@ -43,7 +49,7 @@ export interface RegisterMessage {
 }
 
 /** `createOfferFor`: the creator authorizes publication of one offer on their work. */
-export const CREATE_OFFER_TYPES = {
+export const CREATE_OFFER_TYPES: { CreateOffer: TypedField[] } = {
   CreateOffer: [
     { name: "creator", type: "address" },
     { name: "workId", type: "uint256" },
@@ -60,7 +66,7 @@ export const CREATE_OFFER_TYPES = {
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
-} as const;
+};
 
 export interface CreateOfferMessage {
   creator: string;

@@ -1,21 +1,205 @@
 /**
- * `npm start`: brings up the Rights Ledger stack on this machine and keeps it running until Ctrl-C.
+ * `npm start`: the whole Rights Ledger stack on this machine, one line per part, stopped cleanly with
+ * Ctrl-C. Each part uses its variable when set (CHAIN_RPC_URL, DATABASE_URL, REDIS_URL, IPFS_API_URL)
+ * and otherwise starts an embedded or private one under ./.data.
  */
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet } from "ethers";
+import { Redis } from "ioredis";
+import pg from "pg";
+import pino from "pino";
+import { loadConfig as loadIndexerConfig } from "../indexer/config.ts";
+import { createIndexer } from "../indexer/create-indexer.ts";
+import { createApp } from "../server/app.ts";
+import { ChangeFeed } from "../server/chain/change-feed.ts";
+import { Relayer } from "../server/chain/relayer.ts";
+import { loadConfig } from "../server/config.ts";
+import { createIpfsStore } from "../server/ipfs/create-store.ts";
+import { createQueues } from "../server/jobs/queues.ts";
+import { migrateServerSchema } from "../server/schema.ts";
+import { startWorkers } from "../server/workers.ts";
+import {
+  IItemEscrow__factory,
+  ILicenseToken__factory,
+  IWorkRegistry__factory,
+  WorkRegistry__factory,
+} from "../types/typechain/index.ts";
 import { startDevChain } from "./dev-chain.ts";
+import { startPostgres } from "./stack/postgres.ts";
+import { RedisMissingError, startRedis } from "./stack/redis.ts";
 
-const chain = await startDevChain({ rpcUrl: process.env.CHAIN_RPC_URL || undefined });
-console.log(`chain      ${chain.url}  (chain id ${chain.chainId})`);
-for (const [name, info] of Object.entries(chain.deployment.contracts)) {
-  console.log(`  ${name.padEnd(13)} ${info.address}`);
+const DATA = path.resolve(process.env.DATA_DIR ?? ".data");
+/** Hardhat's well-known development mnemonic, account 1: the relayer of the local chain's deployment. */
+const DEV_RELAYER_KEY = HDNodeWallet.fromMnemonic(
+  Mnemonic.fromPhrase("test test test test test test test test test test test junk"),
+  "m/44'/60'/0'/0/1",
+).privateKey;
+
+function line(part: string, detail: string): void {
+  console.log(`${part.padEnd(10)} ${detail}`);
 }
-console.log("ready — press Ctrl-C to stop");
 
+/** A session secret kept in ./.data so sessions survive restarts of the dev stack. */
+async function devSessionSecret(): Promise<string> {
+  const file = path.join(DATA, "session-secret");
+  try {
+    return (await readFile(file, "utf8")).trim();
+  } catch {
+    const secret = randomBytes(32).toString("hex");
+    await mkdir(DATA, { recursive: true });
+    await writeFile(file, secret, { mode: 0o600 });
+    return secret;
+  }
+}
+
+const stops: (() => Promise<void>)[] = [];
 let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await chain.close();
-  process.exit(0);
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  }
+  process.exit(code);
 }
-process.on("SIGINT", () => void stop());
-process.on("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stopAll(0));
+process.on("SIGTERM", () => void stopAll(0));
+
+try {
+  const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" });
+  const chain = await startDevChain({
+    rpcUrl: process.env.CHAIN_RPC_URL || undefined,
+    deploymentsDir: process.env.DEPLOYMENTS_DIR,
+  });
+  stops.push(() => chain.close());
+  line("chain", `${chain.url}  (chain id ${chain.chainId}, contracts in deployments/${chain.chainId}.json)`);
+
+  const postgres = await startPostgres(
+    process.env.DATABASE_URL || undefined,
+    DATA,
+    process.env.DEV_POSTGRES === "embedded" ? "embedded" : "cluster",
+  );
+  stops.push(() => postgres.stop());
+  line("postgres", `${postgres.url.replace(/\/\/[^@]*@/, "//")}  (${postgres.kind})`);
+
+  let redisPart;
+  try {
+    redisPart = await startRedis(process.env.REDIS_URL || undefined);
+  } catch (err) {
+    if (err instanceof RedisMissingError) {
+      console.error(err.message);
+      await stopAll(1);
+    }
+    throw err;
+  }
+  stops.push(() => redisPart.stop());
+  line("redis", `${redisPart.url}  (${redisPart.kind})`);
+
+  const env = {
+    ...process.env,
+    NODE_ENV: process.env.NODE_ENV ?? "development",
+    DATABASE_URL: postgres.url,
+    DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? (postgres.kind === "embedded" ? "4" : "10"),
+    REDIS_URL: redisPart.url,
+    CHAIN_RPC_URL: chain.url,
+    RELAYER_PRIVATE_KEY: process.env.RELAYER_PRIVATE_KEY ?? DEV_RELAYER_KEY,
+    SESSION_SECRET: process.env.SESSION_SECRET ?? (await devSessionSecret()),
+    IPFS_DIR: process.env.IPFS_DIR ?? path.join(DATA, "ipfs"),
+    PAYMENTS_PROVIDER: process.env.PAYMENTS_PROVIDER ?? "dev",
+  };
+  const config = loadConfig(env);
+  const indexerConfig = loadIndexerConfig({
+    ...env,
+    INDEXER_METRICS_PORT: process.env.INDEXER_METRICS_PORT ?? "0",
+  });
+
+  const db = new pg.Pool({ connectionString: config.database.url, max: config.database.poolSize });
+  stops.push(() => db.end());
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  stops.push(async () => redis.disconnect());
+  const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true, pollingInterval: 250 });
+  stops.push(async () => provider.destroy());
+
+  const indexer = createIndexer({
+    config: indexerConfig,
+    db,
+    redis,
+    provider,
+    deployment: chain.deployment,
+    logger: logger.child({ part: "indexer" }),
+  });
+  await indexer.ready();
+  await migrateServerSchema(db);
+  const following = indexer.run();
+  following.catch((err: unknown) => {
+    console.error(`indexer stopped: ${err instanceof Error ? err.message : String(err)}`);
+    void stopAll(1);
+  });
+  stops.push(() => indexer.stop());
+  line(
+    "indexer",
+    `following ${Object.keys(chain.deployment.contracts).length} contracts from block ${indexer.indexedBlock()}`,
+  );
+
+  const ipfs = await createIpfsStore(config.ipfs);
+  stops.push(() => ipfs.close());
+  line("ipfs", config.ipfs.apiUrl ? `${config.ipfs.apiUrl}  (Kubo)` : `${config.ipfs.dir}  (embedded)`);
+
+  const queues = createQueues(redis, config.redis.prefix);
+  stops.push(() => queues.close());
+  const wallet = new Wallet(config.chain.relayerPrivateKey, provider);
+  const registry = WorkRegistry__factory.connect(chain.deployment.contracts.WorkRegistry.address, wallet);
+  const relayer = new Relayer({
+    wallet,
+    provider,
+    db,
+    redis,
+    redisPrefix: config.redis.prefix,
+    logger: logger.child({ part: "relayer" }),
+    interfaces: [
+      IWorkRegistry__factory.createInterface(),
+      ILicenseToken__factory.createInterface(),
+      IItemEscrow__factory.createInterface(),
+    ],
+  });
+  const workers = await startWorkers({
+    config,
+    db,
+    redis,
+    connection: redis,
+    queues,
+    relayer,
+    registry,
+    ipfs,
+    chainId: chain.chainId,
+    logger: logger.child({ part: "worker" }),
+  });
+  stops.push(() => workers.close());
+  line("workers", `relayer ${wallet.address}, notarize mode ${config.notarize.mode}`);
+
+  const feed = new ChangeFeed(redis, config.redis.prefix, logger);
+  await feed.start();
+  stops.push(() => feed.close());
+  const app = createApp({
+    config,
+    db,
+    redis,
+    chain: { provider, chainId: chain.chainId, deployment: chain.deployment },
+    ipfs,
+    queues,
+    feed,
+    logger: logger.child({ part: "api" }),
+  });
+  const server = app.listen(config.http.port, config.http.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  line("api", `${config.http.publicUrl}  (docs at ${config.http.publicUrl}/docs)`);
+  console.log("\nready — press Ctrl-C to stop");
+} catch (err) {
+  console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+  await stopAll(1);
+}

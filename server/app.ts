@@ -16,10 +16,20 @@ import { errorHandler, routeNotFound } from "./errors.ts";
 import { OpenApiRegistry } from "./http/openapi.ts";
 import { rateLimit } from "./http/rate-limit.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
+import { apiKeysRouter } from "./routes/api-keys.ts";
 import { authRouter } from "./routes/auth.ts";
 import { docsRouter } from "./routes/docs.ts";
 import { healthRouter } from "./routes/health.ts";
 import { ipfsRouter } from "./routes/ipfs.ts";
+import { licensesRouter } from "./routes/licenses.ts";
+import { worksRouter } from "./routes/works.ts";
+import { ChainClock } from "./chain/chain-clock.ts";
+import type { ChangeFeed } from "./chain/change-feed.ts";
+import type { Queues } from "./jobs/queues.ts";
+import { LicensesRepository } from "./repositories/licenses.ts";
+import { WorksRepository } from "./repositories/works.ts";
+import { LicenseVerifier } from "./services/license-verifier.ts";
+import { WorksService } from "./services/works.ts";
 
 export interface Chain {
   provider: Provider;
@@ -33,6 +43,8 @@ export interface AppDeps {
   redis: Redis;
   chain: Chain;
   ipfs: IpfsStore;
+  queues: Queues;
+  feed: ChangeFeed;
   logger: Logger;
 }
 
@@ -40,7 +52,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Builds the HTTP API with explicit dependencies; nothing connects here. */
 export function createApp(deps: AppDeps): Express {
-  const { config, db, redis, chain, ipfs, logger } = deps;
+  const { config, db, redis, chain, ipfs, queues, feed, logger } = deps;
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.http.trustProxy);
@@ -109,7 +121,27 @@ export function createApp(deps: AppDeps): Express {
       registry,
     ),
   );
+  app.use(apiKeysRouter(apiKeys, registry));
   app.use(ipfsRouter(ipfs));
+
+  const works = new WorksRepository(db, chain.chainId);
+  const licenses = new LicensesRepository(db);
+  const worksService = new WorksService({
+    db,
+    ipfs,
+    queues,
+    works,
+    chainId: chain.chainId,
+    registryAddress: chain.deployment.contracts.WorkRegistry.address,
+    maxUploadBytes: config.uploads.maxBytes,
+    mode: config.notarize.mode,
+    batchMaxWorks: config.notarize.batchMaxWorks,
+  });
+  app.use(worksRouter(worksService, works, registry));
+  const clock = new ChainClock(chain.provider);
+  app.use(
+    licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed, clock), clock, registry),
+  );
   app.use(
     docsRouter(() =>
       registry.document(

@@ -80,6 +80,8 @@ interface IItemEscrow {
     error NothingToWithdraw(address account, address currency);
     error NativeTransferFailed(address to, uint256 amount);
     error InvalidTreasury(address treasury);
+    /// @notice ERC-1155 items reach the escrow only through `list`; any other transfer in is refused.
+    error UnsolicitedTransfer(address token, address operator);
 
     // --- seller ---
 

@@ -7,6 +7,7 @@ export interface ChainEventRow {
   block_number: number;
   log_index: number;
   block_hash: string;
+  block_time: Date;
   tx_hash: string;
   tx_index: number;
   contract: string;

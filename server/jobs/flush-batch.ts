@@ -103,10 +103,18 @@ async function anchor(deps: FlushBatchDeps, batch: BatchRow): Promise<string> {
       batch.manifest_cid,
     ]);
     try {
-      ({ hash } = await relayer.send({ to: await registry.getAddress(), data, purpose: "anchorBatch", ref: batch.merkle_root }));
+      ({ hash } = await relayer.send({
+        to: await registry.getAddress(),
+        data,
+        purpose: "anchorBatch",
+        ref: batch.merkle_root,
+      }));
     } catch (err) {
       if (err instanceof TransactionRevertedError) {
-        await db.query(`UPDATE notarization_batches SET status = 'failed', error = $2 WHERE id = $1`, [batch.id, err.message]);
+        await db.query(`UPDATE notarization_batches SET status = 'failed', error = $2 WHERE id = $1`, [
+          batch.id,
+          err.message,
+        ]);
         await db.query(
           `UPDATE registration_requests SET status = 'failed', error = $2, updated_at = now() WHERE batch_id = $1`,
           [batch.id, err.message],
@@ -116,7 +124,10 @@ async function anchor(deps: FlushBatchDeps, batch: BatchRow): Promise<string> {
       throw err;
     }
   }
-  await db.query(`UPDATE notarization_batches SET tx_hash = $2, status = 'submitted' WHERE id = $1`, [batch.id, hash]);
+  await db.query(`UPDATE notarization_batches SET tx_hash = $2, status = 'submitted' WHERE id = $1`, [
+    batch.id,
+    hash,
+  ]);
   await db.query(
     `UPDATE registration_requests SET status = 'submitted', tx_hash = $2, updated_at = now() WHERE batch_id = $1`,
     [batch.id, hash],
@@ -124,7 +135,10 @@ async function anchor(deps: FlushBatchDeps, batch: BatchRow): Promise<string> {
   const receipt = await relayer.wait(hash);
   if (receipt.hash !== hash) {
     await db.query(`UPDATE notarization_batches SET tx_hash = $2 WHERE id = $1`, [batch.id, receipt.hash]);
-    await db.query(`UPDATE registration_requests SET tx_hash = $2 WHERE batch_id = $1`, [batch.id, receipt.hash]);
+    await db.query(`UPDATE registration_requests SET tx_hash = $2 WHERE batch_id = $1`, [
+      batch.id,
+      receipt.hash,
+    ]);
   }
   return receipt.hash;
 }
@@ -146,7 +160,10 @@ export async function flushBatches(deps: FlushBatchDeps): Promise<{ batches: num
   }
   for (let batch = await buildBatch(deps); batch; batch = await buildBatch(deps)) {
     const txHash = await anchor(deps, batch);
-    deps.logger.info({ batchId: batch.id, root: batch.merkle_root, works: batch.leaf_count, txHash }, "anchored batch");
+    deps.logger.info(
+      { batchId: batch.id, root: batch.merkle_root, works: batch.leaf_count, txHash },
+      "anchored batch",
+    );
     batches += 1;
     works += batch.leaf_count;
   }

@@ -62,7 +62,12 @@ export async function notarize(deps: NotarizeDeps, contentHash: string): Promise
       request.signature,
     ]);
     try {
-      ({ hash } = await relayer.send({ to: await registry.getAddress(), data, purpose: "registerFor", ref: contentHash }));
+      ({ hash } = await relayer.send({
+        to: await registry.getAddress(),
+        data,
+        purpose: "registerFor",
+        ref: contentHash,
+      }));
     } catch (err) {
       if (err instanceof TransactionRevertedError) {
         await markFailed(db, contentHash, err.message);

@@ -36,7 +36,11 @@ const DEFAULT_JOB_OPTIONS = {
 /** The queues the API enqueues into and the workers consume. */
 export function createQueues(connection: ConnectionOptions, redisPrefix: string): Queues {
   const prefix = bullPrefix(redisPrefix);
-  const notarize = new Queue<NotarizeJob>(QUEUE_NAMES.notarize, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  const notarize = new Queue<NotarizeJob>(QUEUE_NAMES.notarize, {
+    connection,
+    prefix,
+    defaultJobOptions: DEFAULT_JOB_OPTIONS,
+  });
   const flushBatch = new Queue<FlushBatchJob>(QUEUE_NAMES.flushBatch, {
     connection,
     prefix,

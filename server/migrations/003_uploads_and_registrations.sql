@@ -5,9 +5,12 @@ CREATE TABLE uploads (
   size bigint NOT NULL,
   filename text,
   content_type text,
+  title text NOT NULL,
+  description text NOT NULL,
   metadata_uri text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX uploads_title ON uploads (lower(title) text_pattern_ops);
 
 -- Merkle batches of registrations anchored with anchorBatch.
 CREATE TABLE notarization_batches (

@@ -72,7 +72,10 @@ export type NewRegistrationRequest = Pick<
 >;
 
 /** Inserts a request; returns null when one exists already for the content hash. */
-export async function insertRequest(db: Queryable, r: NewRegistrationRequest): Promise<RegistrationRequest | null> {
+export async function insertRequest(
+  db: Queryable,
+  r: NewRegistrationRequest,
+): Promise<RegistrationRequest | null> {
   const { rows } = await db.query<Row>(
     `INSERT INTO registration_requests (content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline, signature, mode, status)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')
@@ -84,9 +87,10 @@ export async function insertRequest(db: Queryable, r: NewRegistrationRequest): P
 }
 
 export async function findRequest(db: Queryable, contentHash: string): Promise<RegistrationRequest | null> {
-  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM registration_requests WHERE content_hash = $1`, [
-    contentHash,
-  ]);
+  const { rows } = await db.query<Row>(
+    `SELECT ${COLUMNS} FROM registration_requests WHERE content_hash = $1`,
+    [contentHash],
+  );
   return rows[0] ? toRequest(rows[0]) : null;
 }
 

@@ -2,7 +2,15 @@ import { Router } from "express";
 import { z } from "zod";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { addressSchema, finalitySchema, hexSignatureSchema, idSchema, limitSchema, sha256Schema, uintString } from "../http/schemas.ts";
+import {
+  addressSchema,
+  finalitySchema,
+  hexSignatureSchema,
+  idSchema,
+  limitSchema,
+  sha256Schema,
+  uintString,
+} from "../http/schemas.ts";
 import { notFound } from "../errors.ts";
 import type { WorksRepository } from "../repositories/works.ts";
 import type { WorksService } from "../services/works.ts";
@@ -35,7 +43,12 @@ const registrationSchema = z
     error: z.string().nullable(),
     work: workSchema.nullable(),
     batch: z
-      .object({ id: z.string(), merkleRoot: z.string().nullable(), leaf: z.string(), proof: z.array(z.string()) })
+      .object({
+        id: z.string(),
+        merkleRoot: z.string().nullable(),
+        leaf: z.string(),
+        proof: z.array(z.string()),
+      })
       .nullable(),
   })
   .meta({ id: "Registration" });
@@ -50,7 +63,12 @@ const uploadSchema = z
     registration: workSchema.nullable(),
     typedData: z
       .object({
-        domain: z.object({ name: z.string(), version: z.string(), chainId: z.string(), verifyingContract: z.string() }),
+        domain: z.object({
+          name: z.string(),
+          version: z.string(),
+          chainId: z.string(),
+          verifyingContract: z.string(),
+        }),
         types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
         primaryType: z.literal("Register"),
         message: z.record(z.string(), z.string()),
@@ -64,7 +82,11 @@ const sha256Params = z.object({ sha256: sha256Schema });
 const idParams = z.object({ id: idSchema });
 
 /** Works: upload and register (creators), read (everyone). */
-export function worksRouter(service: WorksService, works: WorksRepository, registry: OpenApiRegistry): Router {
+export function worksRouter(
+  service: WorksService,
+  works: WorksRepository,
+  registry: OpenApiRegistry,
+): Router {
   const router = Router();
 
   route(
@@ -99,7 +121,12 @@ export function worksRouter(service: WorksService, works: WorksRepository, regis
         deadline: uintString,
         signature: hexSignatureSchema,
       }),
-      responses: { 202: { description: "Accepted; poll GET /v1/works/by-hash/:sha256/registration", schema: registrationSchema } },
+      responses: {
+        202: {
+          description: "Accepted; poll GET /v1/works/by-hash/:sha256/registration",
+          schema: registrationSchema,
+        },
+      },
     },
     async ({ params, body }) => service.register(params.sha256, body),
   );
@@ -129,7 +156,8 @@ export function worksRouter(service: WorksService, works: WorksRepository, regis
       params: sha256Params,
       responses: { 200: { description: "Work", schema: workSchema } },
     },
-    async ({ params }) => (await works.findByHash(params.sha256)) ?? Promise.reject(notFound("work", { sha256: params.sha256 })),
+    async ({ params }) =>
+      (await works.findByHash(params.sha256)) ?? Promise.reject(notFound("work", { sha256: params.sha256 })),
   );
 
   route(
@@ -167,7 +195,8 @@ export function worksRouter(service: WorksService, works: WorksRepository, regis
       params: idParams,
       responses: { 200: { description: "Work", schema: workSchema } },
     },
-    async ({ params }) => (await works.findById(params.id)) ?? Promise.reject(notFound("work", { id: params.id })),
+    async ({ params }) =>
+      (await works.findById(params.id)) ?? Promise.reject(notFound("work", { id: params.id })),
   );
 
   route(

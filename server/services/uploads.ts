@@ -13,6 +13,8 @@ export interface StoredUpload {
   filename: string | null;
   contentType: string | null;
   metadataUri: string;
+  title: string;
+  description: string;
   fields: Record<string, string>;
 }
 
@@ -41,7 +43,7 @@ export function receiveUpload(
   req: IncomingMessage,
   ipfs: IpfsStore,
   maxBytes: number,
-): Promise<Omit<StoredUpload, "metadataUri">> {
+): Promise<Omit<StoredUpload, "metadataUri" | "title" | "description">> {
   return new Promise((resolve, reject) => {
     let busboy: Busboy.Busboy;
     try {
@@ -60,13 +62,8 @@ export function receiveUpload(
       return;
     }
     const fields: Record<string, string> = {};
-    let stored: Promise<{
-      contentHash: string;
-      cid: string;
-      size: number;
-      filename: string | null;
-      contentType: string | null;
-    }> | null = null;
+    type Received = Omit<StoredUpload, "metadataUri" | "title" | "description" | "fields">;
+    let stored: Promise<Received> | null = null;
     let failure: AppError | null = null;
     const fail = (err: AppError) => {
       failure ??= err;
@@ -86,6 +83,8 @@ export function receiveUpload(
       const hash = createHash("sha256");
       let size = 0;
       const tee = new PassThrough();
+      // The failure is reported through `stored`; the store may not be reading yet when it happens.
+      tee.on("error", () => {});
       file.on("data", (chunk: Buffer) => {
         hash.update(chunk);
         size += chunk.length;
@@ -99,7 +98,7 @@ export function receiveUpload(
         tee.destroy(new Error("upload too large"));
       });
       file.pipe(tee);
-      stored = ipfs.add(tee).then(({ cid }) => ({
+      stored = ipfs.add(tee).then(({ cid }): Received => ({
         contentHash: `0x${hash.digest("hex")}`,
         cid,
         size,
@@ -115,9 +114,10 @@ export function receiveUpload(
       reject(failure ?? new AppError("INVALID_UPLOAD", 400, `malformed multipart body: ${err.message}`));
     });
     busboy.on("close", () => {
+      const pending = stored as Promise<Received> | null;
       if (failure) return reject(failure);
-      if (!stored) return reject(new AppError("INVALID_UPLOAD", 400, "the body has no 'file' part"));
-      stored.then(
+      if (!pending) return reject(new AppError("INVALID_UPLOAD", 400, "the body has no 'file' part"));
+      pending.then(
         (file) => (failure ? reject(failure) : resolve({ ...file, fields })),
         (err: unknown) => reject(failure ?? err),
       );
@@ -133,11 +133,20 @@ export async function recordUpload(
   upload: Omit<StoredUpload, "fields">,
 ): Promise<StoredUpload["metadataUri"]> {
   const { rows } = await db.query<{ metadata_uri: string }>(
-    `INSERT INTO uploads (content_hash, cid, size, filename, content_type, metadata_uri)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO uploads (content_hash, cid, size, filename, content_type, title, description, metadata_uri)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (content_hash) DO UPDATE SET content_hash = EXCLUDED.content_hash
      RETURNING metadata_uri`,
-    [upload.contentHash, upload.cid, upload.size, upload.filename, upload.contentType, upload.metadataUri],
+    [
+      upload.contentHash,
+      upload.cid,
+      upload.size,
+      upload.filename,
+      upload.contentType,
+      upload.title,
+      upload.description,
+      upload.metadataUri,
+    ],
   );
   return rows[0]!.metadata_uri;
 }

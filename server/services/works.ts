@@ -6,7 +6,12 @@ import { REGISTER_TYPES, registryDomain, type RegisterMessage } from "../../lib/
 import { AppError } from "../errors.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
 import type { Queues } from "../jobs/queues.ts";
-import { countQueuedForBatch, findRequest, insertRequest, type RegistrationRequest } from "../repositories/registrations.ts";
+import {
+  countQueuedForBatch,
+  findRequest,
+  insertRequest,
+  type RegistrationRequest,
+} from "../repositories/registrations.ts";
 import type { IndexedWork, WorksRepository } from "../repositories/works.ts";
 import { recordUpload, receiveUpload } from "./uploads.ts";
 
@@ -63,16 +68,21 @@ export class WorksService {
     const file = await receiveUpload(req, this.deps.ipfs, this.deps.maxUploadBytes);
     const creator = (file.fields.creator ?? sessionAddress ?? "").toLowerCase();
     if (!/^0x[0-9a-f]{40}$/.test(creator)) {
-      throw new AppError("VALIDATION_FAILED", 400, "field 'creator' must be the creator's address (or sign in first)");
+      throw new AppError(
+        "VALIDATION_FAILED",
+        400,
+        "field 'creator' must be the creator's address (or sign in first)",
+      );
     }
     const parentId = file.fields.parentId ?? "0";
     if (!/^(0|[1-9][0-9]{0,14})$/.test(parentId)) {
       throw new AppError("VALIDATION_FAILED", 400, "field 'parentId' must be a work id or 0");
     }
     const title = (file.fields.title ?? file.filename ?? "Untitled work").slice(0, 200);
+    const description = (file.fields.description ?? "").slice(0, 2000);
     const metadata = {
       name: title,
-      description: (file.fields.description ?? "").slice(0, 2000),
+      description,
       sha256: file.contentHash,
       cid: file.cid,
       size: file.size,
@@ -80,7 +90,12 @@ export class WorksService {
       filename: file.filename,
     };
     const { cid: metadataCid } = await this.deps.ipfs.add(new TextEncoder().encode(JSON.stringify(metadata)));
-    const metadataUri = await recordUpload(this.deps.db, { ...file, metadataUri: `ipfs://${metadataCid}` });
+    const metadataUri = await recordUpload(this.deps.db, {
+      ...file,
+      title,
+      description,
+      metadataUri: `ipfs://${metadataCid}`,
+    });
     const existing = await this.deps.works.findByHash(file.contentHash);
     return {
       sha256: file.contentHash,
@@ -89,7 +104,9 @@ export class WorksService {
       metadataURI: metadataUri,
       alreadyRegistered: existing !== null,
       registration: existing,
-      typedData: existing ? null : this.#payload({ creator, contentHash: file.contentHash, cid: file.cid, metadataUri, parentId }),
+      typedData: existing
+        ? null
+        : this.#payload({ creator, contentHash: file.contentHash, cid: file.cid, metadataUri, parentId }),
     };
   }
 
@@ -100,12 +117,17 @@ export class WorksService {
       `SELECT cid, metadata_uri FROM uploads WHERE content_hash = $1`,
       [contentHash],
     );
-    if (!upload.rows[0]) throw new AppError("UPLOAD_NOT_FOUND", 404, `upload ${contentHash} first (POST /v1/works)`);
+    if (!upload.rows[0])
+      throw new AppError("UPLOAD_NOT_FOUND", 404, `upload ${contentHash} first (POST /v1/works)`);
     if (upload.rows[0].cid !== input.cid) {
       throw new AppError("CID_MISMATCH", 400, `cid does not match the uploaded file (${upload.rows[0].cid})`);
     }
     if (BigInt(input.deadline) * 1000n < BigInt(Date.now())) {
-      throw new AppError("SIGNATURE_EXPIRED", 400, "the signed payload's deadline has passed; upload again for a new one");
+      throw new AppError(
+        "SIGNATURE_EXPIRED",
+        400,
+        "the signed payload's deadline has passed; upload again for a new one",
+      );
     }
     const message: RegisterMessage = {
       creator: input.creator,
@@ -135,12 +157,17 @@ export class WorksService {
     }
     const registered = await this.deps.works.findByHash(contentHash);
     if (registered) {
-      throw new AppError("ALREADY_REGISTERED", 409, `this file is already registered as work ${registered.workId}`, registered);
+      throw new AppError(
+        "ALREADY_REGISTERED",
+        409,
+        `this file is already registered as work ${registered.workId}`,
+        registered,
+      );
     }
     if (input.parentId !== "0") {
       const parent = await this.deps.works.findById(input.parentId);
       if (!parent) throw new AppError("PARENT_NOT_FOUND", 404, `parent work ${input.parentId} not found`);
-      if (parent.creator !== input.creator) {
+      if (parent.creator.toLowerCase() !== input.creator) {
         throw new AppError("PARENT_NOT_OWNED", 403, `work ${input.parentId} belongs to another creator`);
       }
     }
@@ -158,24 +185,44 @@ export class WorksService {
     if (!created) {
       const existing = (await findRequest(db, contentHash))!;
       if (existing.creator !== input.creator) {
-        throw new AppError("REGISTRATION_IN_PROGRESS", 409, "another creator's registration of this file is in progress");
+        throw new AppError(
+          "REGISTRATION_IN_PROGRESS",
+          409,
+          "another creator's registration of this file is in progress",
+        );
       }
       return this.#view(existing, null);
     }
     if (created.mode === "direct") {
       await this.deps.queues.notarize.add("notarize", { contentHash }, { jobId: `notarize-${contentHash}` });
     } else if ((await countQueuedForBatch(db)) >= this.deps.batchMaxWorks) {
-      await this.deps.queues.flushBatch.add("flush", { reason: "size" }, { jobId: `flush-size-${Date.now() >> 10}` });
+      await this.deps.queues.flushBatch.add(
+        "flush",
+        { reason: "size" },
+        { jobId: `flush-size-${Date.now() >> 10}` },
+      );
     }
     return this.#view(created, null);
   }
 
   /** Where a registration stands: anchored once the indexer has its event. */
   async status(contentHash: string): Promise<RegistrationView> {
-    const [request, work] = await Promise.all([findRequest(this.deps.db, contentHash), this.deps.works.findByHash(contentHash)]);
+    const [request, work] = await Promise.all([
+      findRequest(this.deps.db, contentHash),
+      this.deps.works.findByHash(contentHash),
+    ]);
     if (!request && !work) throw new AppError("NOT_FOUND", 404, `no registration for ${contentHash}`);
     if (!request) {
-      return { contentHash, status: "anchored", mode: null, creator: work!.creator, txHash: work!.txHash, error: null, work, batch: null };
+      return {
+        contentHash,
+        status: "anchored",
+        mode: null,
+        creator: work!.creator,
+        txHash: work!.txHash,
+        error: null,
+        work,
+        batch: null,
+      };
     }
     return this.#view(request, work);
   }
@@ -204,7 +251,13 @@ export class WorksService {
     };
   }
 
-  #payload(p: { creator: string; contentHash: string; cid: string; metadataUri: string; parentId: string }): TypedDataPayload {
+  #payload(p: {
+    creator: string;
+    contentHash: string;
+    cid: string;
+    metadataUri: string;
+    parentId: string;
+  }): TypedDataPayload {
     const ttl = this.deps.signatureTtlSeconds ?? 24 * 3600;
     return {
       domain: {

@@ -32,7 +32,7 @@ export function testConfig(overrides: Partial<IndexerConfig> = {}): IndexerConfi
   return {
     databaseUrl: "postgres://unused",
     redisUrl: "redis://unused",
-    redisPrefix: "test:",
+    redisPrefix: "test",
     chainRpcUrl: "http://unused",
     deploymentsDir: "deployments",
     startBlock: undefined,
@@ -93,7 +93,7 @@ export async function createIndexerEnv(label: string): Promise<IndexerEnv> {
     redis,
     indexer({ provider, deployment, config, db, logger }) {
       const indexer = createIndexer({
-        config: testConfig({ redisPrefix: `${redis.prefix}:`, ...config }),
+        config: testConfig({ redisPrefix: redis.prefix, ...config }),
         db: db ?? database.pool,
         redis: redis.redis,
         provider,

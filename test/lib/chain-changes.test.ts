@@ -14,7 +14,7 @@ describe("chain change messages", () => {
   };
 
   it("names the channel after the key prefix", () => {
-    expect(chainChangesChannel("rl:")).to.equal("rl:chain:changes");
+    expect(chainChangesChannel("rl")).to.equal("rl:chain:changes");
   });
 
   it("parses an indexed-range message back to what was published", () => {

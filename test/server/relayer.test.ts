@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { Interface, JsonRpcProvider, Wallet } from "ethers";
 import pino from "pino";
-import { migrate } from "../../lib/migrate.ts";
+import { migrateServerSchema } from "../../server/schema.ts";
 import { Relayer, TransactionRevertedError } from "../../server/chain/relayer.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
@@ -42,7 +42,7 @@ describe("relayer", function () {
     wallet = Wallet.createRandom().connect(provider) as unknown as Wallet;
     await (await funder.sendTransaction({ to: wallet.address, value: 10n ** 20n })).wait();
     db = await createTestDatabase("relayer");
-    await migrate(db.pool, "server/migrations", "server_migrations");
+    await migrateServerSchema(db.pool);
     cache = await createTestRedis("relayer");
     const logger = pino({ level: "silent" });
     // Two relayers over one key: two worker processes sharing the platform's signer.

@@ -1,0 +1,126 @@
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+import { FsBlockstore } from "blockstore-fs";
+import { exporter, type RawNode, type UnixFSFile } from "ipfs-unixfs-exporter";
+import { importBytes } from "ipfs-unixfs-importer";
+import { base32 } from "multiformats/bases/base32";
+import type { CID } from "multiformats/cid";
+import { countBytes, parseFileCid, type AddResult, type CatOptions, type IpfsStore } from "./store.ts";
+import { CHUNK_SIZE, UNIXFS_IMPORT_OPTIONS } from "./unixfs-options.ts";
+
+// A read asks the exporter for this much at a time: it reads ahead without back-pressure, so one
+// unbounded read of a large file for a slow client would pull the whole file into memory.
+const READ_WINDOW = 4 * CHUNK_SIZE;
+const READ_CONCURRENCY = 4;
+
+type StoredFile = UnixFSFile | RawNode;
+
+/**
+ * Writes each block once. blockstore-fs writes atomically (temporary file, then rename), but two
+ * writes of the same block at once share one temporary name: the second truncates what the first
+ * is about to rename, and waits out a retry loop. Identical chunks in one file and concurrent
+ * uploads of one file both do that, so concurrent puts of a block here share one write, and a
+ * block already on disk (always whole, thanks to the rename) is not written again. One process
+ * owns a store directory.
+ */
+class BlockWriter {
+  private readonly pending = new Map<string, Promise<CID>>();
+
+  constructor(private readonly blockstore: FsBlockstore) {}
+
+  put(cid: CID, block: Parameters<FsBlockstore["put"]>[1]): Promise<CID> {
+    // blockstore-fs names files by multihash, so that is what makes two writes the same.
+    const key = base32.encode(cid.multihash.bytes);
+    const inFlight = this.pending.get(key);
+    if (inFlight) return inFlight;
+    const write = (async () => ((await this.blockstore.has(cid)) ? cid : this.blockstore.put(cid, block)))();
+    this.pending.set(key, write);
+    return write.finally(() => this.pending.delete(key));
+  }
+}
+
+/** An IPFS store in a local directory, computing the CIDs Kubo computes; for development and single-node deployments. */
+export class EmbeddedIpfsStore implements IpfsStore {
+  private readonly writer: BlockWriter;
+
+  private constructor(
+    private readonly blockstore: FsBlockstore,
+    readonly directory: string,
+  ) {
+    this.writer = new BlockWriter(blockstore);
+  }
+
+  /** Opens (creating if needed) a store in `directory`; files added earlier are served again. */
+  static async open(directory: string): Promise<EmbeddedIpfsStore> {
+    const blockstore = new FsBlockstore(directory);
+    await blockstore.open();
+    return new EmbeddedIpfsStore(blockstore, blockstore.path);
+  }
+
+  async add(source: AsyncIterable<Uint8Array> | Uint8Array): Promise<AddResult> {
+    const counter = { bytes: 0 };
+    const { cid } = await importBytes(countBytes(source, counter), this.writer, UNIXFS_IMPORT_OPTIONS);
+    return { cid: cid.toString(), size: counter.bytes };
+  }
+
+  async *cat(cid: string, options: CatOptions = {}): AsyncGenerator<Uint8Array> {
+    const file = await this.file(cid);
+    if (!file) throw new Error(`no file ${cid} in the store`);
+    const { offset, length } = checkRange(Number(file.size), options);
+    const end = offset + length;
+    for (let position = offset; position < end; position += READ_WINDOW) {
+      yield* file.content({
+        offset: position,
+        length: Math.min(READ_WINDOW, end - position),
+        blockReadConcurrency: READ_CONCURRENCY,
+      });
+    }
+  }
+
+  async stat(cid: string): Promise<{ size: number } | null> {
+    const file = await this.file(cid);
+    return file ? { size: Number(file.size) } : null;
+  }
+
+  async has(cid: string): Promise<boolean> {
+    const parsed = parseFileCid(cid);
+    return parsed !== null && this.blockstore.has(parsed);
+  }
+
+  async ready(): Promise<void> {
+    await access(this.directory, constants.R_OK | constants.W_OK);
+  }
+
+  async close(): Promise<void> {
+    await this.blockstore.close();
+  }
+
+  private async file(cid: string): Promise<StoredFile | null> {
+    const parsed = parseFileCid(cid);
+    if (!parsed) return null;
+    try {
+      const entry = await exporter(parsed, this.blockstore);
+      if (entry.type === "raw") return entry;
+      // Symlinks and metadata nodes export as "file" too, but hold no bytes to serve.
+      const isFile = entry.type === "file" && (entry.unixfs.type === "file" || entry.unixfs.type === "raw");
+      return isFile ? entry : null;
+    } catch (err) {
+      // A missing root block, or a root whose bytes are no UnixFS node under this codec.
+      const absent = err instanceof Error && (err.name === "NotFoundError" || err.name === "NotUnixFSError");
+      if (absent) return null;
+      throw err;
+    }
+  }
+}
+
+function checkRange(size: number, options: CatOptions): { offset: number; length: number } {
+  const offset = options.offset ?? 0;
+  const length = options.length ?? size - offset;
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset > size) {
+    throw new RangeError(`offset ${offset} is outside a file of ${size} bytes`);
+  }
+  if (!Number.isSafeInteger(length) || length < 0) {
+    throw new RangeError(`length ${length} is not a byte count`);
+  }
+  return { offset, length: Math.min(length, size - offset) };
+}

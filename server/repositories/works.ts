@@ -1,0 +1,153 @@
+import type { Pool } from "pg";
+import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
+import { checksum } from "../http/schemas.ts";
+
+/** A work as the indexer mirrored it from the chain, with the title the creator gave at upload. */
+export interface IndexedWork {
+  workId: string;
+  contentHash: string;
+  creator: string;
+  parentId: string | null;
+  rootId: string;
+  version: number;
+  title: string | null;
+  cid: string;
+  metadataURI: string;
+  coAuthors: string[];
+  registeredAt: string;
+  blockNumber: string;
+  blockHash: string;
+  txHash: string;
+  logIndex: number;
+  finality: Finality;
+}
+
+interface WorkRow {
+  work_id: string;
+  content_hash: string;
+  creator: string;
+  parent_id: string | null;
+  root_id: string;
+  version: number;
+  title: string | null;
+  cid: string;
+  metadata_uri: string;
+  co_authors: string[];
+  block_time: Date;
+  block_number: string;
+  block_hash: string;
+  tx_hash: string;
+  log_index: number;
+}
+
+// The registration's block hash and time come from its raw event.
+const SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, w.version,
+  u.title, w.cid, w.metadata_uri, w.co_authors, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index
+  FROM works w
+  JOIN chain_events e ON e.block_number = w.block_number AND e.log_index = w.log_index
+  LEFT JOIN uploads u ON u.content_hash = w.content_hash`;
+
+export interface ListWorksQuery {
+  creator?: string;
+  q?: string;
+  cursor?: string;
+  limit: number;
+}
+
+/** Reads the indexer's works and batches tables. */
+export class WorksRepository {
+  constructor(
+    private readonly db: Pool,
+    private readonly chainId: number,
+  ) {}
+
+  async heads(): Promise<ChainHeads> {
+    const { rows } = await this.db.query<{ head: string; safe: string; finalized: string }>(
+      `SELECT head_block::text AS head, safe_block::text AS safe, finalized_block::text AS finalized
+         FROM indexer_state WHERE chain_id = $1`,
+      [this.chainId],
+    );
+    const row = rows[0];
+    return row
+      ? { head: Number(row.head), safe: Number(row.safe), finalized: Number(row.finalized) }
+      : { head: 0, safe: -1, finalized: -1 };
+  }
+
+  #toWork(row: WorkRow, heads: ChainHeads): IndexedWork {
+    return {
+      workId: row.work_id,
+      contentHash: row.content_hash,
+      creator: checksum(row.creator)!,
+      parentId: row.parent_id,
+      rootId: row.root_id,
+      version: row.version,
+      title: row.title,
+      cid: row.cid,
+      metadataURI: row.metadata_uri,
+      coAuthors: row.co_authors.map((a) => checksum(a)!),
+      registeredAt: row.block_time.toISOString(),
+      blockNumber: row.block_number,
+      blockHash: row.block_hash,
+      txHash: row.tx_hash,
+      logIndex: row.log_index,
+      finality: finalityOf(row.block_number, heads),
+    };
+  }
+
+  async #many(sql: string, params: unknown[]): Promise<IndexedWork[]> {
+    const [{ rows }, heads] = await Promise.all([this.db.query<WorkRow>(sql, params), this.heads()]);
+    return rows.map((row) => this.#toWork(row, heads));
+  }
+
+  async findByHash(contentHash: string): Promise<IndexedWork | null> {
+    return (await this.#many(`${SELECT} WHERE w.content_hash = $1`, [contentHash]))[0] ?? null;
+  }
+
+  async findById(workId: string): Promise<IndexedWork | null> {
+    return (await this.#many(`${SELECT} WHERE w.work_id = $1`, [workId]))[0] ?? null;
+  }
+
+  /** Newest first; `cursor` is the last work id of the previous page. */
+  async list(query: ListWorksQuery): Promise<{ items: IndexedWork[]; nextCursor: string | null }> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (query.creator) {
+      params.push(query.creator);
+      where.push(`w.creator = $${params.length}`);
+    }
+    if (query.cursor) {
+      params.push(query.cursor);
+      where.push(`w.work_id < $${params.length}`);
+    }
+    if (query.q) {
+      params.push(`%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(`(lower(u.title) LIKE $${params.length} OR lower(u.description) LIKE $${params.length})`);
+    }
+    params.push(query.limit + 1);
+    const items = await this.#many(
+      `${SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY w.work_id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const more = items.length > query.limit;
+    if (more) items.pop();
+    return { items, nextCursor: more ? items.at(-1)!.workId : null };
+  }
+
+  /** Every version in the chain the work belongs to, oldest first. */
+  async versions(workId: string): Promise<IndexedWork[]> {
+    return this.#many(
+      `${SELECT} WHERE w.root_id = (SELECT root_id FROM works WHERE work_id = $1) ORDER BY w.version, w.work_id`,
+      [workId],
+    );
+  }
+
+  /** The anchored batch a registration request was put in, by its Merkle root. */
+  async findBatchForRequest(batchId: string): Promise<{ merkleRoot: string; anchored: boolean } | null> {
+    const { rows } = await this.db.query<{ merkle_root: string; anchored: boolean }>(
+      `SELECT nb.merkle_root, EXISTS (SELECT 1 FROM batches b WHERE b.merkle_root = nb.merkle_root) AS anchored
+         FROM notarization_batches nb WHERE nb.id = $1`,
+      [batchId],
+    );
+    return rows[0] ? { merkleRoot: rows[0].merkle_root, anchored: rows[0].anchored } : null;
+  }
+}

@@ -1,0 +1,94 @@
+import { JsonRpcProvider, Wallet, WebSocketProvider, type Provider } from "ethers";
+import { Redis } from "ioredis";
+import pg from "pg";
+import pino, { type Logger } from "pino";
+import { readDeployment, type Deployment } from "../lib/deployment.ts";
+import {
+  ILicenseToken__factory,
+  IItemEscrow__factory,
+  IWorkRegistry__factory,
+  WorkRegistry__factory,
+  type WorkRegistry,
+} from "../types/typechain/index.ts";
+import { ChangeFeed } from "./chain/change-feed.ts";
+import { Relayer } from "./chain/relayer.ts";
+import type { Config } from "./config.ts";
+import { createIpfsStore } from "./ipfs/create-store.ts";
+import type { IpfsStore } from "./ipfs/store.ts";
+import { createQueues, type Queues } from "./jobs/queues.ts";
+
+/** Everything the API and the workers share, connected from the configuration. */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  db: pg.Pool;
+  redis: Redis;
+  provider: Provider;
+  chainId: number;
+  deployment: Deployment;
+  registry: WorkRegistry;
+  relayer: Relayer;
+  ipfs: IpfsStore;
+  queues: Queues;
+  feed: ChangeFeed;
+  close(): Promise<void>;
+}
+
+export function createProvider(url: string): Provider {
+  return url.startsWith("ws")
+    ? new WebSocketProvider(url)
+    : new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 250 });
+}
+
+/** Connects to PostgreSQL, Redis, the chain and IPFS as configured. */
+export async function createRuntime(
+  config: Config,
+  logger = pino({ level: config.logLevel }),
+): Promise<Runtime> {
+  const db = new pg.Pool({ connectionString: config.database.url, max: config.database.poolSize });
+  db.on("error", (err) => logger.error({ err }, "idle PostgreSQL connection failed"));
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const provider = createProvider(config.chain.rpcUrl);
+  const chainId = Number((await provider.getNetwork()).chainId);
+  const deployment = await readDeployment(chainId, config.chain.deploymentsDir);
+  const wallet = new Wallet(config.chain.relayerPrivateKey, provider);
+  const registry = WorkRegistry__factory.connect(deployment.contracts.WorkRegistry.address, wallet);
+  const relayer = new Relayer({
+    wallet,
+    provider,
+    db,
+    redis,
+    redisPrefix: config.redis.prefix,
+    logger,
+    interfaces: [
+      IWorkRegistry__factory.createInterface(),
+      ILicenseToken__factory.createInterface(),
+      IItemEscrow__factory.createInterface(),
+    ],
+  });
+  const ipfs = await createIpfsStore({ apiUrl: config.ipfs.apiUrl, dir: config.ipfs.dir });
+  const queues = createQueues(redis, config.redis.prefix);
+  const feed = new ChangeFeed(redis, config.redis.prefix, logger);
+  return {
+    config,
+    logger,
+    db,
+    redis,
+    provider,
+    chainId,
+    deployment,
+    registry,
+    relayer,
+    ipfs,
+    queues,
+    feed,
+    async close() {
+      await feed.close();
+      await queues.close();
+      await ipfs.close();
+      redis.disconnect();
+      await db.end();
+      provider.destroy();
+    },
+  };
+}

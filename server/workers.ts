@@ -1,0 +1,101 @@
+import { Worker, type ConnectionOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Pool } from "pg";
+import type { Logger } from "pino";
+import type { WorkRegistry } from "../types/typechain/index.ts";
+import { RedisLock } from "./chain/redis-lock.ts";
+import type { Relayer } from "./chain/relayer.ts";
+import type { Config } from "./config.ts";
+import type { IpfsStore } from "./ipfs/store.ts";
+import { flushBatches } from "./jobs/flush-batch.ts";
+import { notarize } from "./jobs/notarize.ts";
+import { bullPrefix, QUEUE_NAMES, type FlushBatchJob, type NotarizeJob, type Queues } from "./jobs/queues.ts";
+
+export interface WorkerDeps {
+  config: Config;
+  db: Pool;
+  redis: Redis;
+  connection: ConnectionOptions;
+  queues: Queues;
+  relayer: Relayer;
+  registry: WorkRegistry;
+  ipfs: IpfsStore;
+  chainId: number;
+  logger: Logger;
+}
+
+export interface Workers {
+  close(): Promise<void>;
+}
+
+const STUCK_AFTER_MS = 60_000;
+
+/** Starts the job consumers and the recurring schedules (batch flush, stuck-transaction replacement). */
+export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
+  const { config, connection, logger } = deps;
+  const prefix = bullPrefix(config.redis.prefix);
+  const batchLock = new RedisLock(deps.redis, `${config.redis.prefix}:flush-batch:lock`, 120_000, 120_000);
+
+  const workers = [
+    new Worker<NotarizeJob>(
+      QUEUE_NAMES.notarize,
+      async (job) =>
+        notarize(
+          { db: deps.db, relayer: deps.relayer, registry: deps.registry, logger },
+          job.data.contentHash,
+        ),
+      { connection, prefix, concurrency: 16 },
+    ),
+    new Worker<FlushBatchJob>(
+      QUEUE_NAMES.flushBatch,
+      async () =>
+        batchLock.withLock(() =>
+          flushBatches({
+            db: deps.db,
+            relayer: deps.relayer,
+            registry: deps.registry,
+            ipfs: deps.ipfs,
+            logger,
+            chainId: deps.chainId,
+            maxWorks: config.notarize.batchMaxWorks,
+          }),
+        ),
+      { connection, prefix, concurrency: 1 },
+    ),
+    new Worker(
+      QUEUE_NAMES.maintenance,
+      async () => ({ replaced: await deps.relayer.replaceStuck(STUCK_AFTER_MS) }),
+      {
+        connection,
+        prefix,
+        concurrency: 1,
+      },
+    ),
+  ];
+  for (const worker of workers) {
+    worker.on("failed", (job, err) => {
+      logger.warn(
+        { queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
+        "job failed",
+      );
+    });
+    worker.on("error", (err) => logger.error({ queue: worker.name, err }, "worker error"));
+  }
+
+  await deps.queues.flushBatch.upsertJobScheduler(
+    "flush-batch-timer",
+    { every: config.notarize.batchFlushSeconds * 1000 },
+    { name: "flush", data: { reason: "timer" } },
+  );
+  await deps.queues.maintenance.upsertJobScheduler(
+    "replace-stuck",
+    { every: 30_000 },
+    { name: "replace-stuck", data: {} },
+  );
+
+  return {
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}

@@ -1,0 +1,212 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { network } from "hardhat";
+import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet, type JsonRpcSigner } from "ethers";
+import type { Express } from "express";
+import pino from "pino";
+import type { Deployment } from "../../lib/deployment.ts";
+import { loadConfig as loadIndexerConfig } from "../../indexer/config.ts";
+import { createIndexer, type Indexer } from "../../indexer/create-indexer.ts";
+import { deployContracts } from "../../scripts/deploy-contracts.ts";
+import { createApp } from "../../server/app.ts";
+import { ChangeFeed } from "../../server/chain/change-feed.ts";
+import { Relayer } from "../../server/chain/relayer.ts";
+import { loadConfig, type Config } from "../../server/config.ts";
+import { EmbeddedIpfsStore } from "../../server/ipfs/embedded-store.ts";
+import { createQueues, type Queues } from "../../server/jobs/queues.ts";
+import { migrateServerSchema } from "../../server/schema.ts";
+import { startWorkers, type Workers } from "../../server/workers.ts";
+import {
+  IItemEscrow__factory,
+  ILicenseToken__factory,
+  IWorkRegistry__factory,
+  WorkRegistry__factory,
+  type WorkRegistry,
+} from "../../types/typechain/index.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { createTestRedis, type TestRedis } from "./redis.ts";
+
+/** Hardhat's well-known development mnemonic: its accounts are funded on every Hardhat chain. */
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+export function devWallet(index: number, provider?: JsonRpcProvider): HDNodeWallet {
+  const wallet = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEV_MNEMONIC), `m/44'/60'/0'/0/${index}`);
+  return provider ? wallet.connect(provider) : wallet;
+}
+
+export interface TestStack {
+  app: Express;
+  config: Config;
+  provider: JsonRpcProvider;
+  rpcUrl: string;
+  deployment: Deployment;
+  chainId: number;
+  db: TestDatabase;
+  cache: TestRedis;
+  queues: Queues;
+  relayer: Relayer;
+  registry: WorkRegistry;
+  ipfs: EmbeddedIpfsStore;
+  indexer: Indexer;
+  feed: ChangeFeed;
+  /** Signers 0–4 hold the platform roles; 5 and up are creators, buyers and players. */
+  signer(index: number): Promise<JsonRpcSigner>;
+  /** Resolves when `check` returns a truthy value, polling every 50 ms; rejects after `timeoutMs`. */
+  waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs?: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export interface TestStackOptions {
+  env?: Record<string, string>;
+  /** Start BullMQ workers in this process (default true). */
+  workers?: boolean;
+}
+
+/**
+ * The whole product in one process on real services: a Hardhat chain served over JSON-RPC, the
+ * contracts deployed, a fresh PostgreSQL database, a Redis key prefix, an embedded IPFS store in a
+ * temporary directory, the indexer following the chain, the workers and the API app.
+ */
+export async function startTestStack(label: string, options: TestStackOptions = {}): Promise<TestStack> {
+  const server = await network.createServer("default", "127.0.0.1", 0);
+  const { address, port } = await server.listen();
+  const rpcUrl = `http://${address}:${port}`;
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 50 });
+  const chainId = Number((await provider.getNetwork()).chainId);
+  const accounts = await Promise.all([0, 1, 2, 3, 4].map((i) => provider.getSigner(i)));
+  const deployment = await deployContracts(accounts[0]!, {
+    admin: accounts[0]!.address,
+    relayer: accounts[1]!.address,
+    arbiter: accounts[2]!.address,
+    treasury: accounts[3]!.address,
+    studio: accounts[4]!.address,
+  });
+
+  const db = await createTestDatabase(label);
+  const cache = await createTestRedis(label);
+  const ipfsDir = await mkdtemp(path.join(tmpdir(), `rl-ipfs-${label}-`));
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const relayerKey = devWallet(1).privateKey;
+  const config = loadConfig({
+    NODE_ENV: "test",
+    DATABASE_URL: db.url,
+    REDIS_URL: "redis://127.0.0.1:6379",
+    REDIS_PREFIX: cache.prefix,
+    CHAIN_RPC_URL: rpcUrl,
+    RELAYER_PRIVATE_KEY: relayerKey,
+    SESSION_SECRET: "test-session-secret-test-session-secret",
+    IPFS_DIR: ipfsDir,
+    SIWE_DOMAIN: "rights-ledger.test",
+    RATE_LIMIT_PER_MINUTE: "1000000",
+    ...options.env,
+  });
+
+  const indexerConfig = loadIndexerConfig({
+    DATABASE_URL: db.url,
+    REDIS_PREFIX: cache.prefix,
+    CHAIN_RPC_URL: rpcUrl,
+    INDEXER_FINALITY: "depth",
+    INDEXER_CONFIRMATIONS: "2",
+    INDEXER_SAFE_CONFIRMATIONS: "1",
+    INDEXER_POLL_INTERVAL_MS: "20",
+    INDEXER_METRICS_PORT: "0",
+    LOG_LEVEL: "silent",
+  });
+  const indexer = createIndexer({
+    config: indexerConfig,
+    db: db.pool,
+    redis: cache.redis,
+    provider,
+    deployment,
+    logger,
+  });
+  await indexer.ready();
+  await migrateServerSchema(db.pool);
+
+  const ipfs = await EmbeddedIpfsStore.open(ipfsDir);
+  const queues = createQueues(cache.redis, cache.prefix);
+  const feed = new ChangeFeed(cache.redis, cache.prefix, logger);
+  await feed.start();
+  const wallet = new Wallet(relayerKey, provider);
+  const registry = WorkRegistry__factory.connect(deployment.contracts.WorkRegistry.address, wallet);
+  const relayer = new Relayer({
+    wallet,
+    provider,
+    db: db.pool,
+    redis: cache.redis,
+    redisPrefix: cache.prefix,
+    logger,
+    interfaces: [
+      IWorkRegistry__factory.createInterface(),
+      ILicenseToken__factory.createInterface(),
+      IItemEscrow__factory.createInterface(),
+    ],
+  });
+  let workers: Workers | null = null;
+  if (options.workers !== false) {
+    workers = await startWorkers({
+      config,
+      db: db.pool,
+      redis: cache.redis,
+      connection: cache.redis,
+      queues,
+      relayer,
+      registry,
+      ipfs,
+      chainId,
+      logger,
+    });
+  }
+  const following = indexer.run();
+  following.catch((err: unknown) => logger.error({ err }, "indexer stopped"));
+  const app = createApp({
+    config,
+    db: db.pool,
+    redis: cache.redis,
+    chain: { provider, chainId, deployment },
+    ipfs,
+    queues,
+    feed,
+    logger,
+  });
+
+  return {
+    app,
+    config,
+    provider,
+    rpcUrl,
+    deployment,
+    chainId,
+    db,
+    cache,
+    queues,
+    relayer,
+    registry,
+    ipfs,
+    indexer,
+    feed,
+    signer: (index) => provider.getSigner(index),
+    async waitFor(check, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await check();
+        if (value) return value as never;
+        if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      await workers?.close();
+      await indexer.stop();
+      await queues.close();
+      await feed.close();
+      await ipfs.close();
+      await rm(ipfsDir, { recursive: true, force: true });
+      await cache.cleanup();
+      await db.drop();
+      provider.destroy();
+      await server.close();
+    },
+  };
+}
