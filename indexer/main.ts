@@ -24,6 +24,7 @@ function configOrExit(): IndexerConfig {
 const config = configOrExit();
 const logger = pino({ name: "indexer", level: config.logLevel });
 const db = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
+db.on("error", (error) => logger.warn({ err: error }, "idle database connection failed"));
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
 redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
 const metrics = createMetrics();
