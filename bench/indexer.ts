@@ -9,7 +9,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { Worker } from "node:worker_threads";
-import { JsonRpcProvider } from "ethers";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { pino } from "pino";
@@ -17,6 +16,7 @@ import { chainChangesChannel, parseChainChange } from "../lib/chain-changes.ts";
 import { deploymentSchema } from "../lib/deployment.ts";
 import { loadConfig } from "../indexer/config.ts";
 import { createIndexer } from "../indexer/create-indexer.ts";
+import { FetchJsonRpcProvider } from "../indexer/http-provider.ts";
 import type { FromChain, ToChain } from "./lib/indexer-chain.ts";
 import { report } from "./lib/report.ts";
 
@@ -93,7 +93,7 @@ const config = loadConfig({
   INDEXER_FINALITY: "depth",
   LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
 });
-const provider = new JsonRpcProvider(ready.url, undefined, { staticNetwork: true, batchStallTime: 0 });
+const provider = new FetchJsonRpcProvider(ready.url);
 const logger = pino({ name: "indexer", level: config.logLevel });
 const indexer = createIndexer({ config, db, redis, provider, deployment, logger });
 
