@@ -92,7 +92,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(helmet());
-  app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics }));
+  app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics, logger }));
   app.use(
     rateLimit({
       redis,
