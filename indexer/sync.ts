@@ -239,10 +239,13 @@ export function createSync(deps: SyncDeps) {
     const numbers = tracked
       ? Array.from({ length: to - from + 1 }, (_, i) => from + i)
       : [...new Set([from, to])];
-    const result = Promise.all([chain.headers(numbers), fetchEvents(from, to)]).then(([headers, events]) => ({
+    // Headers before logs: a reorg in between then shows as a log whose block hash differs from its
+    // header, or as a parent mismatch on the next range; fetched the other way round, a block whose
+    // logs appeared only on the new fork could be committed without them.
+    const result = chain.headers(numbers).then(async (headers) => ({
       numbers,
       headers,
-      events,
+      events: await fetchEvents(from, to),
     }));
     result.catch(() => undefined);
     return { from, to, tracked, followed: followedVersion, result };

@@ -44,7 +44,11 @@ export async function startDevChain(options: {
     url = `http://${address}:${port}`;
     stopServer = () => server.close();
   }
-  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 250 });
+  const provider = new JsonRpcProvider(url, undefined, {
+    staticNetwork: true,
+    pollingInterval: 250,
+    cacheTimeout: -1,
+  });
   const chainId = Number((await provider.getNetwork()).chainId);
   let deployment = await deployedHere(provider, chainId, dir);
   if (!deployment) {

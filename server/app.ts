@@ -19,6 +19,7 @@ import type { IpfsStore } from "./ipfs/store.ts";
 import { apiKeysRouter } from "./routes/api-keys.ts";
 import { authRouter } from "./routes/auth.ts";
 import { docsRouter } from "./routes/docs.ts";
+import { evidenceRouter } from "./routes/evidence.ts";
 import { healthRouter } from "./routes/health.ts";
 import { ipfsRouter } from "./routes/ipfs.ts";
 import { licensesRouter } from "./routes/licenses.ts";
@@ -26,8 +27,11 @@ import { worksRouter } from "./routes/works.ts";
 import { ChainClock } from "./chain/chain-clock.ts";
 import type { ChangeFeed } from "./chain/change-feed.ts";
 import type { Queues } from "./jobs/queues.ts";
+import { EvidenceFactsRepository } from "./repositories/evidence-facts.ts";
+import { EvidenceRequestsRepository } from "./repositories/evidence-requests.ts";
 import { LicensesRepository } from "./repositories/licenses.ts";
 import { WorksRepository } from "./repositories/works.ts";
+import { EvidenceService } from "./services/evidence.ts";
 import { LicenseVerifier } from "./services/license-verifier.ts";
 import { WorksService } from "./services/works.ts";
 
@@ -88,7 +92,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(helmet());
-  app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics }));
+  app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics, logger }));
   app.use(
     rateLimit({
       redis,
@@ -130,6 +134,7 @@ export function createApp(deps: AppDeps): Express {
     db,
     ipfs,
     queues,
+    batchCounter: { add: () => redis.incr(`${config.redis.prefix}:notarize:batch-counter`) },
     works,
     chainId: chain.chainId,
     registryAddress: chain.deployment.contracts.WorkRegistry.address,
@@ -142,6 +147,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed, clock), clock, registry),
   );
+  const evidence = new EvidenceService({
+    requests: new EvidenceRequestsRepository(db),
+    facts: new EvidenceFactsRepository(db),
+    ipfs,
+    queues,
+  });
+  app.use(evidenceRouter(evidence, registry));
   app.use(
     docsRouter(() =>
       registry.document(

@@ -1,4 +1,17 @@
+import { HDNodeWallet, Mnemonic } from "ethers";
 import { z } from "zod";
+
+/**
+ * Signing key of evidence bundles outside production: account 9 of Hardhat's public test mnemonic,
+ * so local bundles verify without setup. Anyone can sign with it, hence refused in production.
+ */
+export const DEV_EVIDENCE_SIGNER_KEY = HDNodeWallet.fromMnemonic(
+  Mnemonic.fromPhrase("test test test test test test test test test test test junk"),
+  "m/44'/60'/0'/0/9",
+).privateKey;
+
+/** Confirmations a registration needs before its evidence is built, in production (the verifier's default). */
+const PRODUCTION_MIN_CONFIRMATIONS = 12;
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
@@ -52,6 +65,18 @@ const envSchema = z
     BATCH_FLUSH_SECONDS: positiveInt.default(10),
     RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
     TRUST_PROXY: flag.default(false),
+    EVIDENCE_SIGNER_KEY: hex32.optional(),
+    TSA_URL: url(["http", "https"]).optional(),
+    TSA_CA_FILE: z.string().optional(),
+    EVIDENCE_MIN_CONFIRMATIONS: positiveInt.optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && env.EVIDENCE_SIGNER_KEY === undefined) {
+      ctx.addIssue({ code: "custom", path: ["EVIDENCE_SIGNER_KEY"], message: "is required in production" });
+    }
+    if (env.TSA_CA_FILE !== undefined && env.TSA_URL === undefined) {
+      ctx.addIssue({ code: "custom", path: ["TSA_CA_FILE"], message: "needs TSA_URL" });
+    }
   })
   .transform((env) => ({
     env: env.NODE_ENV,
@@ -74,7 +99,8 @@ const envSchema = z
     auth: {
       sessionSecret: env.SESSION_SECRET,
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,
-      siweDomain: env.SIWE_DOMAIN,
+      // Never the request's Host: a phishing site could send its own.
+      siweDomain: env.SIWE_DOMAIN ?? new URL(env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).host,
       adminAddresses: env.ADMIN_ADDRESSES.map((a) => a.toLowerCase()),
     },
     uploads: { maxBytes: env.UPLOAD_MAX_BYTES },
@@ -82,6 +108,14 @@ const envSchema = z
       mode: env.NOTARIZE_MODE,
       batchMaxWorks: env.BATCH_MAX_WORKS,
       batchFlushSeconds: env.BATCH_FLUSH_SECONDS,
+    },
+    evidence: {
+      signerKey: env.EVIDENCE_SIGNER_KEY ?? DEV_EVIDENCE_SIGNER_KEY,
+      tsaUrl: env.TSA_URL,
+      tsaCaFile: env.TSA_CA_FILE,
+      // A development chain mines only when asked, so waiting for 12 blocks there would never end.
+      minConfirmations:
+        env.EVIDENCE_MIN_CONFIRMATIONS ?? (env.NODE_ENV === "production" ? PRODUCTION_MIN_CONFIRMATIONS : 1),
     },
   }));
 

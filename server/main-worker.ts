@@ -15,6 +15,7 @@ const workers = await startWorkers({
   queues: runtime.queues,
   relayer: runtime.relayer,
   registry: runtime.registry,
+  provider: runtime.provider,
   ipfs: runtime.ipfs,
   chainId: runtime.chainId,
   logger: runtime.logger,

@@ -1,15 +1,29 @@
+import { readFile } from "node:fs/promises";
 import { Worker, type ConnectionOptions } from "bullmq";
+import { Wallet, type JsonRpcApiProvider } from "ethers";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
+import { parseCertificates } from "../lib/evidence/timestamp.ts";
 import type { WorkRegistry } from "../types/typechain/index.ts";
 import { RedisLock } from "./chain/redis-lock.ts";
 import type { Relayer } from "./chain/relayer.ts";
 import type { Config } from "./config.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
+import { buildEvidence } from "./jobs/evidence.ts";
 import { flushBatches } from "./jobs/flush-batch.ts";
 import { notarize } from "./jobs/notarize.ts";
-import { bullPrefix, QUEUE_NAMES, type FlushBatchJob, type NotarizeJob, type Queues } from "./jobs/queues.ts";
+import { markFailed } from "./repositories/registrations.ts";
+import {
+  bullPrefix,
+  QUEUE_NAMES,
+  type EvidenceJob,
+  type FlushBatchJob,
+  type NotarizeJob,
+  type Queues,
+} from "./jobs/queues.ts";
+import { EvidenceFactsRepository } from "./repositories/evidence-facts.ts";
+import { EvidenceRequestsRepository } from "./repositories/evidence-requests.ts";
 
 export interface WorkerDeps {
   config: Config;
@@ -19,6 +33,7 @@ export interface WorkerDeps {
   queues: Queues;
   relayer: Relayer;
   registry: WorkRegistry;
+  provider: JsonRpcApiProvider;
   ipfs: IpfsStore;
   chainId: number;
   logger: Logger;
@@ -34,16 +49,46 @@ const STUCK_AFTER_MS = 60_000;
 export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const { config, connection, logger } = deps;
   const prefix = bullPrefix(config.redis.prefix);
-  const batchLock = new RedisLock(deps.redis, `${config.redis.prefix}:flush-batch:lock`, 120_000, 120_000);
+  // Held for a whole flush, which waits for receipts: far longer than one transaction can take.
+  const batchLock = new RedisLock(
+    deps.redis,
+    `${config.redis.prefix}:flush-batch:lock`,
+    15 * 60_000,
+    15 * 60_000,
+  );
+  const { tsaUrl, tsaCaFile } = config.evidence;
+  const evidenceDeps = {
+    requests: new EvidenceRequestsRepository(deps.db),
+    facts: new EvidenceFactsRepository(deps.db),
+    provider: deps.provider,
+    ipfs: deps.ipfs,
+    chainId: deps.chainId,
+    registryAddress: await deps.registry.getAddress(),
+    signer: new Wallet(config.evidence.signerKey),
+    tsa: tsaUrl
+      ? { url: tsaUrl, trustedCerts: tsaCaFile ? parseCertificates(await readFile(tsaCaFile)) : undefined }
+      : undefined,
+    minConfirmations: config.evidence.minConfirmations,
+    logger,
+  };
 
   const workers = [
     new Worker<NotarizeJob>(
       QUEUE_NAMES.notarize,
-      async (job) =>
-        notarize(
-          { db: deps.db, relayer: deps.relayer, registry: deps.registry, logger },
-          job.data.contentHash,
-        ),
+      async (job) => {
+        try {
+          return await notarize(
+            { db: deps.db, relayer: deps.relayer, registry: deps.registry, logger },
+            job.data.contentHash,
+          );
+        } catch (err) {
+          // Out of retries: say so, so the creator can submit again.
+          if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+            await markFailed(deps.db, job.data.contentHash, err instanceof Error ? err.message : String(err));
+          }
+          throw err;
+        }
+      },
       { connection, prefix, concurrency: 16 },
     ),
     new Worker<FlushBatchJob>(
@@ -61,6 +106,14 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
           }),
         ),
       { connection, prefix, concurrency: 1 },
+    ),
+    new Worker<EvidenceJob>(
+      QUEUE_NAMES.evidence,
+      async (job) =>
+        buildEvidence(evidenceDeps, job.data.requestId, {
+          finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+        }),
+      { connection, prefix, concurrency: 4 },
     ),
     new Worker(
       QUEUE_NAMES.maintenance,

@@ -4,6 +4,7 @@ export const QUEUE_NAMES = {
   notarize: "notarize",
   flushBatch: "flush-batch",
   maintenance: "relayer-maintenance",
+  evidence: "evidence",
 } as const;
 
 export interface NotarizeJob {
@@ -14,10 +15,15 @@ export interface FlushBatchJob {
   reason: "size" | "timer";
 }
 
+export interface EvidenceJob {
+  requestId: string;
+}
+
 export interface Queues {
   notarize: Queue<NotarizeJob>;
   flushBatch: Queue<FlushBatchJob>;
   maintenance: Queue<Record<string, never>>;
+  evidence: Queue<EvidenceJob>;
   close(): Promise<void>;
 }
 
@@ -31,6 +37,13 @@ const DEFAULT_JOB_OPTIONS = {
   backoff: { type: "exponential", delay: 500 },
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+// Waiting for confirmations is an ordinary retry: 1 s doubling to 256 s, 8.5 minutes in all before the request fails.
+const EVIDENCE_JOB_OPTIONS = {
+  ...DEFAULT_JOB_OPTIONS,
+  attempts: 10,
+  backoff: { type: "exponential", delay: 1000 },
 };
 
 /** The queues the API enqueues into and the workers consume. */
@@ -51,12 +64,18 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     prefix,
     defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 },
   });
+  const evidence = new Queue<EvidenceJob>(QUEUE_NAMES.evidence, {
+    connection,
+    prefix,
+    defaultJobOptions: EVIDENCE_JOB_OPTIONS,
+  });
   return {
     notarize,
     flushBatch,
     maintenance,
+    evidence,
     async close() {
-      await Promise.all([notarize.close(), flushBatch.close(), maintenance.close()]);
+      await Promise.all([notarize.close(), flushBatch.close(), maintenance.close(), evidence.close()]);
     },
   };
 }

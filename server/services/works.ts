@@ -6,12 +6,7 @@ import { REGISTER_TYPES, registryDomain, type RegisterMessage } from "../../lib/
 import { AppError } from "../errors.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
 import type { Queues } from "../jobs/queues.ts";
-import {
-  countQueuedForBatch,
-  findRequest,
-  insertRequest,
-  type RegistrationRequest,
-} from "../repositories/registrations.ts";
+import { findRequest, insertRequest, type RegistrationRequest } from "../repositories/registrations.ts";
 import type { IndexedWork, WorksRepository } from "../repositories/works.ts";
 import { recordUpload, receiveUpload } from "./uploads.ts";
 
@@ -19,6 +14,8 @@ export interface WorksServiceDeps {
   db: Pool;
   ipfs: IpfsStore;
   queues: Queues;
+  /** Counts registrations queued for batches, so a full batch is flushed without waiting for the timer. */
+  batchCounter: { add(): Promise<number> };
   works: WorksRepository;
   chainId: number;
   registryAddress: string;
@@ -90,12 +87,8 @@ export class WorksService {
       filename: file.filename,
     };
     const { cid: metadataCid } = await this.deps.ipfs.add(new TextEncoder().encode(JSON.stringify(metadata)));
-    const metadataUri = await recordUpload(this.deps.db, {
-      ...file,
-      title,
-      description,
-      metadataUri: `ipfs://${metadataCid}`,
-    });
+    const metadataUri = `ipfs://${metadataCid}`;
+    await recordUpload(this.deps.db, { ...file, title, description, metadataUri });
     const existing = await this.deps.works.findByHash(file.contentHash);
     return {
       sha256: file.contentHash,
@@ -113,10 +106,9 @@ export class WorksService {
   /** Checks the creator's signature and queues the registration; answers the current status. */
   async register(contentHash: string, input: RegisterInput): Promise<RegistrationView> {
     const { db } = this.deps;
-    const upload = await db.query<{ cid: string; metadata_uri: string }>(
-      `SELECT cid, metadata_uri FROM uploads WHERE content_hash = $1`,
-      [contentHash],
-    );
+    const upload = await db.query<{ cid: string }>(`SELECT cid FROM uploads WHERE content_hash = $1`, [
+      contentHash,
+    ]);
     if (!upload.rows[0])
       throw new AppError("UPLOAD_NOT_FOUND", 404, `upload ${contentHash} first (POST /v1/works)`);
     if (upload.rows[0].cid !== input.cid) {
@@ -194,13 +186,14 @@ export class WorksService {
       return this.#view(existing, null);
     }
     if (created.mode === "direct") {
-      await this.deps.queues.notarize.add("notarize", { contentHash }, { jobId: `notarize-${contentHash}` });
-    } else if ((await countQueuedForBatch(db)) >= this.deps.batchMaxWorks) {
-      await this.deps.queues.flushBatch.add(
-        "flush",
-        { reason: "size" },
-        { jobId: `flush-size-${Date.now() >> 10}` },
+      // One job per signed request: a resubmission after a failure is a new job.
+      await this.deps.queues.notarize.add(
+        "notarize",
+        { contentHash },
+        { jobId: `notarize-${contentHash}-${input.nonce}` },
       );
+    } else if ((await this.deps.batchCounter.add()) % this.deps.batchMaxWorks === 0) {
+      await this.deps.queues.flushBatch.add("flush", { reason: "size" });
     }
     return this.#view(created, null);
   }
