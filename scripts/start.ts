@@ -173,6 +173,8 @@ try {
     registry,
     ipfs,
     chainId: chain.chainId,
+    provider,
+    deployment: chain.deployment,
     logger: logger.child({ part: "worker" }),
   });
   stops.push(() => workers.close());

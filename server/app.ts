@@ -10,6 +10,7 @@ import type { Provider } from "ethers";
 import type { Deployment } from "../lib/deployment.ts";
 import { ApiKeys } from "./auth/api-keys.ts";
 import { authenticate } from "./auth/middleware.ts";
+import { commerceRouters } from "./commerce.ts";
 import { SessionTokens } from "./auth/session.ts";
 import type { Config } from "./config.ts";
 import { errorHandler, routeNotFound } from "./errors.ts";
@@ -87,6 +88,9 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(helmet());
   app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics }));
+  const registry = new OpenApiRegistry();
+  const commerce = commerceRouters({ config, db, redis, chain, queues, feed, logger }, registry);
+  app.use(commerce.webhooks);
   app.use(
     rateLimit({
       redis,
@@ -104,7 +108,6 @@ export function createApp(deps: AppDeps): Express {
   const admins = new Set([...config.auth.adminAddresses, chain.deployment.roles.admin.toLowerCase()]);
   app.use(authenticate(tokens, apiKeys));
 
-  const registry = new OpenApiRegistry();
   app.use(
     authRouter(
       {
@@ -136,6 +139,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(worksRouter(worksService, works, registry));
   app.use(licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed), registry));
+  app.use(...commerce.api);
   app.use(
     docsRouter(() =>
       registry.document(

@@ -26,6 +26,8 @@ const workers = await startWorkers({
   registry: runtime.registry,
   ipfs: runtime.ipfs,
   chainId: runtime.chainId,
+  provider: runtime.provider,
+  deployment: runtime.deployment,
   logger: runtime.logger,
 });
 runtime.logger.info("workers started");

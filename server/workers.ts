@@ -1,10 +1,13 @@
 import { Worker, type ConnectionOptions } from "bullmq";
+import type { Provider } from "ethers";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
+import type { Deployment } from "../lib/deployment.ts";
 import type { WorkRegistry } from "../types/typechain/index.ts";
 import { RedisLock } from "./chain/redis-lock.ts";
 import type { Relayer } from "./chain/relayer.ts";
+import { startCommerceWorkers } from "./commerce-workers.ts";
 import type { Config } from "./config.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
 import { flushBatches } from "./jobs/flush-batch.ts";
@@ -21,6 +24,8 @@ export interface WorkerDeps {
   registry: WorkRegistry;
   ipfs: IpfsStore;
   chainId: number;
+  provider: Provider;
+  deployment: Deployment;
   logger: Logger;
 }
 
@@ -93,9 +98,11 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     { name: "replace-stuck", data: {} },
   );
 
+  const commerce = await startCommerceWorkers(deps);
+
   return {
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), commerce.close()]);
     },
   };
 }

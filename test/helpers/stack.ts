@@ -155,6 +155,8 @@ export async function startTestStack(label: string, options: TestStackOptions = 
       registry,
       ipfs,
       chainId,
+      provider,
+      deployment,
       logger,
     });
   }
