@@ -17,12 +17,14 @@ import { errorHandler, routeNotFound } from "./errors.ts";
 import { OpenApiRegistry } from "./http/openapi.ts";
 import { rateLimit } from "./http/rate-limit.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
+import { apiKeysRouter } from "./routes/api-keys.ts";
 import { authRouter } from "./routes/auth.ts";
 import { docsRouter } from "./routes/docs.ts";
 import { healthRouter } from "./routes/health.ts";
 import { ipfsRouter } from "./routes/ipfs.ts";
 import { licensesRouter } from "./routes/licenses.ts";
 import { worksRouter } from "./routes/works.ts";
+import { ChainClock } from "./chain/chain-clock.ts";
 import type { ChangeFeed } from "./chain/change-feed.ts";
 import type { Queues } from "./jobs/queues.ts";
 import { LicensesRepository } from "./repositories/licenses.ts";
@@ -122,6 +124,7 @@ export function createApp(deps: AppDeps): Express {
       registry,
     ),
   );
+  app.use(apiKeysRouter(apiKeys, registry));
   app.use(ipfsRouter(ipfs));
 
   const works = new WorksRepository(db, chain.chainId);
@@ -138,7 +141,10 @@ export function createApp(deps: AppDeps): Express {
     batchMaxWorks: config.notarize.batchMaxWorks,
   });
   app.use(worksRouter(worksService, works, registry));
-  app.use(licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed), registry));
+  const clock = new ChainClock(chain.provider);
+  app.use(
+    licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed, clock), clock, registry),
+  );
   app.use(...commerce.api);
   app.use(
     docsRouter(() =>

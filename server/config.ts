@@ -158,3 +158,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issue.code === "invalid_type" && cleaned[name] === undefined ? "is required" : issue.message;
   throw new ConfigError(`invalid configuration: ${name} ${problem}`);
 }
+
+/** The configuration, or exit with its one-line error: for process entry points. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}

@@ -1,19 +1,10 @@
 /** `npm run api`: the HTTP API. Configuration comes from environment variables (see README). */
 import { migrateServerSchema } from "./schema.ts";
 import { createApp } from "./app.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { loadConfigOrExit } from "./config.ts";
 import { createRuntime } from "./runtime.ts";
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 const runtime = await createRuntime(config);
 await migrateServerSchema(runtime.db);
 await runtime.feed.start();

@@ -1,19 +1,10 @@
 /** `npm run worker`: BullMQ job consumers; run as many as needed, they share the relayer safely. */
 import { migrateServerSchema } from "./schema.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { loadConfigOrExit } from "./config.ts";
 import { createRuntime } from "./runtime.ts";
 import { startWorkers } from "./workers.ts";
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 const runtime = await createRuntime(config);
 await migrateServerSchema(runtime.db);
 const workers = await startWorkers({

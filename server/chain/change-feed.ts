@@ -15,7 +15,7 @@ export class ChangeFeed extends EventEmitter<{ change: [ChainChange]; reset: [] 
   constructor(redis: Redis, prefix: string, logger: Logger) {
     super();
     this.setMaxListeners(0);
-    const channel = chainChangesChannel(`${prefix}:`);
+    const channel = chainChangesChannel(prefix);
     this.#subscriber = redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: null });
     this.#subscriber.on("message", (received: string, message: string) => {
       if (received !== channel) return;

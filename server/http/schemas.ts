@@ -26,7 +26,8 @@ export const sha256Schema = z
 export const uintString = z
   .string()
   .regex(/^(0|[1-9][0-9]{0,77})$/, "must be a non-negative integer in decimal")
-  .refine((v) => BigInt(v) < 2n ** 256n, "must fit in 256 bits");
+  // Zod runs every check, so this one must tolerate values the pattern already refused.
+  .refine((v) => !/^[0-9]+$/.test(v) || BigInt(v) < 2n ** 256n, "must fit in 256 bits");
 
 /** A positive id in a path or query: a decimal integer ≥ 1. */
 export const idSchema = uintString.refine((v) => v !== "0", "must be at least 1");

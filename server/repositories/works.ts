@@ -40,9 +40,12 @@ interface WorkRow {
   log_index: number;
 }
 
+// The registration's block hash and time come from its raw event.
 const SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, w.version,
-  u.title, w.cid, w.metadata_uri, w.co_authors, w.block_time, w.block_number::text, w.block_hash, w.tx_hash, w.log_index
-  FROM works w LEFT JOIN uploads u ON u.content_hash = w.content_hash`;
+  u.title, w.cid, w.metadata_uri, w.co_authors, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index
+  FROM works w
+  JOIN chain_events e ON e.block_number = w.block_number AND e.log_index = w.log_index
+  LEFT JOIN uploads u ON u.content_hash = w.content_hash`;
 
 export interface ListWorksQuery {
   creator?: string;

@@ -6,6 +6,7 @@ import { route } from "../http/route.ts";
 import { addressSchema, finalitySchema, idSchema, limitSchema } from "../http/schemas.ts";
 import type { LicensesRepository } from "../repositories/licenses.ts";
 import type { WorksRepository } from "../repositories/works.ts";
+import type { ChainClock } from "../chain/chain-clock.ts";
 import type { LicenseVerifier } from "../services/license-verifier.ts";
 
 export const licenseSchema = z
@@ -43,10 +44,11 @@ export function licensesRouter(
   licenses: LicensesRepository,
   works: WorksRepository,
   verifier: LicenseVerifier,
+  clock: ChainClock,
   registry: OpenApiRegistry,
 ): Router {
   const router = Router();
-  const now = () => Math.floor(Date.now() / 1000);
+  const now = () => clock.nowSeconds();
 
   route(
     router,
@@ -86,7 +88,7 @@ export function licensesRouter(
         },
       },
     },
-    async ({ query }) => licenses.byHolder(query, await works.heads(), now()),
+    async ({ query }) => licenses.byHolder(query, await works.heads(), await now()),
   );
 
   route(
@@ -115,7 +117,7 @@ export function licensesRouter(
       },
     },
     async ({ params }) => {
-      const license = await licenses.byToken(params.tokenId, await works.heads(), now());
+      const license = await licenses.byToken(params.tokenId, await works.heads(), await now());
       if (!license) throw notFound("license", { tokenId: params.tokenId });
       return { ...license, history: await licenses.history(params.tokenId) };
     },

@@ -1,6 +1,7 @@
 import type { ChainHeads, Finality } from "../../lib/finality.ts";
 import { finalityOf } from "../../lib/finality.ts";
 import type { ChainChange } from "../../lib/chain-changes.ts";
+import type { ChainClock } from "../chain/chain-clock.ts";
 import type { ChangeFeed } from "../chain/change-feed.ts";
 import type { LicensesRepository, ValidLicense } from "../repositories/licenses.ts";
 import type { WorksRepository } from "../repositories/works.ts";
@@ -15,7 +16,7 @@ export interface VerifyResult {
 
 interface Entry {
   license: ValidLicense | null;
-  /** Epoch ms after which the entry must not be served. */
+  /** Chain time (ms) after which the entry must not be served. */
   until: number;
 }
 
@@ -31,6 +32,8 @@ export class LicenseVerifier {
   readonly #entries = new Map<string, Entry>();
   readonly #byWork = new Map<string, Set<string>>();
   readonly #byHolder = new Map<string, Set<string>>();
+  // Revocations and renewals name only the token, so positive answers are also found by token.
+  readonly #byToken = new Map<string, Set<string>>();
   #heads: ChainHeads = { head: 0, safe: -1, finalized: -1 };
   #headsAt = 0;
 
@@ -38,6 +41,7 @@ export class LicenseVerifier {
     private readonly licenses: LicensesRepository,
     private readonly works: WorksRepository,
     private readonly feed: ChangeFeed,
+    private readonly clock: ChainClock,
     private readonly ttlMs = 30_000,
   ) {
     feed.on("change", (change) => this.#onChange(change));
@@ -45,16 +49,16 @@ export class LicenseVerifier {
   }
 
   async verify(workId: string, holder: string): Promise<VerifyResult> {
-    const now = Date.now();
+    const now = (await this.clock.nowSeconds()) * 1000;
     const key = `${workId}:${holder}`;
     let entry = this.#entries.get(key);
     if (!entry || entry.until <= now || !this.feed.live) {
-      const license = await this.licenses.bestValid(workId, holder, Math.floor(now / 1000));
+      const license = await this.licenses.bestValid(workId, holder, now / 1000);
       const expiresMs = license && license.expiresAt !== 0 ? license.expiresAt * 1000 : Infinity;
       entry = { license, until: Math.min(now + this.ttlMs, expiresMs) };
       if (this.feed.live) this.#remember(key, workId, holder, entry);
     }
-    const heads = await this.#currentHeads(now);
+    const heads = await this.#currentHeads(Date.now());
     const license = entry.license;
     if (!license) return { valid: false, tokenId: null, validUntil: null, perpetual: false, finality: null };
     return {
@@ -70,6 +74,7 @@ export class LicenseVerifier {
     this.#entries.clear();
     this.#byWork.clear();
     this.#byHolder.clear();
+    this.#byToken.clear();
     this.#headsAt = 0;
   }
 
@@ -94,6 +99,11 @@ export class LicenseVerifier {
     let forHolder = this.#byHolder.get(holder);
     if (!forHolder) this.#byHolder.set(holder, (forHolder = new Set()));
     forHolder.add(key);
+    if (entry.license) {
+      let forToken = this.#byToken.get(entry.license.tokenId);
+      if (!forToken) this.#byToken.set(entry.license.tokenId, (forToken = new Set()));
+      forToken.add(key);
+    }
   }
 
   #drop(index: Map<string, Set<string>>, id: string): void {
@@ -104,9 +114,11 @@ export class LicenseVerifier {
   #onChange(change: ChainChange): void {
     this.#heads = change.heads;
     this.#headsAt = Date.now();
+    this.clock.invalidate();
     if (change.kind === "heads") return;
     if (change.truncated) return this.clear();
     for (const workId of change.keys.workIds) this.#drop(this.#byWork, workId);
     for (const account of change.keys.accounts) this.#drop(this.#byHolder, account);
+    for (const tokenId of change.keys.tokenIds) this.#drop(this.#byToken, tokenId);
   }
 }

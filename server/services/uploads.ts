@@ -83,6 +83,8 @@ export function receiveUpload(
       const hash = createHash("sha256");
       let size = 0;
       const tee = new PassThrough();
+      // The failure is reported through `stored`; the store may not be reading yet when it happens.
+      tee.on("error", () => {});
       file.on("data", (chunk: Buffer) => {
         hash.update(chunk);
         size += chunk.length;

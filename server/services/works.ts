@@ -167,7 +167,7 @@ export class WorksService {
     if (input.parentId !== "0") {
       const parent = await this.deps.works.findById(input.parentId);
       if (!parent) throw new AppError("PARENT_NOT_FOUND", 404, `parent work ${input.parentId} not found`);
-      if (parent.creator !== input.creator) {
+      if (parent.creator.toLowerCase() !== input.creator) {
         throw new AppError("PARENT_NOT_OWNED", 403, `work ${input.parentId} belongs to another creator`);
       }
     }

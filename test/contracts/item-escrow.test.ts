@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import {
-  EscrowFeeOnTransferToken__factory,
+  FeeOnTransferToken__factory,
   IItemEscrow__factory,
   ItemEscrow__factory,
   ReentrantTrader__factory,
@@ -512,7 +512,7 @@ describe("ItemEscrow", () => {
 
     it("rejects a currency that delivers less than the price with WrongPayment", async () => {
       const t = await networkHelpers.loadFixture(base);
-      const feeToken = await new EscrowFeeOnTransferToken__factory(t.admin).deploy();
+      const feeToken = await new FeeOnTransferToken__factory(t.admin).deploy();
       const deadline = await deadlineFromNow();
       await t.escrow
         .connect(t.seller)

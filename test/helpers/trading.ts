@@ -1,10 +1,10 @@
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { toBeHex, type Interface } from "ethers";
 import {
-  EscrowTestToken__factory,
+  TestStablecoin__factory,
   GameItems__factory,
   ItemEscrow__factory,
-  type EscrowTestToken,
+  type TestStablecoin,
   type GameItems,
   type ItemEscrow,
 } from "../../types/typechain/index.js";
@@ -40,7 +40,7 @@ export const STARTING_STABLECOINS = 1_000_000n * 10n ** 6n;
 export interface TradingSetup {
   items: GameItems;
   escrow: ItemEscrow;
-  stablecoin: EscrowTestToken;
+  stablecoin: TestStablecoin;
   admin: HardhatEthersSigner;
   studio: HardhatEthersSigner;
   arbiter: HardhatEthersSigner;
@@ -72,7 +72,7 @@ export async function deployTrading(ethers: HardhatEthers, playerCount = 3): Pro
     COMMISSION_BPS,
     CONFIRMATION_WINDOW,
   );
-  const stablecoin = await new EscrowTestToken__factory(admin).deploy();
+  const stablecoin = await new TestStablecoin__factory(admin).deploy();
 
   await items.grantRole(await items.MINTER_ROLE(), studio.address);
   await escrow.grantRole(await escrow.ARBITER_ROLE(), arbiter.address);

@@ -1,0 +1,192 @@
+/**
+ * `npm run bench:api`: the API under load, on an in-process stack (Hardhat chain, PostgreSQL, Redis,
+ * embedded IPFS, indexer, workers). Measures GET /v1/licenses/verify at saturation with 10,000
+ * licenses indexed, and registrations accepted per second in batch mode. Writes bench/results/api.json.
+ */
+import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import autocannon from "autocannon";
+import { Wallet, id, type HDNodeWallet } from "ethers";
+import request from "supertest";
+import { LicenseToken__factory, SplitFactory__factory, WorkRegistry__factory } from "../types/typechain/index.ts";
+import { devWallet, startTestStack, type TestStack } from "../test/helpers/stack.ts";
+import { report } from "./lib/report.ts";
+
+const LICENSES = Number(process.env.BENCH_LICENSES ?? 10_000);
+const WORKS = 10;
+const HOLDERS = 2_000;
+const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 2_000);
+const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Sends signed transactions without waiting for each, then mines until the relayer's nonce is reached. */
+async function sendAll(stack: TestStack, wallet: HDNodeWallet, txs: { to: string; data: string }[]): Promise<void> {
+  const { chainId } = await stack.provider.getNetwork();
+  let nonce = await stack.provider.getTransactionCount(wallet.address, "latest");
+  await stack.provider.send("evm_setAutomine", [false]);
+  try {
+    for (let i = 0; i < txs.length; i += 200) {
+      const signed = await Promise.all(
+        txs.slice(i, i + 200).map((tx) =>
+          wallet.signTransaction({
+            ...tx,
+            chainId,
+            nonce: nonce++,
+            gasLimit: 300_000n,
+            maxFeePerGas: 20_000_000_000n,
+            maxPriorityFeePerGas: 1_000_000_000n,
+            type: 2,
+          }),
+        ),
+      );
+      await Promise.all(signed.map((raw) => stack.provider.send("eth_sendRawTransaction", [raw])));
+      await stack.provider.send("evm_mine", []);
+    }
+    while ((await stack.provider.getTransactionCount(wallet.address, "latest")) < nonce) {
+      await stack.provider.send("evm_mine", []);
+    }
+  } finally {
+    await stack.provider.send("evm_setAutomine", [true]);
+  }
+}
+
+async function seedLicenses(stack: TestStack): Promise<{ workIds: bigint[]; holders: string[] }> {
+  const creator = devWallet(5, stack.provider);
+  const relayer = devWallet(1, stack.provider);
+  const c = stack.deployment.contracts;
+  const registry = WorkRegistry__factory.connect(c.WorkRegistry.address, creator);
+  const licenses = LicenseToken__factory.connect(c.LicenseToken.address, creator);
+  const splits = SplitFactory__factory.connect(c.SplitFactory.address, creator);
+  await (await splits.createSplit([creator.address], [10_000])).wait();
+  const split = await splits.predictSplit([creator.address], [10_000]);
+  const workIds: bigint[] = [];
+  for (let w = 0; w < WORKS; w++) {
+    await (await registry.register(id(`bench work ${w}`), "bafkrei", "ipfs://bench", 0)).wait();
+    const workId = await registry.workCount();
+    workIds.push(workId);
+    await (
+      await licenses.createOffer({
+        workId,
+        currency: "0x0000000000000000000000000000000000000000",
+        price: 10n ** 15n,
+        duration: 365n * 24n * 3600n,
+        maxSupply: 0,
+        transferable: true,
+        commercialUse: true,
+        referrerBps: 0,
+        royaltyBps: 0,
+        split,
+        territory: "WORLD",
+      })
+    ).wait();
+  }
+  const holders = Array.from({ length: HOLDERS }, () => Wallet.createRandom().address);
+  const iface = LicenseToken__factory.createInterface();
+  const txs = Array.from({ length: LICENSES }, (_, i) => ({
+    to: c.LicenseToken.address,
+    data: iface.encodeFunctionData("mintForFiat", [BigInt(i % WORKS) + 1n, holders[i % HOLDERS]!, id(`bench-${i}`)]),
+  }));
+  await sendAll(stack, relayer, txs);
+  await stack.waitFor(async () => {
+    const { rows } = await stack.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM licenses`);
+    return rows[0]!.n >= LICENSES;
+  }, 300_000);
+  return { workIds, holders };
+}
+
+async function benchVerify(stack: TestStack, url: string, workIds: bigint[], holders: string[]) {
+  const paths = Array.from({ length: 5_000 }, (_, i) => {
+    const holder = holders[i % holders.length]!;
+    const workId = workIds[(i * 7) % workIds.length]!;
+    return `/v1/licenses/verify?workId=${workId}&holder=${holder}`;
+  });
+  let next = 0;
+  const result = await autocannon({
+    url,
+    connections: 64,
+    pipelining: 1,
+    duration: DURATION_SECONDS,
+    requests: [{ setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length]! }) }],
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`verify benchmark saw ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+  }
+  return { reqPerSec: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+async function benchRegistrations(stack: TestStack, url: string) {
+  const creators = [6, 7, 8, 9].map((i) => devWallet(i));
+  const payloads: { hash: string; body: Record<string, string> }[] = [];
+  for (let i = 0; i < REGISTRATIONS; i++) {
+    const signer = creators[i % creators.length]!;
+    const res = await request(stack.app)
+      .post("/v1/works")
+      .field("creator", signer.address)
+      .field("title", `Registration ${i}`)
+      .attach("file", randomBytes(256), `file-${i}.bin`);
+    if (res.status !== 201) throw new Error(`upload failed: ${JSON.stringify(res.body)}`);
+    const typed = res.body.typedData;
+    const signature = await signer.signTypedData(typed.domain, { Register: typed.types.Register }, typed.message);
+    payloads.push({ hash: res.body.sha256, body: { ...typed.message, signature } });
+  }
+  let next = 0;
+  const started = performance.now();
+  const latencies: number[] = [];
+  async function lane(): Promise<void> {
+    for (let i = next++; i < payloads.length; i = next++) {
+      const t = performance.now();
+      const res = await fetch(`${url}/v1/works/${payloads[i]!.hash}/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(payloads[i]!.body),
+      });
+      if (res.status !== 202) throw new Error(`registration failed: ${await res.text()}`);
+      latencies.push(performance.now() - t);
+    }
+  }
+  await Promise.all(Array.from({ length: 32 }, lane));
+  const seconds = (performance.now() - started) / 1000;
+  await stack.waitFor(async () => {
+    const { rows } = await stack.db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM registration_requests r JOIN batches b ON b.merkle_root = (SELECT merkle_root FROM notarization_batches WHERE id = r.batch_id)`,
+    );
+    return rows[0]!.n >= REGISTRATIONS;
+  }, 300_000);
+  latencies.sort((a, b) => a - b);
+  return { perSec: REGISTRATIONS / seconds, p99: percentile(latencies, 99) };
+}
+
+const stack = await startTestStack("bench_api", {
+  env: { NOTARIZE_MODE: "batch", BATCH_MAX_WORKS: "1000", BATCH_FLUSH_SECONDS: "1", RATE_LIMIT_PER_MINUTE: "100000000" },
+});
+try {
+  console.log(`seeding ${LICENSES} licenses over ${WORKS} works and ${HOLDERS} holders…`);
+  const { workIds, holders } = await seedLicenses(stack);
+  const server = stack.app.listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const { port } = server.address() as AddressInfo;
+  console.log(`GET /v1/licenses/verify for ${DURATION_SECONDS} s…`);
+  const verify = await benchVerify(stack, `http://127.0.0.1:${port}`, workIds, holders);
+  console.log(`${REGISTRATIONS} registrations in batch mode…`);
+  const registrations = await benchRegistrations(stack, `http://127.0.0.1:${port}`);
+  server.close();
+  await report(
+    "api",
+    {
+      verifyReqPerSec: Math.round(verify.reqPerSec),
+      verifyP50Ms: verify.p50,
+      verifyP99Ms: verify.p99,
+      registrationsPerSec: Math.round(registrations.perSec),
+    },
+    {
+      verifyReqPerSec: "target >= 5,000",
+      verifyP99Ms: "target <= 20",
+      registrationsPerSec: "target >= 500",
+    },
+  );
+} finally {
+  await stack.stop();
+}

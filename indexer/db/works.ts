@@ -1,0 +1,27 @@
+import { currentTable, historyTable, type Origin } from "./rows.ts";
+
+export interface WorkRow extends Origin {
+  work_id: string;
+  content_hash: string;
+  creator: string;
+  parent_id: string | null;
+  /** The first version of this work's version chain (itself for a first version). */
+  root_id: string;
+  /** 1 for a first version, the parent's plus one for a new version. */
+  version: number;
+  cid: string;
+  metadata_uri: string;
+  co_authors: string[];
+  updated_block: number;
+}
+
+export interface BatchRow extends Origin {
+  batch_id: string;
+  merkle_root: string;
+  submitter: string;
+  leaf_count: string;
+  manifest_cid: string;
+}
+
+export const works = currentTable<WorkRow>("works", ["work_id"]);
+export const batches = historyTable<BatchRow>("batches");

@@ -1,0 +1,92 @@
+import type { EventFragment, Interface } from "ethers";
+import { toJson, type ContractKind, type JsonArgs } from "./abi.ts";
+
+/** A log as returned by eth_getLogs, with quantities as numbers and hex in lowercase. */
+export interface ChainLog {
+  blockNumber: number;
+  blockHash: string;
+  txHash: string;
+  txIndex: number;
+  logIndex: number;
+  address: string;
+  topics: string[];
+  data: string;
+  removed: boolean;
+  /** Unix seconds, when the provider includes it in logs. */
+  blockTimestamp: number | null;
+}
+
+/** A log of a followed contract, decoded. */
+export interface ChainEvent<A = JsonArgs> {
+  contract: ContractKind;
+  address: string;
+  name: string;
+  args: A;
+  blockNumber: number;
+  blockHash: string;
+  /** Unix seconds; null until filled from the block header when the log did not carry it. */
+  blockTime: number | null;
+  txHash: string;
+  txIndex: number;
+  logIndex: number;
+}
+
+/** Why a log was not turned into an event. */
+export type SkipReason = "unlisted_address" | "unknown_event" | "undecodable";
+
+export type DecodeResult = { event: ChainEvent } | { skipped: SkipReason; detail: string };
+
+/** Decodes logs of followed contracts with their kind's ABI. */
+export function createDecoder(interfaces: Record<ContractKind, Interface>) {
+  const fragments = new Map<string, EventFragment | null>();
+
+  function fragmentFor(kind: ContractKind, topic: string): EventFragment | null {
+    const cacheKey = `${kind}:${topic}`;
+    let fragment = fragments.get(cacheKey);
+    if (fragment === undefined) {
+      fragment = interfaces[kind].getEvent(topic);
+      fragments.set(cacheKey, fragment);
+    }
+    return fragment;
+  }
+
+  /** Decodes `log`, emitted by a contract of `kind` (undefined when its address is not followed). */
+  return function decode(log: ChainLog, kind: ContractKind | undefined): DecodeResult {
+    if (!kind)
+      return {
+        skipped: "unlisted_address",
+        detail: `log ${log.blockNumber}/${log.logIndex} from ${log.address}`,
+      };
+    const topic = log.topics[0];
+    const fragment = topic ? fragmentFor(kind, topic) : null;
+    if (!fragment) {
+      return { skipped: "unknown_event", detail: `${kind} ${log.address} topic ${topic ?? "(none)"}` };
+    }
+    let args: JsonArgs;
+    try {
+      const values = interfaces[kind].decodeEventLog(fragment, log.data, log.topics);
+      args = Object.fromEntries(fragment.inputs.map((input, i) => [input.name, toJson(input, values[i])]));
+    } catch (error) {
+      return {
+        skipped: "undecodable",
+        detail: `${kind}.${fragment.name} at ${log.blockNumber}/${log.logIndex}: ${(error as Error).message}`,
+      };
+    }
+    return {
+      event: {
+        contract: kind,
+        address: log.address,
+        name: fragment.name,
+        args,
+        blockNumber: log.blockNumber,
+        blockHash: log.blockHash,
+        blockTime: log.blockTimestamp,
+        txHash: log.txHash,
+        txIndex: log.txIndex,
+        logIndex: log.logIndex,
+      },
+    };
+  };
+}
+
+export type Decoder = ReturnType<typeof createDecoder>;

@@ -1,0 +1,70 @@
+import type { Stored } from "../abi.ts";
+import { batches, works } from "../db/works.ts";
+import { need } from "../store.ts";
+import type {
+  BatchAnchoredEvent,
+  CoAuthorsSetEvent,
+  WorkRegisteredEvent,
+} from "../../types/typechain/IWorkRegistry.ts";
+import { on, origin, type ContractHandlers } from "./handler.ts";
+
+type WorkRegistered = Stored<WorkRegisteredEvent.OutputObject>;
+type CoAuthorsSet = Stored<CoAuthorsSetEvent.OutputObject>;
+type BatchAnchored = Stored<BatchAnchoredEvent.OutputObject>;
+
+/** Works with their version chains and co-authors, and anchored batches. */
+export const workRegistryHandlers: ContractHandlers = {
+  WorkRegistered: on<WorkRegistered>({
+    needs: (a) => (a.parentId === "0" ? [] : [need(works, { work_id: a.parentId })]),
+    apply(event, store) {
+      const a = event.args;
+      const isVersion = a.parentId !== "0";
+      // A parent from before the start block is unknown: its id then stands in for the root.
+      const parent = isVersion ? store.get(works, { work_id: a.parentId }) : undefined;
+      store.insert(
+        works,
+        {
+          work_id: a.workId,
+          content_hash: a.contentHash,
+          creator: a.creator,
+          parent_id: isVersion ? a.parentId : null,
+          root_id: isVersion ? (parent?.root_id ?? a.parentId) : a.workId,
+          version: isVersion ? (parent?.version ?? 1) + 1 : 1,
+          cid: a.cid,
+          metadata_uri: a.metadataURI,
+          co_authors: [],
+          ...origin(event),
+          updated_block: event.blockNumber,
+        },
+        event.blockNumber,
+      );
+    },
+  }),
+
+  CoAuthorsSet: on<CoAuthorsSet>({
+    needs: (a) => [need(works, { work_id: a.workId })],
+    apply(event, store) {
+      const work = store.get(works, { work_id: event.args.workId });
+      if (!work) return;
+      store.update(
+        works,
+        { ...work, co_authors: event.args.coAuthors, updated_block: event.blockNumber },
+        event.blockNumber,
+      );
+    },
+  }),
+
+  BatchAnchored: on<BatchAnchored>({
+    apply(event, store) {
+      const a = event.args;
+      store.append(batches, {
+        batch_id: a.batchId,
+        merkle_root: a.merkleRoot,
+        submitter: a.submitter,
+        leaf_count: a.count,
+        manifest_cid: a.manifestCid,
+        ...origin(event),
+      });
+    },
+  }),
+};

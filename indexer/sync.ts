@@ -1,0 +1,421 @@
+import type { Pool, PoolClient } from "pg";
+import type { Logger } from "pino";
+import type { ChainHeads } from "../lib/finality.ts";
+import { firstDeployBlock, CONTRACT_NAMES, type Deployment } from "../lib/deployment.ts";
+import { contractInterfaces, type ContractKind, type JsonArgs } from "./abi.ts";
+import { RangeTooLargeError, type BlockHeader, type ChainClient } from "./chain.ts";
+import { KeyCollector } from "./changes.ts";
+import type { IndexerConfig } from "./config.ts";
+import { chainEvents, eventsAbove, type ChainEventRow } from "./db/chain-events.ts";
+import { CURRENT_TABLES, HISTORY_TABLES } from "./db/derived.ts";
+import {
+  blockRow,
+  dropAbove,
+  indexerBlocks,
+  indexerUndo,
+  initState,
+  lockCheckpoint,
+  pruneBelow,
+  saveCheckpoint,
+  saveHeads,
+  storedHashes,
+  type Checkpoint,
+} from "./db/indexer-state.ts";
+import {
+  deleteAbove,
+  deleteRows,
+  insertRows,
+  loadRows,
+  restoreFromUndo,
+  type CurrentTable,
+} from "./db/rows.ts";
+import { splitAddresses } from "./db/splits.ts";
+import { createDecoder, type ChainEvent, type ChainLog } from "./decode.ts";
+import type { HeadTracker } from "./finality.ts";
+import type { EventHandler } from "./handlers/handler.ts";
+import { HANDLERS } from "./handlers/index.ts";
+import type { IndexerMetrics } from "./metrics.ts";
+import type { ChangePublisher } from "./notify.ts";
+import { RangeStore } from "./store.ts";
+
+/** The chain reorganised below its finalized block; indexing stops and the database is left as it was. */
+export class DeepReorgError extends Error {
+  override name = "DeepReorgError";
+}
+
+/** The chain changed between the calls that fetched one range; the range is fetched again. */
+export class ChainMovedError extends Error {
+  override name = "ChainMovedError";
+}
+
+/** The first block of a range does not extend the checkpoint: a reorg to look into. */
+class ForkDetected extends Error {}
+
+/** Most blocks above the finalized block indexed in one range (each needs its header). */
+const MAX_TRACKED_BLOCKS = 100;
+/** Blocks whose hashes are fetched at once while looking for a fork point. */
+const FORK_SEARCH_BATCH = 10;
+/** Distinct skipped-log warnings logged before further ones go to debug. */
+const MAX_WARNED = 1000;
+const UNTOUCHED =
+  "Indexing stopped and the database was left untouched: re-index from a block below the fork.";
+
+export interface SyncDeps {
+  config: IndexerConfig;
+  db: Pool;
+  chain: ChainClient;
+  deployment: Deployment;
+  heads: HeadTracker;
+  metrics: IndexerMetrics;
+  publisher: ChangePublisher;
+  logger: Logger;
+}
+
+/** What one step did; after anything but `idle` the next step follows at once. */
+export type StepResult = "indexed" | "rolledBack" | "retry" | "idle";
+
+/** The indexing engine: each step indexes one block range, rolls back a reorg, or finds nothing to do. */
+export function createSync(deps: SyncDeps) {
+  const { config, db, chain, deployment, heads, metrics, publisher, logger } = deps;
+  const chainId = deployment.chainId;
+  const decode = createDecoder(contractInterfaces());
+  const fixedContracts = new Map<string, ContractKind>(
+    CONTRACT_NAMES.map((name) => [deployment.contracts[name].address.toLowerCase(), name]),
+  );
+  let splits = new Set<string>();
+  let checkpoint: Checkpoint = { number: -1, hash: null };
+  let savedHeads: ChainHeads = { head: 0, safe: 0, finalized: 0 };
+  let rangeSize = config.blockRange;
+  const warned = new Set<string>();
+
+  function kindAt(address: string, newSplits?: Set<string>): ContractKind | undefined {
+    return (
+      fixedContracts.get(address) ??
+      (splits.has(address) || newSplits?.has(address) ? "RevenueSplit" : undefined)
+    );
+  }
+
+  function skip(reason: string, detail: string): void {
+    metrics.skippedLogs.inc({ reason });
+    const key = `${reason}:${detail.split(" at ")[0]}`;
+    if (warned.has(key) || warned.size >= MAX_WARNED) {
+      logger.debug({ reason, detail }, "log skipped");
+      return;
+    }
+    warned.add(key);
+    logger.warn({ reason, detail }, "log skipped");
+  }
+
+  function decodeAll(logs: ChainLog[], newSplits?: Set<string>): ChainEvent[] {
+    const events: ChainEvent[] = [];
+    for (const log of logs) {
+      if (log.removed)
+        throw new ChainMovedError(`provider returned a removed log in block ${log.blockNumber}`);
+      const result = decode(log, kindAt(log.address, newSplits));
+      if ("event" in result) events.push(result.event);
+      else skip(result.skipped, result.detail);
+    }
+    return events;
+  }
+
+  /** Logs of every followed contract, including splits created within the range itself. */
+  async function fetchEvents(from: number, to: number): Promise<ChainEvent[]> {
+    const logs = await chain.logs(from, to, [...fixedContracts.keys(), ...splits]);
+    const events = decodeAll(logs);
+    const created = events.filter((e) => e.contract === "SplitFactory" && e.name === "SplitCreated");
+    const newSplits = new Set(created.map((e) => String(e.args.split)).filter((split) => !splits.has(split)));
+    if (newSplits.size === 0) return events;
+    const firstBlock = Math.min(...created.map((e) => e.blockNumber));
+    const more = decodeAll(await chain.logs(firstBlock, to, [...newSplits]), newSplits);
+    return [...events, ...more].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  }
+
+  /** Sets the block time of events whose logs did not carry it, from headers already fetched or fetched now. */
+  async function fillBlockTimes(events: ChainEvent[], known: Map<number, BlockHeader>): Promise<void> {
+    const missing = [
+      ...new Set(
+        events.filter((e) => e.blockTime === null && !known.has(e.blockNumber)).map((e) => e.blockNumber),
+      ),
+    ];
+    const fetched = await chain.headers(missing);
+    fetched.forEach((header, i) => {
+      if (!header) throw new ChainMovedError(`provider has no block ${missing[i]} yet`);
+      if (header.hash !== events.find((e) => e.blockNumber === header.number)!.blockHash) {
+        throw new ChainMovedError(`block ${header.number} changed while fetching`);
+      }
+      known.set(header.number, header);
+    });
+    for (const event of events) event.blockTime ??= known.get(event.blockNumber)!.timestamp;
+  }
+
+  function handlerFor(event: ChainEvent): EventHandler<JsonArgs> | undefined {
+    return HANDLERS[event.contract][event.name] as EventHandler<JsonArgs> | undefined;
+  }
+
+  function eventRow(event: ChainEvent): ChainEventRow {
+    return {
+      chain_id: chainId,
+      block_number: event.blockNumber,
+      log_index: event.logIndex,
+      block_hash: event.blockHash,
+      block_time: new Date(event.blockTime! * 1000),
+      tx_hash: event.txHash,
+      tx_index: event.txIndex,
+      contract: event.address,
+      contract_name: event.contract,
+      event_name: event.name,
+      args: event.args,
+    };
+  }
+
+  async function transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await db.connect();
+    let failed = false;
+    try {
+      await client.query("BEGIN");
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      failed = true;
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      // A connection that failed mid-transaction may be broken; the pool opens a fresh one.
+      client.release(failed);
+    }
+  }
+
+  /** Applies the events of `from..to` and moves the checkpoint to `to`, all in one transaction. */
+  async function commitRange(
+    to: BlockHeader,
+    events: ChainEvent[],
+    blocks: BlockHeader[],
+    tracked: boolean,
+    view: ChainHeads,
+  ): Promise<void> {
+    const store = new RangeStore(tracked);
+    const needed = new Map<string, { table: CurrentTable<object>; keys: object[] }>();
+    for (const event of events) {
+      for (const { table, key } of handlerFor(event)?.needs?.(event.args) ?? []) {
+        let entry = needed.get(table.name);
+        if (!entry) needed.set(table.name, (entry = { table, keys: [] }));
+        entry.keys.push(key);
+      }
+    }
+    await transaction(async (client) => {
+      await lockCheckpoint(client, chainId, checkpoint);
+      for (const { table, keys } of needed.values())
+        store.preload(table, keys, await loadRows(client, table, keys));
+      for (const event of events) handlerFor(event)?.apply(event, store);
+      await insertRows(client, chainEvents, events.map(eventRow));
+      for (const { table, rows } of store.historyWrites()) await insertRows(client, table, rows);
+      for (const { table, deletes, inserts } of store.currentWrites()) {
+        await deleteRows(client, table, deletes);
+        await insertRows(client, table, inserts);
+      }
+      await insertRows(client, indexerUndo, store.undo);
+      await insertRows(client, indexerBlocks, blocks.map(blockRow));
+      await pruneBelow(client, view.finalized, to.number);
+      await saveCheckpoint(client, chainId, { number: to.number, hash: to.hash }, view);
+    });
+  }
+
+  async function indexRange(from: number, to: number, tracked: boolean, view: ChainHeads): Promise<void> {
+    const started = performance.now();
+    const numbers = tracked
+      ? Array.from({ length: to - from + 1 }, (_, i) => from + i)
+      : [...new Set([from, to])];
+    const [headers, events] = await Promise.all([chain.headers(numbers), fetchEvents(from, to)]);
+    const byNumber = new Map<number, BlockHeader>();
+    headers.forEach((header, i) => {
+      if (!header) throw new ChainMovedError(`provider has no block ${numbers[i]} yet`);
+      byNumber.set(header.number, header);
+    });
+    if (checkpoint.hash && byNumber.get(from)!.parentHash !== checkpoint.hash) throw new ForkDetected();
+    if (tracked) {
+      for (let n = from + 1; n <= to; n++) {
+        if (byNumber.get(n)!.parentHash !== byNumber.get(n - 1)!.hash) {
+          throw new ChainMovedError(`blocks ${n - 1} and ${n} do not link: the chain moved while fetching`);
+        }
+      }
+      const stale = events.find((e) => byNumber.get(e.blockNumber)?.hash !== e.blockHash);
+      if (stale) throw new ChainMovedError(`log of block ${stale.blockNumber} is from another fork`);
+    }
+    await fillBlockTimes(events, byNumber);
+    const last = byNumber.get(to)!;
+    await commitRange(last, events, tracked ? headers.map((h) => h!) : [last], tracked, view);
+
+    checkpoint = { number: to, hash: last.hash };
+    savedHeads = view;
+    for (const e of events)
+      if (e.contract === "SplitFactory" && e.name === "SplitCreated") splits.add(String(e.args.split));
+    const seconds = (performance.now() - started) / 1000;
+    metrics.rangeSeconds.observe(seconds);
+    metrics.committed(to, view.head, events.length);
+    if (to - from + 1 === rangeSize) adaptRange(events.length, seconds);
+    const keys = new KeyCollector();
+    for (const e of events) keys.addEvent(e.contract, e.address, e.args);
+    publisher.publish({
+      kind: "indexed",
+      chainId,
+      fromBlock: from,
+      toBlock: to,
+      events: events.length,
+      ...keys.result(),
+      heads: view,
+    });
+    logger.debug({ from, to, events: events.length, ms: Math.round(seconds * 1000) }, "range indexed");
+  }
+
+  function adaptRange(logs: number, seconds: number): void {
+    if (logs > config.targetLogsPerRange) rangeSize = Math.max(1, Math.floor(rangeSize / 2));
+    else if (logs < config.targetLogsPerRange / 2 && seconds < 2)
+      rangeSize = Math.min(config.maxBlockRange, rangeSize * 2);
+  }
+
+  /**
+   * Walks down from block `top` comparing stored hashes with the provider's, and returns the highest
+   * block both agree on; null when the provider lacks a block at or below its head (it is behind).
+   */
+  async function findFork(view: ChainHeads, top: number): Promise<Checkpoint | null> {
+    const stored = await storedHashes(db, view.finalized, checkpoint.number);
+    if (checkpoint.hash) stored.set(checkpoint.number, checkpoint.hash);
+    for (let high = top; ; high -= FORK_SEARCH_BATCH) {
+      const numbers = Array.from(
+        { length: Math.max(0, Math.min(FORK_SEARCH_BATCH, high + 1)) },
+        (_, i) => high - i,
+      );
+      if (numbers.length === 0) throw new DeepReorgError("the chain shares no stored block with the index");
+      const blocks = await chain.headers(numbers);
+      for (const [i, n] of numbers.entries()) {
+        const ours = stored.get(n);
+        const theirs = blocks[i];
+        if (!theirs) {
+          logger.warn({ block: n }, "provider lacks a block below its head; assuming it is behind");
+          return null;
+        }
+        if (ours === theirs.hash) return { number: n, hash: ours };
+        if (ours === undefined) {
+          throw new DeepReorgError(
+            `the chain reorganised below block ${n + 1}, deeper than the block hashes kept for ` +
+              `unfinalized blocks (finalized block ${view.finalized}). ${UNTOUCHED}`,
+          );
+        }
+        if (n <= view.finalized) {
+          throw new DeepReorgError(
+            `the chain replaced block ${n}, which is final (finalized block ${view.finalized}, finality by ` +
+              `${config.finality === "tags" ? "the chain's block tags" : `${config.confirmations} confirmations`}): ` +
+              `stored hash ${ours}, chain hash ${theirs.hash}. ${UNTOUCHED}`,
+          );
+        }
+      }
+    }
+  }
+
+  async function rollBack(view: ChainHeads, top: number): Promise<StepResult> {
+    const fork = await findFork(view, top);
+    if (fork === null || fork.number === checkpoint.number) return "idle";
+    const removed = await transaction(async (client) => {
+      await lockCheckpoint(client, chainId, checkpoint);
+      const rows = await eventsAbove(client, fork.number);
+      for (const table of CURRENT_TABLES) await restoreFromUndo(client, table, fork.number);
+      for (const table of HISTORY_TABLES) await deleteAbove(client, table, fork.number);
+      await dropAbove(client, fork.number);
+      await saveCheckpoint(client, chainId, fork, view);
+      return rows;
+    });
+    const previous = checkpoint.number;
+    checkpoint = fork;
+    savedHeads = view;
+    splits = new Set(await splitAddresses(db));
+    metrics.reorgs.inc();
+    const keys = new KeyCollector();
+    for (const row of removed) keys.addEvent(row.contract_name, row.contract, row.args);
+    publisher.publish({
+      kind: "rolledBack",
+      chainId,
+      forkBlock: fork.number,
+      toBlock: previous,
+      events: removed.length,
+      ...keys.result(),
+      heads: view,
+    });
+    logger.warn(
+      { fork: fork.number, previous, depth: previous - fork.number, events: removed.length },
+      "chain reorganised; rolled back above the fork",
+    );
+    return "rolledBack";
+  }
+
+  async function idle(view: ChainHeads): Promise<StepResult> {
+    if (
+      view.safe !== savedHeads.safe ||
+      view.finalized !== savedHeads.finalized ||
+      view.head !== savedHeads.head
+    ) {
+      await saveHeads(db, chainId, view);
+      if (view.safe !== savedHeads.safe || view.finalized !== savedHeads.finalized) {
+        publisher.publish({ kind: "heads", chainId, heads: view });
+      }
+      savedHeads = view;
+    }
+    return "idle";
+  }
+
+  return {
+    /** Loads (or creates) the checkpoint and the set of known splits. */
+    async init(): Promise<void> {
+      const start = config.startBlock ?? firstDeployBlock(deployment);
+      const state = await initState(db, chainId, start);
+      checkpoint = state.checkpoint;
+      savedHeads = state.heads;
+      splits = new Set(await splitAddresses(db));
+      logger.info({ chainId, checkpoint: checkpoint.number, splits: splits.size }, "indexer state loaded");
+    },
+
+    checkpoint(): Checkpoint {
+      return checkpoint;
+    },
+
+    /** Indexes the next range, rolls back a reorg, or reports that there is nothing new. */
+    async step(): Promise<StepResult> {
+      const seen = await heads.refresh();
+      if (!seen) return "idle";
+      const { latest, heads: view } = seen;
+      metrics.head(latest.number, checkpoint.number);
+      if (latest.number <= checkpoint.number) {
+        const ours =
+          latest.number === checkpoint.number
+            ? checkpoint.hash
+            : (await storedHashes(db, latest.number, latest.number)).get(latest.number);
+        // A lower head whose block we hold unchanged is a provider that is behind, not a reorg.
+        if (!ours || ours === latest.hash) return idle(view);
+        return rollBack(view, latest.number);
+      }
+      const from = checkpoint.number + 1;
+      let to = Math.min(latest.number, from + rangeSize - 1);
+      let tracked = to > view.finalized;
+      if (tracked && from <= view.finalized) {
+        to = view.finalized;
+        tracked = false;
+      }
+      if (tracked) to = Math.min(to, from + MAX_TRACKED_BLOCKS - 1);
+      try {
+        await indexRange(from, to, tracked, view);
+        return "indexed";
+      } catch (error) {
+        if (error instanceof ForkDetected) return rollBack(view, checkpoint.number);
+        if (error instanceof RangeTooLargeError && to > from) {
+          const size = to - from + 1;
+          rangeSize = Math.max(1, Math.min(Math.floor(size / 2), error.suggestedSize ?? size));
+          logger.info({ from, to, rangeSize }, "provider refused the log range; retrying with a smaller one");
+          return "retry";
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+export type Sync = ReturnType<typeof createSync>;

@@ -1,0 +1,34 @@
+/**
+ * Creates an API key straight in the database, for bootstrapping (the first legal or admin key):
+ *   DATABASE_URL=… npm run api-key -- --name "Legal team" --scope legal [--scope admin]
+ * Prints the key once.
+ */
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { API_KEY_SCOPES, ApiKeys, type ApiKeyScope } from "../server/auth/api-keys.ts";
+import { migrateServerSchema } from "../server/schema.ts";
+
+const { values } = parseArgs({
+  options: { name: { type: "string" }, scope: { type: "string", multiple: true } },
+});
+const scopes = values.scope ?? [];
+if (
+  !values.name ||
+  scopes.length === 0 ||
+  scopes.some((s) => !(API_KEY_SCOPES as readonly string[]).includes(s))
+) {
+  console.error(`usage: npm run api-key -- --name <name> --scope <${API_KEY_SCOPES.join("|")}> [--scope …]`);
+  process.exit(2);
+}
+if (!process.env.DATABASE_URL) {
+  console.error("DATABASE_URL is required");
+  process.exit(2);
+}
+const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 });
+try {
+  await migrateServerSchema(db);
+  const { key, apiKey } = await new ApiKeys(db).create(values.name, scopes as ApiKeyScope[]);
+  console.log(`${key}\n(id ${apiKey.id}, scopes ${apiKey.scopes.join(", ")}; shown once)`);
+} finally {
+  await db.end();
+}
