@@ -21,6 +21,8 @@ export interface WebhookResult {
   duplicate: boolean;
 }
 
+/** An event still unprocessed this long after it arrived was abandoned half-way, not in progress. */
+const UNFINISHED_AFTER_SECONDS = 30;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LAPSED_AND_SOLD_OUT = "the reservation lapsed before payment and the offer sold out meanwhile";
 
@@ -49,12 +51,14 @@ export class WebhookService {
     );
     let duplicate = inserted.rowCount === 0;
     if (duplicate) {
-      const { rows } = await db.query<{ processed: boolean }>(
-        `SELECT processed_at IS NOT NULL AS processed FROM webhook_events WHERE id = $1`,
-        [event.id],
+      // Seen, but left unfinished long ago (the process stopped half-way): claim it and apply it again.
+      const reclaimed = await db.query(
+        `UPDATE webhook_events SET received_at = now()
+          WHERE id = $1 AND processed_at IS NULL AND received_at < now() - make_interval(secs => $2)
+          RETURNING id`,
+        [event.id, UNFINISHED_AFTER_SECONDS],
       );
-      // Seen but never finished (the process stopped half-way): apply it again.
-      duplicate = rows[0]?.processed ?? false;
+      duplicate = reclaimed.rowCount === 0;
     }
     if (duplicate) {
       if (event.kind === "checkout.completed") await this.#resume(event.sessionId);
