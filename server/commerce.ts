@@ -76,7 +76,13 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     SplitFactory__factory.connect(deployment.contracts.SplitFactory.address, provider),
     chainId,
   );
-  const trades = new TradesService({ provider, deployment, chainId, trades: new TradesRepository(db), heads });
+  const trades = new TradesService({
+    provider,
+    deployment,
+    chainId,
+    trades: new TradesRepository(db),
+    heads,
+  });
 
   const api = [
     offersRouter(offers, registry),

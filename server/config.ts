@@ -54,8 +54,14 @@ const envSchema = z
     RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
     TRUST_PROXY: flag.default(false),
     PAYMENTS_PROVIDER: z.enum(["stripe", "dev"]).optional(),
-    STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_/, "must be a Stripe secret key (sk_… or rk_…)").optional(),
-    STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, "must be a Stripe webhook secret (whsec_…)").optional(),
+    STRIPE_SECRET_KEY: z
+      .string()
+      .regex(/^(sk|rk)_/, "must be a Stripe secret key (sk_… or rk_…)")
+      .optional(),
+    STRIPE_WEBHOOK_SECRET: z
+      .string()
+      .regex(/^whsec_/, "must be a Stripe webhook secret (whsec_…)")
+      .optional(),
     STRIPE_API_HOST: z.string().optional(),
     STRIPE_API_PORT: positiveInt.max(65_535).optional(),
     STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),

@@ -26,7 +26,10 @@ export async function expireOrders(deps: ExpireOrdersDeps): Promise<{ expired: n
       deps.events.publish(event);
       if (!order.sessionId) continue;
       await deps.payments.expireSession(order.sessionId).catch((err: unknown) => {
-        deps.logger.warn({ err, orderId: order.id }, "could not close the checkout session of an expired order");
+        deps.logger.warn(
+          { err, orderId: order.id },
+          "could not close the checkout session of an expired order",
+        );
       });
     }
     expired += batch.length;

@@ -2,7 +2,14 @@ import { UnrecoverableError } from "bullmq";
 import type { TransactionReceipt } from "ethers";
 import type { LicenseToken } from "../../types/typechain/index.ts";
 import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
-import { findOrder, mintOf, transition, updateOrder, type Order } from "../repositories/orders.ts";
+import {
+  findOrder,
+  mintOf,
+  transition,
+  updateOrder,
+  type IndexedMint,
+  type Order,
+} from "../repositories/orders.ts";
 import { enqueueOnce, failOrder, releaseAuthorization, type FulfilmentDeps } from "../services/fulfilment.ts";
 
 export interface FulfillOrderDeps extends FulfilmentDeps {
@@ -49,7 +56,7 @@ function tokenIdOf(deps: FulfillOrderDeps, receipt: TransactionReceipt, target: 
  * offer paused) fails the order and cancels the card authorization.
  */
 export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Promise<FulfillOrderResult> {
-  let order = await findOrder(deps.db, orderId);
+  const order = await findOrder(deps.db, orderId);
   if (!order) throw new UnrecoverableError(`no order ${orderId}`);
   if (order.status === "failed") {
     await releaseAuthorization(deps, order);
@@ -61,69 +68,65 @@ export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Pro
     return { status: "skipped", tokenId: order.tokenId };
   }
   if (!order.paymentRef) throw new UnrecoverableError(`order ${orderId} has no payment reference`);
-  const paymentRef = order.paymentRef;
-  const target = (await deps.licenses.getAddress()).toLowerCase();
-
-  let tokenId: string | null = null;
-  let txHash: string | null = null;
-  let blockNumber: number | null = null;
-  const indexed = await mintOf(deps.db, paymentRef);
-  if (indexed) {
-    ({ tokenId, txHash, blockNumber } = indexed);
-  } else {
-    txHash = order.mintTxHash ?? (await previousMint(deps, paymentRef));
-    if (!txHash) {
-      if (await deps.licenses.paymentRefUsed(paymentRef)) {
-        throw new AwaitingIndexerError(`payment ${paymentRef} is minted; waiting for the indexer`);
-      }
-      order = await toMinting(deps, order);
-      try {
-        ({ hash: txHash } = await deps.relayer.send({
-          to: target,
-          data: deps.licenses.interface.encodeFunctionData("mintForFiat", [
-            BigInt(order.offerId),
-            order.wallet,
-            paymentRef,
-          ]),
-          purpose: "mintForFiat",
-          ref: paymentRef,
-        }));
-      } catch (err) {
-        if (!(err instanceof TransactionRevertedError)) throw err;
-        if (err.errorName === "PaymentRefUsed") {
-          throw new AwaitingIndexerError(`payment ${paymentRef} is minted; waiting for the indexer`);
-        }
-        await failOrder(deps, order, `license could not be minted: ${err.errorName ?? "reverted"}`);
-        throw new UnrecoverableError(err.message);
-      }
-      await deps.afterSend?.(orderId, txHash);
-      await updateOrder(deps.db, orderId, { mintTxHash: txHash });
-    }
-    const receipt = await deps.relayer.wait(txHash);
-    if (receipt.status !== 1) {
-      if (await deps.licenses.paymentRefUsed(paymentRef)) {
-        throw new AwaitingIndexerError(`payment ${paymentRef} is minted; waiting for the indexer`);
-      }
-      await failOrder(deps, order, `mint transaction ${receipt.hash} reverted`);
-      throw new UnrecoverableError(`mintForFiat ${receipt.hash} reverted`);
-    }
-    txHash = receipt.hash;
-    blockNumber = receipt.blockNumber;
-    tokenId = tokenIdOf(deps, receipt, target);
-    if (!tokenId) throw new UnrecoverableError(`mint ${receipt.hash} has no LicenseIssued event`);
-  }
-
-  order = await toMinting(deps, order);
+  const mint = (await mintOf(deps.db, order.paymentRef)) ?? (await sendMint(deps, order, order.paymentRef));
+  await toMinting(deps, order);
   const minted = await transition(deps.db, orderId, {
     from: ["minting"],
     to: "minting",
-    set: { tokenId, mintTxHash: txHash, mintBlock: blockNumber },
-    detail: { tokenId, txHash, blockNumber },
+    set: { tokenId: mint.tokenId, mintTxHash: mint.txHash, mintBlock: mint.blockNumber },
+    detail: { ...mint },
   });
   if (minted) deps.events.publish(minted.event);
   await enqueueOnce(deps.queues.capturePayment, `capture-${orderId}`, { orderId });
-  deps.logger.info({ orderId, tokenId, txHash }, "license minted for a card payment");
-  return { status: "minted", tokenId, txHash };
+  deps.logger.info(
+    { orderId, tokenId: mint.tokenId, txHash: mint.txHash },
+    "license minted for a card payment",
+  );
+  return { status: "minted", tokenId: mint.tokenId, txHash: mint.txHash };
+}
+
+/** Sends the mint (unless an earlier attempt did) and waits for it to be mined. */
+async function sendMint(deps: FulfillOrderDeps, order: Order, paymentRef: string): Promise<IndexedMint> {
+  const target = (await deps.licenses.getAddress()).toLowerCase();
+  let txHash = order.mintTxHash ?? (await previousMint(deps, paymentRef));
+  if (!txHash) {
+    if (await deps.licenses.paymentRefUsed(paymentRef)) {
+      throw new AwaitingIndexerError(`payment ${paymentRef} is minted; waiting for the indexer`);
+    }
+    const minting = await toMinting(deps, order);
+    try {
+      ({ hash: txHash } = await deps.relayer.send({
+        to: target,
+        data: deps.licenses.interface.encodeFunctionData("mintForFiat", [
+          BigInt(minting.offerId),
+          minting.wallet,
+          paymentRef,
+        ]),
+        purpose: "mintForFiat",
+        ref: paymentRef,
+      }));
+    } catch (err) {
+      if (!(err instanceof TransactionRevertedError)) throw err;
+      if (err.errorName === "PaymentRefUsed") {
+        throw new AwaitingIndexerError(`payment ${paymentRef} is minted; waiting for the indexer`);
+      }
+      await failOrder(deps, minting, `license could not be minted: ${err.errorName ?? "reverted"}`);
+      throw new UnrecoverableError(err.message);
+    }
+    await deps.afterSend?.(order.id, txHash);
+    await updateOrder(deps.db, order.id, { mintTxHash: txHash });
+  }
+  const receipt = await deps.relayer.wait(txHash);
+  if (receipt.status !== 1) {
+    if (await deps.licenses.paymentRefUsed(paymentRef)) {
+      throw new AwaitingIndexerError(`payment ${paymentRef} is minted; waiting for the indexer`);
+    }
+    await failOrder(deps, order, `mint transaction ${receipt.hash} reverted`);
+    throw new UnrecoverableError(`mintForFiat ${receipt.hash} reverted`);
+  }
+  const tokenId = tokenIdOf(deps, receipt, target);
+  if (!tokenId) throw new UnrecoverableError(`mint ${receipt.hash} has no LicenseIssued event`);
+  return { tokenId, txHash: receipt.hash, blockNumber: receipt.blockNumber };
 }
 
 async function toMinting(deps: FulfillOrderDeps, order: Order): Promise<Order> {

@@ -35,9 +35,13 @@ async function previousTransaction(db: Pool, publicationId: string): Promise<str
 }
 
 /** The signature was used by another transaction (the creator's own): find the offer it created. */
-async function linkSentElsewhere(deps: PublishOfferDeps, publication: Publication): Promise<PublishOfferResult> {
+async function linkSentElsewhere(
+  deps: PublishOfferDeps,
+  publication: Publication,
+): Promise<PublishOfferResult> {
   const offerId = await findOfferByTerms(deps.db, publication.creator, publication.terms);
-  if (!offerId) throw new Error(`offer of publication ${publication.id} was sent elsewhere; waiting for the indexer`);
+  if (!offerId)
+    throw new Error(`offer of publication ${publication.id} was sent elsewhere; waiting for the indexer`);
   await markPublished(deps.db, publication, offerId, null);
   return { status: "published", offerId };
 }
@@ -47,7 +51,10 @@ async function linkSentElsewhere(deps: PublishOfferDeps, publication: Publicatio
  * price on sale. Idempotent by publication (creator and nonce): a retried job waits for the
  * transaction an earlier attempt sent, and a nonce already used on chain means the offer exists.
  */
-export async function publishOffer(deps: PublishOfferDeps, publicationId: string): Promise<PublishOfferResult> {
+export async function publishOffer(
+  deps: PublishOfferDeps,
+  publicationId: string,
+): Promise<PublishOfferResult> {
   const publication = await findPublication(deps.db, publicationId);
   if (!publication) throw new UnrecoverableError(`no offer publication ${publicationId}`);
   if (publication.status === "published" || publication.status === "failed") return { status: "skipped" };
@@ -55,7 +62,8 @@ export async function publishOffer(deps: PublishOfferDeps, publicationId: string
 
   let hash = publication.txHash ?? (await previousTransaction(deps.db, publicationId));
   if (!hash) {
-    if (await licenses.nonceUsed(publication.creator, publication.nonce)) return linkSentElsewhere(deps, publication);
+    if (await licenses.nonceUsed(publication.creator, publication.nonce))
+      return linkSentElsewhere(deps, publication);
     const t = publication.terms;
     const data = licenses.interface.encodeFunctionData("createOfferFor", [
       {
@@ -93,7 +101,8 @@ export async function publishOffer(deps: PublishOfferDeps, publicationId: string
   }
   const receipt = await relayer.wait(hash);
   if (receipt.status !== 1) {
-    if (await licenses.nonceUsed(publication.creator, publication.nonce)) return linkSentElsewhere(deps, publication);
+    if (await licenses.nonceUsed(publication.creator, publication.nonce))
+      return linkSentElsewhere(deps, publication);
     await markPublicationFailed(deps.db, publicationId, `transaction ${receipt.hash} reverted`);
     throw new UnrecoverableError(`createOfferFor ${receipt.hash} reverted`);
   }

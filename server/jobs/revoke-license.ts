@@ -36,7 +36,8 @@ export async function revokeLicense(deps: RevokeLicenseDeps, orderId: string): P
   const order = await findOrder(deps.db, orderId);
   if (!order) throw new UnrecoverableError(`no order ${orderId}`);
   if (!order.revokeReason || order.revokedAt) return "skipped";
-  const tokenId = order.tokenId ?? (order.paymentRef ? (await mintOf(deps.db, order.paymentRef))?.tokenId : null);
+  const tokenId =
+    order.tokenId ?? (order.paymentRef ? (await mintOf(deps.db, order.paymentRef))?.tokenId : null);
   if (!tokenId) throw new Error(`order ${orderId} has no minted license yet`);
   if (!deps.revoker) {
     deps.logger.warn({ orderId, tokenId, reason: order.revokeReason }, "license revocation awaits an admin");

@@ -21,7 +21,11 @@ function idOf(value: string | { id: string } | null | undefined): string | null 
 }
 
 /** Verifies a Stripe webhook with the SDK and reduces it to the events fulfilment acts on. */
-export function parseStripeEvent(rawBody: Buffer, signature: string | undefined, secret: string): PaymentEvent {
+export function parseStripeEvent(
+  rawBody: Buffer,
+  signature: string | undefined,
+  secret: string,
+): PaymentEvent {
   if (!signature) throw new WebhookSignatureError("missing Stripe-Signature header");
   let event: Stripe.Event;
   try {
@@ -64,7 +68,9 @@ export function parseStripeEvent(rawBody: Buffer, signature: string | undefined,
 }
 
 function isUnexpectedState(err: unknown): boolean {
-  return err instanceof Stripe.errors.StripeInvalidRequestError && err.code === "payment_intent_unexpected_state";
+  return (
+    err instanceof Stripe.errors.StripeInvalidRequestError && err.code === "payment_intent_unexpected_state"
+  );
 }
 
 /** Stripe Checkout with manual capture: the card is authorized at checkout and captured after the mint. */
@@ -131,7 +137,9 @@ export class StripePaymentProvider implements PaymentProvider {
       if (!isUnexpectedState(err)) throw err;
       const intent = await this.#stripe.paymentIntents.retrieve(paymentIntent);
       if (intent.status !== "canceled") {
-        throw new PaymentRejectedError(`payment ${paymentIntent} cannot be cancelled: it is ${intent.status}`);
+        throw new PaymentRejectedError(
+          `payment ${paymentIntent} cannot be cancelled: it is ${intent.status}`,
+        );
       }
     }
   }

@@ -141,7 +141,11 @@ export async function listOffers(
   return { items: rows.map((r) => toOffer(r, heads)), nextCursor: more ? rows.at(-1)!.offer_id : null };
 }
 
-export async function findOffer(db: Queryable, offerId: string, heads: ChainHeads): Promise<OfferView | null> {
+export async function findOffer(
+  db: Queryable,
+  offerId: string,
+  heads: ChainHeads,
+): Promise<OfferView | null> {
   const { rows } = await db.query<OfferRow>(`${SELECT} WHERE o.offer_id = $1`, [offerId]);
   return rows[0] ? toOffer(rows[0], heads) : null;
 }
@@ -288,7 +292,11 @@ export async function markPublished(
  * The earliest indexed offer of the creator with exactly these terms that no publication claims:
  * how a publication the creator sent on chain themselves is found.
  */
-export async function findOfferByTerms(db: Queryable, creator: string, t: OfferTerms): Promise<string | null> {
+export async function findOfferByTerms(
+  db: Queryable,
+  creator: string,
+  t: OfferTerms,
+): Promise<string | null> {
   const { rows } = await db.query<{ offer_id: string }>(
     `SELECT o.offer_id::text FROM offers o
       WHERE o.creator = $1 AND o.work_id = $2 AND o.currency = $3 AND o.price = $4 AND o.duration = $5

@@ -142,11 +142,19 @@ interface EventRow {
 }
 
 function toEvent(order: Order, row: EventRow): OrderEvent {
-  return { seq: row.event_seq, orderId: order.id, status: order.status, detail: row.event_detail, at: row.event_at };
+  return {
+    seq: row.event_seq,
+    orderId: order.id,
+    status: order.status,
+    detail: row.event_detail,
+    at: row.event_at,
+  };
 }
 
 async function one(db: Queryable, where: string, value: string): Promise<Order | null> {
-  const { rows } = await db.query<OrderRow>(`SELECT ${columns("o")} FROM orders o WHERE ${where} = $1`, [value]);
+  const { rows } = await db.query<OrderRow>(`SELECT ${columns("o")} FROM orders o WHERE ${where} = $1`, [
+    value,
+  ]);
   return rows[0] ? toOrder(rows[0]) : null;
 }
 
@@ -157,9 +165,10 @@ export const findOrderByPaymentIntent = (db: Queryable, paymentIntent: string) =
 
 /** The order, locked until the end of the caller's transaction. */
 export async function lockOrder(client: PoolClient, id: string): Promise<Order | null> {
-  const { rows } = await client.query<OrderRow>(`SELECT ${columns("o")} FROM orders o WHERE o.id = $1 FOR UPDATE`, [
-    id,
-  ]);
+  const { rows } = await client.query<OrderRow>(
+    `SELECT ${columns("o")} FROM orders o WHERE o.id = $1 FOR UPDATE`,
+    [id],
+  );
   return rows[0] ? toOrder(rows[0]) : null;
 }
 
@@ -190,7 +199,10 @@ export interface NewOrder {
 }
 
 /** Inserts an order in `created` with its first event. */
-export async function insertOrder(db: Queryable, order: NewOrder): Promise<{ order: Order; event: OrderEvent }> {
+export async function insertOrder(
+  db: Queryable,
+  order: NewOrder,
+): Promise<{ order: Order; event: OrderEvent }> {
   const { rows } = await db.query<OrderRow & EventRow>(
     `WITH inserted AS (
        INSERT INTO orders (id, offer_id, wallet, referrer, amount, currency, status, ip, reserved_until)
@@ -203,7 +215,16 @@ export async function insertOrder(db: Queryable, order: NewOrder): Promise<{ ord
      SELECT ${columns("inserted")}, event.id::text AS event_seq, event.created_at AS event_at,
             event.detail AS event_detail
        FROM inserted CROSS JOIN event`,
-    [order.id, order.offerId, order.wallet, order.referrer, order.amount, order.currency, order.ip, order.ttlSeconds],
+    [
+      order.id,
+      order.offerId,
+      order.wallet,
+      order.referrer,
+      order.amount,
+      order.currency,
+      order.ip,
+      order.ttlSeconds,
+    ],
   );
   const inserted = toOrder(rows[0]!);
   return { order: inserted, event: toEvent(inserted, rows[0]!) };
@@ -263,7 +284,10 @@ export async function updateOrder(db: Queryable, id: string, set: OrderFields): 
 }
 
 /** Expires up to `limit` orders left unpaid past their reservation; returns them with their events. */
-export async function expireUnpaid(db: Queryable, limit: number): Promise<{ order: Order; event: OrderEvent }[]> {
+export async function expireUnpaid(
+  db: Queryable,
+  limit: number,
+): Promise<{ order: Order; event: OrderEvent }[]> {
   const { rows } = await db.query<OrderRow & EventRow>(
     `WITH due AS (
        SELECT id FROM orders WHERE status = 'created' AND reserved_until <= now()
@@ -320,7 +344,12 @@ const COUNTED = `r.status NOT IN ('failed', 'expired') AND NOT (r.status = 'crea
  * Supply and purchase counts of an offer, read in one statement so the indexer's sold count and
  * its payments (which retire reservations) come from the same snapshot.
  */
-export async function stockOf(db: Queryable, offerId: string, wallet: string, ip: string): Promise<Stock | null> {
+export async function stockOf(
+  db: Queryable,
+  offerId: string,
+  wallet: string,
+  ip: string,
+): Promise<Stock | null> {
   const { rows } = await db.query<{
     max_supply: string;
     sold: string;

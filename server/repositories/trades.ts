@@ -2,7 +2,15 @@ import type { Pool } from "pg";
 import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
 import { checksum } from "../http/schemas.ts";
 
-export const TRADE_STATES = ["listed", "paid", "disputed", "completed", "cancelled", "expired", "refunded"] as const;
+export const TRADE_STATES = [
+  "listed",
+  "paid",
+  "disputed",
+  "completed",
+  "cancelled",
+  "expired",
+  "refunded",
+] as const;
 export type TradeState = (typeof TRADE_STATES)[number];
 
 export interface TradeView {
@@ -136,7 +144,12 @@ export class TradesRepository {
 
   /** Every escrow event of the trade, oldest first, with the state it left the trade in. */
   async history(tradeId: string, heads: ChainHeads): Promise<TradeStep[]> {
-    const { rows } = await this.db.query<{ event: string; state: TradeState; block_number: string; tx_hash: string }>(
+    const { rows } = await this.db.query<{
+      event: string;
+      state: TradeState;
+      block_number: string;
+      tx_hash: string;
+    }>(
       `SELECT event, state, block_number::text, tx_hash FROM listing_states
         WHERE listing_id = $1 ORDER BY block_number, log_index`,
       [tradeId],

@@ -9,7 +9,11 @@ import type { OrdersService } from "../services/orders.ts";
 import { orderSchema } from "./orders.ts";
 
 /** Card checkout: one license of an offer, paid through the payment provider's hosted page. */
-export function checkoutRouter(checkout: CheckoutService, orders: OrdersService, registry: OpenApiRegistry): Router {
+export function checkoutRouter(
+  checkout: CheckoutService,
+  orders: OrdersService,
+  registry: OpenApiRegistry,
+): Router {
   const router = Router();
 
   route(
@@ -18,7 +22,8 @@ export function checkoutRouter(checkout: CheckoutService, orders: OrdersService,
     {
       method: "post",
       path: "/v1/checkout",
-      summary: "Reserve one unit of an offer and open a card checkout; the license is minted to `wallet` once paid",
+      summary:
+        "Reserve one unit of an offer and open a card checkout; the license is minted to `wallet` once paid",
       tags: ["checkout"],
       body: z.object({
         offerId: idSchema,
@@ -41,7 +46,10 @@ export function checkoutRouter(checkout: CheckoutService, orders: OrdersService,
         return orders.view(order, null);
       } catch (err) {
         if (err instanceof AppError && err.status === 429) {
-          res.setHeader("Retry-After", String((err.details as { retryAfterSeconds: number }).retryAfterSeconds));
+          res.setHeader(
+            "Retry-After",
+            String((err.details as { retryAfterSeconds: number }).retryAfterSeconds),
+          );
         }
         throw err;
       }

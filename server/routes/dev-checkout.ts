@@ -93,7 +93,13 @@ export function devCheckoutRouter(provider: DevPaymentProvider): Router {
 
   const withSession = async (sessionId: string | undefined, res: Response): Promise<DevSession | null> => {
     const session = sessionId && SESSION.test(sessionId) ? await provider.session(sessionId) : null;
-    if (!session) page(res, 404, "Checkout not found", "<h1>Checkout not found</h1><p>No order has this checkout session.</p>");
+    if (!session)
+      page(
+        res,
+        404,
+        "Checkout not found",
+        "<h1>Checkout not found</h1><p>No order has this checkout session.</p>",
+      );
     return session;
   };
 
@@ -106,7 +112,12 @@ export function devCheckoutRouter(provider: DevPaymentProvider): Router {
     const session = await withSession(req.params.sessionId, res);
     if (!session) return;
     if (session.orderStatus !== "created") {
-      page(res, 409, "Not payable", `<h1>Not payable</h1><p>This order is ${escape(session.orderStatus)}.</p>`);
+      page(
+        res,
+        409,
+        "Not payable",
+        `<h1>Not payable</h1><p>This order is ${escape(session.orderStatus)}.</p>`,
+      );
       return;
     }
     await provider.pay(session);
@@ -117,7 +128,12 @@ export function devCheckoutRouter(provider: DevPaymentProvider): Router {
     const session = await withSession(req.params.sessionId, res);
     if (!session) return;
     if (session.paymentStatus !== "succeeded" || session.refunded) {
-      page(res, 409, "Not refundable", "<h1>Not refundable</h1><p>Only a captured payment can be refunded.</p>");
+      page(
+        res,
+        409,
+        "Not refundable",
+        "<h1>Not refundable</h1><p>Only a captured payment can be refunded.</p>",
+      );
       return;
     }
     await provider.refund(session);

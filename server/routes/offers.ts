@@ -17,7 +17,12 @@ const MAX_UINT64 = 2n ** 64n - 1n;
 
 export const fiatPriceSchema = z
   .object({
-    amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe("minor units (cents for USD, EUR)"),
+    amount: z
+      .number()
+      .int()
+      .positive()
+      .max(Number.MAX_SAFE_INTEGER)
+      .describe("minor units (cents for USD, EUR)"),
     currency: z
       .string()
       .regex(/^[A-Za-z]{3}$/, "must be an ISO 4217 code such as usd")
@@ -71,8 +76,15 @@ const publishBody = z.object({
   creator: addressSchema,
   currency: addressSchema.default("0x0000000000000000000000000000000000000000"),
   price: uintString,
-  duration: uintString.refine((v) => BigInt(v) <= MAX_UINT64, "must fit in 64 bits").describe("seconds; 0 for perpetual"),
-  maxSupply: z.number().int().min(0).max(2 ** 32 - 1).describe("0 for unlimited"),
+  duration: uintString
+    .refine((v) => BigInt(v) <= MAX_UINT64, "must fit in 64 bits")
+    .describe("seconds; 0 for perpetual"),
+  maxSupply: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .describe("0 for unlimited"),
   transferable: z.boolean(),
   commercialUse: z.boolean(),
   referrerBps: z.number().int().min(0).max(10_000),
@@ -95,7 +107,8 @@ export function offersRouter(service: OffersService, registry: OpenApiRegistry):
     {
       method: "post",
       path: "/v1/works/:id/offers",
-      summary: "Publish an offer signed by the work's creator (EIP-712 CreateOffer); the relayer sends createOfferFor",
+      summary:
+        "Publish an offer signed by the work's creator (EIP-712 CreateOffer); the relayer sends createOfferFor",
       tags: ["offers"],
       params: z.object({ id: idSchema }),
       body: publishBody,

@@ -10,7 +10,16 @@ import { transactionRequestSchema } from "../http/transaction-request.ts";
 import type { OrderEvents } from "../services/order-events.ts";
 import type { OrdersService, OrderView } from "../services/orders.ts";
 
-const statusSchema = z.enum(["created", "paid", "minting", "fulfilled", "failed", "expired", "refunded", "disputed"]);
+const statusSchema = z.enum([
+  "created",
+  "paid",
+  "minting",
+  "fulfilled",
+  "failed",
+  "expired",
+  "refunded",
+  "disputed",
+]);
 
 export const orderSchema = z
   .object({
@@ -22,7 +31,10 @@ export const orderSchema = z
     currency: z.string(),
     status: statusSchema,
     failureReason: z.string().nullable(),
-    checkoutUrl: z.string().nullable().describe("where the buyer pays; null once the order is no longer payable"),
+    checkoutUrl: z
+      .string()
+      .nullable()
+      .describe("where the buyer pays; null once the order is no longer payable"),
     reservedUntil: z.string().describe("the unit is held for the order until then unless paid"),
     paymentRef: z.string().nullable(),
     payment: z.enum(["none", "authorized", "captured", "canceled"]),
@@ -63,7 +75,12 @@ export interface OrdersRouterDeps {
  * whenever the indexer reports the mint or a change of its finality. Heartbeats every 15 s also
  * catch up on any notification that was lost.
  */
-async function streamOrder(deps: OrdersRouterDeps, orderId: string, req: Request, res: Response): Promise<void> {
+async function streamOrder(
+  deps: OrdersRouterDeps,
+  orderId: string,
+  req: Request,
+  res: Response,
+): Promise<void> {
   const { orders } = deps;
   let view: OrderView = await orders.current(orderId);
   res.status(200);
@@ -160,7 +177,8 @@ export function ordersRouter(deps: OrdersRouterDeps, registry: OpenApiRegistry):
     {
       method: "get",
       path: "/v1/orders/:id/events",
-      summary: "Server-sent events of an order: created → paid → minting → fulfilled (or failed, with a reason)",
+      summary:
+        "Server-sent events of an order: created → paid → minting → fulfilled (or failed, with a reason)",
       tags: ["checkout"],
       params: idParams,
       responses: {

@@ -21,7 +21,9 @@ export function splitsRouter(service: SplitsService, registry: OpenApiRegistry):
       body: z.object({
         recipients: z.array(addressSchema).min(1).max(50),
         sharesBps: z.array(z.number().int().min(1).max(10_000)).min(1).max(50),
-        from: addressSchema.optional().describe("wallet that will send createSplit; the first recipient by default"),
+        from: addressSchema
+          .optional()
+          .describe("wallet that will send createSplit; the first recipient by default"),
       }),
       responses: {
         200: {

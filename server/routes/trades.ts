@@ -42,7 +42,9 @@ const stepSchema = z.object({
 });
 
 const transactionsSchema = z
-  .object({ transactions: z.array(transactionRequestSchema).describe("send in order, from the `from` wallet") })
+  .object({
+    transactions: z.array(transactionRequestSchema).describe("send in order, from the `from` wallet"),
+  })
   .meta({ id: "TransactionRequests" });
 
 const idParams = z.object({ id: idSchema });
@@ -86,7 +88,9 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
       summary: "A trade with its state history",
       tags: ["trades"],
       params: idParams,
-      responses: { 200: { description: "Trade", schema: tradeSchema.extend({ history: z.array(stepSchema) }) } },
+      responses: {
+        200: { description: "Trade", schema: tradeSchema.extend({ history: z.array(stepSchema) }) },
+      },
     },
     async ({ params }) => service.get(params.id),
   );
@@ -135,7 +139,9 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
     service.prepareBuy(id, w),
   );
   step("confirm", "Transaction for the buyer to confirm receipt", (id, w) => service.prepareConfirm(id, w));
-  step("dispute", "Transaction for the buyer to dispute within the window", (id, w) => service.prepareDispute(id, w));
+  step("dispute", "Transaction for the buyer to dispute within the window", (id, w) =>
+    service.prepareDispute(id, w),
+  );
 
   route(
     router,

@@ -21,7 +21,8 @@ export function webhooksRouter(service: WebhookService, registry: OpenApiRegistr
     {
       method: "post",
       path: PATH,
-      summary: "Stripe events (checkout completed or expired, refunds, disputes); signature verified on the raw body",
+      summary:
+        "Stripe events (checkout completed or expired, refunds, disputes); signature verified on the raw body",
       tags: ["checkout"],
       bodyContentType: "application/json",
       responses: {

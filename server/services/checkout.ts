@@ -34,9 +34,18 @@ export interface CheckoutInput {
 }
 
 /** A checkout refused by a risk rule: logged with its rule and answered 403 or 429. */
-function refuse(log: Logger, status: 403 | 429, rule: string, message: string, details: Record<string, unknown>) {
+function refuse(
+  log: Logger,
+  status: 403 | 429,
+  rule: string,
+  message: string,
+  details: Record<string, unknown>,
+) {
   log.warn({ rule, ...details }, "checkout refused");
-  return new AppError(status === 429 ? "RATE_LIMITED" : "PURCHASE_LIMIT", status, message, { rule, ...details });
+  return new AppError(status === 429 ? "RATE_LIMITED" : "PURCHASE_LIMIT", status, message, {
+    rule,
+    ...details,
+  });
 }
 
 /**
@@ -69,18 +78,30 @@ export class CheckoutService {
       const stock = (await stockOf(client, input.offerId, input.wallet, ip))!;
       if (!stock.active) throw new AppError("OFFER_INACTIVE", 409, `offer ${input.offerId} is paused`);
       if (stock.byWallet >= settings.limits.perWalletPerOffer) {
-        throw refuse(log, 403, "purchases-per-wallet-per-offer", "this wallet reached its purchase limit for the offer", {
-          limit: settings.limits.perWalletPerOffer,
-          offerId: input.offerId,
-          wallet: input.wallet,
-        });
+        throw refuse(
+          log,
+          403,
+          "purchases-per-wallet-per-offer",
+          "this wallet reached its purchase limit for the offer",
+          {
+            limit: settings.limits.perWalletPerOffer,
+            offerId: input.offerId,
+            wallet: input.wallet,
+          },
+        );
       }
       if (stock.byIp >= settings.limits.perIpPerOffer) {
-        throw refuse(log, 403, "purchases-per-ip-per-offer", "this network reached its purchase limit for the offer", {
-          limit: settings.limits.perIpPerOffer,
-          offerId: input.offerId,
-          ip,
-        });
+        throw refuse(
+          log,
+          403,
+          "purchases-per-ip-per-offer",
+          "this network reached its purchase limit for the offer",
+          {
+            limit: settings.limits.perIpPerOffer,
+            offerId: input.offerId,
+            ip,
+          },
+        );
       }
       if (available(stock) === 0) {
         throw new AppError("SOLD_OUT", 409, `offer ${input.offerId} is sold out`, {
@@ -121,7 +142,11 @@ export class CheckoutService {
         set: { failureReason: "the payment provider could not be reached" },
       });
       if (failed) this.deps.events.publish(failed.event);
-      throw new AppError("PAYMENTS_UNAVAILABLE", 503, "card payments are unavailable right now; try again shortly");
+      throw new AppError(
+        "PAYMENTS_UNAVAILABLE",
+        503,
+        "card payments are unavailable right now; try again shortly",
+      );
     }
     const fields = {
       sessionId: session.sessionId,

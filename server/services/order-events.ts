@@ -29,7 +29,9 @@ export class OrderEvents {
     for (const event of events) {
       this.redis
         .publish(this.#channel, JSON.stringify({ orderId: event.orderId, seq: event.seq }))
-        .catch((err: unknown) => this.logger.warn({ err, orderId: event.orderId }, "could not publish an order event"));
+        .catch((err: unknown) =>
+          this.logger.warn({ err, orderId: event.orderId }, "could not publish an order event"),
+        );
     }
   }
 

@@ -4,7 +4,13 @@ import { ILicenseToken__factory } from "../../types/typechain/index.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../http/schemas.ts";
 import type { TransactionRequest } from "../http/transaction-request.ts";
-import { findOrder, orderEvents, type Order, type OrderEvent, type OrderStatus } from "../repositories/orders.ts";
+import {
+  findOrder,
+  orderEvents,
+  type Order,
+  type OrderEvent,
+  type OrderStatus,
+} from "../repositories/orders.ts";
 
 export interface OrderView {
   orderId: string;
@@ -20,7 +26,12 @@ export interface OrderView {
   /** The mintForFiat reference (keccak256 of the checkout session id); null until the checkout exists. */
   paymentRef: string | null;
   payment: "none" | "authorized" | "captured" | "canceled";
-  license: { tokenId: string; txHash: string | null; blockNumber: number | null; finality: Finality | null } | null;
+  license: {
+    tokenId: string;
+    txHash: string | null;
+    blockNumber: number | null;
+    finality: Finality | null;
+  } | null;
   revocation: { reason: string; txHash: string | null; revokedAt: string | null } | null;
   createdAt: string;
   updatedAt: string;
@@ -115,7 +126,8 @@ export class OrdersService {
     if (!order.revokeReason || !order.tokenId) {
       throw new AppError("NOTHING_TO_REVOKE", 409, `order ${orderId} has no license to revoke`);
     }
-    if (order.revokedAt) throw new AppError("ALREADY_REVOKED", 409, `the license of order ${orderId} is revoked`);
+    if (order.revokedAt)
+      throw new AppError("ALREADY_REVOKED", 409, `the license of order ${orderId} is revoked`);
     return {
       reason: order.revokeReason,
       transaction: {

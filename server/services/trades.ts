@@ -1,7 +1,12 @@
 import { Contract, Interface, ZeroAddress, type Provider } from "ethers";
 import type { ChainHeads } from "../../lib/finality.ts";
 import type { Deployment } from "../../lib/deployment.ts";
-import { GameItems__factory, ItemEscrow__factory, type GameItems, type ItemEscrow } from "../../types/typechain/index.ts";
+import {
+  GameItems__factory,
+  ItemEscrow__factory,
+  type GameItems,
+  type ItemEscrow,
+} from "../../types/typechain/index.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../http/schemas.ts";
 import type { TransactionRequest } from "../http/transaction-request.ts";
@@ -16,7 +21,16 @@ export interface TradesServiceDeps {
 }
 
 /** `IItemEscrow.State`, by its index. */
-const STATES = ["none", "listed", "paid", "disputed", "completed", "cancelled", "expired", "refunded"] as const;
+const STATES = [
+  "none",
+  "listed",
+  "paid",
+  "disputed",
+  "completed",
+  "cancelled",
+  "expired",
+  "refunded",
+] as const;
 type ChainState = (typeof STATES)[number];
 
 const ERC20 = new Interface([
@@ -74,13 +88,16 @@ export class TradesService {
 
   async items(owner: string) {
     const heads = await this.deps.heads();
-    return { items: await this.deps.trades.items(owner, this.deps.deployment.contracts.GameItems.address, heads) };
+    return {
+      items: await this.deps.trades.items(owner, this.deps.deployment.contracts.GameItems.address, heads),
+    };
   }
 
   /** Listing: approval of the escrow for the seller's items if missing, then `list`. */
   async prepareList(input: ListInput): Promise<TransactionRequest[]> {
     const now = await this.#now();
-    if (BigInt(input.deadline) <= now) throw new AppError("INVALID_DEADLINE", 400, "deadline must be in the future");
+    if (BigInt(input.deadline) <= now)
+      throw new AppError("INVALID_DEADLINE", 400, "deadline must be in the future");
     const [balance, approved] = await Promise.all([
       this.#items.balanceOf(input.seller, input.itemId),
       this.#items.isApprovedForAll(input.seller, this.#escrowAddress),
@@ -93,10 +110,13 @@ export class TradesService {
     const transactions: TransactionRequest[] = [];
     if (!approved) {
       transactions.push(
-        this.#request(input.seller, this.#items, "Allow the escrow to move your items when you list them", "setApprovalForAll", [
-          this.#escrowAddress,
-          true,
-        ]),
+        this.#request(
+          input.seller,
+          this.#items,
+          "Allow the escrow to move your items when you list them",
+          "setApprovalForAll",
+          [this.#escrowAddress, true],
+        ),
       );
     }
     transactions.push(
@@ -105,7 +125,14 @@ export class TradesService {
         this.#escrow,
         `List ${input.amount} of item ${input.itemId} for ${input.price}`,
         "list",
-        [this.#items.target, BigInt(input.itemId), BigInt(input.amount), BigInt(input.price), input.currency, BigInt(input.deadline)],
+        [
+          this.#items.target,
+          BigInt(input.itemId),
+          BigInt(input.amount),
+          BigInt(input.price),
+          input.currency,
+          BigInt(input.deadline),
+        ],
       ),
     );
     return transactions;
@@ -114,8 +141,10 @@ export class TradesService {
   /** Buying: approval of the escrow for the price if paid in a token and missing, then `buy` (with the price attached if native). */
   async prepareBuy(tradeId: string, buyer: string): Promise<TransactionRequest[]> {
     const listing = await this.#listing(tradeId, ["listed"]);
-    if (listing.seller === buyer) throw new AppError("SELLER_CANNOT_BUY", 409, "the seller cannot buy their own listing");
-    if ((await this.#now()) > listing.deadline) throw new AppError("DEADLINE_PASSED", 409, `trade ${tradeId} can no longer be bought`);
+    if (listing.seller === buyer)
+      throw new AppError("SELLER_CANNOT_BUY", 409, "the seller cannot buy their own listing");
+    if ((await this.#now()) > listing.deadline)
+      throw new AppError("DEADLINE_PASSED", 409, `trade ${tradeId} can no longer be bought`);
     const transactions: TransactionRequest[] = [];
     const native = listing.currency === ZeroAddress.toLowerCase();
     if (!native) {
@@ -133,7 +162,9 @@ export class TradesService {
       }
     }
     transactions.push({
-      ...this.#request(buyer, this.#escrow, `Pay ${listing.price} into escrow for trade ${tradeId}`, "buy", [BigInt(tradeId)]),
+      ...this.#request(buyer, this.#escrow, `Pay ${listing.price} into escrow for trade ${tradeId}`, "buy", [
+        BigInt(tradeId),
+      ]),
       value: native ? listing.price.toString() : "0",
     });
     return transactions;
@@ -143,7 +174,11 @@ export class TradesService {
   async prepareConfirm(tradeId: string, buyer: string): Promise<TransactionRequest[]> {
     const listing = await this.#listing(tradeId, ["paid"]);
     this.#requireBuyer(tradeId, listing, buyer);
-    return [this.#request(buyer, this.#escrow, `Confirm you received the items of trade ${tradeId}`, "confirm", [BigInt(tradeId)])];
+    return [
+      this.#request(buyer, this.#escrow, `Confirm you received the items of trade ${tradeId}`, "confirm", [
+        BigInt(tradeId),
+      ]),
+    ];
   }
 
   /** Disputing within the confirmation window; the arbiter decides. */
@@ -159,7 +194,8 @@ export class TradesService {
   /** Cancelling an unpaid listing; the items go back to the seller. */
   async prepareCancel(tradeId: string, seller: string): Promise<TransactionRequest[]> {
     const listing = await this.#listing(tradeId, ["listed"]);
-    if (listing.seller !== seller) throw new AppError("NOT_SELLER", 403, `trade ${tradeId} was listed by another wallet`);
+    if (listing.seller !== seller)
+      throw new AppError("NOT_SELLER", 403, `trade ${tradeId} was listed by another wallet`);
     return [this.#request(seller, this.#escrow, `Cancel trade ${tradeId}`, "cancel", [BigInt(tradeId)])];
   }
 
@@ -175,7 +211,8 @@ export class TradesService {
   /** Pulling what the escrow owes a wallet in a currency (proceeds, refunds). */
   async prepareWithdraw(account: string, currency: string): Promise<TransactionRequest[]> {
     const owed = await this.#escrow.owed(account, currency);
-    if (owed === 0n) throw new AppError("NOTHING_TO_WITHDRAW", 409, "the escrow owes this wallet nothing in that currency");
+    if (owed === 0n)
+      throw new AppError("NOTHING_TO_WITHDRAW", 409, "the escrow owes this wallet nothing in that currency");
     return [this.#request(account, this.#escrow, `Withdraw ${owed} from the escrow`, "withdraw", [currency])];
   }
 
@@ -207,9 +244,14 @@ export class TradesService {
     const l = await this.#escrow.getListing(tradeId);
     const state = STATES[Number(l.state)]!;
     if (!states.includes(state)) {
-      throw new AppError("INVALID_STATE", 409, `trade ${tradeId} is ${state}; this step needs it ${states.join(" or ")}`, {
-        state,
-      });
+      throw new AppError(
+        "INVALID_STATE",
+        409,
+        `trade ${tradeId} is ${state}; this step needs it ${states.join(" or ")}`,
+        {
+          state,
+        },
+      );
     }
     return {
       seller: l.seller.toLowerCase(),
@@ -223,7 +265,8 @@ export class TradesService {
   }
 
   #requireBuyer(tradeId: string, listing: ChainListing, buyer: string): void {
-    if (listing.buyer !== buyer) throw new AppError("NOT_BUYER", 403, `trade ${tradeId} was bought by another wallet`);
+    if (listing.buyer !== buyer)
+      throw new AppError("NOT_BUYER", 403, `trade ${tradeId} was bought by another wallet`);
   }
 
   #request(

@@ -107,7 +107,10 @@ export class WebhookService {
           detail: { reason },
         });
         if (!moved) {
-          log.info({ orderId: order.id, status: order.status, kind: event.kind }, "payment event left the order as is");
+          log.info(
+            { orderId: order.id, status: order.status, kind: event.kind },
+            "payment event left the order as is",
+          );
           return;
         }
         this.deps.events.publish(moved.event);
@@ -122,8 +125,10 @@ export class WebhookService {
   /** Re-queues fulfilment of an order that is paid but not done yet. */
   async #resume(sessionId: string): Promise<void> {
     const order = await findOrderBySession(this.deps.db, sessionId);
-    if (order && (order.status === "paid" || order.status === "minting")) await ensureFulfilment(this.deps, order);
-    else if (order?.status === "failed" && order.paymentStatus === "authorized") await ensureFulfilment(this.deps, order);
+    if (order && (order.status === "paid" || order.status === "minting"))
+      await ensureFulfilment(this.deps, order);
+    else if (order?.status === "failed" && order.paymentStatus === "authorized")
+      await ensureFulfilment(this.deps, order);
   }
 
   /**

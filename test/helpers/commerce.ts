@@ -66,9 +66,8 @@ export async function signedOfferBody(
   workId: string,
   terms: OfferTermsInput,
   extra: Record<string, unknown> = {},
+  nonce = String(Date.now() * 1000 + ++nonces),
 ) {
-  nonces += 1;
-  const nonce = String(Date.now() * 1000 + nonces);
   const deadline = String(Math.floor(Date.now() / 1000) + 3600);
   const message = { creator, workId, ...terms, nonce, deadline };
   const signature = await signer.signTypedData(
@@ -102,7 +101,9 @@ export async function publishOffer(
     if (p.body.status === "failed") throw new Error(`publication failed: ${p.body.error}`);
     return p.body.status === "published" ? (p.body as { offerId: string }) : null;
   });
-  await stack.waitFor(async () => (await request(stack.app).get(`/v1/offers/${published.offerId}`)).status === 200);
+  await stack.waitFor(
+    async () => (await request(stack.app).get(`/v1/offers/${published.offerId}`)).status === 200,
+  );
   return published.offerId;
 }
 

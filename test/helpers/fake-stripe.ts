@@ -100,7 +100,8 @@ export async function startFakeStripe(webhookSecret = `whsec_test_${random()}`):
       if ((match = /^\/v1\/payment_intents\/([^/]+)(\/(capture|cancel))?$/.exec(path))) {
         const id = match[1]!;
         const status = intents.get(id);
-        if (!status) return reply(404, { error: { type: "invalid_request_error", code: "resource_missing" } });
+        if (!status)
+          return reply(404, { error: { type: "invalid_request_error", code: "resource_missing" } });
         const action = match[3] as "capture" | "cancel" | undefined;
         if (!action) return reply(200, intent(id));
         if (status !== "requires_capture") return unexpectedState(res, id, status);

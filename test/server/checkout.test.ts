@@ -66,7 +66,10 @@ describe("card checkout (Stripe)", function () {
     });
 
   async function checkout(wallet: string, ip = nextIp(), offer = offerId) {
-    return request(stack.app).post("/v1/checkout").set("X-Forwarded-For", ip).send({ offerId: offer, wallet });
+    return request(stack.app)
+      .post("/v1/checkout")
+      .set("X-Forwarded-For", ip)
+      .send({ offerId: offer, wallet });
   }
 
   async function order(orderId: string): Promise<OrderBody> {
@@ -87,9 +90,17 @@ describe("card checkout (Stripe)", function () {
     const res = await checkout(wallet, nextIp(), offer);
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     const orderId = res.body.orderId as string;
-    const sessionId = [...stripe.sessions.values()].find((s) => s.params["metadata[orderId]"] === orderId)!.id;
+    const sessionId = [...stripe.sessions.values()].find(
+      (s) => s.params["metadata[orderId]"] === orderId,
+    )!.id;
     const paymentIntent = stripe.authorize(sessionId);
-    return { orderId, sessionId, paymentIntent, wallet, event: sessionCompleted(stripe.webhookSecret, sessionId, paymentIntent, orderId) };
+    return {
+      orderId,
+      sessionId,
+      paymentIntent,
+      wallet,
+      event: sessionCompleted(stripe.webhookSecret, sessionId, paymentIntent, orderId),
+    };
   }
 
   function postEvent(event: { payload: string; signature: string }) {
@@ -107,7 +118,9 @@ describe("card checkout (Stripe)", function () {
   }
 
   async function mintsOf(paymentRef: string) {
-    const payments = await stack.db.pool.query(`SELECT token_id FROM payments WHERE payment_ref = $1`, [paymentRef]);
+    const payments = await stack.db.pool.query(`SELECT token_id FROM payments WHERE payment_ref = $1`, [
+      paymentRef,
+    ]);
     const sent = await stack.db.pool.query(
       `SELECT hash FROM relayer_transactions WHERE purpose = 'mintForFiat' AND ref = $1`,
       [paymentRef],
@@ -146,7 +159,9 @@ describe("card checkout (Stripe)", function () {
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     expect(res.body).to.include({ status: "created", amount: 1200, currency: "usd", offerId });
     expect(res.body.checkoutUrl).to.match(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);
-    const session = [...stripe.sessions.values()].find((s) => s.params["metadata[orderId]"] === res.body.orderId)!;
+    const session = [...stripe.sessions.values()].find(
+      (s) => s.params["metadata[orderId]"] === res.body.orderId,
+    )!;
     expect(session.params).to.include({
       mode: "payment",
       "payment_intent_data[capture_method]": "manual",
@@ -157,7 +172,9 @@ describe("card checkout (Stripe)", function () {
 
     const wallet = res.body.wallet as string;
     const paymentIntent = stripe.authorize(session.id);
-    const webhook = await postEvent(sessionCompleted(stripe.webhookSecret, session.id, paymentIntent, res.body.orderId));
+    const webhook = await postEvent(
+      sessionCompleted(stripe.webhookSecret, session.id, paymentIntent, res.body.orderId),
+    );
     expect(webhook.status, JSON.stringify(webhook.body)).to.equal(200);
     expect(webhook.body.duplicate).to.equal(false);
 
@@ -210,11 +227,16 @@ describe("card checkout (Stripe)", function () {
         }
       })();
       await stack.waitFor(async () => seen.length > 0);
-      const sessionId = [...stripe.sessions.values()].find((s) => s.params["metadata[orderId]"] === orderId)!.id;
+      const sessionId = [...stripe.sessions.values()].find(
+        (s) => s.params["metadata[orderId]"] === orderId,
+      )!.id;
       const paymentIntent = stripe.authorize(sessionId);
       await postEvent(sessionCompleted(stripe.webhookSecret, sessionId, paymentIntent, orderId)).expect(200);
       await fulfilled(orderId);
-      await Promise.race([reading, new Promise((_, reject) => setTimeout(() => reject(new Error(`saw ${seen}`)), 10_000))]);
+      await Promise.race([
+        reading,
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`saw ${seen}`)), 10_000)),
+      ]);
       controller.abort();
       expect(seen).to.deep.equal(["created", "paid", "minting", "fulfilled"]);
     } finally {
@@ -283,7 +305,10 @@ describe("card checkout (Stripe)", function () {
     await workers!.close();
     workers = null;
     const proxy = await startRpcProxy(stack.rpcUrl);
-    const provider = new JsonRpcProvider(proxy.url, stack.chainId, { staticNetwork: true, pollingInterval: 50 });
+    const provider = new JsonRpcProvider(proxy.url, stack.chainId, {
+      staticNetwork: true,
+      pollingInterval: 50,
+    });
     const relayer = new Relayer({
       wallet: new Wallet(devWallet(1).privateKey, provider),
       provider,
@@ -377,7 +402,9 @@ describe("card checkout (Stripe)", function () {
   it("cancels the authorization and fails the order when the offer is paused before the mint", async () => {
     const offer = await publishOffer(stack, creator, workId, offerTerms(split));
     const paid = await paidCheckout(buyer(), offer);
-    await (await LicenseToken__factory.connect(await licenses.getAddress(), creator).setOfferActive(offer, false)).wait();
+    await (
+      await LicenseToken__factory.connect(await licenses.getAddress(), creator).setOfferActive(offer, false)
+    ).wait();
     await postEvent(paid.event).expect(200);
     const failed = await orderWhere(paid.orderId, (o) => o.status === "failed" && o.payment === "canceled");
     expect(failed.failureReason).to.match(/OfferInactive/);
@@ -389,11 +416,17 @@ describe("card checkout (Stripe)", function () {
   it("refuses a webhook with a wrong, tampered or missing signature with 400 and records nothing", async () => {
     const paid = await paidCheckout();
     const forged = sessionCompleted("whsec_not_the_secret", paid.sessionId, paid.paymentIntent, paid.orderId);
-    const tampered = { ...paid.event, payload: paid.event.payload.replace(paid.paymentIntent, "pi_someone_else") };
+    const tampered = {
+      ...paid.event,
+      payload: paid.event.payload.replace(paid.paymentIntent, "pi_someone_else"),
+    };
     const cases = [
       postEvent(forged),
       postEvent(tampered),
-      request(stack.app).post("/v1/webhooks/stripe").set("content-type", "application/json").send(paid.event.payload),
+      request(stack.app)
+        .post("/v1/webhooks/stripe")
+        .set("content-type", "application/json")
+        .send(paid.event.payload),
     ];
     for (const res of await Promise.all(cases)) {
       expect(res.status, JSON.stringify(res.body)).to.equal(400);
@@ -449,7 +482,10 @@ describe("card checkout (Stripe)", function () {
   });
 
   it("rejects malformed checkouts with 400 and offers without a card price with 409", async () => {
-    const bad = await request(stack.app).post("/v1/checkout").set("X-Forwarded-For", nextIp()).send({ offerId: "x", wallet: "0x1" });
+    const bad = await request(stack.app)
+      .post("/v1/checkout")
+      .set("X-Forwarded-For", nextIp())
+      .send({ offerId: "x", wallet: "0x1" });
     expect(bad.status).to.equal(400);
     expect(bad.body.error.code).to.equal("VALIDATION_FAILED");
     const cryptoOnly = await publishOffer(stack, creator, workId, offerTerms(split), null);
@@ -457,6 +493,8 @@ describe("card checkout (Stripe)", function () {
     expect(res.status).to.equal(409);
     expect(res.body.error.code).to.equal("NO_CARD_PRICE");
     expect((await request(stack.app).get("/v1/orders/not-a-uuid")).status).to.equal(400);
-    expect((await request(stack.app).get("/v1/orders/00000000-0000-4000-8000-000000000000")).status).to.equal(404);
+    expect((await request(stack.app).get("/v1/orders/00000000-0000-4000-8000-000000000000")).status).to.equal(
+      404,
+    );
   });
 });

@@ -49,7 +49,10 @@ describe("card checkout offline (PAYMENTS_PROVIDER=dev)", function () {
   });
 
   it("pays on the local checkout page, which posts a signed webhook; the license is minted and the payment captured", async () => {
-    const offerId = await publishOffer(stack, creator, workId, offerTerms(split), { amount: 1999, currency: "EUR" });
+    const offerId = await publishOffer(stack, creator, workId, offerTerms(split), {
+      amount: 1999,
+      currency: "EUR",
+    });
     const wallet = Wallet.createRandom().address;
     const res = await request(stack.app).post("/v1/checkout").send({ offerId, wallet });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
@@ -70,15 +73,17 @@ describe("card checkout offline (PAYMENTS_PROVIDER=dev)", function () {
     expect(paid.status).to.equal(303);
     expect(paid.headers.location).to.equal(url.pathname);
     await orderWhere(res.body.orderId, (o) => o.license !== null);
-    const authorized = await stack.db.pool.query(`SELECT status FROM dev_payment_intents WHERE session_id = $1`, [
-      url.pathname.split("/").at(-1),
-    ]);
+    const authorized = await stack.db.pool.query(
+      `SELECT status FROM dev_payment_intents WHERE session_id = $1`,
+      [url.pathname.split("/").at(-1)],
+    );
     expect(authorized.rows[0].status).to.equal("requires_capture");
     await mine(stack);
     const done = await orderWhere(res.body.orderId, (o) => o.status === "fulfilled");
-    const captured = await stack.db.pool.query(`SELECT status FROM dev_payment_intents WHERE session_id = $1`, [
-      url.pathname.split("/").at(-1),
-    ]);
+    const captured = await stack.db.pool.query(
+      `SELECT status FROM dev_payment_intents WHERE session_id = $1`,
+      [url.pathname.split("/").at(-1)],
+    );
     expect(captured.rows[0].status).to.equal("succeeded");
     expect((await licenses.ownerOf(done.license.tokenId)).toLowerCase()).to.equal(wallet.toLowerCase());
     const again = await request(stack.app).post(`${url.pathname}/pay`);
@@ -93,11 +98,15 @@ describe("card checkout offline (PAYMENTS_PROVIDER=dev)", function () {
 
   it("expires an unpaid order and returns its reserved unit to the offer's supply", async () => {
     const offerId = await publishOffer(stack, creator, workId, offerTerms(split, { maxSupply: 1 }));
-    const first = await request(stack.app).post("/v1/checkout").send({ offerId, wallet: Wallet.createRandom().address });
+    const first = await request(stack.app)
+      .post("/v1/checkout")
+      .send({ offerId, wallet: Wallet.createRandom().address });
     expect(first.status).to.equal(201);
     const held = await request(stack.app).get(`/v1/offers/${offerId}`);
     expect(held.body).to.include({ maxSupply: 1, sold: 0, reserved: 1, remaining: 0 });
-    const refused = await request(stack.app).post("/v1/checkout").send({ offerId, wallet: Wallet.createRandom().address });
+    const refused = await request(stack.app)
+      .post("/v1/checkout")
+      .send({ offerId, wallet: Wallet.createRandom().address });
     expect(refused.status).to.equal(409);
     expect(refused.body.error.code).to.equal("SOLD_OUT");
 
@@ -107,7 +116,9 @@ describe("card checkout offline (PAYMENTS_PROVIDER=dev)", function () {
     expect(freed.body).to.include({ reserved: 0, remaining: 1 });
     const page = await request(stack.app).get(new URL(first.body.checkoutUrl as string).pathname);
     expect(page.text).not.to.include("Pay ");
-    const second = await request(stack.app).post("/v1/checkout").send({ offerId, wallet: Wallet.createRandom().address });
+    const second = await request(stack.app)
+      .post("/v1/checkout")
+      .send({ offerId, wallet: Wallet.createRandom().address });
     expect(second.status, JSON.stringify(second.body)).to.equal(201);
   });
 
