@@ -24,40 +24,47 @@ function settled(deps: CapturePaymentDeps, mint: IndexedMint, heads: ChainHeads)
 
 /**
  * Resolves with the order's mint once the indexer shows it at the configured finality, or null after
- * `waitMs`. Woken by the indexer's change feed (the payment reference, or new heads), and polls as
- * well in case the feed is down.
+ * `waitMs`. The mint is read again only when the change feed names its payment reference (or a
+ * rollback); its finality then follows the heads every notification carries, so hundreds of waiting
+ * captures cost no queries per block. Polls as well, often while the feed is down.
  */
 async function settledMint(deps: CapturePaymentDeps, paymentRef: string): Promise<IndexedMint | null> {
-  const check = async (heads?: ChainHeads): Promise<IndexedMint | null> => {
-    const mint = await mintOf(deps.db, paymentRef);
-    return mint && settled(deps, mint, heads ?? (await deps.heads())) ? mint : null;
-  };
-  const now = await check();
-  if (now) return now;
+  let mint = await mintOf(deps.db, paymentRef);
+  if (mint && settled(deps, mint, await deps.heads())) return mint;
   return new Promise((resolve, reject) => {
     let done = false;
-    const finish = (mint: IndexedMint | null, err?: unknown) => {
+    let reading = Promise.resolve();
+    const finish = (found: IndexedMint | null, err?: unknown) => {
       if (done) return;
       done = true;
       clearInterval(poll);
       clearTimeout(timer);
       deps.feed.off("change", onChange);
       if (err) reject(err instanceof Error ? err : new Error(String(err)));
-      else resolve(mint);
+      else resolve(found);
     };
-    const attempt = (heads?: ChainHeads) => {
-      check(heads).then(
-        (mint) => mint && finish(mint),
-        (err: unknown) => finish(null, err),
-      );
+    const reread = (heads?: ChainHeads) => {
+      reading = reading
+        .then(async () => {
+          if (done) return;
+          mint = await mintOf(deps.db, paymentRef);
+          if (mint && settled(deps, mint, heads ?? (await deps.heads()))) finish(mint);
+        })
+        .catch((err: unknown) => finish(null, err));
     };
     const onChange = (change: ChainChange) => {
-      if (change.kind === "heads" || change.truncated || change.keys.paymentRefs.includes(paymentRef)) {
-        attempt(change.heads);
-      }
+      const touched =
+        change.kind !== "heads" &&
+        (change.kind === "rolledBack" || change.truncated || change.keys.paymentRefs.includes(paymentRef));
+      if (touched) reread(change.heads);
+      else if (mint && settled(deps, mint, change.heads)) finish(mint);
     };
     deps.feed.on("change", onChange);
-    const poll = setInterval(() => attempt(), 1000);
+    let ticks = 0;
+    const poll = setInterval(() => {
+      ticks += 1;
+      if (!deps.feed.live || ticks % 5 === 0) reread();
+    }, 1000);
     const timer = setTimeout(() => finish(null), deps.waitMs);
   });
 }

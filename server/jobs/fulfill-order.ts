@@ -90,9 +90,7 @@ async function sendMint(deps: FulfillOrderDeps, order: Order, paymentRef: string
   const target = (await deps.licenses.getAddress()).toLowerCase();
   let txHash = order.mintTxHash ?? (await previousMint(deps, paymentRef));
   if (!txHash) {
-    if (await deps.licenses.paymentRefUsed(paymentRef)) {
-      throw new AwaitingIndexerError(`payment ${paymentRef} is minted; waiting for the indexer`);
-    }
+    // A reference already used on chain fails the relayer's gas estimate with PaymentRefUsed.
     const minting = await toMinting(deps, order);
     try {
       ({ hash: txHash } = await deps.relayer.send({

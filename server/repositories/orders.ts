@@ -236,6 +236,8 @@ export interface Transition {
   to: OrderStatus;
   set?: OrderFields;
   detail?: Record<string, unknown>;
+  /** Only while the order's reservation has not lapsed. */
+  whileReserved?: boolean;
 }
 
 /**
@@ -256,7 +258,9 @@ export async function transition(
   }
   const { rows } = await db.query<OrderRow & EventRow>(
     `WITH updated AS (
-       UPDATE orders SET ${sets.join(", ")} WHERE id = $1 AND status = ANY($3::text[]) RETURNING *
+       UPDATE orders SET ${sets.join(", ")}
+        WHERE id = $1 AND status = ANY($3::text[]) ${change.whileReserved ? "AND reserved_until > now()" : ""}
+       RETURNING *
      ), event AS (
        INSERT INTO order_events (order_id, status, detail) SELECT id, status, $4::jsonb FROM updated
        RETURNING id, created_at, detail

@@ -136,7 +136,25 @@ export class WebhookService {
    * only if a unit is still free; otherwise it fails and fulfilment releases the authorization.
    */
   async #markPaid(order: Order, paymentIntent: string): Promise<Order> {
-    const result = await inTransaction(this.deps.db, async (client) => {
+    // The usual case, a payment within the reservation, needs no lock on the offer.
+    const result =
+      (await transition(this.deps.db, order.id, {
+        from: ["created"],
+        to: "paid",
+        set: { paymentIntent, paymentStatus: "authorized" },
+        detail: { paymentIntent },
+        whileReserved: true,
+      })) ?? (await this.#markPaidLate(order, paymentIntent));
+    if (result) {
+      this.deps.events.publish(result.event);
+      return result.order;
+    }
+    return (await findOrder(this.deps.db, order.id)) ?? order;
+  }
+
+  /** Under the offer's lock: a lapsed reservation is honoured only if a unit is still free. */
+  async #markPaidLate(order: Order, paymentIntent: string) {
+    return inTransaction(this.deps.db, async (client) => {
       await lockFiatPrice(client, order.offerId);
       const current = await lockOrder(client, order.id);
       if (!current || (current.status !== "created" && current.status !== "expired")) return null;
@@ -160,10 +178,5 @@ export class WebhookService {
         detail: keep ? { paymentIntent } : { reason: LAPSED_AND_SOLD_OUT },
       });
     });
-    if (result) {
-      this.deps.events.publish(result.event);
-      return result.order;
-    }
-    return (await findOrder(this.deps.db, order.id)) ?? order;
   }
 }
