@@ -3,13 +3,18 @@
  * embedded IPFS, indexer, workers). Measures GET /v1/licenses/verify at saturation with 10,000
  * licenses indexed, and registrations accepted per second in batch mode. Writes bench/results/api.json.
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import autocannon from "autocannon";
 import { Wallet, id, type HDNodeWallet } from "ethers";
 import request from "supertest";
-import { LicenseToken__factory, SplitFactory__factory, WorkRegistry__factory } from "../types/typechain/index.ts";
+import {
+  LicenseToken__factory,
+  SplitFactory__factory,
+  WorkRegistry__factory,
+} from "../types/typechain/index.ts";
 import { devWallet, startTestStack, type TestStack } from "../test/helpers/stack.ts";
+import type { LoadPlan, LoadResult } from "./lib/load.ts";
 import { report } from "./lib/report.ts";
 
 const LICENSES = Number(process.env.BENCH_LICENSES ?? 10_000);
@@ -18,12 +23,33 @@ const HOLDERS = 2_000;
 const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 2_000);
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+/** Runs bench/lib/load.ts in a child process with `plan`. */
+function load(plan: LoadPlan): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/lib/load.ts"], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      const result = JSON.parse(out) as LoadResult;
+      if (result.non2xx > 0 || result.errors > 0) {
+        return reject(new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors under load`));
+      }
+      resolve(result);
+    });
+    child.stdin.end(JSON.stringify(plan));
+  });
 }
 
 /** Sends signed transactions without waiting for each, then mines until the relayer's nonce is reached. */
-async function sendAll(stack: TestStack, wallet: HDNodeWallet, txs: { to: string; data: string }[]): Promise<void> {
+async function sendAll(
+  stack: TestStack,
+  wallet: HDNodeWallet,
+  txs: { to: string; data: string }[],
+): Promise<void> {
   const { chainId } = await stack.provider.getNetwork();
   let nonce = await stack.provider.getTransactionCount(wallet.address, "latest");
   await stack.provider.send("evm_setAutomine", [false]);
@@ -87,7 +113,11 @@ async function seedLicenses(stack: TestStack): Promise<{ workIds: bigint[]; hold
   const iface = LicenseToken__factory.createInterface();
   const txs = Array.from({ length: LICENSES }, (_, i) => ({
     to: c.LicenseToken.address,
-    data: iface.encodeFunctionData("mintForFiat", [BigInt(i % WORKS) + 1n, holders[i % HOLDERS]!, id(`bench-${i}`)]),
+    data: iface.encodeFunctionData("mintForFiat", [
+      BigInt(i % WORKS) + 1n,
+      holders[i % HOLDERS]!,
+      id(`bench-${i}`),
+    ]),
   }));
   await sendAll(stack, relayer, txs);
   await stack.waitFor(async () => {
@@ -97,24 +127,11 @@ async function seedLicenses(stack: TestStack): Promise<{ workIds: bigint[]; hold
   return { workIds, holders };
 }
 
-async function benchVerify(stack: TestStack, url: string, workIds: bigint[], holders: string[]) {
-  const paths = Array.from({ length: 5_000 }, (_, i) => {
-    const holder = holders[i % holders.length]!;
-    const workId = workIds[(i * 7) % workIds.length]!;
-    return `/v1/licenses/verify?workId=${workId}&holder=${holder}`;
-  });
-  let next = 0;
-  const result = await autocannon({
-    url,
-    connections: 64,
-    pipelining: 1,
-    duration: DURATION_SECONDS,
-    requests: [{ setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length]! }) }],
-  });
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`verify benchmark saw ${result.non2xx} non-2xx answers and ${result.errors} errors`);
-  }
-  return { reqPerSec: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+async function benchVerify(url: string, workIds: bigint[], holders: string[]) {
+  const requests = Array.from({ length: 5_000 }, (_, i) => ({
+    path: `/v1/licenses/verify?workId=${workIds[(i * 7) % workIds.length]}&holder=${holders[i % holders.length]}`,
+  }));
+  return load({ url, method: "GET", requests, connections: 64, duration: DURATION_SECONDS });
 }
 
 async function benchRegistrations(stack: TestStack, url: string) {
@@ -129,38 +146,36 @@ async function benchRegistrations(stack: TestStack, url: string) {
       .attach("file", randomBytes(256), `file-${i}.bin`);
     if (res.status !== 201) throw new Error(`upload failed: ${JSON.stringify(res.body)}`);
     const typed = res.body.typedData;
-    const signature = await signer.signTypedData(typed.domain, { Register: typed.types.Register }, typed.message);
+    const signature = await signer.signTypedData(
+      typed.domain,
+      { Register: typed.types.Register },
+      typed.message,
+    );
     payloads.push({ hash: res.body.sha256, body: { ...typed.message, signature } });
   }
-  let next = 0;
-  const started = performance.now();
-  const latencies: number[] = [];
-  async function lane(): Promise<void> {
-    for (let i = next++; i < payloads.length; i = next++) {
-      const t = performance.now();
-      const res = await fetch(`${url}/v1/works/${payloads[i]!.hash}/register`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(payloads[i]!.body),
-      });
-      if (res.status !== 202) throw new Error(`registration failed: ${await res.text()}`);
-      latencies.push(performance.now() - t);
-    }
-  }
-  await Promise.all(Array.from({ length: 32 }, lane));
-  const seconds = (performance.now() - started) / 1000;
+  const result = await load({
+    url,
+    method: "POST",
+    requests: payloads.map((p) => ({ path: `/v1/works/${p.hash}/register`, body: JSON.stringify(p.body) })),
+    connections: 32,
+    amount: payloads.length,
+  });
   await stack.waitFor(async () => {
     const { rows } = await stack.db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM registration_requests r JOIN batches b ON b.merkle_root = (SELECT merkle_root FROM notarization_batches WHERE id = r.batch_id)`,
     );
     return rows[0]!.n >= REGISTRATIONS;
   }, 300_000);
-  latencies.sort((a, b) => a - b);
-  return { perSec: REGISTRATIONS / seconds, p99: percentile(latencies, 99) };
+  return { perSec: result.reqPerSec, p99: result.p99 };
 }
 
 const stack = await startTestStack("bench_api", {
-  env: { NOTARIZE_MODE: "batch", BATCH_MAX_WORKS: "1000", BATCH_FLUSH_SECONDS: "1", RATE_LIMIT_PER_MINUTE: "100000000" },
+  env: {
+    NOTARIZE_MODE: "batch",
+    BATCH_MAX_WORKS: "1000",
+    BATCH_FLUSH_SECONDS: "1",
+    RATE_LIMIT_PER_MINUTE: "100000000",
+  },
 });
 try {
   console.log(`seeding ${LICENSES} licenses over ${WORKS} works and ${HOLDERS} holders…`);
@@ -169,7 +184,7 @@ try {
   await new Promise((resolve) => server.once("listening", resolve));
   const { port } = server.address() as AddressInfo;
   console.log(`GET /v1/licenses/verify for ${DURATION_SECONDS} s…`);
-  const verify = await benchVerify(stack, `http://127.0.0.1:${port}`, workIds, holders);
+  const verify = await benchVerify(`http://127.0.0.1:${port}`, workIds, holders);
   console.log(`${REGISTRATIONS} registrations in batch mode…`);
   const registrations = await benchRegistrations(stack, `http://127.0.0.1:${port}`);
   server.close();

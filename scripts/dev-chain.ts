@@ -46,7 +46,11 @@ export async function startDevChain(options: {
     url = `http://${address}:${port}`;
     stopServer = () => server.close();
   }
-  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 250 });
+  const provider = new JsonRpcProvider(url, undefined, {
+    staticNetwork: true,
+    pollingInterval: 250,
+    cacheTimeout: -1,
+  });
   if (!options.rpcUrl) {
     // Blocks keep coming while idle, as on a live network, so confirmations advance (a card
     // payment is captured once its mint is confirmed).

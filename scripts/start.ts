@@ -118,7 +118,11 @@ try {
   stops.push(() => db.end());
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   stops.push(async () => redis.disconnect());
-  const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true, pollingInterval: 250 });
+  const provider = new JsonRpcProvider(chain.url, undefined, {
+    staticNetwork: true,
+    pollingInterval: 250,
+    cacheTimeout: -1,
+  });
   stops.push(async () => provider.destroy());
 
   const indexer = createIndexer({
@@ -171,9 +175,9 @@ try {
     queues,
     relayer,
     registry,
+    provider,
     ipfs,
     chainId: chain.chainId,
-    provider,
     deployment: chain.deployment,
     logger: logger.child({ part: "worker" }),
   });

@@ -20,6 +20,7 @@ import type { IpfsStore } from "./ipfs/store.ts";
 import { apiKeysRouter } from "./routes/api-keys.ts";
 import { authRouter } from "./routes/auth.ts";
 import { docsRouter } from "./routes/docs.ts";
+import { evidenceRouter } from "./routes/evidence.ts";
 import { healthRouter } from "./routes/health.ts";
 import { ipfsRouter } from "./routes/ipfs.ts";
 import { licensesRouter } from "./routes/licenses.ts";
@@ -27,8 +28,11 @@ import { worksRouter } from "./routes/works.ts";
 import { ChainClock } from "./chain/chain-clock.ts";
 import type { ChangeFeed } from "./chain/change-feed.ts";
 import type { Queues } from "./jobs/queues.ts";
+import { EvidenceFactsRepository } from "./repositories/evidence-facts.ts";
+import { EvidenceRequestsRepository } from "./repositories/evidence-requests.ts";
 import { LicensesRepository } from "./repositories/licenses.ts";
 import { WorksRepository } from "./repositories/works.ts";
+import { EvidenceService } from "./services/evidence.ts";
 import { LicenseVerifier } from "./services/license-verifier.ts";
 import { WorksService } from "./services/works.ts";
 
@@ -133,6 +137,7 @@ export function createApp(deps: AppDeps): Express {
     db,
     ipfs,
     queues,
+    batchCounter: { add: () => redis.incr(`${config.redis.prefix}:notarize:batch-counter`) },
     works,
     chainId: chain.chainId,
     registryAddress: chain.deployment.contracts.WorkRegistry.address,
@@ -145,6 +150,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed, clock), clock, registry),
   );
+  const evidence = new EvidenceService({
+    requests: new EvidenceRequestsRepository(db),
+    facts: new EvidenceFactsRepository(db),
+    ipfs,
+    queues,
+  });
+  app.use(evidenceRouter(evidence, registry));
   app.use(...commerce.api);
   app.use(
     docsRouter(() =>

@@ -110,7 +110,7 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
     new Worker<OrderJob>(
       QUEUE_NAMES.revokeLicense,
       async (job) => revokeLicense({ db, revoker, licenses, events, logger }, job.data.orderId),
-      { connection, prefix, concurrency: 4 },
+      { connection, prefix, concurrency: 64 },
     ),
     new Worker(QUEUE_NAMES.expireOrders, async () => expireOrders({ db, payments, events, logger }), {
       connection,

@@ -1,5 +1,18 @@
 import { createHmac } from "node:crypto";
+import { HDNodeWallet, Mnemonic } from "ethers";
 import { z } from "zod";
+
+/**
+ * Signing key of evidence bundles outside production: account 9 of Hardhat's public test mnemonic,
+ * so local bundles verify without setup. Anyone can sign with it, hence refused in production.
+ */
+export const DEV_EVIDENCE_SIGNER_KEY = HDNodeWallet.fromMnemonic(
+  Mnemonic.fromPhrase("test test test test test test test test test test test junk"),
+  "m/44'/60'/0'/0/9",
+).privateKey;
+
+/** Confirmations a registration needs before its evidence is built, in production (the verifier's default). */
+const PRODUCTION_MIN_CONFIRMATIONS = 12;
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
@@ -73,8 +86,18 @@ const envSchema = z
     CHECKOUT_LIMIT_PER_WALLET_PER_OFFER: positiveInt.default(5),
     CHECKOUT_LIMIT_PER_IP_PER_OFFER: positiveInt.default(20),
     CHECKOUT_VELOCITY_PER_MINUTE: positiveInt.default(10),
+    EVIDENCE_SIGNER_KEY: hex32.optional(),
+    TSA_URL: url(["http", "https"]).optional(),
+    TSA_CA_FILE: z.string().optional(),
+    EVIDENCE_MIN_CONFIRMATIONS: positiveInt.optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && env.EVIDENCE_SIGNER_KEY === undefined) {
+      ctx.addIssue({ code: "custom", path: ["EVIDENCE_SIGNER_KEY"], message: "is required in production" });
+    }
+    if (env.TSA_CA_FILE !== undefined && env.TSA_URL === undefined) {
+      ctx.addIssue({ code: "custom", path: ["TSA_CA_FILE"], message: "needs TSA_URL" });
+    }
     const production = env.NODE_ENV === "production";
     const provider = env.PAYMENTS_PROVIDER ?? (production ? "stripe" : "dev");
     if (provider === "stripe" && !env.STRIPE_SECRET_KEY) {
@@ -136,6 +159,14 @@ const envSchema = z
         perIpPerOffer: env.CHECKOUT_LIMIT_PER_IP_PER_OFFER,
         velocityPerMinute: env.CHECKOUT_VELOCITY_PER_MINUTE,
       },
+    },
+    evidence: {
+      signerKey: env.EVIDENCE_SIGNER_KEY ?? DEV_EVIDENCE_SIGNER_KEY,
+      tsaUrl: env.TSA_URL,
+      tsaCaFile: env.TSA_CA_FILE,
+      // A development chain mines only when asked, so waiting for 12 blocks there would never end.
+      minConfirmations:
+        env.EVIDENCE_MIN_CONFIRMATIONS ?? (env.NODE_ENV === "production" ? PRODUCTION_MIN_CONFIRMATIONS : 1),
     },
   }));
 

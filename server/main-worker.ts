@@ -15,9 +15,9 @@ const workers = await startWorkers({
   queues: runtime.queues,
   relayer: runtime.relayer,
   registry: runtime.registry,
+  provider: runtime.provider,
   ipfs: runtime.ipfs,
   chainId: runtime.chainId,
-  provider: runtime.provider,
   deployment: runtime.deployment,
   logger: runtime.logger,
 });

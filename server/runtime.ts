@@ -1,4 +1,4 @@
-import { JsonRpcProvider, Wallet, WebSocketProvider, type Provider } from "ethers";
+import { JsonRpcProvider, Wallet, WebSocketProvider, type JsonRpcApiProvider } from "ethers";
 import { Redis } from "ioredis";
 import pg from "pg";
 import pino, { type Logger } from "pino";
@@ -23,7 +23,7 @@ export interface Runtime {
   logger: Logger;
   db: pg.Pool;
   redis: Redis;
-  provider: Provider;
+  provider: JsonRpcApiProvider;
   chainId: number;
   deployment: Deployment;
   registry: WorkRegistry;
@@ -34,10 +34,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createProvider(url: string): Provider {
+/** A provider for `url`; answers are never cached, since nonces and heads must be read fresh. */
+export function createProvider(url: string): JsonRpcApiProvider {
   return url.startsWith("ws")
     ? new WebSocketProvider(url)
-    : new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 250 });
+    : new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
 }
 
 /** Connects to PostgreSQL, Redis, the chain and IPFS as configured. */

@@ -1,18 +1,30 @@
+import { readFile } from "node:fs/promises";
 import { Worker, type ConnectionOptions } from "bullmq";
-import type { Provider } from "ethers";
+import { Wallet, type JsonRpcApiProvider } from "ethers";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { Deployment } from "../lib/deployment.ts";
+import { parseCertificates } from "../lib/evidence/timestamp.ts";
 import type { WorkRegistry } from "../types/typechain/index.ts";
 import { RedisLock } from "./chain/redis-lock.ts";
 import type { Relayer } from "./chain/relayer.ts";
 import { startCommerceWorkers } from "./commerce-workers.ts";
 import type { Config } from "./config.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
+import { buildEvidence } from "./jobs/evidence.ts";
 import { flushBatches } from "./jobs/flush-batch.ts";
 import { notarize } from "./jobs/notarize.ts";
-import { bullPrefix, QUEUE_NAMES, type FlushBatchJob, type NotarizeJob, type Queues } from "./jobs/queues.ts";
+import {
+  bullPrefix,
+  QUEUE_NAMES,
+  type EvidenceJob,
+  type FlushBatchJob,
+  type NotarizeJob,
+  type Queues,
+} from "./jobs/queues.ts";
+import { EvidenceFactsRepository } from "./repositories/evidence-facts.ts";
+import { EvidenceRequestsRepository } from "./repositories/evidence-requests.ts";
 
 export interface WorkerDeps {
   config: Config;
@@ -22,9 +34,9 @@ export interface WorkerDeps {
   queues: Queues;
   relayer: Relayer;
   registry: WorkRegistry;
+  provider: JsonRpcApiProvider;
   ipfs: IpfsStore;
   chainId: number;
-  provider: Provider;
   deployment: Deployment;
   logger: Logger;
 }
@@ -40,6 +52,21 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const { config, connection, logger } = deps;
   const prefix = bullPrefix(config.redis.prefix);
   const batchLock = new RedisLock(deps.redis, `${config.redis.prefix}:flush-batch:lock`, 120_000, 120_000);
+  const { tsaUrl, tsaCaFile } = config.evidence;
+  const evidenceDeps = {
+    requests: new EvidenceRequestsRepository(deps.db),
+    facts: new EvidenceFactsRepository(deps.db),
+    provider: deps.provider,
+    ipfs: deps.ipfs,
+    chainId: deps.chainId,
+    registryAddress: await deps.registry.getAddress(),
+    signer: new Wallet(config.evidence.signerKey),
+    tsa: tsaUrl
+      ? { url: tsaUrl, trustedCerts: tsaCaFile ? parseCertificates(await readFile(tsaCaFile)) : undefined }
+      : undefined,
+    minConfirmations: config.evidence.minConfirmations,
+    logger,
+  };
 
   const workers = [
     new Worker<NotarizeJob>(
@@ -66,6 +93,14 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
           }),
         ),
       { connection, prefix, concurrency: 1 },
+    ),
+    new Worker<EvidenceJob>(
+      QUEUE_NAMES.evidence,
+      async (job) =>
+        buildEvidence(evidenceDeps, job.data.requestId, {
+          finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+        }),
+      { connection, prefix, concurrency: 4 },
     ),
     new Worker(
       QUEUE_NAMES.maintenance,

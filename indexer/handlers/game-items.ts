@@ -2,7 +2,7 @@ import type { ChainEvent } from "../decode.ts";
 import type { Erc1155TransferBatch, Erc1155TransferSingle, Erc1155Uri, Stored } from "../abi.ts";
 import { gameItems, itemBalances, itemTransfers } from "../db/game-items.ts";
 import { need, type Needed, type RangeStore } from "../store.ts";
-import type { ItemDefinedEvent } from "../../types/typechain/IGameItems.ts";
+import type { ItemDefinedEvent } from "../../types/typechain/interfaces/IGameItems.ts";
 import { on, origin, ZERO_ADDRESS, type ContractHandlers } from "./handler.ts";
 
 type ItemDefined = Stored<ItemDefinedEvent.OutputObject>;

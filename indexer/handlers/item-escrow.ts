@@ -13,7 +13,7 @@ import type {
   ListedEvent,
   RefundedEvent,
   WithdrawnEvent,
-} from "../../types/typechain/IItemEscrow.ts";
+} from "../../types/typechain/interfaces/IItemEscrow.ts";
 import { on, origin, type ContractHandlers, type EventHandler } from "./handler.ts";
 
 type Listed = Stored<ListedEvent.OutputObject>;

@@ -17,7 +17,7 @@ import type {
   OfferCreatedEvent,
   RevenuePaidEvent,
   WithdrawnEvent,
-} from "../../types/typechain/ILicenseToken.ts";
+} from "../../types/typechain/interfaces/ILicenseToken.ts";
 import { on, origin, ZERO_HASH, type ContractHandlers } from "./handler.ts";
 
 type OfferCreated = Stored<OfferCreatedEvent.OutputObject>;

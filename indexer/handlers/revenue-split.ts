@@ -1,7 +1,10 @@
 import type { Stored } from "../abi.ts";
 import { splitPayouts, splitReceipts, splits } from "../db/splits.ts";
-import type { PaymentReceivedEvent, PaymentReleasedEvent } from "../../types/typechain/IRevenueSplit.ts";
-import type { SplitCreatedEvent } from "../../types/typechain/ISplitFactory.ts";
+import type {
+  PaymentReceivedEvent,
+  PaymentReleasedEvent,
+} from "../../types/typechain/interfaces/IRevenueSplit.ts";
+import type { SplitCreatedEvent } from "../../types/typechain/interfaces/ISplitFactory.ts";
 import { on, origin, type ContractHandlers } from "./handler.ts";
 
 type SplitCreated = Stored<SplitCreatedEvent.OutputObject>;

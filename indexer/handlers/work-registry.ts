@@ -5,7 +5,7 @@ import type {
   BatchAnchoredEvent,
   CoAuthorsSetEvent,
   WorkRegisteredEvent,
-} from "../../types/typechain/IWorkRegistry.ts";
+} from "../../types/typechain/interfaces/IWorkRegistry.ts";
 import { on, origin, type ContractHandlers } from "./handler.ts";
 
 type WorkRegistered = Stored<WorkRegisteredEvent.OutputObject>;

@@ -9,6 +9,7 @@ export const QUEUE_NAMES = {
   capturePayment: "capture-payment",
   revokeLicense: "revoke-license",
   expireOrders: "expire-orders",
+  evidence: "evidence",
 } as const;
 
 export interface PublishOfferJob {
@@ -28,6 +29,10 @@ export interface FlushBatchJob {
   reason: "size" | "timer";
 }
 
+export interface EvidenceJob {
+  requestId: string;
+}
+
 export interface Queues {
   notarize: Queue<NotarizeJob>;
   flushBatch: Queue<FlushBatchJob>;
@@ -37,6 +42,7 @@ export interface Queues {
   capturePayment: Queue<OrderJob>;
   revokeLicense: Queue<OrderJob>;
   expireOrders: Queue<Record<string, never>>;
+  evidence: Queue<EvidenceJob>;
   close(): Promise<void>;
 }
 
@@ -50,6 +56,13 @@ const DEFAULT_JOB_OPTIONS = {
   backoff: { type: "exponential", delay: 500 },
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+// Waiting for confirmations is an ordinary retry: 1 s doubling to 256 s, 8.5 minutes in all before the request fails.
+const EVIDENCE_JOB_OPTIONS = {
+  ...DEFAULT_JOB_OPTIONS,
+  attempts: 10,
+  backoff: { type: "exponential", delay: 1000 },
 };
 
 /** The queues the API enqueues into and the workers consume. */
@@ -71,6 +84,11 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     prefix,
     defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 },
   });
+  const evidence = new Queue<EvidenceJob>(QUEUE_NAMES.evidence, {
+    connection,
+    prefix,
+    defaultJobOptions: EVIDENCE_JOB_OPTIONS,
+  });
   const commerce = {
     publishOffer: new Queue<PublishOfferJob>(QUEUE_NAMES.publishOffer, options),
     fulfillOrder: new Queue<OrderJob>(QUEUE_NAMES.fulfillOrder, options),
@@ -86,12 +104,14 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     notarize,
     flushBatch,
     maintenance,
+    evidence,
     ...commerce,
     async close() {
       await Promise.all([
         notarize.close(),
         flushBatch.close(),
         maintenance.close(),
+        evidence.close(),
         ...Object.values(commerce).map((q) => q.close()),
       ]);
     },

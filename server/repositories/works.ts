@@ -38,14 +38,19 @@ interface WorkRow {
   block_hash: string;
   tx_hash: string;
   log_index: number;
+  head: string | null;
+  safe: string | null;
+  finalized: string | null;
 }
 
 // The registration's block hash and time come from its raw event.
 const SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, w.version,
-  u.title, w.cid, w.metadata_uri, w.co_authors, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index
+  u.title, w.cid, w.metadata_uri, w.co_authors, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index,
+  s.head_block::text AS head, s.safe_block::text AS safe, s.finalized_block::text AS finalized
   FROM works w
   JOIN chain_events e ON e.block_number = w.block_number AND e.log_index = w.log_index
-  LEFT JOIN uploads u ON u.content_hash = w.content_hash`;
+  LEFT JOIN uploads u ON u.content_hash = w.content_hash
+  LEFT JOIN indexer_state s ON s.chain_id = $1`;
 
 export interface ListWorksQuery {
   creator?: string;
@@ -73,7 +78,11 @@ export class WorksRepository {
       : { head: 0, safe: -1, finalized: -1 };
   }
 
-  #toWork(row: WorkRow, heads: ChainHeads): IndexedWork {
+  #toWork(row: WorkRow): IndexedWork {
+    const heads: ChainHeads =
+      row.head === null
+        ? { head: 0, safe: -1, finalized: -1 }
+        : { head: Number(row.head), safe: Number(row.safe), finalized: Number(row.finalized) };
     return {
       workId: row.work_id,
       contentHash: row.content_hash,
@@ -94,22 +103,23 @@ export class WorksRepository {
     };
   }
 
+  /** Runs a query built on SELECT; `params` start at $2 ($1 is the chain id). */
   async #many(sql: string, params: unknown[]): Promise<IndexedWork[]> {
-    const [{ rows }, heads] = await Promise.all([this.db.query<WorkRow>(sql, params), this.heads()]);
-    return rows.map((row) => this.#toWork(row, heads));
+    const { rows } = await this.db.query<WorkRow>(sql, [this.chainId, ...params]);
+    return rows.map((row) => this.#toWork(row));
   }
 
   async findByHash(contentHash: string): Promise<IndexedWork | null> {
-    return (await this.#many(`${SELECT} WHERE w.content_hash = $1`, [contentHash]))[0] ?? null;
+    return (await this.#many(`${SELECT} WHERE w.content_hash = $2`, [contentHash]))[0] ?? null;
   }
 
   async findById(workId: string): Promise<IndexedWork | null> {
-    return (await this.#many(`${SELECT} WHERE w.work_id = $1`, [workId]))[0] ?? null;
+    return (await this.#many(`${SELECT} WHERE w.work_id = $2`, [workId]))[0] ?? null;
   }
 
   /** Newest first; `cursor` is the last work id of the previous page. */
   async list(query: ListWorksQuery): Promise<{ items: IndexedWork[]; nextCursor: string | null }> {
-    const params: unknown[] = [];
+    const params: unknown[] = [this.chainId];
     const where: string[] = [];
     if (query.creator) {
       params.push(query.creator);
@@ -124,10 +134,11 @@ export class WorksRepository {
       where.push(`(lower(u.title) LIKE $${params.length} OR lower(u.description) LIKE $${params.length})`);
     }
     params.push(query.limit + 1);
-    const items = await this.#many(
+    const { rows } = await this.db.query<WorkRow>(
       `${SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY w.work_id DESC LIMIT $${params.length}`,
       params,
     );
+    const items = rows.map((row) => this.#toWork(row));
     const more = items.length > query.limit;
     if (more) items.pop();
     return { items, nextCursor: more ? items.at(-1)!.workId : null };
@@ -136,7 +147,7 @@ export class WorksRepository {
   /** Every version in the chain the work belongs to, oldest first. */
   async versions(workId: string): Promise<IndexedWork[]> {
     return this.#many(
-      `${SELECT} WHERE w.root_id = (SELECT root_id FROM works WHERE work_id = $1) ORDER BY w.version, w.work_id`,
+      `${SELECT} WHERE w.root_id = (SELECT root_id FROM works WHERE work_id = $2) ORDER BY w.version, w.work_id`,
       [workId],
     );
   }

@@ -6,12 +6,7 @@ import { REGISTER_TYPES, registryDomain, type RegisterMessage } from "../../lib/
 import { AppError } from "../errors.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
 import type { Queues } from "../jobs/queues.ts";
-import {
-  countQueuedForBatch,
-  findRequest,
-  insertRequest,
-  type RegistrationRequest,
-} from "../repositories/registrations.ts";
+import { findRequest, insertRequest, type RegistrationRequest } from "../repositories/registrations.ts";
 import type { IndexedWork, WorksRepository } from "../repositories/works.ts";
 import { recordUpload, receiveUpload } from "./uploads.ts";
 
@@ -19,6 +14,8 @@ export interface WorksServiceDeps {
   db: Pool;
   ipfs: IpfsStore;
   queues: Queues;
+  /** Counts registrations queued for batches, so a full batch is flushed without waiting for the timer. */
+  batchCounter: { add(): Promise<number> };
   works: WorksRepository;
   chainId: number;
   registryAddress: string;
@@ -195,12 +192,8 @@ export class WorksService {
     }
     if (created.mode === "direct") {
       await this.deps.queues.notarize.add("notarize", { contentHash }, { jobId: `notarize-${contentHash}` });
-    } else if ((await countQueuedForBatch(db)) >= this.deps.batchMaxWorks) {
-      await this.deps.queues.flushBatch.add(
-        "flush",
-        { reason: "size" },
-        { jobId: `flush-size-${Date.now() >> 10}` },
-      );
+    } else if ((await this.deps.batchCounter.add()) % this.deps.batchMaxWorks === 0) {
+      await this.deps.queues.flushBatch.add("flush", { reason: "size" });
     }
     return this.#view(created, null);
   }

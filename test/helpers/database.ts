@@ -29,6 +29,9 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     name,
     pool,
     async drop() {
+      // pool.end() resolves before its clients' sockets close; the forced DROP below then terminates
+      // those backends, and the pool re-emits that expected error.
+      pool.on("error", () => {});
       await pool.end();
       const client = new pg.Client({ connectionString: ADMIN_URL });
       await client.connect();

@@ -72,7 +72,11 @@ export async function startTestStack(label: string, options: TestStackOptions = 
   const server = await network.createServer("default", "127.0.0.1", 0);
   const { address, port } = await server.listen();
   const rpcUrl = `http://${address}:${port}`;
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 50 });
+  const provider = new JsonRpcProvider(rpcUrl, undefined, {
+    staticNetwork: true,
+    pollingInterval: 50,
+    cacheTimeout: -1,
+  });
   const chainId = Number((await provider.getNetwork()).chainId);
   const accounts = await Promise.all([0, 1, 2, 3, 4].map((i) => provider.getSigner(i)));
   const deployment = await deployContracts(accounts[0]!, {
@@ -153,9 +157,9 @@ export async function startTestStack(label: string, options: TestStackOptions = 
       queues,
       relayer,
       registry,
+      provider,
       ipfs,
       chainId,
-      provider,
       deployment,
       logger,
     });

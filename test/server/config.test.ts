@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { ConfigError, loadConfig } from "../../server/config.ts";
+import { Wallet } from "ethers";
+import { ConfigError, DEV_EVIDENCE_SIGNER_KEY, loadConfig } from "../../server/config.ts";
 
 const base = {
   DATABASE_URL: "postgres://postgres@127.0.0.1:5432/rights",
@@ -61,6 +62,39 @@ describe("server configuration", () => {
     ]);
     expect(errorOf({ ...base, ADMIN_ADDRESSES: "0x12" })).to.match(
       /^invalid configuration: ADMIN_ADDRESSES /,
+    );
+  });
+
+  it("signs evidence with Hardhat's test account 9 outside production, and needs a key in production", () => {
+    const dev = loadConfig(base).evidence;
+    expect(dev.signerKey).to.equal(DEV_EVIDENCE_SIGNER_KEY);
+    expect(new Wallet(dev.signerKey).address).to.equal("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720");
+    expect(dev.minConfirmations).to.equal(1);
+    expect(errorOf({ ...base, NODE_ENV: "production" })).to.equal(
+      "invalid configuration: EVIDENCE_SIGNER_KEY is required in production",
+    );
+    const key = "0x" + "22".repeat(32);
+    const production = loadConfig({ ...base, NODE_ENV: "production", EVIDENCE_SIGNER_KEY: key }).evidence;
+    expect(production).to.deep.equal({
+      signerKey: key,
+      tsaUrl: undefined,
+      tsaCaFile: undefined,
+      minConfirmations: 12,
+    });
+  });
+
+  it("reads the time-stamping authority and refuses its CA file without its URL", () => {
+    const env = { ...base, TSA_URL: "https://tsa.example/tsr", TSA_CA_FILE: "/etc/tsa-ca.pem" };
+    expect(loadConfig({ ...env, EVIDENCE_MIN_CONFIRMATIONS: "3" }).evidence).to.include({
+      tsaUrl: env.TSA_URL,
+      tsaCaFile: env.TSA_CA_FILE,
+      minConfirmations: 3,
+    });
+    expect(errorOf({ ...base, TSA_CA_FILE: "/etc/tsa-ca.pem" })).to.equal(
+      "invalid configuration: TSA_CA_FILE needs TSA_URL",
+    );
+    expect(errorOf({ ...base, EVIDENCE_MIN_CONFIRMATIONS: "0" })).to.match(
+      /^invalid configuration: EVIDENCE_MIN_CONFIRMATIONS /,
     );
   });
 });

@@ -1,0 +1,173 @@
+import { UnrecoverableError } from "bullmq";
+import type { Logger } from "pino";
+import type { Certificate } from "pkijs";
+import { sha256Hex } from "../../lib/evidence/hashes.ts";
+import type { RpcSender } from "../../lib/evidence/rpc.ts";
+import {
+  BundleInputError,
+  buildBundle,
+  type BundleInput,
+  type ManifestSigner,
+} from "../evidence/build-bundle.ts";
+import { ChainFactsPendingError, fetchChainFacts } from "../evidence/chain-facts.ts";
+import type { IpfsStore } from "../ipfs/store.ts";
+import type { EvidenceFactsRepository } from "../repositories/evidence-facts.ts";
+import type { EvidenceRequest, EvidenceRequestsRepository } from "../repositories/evidence-requests.ts";
+
+export interface EvidenceJobDeps {
+  requests: EvidenceRequestsRepository;
+  facts: EvidenceFactsRepository;
+  provider: RpcSender;
+  ipfs: IpfsStore;
+  chainId: number;
+  registryAddress: string;
+  signer: ManifestSigner;
+  /** RFC 3161 time-stamping authority; without it bundles carry no timestamp.tsr. */
+  tsa?: { url: string; trustedCerts?: Certificate[] };
+  /** Blocks the registration needs on top of it (itself included) before its evidence is built. */
+  minConfirmations: number;
+  logger: Logger;
+}
+
+export interface EvidenceJobResult {
+  status: "ready" | "skipped";
+  sha256?: string;
+  size?: number;
+}
+
+async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of source) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** Waits (by failing the attempt) until the registration's block is buried deep enough not to be reorged away. */
+async function ensureConfirmed(deps: EvidenceJobDeps, receiptBlock: unknown): Promise<void> {
+  const block = BigInt(String(receiptBlock));
+  const head = BigInt((await deps.provider.send("eth_blockNumber", [])) as string);
+  const confirmations = head - block + 1n;
+  if (confirmations < BigInt(deps.minConfirmations)) {
+    throw new ChainFactsPendingError(
+      `block ${block} has ${confirmations} confirmations, waiting for ${deps.minConfirmations}`,
+    );
+  }
+}
+
+/** Reads from PostgreSQL, the chain and IPFS everything the bundle of `request` states. */
+async function gather(deps: EvidenceJobDeps, request: EvidenceRequest): Promise<BundleInput> {
+  const { facts } = deps;
+  const common = { chainId: deps.chainId, registry: deps.registryAddress };
+  let work: BundleInput["work"];
+  let registration: BundleInput["registration"];
+  let licenses: BundleInput["licenses"] = [];
+
+  if (request.workId !== null) {
+    const indexed = await facts.workById(request.workId);
+    if (!indexed || indexed.contentHash !== request.contentHash) {
+      throw new ChainFactsPendingError(`work ${request.workId} is not indexed (a reorg in progress?)`);
+    }
+    const versions = await facts.ancestry(indexed);
+    work = {
+      workId: indexed.workId,
+      title: indexed.title ?? undefined,
+      contentHash: indexed.contentHash,
+      cid: indexed.cid,
+      metadataURI: indexed.metadataUri,
+      creator: indexed.creator,
+      coAuthors: indexed.coAuthors,
+      versions: versions.map((v) => ({
+        workId: v.workId,
+        contentHash: v.contentHash,
+        parentId: v.parentId ?? "0",
+        txHash: v.txHash,
+        registeredAt: v.registeredAt ?? undefined,
+      })),
+    };
+    registration = { kind: "direct", ...common, txHash: indexed.txHash };
+    licenses = (await facts.licenses(indexed.workId)).map((l) => ({
+      tokenId: l.tokenId,
+      offerId: l.offerId,
+      holder: l.holder,
+      expiresAt: l.expiresAt,
+      revoked: l.revoked,
+      txHash: l.txHash,
+      issuedAt: l.issuedAt ?? undefined,
+      commercialUse: l.commercialUse,
+      territory: l.territory,
+    }));
+  } else {
+    const batch = await facts.anchoredBatch(request.contentHash);
+    if (!batch) throw new ChainFactsPendingError(`the batch of ${request.contentHash} is not indexed`);
+    work = {
+      title: batch.title ?? undefined,
+      contentHash: batch.contentHash,
+      cid: batch.cid,
+      metadataURI: batch.metadataUri,
+      creator: batch.creator,
+    };
+    registration = {
+      kind: "batch",
+      ...common,
+      txHash: batch.txHash,
+      merkleRoot: batch.merkleRoot,
+      proof: batch.proof,
+    };
+  }
+
+  const chain = await fetchChainFacts(deps.provider, registration.txHash);
+  await ensureConfirmed(deps, chain.receipt.blockNumber);
+
+  let original: BundleInput["original"];
+  if (request.includeOriginal) {
+    const upload = await facts.upload(request.contentHash);
+    if (!upload) throw new BundleInputError(`no upload of ${request.contentHash} to include`);
+    original = { name: upload.filename ?? "original.bin", bytes: await readAll(deps.ipfs.cat(upload.cid)) };
+  }
+
+  return {
+    work,
+    registration,
+    licenses,
+    infringement: request.infringement,
+    receipt: chain.receipt,
+    blockHeader: chain.blockHeader,
+    original,
+    signer: deps.signer,
+    tsaUrl: deps.tsa?.url,
+    tsaTrustedCerts: deps.tsa?.trustedCerts,
+  };
+}
+
+/**
+ * The `evidence` job, keyed by the request id: gathers the facts of the work, builds and signs the
+ * bundle and stores it. Idempotent: a ready request is left alone, and of two concurrent runs the
+ * first stored bundle wins. Inputs that contradict the chain fail the request for good; anything
+ * else (node, IPFS or time-stamping authority unreachable, too few confirmations) is retried, and
+ * fails the request only on the last attempt.
+ */
+export async function buildEvidence(
+  deps: EvidenceJobDeps,
+  requestId: string,
+  options: { finalAttempt: boolean },
+): Promise<EvidenceJobResult> {
+  const request = await deps.requests.startBuilding(requestId);
+  if (!request) {
+    if (await deps.requests.find(requestId)) return { status: "skipped" };
+    throw new UnrecoverableError(`no evidence request ${requestId}`);
+  }
+  try {
+    const bundle = await buildBundle(await gather(deps, request));
+    const sha256 = sha256Hex(bundle);
+    await deps.requests.complete(requestId, Buffer.from(bundle), sha256);
+    deps.logger.info({ requestId, sha256, size: bundle.byteLength }, "evidence bundle ready");
+    return { status: "ready", sha256, size: bundle.byteLength };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof BundleInputError) {
+      await deps.requests.fail(requestId, message);
+      throw new UnrecoverableError(message);
+    }
+    if (options.finalAttempt) await deps.requests.fail(requestId, message);
+    throw err;
+  }
+}

@@ -1,0 +1,211 @@
+import type { Pool } from "pg";
+
+/** A directly registered work as the indexer mirrored it, with the title given at upload. */
+export interface WorkRecord {
+  workId: string;
+  contentHash: string;
+  /** Lower case. */
+  creator: string;
+  parentId: string | null;
+  rootId: string;
+  title: string | null;
+  cid: string;
+  metadataUri: string;
+  coAuthors: string[];
+  txHash: string;
+  blockNumber: string;
+  /** Block time of the registration; null for events indexed before block times were kept. */
+  registeredAt: Date | null;
+}
+
+/** A work anchored in a Merkle batch: the server's proof and the indexer's BatchAnchored event. */
+export interface BatchRecord {
+  contentHash: string;
+  /** Lower case. */
+  creator: string;
+  title: string | null;
+  cid: string;
+  metadataUri: string;
+  batchId: string;
+  merkleRoot: string;
+  leaf: string;
+  proof: string[];
+  txHash: string;
+  blockNumber: string;
+}
+
+export interface LicenseRecord {
+  tokenId: string;
+  offerId: string;
+  holder: string;
+  expiresAt: string;
+  revoked: boolean;
+  txHash: string;
+  /** Block time of the mint; null for events indexed before block times were kept. */
+  issuedAt: Date | null;
+  commercialUse: boolean;
+  territory: string;
+}
+
+export interface UploadRecord {
+  cid: string;
+  filename: string | null;
+}
+
+interface WorkRow {
+  work_id: string;
+  content_hash: string;
+  creator: string;
+  parent_id: string | null;
+  root_id: string;
+  title: string | null;
+  cid: string;
+  metadata_uri: string;
+  co_authors: string[];
+  tx_hash: string;
+  block_number: string;
+  block_time: Date | null;
+}
+
+// Block times live with the raw events.
+const WORK_SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, u.title,
+  w.cid, w.metadata_uri, w.co_authors, w.tx_hash, w.block_number::text, e.block_time
+  FROM works w
+  LEFT JOIN chain_events e ON e.block_number = w.block_number AND e.log_index = w.log_index
+  LEFT JOIN uploads u ON u.content_hash = w.content_hash`;
+
+function toWork(row: WorkRow): WorkRecord {
+  return {
+    workId: row.work_id,
+    contentHash: row.content_hash.toLowerCase(),
+    creator: row.creator.toLowerCase(),
+    parentId: row.parent_id,
+    rootId: row.root_id,
+    title: row.title,
+    cid: row.cid,
+    metadataUri: row.metadata_uri,
+    coAuthors: row.co_authors,
+    txHash: row.tx_hash,
+    blockNumber: row.block_number,
+    registeredAt: row.block_time,
+  };
+}
+
+/** Reads what an evidence bundle states about a work from the indexer's tables and the server's own. */
+export class EvidenceFactsRepository {
+  constructor(private readonly db: Pool) {}
+
+  async workById(workId: string): Promise<WorkRecord | null> {
+    const { rows } = await this.db.query<WorkRow>(`${WORK_SELECT} WHERE w.work_id = $1`, [workId]);
+    return rows[0] ? toWork(rows[0]) : null;
+  }
+
+  async workByHash(contentHash: string): Promise<WorkRecord | null> {
+    const { rows } = await this.db.query<WorkRow>(`${WORK_SELECT} WHERE w.content_hash = $1`, [
+      contentHash.toLowerCase(),
+    ]);
+    return rows[0] ? toWork(rows[0]) : null;
+  }
+
+  /** The versions `work` descends from, oldest first, ending with `work` itself. */
+  async ancestry(work: WorkRecord): Promise<WorkRecord[]> {
+    const { rows } = await this.db.query<WorkRow>(`${WORK_SELECT} WHERE w.root_id = $1`, [work.rootId]);
+    const byId = new Map(rows.map((row) => [row.work_id, toWork(row)]));
+    const chain = [work];
+    for (let parent = work.parentId; parent !== null;) {
+      const version = byId.get(parent);
+      // A parent from before the indexer's start block is not mirrored; the chain starts after it.
+      if (!version) break;
+      chain.unshift(version);
+      parent = version.parentId;
+    }
+    return chain;
+  }
+
+  /** The batch registration of `contentHash`, once the indexer has seen its batch anchored. */
+  async anchoredBatch(contentHash: string): Promise<BatchRecord | null> {
+    const { rows } = await this.db.query<{
+      content_hash: string;
+      creator: string;
+      title: string | null;
+      cid: string;
+      metadata_uri: string;
+      batch_id: string;
+      merkle_root: string;
+      leaf: string;
+      proof: string[];
+      tx_hash: string;
+      block_number: string;
+    }>(
+      `SELECT r.content_hash, r.creator, u.title, r.cid, r.metadata_uri, b.batch_id::text, b.merkle_root, r.leaf,
+              r.proof, b.tx_hash, b.block_number::text
+         FROM registration_requests r
+         JOIN uploads u ON u.content_hash = r.content_hash
+         JOIN notarization_batches nb ON nb.id = r.batch_id
+         JOIN batches b ON b.merkle_root = nb.merkle_root
+        WHERE r.content_hash = $1 AND r.mode = 'batch' AND r.leaf IS NOT NULL AND r.proof IS NOT NULL
+        ORDER BY b.batch_id
+        LIMIT 1`,
+      [contentHash.toLowerCase()],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      contentHash: row.content_hash.toLowerCase(),
+      creator: row.creator.toLowerCase(),
+      title: row.title,
+      cid: row.cid,
+      metadataUri: row.metadata_uri,
+      batchId: row.batch_id,
+      merkleRoot: row.merkle_root,
+      leaf: row.leaf,
+      proof: row.proof,
+      txHash: row.tx_hash,
+      blockNumber: row.block_number,
+    };
+  }
+
+  /** Every license issued for the work, revoked and expired ones included, in token order. */
+  async licenses(workId: string): Promise<LicenseRecord[]> {
+    const { rows } = await this.db.query<{
+      token_id: string;
+      offer_id: string;
+      holder: string;
+      expires_at: string;
+      revoked: boolean;
+      tx_hash: string;
+      block_time: Date | null;
+      commercial_use: boolean;
+      territory: string;
+    }>(
+      `SELECT l.token_id::text, l.offer_id::text, l.holder, l.expires_at::text, l.revoked, l.tx_hash, e.block_time,
+              o.commercial_use, o.territory
+         FROM licenses l
+         JOIN offers o ON o.offer_id = l.offer_id
+         LEFT JOIN chain_events e ON e.block_number = l.block_number AND e.log_index = l.log_index
+        WHERE l.work_id = $1
+        ORDER BY l.token_id`,
+      [workId],
+    );
+    return rows.map((row) => ({
+      tokenId: row.token_id,
+      offerId: row.offer_id,
+      holder: row.holder,
+      expiresAt: row.expires_at,
+      revoked: row.revoked,
+      txHash: row.tx_hash,
+      issuedAt: row.block_time,
+      commercialUse: row.commercial_use,
+      territory: row.territory,
+    }));
+  }
+
+  /** The upload of the work's file, if it went through this platform. */
+  async upload(contentHash: string): Promise<UploadRecord | null> {
+    const { rows } = await this.db.query<{ cid: string; filename: string | null }>(
+      `SELECT cid, filename FROM uploads WHERE content_hash = $1`,
+      [contentHash.toLowerCase()],
+    );
+    return rows[0] ?? null;
+  }
+}

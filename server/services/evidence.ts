@@ -1,0 +1,190 @@
+import { randomUUID } from "node:crypto";
+import type { Auth } from "../auth/middleware.ts";
+import { AppError, notFound } from "../errors.ts";
+import { checksum } from "../http/schemas.ts";
+import type { IpfsStore } from "../ipfs/store.ts";
+import type { Queues } from "../jobs/queues.ts";
+import type { EvidenceFactsRepository } from "../repositories/evidence-facts.ts";
+import type {
+  EvidenceRequest,
+  EvidenceRequestsRepository,
+  EvidenceStatus,
+  InfringementInput,
+  Requester,
+} from "../repositories/evidence-requests.ts";
+
+export interface EvidenceServiceDeps {
+  requests: EvidenceRequestsRepository;
+  facts: EvidenceFactsRepository;
+  ipfs: IpfsStore;
+  queues: Queues;
+}
+
+/** The work by its id (direct registration) or its SHA-256 (direct or Merkle batch), never both. */
+export type WorkRef = { workId: string } | { contentHash: string };
+
+export interface RequestEvidenceInput {
+  work: WorkRef;
+  infringement: InfringementInput;
+  includeOriginal: boolean;
+}
+
+export interface EvidenceView {
+  id: string;
+  status: EvidenceStatus;
+  workId: string | null;
+  contentHash: string;
+  creator: string;
+  requestedBy: { kind: "apiKey" | "address"; id: string };
+  infringement: InfringementInput;
+  includeOriginal: boolean;
+  error: string | null;
+  bundle: { sha256: string; size: number; url: string } | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export interface EvidenceDownload {
+  bytes: Uint8Array;
+  sha256: string;
+  filename: string;
+}
+
+function requesterOf(auth: Auth | undefined): Requester {
+  if (auth?.kind === "apiKey") {
+    if (!auth.apiKey.scopes.includes("legal")) {
+      throw new AppError("FORBIDDEN", 403, "evidence needs an API key with the legal scope");
+    }
+    return { kind: "apiKey", keyId: auth.apiKey.id };
+  }
+  if (auth?.kind === "session") return { kind: "address", address: auth.session.address };
+  throw new AppError(
+    "AUTH_REQUIRED",
+    401,
+    "evidence needs an API key with the legal scope (X-Api-Key) or the work creator's session",
+  );
+}
+
+/** A legal key may see every request; a wallet only those about works it created. */
+function authorize(requester: Requester, creator: string): void {
+  if (requester.kind === "address" && requester.address !== creator) {
+    throw new AppError("NOT_WORK_CREATOR", 403, "only the work's creator or a legal API key may do this");
+  }
+}
+
+function toView(r: EvidenceRequest): EvidenceView {
+  return {
+    id: r.id,
+    status: r.status,
+    workId: r.workId,
+    contentHash: r.contentHash,
+    creator: checksum(r.creator)!,
+    requestedBy:
+      r.requestedBy.kind === "apiKey"
+        ? { kind: "apiKey", id: r.requestedBy.keyId }
+        : { kind: "address", id: checksum(r.requestedBy.address)! },
+    infringement: r.infringement,
+    includeOriginal: r.includeOriginal,
+    error: r.error,
+    bundle:
+      r.status === "ready" && r.bundleSha256 !== null && r.bundleSize !== null
+        ? { sha256: r.bundleSha256, size: r.bundleSize, url: `/v1/evidence/${r.id}/bundle.zip` }
+        : null,
+    createdAt: r.createdAt.toISOString(),
+    completedAt: r.completedAt?.toISOString() ?? null,
+  };
+}
+
+/** Evidence bundles of registered works, for legal teams and the works' creators. */
+export class EvidenceService {
+  constructor(private readonly deps: EvidenceServiceDeps) {}
+
+  /** Checks who asks and about what, records the request and queues the `evidence` job. */
+  async request(auth: Auth | undefined, input: RequestEvidenceInput): Promise<EvidenceView> {
+    const requester = requesterOf(auth);
+    const work = await this.#resolve(input.work);
+    authorize(requester, work.creator);
+    if (input.includeOriginal) await this.#requireOriginal(work.contentHash);
+
+    const created = await this.deps.requests.insert({
+      id: randomUUID(),
+      workId: work.workId,
+      contentHash: work.contentHash,
+      creator: work.creator,
+      requestedBy: requester,
+      infringement: input.infringement,
+      includeOriginal: input.includeOriginal,
+    });
+    try {
+      await this.deps.queues.evidence.add(
+        "evidence",
+        { requestId: created.id },
+        { jobId: `evidence-${created.id}` },
+      );
+    } catch (err) {
+      // A request no job will ever build must not linger as "queued".
+      await this.deps.requests.delete(created.id);
+      throw err;
+    }
+    return toView(created);
+  }
+
+  async status(auth: Auth | undefined, id: string): Promise<EvidenceView> {
+    return toView(await this.#find(auth, id));
+  }
+
+  /** The bundle of a ready request; 409 while it is being built or when building failed. */
+  async download(auth: Auth | undefined, id: string): Promise<EvidenceDownload> {
+    const request = await this.#find(auth, id);
+    const bytes = request.status === "ready" ? await this.deps.requests.bundle(id) : null;
+    if (!bytes || request.bundleSha256 === null) {
+      throw new AppError("EVIDENCE_NOT_READY", 409, `the bundle is ${request.status}, not ready`, {
+        status: request.status,
+        error: request.error,
+      });
+    }
+    const subject = request.workId !== null ? `work-${request.workId}` : request.contentHash.slice(2, 14);
+    return {
+      bytes,
+      sha256: request.bundleSha256,
+      filename: `rights-ledger-evidence-${subject}-${id.slice(0, 8)}.zip`,
+    };
+  }
+
+  async #find(auth: Auth | undefined, id: string): Promise<EvidenceRequest> {
+    const requester = requesterOf(auth);
+    const request = await this.deps.requests.find(id);
+    if (!request) throw notFound("evidence request", { id });
+    authorize(requester, request.creator);
+    return request;
+  }
+
+  async #resolve(ref: WorkRef): Promise<{ workId: string | null; contentHash: string; creator: string }> {
+    const { facts } = this.deps;
+    if ("workId" in ref) {
+      const work = await facts.workById(ref.workId);
+      if (!work) throw new AppError("WORK_NOT_FOUND", 404, `no registered work ${ref.workId}`);
+      return work;
+    }
+    const work = await facts.workByHash(ref.contentHash);
+    if (work) return work;
+    const batch = await facts.anchoredBatch(ref.contentHash);
+    if (batch) return { workId: null, contentHash: batch.contentHash, creator: batch.creator };
+    throw new AppError(
+      "WORK_NOT_FOUND",
+      404,
+      `no registered work with SHA-256 ${ref.contentHash} (a batch registration counts once its batch is anchored)`,
+    );
+  }
+
+  async #requireOriginal(contentHash: string): Promise<void> {
+    const upload = await this.deps.facts.upload(contentHash);
+    if (!upload || !(await this.deps.ipfs.has(upload.cid))) {
+      throw new AppError(
+        "ORIGINAL_UNAVAILABLE",
+        409,
+        "the original file was not uploaded to this platform, so it cannot be included",
+      );
+    }
+  }
+}
