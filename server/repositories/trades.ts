@@ -14,7 +14,7 @@ export const TRADE_STATES = [
 export type TradeState = (typeof TRADE_STATES)[number];
 
 export interface TradeView {
-  tradeId: string;
+  listingId: string;
   seller: string;
   buyer: string | null;
   token: string;
@@ -82,7 +82,7 @@ const iso = (seconds: string) => new Date(Number(seconds) * 1000).toISOString();
 
 function toTrade(row: ListingRow, heads: ChainHeads): TradeView {
   return {
-    tradeId: row.listing_id,
+    listingId: row.listing_id,
     seller: checksum(row.seller)!,
     buyer: checksum(row.buyer),
     token: checksum(row.token)!,

@@ -38,6 +38,7 @@ export const orderSchema = z
     reservedUntil: z.string().describe("the unit is held for the order until then unless paid"),
     paymentRef: z.string().nullable(),
     payment: z.enum(["none", "authorized", "captured", "canceled"]),
+    tokenId: z.string().nullable().describe("the license minted for the order"),
     license: z
       .object({
         tokenId: z.string(),

@@ -12,7 +12,7 @@ const NATIVE = "0x0000000000000000000000000000000000000000";
 
 const tradeSchema = z
   .object({
-    tradeId: z.string(),
+    listingId: z.string(),
     seller: z.string(),
     buyer: z.string().nullable(),
     token: z.string(),

@@ -26,6 +26,8 @@ export interface OrderView {
   /** The mintForFiat reference (keccak256 of the checkout session id); null until the checkout exists. */
   paymentRef: string | null;
   payment: "none" | "authorized" | "captured" | "canceled";
+  /** The license minted for the order, once minted. */
+  tokenId: string | null;
   license: {
     tokenId: string;
     txHash: string | null;
@@ -79,6 +81,7 @@ export class OrdersService {
       reservedUntil: order.reservedUntil.toISOString(),
       paymentRef: order.paymentRef,
       payment: order.paymentStatus,
+      tokenId: order.tokenId,
       license: order.tokenId
         ? {
             tokenId: order.tokenId,

@@ -82,7 +82,7 @@ export class TradesService {
   async get(tradeId: string): Promise<TradeView & { history: TradeStep[] }> {
     const heads = await this.deps.heads();
     const trade = await this.deps.trades.find(tradeId, heads);
-    if (!trade) throw notFound("trade", { tradeId });
+    if (!trade) throw notFound("trade", { listingId: tradeId });
     return { ...trade, history: await this.deps.trades.history(tradeId, heads) };
   }
 
@@ -240,7 +240,7 @@ export class TradesService {
   /** The listing as the chain has it now, required to be in one of `states`. */
   async #listing(tradeId: string, states: ChainState[]): Promise<ChainListing> {
     const count = await this.#escrow.listingCount();
-    if (BigInt(tradeId) > count) throw notFound("trade", { tradeId });
+    if (BigInt(tradeId) > count) throw notFound("trade", { listingId: tradeId });
     const l = await this.#escrow.getListing(tradeId);
     const state = STATES[Number(l.state)]!;
     if (!states.includes(state)) {

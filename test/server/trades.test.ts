@@ -116,7 +116,7 @@ describe("escrowed trades API", function () {
     const trade = await request(stack.app).get(`/v1/trades/${tradeId}`);
     expect(trade.status).to.equal(200);
     expect(trade.body).to.deep.include({
-      tradeId,
+      listingId: tradeId,
       seller: seller.address,
       buyer: buyer.address,
       state: "completed",
@@ -129,7 +129,7 @@ describe("escrowed trades API", function () {
       "completed",
     ]);
     const bySeller = await request(stack.app).get(`/v1/trades?seller=${seller.address}&state=completed`);
-    expect(bySeller.body.items.map((t: { tradeId: string }) => t.tradeId)).to.include(tradeId);
+    expect(bySeller.body.items.map((t: { listingId: string }) => t.listingId)).to.include(tradeId);
     const holdings = await request(stack.app).get(`/v1/items?owner=${buyer.address}`);
     expect(holdings.body.items).to.deep.include.members([
       {
