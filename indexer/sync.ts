@@ -226,7 +226,11 @@ export function createSync(deps: SyncDeps) {
     const numbers = tracked
       ? Array.from({ length: to - from + 1 }, (_, i) => from + i)
       : [...new Set([from, to])];
-    const [headers, events] = await Promise.all([chain.headers(numbers), fetchEvents(from, to)]);
+    // Headers before logs: a reorg in between then shows as a log whose block hash differs from its
+    // header, or as a parent mismatch on the next range; fetched the other way round, a block whose
+    // logs appeared only on the new fork could be committed without them.
+    const headers = await chain.headers(numbers);
+    const events = await fetchEvents(from, to);
     const byNumber = new Map<number, BlockHeader>();
     headers.forEach((header, i) => {
       if (!header) throw new ChainMovedError(`provider has no block ${numbers[i]} yet`);

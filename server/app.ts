@@ -93,7 +93,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(helmet());
-  app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics }));
+  app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics, logger }));
   const registry = new OpenApiRegistry();
   const commerce = commerceRouters({ config, db, redis, chain, queues, feed, logger }, registry);
   app.use(commerce.webhooks);

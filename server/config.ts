@@ -132,7 +132,8 @@ const envSchema = z
     auth: {
       sessionSecret: env.SESSION_SECRET,
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,
-      siweDomain: env.SIWE_DOMAIN,
+      // Never the request's Host: a phishing site could send its own.
+      siweDomain: env.SIWE_DOMAIN ?? new URL(env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).host,
       adminAddresses: env.ADMIN_ADDRESSES.map((a) => a.toLowerCase()),
     },
     uploads: { maxBytes: env.UPLOAD_MAX_BYTES },
