@@ -10,6 +10,7 @@ import type { Provider } from "ethers";
 import type { Deployment } from "../lib/deployment.ts";
 import { ApiKeys } from "./auth/api-keys.ts";
 import { authenticate } from "./auth/middleware.ts";
+import { commerceRouters } from "./commerce.ts";
 import { SessionTokens } from "./auth/session.ts";
 import type { Config } from "./config.ts";
 import { errorHandler, routeNotFound } from "./errors.ts";
@@ -93,6 +94,9 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(helmet());
   app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics, logger }));
+  const registry = new OpenApiRegistry();
+  const commerce = commerceRouters({ config, db, redis, chain, queues, feed, logger }, registry);
+  app.use(commerce.webhooks);
   app.use(
     rateLimit({
       redis,
@@ -110,7 +114,6 @@ export function createApp(deps: AppDeps): Express {
   const admins = new Set([...config.auth.adminAddresses, chain.deployment.roles.admin.toLowerCase()]);
   app.use(authenticate(tokens, apiKeys));
 
-  const registry = new OpenApiRegistry();
   app.use(
     authRouter(
       {
@@ -154,6 +157,7 @@ export function createApp(deps: AppDeps): Express {
     queues,
   });
   app.use(evidenceRouter(evidence, registry));
+  app.use(...commerce.api);
   app.use(
     docsRouter(() =>
       registry.document(

@@ -4,10 +4,12 @@ import { Wallet, type JsonRpcApiProvider } from "ethers";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
+import type { Deployment } from "../lib/deployment.ts";
 import { parseCertificates } from "../lib/evidence/timestamp.ts";
 import type { WorkRegistry } from "../types/typechain/index.ts";
 import { RedisLock } from "./chain/redis-lock.ts";
 import type { Relayer } from "./chain/relayer.ts";
+import { startCommerceWorkers } from "./commerce-workers.ts";
 import type { Config } from "./config.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
 import { buildEvidence } from "./jobs/evidence.ts";
@@ -36,6 +38,7 @@ export interface WorkerDeps {
   provider: JsonRpcApiProvider;
   ipfs: IpfsStore;
   chainId: number;
+  deployment: Deployment;
   logger: Logger;
 }
 
@@ -146,9 +149,11 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     { name: "replace-stuck", data: {} },
   );
 
+  const commerce = await startCommerceWorkers(deps);
+
   return {
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), commerce.close()]);
     },
   };
 }
