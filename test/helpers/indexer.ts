@@ -78,15 +78,12 @@ export interface IndexerEnv {
     db?: pg.Pool;
     logger?: Logger;
   }): Indexer;
-  /** Another empty database, dropped with the environment. */
-  extraDatabase(label: string): Promise<TestDatabase>;
   close(): Promise<void>;
 }
 
 export async function createIndexerEnv(label: string): Promise<IndexerEnv> {
   const database = await createTestDatabase(label);
   const redis = await createTestRedis(label);
-  const extra: TestDatabase[] = [];
   const indexers: Indexer[] = [];
   return {
     database,
@@ -103,14 +100,9 @@ export async function createIndexerEnv(label: string): Promise<IndexerEnv> {
       indexers.push(indexer);
       return indexer;
     },
-    async extraDatabase(name) {
-      const db = await createTestDatabase(name);
-      extra.push(db);
-      return db;
-    },
     async close() {
       await Promise.all(indexers.map((indexer) => indexer.stop()));
-      await Promise.all([database.drop(), ...extra.map((db) => db.drop()), redis.cleanup()]);
+      await Promise.all([database.drop(), redis.cleanup()]);
     },
   };
 }
