@@ -1,5 +1,8 @@
 import type { EventFragment, Interface } from "ethers";
-import { toJson, type ContractKind, type JsonArgs } from "./abi.ts";
+import type { ContractKind, JsonArgs } from "./abi.ts";
+import { compileEventDecoder } from "./abi-decode.ts";
+
+type ArgsDecoder = ReturnType<typeof compileEventDecoder>;
 
 /** A log as returned by eth_getLogs, with quantities as numbers and hex in lowercase. */
 export interface ChainLog {
@@ -38,16 +41,17 @@ export type DecodeResult = { event: ChainEvent } | { skipped: SkipReason; detail
 
 /** Decodes logs of followed contracts with their kind's ABI. */
 export function createDecoder(interfaces: Record<ContractKind, Interface>) {
-  const fragments = new Map<string, EventFragment | null>();
+  const events = new Map<string, { fragment: EventFragment; decodeArgs: ArgsDecoder } | null>();
 
-  function fragmentFor(kind: ContractKind, topic: string): EventFragment | null {
+  function eventFor(kind: ContractKind, topic: string) {
     const cacheKey = `${kind}:${topic}`;
-    let fragment = fragments.get(cacheKey);
-    if (fragment === undefined) {
-      fragment = interfaces[kind].getEvent(topic);
-      fragments.set(cacheKey, fragment);
+    let event = events.get(cacheKey);
+    if (event === undefined) {
+      const fragment = interfaces[kind].getEvent(topic);
+      event = fragment ? { fragment, decodeArgs: compileEventDecoder(fragment) } : null;
+      events.set(cacheKey, event);
     }
-    return fragment;
+    return event;
   }
 
   /** Decodes `log`, emitted by a contract of `kind` (undefined when its address is not followed). */
@@ -58,14 +62,14 @@ export function createDecoder(interfaces: Record<ContractKind, Interface>) {
         detail: `log ${log.blockNumber}/${log.logIndex} from ${log.address}`,
       };
     const topic = log.topics[0];
-    const fragment = topic ? fragmentFor(kind, topic) : null;
-    if (!fragment) {
+    const known = topic ? eventFor(kind, topic) : null;
+    if (!known) {
       return { skipped: "unknown_event", detail: `${kind} ${log.address} topic ${topic ?? "(none)"}` };
     }
+    const { fragment, decodeArgs } = known;
     let args: JsonArgs;
     try {
-      const values = interfaces[kind].decodeEventLog(fragment, log.data, log.topics);
-      args = Object.fromEntries(fragment.inputs.map((input, i) => [input.name, toJson(input, values[i])]));
+      args = decodeArgs(log.topics, log.data);
     } catch (error) {
       return {
         skipped: "undecodable",

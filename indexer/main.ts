@@ -2,13 +2,14 @@
  * The indexer process (`npm run indexer`): follows the deployment of the chain at CHAIN_RPC_URL into
  * PostgreSQL, announces changes on Redis and serves Prometheus metrics on INDEXER_METRICS_PORT.
  */
-import { JsonRpcProvider, WebSocketProvider, type JsonRpcApiProvider } from "ethers";
+import { WebSocketProvider, type JsonRpcApiProvider } from "ethers";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { pino } from "pino";
 import { readDeployment } from "../lib/deployment.ts";
 import { ConfigError, loadConfig, type IndexerConfig } from "./config.ts";
 import { createIndexer, type Indexer } from "./create-indexer.ts";
+import { FetchJsonRpcProvider } from "./http-provider.ts";
 import { createMetrics, serveMetrics } from "./metrics.ts";
 
 function configOrExit(): IndexerConfig {
@@ -24,6 +25,7 @@ function configOrExit(): IndexerConfig {
 const config = configOrExit();
 const logger = pino({ name: "indexer", level: config.logLevel });
 const db = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
+db.on("error", (error) => logger.warn({ err: error }, "idle database connection failed"));
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
 redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
 const metrics = createMetrics();
@@ -37,11 +39,7 @@ let provider: JsonRpcApiProvider | null = null;
 /** An HTTP provider, or a WebSocket one with a promise that settles when its socket closes. */
 function connect(): { provider: JsonRpcApiProvider; closed: Promise<void> } {
   if (!config.chainRpcUrl.startsWith("ws")) {
-    const http = new JsonRpcProvider(config.chainRpcUrl, undefined, {
-      staticNetwork: true,
-      batchStallTime: 0,
-    });
-    return { provider: http, closed: new Promise(() => undefined) };
+    return { provider: new FetchJsonRpcProvider(config.chainRpcUrl), closed: new Promise(() => undefined) };
   }
   let onClose: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => (onClose = resolve));
@@ -66,6 +64,7 @@ async function chainIdOf(chain: JsonRpcApiProvider): Promise<number> {
 }
 
 async function shutdown(code: number): Promise<never> {
+  if (code === 0) logger.info("stopping");
   stopping = true;
   await current?.stop();
   await provider?.destroy();

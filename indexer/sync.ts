@@ -71,6 +71,16 @@ export interface SyncDeps {
   logger: Logger;
 }
 
+/** A block range being fetched: its headers and decoded events. */
+interface FetchedRange {
+  from: number;
+  to: number;
+  tracked: boolean;
+  /** The followed-address version the logs were asked for with. */
+  followed: number;
+  result: Promise<{ numbers: number[]; headers: (BlockHeader | null)[]; events: ChainEvent[] }>;
+}
+
 /** What one step did; after anything but `idle` the next step follows at once. */
 export type StepResult = "indexed" | "rolledBack" | "retry" | "idle";
 
@@ -86,6 +96,9 @@ export function createSync(deps: SyncDeps) {
   let checkpoint: Checkpoint = { number: -1, hash: null };
   let savedHeads: ChainHeads = { head: 0, safe: 0, finalized: 0 };
   let rangeSize = config.blockRange;
+  /** Changes whenever the set of followed addresses does, so a prefetched range is not used stale. */
+  let followedVersion = 0;
+  let prefetched: FetchedRange | null = null;
   const warned = new Set<string>();
 
   function kindAt(address: string, newSplits?: Set<string>): ContractKind | undefined {
@@ -221,12 +234,27 @@ export function createSync(deps: SyncDeps) {
     });
   }
 
-  async function indexRange(from: number, to: number, tracked: boolean, view: ChainHeads): Promise<void> {
-    const started = performance.now();
+  /** Starts fetching a range's headers and events; errors surface when the result is awaited. */
+  function fetchRange(from: number, to: number, tracked: boolean): FetchedRange {
     const numbers = tracked
       ? Array.from({ length: to - from + 1 }, (_, i) => from + i)
       : [...new Set([from, to])];
-    const [headers, events] = await Promise.all([chain.headers(numbers), fetchEvents(from, to)]);
+    // Headers before logs: a reorg in between then shows as a log whose block hash differs from its
+    // header, or as a parent mismatch on the next range; fetched the other way round, a block whose
+    // logs appeared only on the new fork could be committed without them.
+    const result = chain.headers(numbers).then(async (headers) => ({
+      numbers,
+      headers,
+      events: await fetchEvents(from, to),
+    }));
+    result.catch(() => undefined);
+    return { from, to, tracked, followed: followedVersion, result };
+  }
+
+  async function indexRange(range: FetchedRange, view: ChainHeads): Promise<void> {
+    const { from, to, tracked } = range;
+    const started = performance.now();
+    const { numbers, headers, events } = await range.result;
     const byNumber = new Map<number, BlockHeader>();
     headers.forEach((header, i) => {
       if (!header) throw new ChainMovedError(`provider has no block ${numbers[i]} yet`);
@@ -248,8 +276,12 @@ export function createSync(deps: SyncDeps) {
 
     checkpoint = { number: to, hash: last.hash };
     savedHeads = view;
-    for (const e of events)
-      if (e.contract === "SplitFactory" && e.name === "SplitCreated") splits.add(String(e.args.split));
+    for (const e of events) {
+      if (e.contract === "SplitFactory" && e.name === "SplitCreated") {
+        splits.add(String(e.args.split));
+        followedVersion += 1;
+      }
+    }
     const seconds = (performance.now() - started) / 1000;
     metrics.rangeSeconds.observe(seconds);
     metrics.committed(to, view.head, events.length);
@@ -314,6 +346,7 @@ export function createSync(deps: SyncDeps) {
   }
 
   async function rollBack(view: ChainHeads, top: number): Promise<StepResult> {
+    prefetched = null;
     const fork = await findFork(view, top);
     if (fork === null || fork.number === checkpoint.number) return "idle";
     const removed = await transaction(async (client) => {
@@ -329,6 +362,7 @@ export function createSync(deps: SyncDeps) {
     checkpoint = fork;
     savedHeads = view;
     splits = new Set(await splitAddresses(db));
+    followedVersion += 1;
     metrics.reorgs.inc();
     const keys = new KeyCollector();
     for (const row of removed) keys.addEvent(row.contract_name, row.contract, row.args);
@@ -394,22 +428,35 @@ export function createSync(deps: SyncDeps) {
         return rollBack(view, latest.number);
       }
       const from = checkpoint.number + 1;
-      let to = Math.min(latest.number, from + rangeSize - 1);
-      let tracked = to > view.finalized;
-      if (tracked && from <= view.finalized) {
-        to = view.finalized;
-        tracked = false;
+      let range = prefetched?.from === from && prefetched.followed === followedVersion ? prefetched : null;
+      prefetched = null;
+      if (!range) {
+        let to = Math.min(latest.number, from + rangeSize - 1);
+        let tracked = to > view.finalized;
+        if (tracked && from <= view.finalized) {
+          to = view.finalized;
+          tracked = false;
+        }
+        if (tracked) to = Math.min(to, from + MAX_TRACKED_BLOCKS - 1);
+        range = fetchRange(from, to, tracked);
       }
-      if (tracked) to = Math.min(to, from + MAX_TRACKED_BLOCKS - 1);
+      // While backfilling final blocks, the next range is fetched as this one is applied and committed.
+      if (!range.tracked && range.to < view.finalized) {
+        prefetched = fetchRange(range.to + 1, Math.min(view.finalized, range.to + rangeSize), false);
+      }
       try {
-        await indexRange(from, to, tracked, view);
+        await indexRange(range, view);
         return "indexed";
       } catch (error) {
+        prefetched = null;
         if (error instanceof ForkDetected) return rollBack(view, checkpoint.number);
-        if (error instanceof RangeTooLargeError && to > from) {
-          const size = to - from + 1;
+        if (error instanceof RangeTooLargeError && range.to > from) {
+          const size = range.to - from + 1;
           rangeSize = Math.max(1, Math.min(Math.floor(size / 2), error.suggestedSize ?? size));
-          logger.info({ from, to, rangeSize }, "provider refused the log range; retrying with a smaller one");
+          logger.info(
+            { from, to: range.to, rangeSize },
+            "provider refused the log range; retrying with a smaller one",
+          );
           return "retry";
         }
         throw error;

@@ -3,6 +3,8 @@ import { JsonRpcProvider } from "ethers";
 import { readDeployment, writeDeployment, type Deployment } from "../lib/deployment.ts";
 import { deployContracts } from "./deploy-contracts.ts";
 
+const IDLE_BLOCK_MS = 2000;
+
 export interface DevChain {
   url: string;
   chainId: number;
@@ -49,6 +51,11 @@ export async function startDevChain(options: {
     pollingInterval: 250,
     cacheTimeout: -1,
   });
+  if (!options.rpcUrl) {
+    // Blocks keep coming while idle, as on a live network, so confirmations advance (a card
+    // payment is captured once its mint is confirmed).
+    await provider.send("evm_setIntervalMining", [IDLE_BLOCK_MS]);
+  }
   const chainId = Number((await provider.getNetwork()).chainId);
   let deployment = await deployedHere(provider, chainId, dir);
   if (!deployment) {

@@ -180,6 +180,7 @@ try {
     provider,
     ipfs,
     chainId: chain.chainId,
+    deployment: chain.deployment,
     logger: logger.child({ part: "worker" }),
   });
   stops.push(() => workers.close());

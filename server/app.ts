@@ -11,6 +11,7 @@ import type { Deployment } from "../lib/deployment.ts";
 import { httpRpc, type RpcSender } from "../lib/evidence/rpc.ts";
 import { ApiKeys } from "./auth/api-keys.ts";
 import { authenticate } from "./auth/middleware.ts";
+import { commerceRouters } from "./commerce.ts";
 import { SessionTokens } from "./auth/session.ts";
 import type { Config } from "./config.ts";
 import { errorHandler, routeNotFound } from "./errors.ts";
@@ -107,7 +108,10 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics }));
+  app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics, logger }));
+  const registry = new OpenApiRegistry();
+  const commerce = commerceRouters({ config, db, redis, chain, queues, feed, logger }, registry);
+  app.use(commerce.webhooks);
   app.use(
     rateLimit({
       redis,
@@ -125,7 +129,6 @@ export function createApp(deps: AppDeps): Express {
   const admins = new Set([...config.auth.adminAddresses, chain.deployment.roles.admin.toLowerCase()]);
   app.use(authenticate(tokens, apiKeys));
 
-  const registry = new OpenApiRegistry();
   app.use(
     authRouter(
       {
@@ -174,6 +177,7 @@ export function createApp(deps: AppDeps): Express {
     queues,
   });
   app.use(evidenceRouter(evidence, registry));
+  app.use(...commerce.api);
   app.use(
     evidenceVerifyRouter(
       {

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { z } from "zod";
 
@@ -66,6 +67,26 @@ const envSchema = z
     RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
     TRUST_PROXY: flag.default(false),
     WEB_DIR: z.string().default("dist/web"),
+    PAYMENTS_PROVIDER: z.enum(["stripe", "dev"]).optional(),
+    STRIPE_SECRET_KEY: z
+      .string()
+      .regex(/^(sk|rk)_/, "must be a Stripe secret key (sk_… or rk_…)")
+      .optional(),
+    STRIPE_WEBHOOK_SECRET: z
+      .string()
+      .regex(/^whsec_/, "must be a Stripe webhook secret (whsec_…)")
+      .optional(),
+    STRIPE_API_HOST: z.string().optional(),
+    STRIPE_API_PORT: positiveInt.max(65_535).optional(),
+    STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),
+    REVOKER_PRIVATE_KEY: hex32.optional(),
+    ORDER_TTL_SECONDS: positiveInt.default(900),
+    ORDER_SWEEP_SECONDS: positiveInt.default(30),
+    CAPTURE_FINALITY: z.enum(["safe", "final"]).default("safe"),
+    CHECKOUT_RETURN_URL: url(["http", "https"]).optional(),
+    CHECKOUT_LIMIT_PER_WALLET_PER_OFFER: positiveInt.default(5),
+    CHECKOUT_LIMIT_PER_IP_PER_OFFER: positiveInt.default(20),
+    CHECKOUT_VELOCITY_PER_MINUTE: positiveInt.default(10),
     EVIDENCE_SIGNER_KEY: hex32.optional(),
     TSA_URL: url(["http", "https"]).optional(),
     TSA_CA_FILE: z.string().optional(),
@@ -77,6 +98,18 @@ const envSchema = z
     }
     if (env.TSA_CA_FILE !== undefined && env.TSA_URL === undefined) {
       ctx.addIssue({ code: "custom", path: ["TSA_CA_FILE"], message: "needs TSA_URL" });
+    }
+    const production = env.NODE_ENV === "production";
+    const provider = env.PAYMENTS_PROVIDER ?? (production ? "stripe" : "dev");
+    if (provider === "stripe" && !env.STRIPE_SECRET_KEY) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["STRIPE_SECRET_KEY"],
+        message: "is required when PAYMENTS_PROVIDER is stripe",
+      });
+    }
+    if (production && !env.STRIPE_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["STRIPE_WEBHOOK_SECRET"], message: "is required in production" });
     }
   })
   .transform((env) => ({
@@ -100,7 +133,8 @@ const envSchema = z
     auth: {
       sessionSecret: env.SESSION_SECRET,
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,
-      siweDomain: env.SIWE_DOMAIN,
+      // Never the request's Host: a phishing site could send its own.
+      siweDomain: env.SIWE_DOMAIN ?? new URL(env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).host,
       adminAddresses: env.ADMIN_ADDRESSES.map((a) => a.toLowerCase()),
     },
     uploads: { maxBytes: env.UPLOAD_MAX_BYTES },
@@ -109,6 +143,25 @@ const envSchema = z
       mode: env.NOTARIZE_MODE,
       batchMaxWorks: env.BATCH_MAX_WORKS,
       batchFlushSeconds: env.BATCH_FLUSH_SECONDS,
+    },
+    payments: {
+      provider: env.PAYMENTS_PROVIDER ?? (env.NODE_ENV === "production" ? "stripe" : "dev"),
+      stripeSecretKey: env.STRIPE_SECRET_KEY,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? devWebhookSecret(env.SESSION_SECRET),
+      stripeApi: { host: env.STRIPE_API_HOST, port: env.STRIPE_API_PORT, protocol: env.STRIPE_API_PROTOCOL },
+      revokerPrivateKey: env.REVOKER_PRIVATE_KEY,
+    },
+    checkout: {
+      orderTtlSeconds: env.ORDER_TTL_SECONDS,
+      sweepSeconds: env.ORDER_SWEEP_SECONDS,
+      captureFinality: env.CAPTURE_FINALITY,
+      returnUrl:
+        env.CHECKOUT_RETURN_URL ?? `${env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`}/checkout/return`,
+      limits: {
+        perWalletPerOffer: env.CHECKOUT_LIMIT_PER_WALLET_PER_OFFER,
+        perIpPerOffer: env.CHECKOUT_LIMIT_PER_IP_PER_OFFER,
+        velocityPerMinute: env.CHECKOUT_VELOCITY_PER_MINUTE,
+      },
     },
     evidence: {
       signerKey: env.EVIDENCE_SIGNER_KEY ?? DEV_EVIDENCE_SIGNER_KEY,
@@ -119,6 +172,14 @@ const envSchema = z
         env.EVIDENCE_MIN_CONFIRMATIONS ?? (env.NODE_ENV === "production" ? PRODUCTION_MIN_CONFIRMATIONS : 1),
     },
   }));
+
+/**
+ * Outside production the webhook secret may be left unset: it is derived from the session secret,
+ * so every API process of one deployment signs and verifies the local checkout's events alike.
+ */
+function devWebhookSecret(sessionSecret: string): string {
+  return `whsec_dev_${createHmac("sha256", sessionSecret).update("stripe-webhook").digest("hex")}`;
+}
 
 /** The validated server configuration, read once at start-up and passed down. */
 export type Config = z.output<typeof envSchema>;

@@ -41,6 +41,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details } });
       return;
     }
+    const pgCode = (err as { code?: unknown }).code;
+    if (pgCode === "22021" || pgCode === "22P05") {
+      // PostgreSQL refuses NUL characters in text: bad input, not a fault.
+      res.status(400).json({
+        error: { code: "VALIDATION_FAILED", message: "text must not contain NUL characters", details: null },
+      });
+      return;
+    }
     const httpError = err as HttpErrorLike;
     const status = httpError.status ?? httpError.statusCode;
     if (status && status >= 400 && status < 500 && httpError.expose !== false) {

@@ -18,6 +18,7 @@ const workers = await startWorkers({
   provider: runtime.provider,
   ipfs: runtime.ipfs,
   chainId: runtime.chainId,
+  deployment: runtime.deployment,
   logger: runtime.logger,
 });
 runtime.logger.info("workers started");

@@ -4,15 +4,18 @@ import { Wallet, type JsonRpcApiProvider } from "ethers";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
+import type { Deployment } from "../lib/deployment.ts";
 import { parseCertificates } from "../lib/evidence/timestamp.ts";
 import type { WorkRegistry } from "../types/typechain/index.ts";
 import { RedisLock } from "./chain/redis-lock.ts";
 import type { Relayer } from "./chain/relayer.ts";
+import { startCommerceWorkers } from "./commerce-workers.ts";
 import type { Config } from "./config.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
 import { buildEvidence } from "./jobs/evidence.ts";
 import { flushBatches } from "./jobs/flush-batch.ts";
 import { notarize } from "./jobs/notarize.ts";
+import { markFailed } from "./repositories/registrations.ts";
 import {
   bullPrefix,
   QUEUE_NAMES,
@@ -35,6 +38,7 @@ export interface WorkerDeps {
   provider: JsonRpcApiProvider;
   ipfs: IpfsStore;
   chainId: number;
+  deployment: Deployment;
   logger: Logger;
 }
 
@@ -48,7 +52,13 @@ const STUCK_AFTER_MS = 60_000;
 export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const { config, connection, logger } = deps;
   const prefix = bullPrefix(config.redis.prefix);
-  const batchLock = new RedisLock(deps.redis, `${config.redis.prefix}:flush-batch:lock`, 120_000, 120_000);
+  // Held for a whole flush, which waits for receipts: far longer than one transaction can take.
+  const batchLock = new RedisLock(
+    deps.redis,
+    `${config.redis.prefix}:flush-batch:lock`,
+    15 * 60_000,
+    15 * 60_000,
+  );
   const { tsaUrl, tsaCaFile } = config.evidence;
   const evidenceDeps = {
     requests: new EvidenceRequestsRepository(deps.db),
@@ -68,11 +78,20 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const workers = [
     new Worker<NotarizeJob>(
       QUEUE_NAMES.notarize,
-      async (job) =>
-        notarize(
-          { db: deps.db, relayer: deps.relayer, registry: deps.registry, logger },
-          job.data.contentHash,
-        ),
+      async (job) => {
+        try {
+          return await notarize(
+            { db: deps.db, relayer: deps.relayer, registry: deps.registry, logger },
+            job.data.contentHash,
+          );
+        } catch (err) {
+          // Out of retries: say so, so the creator can submit again.
+          if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+            await markFailed(deps.db, job.data.contentHash, err instanceof Error ? err.message : String(err));
+          }
+          throw err;
+        }
+      },
       { connection, prefix, concurrency: 16 },
     ),
     new Worker<FlushBatchJob>(
@@ -130,9 +149,11 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     { name: "replace-stuck", data: {} },
   );
 
+  const commerce = await startCommerceWorkers(deps);
+
   return {
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), commerce.close()]);
     },
   };
 }

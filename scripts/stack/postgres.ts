@@ -92,6 +92,7 @@ async function startCluster(bin: string, dataRoot: string): Promise<StackPostgre
 async function startEmbedded(dataRoot: string): Promise<StackPostgres> {
   const { PGlite } = await import("@electric-sql/pglite");
   const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
+  await mkdir(path.resolve(dataRoot), { recursive: true });
   const db = await PGlite.create(path.resolve(dataRoot, "pglite"));
   const port = await freePort();
   // PGlite runs one session; the socket server queues queries from several pool connections onto it.

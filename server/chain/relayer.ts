@@ -134,6 +134,12 @@ export class Relayer {
       try {
         await provider.broadcastTransaction(signed);
       } catch (err) {
+        // A timeout or "already known" may hide a transaction that went out: keep its record then.
+        const known = await provider.getTransaction(hash).catch(() => null);
+        if (known) {
+          await this.#o.redis.set(this.#nonceKey, String(nonce + 1));
+          return { hash, nonce };
+        }
         // Not broadcast: the nonce stays free for the next transaction.
         await db.query(`DELETE FROM relayer_transactions WHERE hash = $1 AND status = 'sent'`, [hash]);
         throw err;

@@ -133,6 +133,18 @@ async function anchor(deps: FlushBatchDeps, batch: BatchRow): Promise<string> {
     [batch.id, hash],
   );
   const receipt = await relayer.wait(hash);
+  if (receipt.status !== 1) {
+    const error = `anchorBatch ${receipt.hash} reverted`;
+    await db.query(`UPDATE notarization_batches SET status = 'failed', error = $2 WHERE id = $1`, [
+      batch.id,
+      error,
+    ]);
+    await db.query(
+      `UPDATE registration_requests SET status = 'failed', error = $2, updated_at = now() WHERE batch_id = $1`,
+      [batch.id, error],
+    );
+    throw new UnrecoverableError(error);
+  }
   if (receipt.hash !== hash) {
     await db.query(`UPDATE notarization_batches SET tx_hash = $2 WHERE id = $1`, [batch.id, receipt.hash]);
     await db.query(`UPDATE registration_requests SET tx_hash = $2 WHERE batch_id = $1`, [

@@ -4,8 +4,22 @@ export const QUEUE_NAMES = {
   notarize: "notarize",
   flushBatch: "flush-batch",
   maintenance: "relayer-maintenance",
+  publishOffer: "publish-offer",
+  fulfillOrder: "fulfill-order",
+  capturePayment: "capture-payment",
+  revokeLicense: "revoke-license",
+  expireOrders: "expire-orders",
   evidence: "evidence",
 } as const;
+
+export interface PublishOfferJob {
+  publicationId: string;
+}
+
+/** Fulfilment, capture and revocation jobs all carry the order they act on. */
+export interface OrderJob {
+  orderId: string;
+}
 
 export interface NotarizeJob {
   contentHash: string;
@@ -23,6 +37,11 @@ export interface Queues {
   notarize: Queue<NotarizeJob>;
   flushBatch: Queue<FlushBatchJob>;
   maintenance: Queue<Record<string, never>>;
+  publishOffer: Queue<PublishOfferJob>;
+  fulfillOrder: Queue<OrderJob>;
+  capturePayment: Queue<OrderJob>;
+  revokeLicense: Queue<OrderJob>;
+  expireOrders: Queue<Record<string, never>>;
   evidence: Queue<EvidenceJob>;
   close(): Promise<void>;
 }
@@ -49,6 +68,7 @@ const EVIDENCE_JOB_OPTIONS = {
 /** The queues the API enqueues into and the workers consume. */
 export function createQueues(connection: ConnectionOptions, redisPrefix: string): Queues {
   const prefix = bullPrefix(redisPrefix);
+  const options = { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS };
   const notarize = new Queue<NotarizeJob>(QUEUE_NAMES.notarize, {
     connection,
     prefix,
@@ -69,13 +89,31 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     prefix,
     defaultJobOptions: EVIDENCE_JOB_OPTIONS,
   });
+  const commerce = {
+    publishOffer: new Queue<PublishOfferJob>(QUEUE_NAMES.publishOffer, options),
+    fulfillOrder: new Queue<OrderJob>(QUEUE_NAMES.fulfillOrder, options),
+    capturePayment: new Queue<OrderJob>(QUEUE_NAMES.capturePayment, options),
+    revokeLicense: new Queue<OrderJob>(QUEUE_NAMES.revokeLicense, options),
+    expireOrders: new Queue<Record<string, never>>(QUEUE_NAMES.expireOrders, {
+      connection,
+      prefix,
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 },
+    }),
+  };
   return {
     notarize,
     flushBatch,
     maintenance,
     evidence,
+    ...commerce,
     async close() {
-      await Promise.all([notarize.close(), flushBatch.close(), maintenance.close(), evidence.close()]);
+      await Promise.all([
+        notarize.close(),
+        flushBatch.close(),
+        maintenance.close(),
+        evidence.close(),
+        ...Object.values(commerce).map((q) => q.close()),
+      ]);
     },
   };
 }

@@ -5,12 +5,19 @@ CREATE TABLE uploads (
   size bigint NOT NULL,
   filename text,
   content_type text,
-  title text NOT NULL,
-  description text NOT NULL,
-  metadata_uri text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX uploads_title ON uploads (lower(title) text_pattern_ops);
+
+-- The metadata document of each upload request, by its IPFS URI: what a creator signs is theirs
+-- alone, so whoever uploads the same bytes first cannot name another creator's work.
+CREATE TABLE work_metadata (
+  metadata_uri text PRIMARY KEY,
+  content_hash text NOT NULL REFERENCES uploads (content_hash),
+  title text NOT NULL,
+  description text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX work_metadata_title ON work_metadata (lower(title) text_pattern_ops);
 
 -- Merkle batches of registrations anchored with anchorBatch.
 CREATE TABLE notarization_batches (

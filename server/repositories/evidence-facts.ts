@@ -68,11 +68,11 @@ interface WorkRow {
 }
 
 // Block times live with the raw events.
-const WORK_SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, u.title,
+const WORK_SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, m.title,
   w.cid, w.metadata_uri, w.co_authors, w.tx_hash, w.block_number::text, e.block_time
   FROM works w
   LEFT JOIN chain_events e ON e.block_number = w.block_number AND e.log_index = w.log_index
-  LEFT JOIN uploads u ON u.content_hash = w.content_hash`;
+  LEFT JOIN work_metadata m ON m.metadata_uri = w.metadata_uri`;
 
 function toWork(row: WorkRow): WorkRecord {
   return {
@@ -137,10 +137,10 @@ export class EvidenceFactsRepository {
       tx_hash: string;
       block_number: string;
     }>(
-      `SELECT r.content_hash, r.creator, u.title, r.cid, r.metadata_uri, b.batch_id::text, b.merkle_root, r.leaf,
+      `SELECT r.content_hash, r.creator, m.title, r.cid, r.metadata_uri, b.batch_id::text, b.merkle_root, r.leaf,
               r.proof, b.tx_hash, b.block_number::text
          FROM registration_requests r
-         JOIN uploads u ON u.content_hash = r.content_hash
+         LEFT JOIN work_metadata m ON m.metadata_uri = r.metadata_uri
          JOIN notarization_batches nb ON nb.id = r.batch_id
          JOIN batches b ON b.merkle_root = nb.merkle_root
         WHERE r.content_hash = $1 AND r.mode = 'batch' AND r.leaf IS NOT NULL AND r.proof IS NOT NULL

@@ -71,7 +71,7 @@ export type NewRegistrationRequest = Pick<
   "contentHash" | "creator" | "cid" | "metadataUri" | "parentId" | "nonce" | "deadline" | "signature" | "mode"
 >;
 
-/** Inserts a request; returns null when one exists already for the content hash. */
+/** Inserts a request, or replaces a failed one; returns null when a live one exists for the content hash. */
 export async function insertRequest(
   db: Queryable,
   r: NewRegistrationRequest,
@@ -79,7 +79,12 @@ export async function insertRequest(
   const { rows } = await db.query<Row>(
     `INSERT INTO registration_requests (content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline, signature, mode, status)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')
-     ON CONFLICT (content_hash) DO NOTHING
+     ON CONFLICT (content_hash) DO UPDATE SET
+       creator = EXCLUDED.creator, cid = EXCLUDED.cid, metadata_uri = EXCLUDED.metadata_uri,
+       parent_id = EXCLUDED.parent_id, nonce = EXCLUDED.nonce, deadline = EXCLUDED.deadline,
+       signature = EXCLUDED.signature, mode = EXCLUDED.mode, status = 'pending', tx_hash = NULL,
+       batch_id = NULL, leaf = NULL, proof = NULL, error = NULL, created_at = now(), updated_at = now()
+     WHERE registration_requests.status = 'failed'
      RETURNING ${COLUMNS}`,
     [r.contentHash, r.creator, r.cid, r.metadataUri, r.parentId, r.nonce, r.deadline, r.signature, r.mode],
   );

@@ -45,11 +45,11 @@ interface WorkRow {
 
 // The registration's block hash and time come from its raw event.
 const SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, w.version,
-  u.title, w.cid, w.metadata_uri, w.co_authors, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index,
+  m.title, w.cid, w.metadata_uri, w.co_authors, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index,
   s.head_block::text AS head, s.safe_block::text AS safe, s.finalized_block::text AS finalized
   FROM works w
   JOIN chain_events e ON e.block_number = w.block_number AND e.log_index = w.log_index
-  LEFT JOIN uploads u ON u.content_hash = w.content_hash
+  LEFT JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
   LEFT JOIN indexer_state s ON s.chain_id = $1`;
 
 export interface ListWorksQuery {
@@ -131,7 +131,7 @@ export class WorksRepository {
     }
     if (query.q) {
       params.push(`%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      where.push(`(lower(u.title) LIKE $${params.length} OR lower(u.description) LIKE $${params.length})`);
+      where.push(`(lower(m.title) LIKE $${params.length} OR lower(m.description) LIKE $${params.length})`);
     }
     params.push(query.limit + 1);
     const { rows } = await this.db.query<WorkRow>(

@@ -18,8 +18,8 @@ export interface AuthRouteDeps {
   tokens: SessionTokens;
   provider: Provider;
   chainId: number;
-  /** Expected `domain` of SIWE messages; when unset, the request's Host. */
-  domain?: string;
+  /** Expected `domain` of SIWE messages: the site users sign in to. */
+  domain: string;
   isAdmin(address: string): boolean;
 }
 
@@ -70,7 +70,7 @@ export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Rout
       }),
       responses: { 200: { description: "Session", schema: sessionSchema } },
     },
-    async ({ body, req }) => {
+    async ({ body }) => {
       let message: SiweMessage;
       try {
         message = new SiweMessage(body.message);
@@ -79,7 +79,7 @@ export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Rout
           reason: err instanceof Error ? err.message : String(err),
         });
       }
-      const domain = deps.domain ?? req.get("host") ?? "";
+      const domain = deps.domain;
       if (message.domain !== domain) {
         throw new AppError("SIWE_DOMAIN_MISMATCH", 401, `message is for ${message.domain}, not ${domain}`);
       }

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Provider } from "ethers";
 import type { Registry } from "prom-client";
+import type { Logger } from "pino";
 import type { IpfsStore } from "../ipfs/store.ts";
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -20,6 +21,7 @@ export interface HealthDeps {
   provider: Provider;
   ipfs: IpfsStore;
   metrics: Registry;
+  logger: Logger;
 }
 
 /** Liveness (`/healthz`), readiness of every dependency (`/readyz`) and Prometheus metrics (`/metrics`). */
@@ -43,7 +45,9 @@ export function healthRouter(deps: HealthDeps): Router {
           await withTimeout(check());
           return [name, { ok: true }] as const;
         } catch (err) {
-          return [name, { ok: false, error: err instanceof Error ? err.message : String(err) }] as const;
+          // Details stay in the log: error texts can carry hosts and credentials of the dependency.
+          deps.logger.warn({ err, check: name }, "readiness check failed");
+          return [name, { ok: false }] as const;
         }
       }),
     );

@@ -25,8 +25,10 @@ const MAX_ENTRIES = 100_000;
 /**
  * Answers "does this wallet hold a valid license to this work?" — the hot path integrators call on
  * every content access. Answers come from PostgreSQL and are cached in memory until the indexer
- * announces a change to the work or the holder, until the license would expire, or for `ttlMs` at
- * most; while the change feed is down nothing is cached, so no answer outlives a revocation.
+ * announces a change to the work, the holder or the token, until the license would expire, or for
+ * `ttlMs` at most. Nothing is cached while the change feed is down, and an answer read while a
+ * change arrived is not cached, so a revocation is reflected as soon as its notification lands;
+ * `ttlMs` bounds staleness only if a notification is lost.
  */
 export class LicenseVerifier {
   readonly #entries = new Map<string, Entry>();
@@ -35,6 +37,8 @@ export class LicenseVerifier {
   // Revocations and renewals name only the token, so positive answers are also found by token.
   readonly #byToken = new Map<string, Set<string>>();
   #heads: ChainHeads = { head: 0, safe: -1, finalized: -1 };
+  // Bumped by every change and reset: an answer read before a change must not be cached after it.
+  #generation = 0;
   #headsAt = 0;
 
   constructor(
@@ -42,7 +46,7 @@ export class LicenseVerifier {
     private readonly works: WorksRepository,
     private readonly feed: ChangeFeed,
     private readonly clock: ChainClock,
-    private readonly ttlMs = 30_000,
+    private readonly ttlMs = 10_000,
   ) {
     feed.on("change", (change) => this.#onChange(change));
     feed.on("reset", () => this.clear());
@@ -53,10 +57,11 @@ export class LicenseVerifier {
     const key = `${workId}:${holder}`;
     let entry = this.#entries.get(key);
     if (!entry || entry.until <= now || !this.feed.live) {
+      const generation = this.#generation;
       const license = await this.licenses.bestValid(workId, holder, now / 1000);
       const expiresMs = license && license.expiresAt !== 0 ? license.expiresAt * 1000 : Infinity;
       entry = { license, until: Math.min(now + this.ttlMs, expiresMs) };
-      if (this.feed.live) this.#remember(key, workId, holder, entry);
+      if (this.feed.live && generation === this.#generation) this.#remember(key, workId, holder, entry);
     }
     const heads = await this.#currentHeads(Date.now());
     const license = entry.license;
@@ -71,6 +76,7 @@ export class LicenseVerifier {
   }
 
   clear(): void {
+    this.#generation += 1;
     this.#entries.clear();
     this.#byWork.clear();
     this.#byHolder.clear();
@@ -112,6 +118,7 @@ export class LicenseVerifier {
   }
 
   #onChange(change: ChainChange): void {
+    this.#generation += 1;
     this.#heads = change.heads;
     this.#headsAt = Date.now();
     this.clock.invalidate();

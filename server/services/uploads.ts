@@ -44,6 +44,7 @@ export function receiveUpload(
   ipfs: IpfsStore,
   maxBytes: number,
 ): Promise<Omit<StoredUpload, "metadataUri" | "title" | "description">> {
+  type Received = Omit<StoredUpload, "metadataUri" | "title" | "description" | "fields">;
   return new Promise((resolve, reject) => {
     let busboy: Busboy.Busboy;
     try {
@@ -62,43 +63,65 @@ export function receiveUpload(
       return;
     }
     const fields: Record<string, string> = {};
-    type Received = Omit<StoredUpload, "metadataUri" | "title" | "description" | "fields">;
     let stored: Promise<Received> | null = null;
+    let tee: PassThrough | null = null;
     let failure: AppError | null = null;
-    const fail = (err: AppError) => {
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      outcome();
+    };
+    // A failed upload stops everything it started: the body, the parser and the write into IPFS.
+    const abort = (err: AppError) => {
       failure ??= err;
+      req.unpipe(busboy);
+      req.resume();
+      busboy.destroy();
+      tee?.destroy(new Error(err.message));
+      settle(() => reject(failure));
+    };
+    // Limits keep the rest of the body flowing, so the parser can still answer cleanly.
+    const refuse = (err: AppError) => {
+      failure ??= err;
+      tee?.destroy(new Error(err.message));
     };
 
     busboy.on("field", (name, value, info) => {
       if (info.valueTruncated)
-        fail(new AppError("FIELD_TOO_LARGE", 400, `field '${name}' exceeds ${MAX_FIELD_BYTES} bytes`));
+        refuse(new AppError("FIELD_TOO_LARGE", 400, `field '${name}' exceeds ${MAX_FIELD_BYTES} bytes`));
+      else if (value.includes("\0"))
+        refuse(new AppError("VALIDATION_FAILED", 400, `field '${name}' contains a NUL character`));
       fields[name] = value;
     });
     busboy.on("file", (name, file: Readable, info) => {
       if (name !== "file" || stored) {
         file.resume();
-        fail(new AppError("INVALID_UPLOAD", 400, "send exactly one file, in a part named 'file'"));
+        refuse(new AppError("INVALID_UPLOAD", 400, "send exactly one file, in a part named 'file'"));
         return;
       }
       const hash = createHash("sha256");
       let size = 0;
-      const tee = new PassThrough();
+      const sink = new PassThrough();
+      tee = sink;
       // The failure is reported through `stored`; the store may not be reading yet when it happens.
-      tee.on("error", () => {});
+      sink.on("error", () => {});
+      file.on("error", (err: Error) =>
+        abort(new AppError("INVALID_UPLOAD", 400, `malformed multipart body: ${err.message}`)),
+      );
       file.on("data", (chunk: Buffer) => {
         hash.update(chunk);
         size += chunk.length;
       });
       file.on("limit", () => {
-        fail(
+        refuse(
           new AppError("PAYLOAD_TOO_LARGE", 413, `file exceeds the upload limit of ${maxBytes} bytes`, {
             maxBytes,
           }),
         );
-        tee.destroy(new Error("upload too large"));
       });
-      file.pipe(tee);
-      stored = ipfs.add(tee).then(({ cid }): Received => ({
+      file.pipe(sink);
+      stored = ipfs.add(sink).then(({ cid }): Received => ({
         contentHash: `0x${hash.digest("hex")}`,
         cid,
         size,
@@ -107,46 +130,43 @@ export function receiveUpload(
       }));
       stored.catch(() => {});
     });
-    busboy.on("filesLimit", () => fail(new AppError("INVALID_UPLOAD", 400, "send exactly one file")));
-    busboy.on("fieldsLimit", () => fail(new AppError("INVALID_UPLOAD", 400, `at most ${MAX_FIELDS} fields`)));
-    busboy.on("partsLimit", () => fail(new AppError("INVALID_UPLOAD", 400, "too many parts")));
-    busboy.on("error", (err: Error) => {
-      reject(failure ?? new AppError("INVALID_UPLOAD", 400, `malformed multipart body: ${err.message}`));
-    });
+    busboy.on("filesLimit", () => refuse(new AppError("INVALID_UPLOAD", 400, "send exactly one file")));
+    busboy.on("fieldsLimit", () =>
+      refuse(new AppError("INVALID_UPLOAD", 400, `at most ${MAX_FIELDS} fields`)),
+    );
+    busboy.on("partsLimit", () => refuse(new AppError("INVALID_UPLOAD", 400, "too many parts")));
+    busboy.on("error", (err: Error) =>
+      abort(new AppError("INVALID_UPLOAD", 400, `malformed multipart body: ${err.message}`)),
+    );
     busboy.on("close", () => {
       const pending = stored as Promise<Received> | null;
-      if (failure) return reject(failure);
-      if (!pending) return reject(new AppError("INVALID_UPLOAD", 400, "the body has no 'file' part"));
+      if (failure) return settle(() => reject(failure));
+      if (!pending)
+        return settle(() => reject(new AppError("INVALID_UPLOAD", 400, "the body has no 'file' part")));
       pending.then(
-        (file) => (failure ? reject(failure) : resolve({ ...file, fields })),
-        (err: unknown) => reject(failure ?? err),
+        (file) => settle(() => (failure ? reject(failure) : resolve({ ...file, fields }))),
+        (err: unknown) => settle(() => reject(failure ?? err)),
       );
     });
-    req.on("aborted", () => fail(new AppError("UPLOAD_ABORTED", 400, "the client aborted the upload")));
+    req.on("aborted", () => abort(new AppError("UPLOAD_ABORTED", 400, "the client aborted the upload")));
+    req.on("close", () => {
+      if (!req.complete)
+        abort(new AppError("UPLOAD_ABORTED", 400, "the client closed the connection mid-upload"));
+    });
     req.pipe(busboy);
   });
 }
 
-/** Records an upload (once per content hash; a second upload of the same bytes keeps the first record). */
-export async function recordUpload(
-  db: Pool,
-  upload: Omit<StoredUpload, "fields">,
-): Promise<StoredUpload["metadataUri"]> {
-  const { rows } = await db.query<{ metadata_uri: string }>(
-    `INSERT INTO uploads (content_hash, cid, size, filename, content_type, title, description, metadata_uri)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (content_hash) DO UPDATE SET content_hash = EXCLUDED.content_hash
-     RETURNING metadata_uri`,
-    [
-      upload.contentHash,
-      upload.cid,
-      upload.size,
-      upload.filename,
-      upload.contentType,
-      upload.title,
-      upload.description,
-      upload.metadataUri,
-    ],
+/** Records an upload (the file once per content hash) and the metadata document of this request. */
+export async function recordUpload(db: Pool, upload: Omit<StoredUpload, "fields">): Promise<void> {
+  await db.query(
+    `INSERT INTO uploads (content_hash, cid, size, filename, content_type) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (content_hash) DO NOTHING`,
+    [upload.contentHash, upload.cid, upload.size, upload.filename, upload.contentType],
   );
-  return rows[0]!.metadata_uri;
+  await db.query(
+    `INSERT INTO work_metadata (metadata_uri, content_hash, title, description) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (metadata_uri) DO NOTHING`,
+    [upload.metadataUri, upload.contentHash, upload.title, upload.description],
+  );
 }

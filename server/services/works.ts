@@ -87,12 +87,8 @@ export class WorksService {
       filename: file.filename,
     };
     const { cid: metadataCid } = await this.deps.ipfs.add(new TextEncoder().encode(JSON.stringify(metadata)));
-    const metadataUri = await recordUpload(this.deps.db, {
-      ...file,
-      title,
-      description,
-      metadataUri: `ipfs://${metadataCid}`,
-    });
+    const metadataUri = `ipfs://${metadataCid}`;
+    await recordUpload(this.deps.db, { ...file, title, description, metadataUri });
     const existing = await this.deps.works.findByHash(file.contentHash);
     return {
       sha256: file.contentHash,
@@ -110,10 +106,9 @@ export class WorksService {
   /** Checks the creator's signature and queues the registration; answers the current status. */
   async register(contentHash: string, input: RegisterInput): Promise<RegistrationView> {
     const { db } = this.deps;
-    const upload = await db.query<{ cid: string; metadata_uri: string }>(
-      `SELECT cid, metadata_uri FROM uploads WHERE content_hash = $1`,
-      [contentHash],
-    );
+    const upload = await db.query<{ cid: string }>(`SELECT cid FROM uploads WHERE content_hash = $1`, [
+      contentHash,
+    ]);
     if (!upload.rows[0])
       throw new AppError("UPLOAD_NOT_FOUND", 404, `upload ${contentHash} first (POST /v1/works)`);
     if (upload.rows[0].cid !== input.cid) {
@@ -191,7 +186,12 @@ export class WorksService {
       return this.#view(existing, null);
     }
     if (created.mode === "direct") {
-      await this.deps.queues.notarize.add("notarize", { contentHash }, { jobId: `notarize-${contentHash}` });
+      // One job per signed request: a resubmission after a failure is a new job.
+      await this.deps.queues.notarize.add(
+        "notarize",
+        { contentHash },
+        { jobId: `notarize-${contentHash}-${input.nonce}` },
+      );
     } else if ((await this.deps.batchCounter.add()) % this.deps.batchMaxWorks === 0) {
       await this.deps.queues.flushBatch.add("flush", { reason: "size" });
     }

@@ -78,15 +78,12 @@ export interface IndexerEnv {
     db?: pg.Pool;
     logger?: Logger;
   }): Indexer;
-  /** Another empty database, dropped with the environment. */
-  extraDatabase(label: string): Promise<TestDatabase>;
   close(): Promise<void>;
 }
 
 export async function createIndexerEnv(label: string): Promise<IndexerEnv> {
   const database = await createTestDatabase(label);
   const redis = await createTestRedis(label);
-  const extra: TestDatabase[] = [];
   const indexers: Indexer[] = [];
   return {
     database,
@@ -103,14 +100,9 @@ export async function createIndexerEnv(label: string): Promise<IndexerEnv> {
       indexers.push(indexer);
       return indexer;
     },
-    async extraDatabase(name) {
-      const db = await createTestDatabase(name);
-      extra.push(db);
-      return db;
-    },
     async close() {
       await Promise.all(indexers.map((indexer) => indexer.stop()));
-      await Promise.all([database.drop(), ...extra.map((db) => db.drop()), redis.cleanup()]);
+      await Promise.all([database.drop(), redis.cleanup()]);
     },
   };
 }
@@ -194,3 +186,36 @@ export async function installEmitters(request: Request) {
 }
 
 export type Emitters = Awaited<ReturnType<typeof installEmitters>>;
+
+/** A provider whose calls go through `intercept`, to simulate a lagging, failing or lying node. */
+export function interceptProvider(
+  provider: ChainProvider,
+  intercept: (method: string, params: unknown[], next: () => Promise<unknown>) => Promise<unknown>,
+): ChainProvider {
+  return { send: (method, params) => intercept(method, params, () => provider.send(method, params)) };
+}
+
+/** Waits until `check` holds, polling every 20 ms. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The value of a counter or gauge (summed over labels, or for one label set). */
+export async function metricValue(
+  indexer: Indexer,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = await indexer.metrics.registry.getSingleMetric(name)?.get();
+  return (metric?.values ?? [])
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}

@@ -23,6 +23,7 @@ const OPCODES: Record<string, number> = {
   LOG4: 0xa4,
 };
 
+/** Assembles the mnemonics above; `LABEL x` marks a jump target and `PUSHLABEL x` pushes its offset. */
 function assemble(lines: string[]): string {
   const labels = new Map<string, number>();
   let offset = 0;

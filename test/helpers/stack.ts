@@ -160,6 +160,7 @@ export async function startTestStack(label: string, options: TestStackOptions = 
       provider,
       ipfs,
       chainId,
+      deployment,
       logger,
     });
   }

@@ -10,6 +10,8 @@ const base = {
   SESSION_SECRET: "s".repeat(32),
 };
 
+const stripe = { STRIPE_SECRET_KEY: "sk_live_x", STRIPE_WEBHOOK_SECRET: "whsec_x" };
+
 function errorOf(env: Record<string, string>): string {
   try {
     loadConfig(env);
@@ -74,7 +76,12 @@ describe("server configuration", () => {
       "invalid configuration: EVIDENCE_SIGNER_KEY is required in production",
     );
     const key = "0x" + "22".repeat(32);
-    const production = loadConfig({ ...base, NODE_ENV: "production", EVIDENCE_SIGNER_KEY: key }).evidence;
+    const production = loadConfig({
+      ...base,
+      ...stripe,
+      NODE_ENV: "production",
+      EVIDENCE_SIGNER_KEY: key,
+    }).evidence;
     expect(production).to.deep.equal({
       signerKey: key,
       tsaUrl: undefined,
@@ -95,6 +102,48 @@ describe("server configuration", () => {
     );
     expect(errorOf({ ...base, EVIDENCE_MIN_CONFIRMATIONS: "0" })).to.match(
       /^invalid configuration: EVIDENCE_MIN_CONFIRMATIONS /,
+    );
+  });
+
+  it("takes card payments through the local checkout page by default, with a webhook secret derived from the session secret", () => {
+    const { payments, checkout } = loadConfig(base);
+    expect(payments.provider).to.equal("dev");
+    expect(payments.webhookSecret).to.match(/^whsec_dev_[0-9a-f]{64}$/);
+    expect(loadConfig({ ...base, SESSION_SECRET: "t".repeat(32) }).payments.webhookSecret).not.to.equal(
+      payments.webhookSecret,
+    );
+    expect(checkout).to.deep.include({ orderTtlSeconds: 900, captureFinality: "safe" });
+    expect(checkout.limits).to.deep.equal({ perWalletPerOffer: 5, perIpPerOffer: 20, velocityPerMinute: 10 });
+    expect(checkout.returnUrl).to.equal("http://127.0.0.1:3000/checkout/return");
+  });
+
+  it("requires Stripe's secret key with the Stripe provider, and the webhook secret in production", () => {
+    expect(errorOf({ ...base, PAYMENTS_PROVIDER: "stripe" })).to.equal(
+      "invalid configuration: STRIPE_SECRET_KEY is required when PAYMENTS_PROVIDER is stripe",
+    );
+    const key = "0x" + "22".repeat(32);
+    expect(errorOf({ ...base, NODE_ENV: "production", EVIDENCE_SIGNER_KEY: key })).to.equal(
+      "invalid configuration: STRIPE_SECRET_KEY is required when PAYMENTS_PROVIDER is stripe",
+    );
+    expect(
+      errorOf({ ...base, NODE_ENV: "production", EVIDENCE_SIGNER_KEY: key, STRIPE_SECRET_KEY: "sk_live_x" }),
+    ).to.equal("invalid configuration: STRIPE_WEBHOOK_SECRET is required in production");
+    const live = loadConfig({
+      ...base,
+      ...stripe,
+      NODE_ENV: "production",
+      EVIDENCE_SIGNER_KEY: key,
+    }).payments;
+    expect(live).to.deep.include({
+      provider: "stripe",
+      stripeSecretKey: "sk_live_x",
+      webhookSecret: "whsec_x",
+    });
+    expect(errorOf({ ...base, STRIPE_WEBHOOK_SECRET: "secret" })).to.match(
+      /^invalid configuration: STRIPE_WEBHOOK_SECRET /,
+    );
+    expect(errorOf({ ...base, CAPTURE_FINALITY: "pending" })).to.match(
+      /^invalid configuration: CAPTURE_FINALITY /,
     );
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { expect } from "chai";
 import request from "supertest";
 import { SiweMessage } from "siwe";
@@ -110,7 +111,9 @@ describe("platform: sign-in, API keys, health, OpenAPI", function () {
       const { rows } = await stack.db.pool.query(`SELECT secret_hash FROM api_keys WHERE id = $1`, [
         created.body.apiKey.id,
       ]);
-      expect(rows[0].secret_hash.toString("hex")).to.not.include(key.split("_")[2]);
+      const secret = key.slice(`rlk_${created.body.apiKey.id}_`.length);
+      expect(rows[0].secret_hash.toString("hex")).to.equal(createHash("sha256").update(secret).digest("hex"));
+      expect(JSON.stringify(rows)).to.not.include(secret);
       expect(await new ApiKeys(stack.db.pool).verify(key)).to.deep.include({
         name: "Legal team",
         scopes: ["legal"],

@@ -148,6 +148,18 @@ describe("works API (direct notarization)", function () {
     expect(res.body.error.code).to.equal("PARENT_NOT_OWNED");
   });
 
+  it("shows the title the registering creator signed, not that of an earlier upload of the same bytes", async () => {
+    const bytes = Buffer.from("uploaded first by someone else");
+    expect((await upload(stack, bytes, { creator: other.address, title: "Stolen title" })).status).to.equal(
+      201,
+    );
+    const { body, registerBody } = await uploadAndSign(stack, creator, bytes, { title: "The real title" });
+    await request(stack.app).post(`/v1/works/${body.sha256}/register`).send(registerBody).expect(202);
+    const done = await anchored(stack, body.sha256);
+    const work = await request(stack.app).get(`/v1/works/${done.work.workId}`).expect(200);
+    expect(work.body.title).to.equal("The real title");
+  });
+
   it("lists works by creator with cursor pagination", async () => {
     const page1 = await request(stack.app).get(`/v1/works?creator=${creator.address}&limit=2`).expect(200);
     expect(page1.body.items).to.have.length(2);
@@ -255,6 +267,33 @@ describe("works API (direct notarization)", function () {
         expect(after.rows[0].n).to.equal(before.rows[0].n);
       });
     }
+
+    it("answers 400 to a multipart body cut off inside the file, and keeps serving", async () => {
+      const boundary = "----cut";
+      const body =
+        `--${boundary}\r\nContent-Disposition: form-data; name="creator"\r\n\r\n${creator.address}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\n` +
+        `Content-Type: text/plain\r\n\r\nthe body ends here`;
+      const res = await request(stack.app)
+        .post("/v1/works")
+        .set("content-type", `multipart/form-data; boundary=${boundary}`)
+        .send(body);
+      expect(res.status).to.equal(400);
+      expect(res.body.error.code).to.equal("INVALID_UPLOAD");
+      await request(stack.app).get("/healthz").expect(200);
+    });
+
+    it("answers 400 to text with a NUL character instead of failing in the database", async () => {
+      const res = await request(stack.app).get("/v1/works?q=%00");
+      expect(res.status).to.equal(400);
+      expect(res.body.error.code).to.equal("VALIDATION_FAILED");
+      const upload = await request(stack.app)
+        .post("/v1/works")
+        .field("creator", creator.address)
+        .field("title", "bad\u0000title")
+        .attach("file", Buffer.from("nul title"), "nul.txt");
+      expect(upload.status).to.equal(400);
+    });
 
     it("keeps only the last path segment of a file name with path tricks", async () => {
       const res = await request(stack.app)

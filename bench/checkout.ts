@@ -1,0 +1,174 @@
+/**
+ * `npm run bench:checkout`: card checkout end to end on an in-process stack (Hardhat chain,
+ * PostgreSQL, Redis, indexer, workers, API) with a local stand-in for Stripe's API. Opens ORDERS
+ * checkouts, then delivers every `checkout.session.completed` webhook at once — each twice, as
+ * Stripe may — and waits until every order is minted, confirmed and captured. Reports orders per
+ * second, webhook → fulfilled latency and double mints. The chain mines a block per transaction
+ * and an empty one every BLOCK_MS, so the last mints become safe. Writes bench/results/checkout.json.
+ */
+import type { AddressInfo } from "node:net";
+import { JsonRpcProvider, Wallet } from "ethers";
+import pg from "pg";
+import pino from "pino";
+import request from "supertest";
+import { Relayer } from "../server/chain/relayer.ts";
+import { startWorkers } from "../server/workers.ts";
+import {
+  IItemEscrow__factory,
+  ILicenseToken__factory,
+  IWorkRegistry__factory,
+  LicenseToken__factory,
+  WorkRegistry__factory,
+} from "../types/typechain/index.ts";
+import { offerTerms, publishOffer, registerWork, soleSplit } from "../test/helpers/commerce.ts";
+import { sessionCompleted, startFakeStripe } from "../test/helpers/fake-stripe.ts";
+import { devWallet, startTestStack } from "../test/helpers/stack.ts";
+import { report } from "./lib/report.ts";
+
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 200);
+const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 250);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const stripe = await startFakeStripe();
+const stack = await startTestStack("bench_checkout", {
+  workers: false,
+  env: {
+    ...stripe.env,
+    RATE_LIMIT_PER_MINUTE: "100000000",
+    CHECKOUT_VELOCITY_PER_MINUTE: "100000000",
+    CHECKOUT_LIMIT_PER_IP_PER_OFFER: "100000000",
+  },
+});
+// The workers as a worker process has them: a PostgreSQL pool and a chain connection of their own
+// (requests sent as they come rather than batched, since the relayer's are sequential).
+const logger = pino({ level: "silent" });
+const workerDb = new pg.Pool({ connectionString: stack.db.url, max: 20 });
+const workerChain = new JsonRpcProvider(stack.rpcUrl, stack.chainId, {
+  staticNetwork: true,
+  batchMaxCount: 1,
+});
+const relayerWallet = new Wallet(devWallet(1).privateKey, workerChain);
+const workers = await startWorkers({
+  config: stack.config,
+  db: workerDb,
+  redis: stack.cache.redis,
+  connection: stack.cache.redis,
+  queues: stack.queues,
+  relayer: new Relayer({
+    wallet: relayerWallet,
+    provider: workerChain,
+    db: workerDb,
+    redis: stack.cache.redis,
+    redisPrefix: stack.cache.prefix,
+    logger,
+    interfaces: [
+      IWorkRegistry__factory.createInterface(),
+      ILicenseToken__factory.createInterface(),
+      IItemEscrow__factory.createInterface(),
+    ],
+  }),
+  registry: WorkRegistry__factory.connect(stack.deployment.contracts.WorkRegistry.address, relayerWallet),
+  ipfs: stack.ipfs,
+  chainId: stack.chainId,
+  provider: workerChain,
+  deployment: stack.deployment,
+  logger,
+});
+try {
+  const creator = await stack.signer(5);
+  const workId = await registerWork(stack, creator);
+  const offerId = await publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)));
+  // From here on the chain makes blocks like a live network: every BLOCK_MS, with whatever is pending.
+  await stack.provider.send("evm_setAutomine", [false]);
+  await stack.provider.send("evm_setIntervalMining", [BLOCK_MS]);
+
+  console.log(`${ORDERS} checkouts…`);
+  const orders: { orderId: string; wallet: string; event: { payload: string; signature: string } }[] = [];
+  for (let i = 0; i < ORDERS; i++) {
+    const wallet = Wallet.createRandom().address;
+    const res = await request(stack.app).post("/v1/checkout").send({ offerId, wallet });
+    if (res.status !== 201) throw new Error(`checkout failed: ${JSON.stringify(res.body)}`);
+    const orderId = res.body.orderId as string;
+    const session = [...stripe.sessions.values()].find((s) => s.params["metadata[orderId]"] === orderId)!;
+    const paymentIntent = stripe.authorize(session.id);
+    orders.push({
+      orderId,
+      wallet,
+      event: sessionCompleted(stripe.webhookSecret, session.id, paymentIntent, orderId),
+    });
+  }
+
+  const server = stack.app.listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/webhooks/stripe`;
+  console.log(`${ORDERS} orders paid at once (every webhook delivered twice)…`);
+  const sentAt = new Map<string, number>();
+  const started = Date.now();
+  await Promise.all(
+    orders.flatMap((order) =>
+      [0, 1].map(async () => {
+        if (!sentAt.has(order.orderId)) sentAt.set(order.orderId, Date.now());
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", "stripe-signature": order.event.signature },
+          body: order.event.payload,
+        });
+        if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+      }),
+    ),
+  );
+  await stack.waitFor(async () => {
+    const { rows } = await stack.db.pool.query<{ n: number; failed: number }>(
+      `SELECT count(*) FILTER (WHERE status = 'fulfilled')::int AS n,
+              count(*) FILTER (WHERE status = 'failed')::int AS failed
+         FROM orders WHERE offer_id = $1`,
+      [offerId],
+    );
+    if (rows[0]!.failed > 0) throw new Error(`${rows[0]!.failed} orders failed`);
+    return rows[0]!.n >= ORDERS;
+  }, 600_000);
+  server.closeAllConnections();
+  server.close();
+
+  const { rows } = await stack.db.pool.query<{ id: string; fulfilled_at: Date }>(
+    `SELECT o.id, e.created_at AS fulfilled_at FROM orders o
+       JOIN order_events e ON e.order_id = o.id AND e.status = 'fulfilled'
+      WHERE o.offer_id = $1`,
+    [offerId],
+  );
+  const latencies = rows.map((r) => r.fulfilled_at.getTime() - sentAt.get(r.id)!).sort((a, b) => a - b);
+  const finished = Math.max(...rows.map((r) => r.fulfilled_at.getTime()));
+
+  const licenses = LicenseToken__factory.connect(
+    stack.deployment.contracts.LicenseToken.address,
+    stack.provider,
+  );
+  const sold = Number((await licenses.getOffer(offerId)).sold);
+  const balances = await Promise.all(orders.map((o) => licenses.balanceOf(o.wallet)));
+  const overMinted = balances.reduce((sum, b) => sum + Math.max(0, Number(b) - 1), 0);
+  const doubleMints = Math.max(sold - rows.length, overMinted);
+  const captures = stripe.calls.filter((c) => c.action === "capture").length;
+  if (captures !== ORDERS) throw new Error(`${captures} captures for ${ORDERS} orders`);
+
+  await report(
+    "checkout",
+    {
+      orders: ORDERS,
+      ordersFulfilled: rows.length,
+      doubleMints,
+      ordersPerSec: Math.round((rows.length / ((finished - started) / 1000)) * 10) / 10,
+      fulfilledP50Ms: percentile(latencies, 50),
+      fulfilledP99Ms: percentile(latencies, 99),
+    },
+    { doubleMints: "must be 0", fulfilledP50Ms: "target <= 1,000" },
+  );
+} finally {
+  await workers.close();
+  await workerDb.end();
+  workerChain.destroy();
+  await stack.stop();
+  await stripe.close();
+}

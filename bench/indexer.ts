@@ -1,0 +1,157 @@
+/**
+ * Indexer benchmark: `npm run bench:indexer [-- --events 20000] [-- --live-seconds 10]`.
+ *
+ * A worker thread runs a Hardhat chain with the contracts deployed and fills it with at least
+ * `--events` (default 100,000) events — registrations, license purchases, license transfers and
+ * escrow trades — served over HTTP JSON-RPC. This thread then times a cold backfill into an empty
+ * PostgreSQL database and measures the live lag (block mined → its change notification received,
+ * i.e. its rows committed) while 20 transactions per second are sent. Writes bench/results/indexer.json.
+ */
+import { randomBytes } from "node:crypto";
+import { Worker } from "node:worker_threads";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { pino } from "pino";
+import { chainChangesChannel, parseChainChange } from "../lib/chain-changes.ts";
+import { deploymentSchema } from "../lib/deployment.ts";
+import { loadConfig } from "../indexer/config.ts";
+import { createIndexer } from "../indexer/create-indexer.ts";
+import { FetchJsonRpcProvider } from "../indexer/http-provider.ts";
+import type { FromChain, ToChain } from "./lib/indexer-chain.ts";
+import { report } from "./lib/report.ts";
+
+const LIVE_TX_PER_SECOND = 20;
+
+function argument(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const raw = i >= 0 ? process.argv[i + 1] : undefined;
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`--${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))] ?? Number.NaN;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+const targetEvents = argument("events", 100_000);
+const liveSeconds = argument("live-seconds", targetEvents >= 100_000 ? 30 : 10);
+const adminUrl = process.env.BENCH_DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+// --- the chain, in its own thread ---
+
+const chain = new Worker(new URL("./lib/indexer-chain.ts", import.meta.url), {
+  workerData: { events: targetEvents },
+});
+const listeners = new Set<(message: FromChain) => void>();
+chain.on("message", (message: FromChain) => listeners.forEach((listener) => listener(message)));
+const failed = new Promise<never>((_, reject) => chain.once("error", reject));
+const next = <K extends FromChain["type"]>(type: K) =>
+  Promise.race([
+    failed,
+    new Promise<Extract<FromChain, { type: K }>>((resolve) => {
+      const listener = (message: FromChain) => {
+        if (message.type !== type) return;
+        listeners.delete(listener);
+        resolve(message as Extract<FromChain, { type: K }>);
+      };
+      listeners.add(listener);
+    }),
+  ]);
+const tell = (message: ToChain) => chain.postMessage(message);
+
+console.log(`generating ≥ ${targetEvents.toLocaleString("en-US")} events…`);
+const ready = await next("ready");
+const deployment = deploymentSchema.parse(ready.deployment);
+console.log(
+  `generated ${ready.rounds} trading rounds in ${ready.blocks} blocks in ${ready.generateSeconds.toFixed(1)} s`,
+);
+
+// --- an empty database and a Redis namespace ---
+
+const dbName = `bench_indexer_${randomBytes(4).toString("hex")}`;
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${dbName}`);
+const dbUrl = new URL(adminUrl);
+dbUrl.pathname = `/${dbName}`;
+const db = new pg.Pool({ connectionString: dbUrl.toString(), max: 4 });
+db.on("error", () => undefined);
+const prefix = `bench-${randomBytes(4).toString("hex")}`;
+const redis = new Redis(redisUrl);
+const subscriber = new Redis(redisUrl);
+
+const config = loadConfig({
+  DATABASE_URL: dbUrl.toString(),
+  REDIS_URL: redisUrl,
+  REDIS_PREFIX: prefix,
+  CHAIN_RPC_URL: ready.url,
+  INDEXER_FINALITY: "depth",
+  LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+});
+const provider = new FetchJsonRpcProvider(ready.url);
+const logger = pino({ name: "indexer", level: config.logLevel });
+const indexer = createIndexer({ config, db, redis, provider, deployment, logger });
+
+try {
+  // --- cold backfill ---
+  await indexer.ready();
+  const backfillStarted = performance.now();
+  await indexer.syncToHead();
+  const backfillSeconds = (performance.now() - backfillStarted) / 1000;
+  const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM chain_events");
+  const events = rows[0]!.n;
+  console.log(`backfilled ${events.toLocaleString("en-US")} events in ${backfillSeconds.toFixed(2)} s`);
+
+  // --- live: lag from each block being mined to the notification of its commit ---
+  const minedAt = new Map<number, number>();
+  const notifiedAt = new Map<number, number>();
+  await subscriber.subscribe(chainChangesChannel(prefix));
+  subscriber.on("message", (_channel: string, message: string) => {
+    const at = now();
+    const change = parseChainChange(message);
+    if (change?.kind !== "indexed") return;
+    for (let b = change.fromBlock; b <= change.toBlock; b++) if (!notifiedAt.has(b)) notifiedAt.set(b, at);
+  });
+  listeners.add((message) => {
+    if (message.type === "mined") minedAt.set(message.block, message.at);
+  });
+  const following = indexer.run();
+  tell({ type: "live", seconds: liveSeconds, txPerSecond: LIVE_TX_PER_SECOND });
+  await next("liveDone");
+  const lastBlock = Math.max(...minedAt.keys());
+  while (!notifiedAt.has(lastBlock)) await new Promise((resolve) => setTimeout(resolve, 20));
+  await indexer.stop();
+  await following;
+  const lags = [...minedAt].map(([block, mined]) => notifiedAt.get(block)! - mined).sort((a, b) => a - b);
+
+  await report(
+    "indexer",
+    {
+      events,
+      backfillSeconds: Number(backfillSeconds.toFixed(3)),
+      backfillEventsPerSec: Math.round(events / backfillSeconds),
+      liveLagP50Ms: Number(percentile(lags, 0.5).toFixed(1)),
+      liveLagP99Ms: Number(percentile(lags, 0.99).toFixed(1)),
+    },
+    {
+      events: `in ${ready.blocks} blocks`,
+      backfillEventsPerSec: "target ≥ 5,000",
+      liveLagP99Ms: `target ≤ 500; ${lags.length} blocks at ${LIVE_TX_PER_SECOND} tx/s for ${liveSeconds} s`,
+    },
+  );
+} finally {
+  await indexer.stop();
+  tell({ type: "stop" });
+  subscriber.disconnect();
+  redis.disconnect();
+  await db.end();
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await admin.end();
+  provider.destroy();
+  await chain.terminate();
+}

@@ -1,0 +1,142 @@
+import { DelayedError, Worker, type ConnectionOptions } from "bullmq";
+import { Wallet, type Provider } from "ethers";
+import type { Redis } from "ioredis";
+import type { Pool } from "pg";
+import type { Logger } from "pino";
+import type { Deployment } from "../lib/deployment.ts";
+import { ILicenseToken__factory, LicenseToken__factory } from "../types/typechain/index.ts";
+import { ChangeFeed } from "./chain/change-feed.ts";
+import { Relayer } from "./chain/relayer.ts";
+import type { Config } from "./config.ts";
+import { capturePayment } from "./jobs/capture-payment.ts";
+import { expireOrders } from "./jobs/expire-orders.ts";
+import { fulfillOrder } from "./jobs/fulfill-order.ts";
+import { publishOffer } from "./jobs/publish-offer.ts";
+import { bullPrefix, QUEUE_NAMES, type OrderJob, type PublishOfferJob, type Queues } from "./jobs/queues.ts";
+import { revokeLicense } from "./jobs/revoke-license.ts";
+import { createPaymentProvider } from "./payments/create-provider.ts";
+import type { PaymentProvider } from "./payments/provider.ts";
+import { WorksRepository } from "./repositories/works.ts";
+import { OrderEvents } from "./services/order-events.ts";
+
+export interface CommerceWorkerDeps {
+  config: Config;
+  db: Pool;
+  redis: Redis;
+  connection: ConnectionOptions;
+  queues: Queues;
+  relayer: Relayer;
+  provider: Provider;
+  deployment: Deployment;
+  logger: Logger;
+  /** Defaults to the configured provider. */
+  payments?: PaymentProvider;
+  /** Sender of revocations; defaults to one for REVOKER_PRIVATE_KEY, or none (an admin revokes by hand). */
+  revoker?: Relayer | null;
+  /** Runs right after a mint is broadcast, before the order records it. */
+  afterMintSent?: (orderId: string, txHash: string) => Promise<void> | void;
+}
+
+export interface CommerceWorkers {
+  /** Stops taking jobs and waits for running ones (all of them end at once with `force`). */
+  close(force?: boolean): Promise<void>;
+}
+
+/** How long one capture run waits on the change feed for the mint to settle before re-queueing itself. */
+const CAPTURE_WAIT_MS = 10_000;
+const CAPTURE_RECHECK_MS = 2_000;
+
+/** Starts the consumers of offer publication, fulfilment, capture, revocation and order expiry. */
+export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<CommerceWorkers> {
+  const { config, db, redis, connection, queues, relayer, provider, deployment, logger } = deps;
+  const prefix = bullPrefix(config.redis.prefix);
+  const payments = deps.payments ?? createPaymentProvider(config, db);
+  const events = new OrderEvents(redis, config.redis.prefix, logger);
+  const licenses = LicenseToken__factory.connect(deployment.contracts.LicenseToken.address, provider);
+  const works = new WorksRepository(db, deployment.chainId);
+  const feed = new ChangeFeed(redis, config.redis.prefix, logger);
+  await feed.start();
+  const key = config.payments.revokerPrivateKey;
+  const revoker =
+    deps.revoker !== undefined
+      ? deps.revoker
+      : key
+        ? new Relayer({
+            wallet: new Wallet(key, provider),
+            provider,
+            db,
+            redis,
+            redisPrefix: config.redis.prefix,
+            logger,
+            interfaces: [ILicenseToken__factory.createInterface()],
+          })
+        : null;
+  const fulfilment = { db, payments, events, queues, logger };
+
+  const workers = [
+    new Worker<PublishOfferJob>(
+      QUEUE_NAMES.publishOffer,
+      async (job) => publishOffer({ db, relayer, licenses, logger }, job.data.publicationId),
+      { connection, prefix, concurrency: 8 },
+    ),
+    new Worker<OrderJob>(
+      QUEUE_NAMES.fulfillOrder,
+      async (job) =>
+        fulfillOrder({ ...fulfilment, relayer, licenses, afterSend: deps.afterMintSent }, job.data.orderId),
+      { connection, prefix, concurrency: 64 },
+    ),
+    new Worker<OrderJob>(
+      QUEUE_NAMES.capturePayment,
+      async (job, token) => {
+        const result = await capturePayment(
+          {
+            ...fulfilment,
+            feed,
+            heads: () => works.heads(),
+            finality: config.checkout.captureFinality,
+            waitMs: CAPTURE_WAIT_MS,
+          },
+          job.data.orderId,
+        );
+        if (result === "waiting") {
+          // Not settled yet: check again shortly without spending one of the job's attempts.
+          await job.moveToDelayed(Date.now() + CAPTURE_RECHECK_MS, token);
+          throw new DelayedError();
+        }
+        return result;
+      },
+      { connection, prefix, concurrency: 256 },
+    ),
+    new Worker<OrderJob>(
+      QUEUE_NAMES.revokeLicense,
+      async (job) => revokeLicense({ db, revoker, licenses, events, logger }, job.data.orderId),
+      { connection, prefix, concurrency: 64 },
+    ),
+    new Worker(QUEUE_NAMES.expireOrders, async () => expireOrders({ db, payments, events, logger }), {
+      connection,
+      prefix,
+      concurrency: 1,
+    }),
+  ];
+  for (const worker of workers) {
+    worker.on("failed", (job, err) => {
+      logger.warn(
+        { queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
+        "job failed",
+      );
+    });
+    worker.on("error", (err) => logger.error({ queue: worker.name, err }, "worker error"));
+  }
+  await queues.expireOrders.upsertJobScheduler(
+    "expire-orders",
+    { every: config.checkout.sweepSeconds * 1000 },
+    { name: "expire-orders", data: {} },
+  );
+
+  return {
+    async close(force = false) {
+      await Promise.all(workers.map((w) => w.close(force)));
+      await feed.close();
+    },
+  };
+}

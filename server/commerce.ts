@@ -1,0 +1,97 @@
+import type { Router } from "express";
+import type { Redis } from "ioredis";
+import type { Pool } from "pg";
+import type { Logger } from "pino";
+import { SplitFactory__factory } from "../types/typechain/index.ts";
+import type { Chain } from "./app.ts";
+import type { ChangeFeed } from "./chain/change-feed.ts";
+import type { Config } from "./config.ts";
+import type { OpenApiRegistry } from "./http/openapi.ts";
+import type { Queues } from "./jobs/queues.ts";
+import { createPaymentProvider } from "./payments/create-provider.ts";
+import { DevPaymentProvider } from "./payments/dev.ts";
+import { TradesRepository } from "./repositories/trades.ts";
+import { WorksRepository } from "./repositories/works.ts";
+import { checkoutRouter } from "./routes/checkout.ts";
+import { devCheckoutRouter } from "./routes/dev-checkout.ts";
+import { itemsRouter } from "./routes/items.ts";
+import { offersRouter } from "./routes/offers.ts";
+import { ordersRouter } from "./routes/orders.ts";
+import { splitsRouter } from "./routes/splits.ts";
+import { tradesRouter } from "./routes/trades.ts";
+import { webhooksRouter } from "./routes/webhooks.ts";
+import { CheckoutService } from "./services/checkout.ts";
+import { OffersService } from "./services/offers.ts";
+import { OrderEvents } from "./services/order-events.ts";
+import { OrdersService } from "./services/orders.ts";
+import { SplitsService } from "./services/splits.ts";
+import { TradesService } from "./services/trades.ts";
+import { WebhookService } from "./services/webhooks.ts";
+
+export interface CommerceDeps {
+  config: Config;
+  db: Pool;
+  redis: Redis;
+  chain: Chain;
+  queues: Queues;
+  feed: ChangeFeed;
+  logger: Logger;
+}
+
+export interface CommerceRouters {
+  /** Payment webhooks: mount before any body parser (their signatures cover the raw body). */
+  webhooks: Router;
+  /** Offers, splits, checkout, orders, trades, items, and the local checkout page in dev mode. */
+  api: Router[];
+}
+
+/** The commerce part of the API: offers, card checkout, orders and escrowed trades. */
+export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): CommerceRouters {
+  const { config, db, redis, chain, queues, feed, logger } = deps;
+  const { deployment, chainId, provider } = chain;
+  const payments = createPaymentProvider(config, db);
+  const events = new OrderEvents(redis, config.redis.prefix, logger);
+  const works = new WorksRepository(db, chainId);
+  const heads = () => works.heads();
+  const licenseTokenAddress = deployment.contracts.LicenseToken.address;
+
+  const webhooks = new WebhookService({ db, payments, events, queues, logger });
+  const checkout = new CheckoutService({
+    db,
+    redis,
+    redisPrefix: config.redis.prefix,
+    payments,
+    events,
+    settings: config.checkout,
+  });
+  const orders = new OrdersService({
+    db,
+    heads,
+    chainId,
+    licenseTokenAddress,
+    adminAddress: deployment.roles.admin,
+  });
+  const offers = new OffersService({ db, queues, works, chainId, licenseTokenAddress });
+  const splits = new SplitsService(
+    SplitFactory__factory.connect(deployment.contracts.SplitFactory.address, provider),
+    chainId,
+  );
+  const trades = new TradesService({
+    provider,
+    deployment,
+    chainId,
+    trades: new TradesRepository(db),
+    heads,
+  });
+
+  const api = [
+    offersRouter(offers, registry),
+    splitsRouter(splits, registry),
+    checkoutRouter(checkout, orders, registry),
+    ordersRouter({ orders, events, feed }, registry),
+    tradesRouter(trades, registry),
+    itemsRouter(trades, registry),
+  ];
+  if (payments instanceof DevPaymentProvider) api.push(devCheckoutRouter(payments));
+  return { webhooks: webhooksRouter(webhooks, registry), api };
+}

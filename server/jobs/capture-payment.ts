@@ -1,0 +1,109 @@
+import { UnrecoverableError } from "bullmq";
+import type { ChainChange } from "../../lib/chain-changes.ts";
+import { finalityOf, type ChainHeads } from "../../lib/finality.ts";
+import type { ChangeFeed } from "../chain/change-feed.ts";
+import { PaymentRejectedError } from "../payments/provider.ts";
+import { findOrder, mintOf, transition, updateOrder, type IndexedMint } from "../repositories/orders.ts";
+import { enqueueOnce, failOrder, releaseAuthorization, type FulfilmentDeps } from "../services/fulfilment.ts";
+
+export interface CapturePaymentDeps extends FulfilmentDeps {
+  feed: ChangeFeed;
+  heads(): Promise<ChainHeads>;
+  /** How settled the mint must be before the card is charged. */
+  finality: "safe" | "final";
+  /** How long one run waits for the mint to settle before handing the job back to the queue. */
+  waitMs: number;
+}
+
+export type CaptureResult = "captured" | "waiting" | "skipped";
+
+function settled(deps: CapturePaymentDeps, mint: IndexedMint, heads: ChainHeads): boolean {
+  const finality = finalityOf(mint.blockNumber, heads);
+  return finality === "final" || (deps.finality === "safe" && finality === "safe");
+}
+
+/**
+ * Resolves with the order's mint once the indexer shows it at the configured finality, or null after
+ * `waitMs`. The mint is read again only when the change feed names its payment reference (or a
+ * rollback); its finality then follows the heads every notification carries, so hundreds of waiting
+ * captures cost no queries per block. Polls as well, often while the feed is down.
+ */
+async function settledMint(deps: CapturePaymentDeps, paymentRef: string): Promise<IndexedMint | null> {
+  let mint = await mintOf(deps.db, paymentRef);
+  if (mint && settled(deps, mint, await deps.heads())) return mint;
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let reading = Promise.resolve();
+    const finish = (found: IndexedMint | null, err?: unknown) => {
+      if (done) return;
+      done = true;
+      clearInterval(poll);
+      clearTimeout(timer);
+      deps.feed.off("change", onChange);
+      if (err) reject(err instanceof Error ? err : new Error(String(err)));
+      else resolve(found);
+    };
+    const reread = (heads?: ChainHeads) => {
+      reading = reading
+        .then(async () => {
+          if (done) return;
+          mint = await mintOf(deps.db, paymentRef);
+          if (mint && settled(deps, mint, heads ?? (await deps.heads()))) finish(mint);
+        })
+        .catch((err: unknown) => finish(null, err));
+    };
+    const onChange = (change: ChainChange) => {
+      const touched =
+        change.kind !== "heads" &&
+        (change.kind === "rolledBack" || change.truncated || change.keys.paymentRefs.includes(paymentRef));
+      if (touched) reread(change.heads);
+      else if (mint && settled(deps, mint, change.heads)) finish(mint);
+    };
+    deps.feed.on("change", onChange);
+    let ticks = 0;
+    const poll = setInterval(() => {
+      ticks += 1;
+      if (!deps.feed.live || ticks % 5 === 0) reread();
+    }, 1000);
+    const timer = setTimeout(() => finish(null), deps.waitMs);
+  });
+}
+
+/**
+ * Captures the card payment of a minted order once its mint is settled on chain, then marks the
+ * order fulfilled. Answers "waiting" when the mint is not settled yet (the worker re-queues the job
+ * with a delay). A capture the provider refuses leaves a license nobody paid for: the order fails
+ * and the license is revoked.
+ */
+export async function capturePayment(deps: CapturePaymentDeps, orderId: string): Promise<CaptureResult> {
+  const order = await findOrder(deps.db, orderId);
+  if (!order) throw new UnrecoverableError(`no order ${orderId}`);
+  if (order.status === "failed") {
+    await releaseAuthorization(deps, order);
+    return "skipped";
+  }
+  if (order.status !== "minting" || !order.paymentRef || !order.paymentIntent) return "skipped";
+
+  if (order.paymentStatus !== "captured") {
+    const mint = await settledMint(deps, order.paymentRef);
+    if (!mint) return "waiting";
+    try {
+      await deps.payments.capture(order.paymentIntent, orderId);
+    } catch (err) {
+      if (!(err instanceof PaymentRejectedError)) throw err;
+      await failOrder(deps, order, `payment could not be captured: ${err.message}`);
+      await updateOrder(deps.db, orderId, { revokeReason: "payment not captured" });
+      await enqueueOnce(deps.queues.revokeLicense, `revoke-${orderId}`, { orderId });
+      throw new UnrecoverableError(err.message);
+    }
+    await updateOrder(deps.db, orderId, { paymentStatus: "captured" });
+  }
+  const fulfilled = await transition(deps.db, orderId, {
+    from: ["minting"],
+    to: "fulfilled",
+    detail: { tokenId: order.tokenId },
+  });
+  if (fulfilled) deps.events.publish(fulfilled.event);
+  deps.logger.info({ orderId, tokenId: order.tokenId }, "card payment captured; order fulfilled");
+  return "captured";
+}

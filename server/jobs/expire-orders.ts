@@ -1,0 +1,40 @@
+import type { Pool } from "pg";
+import type { Logger } from "pino";
+import type { PaymentProvider } from "../payments/provider.ts";
+import { expireUnpaid } from "../repositories/orders.ts";
+import type { OrderEvents } from "../services/order-events.ts";
+
+export interface ExpireOrdersDeps {
+  db: Pool;
+  payments: PaymentProvider;
+  events: OrderEvents;
+  logger: Logger;
+}
+
+const BATCH = 500;
+
+/**
+ * Expires orders left unpaid past their reservation and closes their checkout sessions. Their units
+ * are back on sale from the moment the reservation lapsed (availability counts only live
+ * reservations); this makes it visible and stops the buyer from paying a stale session.
+ */
+export async function expireOrders(deps: ExpireOrdersDeps): Promise<{ expired: number }> {
+  let expired = 0;
+  for (;;) {
+    const batch = await expireUnpaid(deps.db, BATCH);
+    for (const { order, event } of batch) {
+      deps.events.publish(event);
+      if (!order.sessionId) continue;
+      await deps.payments.expireSession(order.sessionId).catch((err: unknown) => {
+        deps.logger.warn(
+          { err, orderId: order.id },
+          "could not close the checkout session of an expired order",
+        );
+      });
+    }
+    expired += batch.length;
+    if (batch.length < BATCH) break;
+  }
+  if (expired > 0) deps.logger.info({ expired }, "expired unpaid orders");
+  return { expired };
+}

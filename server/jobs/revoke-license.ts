@@ -1,0 +1,78 @@
+import { UnrecoverableError } from "bullmq";
+import type { Pool } from "pg";
+import type { Logger } from "pino";
+import type { LicenseToken } from "../../types/typechain/index.ts";
+import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
+import { findOrder, mintOf, transition, updateOrder } from "../repositories/orders.ts";
+import type { OrderEvents } from "../services/order-events.ts";
+
+export interface RevokeLicenseDeps {
+  db: Pool;
+  /** Sends as a LicenseToken admin; null when none is configured and an admin revokes by hand. */
+  revoker: Relayer | null;
+  licenses: LicenseToken;
+  events: OrderEvents;
+  logger: Logger;
+}
+
+export type RevokeResult = "revoked" | "awaiting-admin" | "skipped";
+
+async function previousRevoke(db: Pool, orderId: string): Promise<string | null> {
+  const { rows } = await db.query<{ hash: string }>(
+    `SELECT hash FROM relayer_transactions
+      WHERE purpose = 'revoke' AND ref = $1 AND status IN ('sent', 'mined')
+      ORDER BY sent_at DESC LIMIT 1`,
+    [orderId],
+  );
+  return rows[0]?.hash ?? null;
+}
+
+/**
+ * Revokes the license of a refunded or disputed card order on chain, with the reason recorded on
+ * the order. Idempotent: a license already revoked counts as done, and a transaction an earlier
+ * attempt sent is awaited instead of sending another.
+ */
+export async function revokeLicense(deps: RevokeLicenseDeps, orderId: string): Promise<RevokeResult> {
+  const order = await findOrder(deps.db, orderId);
+  if (!order) throw new UnrecoverableError(`no order ${orderId}`);
+  if (!order.revokeReason || order.revokedAt) return "skipped";
+  const tokenId =
+    order.tokenId ?? (order.paymentRef ? (await mintOf(deps.db, order.paymentRef))?.tokenId : null);
+  if (!tokenId) throw new Error(`order ${orderId} has no minted license yet`);
+  if (!deps.revoker) {
+    deps.logger.warn({ orderId, tokenId, reason: order.revokeReason }, "license revocation awaits an admin");
+    return "awaiting-admin";
+  }
+
+  let hash = order.revokeTxHash ?? (await previousRevoke(deps.db, orderId));
+  if (!hash && !(await deps.licenses.getLicense(tokenId)).revoked) {
+    try {
+      ({ hash } = await deps.revoker.send({
+        to: await deps.licenses.getAddress(),
+        data: deps.licenses.interface.encodeFunctionData("revoke", [BigInt(tokenId), order.revokeReason]),
+        purpose: "revoke",
+        ref: orderId,
+      }));
+    } catch (err) {
+      if (!(err instanceof TransactionRevertedError)) throw err;
+      if (err.errorName !== "LicenseIsRevoked") throw new UnrecoverableError(err.message);
+    }
+    if (hash) await updateOrder(deps.db, orderId, { revokeTxHash: hash });
+  }
+  if (hash) {
+    const receipt = await deps.revoker.wait(hash);
+    if (receipt.status !== 1 && !(await deps.licenses.getLicense(tokenId)).revoked) {
+      throw new UnrecoverableError(`revoke ${receipt.hash} reverted`);
+    }
+    hash = receipt.hash;
+  }
+  const revoked = await transition(deps.db, orderId, {
+    from: [order.status],
+    to: order.status,
+    set: { revokedAt: new Date(), tokenId, ...(hash ? { revokeTxHash: hash } : {}) },
+    detail: { revoked: true, tokenId, reason: order.revokeReason, txHash: hash },
+  });
+  if (revoked) deps.events.publish(revoked.event);
+  deps.logger.info({ orderId, tokenId, reason: order.revokeReason }, "license revoked");
+  return "revoked";
+}

@@ -1,0 +1,176 @@
+import { randomBytes } from "node:crypto";
+import type { Pool } from "pg";
+import Stripe from "stripe";
+import { parseStripeEvent } from "./stripe.ts";
+import {
+  PaymentRejectedError,
+  type CheckoutRequest,
+  type CheckoutSession,
+  type PaymentEvent,
+  type PaymentProvider,
+} from "./provider.ts";
+
+export interface DevPaymentProviderOptions {
+  db: Pool;
+  webhookSecret: string;
+  /** The API's public URL: the checkout page lives there and its webhooks are posted there. */
+  publicUrl: string;
+}
+
+export interface DevSession {
+  sessionId: string;
+  orderId: string;
+  offerId: string;
+  amount: number;
+  currency: string;
+  orderStatus: string;
+  paymentIntent: string | null;
+  paymentStatus: "requires_capture" | "succeeded" | "canceled" | null;
+  refunded: boolean;
+}
+
+const STRIPE_API_VERSION = "2025-01-01";
+
+/**
+ * Payments without Stripe, for development and demos: a local checkout page stands in for Stripe
+ * Checkout and completes a payment by posting the Stripe event Stripe would send, signed with the
+ * webhook secret by the Stripe SDK, to the real webhook route. Authorizations live in PostgreSQL.
+ */
+export class DevPaymentProvider implements PaymentProvider {
+  readonly name = "dev";
+
+  constructor(private readonly options: DevPaymentProviderOptions) {}
+
+  async createCheckout(_request: CheckoutRequest): Promise<CheckoutSession> {
+    const sessionId = `cs_dev_${randomBytes(12).toString("hex")}`;
+    return { sessionId, url: `${this.options.publicUrl}/dev/checkout/${sessionId}` };
+  }
+
+  async capture(paymentIntent: string): Promise<void> {
+    await this.#settle(paymentIntent, "succeeded");
+  }
+
+  async cancel(paymentIntent: string): Promise<void> {
+    await this.#settle(paymentIntent, "canceled");
+  }
+
+  async expireSession(): Promise<void> {
+    // The local page checks the order's status before taking a payment; nothing to close.
+  }
+
+  parseWebhook(rawBody: Buffer, signature: string | undefined): PaymentEvent {
+    return parseStripeEvent(rawBody, signature, this.options.webhookSecret);
+  }
+
+  /** The session as the checkout page shows it, or null when no order has it. */
+  async session(sessionId: string): Promise<DevSession | null> {
+    const { rows } = await this.options.db.query<{
+      id: string;
+      offer_id: string;
+      amount: string;
+      currency: string;
+      status: string;
+      pi: string | null;
+      pi_status: DevSession["paymentStatus"];
+      refunded: boolean | null;
+    }>(
+      `SELECT o.id, o.offer_id::text, o.amount::text, o.currency, o.status,
+              p.id AS pi, p.status AS pi_status, p.refunded
+         FROM orders o LEFT JOIN dev_payment_intents p ON p.session_id = o.session_id
+        WHERE o.session_id = $1`,
+      [sessionId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      sessionId,
+      orderId: row.id,
+      offerId: row.offer_id,
+      amount: Number(row.amount),
+      currency: row.currency,
+      orderStatus: row.status,
+      paymentIntent: row.pi,
+      paymentStatus: row.pi_status,
+      refunded: row.refunded ?? false,
+    };
+  }
+
+  /** Authorizes the card (once per session) and posts `checkout.session.completed`, as Stripe would. */
+  async pay(session: DevSession): Promise<void> {
+    const { rows } = await this.options.db.query<{ id: string }>(
+      `INSERT INTO dev_payment_intents (id, session_id, amount, currency, status)
+       VALUES ($1, $2, $3, $4, 'requires_capture')
+       ON CONFLICT (session_id) DO UPDATE SET updated_at = now()
+       RETURNING id`,
+      [`pi_dev_${randomBytes(12).toString("hex")}`, session.sessionId, session.amount, session.currency],
+    );
+    await this.#post("checkout.session.completed", {
+      id: session.sessionId,
+      object: "checkout.session",
+      mode: "payment",
+      status: "complete",
+      payment_status: "unpaid",
+      payment_intent: rows[0]!.id,
+      amount_total: session.amount,
+      currency: session.currency,
+      client_reference_id: session.orderId,
+      metadata: { orderId: session.orderId, offerId: session.offerId },
+    });
+  }
+
+  /** Refunds a captured payment in full and posts `charge.refunded`, as Stripe would. */
+  async refund(session: DevSession): Promise<void> {
+    if (!session.paymentIntent || session.paymentStatus !== "succeeded") {
+      throw new PaymentRejectedError("only a captured payment can be refunded");
+    }
+    await this.options.db.query(
+      `UPDATE dev_payment_intents SET refunded = true, updated_at = now() WHERE id = $1`,
+      [session.paymentIntent],
+    );
+    await this.#post("charge.refunded", {
+      id: `ch_dev_${randomBytes(12).toString("hex")}`,
+      object: "charge",
+      amount: session.amount,
+      amount_refunded: session.amount,
+      currency: session.currency,
+      payment_intent: session.paymentIntent,
+      refunded: true,
+    });
+  }
+
+  async #settle(paymentIntent: string, status: "succeeded" | "canceled"): Promise<void> {
+    const { rows } = await this.options.db.query<{ status: string }>(
+      `UPDATE dev_payment_intents SET status = $2, updated_at = now()
+        WHERE id = $1 AND status IN ('requires_capture', $2)
+        RETURNING status`,
+      [paymentIntent, status],
+    );
+    if (rows.length === 0) {
+      throw new PaymentRejectedError(`payment ${paymentIntent} cannot move to ${status}`);
+    }
+  }
+
+  async #post(type: string, object: Record<string, unknown>): Promise<void> {
+    const payload = JSON.stringify({
+      id: `evt_dev_${randomBytes(12).toString("hex")}`,
+      object: "event",
+      api_version: STRIPE_API_VERSION,
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type,
+      data: { object },
+    });
+    const signature = Stripe.webhooks.generateTestHeaderString({
+      payload,
+      secret: this.options.webhookSecret,
+    });
+    const res = await fetch(`${this.options.publicUrl}/v1/webhooks/stripe`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": signature },
+      body: payload,
+    });
+    if (!res.ok) throw new Error(`the webhook answered ${res.status}: ${await res.text()}`);
+  }
+}

@@ -1,0 +1,323 @@
+import type { Pool, PoolClient } from "pg";
+import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
+import { checksum } from "../http/schemas.ts";
+import { HOLDING, inTransaction, type Queryable } from "./orders.ts";
+
+/** The terms of an offer as signed (`OfferParams`), numbers as decimal strings. */
+export interface OfferTerms {
+  workId: string;
+  currency: string;
+  price: string;
+  duration: string;
+  maxSupply: number;
+  transferable: boolean;
+  commercialUse: boolean;
+  referrerBps: number;
+  royaltyBps: number;
+  split: string;
+  territory: string;
+}
+
+export interface FiatPriceView {
+  /** Minor units of `currency` (cents for USD and EUR). */
+  amount: number;
+  currency: string;
+}
+
+export interface OfferView {
+  offerId: string;
+  workId: string;
+  creator: string;
+  currency: string;
+  price: string;
+  duration: string;
+  perpetual: boolean;
+  maxSupply: number;
+  sold: number;
+  /** Units held by card orders not yet minted. */
+  reserved: number;
+  /** Units left to sell; null when the supply is unlimited. */
+  remaining: number | null;
+  active: boolean;
+  transferable: boolean;
+  commercialUse: boolean;
+  referrerBps: number;
+  royaltyBps: number;
+  split: string;
+  territory: string;
+  fiatPrice: FiatPriceView | null;
+  blockNumber: string;
+  txHash: string;
+  finality: Finality;
+}
+
+interface OfferRow {
+  offer_id: string;
+  work_id: string;
+  creator: string;
+  currency: string;
+  price: string;
+  duration: string;
+  max_supply: string;
+  sold: string;
+  transferable: boolean;
+  commercial_use: boolean;
+  referrer_bps: number;
+  royalty_bps: number;
+  split: string;
+  territory: string;
+  active: boolean;
+  block_number: string;
+  tx_hash: string;
+  updated_block: string;
+  fiat_amount: string | null;
+  fiat_currency: string | null;
+  reserved: number;
+}
+
+const SELECT = `SELECT o.offer_id::text, o.work_id::text, o.creator, o.currency, o.price::text, o.duration::text,
+  o.max_supply::text, o.sold::text, o.transferable, o.commercial_use, o.referrer_bps, o.royalty_bps, o.split,
+  o.territory, o.active, o.block_number::text, o.tx_hash, o.updated_block::text,
+  f.amount::text AS fiat_amount, f.currency AS fiat_currency,
+  (SELECT count(*) FROM orders r WHERE r.offer_id = o.offer_id AND ${HOLDING})::int AS reserved
+  FROM offers o LEFT JOIN fiat_prices f ON f.offer_id = o.offer_id`;
+
+function toOffer(row: OfferRow, heads: ChainHeads): OfferView {
+  const maxSupply = Number(row.max_supply);
+  const sold = Number(row.sold);
+  return {
+    offerId: row.offer_id,
+    workId: row.work_id,
+    creator: checksum(row.creator)!,
+    currency: checksum(row.currency)!,
+    price: row.price,
+    duration: row.duration,
+    perpetual: row.duration === "0",
+    maxSupply,
+    sold,
+    reserved: row.reserved,
+    remaining: maxSupply === 0 ? null : Math.max(0, maxSupply - sold - row.reserved),
+    active: row.active,
+    transferable: row.transferable,
+    commercialUse: row.commercial_use,
+    referrerBps: row.referrer_bps,
+    royaltyBps: row.royalty_bps,
+    split: checksum(row.split)!,
+    territory: row.territory,
+    fiatPrice:
+      row.fiat_amount === null ? null : { amount: Number(row.fiat_amount), currency: row.fiat_currency! },
+    blockNumber: row.block_number,
+    txHash: row.tx_hash,
+    finality: finalityOf(row.updated_block, heads),
+  };
+}
+
+export async function listOffers(
+  db: Queryable,
+  query: { workId?: string; creator?: string; cursor?: string; limit: number },
+  heads: ChainHeads,
+): Promise<{ items: OfferView[]; nextCursor: string | null }> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (query.workId) {
+    params.push(query.workId);
+    where.push(`o.work_id = $${params.length}`);
+  }
+  if (query.creator) {
+    params.push(query.creator);
+    where.push(`o.creator = $${params.length}`);
+  }
+  if (query.cursor) {
+    params.push(query.cursor);
+    where.push(`o.offer_id > $${params.length}`);
+  }
+  params.push(query.limit + 1);
+  const { rows } = await db.query<OfferRow>(
+    `${SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY o.offer_id LIMIT $${params.length}`,
+    params,
+  );
+  const more = rows.length > query.limit;
+  if (more) rows.pop();
+  return { items: rows.map((r) => toOffer(r, heads)), nextCursor: more ? rows.at(-1)!.offer_id : null };
+}
+
+export async function findOffer(
+  db: Queryable,
+  offerId: string,
+  heads: ChainHeads,
+): Promise<OfferView | null> {
+  const { rows } = await db.query<OfferRow>(`${SELECT} WHERE o.offer_id = $1`, [offerId]);
+  return rows[0] ? toOffer(rows[0], heads) : null;
+}
+
+/** Sets (or changes) the card price of an offer. */
+export async function setFiatPrice(db: Queryable, offerId: string, price: FiatPriceView): Promise<void> {
+  await db.query(
+    `INSERT INTO fiat_prices (offer_id, amount, currency) VALUES ($1, $2, $3)
+     ON CONFLICT (offer_id) DO UPDATE SET amount = EXCLUDED.amount, currency = EXCLUDED.currency, updated_at = now()`,
+    [offerId, price.amount, price.currency],
+  );
+}
+
+export type PublicationStatus = "pending" | "submitted" | "published" | "failed";
+
+export interface Publication {
+  id: string;
+  creator: string;
+  nonce: string;
+  workId: string;
+  terms: OfferTerms;
+  deadline: string;
+  signature: string;
+  fiatPrice: FiatPriceView | null;
+  status: PublicationStatus;
+  txHash: string | null;
+  offerId: string | null;
+  error: string | null;
+  createdAt: Date;
+}
+
+interface PublicationRow {
+  id: string;
+  creator: string;
+  nonce: string;
+  work_id: string;
+  params: OfferTerms;
+  deadline: string;
+  signature: string;
+  fiat_amount: string | null;
+  fiat_currency: string | null;
+  status: PublicationStatus;
+  tx_hash: string | null;
+  offer_id: string | null;
+  error: string | null;
+  created_at: Date;
+}
+
+const PUBLICATION_COLUMNS = `id, creator, nonce::text, work_id::text, params, deadline::text, signature,
+  fiat_amount::text, fiat_currency, status, tx_hash, offer_id::text, error, created_at`;
+
+function toPublication(row: PublicationRow): Publication {
+  return {
+    id: row.id,
+    creator: row.creator,
+    nonce: row.nonce,
+    workId: row.work_id,
+    terms: row.params,
+    deadline: row.deadline,
+    signature: row.signature,
+    fiatPrice:
+      row.fiat_amount === null ? null : { amount: Number(row.fiat_amount), currency: row.fiat_currency! },
+    status: row.status,
+    txHash: row.tx_hash,
+    offerId: row.offer_id,
+    error: row.error,
+    createdAt: row.created_at,
+  };
+}
+
+export async function findPublication(db: Queryable, id: string): Promise<Publication | null> {
+  const { rows } = await db.query<PublicationRow>(
+    `SELECT ${PUBLICATION_COLUMNS} FROM offer_publications WHERE id = $1`,
+    [id],
+  );
+  return rows[0] ? toPublication(rows[0]) : null;
+}
+
+/** Inserts a publication unless the creator already used the nonce; returns the one stored either way. */
+export async function insertPublication(
+  db: Queryable,
+  p: Omit<Publication, "status" | "txHash" | "offerId" | "error" | "createdAt">,
+): Promise<{ publication: Publication; created: boolean }> {
+  const { rows } = await db.query<PublicationRow>(
+    `INSERT INTO offer_publications
+       (id, creator, nonce, work_id, params, deadline, signature, fiat_amount, fiat_currency, status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')
+     ON CONFLICT (creator, nonce) DO NOTHING
+     RETURNING ${PUBLICATION_COLUMNS}`,
+    [
+      p.id,
+      p.creator,
+      p.nonce,
+      p.workId,
+      JSON.stringify(p.terms),
+      p.deadline,
+      p.signature,
+      p.fiatPrice?.amount ?? null,
+      p.fiatPrice?.currency ?? null,
+    ],
+  );
+  if (rows[0]) return { publication: toPublication(rows[0]), created: true };
+  const existing = await db.query<PublicationRow>(
+    `SELECT ${PUBLICATION_COLUMNS} FROM offer_publications WHERE creator = $1 AND nonce = $2`,
+    [p.creator, p.nonce],
+  );
+  return { publication: toPublication(existing.rows[0]!), created: false };
+}
+
+export async function markPublicationSubmitted(db: Queryable, id: string, txHash: string): Promise<void> {
+  await db.query(
+    `UPDATE offer_publications SET status = 'submitted', tx_hash = $2, updated_at = now()
+      WHERE id = $1 AND status IN ('pending', 'submitted')`,
+    [id, txHash],
+  );
+}
+
+export async function markPublicationFailed(db: Queryable, id: string, error: string): Promise<void> {
+  await db.query(
+    `UPDATE offer_publications SET status = 'failed', error = $2, updated_at = now() WHERE id = $1`,
+    [id, error],
+  );
+}
+
+/** Links the publication to its on-chain offer and puts the card price on sale, together. */
+export async function markPublished(
+  db: Pool,
+  publication: Publication,
+  offerId: string,
+  txHash: string | null,
+): Promise<void> {
+  await inTransaction(db, async (client: PoolClient) => {
+    await client.query(
+      `UPDATE offer_publications SET status = 'published', offer_id = $2, tx_hash = COALESCE($3, tx_hash),
+              error = NULL, updated_at = now()
+        WHERE id = $1`,
+      [publication.id, offerId, txHash],
+    );
+    if (publication.fiatPrice) await setFiatPrice(client, offerId, publication.fiatPrice);
+  });
+}
+
+/**
+ * The earliest indexed offer of the creator with exactly these terms that no publication claims:
+ * how a publication the creator sent on chain themselves is found.
+ */
+export async function findOfferByTerms(
+  db: Queryable,
+  creator: string,
+  t: OfferTerms,
+): Promise<string | null> {
+  const { rows } = await db.query<{ offer_id: string }>(
+    `SELECT o.offer_id::text FROM offers o
+      WHERE o.creator = $1 AND o.work_id = $2 AND o.currency = $3 AND o.price = $4 AND o.duration = $5
+        AND o.max_supply = $6 AND o.transferable = $7 AND o.commercial_use = $8 AND o.referrer_bps = $9
+        AND o.royalty_bps = $10 AND o.split = $11 AND o.territory = $12
+        AND NOT EXISTS (SELECT 1 FROM offer_publications p WHERE p.offer_id = o.offer_id)
+      ORDER BY o.offer_id LIMIT 1`,
+    [
+      creator,
+      t.workId,
+      t.currency,
+      t.price,
+      t.duration,
+      t.maxSupply,
+      t.transferable,
+      t.commercialUse,
+      t.referrerBps,
+      t.royaltyBps,
+      t.split,
+      t.territory,
+    ],
+  );
+  return rows[0]?.offer_id ?? null;
+}

@@ -1,0 +1,419 @@
+import type { Pool, PoolClient } from "pg";
+
+export type Queryable = Pool | PoolClient;
+
+export type OrderStatus =
+  "created" | "paid" | "minting" | "fulfilled" | "failed" | "expired" | "refunded" | "disputed";
+export type PaymentStatus = "none" | "authorized" | "captured" | "canceled";
+
+/** Statuses in which an order still holds a unit of its offer's supply (until its mint is indexed). */
+export const HOLDING_STATUSES: OrderStatus[] = ["created", "paid", "minting"];
+
+export interface Order {
+  id: string;
+  offerId: string;
+  wallet: string;
+  referrer: string | null;
+  amount: number;
+  currency: string;
+  status: OrderStatus;
+  failureReason: string | null;
+  sessionId: string | null;
+  checkoutUrl: string | null;
+  paymentIntent: string | null;
+  paymentRef: string | null;
+  paymentStatus: PaymentStatus;
+  tokenId: string | null;
+  mintTxHash: string | null;
+  mintBlock: number | null;
+  revokeReason: string | null;
+  revokeTxHash: string | null;
+  revokedAt: Date | null;
+  reservedUntil: Date;
+  ip: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One status an order went through; `seq` orders them across all orders. */
+export interface OrderEvent {
+  seq: string;
+  orderId: string;
+  status: OrderStatus;
+  detail: Record<string, unknown>;
+  at: Date;
+}
+
+/** Columns a transition may set besides the status. */
+export interface OrderFields {
+  failureReason?: string | null;
+  sessionId?: string;
+  checkoutUrl?: string;
+  paymentIntent?: string;
+  paymentRef?: string;
+  paymentStatus?: PaymentStatus;
+  tokenId?: string;
+  mintTxHash?: string;
+  mintBlock?: number;
+  revokeReason?: string;
+  revokeTxHash?: string;
+  revokedAt?: Date;
+}
+
+const FIELD_COLUMNS: Record<keyof OrderFields, string> = {
+  failureReason: "failure_reason",
+  sessionId: "session_id",
+  checkoutUrl: "checkout_url",
+  paymentIntent: "payment_intent",
+  paymentRef: "payment_ref",
+  paymentStatus: "payment_status",
+  tokenId: "token_id",
+  mintTxHash: "mint_tx_hash",
+  mintBlock: "mint_block",
+  revokeReason: "revoke_reason",
+  revokeTxHash: "revoke_tx_hash",
+  revokedAt: "revoked_at",
+};
+
+interface OrderRow {
+  id: string;
+  offer_id: string;
+  wallet: string;
+  referrer: string | null;
+  amount: string;
+  currency: string;
+  status: OrderStatus;
+  failure_reason: string | null;
+  session_id: string | null;
+  checkout_url: string | null;
+  payment_intent: string | null;
+  payment_ref: string | null;
+  payment_status: PaymentStatus;
+  token_id: string | null;
+  mint_tx_hash: string | null;
+  mint_block: string | null;
+  revoke_reason: string | null;
+  revoke_tx_hash: string | null;
+  revoked_at: Date | null;
+  reserved_until: Date;
+  ip: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const columns = (t: string) =>
+  `${t}.id, ${t}.offer_id::text, ${t}.wallet, ${t}.referrer, ${t}.amount::text, ${t}.currency, ${t}.status,
+   ${t}.failure_reason, ${t}.session_id, ${t}.checkout_url, ${t}.payment_intent, ${t}.payment_ref,
+   ${t}.payment_status, ${t}.token_id::text, ${t}.mint_tx_hash, ${t}.mint_block::text, ${t}.revoke_reason,
+   ${t}.revoke_tx_hash, ${t}.revoked_at, ${t}.reserved_until, ${t}.ip, ${t}.created_at, ${t}.updated_at`;
+
+function toOrder(row: OrderRow): Order {
+  return {
+    id: row.id,
+    offerId: row.offer_id,
+    wallet: row.wallet,
+    referrer: row.referrer,
+    amount: Number(row.amount),
+    currency: row.currency,
+    status: row.status,
+    failureReason: row.failure_reason,
+    sessionId: row.session_id,
+    checkoutUrl: row.checkout_url,
+    paymentIntent: row.payment_intent,
+    paymentRef: row.payment_ref,
+    paymentStatus: row.payment_status,
+    tokenId: row.token_id,
+    mintTxHash: row.mint_tx_hash,
+    mintBlock: row.mint_block === null ? null : Number(row.mint_block),
+    revokeReason: row.revoke_reason,
+    revokeTxHash: row.revoke_tx_hash,
+    revokedAt: row.revoked_at,
+    reservedUntil: row.reserved_until,
+    ip: row.ip,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+interface EventRow {
+  event_seq: string;
+  event_at: Date;
+  event_detail: Record<string, unknown>;
+}
+
+function toEvent(order: Order, row: EventRow): OrderEvent {
+  return {
+    seq: row.event_seq,
+    orderId: order.id,
+    status: order.status,
+    detail: row.event_detail,
+    at: row.event_at,
+  };
+}
+
+async function one(db: Queryable, where: string, value: string): Promise<Order | null> {
+  const { rows } = await db.query<OrderRow>(`SELECT ${columns("o")} FROM orders o WHERE ${where} = $1`, [
+    value,
+  ]);
+  return rows[0] ? toOrder(rows[0]) : null;
+}
+
+export const findOrder = (db: Queryable, id: string) => one(db, "o.id", id);
+export const findOrderBySession = (db: Queryable, sessionId: string) => one(db, "o.session_id", sessionId);
+export const findOrderByPaymentIntent = (db: Queryable, paymentIntent: string) =>
+  one(db, "o.payment_intent", paymentIntent);
+
+/** The order, locked until the end of the caller's transaction. */
+export async function lockOrder(client: PoolClient, id: string): Promise<Order | null> {
+  const { rows } = await client.query<OrderRow>(
+    `SELECT ${columns("o")} FROM orders o WHERE o.id = $1 FOR UPDATE`,
+    [id],
+  );
+  return rows[0] ? toOrder(rows[0]) : null;
+}
+
+/** The order's history, oldest first; only events after `afterSeq` when given. */
+export async function orderEvents(db: Queryable, orderId: string, afterSeq = "0"): Promise<OrderEvent[]> {
+  const { rows } = await db.query<{
+    seq: string;
+    status: OrderStatus;
+    detail: Record<string, unknown>;
+    created_at: Date;
+  }>(
+    `SELECT id::text AS seq, status, detail, created_at FROM order_events
+      WHERE order_id = $1 AND id > $2 ORDER BY id`,
+    [orderId, afterSeq],
+  );
+  return rows.map((r) => ({ seq: r.seq, orderId, status: r.status, detail: r.detail, at: r.created_at }));
+}
+
+export interface NewOrder {
+  id: string;
+  offerId: string;
+  wallet: string;
+  referrer: string | null;
+  amount: number;
+  currency: string;
+  ip: string;
+  ttlSeconds: number;
+}
+
+/** Inserts an order in `created` with its first event. */
+export async function insertOrder(
+  db: Queryable,
+  order: NewOrder,
+): Promise<{ order: Order; event: OrderEvent }> {
+  const { rows } = await db.query<OrderRow & EventRow>(
+    `WITH inserted AS (
+       INSERT INTO orders (id, offer_id, wallet, referrer, amount, currency, status, ip, reserved_until)
+       VALUES ($1, $2, $3, $4, $5, $6, 'created', $7, now() + make_interval(secs => $8))
+       RETURNING *
+     ), event AS (
+       INSERT INTO order_events (order_id, status) SELECT id, status FROM inserted
+       RETURNING id, created_at, detail
+     )
+     SELECT ${columns("inserted")}, event.id::text AS event_seq, event.created_at AS event_at,
+            event.detail AS event_detail
+       FROM inserted CROSS JOIN event`,
+    [
+      order.id,
+      order.offerId,
+      order.wallet,
+      order.referrer,
+      order.amount,
+      order.currency,
+      order.ip,
+      order.ttlSeconds,
+    ],
+  );
+  const inserted = toOrder(rows[0]!);
+  return { order: inserted, event: toEvent(inserted, rows[0]!) };
+}
+
+export interface Transition {
+  /** Statuses the order may be in; the transition does nothing otherwise. */
+  from: OrderStatus[];
+  to: OrderStatus;
+  set?: OrderFields;
+  detail?: Record<string, unknown>;
+  /** Only while the order's reservation has not lapsed. */
+  whileReserved?: boolean;
+}
+
+/**
+ * Moves an order to `to` if it is in one of `from`, sets `set`, and records the event, in one
+ * statement. Null when the order was not in `from`.
+ */
+export async function transition(
+  db: Queryable,
+  id: string,
+  change: Transition,
+): Promise<{ order: Order; event: OrderEvent } | null> {
+  const params: unknown[] = [id, change.to, change.from, JSON.stringify(change.detail ?? {})];
+  const sets = ["status = $2", "updated_at = now()"];
+  for (const [key, value] of Object.entries(change.set ?? {})) {
+    if (value === undefined) continue;
+    params.push(value);
+    sets.push(`${FIELD_COLUMNS[key as keyof OrderFields]} = $${params.length}`);
+  }
+  const { rows } = await db.query<OrderRow & EventRow>(
+    `WITH updated AS (
+       UPDATE orders SET ${sets.join(", ")}
+        WHERE id = $1 AND status = ANY($3::text[]) ${change.whileReserved ? "AND reserved_until > now()" : ""}
+       RETURNING *
+     ), event AS (
+       INSERT INTO order_events (order_id, status, detail) SELECT id, status, $4::jsonb FROM updated
+       RETURNING id, created_at, detail
+     )
+     SELECT ${columns("updated")}, event.id::text AS event_seq, event.created_at AS event_at,
+            event.detail AS event_detail
+       FROM updated CROSS JOIN event`,
+    params,
+  );
+  if (!rows[0]) return null;
+  const order = toOrder(rows[0]);
+  return { order, event: toEvent(order, rows[0]) };
+}
+
+/** Sets fields that are not a change of status (the checkout session, the payment's state). */
+export async function updateOrder(db: Queryable, id: string, set: OrderFields): Promise<void> {
+  const params: unknown[] = [id];
+  const sets = ["updated_at = now()"];
+  for (const [key, value] of Object.entries(set)) {
+    if (value === undefined) continue;
+    params.push(value);
+    sets.push(`${FIELD_COLUMNS[key as keyof OrderFields]} = $${params.length}`);
+  }
+  await db.query(`UPDATE orders SET ${sets.join(", ")} WHERE id = $1`, params);
+}
+
+/** Expires up to `limit` orders left unpaid past their reservation; returns them with their events. */
+export async function expireUnpaid(
+  db: Queryable,
+  limit: number,
+): Promise<{ order: Order; event: OrderEvent }[]> {
+  const { rows } = await db.query<OrderRow & EventRow>(
+    `WITH due AS (
+       SELECT id FROM orders WHERE status = 'created' AND reserved_until <= now()
+        ORDER BY reserved_until LIMIT $1 FOR UPDATE SKIP LOCKED
+     ), expired AS (
+       UPDATE orders o SET status = 'expired', updated_at = now() FROM due WHERE o.id = due.id RETURNING o.*
+     ), event AS (
+       INSERT INTO order_events (order_id, status, detail)
+       SELECT id, status, '{"reason":"not paid in time"}'::jsonb FROM expired
+       RETURNING id, order_id, created_at, detail
+     )
+     SELECT ${columns("expired")}, event.id::text AS event_seq, event.created_at AS event_at,
+            event.detail AS event_detail
+       FROM expired JOIN event ON event.order_id = expired.id`,
+    [limit],
+  );
+  return rows.map((row) => {
+    const order = toOrder(row);
+    return { order, event: toEvent(order, row) };
+  });
+}
+
+export interface FiatPrice {
+  amount: number;
+  currency: string;
+}
+
+/** Locks the offer's card price row: checkouts of one offer reserve units one at a time. */
+export async function lockFiatPrice(client: PoolClient, offerId: string): Promise<FiatPrice | null> {
+  const { rows } = await client.query<{ amount: string; currency: string }>(
+    `SELECT amount::text, currency FROM fiat_prices WHERE offer_id = $1 FOR UPDATE`,
+    [offerId],
+  );
+  return rows[0] ? { amount: Number(rows[0].amount), currency: rows[0].currency } : null;
+}
+
+export interface Stock {
+  maxSupply: number;
+  sold: number;
+  active: boolean;
+  /** Orders holding a unit whose mint the indexer has not seen yet. */
+  holding: number;
+  /** Orders of this wallet / IP that count towards the purchase limits. */
+  byWallet: number;
+  byIp: number;
+}
+
+/** SQL condition on an order aliased `r`: it holds a unit of its offer that the offer's sold count does not include. */
+export const HOLDING = `(r.status IN ('paid', 'minting') OR (r.status = 'created' AND r.reserved_until > now()))
+  AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.payment_ref = r.payment_ref)`;
+const COUNTED = `r.status NOT IN ('failed', 'expired') AND NOT (r.status = 'created' AND r.reserved_until <= now())`;
+
+/**
+ * Supply and purchase counts of an offer, read in one statement so the indexer's sold count and
+ * its payments (which retire reservations) come from the same snapshot.
+ */
+export async function stockOf(
+  db: Queryable,
+  offerId: string,
+  wallet: string,
+  ip: string,
+): Promise<Stock | null> {
+  const { rows } = await db.query<{
+    max_supply: string;
+    sold: string;
+    active: boolean;
+    holding: number;
+    by_wallet: number;
+    by_ip: number;
+  }>(
+    `SELECT o.max_supply::text, o.sold::text, o.active,
+            (SELECT count(*) FROM orders r WHERE r.offer_id = o.offer_id AND ${HOLDING})::int AS holding,
+            (SELECT count(*) FROM orders r WHERE r.offer_id = o.offer_id AND r.wallet = $2 AND ${COUNTED})::int AS by_wallet,
+            (SELECT count(*) FROM orders r WHERE r.offer_id = o.offer_id AND r.ip = $3 AND ${COUNTED})::int AS by_ip
+       FROM offers o WHERE o.offer_id = $1`,
+    [offerId, wallet, ip],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    maxSupply: Number(row.max_supply),
+    sold: Number(row.sold),
+    active: row.active,
+    holding: row.holding,
+    byWallet: row.by_wallet,
+    byIp: row.by_ip,
+  };
+}
+
+/** Units still available: null for an unlimited offer. */
+export function available(stock: Pick<Stock, "maxSupply" | "sold" | "holding">): number | null {
+  return stock.maxSupply === 0 ? null : Math.max(0, stock.maxSupply - stock.sold - stock.holding);
+}
+
+/** The license the indexer saw minted for a payment reference. */
+export interface IndexedMint {
+  tokenId: string;
+  blockNumber: number;
+  txHash: string;
+}
+
+export async function mintOf(db: Queryable, paymentRef: string): Promise<IndexedMint | null> {
+  const { rows } = await db.query<{ token_id: string; block_number: string; tx_hash: string }>(
+    `SELECT token_id::text, block_number::text, tx_hash FROM payments WHERE payment_ref = $1`,
+    [paymentRef],
+  );
+  const row = rows[0];
+  return row ? { tokenId: row.token_id, blockNumber: Number(row.block_number), txHash: row.tx_hash } : null;
+}
+
+/** Runs `fn` in a transaction on one client. */
+export async function inTransaction<T>(db: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK");
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,189 @@
+import type { Pool } from "pg";
+import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
+import { checksum } from "../http/schemas.ts";
+
+export const TRADE_STATES = [
+  "listed",
+  "paid",
+  "disputed",
+  "completed",
+  "cancelled",
+  "expired",
+  "refunded",
+] as const;
+export type TradeState = (typeof TRADE_STATES)[number];
+
+export interface TradeView {
+  listingId: string;
+  seller: string;
+  buyer: string | null;
+  token: string;
+  itemId: string;
+  amount: string;
+  price: string;
+  currency: string;
+  /** Last moment a buyer can pay (ISO 8601). */
+  deadline: string;
+  /** End of the buyer's confirmation window once paid (ISO 8601). */
+  confirmBy: string | null;
+  state: TradeState;
+  sellerProceeds: string | null;
+  commission: string | null;
+  settled: boolean | null;
+  arbiter: string | null;
+  blockNumber: string;
+  txHash: string;
+  finality: Finality;
+}
+
+export interface TradeStep {
+  event: string;
+  state: TradeState;
+  blockNumber: string;
+  txHash: string;
+  finality: Finality;
+}
+
+export interface ItemHolding {
+  token: string;
+  itemId: string;
+  balance: string;
+  uri: string | null;
+  maxSupply: string | null;
+  finality: Finality;
+}
+
+interface ListingRow {
+  listing_id: string;
+  seller: string;
+  buyer: string | null;
+  token: string;
+  item_id: string;
+  amount: string;
+  price: string;
+  currency: string;
+  deadline: string;
+  confirm_by: string | null;
+  state: TradeState;
+  seller_proceeds: string | null;
+  commission: string | null;
+  settled: boolean | null;
+  arbiter: string | null;
+  block_number: string;
+  tx_hash: string;
+  updated_block: string;
+}
+
+const SELECT = `SELECT listing_id::text, seller, buyer, token, item_id::text, amount::text, price::text, currency,
+  deadline::text, confirm_by::text, state, seller_proceeds::text, commission::text, settled, arbiter,
+  block_number::text, tx_hash, updated_block::text FROM listings`;
+
+const iso = (seconds: string) => new Date(Number(seconds) * 1000).toISOString();
+
+function toTrade(row: ListingRow, heads: ChainHeads): TradeView {
+  return {
+    listingId: row.listing_id,
+    seller: checksum(row.seller)!,
+    buyer: checksum(row.buyer),
+    token: checksum(row.token)!,
+    itemId: row.item_id,
+    amount: row.amount,
+    price: row.price,
+    currency: checksum(row.currency)!,
+    deadline: iso(row.deadline),
+    confirmBy: row.confirm_by === null ? null : iso(row.confirm_by),
+    state: row.state,
+    sellerProceeds: row.seller_proceeds,
+    commission: row.commission,
+    settled: row.settled,
+    arbiter: checksum(row.arbiter),
+    blockNumber: row.block_number,
+    txHash: row.tx_hash,
+    finality: finalityOf(row.updated_block, heads),
+  };
+}
+
+/** Reads the indexer's escrow listings, their state history and item balances. */
+export class TradesRepository {
+  constructor(private readonly db: Pool) {}
+
+  /** Newest first; `cursor` is the last trade id of the previous page. */
+  async list(
+    query: { seller?: string; buyer?: string; state?: TradeState; cursor?: string; limit: number },
+    heads: ChainHeads,
+  ): Promise<{ items: TradeView[]; nextCursor: string | null }> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    for (const [column, value] of [
+      ["seller", query.seller],
+      ["buyer", query.buyer],
+      ["state", query.state],
+    ] as const) {
+      if (value === undefined) continue;
+      params.push(value);
+      where.push(`${column} = $${params.length}`);
+    }
+    if (query.cursor) {
+      params.push(query.cursor);
+      where.push(`listing_id < $${params.length}`);
+    }
+    params.push(query.limit + 1);
+    const { rows } = await this.db.query<ListingRow>(
+      `${SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY listing_id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const more = rows.length > query.limit;
+    if (more) rows.pop();
+    return { items: rows.map((r) => toTrade(r, heads)), nextCursor: more ? rows.at(-1)!.listing_id : null };
+  }
+
+  async find(tradeId: string, heads: ChainHeads): Promise<TradeView | null> {
+    const { rows } = await this.db.query<ListingRow>(`${SELECT} WHERE listing_id = $1`, [tradeId]);
+    return rows[0] ? toTrade(rows[0], heads) : null;
+  }
+
+  /** Every escrow event of the trade, oldest first, with the state it left the trade in. */
+  async history(tradeId: string, heads: ChainHeads): Promise<TradeStep[]> {
+    const { rows } = await this.db.query<{
+      event: string;
+      state: TradeState;
+      block_number: string;
+      tx_hash: string;
+    }>(
+      `SELECT event, state, block_number::text, tx_hash FROM listing_states
+        WHERE listing_id = $1 ORDER BY block_number, log_index`,
+      [tradeId],
+    );
+    return rows.map((r) => ({
+      event: r.event,
+      state: r.state,
+      blockNumber: r.block_number,
+      txHash: r.tx_hash,
+      finality: finalityOf(r.block_number, heads),
+    }));
+  }
+
+  /** Items a wallet holds (non-zero balances), by item id. */
+  async items(owner: string, token: string, heads: ChainHeads): Promise<ItemHolding[]> {
+    const { rows } = await this.db.query<{
+      item_id: string;
+      balance: string;
+      uri: string | null;
+      max_supply: string | null;
+      updated_block: string;
+    }>(
+      `SELECT b.item_id::text, b.balance::text, g.uri, g.max_supply::text, b.updated_block::text
+         FROM item_balances b LEFT JOIN game_items g ON g.item_id = b.item_id
+        WHERE b.owner = $1 ORDER BY b.item_id`,
+      [owner],
+    );
+    return rows.map((r) => ({
+      token: checksum(token)!,
+      itemId: r.item_id,
+      balance: r.balance,
+      uri: r.uri,
+      maxSupply: r.max_supply,
+      finality: finalityOf(r.updated_block, heads),
+    }));
+  }
+}

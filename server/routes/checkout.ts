@@ -1,0 +1,60 @@
+import { Router } from "express";
+import { z } from "zod";
+import { AppError } from "../errors.ts";
+import type { OpenApiRegistry } from "../http/openapi.ts";
+import { route } from "../http/route.ts";
+import { addressSchema, idSchema } from "../http/schemas.ts";
+import type { CheckoutService } from "../services/checkout.ts";
+import type { OrdersService } from "../services/orders.ts";
+import { orderSchema } from "./orders.ts";
+
+/** Card checkout: one license of an offer, paid through the payment provider's hosted page. */
+export function checkoutRouter(
+  checkout: CheckoutService,
+  orders: OrdersService,
+  registry: OpenApiRegistry,
+): Router {
+  const router = Router();
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/checkout",
+      summary:
+        "Reserve one unit of an offer and open a card checkout; the license is minted to `wallet` once paid",
+      tags: ["checkout"],
+      body: z.object({
+        offerId: idSchema,
+        wallet: addressSchema.describe("receives the license"),
+        referrer: addressSchema.optional(),
+      }),
+      responses: {
+        201: {
+          description: "Order created; send the buyer to checkoutUrl and follow GET /v1/orders/:id/events",
+          schema: orderSchema,
+        },
+        403: { description: "A purchase limit of the offer was reached (details.rule names it)" },
+        409: { description: "Sold out, paused, or not for sale by card" },
+        429: { description: "Too many checkouts (details.rule names the velocity rule); see Retry-After" },
+      },
+    },
+    async ({ body, req, res }) => {
+      try {
+        const order = await checkout.checkout(body, req.ip ?? "unknown", req.log);
+        return orders.view(order, null);
+      } catch (err) {
+        if (err instanceof AppError && err.status === 429) {
+          res.setHeader(
+            "Retry-After",
+            String((err.details as { retryAfterSeconds: number }).retryAfterSeconds),
+          );
+        }
+        throw err;
+      }
+    },
+  );
+
+  return router;
+}

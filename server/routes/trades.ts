@@ -1,0 +1,210 @@
+import { Router } from "express";
+import { z } from "zod";
+import { requireAdmin } from "../auth/middleware.ts";
+import type { OpenApiRegistry } from "../http/openapi.ts";
+import { route } from "../http/route.ts";
+import { addressSchema, finalitySchema, idSchema, limitSchema, uintString } from "../http/schemas.ts";
+import { transactionRequestSchema } from "../http/transaction-request.ts";
+import { TRADE_STATES } from "../repositories/trades.ts";
+import type { TradesService } from "../services/trades.ts";
+
+const NATIVE = "0x0000000000000000000000000000000000000000";
+
+const tradeSchema = z
+  .object({
+    listingId: z.string(),
+    seller: z.string(),
+    buyer: z.string().nullable(),
+    token: z.string(),
+    itemId: z.string(),
+    amount: z.string(),
+    price: z.string(),
+    currency: z.string().describe("0x000…0 for the native currency"),
+    deadline: z.string(),
+    confirmBy: z.string().nullable(),
+    state: z.enum(TRADE_STATES),
+    sellerProceeds: z.string().nullable(),
+    commission: z.string().nullable(),
+    settled: z.boolean().nullable(),
+    arbiter: z.string().nullable(),
+    blockNumber: z.string(),
+    txHash: z.string(),
+    finality: finalitySchema,
+  })
+  .meta({ id: "Trade" });
+
+const stepSchema = z.object({
+  event: z.string(),
+  state: z.enum(TRADE_STATES),
+  blockNumber: z.string(),
+  txHash: z.string(),
+  finality: finalitySchema,
+});
+
+const transactionsSchema = z
+  .object({
+    transactions: z.array(transactionRequestSchema).describe("send in order, from the `from` wallet"),
+  })
+  .meta({ id: "TransactionRequests" });
+
+const idParams = z.object({ id: idSchema });
+
+/** Escrowed trades: read from the indexer, acted on with transactions the players' wallets sign. */
+export function tradesRouter(service: TradesService, registry: OpenApiRegistry): Router {
+  const router = Router();
+  const prepared = { 200: { description: "Transactions to sign", schema: transactionsSchema } };
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
+      path: "/v1/trades",
+      summary: "Escrowed trades, newest first",
+      tags: ["trades"],
+      query: z.object({
+        seller: addressSchema.optional(),
+        buyer: addressSchema.optional(),
+        state: z.enum(TRADE_STATES).optional(),
+        cursor: idSchema.optional(),
+        limit: limitSchema,
+      }),
+      responses: {
+        200: {
+          description: "A page of trades",
+          schema: z.object({ items: z.array(tradeSchema), nextCursor: z.string().nullable() }),
+        },
+      },
+    },
+    async ({ query }) => service.list(query),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
+      path: "/v1/trades/:id",
+      summary: "A trade with its state history",
+      tags: ["trades"],
+      params: idParams,
+      responses: {
+        200: { description: "Trade", schema: tradeSchema.extend({ history: z.array(stepSchema) }) },
+      },
+    },
+    async ({ params }) => service.get(params.id),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/trades",
+      summary: "Transactions to list items in escrow (setApprovalForAll first if missing)",
+      tags: ["trades"],
+      body: z.object({
+        seller: addressSchema,
+        itemId: uintString,
+        amount: idSchema,
+        price: idSchema,
+        currency: addressSchema.default(NATIVE),
+        deadline: uintString.describe("unix seconds: last moment a buyer can pay"),
+      }),
+      responses: prepared,
+    },
+    async ({ body }) => ({ transactions: await service.prepareList(body) }),
+  );
+
+  const step = (
+    name: "buy" | "confirm" | "dispute",
+    summary: string,
+    prepare: (id: string, wallet: string) => Promise<unknown>,
+  ) =>
+    route(
+      router,
+      registry,
+      {
+        method: "post",
+        path: `/v1/trades/:id/${name}`,
+        summary,
+        tags: ["trades"],
+        params: idParams,
+        body: z.object({ buyer: addressSchema }),
+        responses: prepared,
+      },
+      async ({ params, body }) => ({ transactions: await prepare(params.id, body.buyer) }),
+    );
+  step("buy", "Transactions to pay into escrow (ERC-20 approve first if missing)", (id, w) =>
+    service.prepareBuy(id, w),
+  );
+  step("confirm", "Transaction for the buyer to confirm receipt", (id, w) => service.prepareConfirm(id, w));
+  step("dispute", "Transaction for the buyer to dispute within the window", (id, w) =>
+    service.prepareDispute(id, w),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/trades/:id/cancel",
+      summary: "Transaction for the seller to cancel an unpaid listing",
+      tags: ["trades"],
+      params: idParams,
+      body: z.object({ seller: addressSchema }),
+      responses: prepared,
+    },
+    async ({ params, body }) => ({ transactions: await service.prepareCancel(params.id, body.seller) }),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/trades/:id/settle",
+      summary: "Transaction to settle a paid trade whose confirmation window lapsed (anyone)",
+      tags: ["trades"],
+      params: idParams,
+      body: z.object({ from: addressSchema }),
+      responses: prepared,
+    },
+    async ({ params, body }) => ({ transactions: await service.prepareSettle(params.id, body.from) }),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/escrow/withdraw",
+      summary: "Transaction to withdraw what the escrow owes a wallet (proceeds, refunds)",
+      tags: ["trades"],
+      body: z.object({ account: addressSchema, currency: addressSchema.default(NATIVE) }),
+      responses: prepared,
+    },
+    async ({ body }) => ({ transactions: await service.prepareWithdraw(body.account, body.currency) }),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/admin/trades/:id/resolve",
+      summary: "The arbiter's resolution of a disputed trade, for the arbiter's wallet to sign",
+      tags: ["admin"],
+      security: ["session", "apiKey"],
+      params: idParams,
+      body: z.object({ refundBuyer: z.boolean() }),
+      responses: prepared,
+    },
+    async ({ params, body, req }) => {
+      requireAdmin(req);
+      return { transactions: await service.prepareResolve(params.id, body.refundBuyer) };
+    },
+  );
+
+  return router;
+}

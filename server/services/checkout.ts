@@ -1,0 +1,177 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { Pool } from "pg";
+import type { Logger } from "pino";
+import type { Config } from "../config.ts";
+import { AppError, notFound } from "../errors.ts";
+import type { PaymentProvider } from "../payments/provider.ts";
+import {
+  available,
+  inTransaction,
+  insertOrder,
+  lockFiatPrice,
+  stockOf,
+  transition,
+  updateOrder,
+  type Order,
+} from "../repositories/orders.ts";
+import { paymentRefOf } from "./fulfilment.ts";
+import type { OrderEvents } from "./order-events.ts";
+
+export interface CheckoutDeps {
+  db: Pool;
+  redis: Redis;
+  redisPrefix: string;
+  payments: PaymentProvider;
+  events: OrderEvents;
+  settings: Config["checkout"];
+}
+
+export interface CheckoutInput {
+  offerId: string;
+  wallet: string;
+  referrer?: string | undefined;
+}
+
+/** A checkout refused by a risk rule: logged with its rule and answered 403 or 429. */
+function refuse(
+  log: Logger,
+  status: 403 | 429,
+  rule: string,
+  message: string,
+  details: Record<string, unknown>,
+) {
+  log.warn({ rule, ...details }, "checkout refused");
+  return new AppError(status === 429 ? "RATE_LIMITED" : "PURCHASE_LIMIT", status, message, {
+    rule,
+    ...details,
+  });
+}
+
+/**
+ * Card checkout: reserves one unit of the offer for the order's time to live, creates the order
+ * and a checkout session with the payment provider. Risk rules refuse a checkout before anything
+ * is reserved: creation velocity per IP and per wallet (429), and purchases per offer per wallet
+ * and per IP (403), counted under the offer's lock so concurrent checkouts cannot slip past them.
+ */
+export class CheckoutService {
+  constructor(private readonly deps: CheckoutDeps) {}
+
+  async checkout(input: CheckoutInput, ip: string, log: Logger): Promise<Order> {
+    const { settings } = this.deps;
+    if (input.referrer && input.referrer === input.wallet) {
+      throw new AppError("SELF_REFERRAL", 400, "a buyer cannot refer themselves");
+    }
+    await this.#velocity(log, "checkout-velocity-ip", ip);
+    await this.#velocity(log, "checkout-velocity-wallet", input.wallet);
+
+    const { order, event, workId } = await inTransaction(this.deps.db, async (client) => {
+      const price = await lockFiatPrice(client, input.offerId);
+      const { rows } = await client.query<{ work_id: string }>(
+        `SELECT work_id::text FROM offers WHERE offer_id = $1`,
+        [input.offerId],
+      );
+      if (!rows[0]) throw notFound("offer", { offerId: input.offerId });
+      if (!price) {
+        throw new AppError("NO_CARD_PRICE", 409, `offer ${input.offerId} is not for sale by card`);
+      }
+      const stock = (await stockOf(client, input.offerId, input.wallet, ip))!;
+      if (!stock.active) throw new AppError("OFFER_INACTIVE", 409, `offer ${input.offerId} is paused`);
+      if (stock.byWallet >= settings.limits.perWalletPerOffer) {
+        throw refuse(
+          log,
+          403,
+          "purchases-per-wallet-per-offer",
+          "this wallet reached its purchase limit for the offer",
+          {
+            limit: settings.limits.perWalletPerOffer,
+            offerId: input.offerId,
+            wallet: input.wallet,
+          },
+        );
+      }
+      if (stock.byIp >= settings.limits.perIpPerOffer) {
+        throw refuse(
+          log,
+          403,
+          "purchases-per-ip-per-offer",
+          "this network reached its purchase limit for the offer",
+          {
+            limit: settings.limits.perIpPerOffer,
+            offerId: input.offerId,
+            ip,
+          },
+        );
+      }
+      if (available(stock) === 0) {
+        throw new AppError("SOLD_OUT", 409, `offer ${input.offerId} is sold out`, {
+          maxSupply: stock.maxSupply,
+          sold: stock.sold,
+          reserved: stock.holding,
+        });
+      }
+      const created = await insertOrder(client, {
+        id: randomUUID(),
+        offerId: input.offerId,
+        wallet: input.wallet,
+        referrer: input.referrer ?? null,
+        amount: price.amount,
+        currency: price.currency,
+        ip,
+        ttlSeconds: settings.orderTtlSeconds,
+      });
+      return { ...created, workId: rows[0].work_id };
+    });
+    this.deps.events.publish(event);
+
+    let session;
+    try {
+      session = await this.deps.payments.createCheckout({
+        orderId: order.id,
+        offerId: order.offerId,
+        workId,
+        amount: order.amount,
+        currency: order.currency,
+        returnUrl: settings.returnUrl,
+      });
+    } catch (err) {
+      log.error({ err, orderId: order.id }, "payment provider refused to create a checkout session");
+      const failed = await transition(this.deps.db, order.id, {
+        from: ["created"],
+        to: "failed",
+        set: { failureReason: "the payment provider could not be reached" },
+      });
+      if (failed) this.deps.events.publish(failed.event);
+      throw new AppError(
+        "PAYMENTS_UNAVAILABLE",
+        503,
+        "card payments are unavailable right now; try again shortly",
+      );
+    }
+    const fields = {
+      sessionId: session.sessionId,
+      checkoutUrl: session.url,
+      paymentRef: paymentRefOf(session.sessionId),
+    };
+    await updateOrder(this.deps.db, order.id, fields);
+    return { ...order, ...fields };
+  }
+
+  /** A fixed one-minute window per key, shared by every API process through Redis. */
+  async #velocity(log: Logger, rule: string, key: string): Promise<void> {
+    const limit = this.deps.settings.limits.velocityPerMinute;
+    const minute = Math.floor(Date.now() / 60_000);
+    const redisKey = `${this.deps.redisPrefix}:checkout:${rule}:${key}:${minute}`;
+    const [[, count]] = (await this.deps.redis.multi().incr(redisKey).expire(redisKey, 61).exec()) as [
+      [Error | null, number],
+    ];
+    if (count > limit) {
+      const retryAfterSeconds = 60 - (Math.floor(Date.now() / 1000) % 60);
+      throw refuse(log, 429, rule, `too many checkouts; retry in ${retryAfterSeconds} s`, {
+        limit,
+        windowSeconds: 60,
+        retryAfterSeconds,
+      });
+    }
+  }
+}

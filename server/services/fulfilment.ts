@@ -1,0 +1,78 @@
+import type { Queue } from "bullmq";
+import { keccak256, toUtf8Bytes } from "ethers";
+import type { Pool } from "pg";
+import type { Logger } from "pino";
+import type { OrderJob, Queues } from "../jobs/queues.ts";
+import type { PaymentProvider } from "../payments/provider.ts";
+import { transition, updateOrder, type Order, type OrderStatus } from "../repositories/orders.ts";
+import type { OrderEvents } from "./order-events.ts";
+
+/** What the steps of an order's fulfilment share, in the API and in the workers. */
+export interface FulfilmentDeps {
+  db: Pool;
+  payments: PaymentProvider;
+  events: OrderEvents;
+  queues: Pick<Queues, "fulfillOrder" | "capturePayment" | "revokeLicense">;
+  logger: Logger;
+}
+
+/** The mintForFiat reference of a checkout session: usable once on chain, so a session mints once, ever. */
+export function paymentRefOf(sessionId: string): string {
+  return keccak256(toUtf8Bytes(sessionId));
+}
+
+/**
+ * Adds a job unless one with its id is waiting, delayed or running. A failed one is retried and a
+ * finished one is run again: jobs are idempotent, and a duplicate event must never leave a failed
+ * fulfilment without its retry.
+ */
+export async function enqueueOnce(queue: Queue<OrderJob>, jobId: string, data: OrderJob): Promise<void> {
+  const existing = await queue.getJob(jobId);
+  if (existing) {
+    const state = await existing.getState();
+    if (state === "failed") {
+      await existing.retry("failed");
+      return;
+    }
+    if (state !== "completed") return;
+    await existing.remove().catch(() => undefined);
+  }
+  await queue.add(queue.name, data, { jobId });
+}
+
+/** Makes sure the next step of a paid order is queued: the mint, or the capture once minted. */
+export async function ensureFulfilment(deps: Pick<FulfilmentDeps, "queues">, order: Order): Promise<void> {
+  if (order.status === "minting" && order.tokenId) {
+    await enqueueOnce(deps.queues.capturePayment, `capture-${order.id}`, { orderId: order.id });
+  } else {
+    await enqueueOnce(deps.queues.fulfillOrder, `fulfill-${order.id}`, { orderId: order.id });
+  }
+}
+
+const FAILABLE: OrderStatus[] = ["created", "paid", "minting", "expired"];
+
+/**
+ * Fails an order for good and releases the buyer's authorization, so nobody is charged for a
+ * license they do not hold. Safe to repeat: a failed order whose authorization is still held is
+ * released again.
+ */
+export async function failOrder(deps: FulfilmentDeps, order: Order, reason: string): Promise<Order> {
+  const failed = await transition(deps.db, order.id, {
+    from: FAILABLE,
+    to: "failed",
+    set: { failureReason: reason },
+    detail: { reason },
+  });
+  if (failed) deps.events.publish(failed.event);
+  const current = failed?.order ?? order;
+  await releaseAuthorization(deps, current);
+  deps.logger.warn({ orderId: order.id, reason }, "order failed");
+  return current;
+}
+
+/** Cancels a held card authorization of an order that will not be fulfilled. */
+export async function releaseAuthorization(deps: FulfilmentDeps, order: Order): Promise<void> {
+  if (order.paymentStatus !== "authorized" || !order.paymentIntent) return;
+  await deps.payments.cancel(order.paymentIntent, order.id);
+  await updateOrder(deps.db, order.id, { paymentStatus: "canceled" });
+}

@@ -1,0 +1,176 @@
+import { randomUUID } from "node:crypto";
+import { verifyTypedData } from "ethers";
+import type { Pool } from "pg";
+import { CREATE_OFFER_TYPES, licenseDomain, type CreateOfferMessage } from "../../lib/eip712.ts";
+import { AppError, notFound } from "../errors.ts";
+import { checksum } from "../http/schemas.ts";
+import type { Queues } from "../jobs/queues.ts";
+import {
+  findOffer,
+  findPublication,
+  insertPublication,
+  listOffers,
+  setFiatPrice,
+  type FiatPriceView,
+  type OfferTerms,
+  type OfferView,
+  type Publication,
+  type PublicationStatus,
+} from "../repositories/offers.ts";
+import type { WorksRepository } from "../repositories/works.ts";
+
+export interface OffersServiceDeps {
+  db: Pool;
+  queues: Pick<Queues, "publishOffer">;
+  works: WorksRepository;
+  chainId: number;
+  licenseTokenAddress: string;
+}
+
+export interface PublishInput extends Omit<OfferTerms, "workId"> {
+  creator: string;
+  nonce: string;
+  deadline: string;
+  signature: string;
+  fiatPrice?: FiatPriceView | undefined;
+}
+
+export interface PublicationView {
+  id: string;
+  status: PublicationStatus;
+  creator: string;
+  workId: string;
+  nonce: string;
+  offerId: string | null;
+  txHash: string | null;
+  error: string | null;
+  fiatPrice: FiatPriceView | null;
+  createdAt: string;
+}
+
+function toView(p: Publication): PublicationView {
+  return {
+    id: p.id,
+    status: p.status,
+    creator: checksum(p.creator)!,
+    workId: p.workId,
+    nonce: p.nonce,
+    offerId: p.offerId,
+    txHash: p.txHash,
+    error: p.error,
+    fiatPrice: p.fiatPrice,
+    createdAt: p.createdAt.toISOString(),
+  };
+}
+
+/** Offers: creators publish signed terms (the relayer pays gas) with an optional card price; everyone reads them. */
+export class OffersService {
+  constructor(private readonly deps: OffersServiceDeps) {}
+
+  /** Checks the creator's EIP-712 `CreateOffer` signature and queues the publication. */
+  async publish(workId: string, input: PublishInput): Promise<PublicationView> {
+    const work = await this.deps.works.findById(workId);
+    if (!work) throw notFound("work", { workId });
+    if (work.creator.toLowerCase() !== input.creator) {
+      throw new AppError("NOT_WORK_CREATOR", 403, `work ${workId} was registered by another creator`);
+    }
+    if (BigInt(input.deadline) * 1000n < BigInt(Date.now())) {
+      throw new AppError("SIGNATURE_EXPIRED", 400, "the signed offer's deadline has passed; sign it again");
+    }
+    const terms: OfferTerms = {
+      workId,
+      currency: input.currency,
+      price: input.price,
+      duration: input.duration,
+      maxSupply: input.maxSupply,
+      transferable: input.transferable,
+      commercialUse: input.commercialUse,
+      referrerBps: input.referrerBps,
+      royaltyBps: input.royaltyBps,
+      split: input.split,
+      territory: input.territory,
+    };
+    const message: CreateOfferMessage = {
+      creator: input.creator,
+      workId: BigInt(workId),
+      currency: terms.currency,
+      price: BigInt(terms.price),
+      duration: BigInt(terms.duration),
+      maxSupply: terms.maxSupply,
+      transferable: terms.transferable,
+      commercialUse: terms.commercialUse,
+      referrerBps: terms.referrerBps,
+      royaltyBps: terms.royaltyBps,
+      split: terms.split,
+      territory: terms.territory,
+      nonce: BigInt(input.nonce),
+      deadline: BigInt(input.deadline),
+    };
+    let signer: string;
+    try {
+      signer = verifyTypedData(
+        licenseDomain(BigInt(this.deps.chainId), this.deps.licenseTokenAddress),
+        CREATE_OFFER_TYPES,
+        message,
+        input.signature,
+      ).toLowerCase();
+    } catch {
+      throw new AppError("INVALID_SIGNATURE", 401, "signature is malformed");
+    }
+    if (signer !== input.creator) {
+      throw new AppError("SIGNATURE_MISMATCH", 403, "the offer was not signed by the creator it names", {
+        creator: checksum(input.creator),
+        signer: checksum(signer),
+      });
+    }
+    const { publication, created } = await insertPublication(this.deps.db, {
+      id: randomUUID(),
+      creator: input.creator,
+      nonce: input.nonce,
+      workId,
+      terms,
+      deadline: input.deadline,
+      signature: input.signature,
+      fiatPrice: input.fiatPrice ?? null,
+    });
+    if (!created && publication.signature !== input.signature) {
+      throw new AppError("NONCE_USED", 409, `nonce ${input.nonce} was already used by this creator`, {
+        publicationId: publication.id,
+      });
+    }
+    if (created) {
+      await this.deps.queues.publishOffer.add(
+        "publish-offer",
+        { publicationId: publication.id },
+        { jobId: `publish-offer-${publication.id}` },
+      );
+    }
+    return toView(publication);
+  }
+
+  async publication(id: string): Promise<PublicationView> {
+    const publication = await findPublication(this.deps.db, id);
+    if (!publication) throw notFound("offer publication", { id });
+    return toView(publication);
+  }
+
+  async list(query: { workId?: string; creator?: string; cursor?: string; limit: number }) {
+    return listOffers(this.deps.db, query, await this.deps.works.heads());
+  }
+
+  async get(offerId: string): Promise<OfferView> {
+    const offer = await findOffer(this.deps.db, offerId, await this.deps.works.heads());
+    if (!offer) throw notFound("offer", { offerId });
+    return offer;
+  }
+
+  /** Sets the card price of an offer; only its creator may. */
+  async setFiatPrice(offerId: string, caller: string, price: FiatPriceView): Promise<OfferView> {
+    const offer = await this.get(offerId);
+    if (offer.creator.toLowerCase() !== caller) {
+      throw new AppError("NOT_OFFER_CREATOR", 403, `offer ${offerId} belongs to another creator`);
+    }
+    await setFiatPrice(this.deps.db, offerId, price);
+    return this.get(offerId);
+  }
+}

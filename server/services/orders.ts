@@ -1,0 +1,149 @@
+import type { Pool } from "pg";
+import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
+import { ILicenseToken__factory } from "../../types/typechain/index.ts";
+import { AppError, notFound } from "../errors.ts";
+import { checksum } from "../http/schemas.ts";
+import type { TransactionRequest } from "../http/transaction-request.ts";
+import {
+  findOrder,
+  orderEvents,
+  type Order,
+  type OrderEvent,
+  type OrderStatus,
+} from "../repositories/orders.ts";
+
+export interface OrderView {
+  orderId: string;
+  offerId: string;
+  wallet: string;
+  referrer: string | null;
+  amount: number;
+  currency: string;
+  status: OrderStatus;
+  failureReason: string | null;
+  checkoutUrl: string | null;
+  reservedUntil: string;
+  /** The mintForFiat reference (keccak256 of the checkout session id); null until the checkout exists. */
+  paymentRef: string | null;
+  payment: "none" | "authorized" | "captured" | "canceled";
+  /** The license minted for the order, once minted. */
+  tokenId: string | null;
+  license: {
+    tokenId: string;
+    txHash: string | null;
+    blockNumber: number | null;
+    finality: Finality | null;
+  } | null;
+  revocation: { reason: string; txHash: string | null; revokedAt: string | null } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OrderEventView {
+  seq: string;
+  status: OrderStatus;
+  detail: Record<string, unknown>;
+  at: string;
+}
+
+export function toEventView(event: OrderEvent): OrderEventView {
+  return { seq: event.seq, status: event.status, detail: event.detail, at: event.at.toISOString() };
+}
+
+/** Orders as buyers and checkout pages see them. */
+export interface OrdersServiceDeps {
+  db: Pool;
+  heads(): Promise<ChainHeads>;
+  chainId: number;
+  licenseTokenAddress: string;
+  /** Holds LicenseToken's admin role: signs revocations when no revoker key is configured. */
+  adminAddress: string;
+}
+
+export class OrdersService {
+  readonly #db: Pool;
+
+  constructor(private readonly deps: OrdersServiceDeps) {
+    this.#db = deps.db;
+  }
+
+  view(order: Order, heads: ChainHeads | null): OrderView {
+    return {
+      orderId: order.id,
+      offerId: order.offerId,
+      wallet: checksum(order.wallet)!,
+      referrer: checksum(order.referrer),
+      amount: order.amount,
+      currency: order.currency,
+      status: order.status,
+      failureReason: order.failureReason,
+      checkoutUrl: order.status === "created" ? order.checkoutUrl : null,
+      reservedUntil: order.reservedUntil.toISOString(),
+      paymentRef: order.paymentRef,
+      payment: order.paymentStatus,
+      tokenId: order.tokenId,
+      license: order.tokenId
+        ? {
+            tokenId: order.tokenId,
+            txHash: order.mintTxHash,
+            blockNumber: order.mintBlock,
+            finality: order.mintBlock !== null && heads ? finalityOf(order.mintBlock, heads) : null,
+          }
+        : null,
+      revocation: order.revokeReason
+        ? {
+            reason: order.revokeReason,
+            txHash: order.revokeTxHash,
+            revokedAt: order.revokedAt?.toISOString() ?? null,
+          }
+        : null,
+      createdAt: order.createdAt.toISOString(),
+      updatedAt: order.updatedAt.toISOString(),
+    };
+  }
+
+  async current(orderId: string): Promise<OrderView> {
+    const [order, heads] = await Promise.all([findOrder(this.#db, orderId), this.deps.heads()]);
+    if (!order) throw notFound("order", { orderId });
+    return this.view(order, heads);
+  }
+
+  async withHistory(orderId: string): Promise<OrderView & { history: OrderEventView[] }> {
+    const view = await this.current(orderId);
+    const history = await orderEvents(this.#db, orderId);
+    return { ...view, history: history.map(toEventView) };
+  }
+
+  /** Events after `afterSeq`, oldest first. */
+  async eventsAfter(orderId: string, afterSeq: string): Promise<OrderEventView[]> {
+    return (await orderEvents(this.#db, orderId, afterSeq)).map(toEventView);
+  }
+
+  /**
+   * The revocation a refunded or disputed order still needs, ready for an admin's wallet to sign
+   * (used when the platform runs without a revoker key).
+   */
+  async revocationRequest(orderId: string): Promise<{ reason: string; transaction: TransactionRequest }> {
+    const order = await findOrder(this.#db, orderId);
+    if (!order) throw notFound("order", { orderId });
+    if (!order.revokeReason || !order.tokenId) {
+      throw new AppError("NOTHING_TO_REVOKE", 409, `order ${orderId} has no license to revoke`);
+    }
+    if (order.revokedAt)
+      throw new AppError("ALREADY_REVOKED", 409, `the license of order ${orderId} is revoked`);
+    return {
+      reason: order.revokeReason,
+      transaction: {
+        description: `Revoke license ${order.tokenId} (${order.revokeReason})`,
+        chainId: this.deps.chainId,
+        from: checksum(this.deps.adminAddress.toLowerCase())!,
+        to: checksum(this.deps.licenseTokenAddress.toLowerCase())!,
+        data: ILicenseToken__factory.createInterface().encodeFunctionData("revoke", [
+          BigInt(order.tokenId),
+          order.revokeReason,
+        ]),
+        value: "0",
+      },
+    };
+  }
+}

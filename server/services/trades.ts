@@ -1,0 +1,288 @@
+import { Contract, Interface, ZeroAddress, type Provider } from "ethers";
+import type { ChainHeads } from "../../lib/finality.ts";
+import type { Deployment } from "../../lib/deployment.ts";
+import {
+  GameItems__factory,
+  ItemEscrow__factory,
+  type GameItems,
+  type ItemEscrow,
+} from "../../types/typechain/index.ts";
+import { AppError, notFound } from "../errors.ts";
+import { checksum } from "../http/schemas.ts";
+import type { TransactionRequest } from "../http/transaction-request.ts";
+import type { TradesRepository, TradeState, TradeStep, TradeView } from "../repositories/trades.ts";
+
+export interface TradesServiceDeps {
+  provider: Provider;
+  deployment: Deployment;
+  chainId: number;
+  trades: TradesRepository;
+  heads(): Promise<ChainHeads>;
+}
+
+/** `IItemEscrow.State`, by its index. */
+const STATES = [
+  "none",
+  "listed",
+  "paid",
+  "disputed",
+  "completed",
+  "cancelled",
+  "expired",
+  "refunded",
+] as const;
+type ChainState = (typeof STATES)[number];
+
+const ERC20 = new Interface([
+  "function allowance(address owner, address spender) view returns (uint256)",
+  "function approve(address spender, uint256 amount) returns (bool)",
+]);
+
+export interface ListInput {
+  seller: string;
+  itemId: string;
+  amount: string;
+  price: string;
+  currency: string;
+  /** Unix seconds. */
+  deadline: string;
+}
+
+interface ChainListing {
+  seller: string;
+  buyer: string;
+  state: ChainState;
+  deadline: bigint;
+  confirmBy: bigint;
+  currency: string;
+  price: bigint;
+}
+
+/**
+ * Player-to-player trades through ItemEscrow. Players send from their own wallets: this service
+ * reads state (indexer for lists and history, the chain for preconditions) and answers the
+ * ready-to-sign transactions of each step, approvals first when one is missing. The arbiter's
+ * resolution is prepared the same way for the arbiter's wallet; the platform never holds that key.
+ */
+export class TradesService {
+  readonly #escrow: ItemEscrow;
+  readonly #items: GameItems;
+  readonly #escrowAddress: string;
+
+  constructor(private readonly deps: TradesServiceDeps) {
+    this.#escrowAddress = deps.deployment.contracts.ItemEscrow.address;
+    this.#escrow = ItemEscrow__factory.connect(this.#escrowAddress, deps.provider);
+    this.#items = GameItems__factory.connect(deps.deployment.contracts.GameItems.address, deps.provider);
+  }
+
+  list(query: { seller?: string; buyer?: string; state?: TradeState; cursor?: string; limit: number }) {
+    return this.deps.heads().then((heads) => this.deps.trades.list(query, heads));
+  }
+
+  async get(tradeId: string): Promise<TradeView & { history: TradeStep[] }> {
+    const heads = await this.deps.heads();
+    const trade = await this.deps.trades.find(tradeId, heads);
+    if (!trade) throw notFound("trade", { listingId: tradeId });
+    return { ...trade, history: await this.deps.trades.history(tradeId, heads) };
+  }
+
+  async items(owner: string) {
+    const heads = await this.deps.heads();
+    return {
+      items: await this.deps.trades.items(owner, this.deps.deployment.contracts.GameItems.address, heads),
+    };
+  }
+
+  /** Listing: approval of the escrow for the seller's items if missing, then `list`. */
+  async prepareList(input: ListInput): Promise<TransactionRequest[]> {
+    const now = await this.#now();
+    if (BigInt(input.deadline) <= now)
+      throw new AppError("INVALID_DEADLINE", 400, "deadline must be in the future");
+    const [balance, approved] = await Promise.all([
+      this.#items.balanceOf(input.seller, input.itemId),
+      this.#items.isApprovedForAll(input.seller, this.#escrowAddress),
+    ]);
+    if (balance < BigInt(input.amount)) {
+      throw new AppError("INSUFFICIENT_ITEMS", 409, `the seller holds ${balance} of item ${input.itemId}`, {
+        balance: balance.toString(),
+      });
+    }
+    const transactions: TransactionRequest[] = [];
+    if (!approved) {
+      transactions.push(
+        this.#request(
+          input.seller,
+          this.#items,
+          "Allow the escrow to move your items when you list them",
+          "setApprovalForAll",
+          [this.#escrowAddress, true],
+        ),
+      );
+    }
+    transactions.push(
+      this.#request(
+        input.seller,
+        this.#escrow,
+        `List ${input.amount} of item ${input.itemId} for ${input.price}`,
+        "list",
+        [
+          this.#items.target,
+          BigInt(input.itemId),
+          BigInt(input.amount),
+          BigInt(input.price),
+          input.currency,
+          BigInt(input.deadline),
+        ],
+      ),
+    );
+    return transactions;
+  }
+
+  /** Buying: approval of the escrow for the price if paid in a token and missing, then `buy` (with the price attached if native). */
+  async prepareBuy(tradeId: string, buyer: string): Promise<TransactionRequest[]> {
+    const listing = await this.#listing(tradeId, ["listed"]);
+    if (listing.seller === buyer)
+      throw new AppError("SELLER_CANNOT_BUY", 409, "the seller cannot buy their own listing");
+    if ((await this.#now()) > listing.deadline)
+      throw new AppError("DEADLINE_PASSED", 409, `trade ${tradeId} can no longer be bought`);
+    const transactions: TransactionRequest[] = [];
+    const native = listing.currency === ZeroAddress.toLowerCase();
+    if (!native) {
+      const token = new Contract(listing.currency, ERC20, this.deps.provider);
+      const allowance = (await token.getFunction("allowance")(buyer, this.#escrowAddress)) as bigint;
+      if (allowance < listing.price) {
+        transactions.push({
+          description: `Allow the escrow to take ${listing.price} of token ${checksum(listing.currency)} for trade ${tradeId}`,
+          chainId: this.deps.chainId,
+          from: checksum(buyer)!,
+          to: checksum(listing.currency)!,
+          data: ERC20.encodeFunctionData("approve", [this.#escrowAddress, listing.price]),
+          value: "0",
+        });
+      }
+    }
+    transactions.push({
+      ...this.#request(buyer, this.#escrow, `Pay ${listing.price} into escrow for trade ${tradeId}`, "buy", [
+        BigInt(tradeId),
+      ]),
+      value: native ? listing.price.toString() : "0",
+    });
+    return transactions;
+  }
+
+  /** Confirming receipt: items to the buyer, funds to the seller. */
+  async prepareConfirm(tradeId: string, buyer: string): Promise<TransactionRequest[]> {
+    const listing = await this.#listing(tradeId, ["paid"]);
+    this.#requireBuyer(tradeId, listing, buyer);
+    return [
+      this.#request(buyer, this.#escrow, `Confirm you received the items of trade ${tradeId}`, "confirm", [
+        BigInt(tradeId),
+      ]),
+    ];
+  }
+
+  /** Disputing within the confirmation window; the arbiter decides. */
+  async prepareDispute(tradeId: string, buyer: string): Promise<TransactionRequest[]> {
+    const listing = await this.#listing(tradeId, ["paid"]);
+    this.#requireBuyer(tradeId, listing, buyer);
+    if ((await this.#now()) > listing.confirmBy) {
+      throw new AppError("WINDOW_CLOSED", 409, `the confirmation window of trade ${tradeId} has closed`);
+    }
+    return [this.#request(buyer, this.#escrow, `Dispute trade ${tradeId}`, "dispute", [BigInt(tradeId)])];
+  }
+
+  /** Cancelling an unpaid listing; the items go back to the seller. */
+  async prepareCancel(tradeId: string, seller: string): Promise<TransactionRequest[]> {
+    const listing = await this.#listing(tradeId, ["listed"]);
+    if (listing.seller !== seller)
+      throw new AppError("NOT_SELLER", 403, `trade ${tradeId} was listed by another wallet`);
+    return [this.#request(seller, this.#escrow, `Cancel trade ${tradeId}`, "cancel", [BigInt(tradeId)])];
+  }
+
+  /** Settling a paid trade whose confirmation window lapsed without a dispute; anyone may send it. */
+  async prepareSettle(tradeId: string, caller: string): Promise<TransactionRequest[]> {
+    const listing = await this.#listing(tradeId, ["paid"]);
+    if ((await this.#now()) <= listing.confirmBy) {
+      throw new AppError("WINDOW_OPEN", 409, `the confirmation window of trade ${tradeId} is still open`);
+    }
+    return [this.#request(caller, this.#escrow, `Settle trade ${tradeId}`, "settle", [BigInt(tradeId)])];
+  }
+
+  /** Pulling what the escrow owes a wallet in a currency (proceeds, refunds). */
+  async prepareWithdraw(account: string, currency: string): Promise<TransactionRequest[]> {
+    const owed = await this.#escrow.owed(account, currency);
+    if (owed === 0n)
+      throw new AppError("NOTHING_TO_WITHDRAW", 409, "the escrow owes this wallet nothing in that currency");
+    return [this.#request(account, this.#escrow, `Withdraw ${owed} from the escrow`, "withdraw", [currency])];
+  }
+
+  /** The arbiter's resolution of a dispute, for the arbiter's wallet to sign. */
+  async prepareResolve(tradeId: string, refundBuyer: boolean): Promise<TransactionRequest[]> {
+    await this.#listing(tradeId, ["disputed"]);
+    return [
+      this.#request(
+        this.deps.deployment.roles.arbiter.toLowerCase(),
+        this.#escrow,
+        refundBuyer
+          ? `Resolve trade ${tradeId}: refund the buyer, items back to the seller`
+          : `Resolve trade ${tradeId}: complete the sale`,
+        "resolve",
+        [BigInt(tradeId), refundBuyer],
+      ),
+    ];
+  }
+
+  async #now(): Promise<bigint> {
+    const block = await this.deps.provider.getBlock("latest");
+    return BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000));
+  }
+
+  /** The listing as the chain has it now, required to be in one of `states`. */
+  async #listing(tradeId: string, states: ChainState[]): Promise<ChainListing> {
+    const count = await this.#escrow.listingCount();
+    if (BigInt(tradeId) > count) throw notFound("trade", { listingId: tradeId });
+    const l = await this.#escrow.getListing(tradeId);
+    const state = STATES[Number(l.state)]!;
+    if (!states.includes(state)) {
+      throw new AppError(
+        "INVALID_STATE",
+        409,
+        `trade ${tradeId} is ${state}; this step needs it ${states.join(" or ")}`,
+        {
+          state,
+        },
+      );
+    }
+    return {
+      seller: l.seller.toLowerCase(),
+      buyer: l.buyer.toLowerCase(),
+      state,
+      deadline: l.deadline,
+      confirmBy: l.confirmBy,
+      currency: l.currency.toLowerCase(),
+      price: l.price,
+    };
+  }
+
+  #requireBuyer(tradeId: string, listing: ChainListing, buyer: string): void {
+    if (listing.buyer !== buyer)
+      throw new AppError("NOT_BUYER", 403, `trade ${tradeId} was bought by another wallet`);
+  }
+
+  #request(
+    from: string,
+    contract: ItemEscrow | GameItems,
+    description: string,
+    method: string,
+    args: unknown[],
+  ): TransactionRequest {
+    return {
+      description,
+      chainId: this.deps.chainId,
+      from: checksum(from)!,
+      to: checksum(String(contract.target).toLowerCase())!,
+      data: contract.interface.encodeFunctionData(method as never, args as never),
+      value: "0",
+    };
+  }
+}

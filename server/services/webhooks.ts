@@ -1,0 +1,182 @@
+import type { Logger } from "pino";
+import { AppError } from "../errors.ts";
+import { WebhookSignatureError, type PaymentEvent } from "../payments/provider.ts";
+import {
+  findOrder,
+  findOrderByPaymentIntent,
+  findOrderBySession,
+  inTransaction,
+  lockFiatPrice,
+  lockOrder,
+  stockOf,
+  available,
+  transition,
+  type Order,
+} from "../repositories/orders.ts";
+import { enqueueOnce, ensureFulfilment, type FulfilmentDeps } from "./fulfilment.ts";
+
+export interface WebhookResult {
+  received: true;
+  eventId: string;
+  duplicate: boolean;
+}
+
+/** An event still unprocessed this long after it arrived was abandoned half-way, not in progress. */
+const UNFINISHED_AFTER_SECONDS = 30;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LAPSED_AND_SOLD_OUT = "the reservation lapsed before payment and the offer sold out meanwhile";
+
+/**
+ * Payment webhooks: verified, recorded by event id, applied, answered fast. Slow work (minting,
+ * capturing, revoking) is queued with job ids derived from the order, so duplicates collapse. A
+ * replayed `checkout.session.completed` still re-queues the order's fulfilment while it is not
+ * done: recording an event as seen never stops a failed fulfilment from being retried.
+ */
+export class WebhookService {
+  constructor(private readonly deps: FulfilmentDeps) {}
+
+  async receive(rawBody: Buffer, signature: string | undefined, log: Logger): Promise<WebhookResult> {
+    let event: PaymentEvent;
+    try {
+      event = this.deps.payments.parseWebhook(rawBody, signature);
+    } catch (err) {
+      if (!(err instanceof WebhookSignatureError)) throw err;
+      log.warn({ err: err.message }, "refused a webhook with a bad signature");
+      throw new AppError("INVALID_SIGNATURE", 400, `webhook signature verification failed: ${err.message}`);
+    }
+    const { db } = this.deps;
+    const inserted = await db.query(
+      `INSERT INTO webhook_events (id, type) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
+      [event.id, event.stripeType],
+    );
+    let duplicate = inserted.rowCount === 0;
+    if (duplicate) {
+      // Seen, but left unfinished long ago (the process stopped half-way): claim it and apply it again.
+      const reclaimed = await db.query(
+        `UPDATE webhook_events SET received_at = now()
+          WHERE id = $1 AND processed_at IS NULL AND received_at < now() - make_interval(secs => $2)
+          RETURNING id`,
+        [event.id, UNFINISHED_AFTER_SECONDS],
+      );
+      duplicate = reclaimed.rowCount === 0;
+    }
+    if (duplicate) {
+      if (event.kind === "checkout.completed") await this.#resume(event.sessionId);
+    } else {
+      await this.#apply(event, log);
+      await db.query(`UPDATE webhook_events SET processed_at = now() WHERE id = $1`, [event.id]);
+    }
+    return { received: true, eventId: event.id, duplicate };
+  }
+
+  async #apply(event: PaymentEvent, log: Logger): Promise<void> {
+    switch (event.kind) {
+      case "checkout.completed": {
+        const order =
+          (event.orderId && UUID.test(event.orderId) ? await findOrder(this.deps.db, event.orderId) : null) ??
+          (await findOrderBySession(this.deps.db, event.sessionId));
+        if (!order || order.sessionId !== event.sessionId) {
+          log.warn({ sessionId: event.sessionId }, "payment for a checkout session with no order");
+          return;
+        }
+        const paid = await this.#markPaid(order, event.paymentIntent);
+        if (paid.status !== "fulfilled") await ensureFulfilment(this.deps, paid);
+        return;
+      }
+      case "checkout.expired": {
+        const order = await findOrderBySession(this.deps.db, event.sessionId);
+        if (!order) return;
+        const expired = await transition(this.deps.db, order.id, {
+          from: ["created"],
+          to: "expired",
+          detail: { reason: "checkout session expired" },
+        });
+        if (expired) this.deps.events.publish(expired.event);
+        return;
+      }
+      case "refunded":
+      case "disputed": {
+        const order = await findOrderByPaymentIntent(this.deps.db, event.paymentIntent);
+        if (!order) return;
+        const reason = event.kind === "refunded" ? "refunded" : `chargeback: ${event.reason}`;
+        const moved = await transition(this.deps.db, order.id, {
+          // An authorization released on a failed order also reports a refund; there is no license to take back.
+          from: ["minting", "fulfilled"],
+          to: event.kind,
+          set: { revokeReason: reason },
+          detail: { reason },
+        });
+        if (!moved) {
+          log.info(
+            { orderId: order.id, status: order.status, kind: event.kind },
+            "payment event left the order as is",
+          );
+          return;
+        }
+        this.deps.events.publish(moved.event);
+        await enqueueOnce(this.deps.queues.revokeLicense, `revoke-${order.id}`, { orderId: order.id });
+        return;
+      }
+      case "ignored":
+        return;
+    }
+  }
+
+  /** Re-queues fulfilment of an order that is paid but not done yet. */
+  async #resume(sessionId: string): Promise<void> {
+    const order = await findOrderBySession(this.deps.db, sessionId);
+    if (order && (order.status === "paid" || order.status === "minting"))
+      await ensureFulfilment(this.deps, order);
+    else if (order?.status === "failed" && order.paymentStatus === "authorized")
+      await ensureFulfilment(this.deps, order);
+  }
+
+  /**
+   * Records the authorization. An order whose reservation lapsed (expired, or about to be) is kept
+   * only if a unit is still free; otherwise it fails and fulfilment releases the authorization.
+   */
+  async #markPaid(order: Order, paymentIntent: string): Promise<Order> {
+    // The usual case, a payment within the reservation, needs no lock on the offer.
+    const result =
+      (await transition(this.deps.db, order.id, {
+        from: ["created"],
+        to: "paid",
+        set: { paymentIntent, paymentStatus: "authorized" },
+        detail: { paymentIntent },
+        whileReserved: true,
+      })) ?? (await this.#markPaidLate(order, paymentIntent));
+    if (result) {
+      this.deps.events.publish(result.event);
+      return result.order;
+    }
+    return (await findOrder(this.deps.db, order.id)) ?? order;
+  }
+
+  /** Under the offer's lock: a lapsed reservation is honoured only if a unit is still free. */
+  async #markPaidLate(order: Order, paymentIntent: string) {
+    return inTransaction(this.deps.db, async (client) => {
+      await lockFiatPrice(client, order.offerId);
+      const current = await lockOrder(client, order.id);
+      if (!current || (current.status !== "created" && current.status !== "expired")) return null;
+      const { rows } = await client.query<{ live: boolean }>(
+        `SELECT status = 'created' AND reserved_until > now() AS live FROM orders WHERE id = $1`,
+        [order.id],
+      );
+      let keep = rows[0]!.live;
+      if (!keep) {
+        const stock = await stockOf(client, current.offerId, current.wallet, current.ip);
+        keep = stock !== null && stock.active && available(stock) !== 0;
+      }
+      return transition(client, order.id, {
+        from: ["created", "expired"],
+        to: keep ? "paid" : "failed",
+        set: {
+          paymentIntent,
+          paymentStatus: "authorized",
+          ...(keep ? {} : { failureReason: LAPSED_AND_SOLD_OUT }),
+        },
+        detail: keep ? { paymentIntent } : { reason: LAPSED_AND_SOLD_OUT },
+      });
+    });
+  }
+}

@@ -1,0 +1,163 @@
+/** Fixtures for the commerce tests: works, splits and offers published through the API, and a switchable RPC proxy. */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { expect } from "chai";
+import { ethers, type JsonRpcSigner } from "ethers";
+import request from "supertest";
+import { CREATE_OFFER_TYPES, licenseDomain } from "../../lib/eip712.ts";
+import { SplitFactory__factory, WorkRegistry__factory } from "../../types/typechain/index.ts";
+import type { TestStack } from "./stack.ts";
+
+export interface OfferTermsInput {
+  currency: string;
+  price: string;
+  duration: string;
+  maxSupply: number;
+  transferable: boolean;
+  commercialUse: boolean;
+  referrerBps: number;
+  royaltyBps: number;
+  split: string;
+  territory: string;
+}
+
+let works = 0;
+
+/** Registers a new work by `creator` directly on chain and returns its id. */
+export async function registerWork(stack: TestStack, creator: JsonRpcSigner): Promise<string> {
+  const registry = WorkRegistry__factory.connect(stack.deployment.contracts.WorkRegistry.address, creator);
+  works += 1;
+  const hash = ethers.id(`${stack.db.name} work ${works} ${Date.now()}`);
+  await (await registry.register(hash, "bafkreiwork", "ipfs://work", 0)).wait();
+  return (await registry.workOf(hash)).toString();
+}
+
+/** The creator's sole-recipient split, created on chain if needed. */
+export async function soleSplit(stack: TestStack, creator: JsonRpcSigner): Promise<string> {
+  const factory = SplitFactory__factory.connect(stack.deployment.contracts.SplitFactory.address, creator);
+  const split = await factory.predictSplit([creator.address], [10_000]);
+  if (!(await factory.isSplit(split))) await (await factory.createSplit([creator.address], [10_000])).wait();
+  return split;
+}
+
+export function offerTerms(split: string, overrides: Partial<OfferTermsInput> = {}): OfferTermsInput {
+  return {
+    currency: ethers.ZeroAddress,
+    price: ethers.parseEther("0.01").toString(),
+    duration: String(30 * 24 * 3600),
+    maxSupply: 0,
+    transferable: true,
+    commercialUse: true,
+    referrerBps: 500,
+    royaltyBps: 0,
+    split,
+    territory: "WORLD",
+    ...overrides,
+  };
+}
+
+let nonces = 0;
+
+/** The body of POST /v1/works/:id/offers, signed by `signer` (the creator, unless testing a mismatch). */
+export async function signedOfferBody(
+  stack: TestStack,
+  signer: JsonRpcSigner,
+  creator: string,
+  workId: string,
+  terms: OfferTermsInput,
+  extra: Record<string, unknown> = {},
+  nonce = String(Date.now() * 1000 + ++nonces),
+) {
+  const deadline = String(Math.floor(Date.now() / 1000) + 3600);
+  const message = { creator, workId, ...terms, nonce, deadline };
+  const signature = await signer.signTypedData(
+    licenseDomain(BigInt(stack.chainId), stack.deployment.contracts.LicenseToken.address),
+    { CreateOffer: [...CREATE_OFFER_TYPES.CreateOffer] },
+    message,
+  );
+  return { creator, ...terms, nonce, deadline, signature, ...extra };
+}
+
+/** Publishes an offer through the API and waits until the indexer lists it; returns its id. */
+export async function publishOffer(
+  stack: TestStack,
+  creator: JsonRpcSigner,
+  workId: string,
+  terms: OfferTermsInput,
+  fiatPrice: { amount: number; currency: string } | null = { amount: 1200, currency: "usd" },
+): Promise<string> {
+  const body = await signedOfferBody(
+    stack,
+    creator,
+    creator.address,
+    workId,
+    terms,
+    fiatPrice ? { fiatPrice } : {},
+  );
+  const res = await request(stack.app).post(`/v1/works/${workId}/offers`).send(body);
+  expect(res.status, JSON.stringify(res.body)).to.equal(202);
+  const published = await stack.waitFor(async () => {
+    const p = await request(stack.app).get(`/v1/offers/publications/${res.body.id}`);
+    if (p.body.status === "failed") throw new Error(`publication failed: ${p.body.error}`);
+    return p.body.status === "published" ? (p.body as { offerId: string }) : null;
+  });
+  await stack.waitFor(
+    async () => (await request(stack.app).get(`/v1/offers/${published.offerId}`)).status === 200,
+  );
+  return published.offerId;
+}
+
+/** Mines `blocks` empty blocks. */
+export async function mine(stack: TestStack, blocks = 1): Promise<void> {
+  await stack.provider.send("hardhat_mine", [ethers.toQuantity(blocks)]);
+}
+
+export interface RpcProxy {
+  url: string;
+  /** Refuse every request (the socket is dropped) until `up`. */
+  down(): void;
+  up(): void;
+  close(): Promise<void>;
+}
+
+/** A JSON-RPC proxy to `target` that can be made unreachable, to play a chain outage. */
+export async function startRpcProxy(target: string): Promise<RpcProxy> {
+  let reachable = true;
+  const server = createServer((req, res) => {
+    if (!reachable) {
+      req.socket.destroy();
+      return;
+    }
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      try {
+        const upstream = await fetch(target, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: Buffer.concat(chunks),
+        });
+        res.writeHead(upstream.status, { "content-type": "application/json" });
+        res.end(Buffer.from(await upstream.arrayBuffer()));
+      } catch {
+        req.socket.destroy();
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    down() {
+      reachable = false;
+      server.closeAllConnections();
+    },
+    up() {
+      reachable = true;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
