@@ -55,13 +55,22 @@ async function api<T = Record<string, unknown>>(
   return { status: res.status, body: parsed as T };
 }
 
-async function expectStatus<T>(promise: Promise<{ status: number; body: T }>, status: number, what: string): Promise<T> {
+async function expectStatus<T>(
+  promise: Promise<{ status: number; body: T }>,
+  status: number,
+  what: string,
+): Promise<T> {
   const res = await promise;
-  if (res.status !== status) throw new DemoFailure(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== status)
+    throw new DemoFailure(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
-async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -77,7 +86,10 @@ async function send(signer: JsonRpcSigner, tx: { to: string; data: string; value
   if (receipt?.status !== 1) throw new DemoFailure(`transaction to ${tx.to} failed`);
 }
 
-async function sendAll(signer: JsonRpcSigner, body: { transactions: { to: string; data: string; value?: string }[] }) {
+async function sendAll(
+  signer: JsonRpcSigner,
+  body: { transactions: { to: string; data: string; value?: string }[] },
+) {
   for (const tx of body.transactions) await send(signer, tx);
 }
 
@@ -110,12 +122,24 @@ async function registerWork(creator: JsonRpcSigner, bytes: Buffer, title: string
   const upload = (await res.json()) as {
     sha256: string;
     cid: string;
-    typedData: { domain: Record<string, string>; types: { Register: { name: string; type: string }[] }; message: Record<string, string> };
+    typedData: {
+      domain: Record<string, string>;
+      types: { Register: { name: string; type: string }[] };
+      message: Record<string, string>;
+    };
   };
   if (res.status !== 201) throw new DemoFailure(`upload: ${res.status} ${JSON.stringify(upload)}`);
   ok(`uploaded: SHA-256 ${upload.sha256.slice(0, 18)}…, CID ${upload.cid}`);
-  const signature = await creator.signTypedData(upload.typedData.domain, upload.typedData.types, upload.typedData.message);
-  await expectStatus(api("POST", `/v1/works/${upload.sha256}/register`, { ...upload.typedData.message, signature }), 202, "register");
+  const signature = await creator.signTypedData(
+    upload.typedData.domain,
+    upload.typedData.types,
+    upload.typedData.message,
+  );
+  await expectStatus(
+    api("POST", `/v1/works/${upload.sha256}/register`, { ...upload.typedData.message, signature }),
+    202,
+    "register",
+  );
   const before = await provider.getBalance(creator.address);
   const registration = await waitFor("anchoring", async () => {
     const r = await api<{ status: string; work: { workId: string; txHash: string } | null }>(
@@ -124,7 +148,10 @@ async function registerWork(creator: JsonRpcSigner, bytes: Buffer, title: string
     );
     return r.body.status === "anchored" ? r.body : null;
   });
-  check(registration.work, `anchored as work ${registration.work?.workId} in ${registration.work?.txHash.slice(0, 18)}…`);
+  check(
+    registration.work,
+    `anchored as work ${registration.work?.workId} in ${registration.work?.txHash.slice(0, 18)}…`,
+  );
   check((await provider.getBalance(creator.address)) === before, "the creator paid no gas (the relayer did)");
   return { sha256: upload.sha256, workId: registration.work.workId };
 }
@@ -132,19 +159,35 @@ async function registerWork(creator: JsonRpcSigner, bytes: Buffer, title: string
 async function main(): Promise<void> {
   const chainId = Number((await provider.getNetwork()).chainId);
   const deployment = await readDeployment(chainId, process.env.DEPLOYMENTS_DIR ?? "deployments");
-  const [admin, , arbiter, , studio, creator, coCreator, referrer, buyer, playerA, playerB] = await Promise.all(
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => provider.getSigner(i)),
-  );
+  const [admin, , arbiter, , studio, creator, coCreator, referrer, buyer, playerA, playerB] =
+    await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => provider.getSigner(i)));
   const ready = await api<{ status: string }>("GET", "/readyz");
-  if (ready.status !== 200) throw new DemoFailure(`the stack is not ready at ${API}: ${JSON.stringify(ready.body)} (run npm start)`);
+  if (ready.status !== 200)
+    throw new DemoFailure(`the stack is not ready at ${API}: ${JSON.stringify(ready.body)} (run npm start)`);
 
   say("A creator registers a work; the platform's relayer pays the gas");
-  const work = await registerWork(creator!, Buffer.from(`Harbour at dusk — ${randomBytes(8).toString("hex")}`), "Harbour at dusk");
+  const work = await registerWork(
+    creator!,
+    Buffer.from(`Harbour at dusk — ${randomBytes(8).toString("hex")}`),
+    "Harbour at dusk",
+  );
 
   say("The creator registers a new version of it");
-  const version = await registerWork(creator!, Buffer.from(`Harbour at dusk, second cut — ${randomBytes(8).toString("hex")}`), "Harbour at dusk v2", work.workId);
-  const versions = await expectStatus<{ items: { workId: string }[] }>(api("GET", `/v1/works/${version.workId}/versions`), 200, "versions");
-  check(versions.items.map((w) => w.workId).join(",") === `${work.workId},${version.workId}`, "the version chain links v2 to v1");
+  const version = await registerWork(
+    creator!,
+    Buffer.from(`Harbour at dusk, second cut — ${randomBytes(8).toString("hex")}`),
+    "Harbour at dusk v2",
+    work.workId,
+  );
+  const versions = await expectStatus<{ items: { workId: string }[] }>(
+    api("GET", `/v1/works/${version.workId}/versions`),
+    200,
+    "versions",
+  );
+  check(
+    versions.items.map((w) => w.workId).join(",") === `${work.workId},${version.workId}`,
+    "the version chain links v2 to v1",
+  );
 
   say("The creator publishes an offer: 30-day license, revenue split 3 ways");
   const recipients = [creator!.address, coCreator!.address, referrer!.address];
@@ -177,12 +220,19 @@ async function main(): Promise<void> {
     offerTerms,
   );
   const publication = await expectStatus<{ id: string }>(
-    api("POST", `/v1/works/${version.workId}/offers`, { ...offerTerms, signature: offerSignature, fiatPrice: { amount: 1900, currency: "usd" } }),
+    api("POST", `/v1/works/${version.workId}/offers`, {
+      ...offerTerms,
+      signature: offerSignature,
+      fiatPrice: { amount: 1900, currency: "usd" },
+    }),
     202,
     "publish offer",
   );
   const published = await waitFor("the offer on chain", async () => {
-    const r = await api<{ status: string; offerId: string | null }>("GET", `/v1/offers/publications/${publication.id}`);
+    const r = await api<{ status: string; offerId: string | null }>(
+      "GET",
+      `/v1/offers/publications/${publication.id}`,
+    );
     return r.body.status === "published" ? r.body : null;
   });
   check(published.offerId, `offer ${published.offerId} published by the relayer, $19.00 by card`);
@@ -195,7 +245,10 @@ async function main(): Promise<void> {
     "checkout",
   );
   ok(`order ${order.orderId}, checkout page ${order.checkoutUrl}`);
-  const pay = await fetch(new URL(`${new URL(order.checkoutUrl, API).pathname}/pay`, API), { method: "POST", redirect: "manual" });
+  const pay = await fetch(new URL(`${new URL(order.checkoutUrl, API).pathname}/pay`, API), {
+    method: "POST",
+    redirect: "manual",
+  });
   check(pay.status === 303, "paid on the checkout page (a signed payment webhook was posted)");
   const fulfilled = await waitFor("the order to be fulfilled", async () => {
     const r = await api<{ status: string; tokenId: string | null }>("GET", `/v1/orders/${order.orderId}`);
@@ -218,13 +271,22 @@ async function main(): Promise<void> {
   await provider.send("evm_increaseTime", [31 * DAY]);
   await provider.send("evm_mine", []);
   const expired = await waitFor("the license to expire", async () => {
-    const r = await api<{ valid: boolean }>("GET", `/v1/licenses/verify?workId=${version.workId}&holder=${buyer!.address}`);
+    const r = await api<{ valid: boolean }>(
+      "GET",
+      `/v1/licenses/verify?workId=${version.workId}&holder=${buyer!.address}`,
+    );
     return r.body.valid ? null : r.body;
   });
-  check(!expired.valid && !(await licenses.isValid(fulfilled.tokenId!)), "31 days later it is expired, on chain and in the API");
+  check(
+    !expired.valid && !(await licenses.isValid(fulfilled.tokenId!)),
+    "31 days later it is expired, on chain and in the API",
+  );
   await (await licenses.renew(fulfilled.tokenId!, { value: 10n ** 16n })).wait();
   const renewed = await waitFor("the renewal", async () => {
-    const r = await api<{ valid: boolean; validUntil: string }>("GET", `/v1/licenses/verify?workId=${version.workId}&holder=${buyer!.address}`);
+    const r = await api<{ valid: boolean; validUntil: string }>(
+      "GET",
+      `/v1/licenses/verify?workId=${version.workId}&holder=${buyer!.address}`,
+    );
     return r.body.valid ? r.body : null;
   });
   check(renewed.valid, `renewed with the wallet: valid until ${renewed.validUntil}`);
@@ -237,12 +299,21 @@ async function main(): Promise<void> {
   ok(`the studio minted 2 × item ${itemId} to player A`);
   const listingDeadline = String((await provider.getBlock("latest"))!.timestamp + 7 * DAY);
   async function list(): Promise<string> {
-    const before = await api<{ items: { listingId: string }[] }>("GET", `/v1/trades?seller=${playerA!.address}`);
+    const before = await api<{ items: { listingId: string }[] }>(
+      "GET",
+      `/v1/trades?seller=${playerA!.address}`,
+    );
     const known = new Set(before.body.items.map((t) => t.listingId));
     await sendAll(
       playerA!,
       await expectStatus(
-        api("POST", "/v1/trades", { seller: playerA!.address, itemId: itemId.toString(), amount: "1", price: (5n * 10n ** 15n).toString(), deadline: listingDeadline }),
+        api("POST", "/v1/trades", {
+          seller: playerA!.address,
+          itemId: itemId.toString(),
+          amount: "1",
+          price: (5n * 10n ** 15n).toString(),
+          deadline: listingDeadline,
+        }),
         200,
         "list",
       ),
@@ -260,32 +331,68 @@ async function main(): Promise<void> {
   }
   const first = await list();
   ok(`player A listed one item (trade ${first})`);
-  await sendAll(playerB!, await expectStatus(api("POST", `/v1/trades/${first}/buy`, { buyer: playerB!.address }), 200, "buy"));
+  await sendAll(
+    playerB!,
+    await expectStatus(api("POST", `/v1/trades/${first}/buy`, { buyer: playerB!.address }), 200, "buy"),
+  );
   await stateOf(first, "paid");
   ok("player B paid into escrow");
-  await sendAll(playerB!, await expectStatus(api("POST", `/v1/trades/${first}/confirm`, { buyer: playerB!.address }), 200, "confirm"));
+  await sendAll(
+    playerB!,
+    await expectStatus(
+      api("POST", `/v1/trades/${first}/confirm`, { buyer: playerB!.address }),
+      200,
+      "confirm",
+    ),
+  );
   await stateOf(first, "completed");
-  check((await items.balanceOf(playerB!.address, itemId)) === 1n, "player B confirmed: the item is theirs, the seller's proceeds are released");
+  check(
+    (await items.balanceOf(playerB!.address, itemId)) === 1n,
+    "player B confirmed: the item is theirs, the seller's proceeds are released",
+  );
 
   const second = await list();
-  await sendAll(playerB!, await expectStatus(api("POST", `/v1/trades/${second}/buy`, { buyer: playerB!.address }), 200, "buy"));
+  await sendAll(
+    playerB!,
+    await expectStatus(api("POST", `/v1/trades/${second}/buy`, { buyer: playerB!.address }), 200, "buy"),
+  );
   await stateOf(second, "paid");
-  await sendAll(playerB!, await expectStatus(api("POST", `/v1/trades/${second}/dispute`, { buyer: playerB!.address }), 200, "dispute"));
+  await sendAll(
+    playerB!,
+    await expectStatus(
+      api("POST", `/v1/trades/${second}/dispute`, { buyer: playerB!.address }),
+      200,
+      "dispute",
+    ),
+  );
   await stateOf(second, "disputed");
   ok(`player B disputed trade ${second}`);
   const adminToken = await signIn(admin!, chainId);
   const resolution = await expectStatus<{ transactions: { to: string; data: string }[] }>(
-    api("POST", `/v1/admin/trades/${second}/resolve`, { refundBuyer: true }, { authorization: `Bearer ${adminToken}` }),
+    api(
+      "POST",
+      `/v1/admin/trades/${second}/resolve`,
+      { refundBuyer: true },
+      { authorization: `Bearer ${adminToken}` },
+    ),
     200,
     "resolve",
   );
   await sendAll(arbiter!, resolution);
   await stateOf(second, "refunded");
-  check((await items.balanceOf(playerA!.address, itemId)) === 1n, "the arbiter refunded the buyer; the item went back to player A");
+  check(
+    (await items.balanceOf(playerA!.address, itemId)) === 1n,
+    "the arbiter refunded the buyer; the item went back to player A",
+  );
 
   say("A legal team exports an evidence bundle and the verifier passes it");
   const created = await expectStatus<{ key: string }>(
-    api("POST", "/v1/admin/api-keys", { name: "Demo legal team", scopes: ["legal"] }, { authorization: `Bearer ${adminToken}` }),
+    api(
+      "POST",
+      "/v1/admin/api-keys",
+      { name: "Demo legal team", scopes: ["legal"] },
+      { authorization: `Bearer ${adminToken}` },
+    ),
     201,
     "API key",
   );
@@ -293,7 +400,14 @@ async function main(): Promise<void> {
     api(
       "POST",
       "/v1/evidence",
-      { workId: work.workId, infringement: { url: "https://example.com/copy", observedAt: new Date().toISOString(), notes: "Found in the wild" } },
+      {
+        workId: work.workId,
+        infringement: {
+          url: "https://example.com/copy",
+          observedAt: new Date().toISOString(),
+          notes: "Found in the wild",
+        },
+      },
       { "x-api-key": created.key },
     ),
     202,
@@ -301,15 +415,20 @@ async function main(): Promise<void> {
   );
   await provider.send("evm_mine", []);
   await waitFor("the bundle", async () => {
-    const r = await api<{ status: string; error?: string }>("GET", `/v1/evidence/${evidence.id}`, undefined, { "x-api-key": created.key });
+    const r = await api<{ status: string; error?: string }>("GET", `/v1/evidence/${evidence.id}`, undefined, {
+      "x-api-key": created.key,
+    });
     if (r.body.status === "failed") throw new DemoFailure(`evidence failed: ${r.body.error}`);
     return r.body.status === "ready";
   });
-  const zip = await fetch(`${API}/v1/evidence/${evidence.id}/bundle.zip`, { headers: { "x-api-key": created.key } });
+  const zip = await fetch(`${API}/v1/evidence/${evidence.id}/bundle.zip`, {
+    headers: { "x-api-key": created.key },
+  });
   const bytes = new Uint8Array(await zip.arrayBuffer());
   ok(`downloaded bundle.zip (${bytes.length.toLocaleString("en-US")} bytes)`);
   const report = await verifyBundle(bytes, { provider, minConfirmations: 1 });
-  for (const c of report.checks) console.log(`     ${c.skipped ? "SKIP" : c.ok ? "PASS" : "FAIL"}  ${c.name}`);
+  for (const c of report.checks)
+    console.log(`     ${c.skipped ? "SKIP" : c.ok ? "PASS" : "FAIL"}  ${c.name}`);
   check(report.ok, "the independent verifier passes every check");
 
   console.log(`\nEvery step checked out.`);
