@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import {
   Transaction,
   isCallException,
+  isError,
   type Interface,
   type Provider,
   type TransactionReceipt,
@@ -91,14 +92,12 @@ export class Relayer {
       throw this.#explain(err);
     }
     gasLimit = (gasLimit * (100n + GAS_HEADROOM_PERCENT)) / 100n;
+    // Fees and the chain id need no lock; inside it only the nonce is read, from Redis when known.
+    const [fees, network] = await Promise.all([provider.getFeeData(), provider.getNetwork()]);
     return this.#lock.withLock(async () => {
-      const [chainNonce, stored, fees, network] = await Promise.all([
-        provider.getTransactionCount(wallet.address, "pending"),
-        this.#o.redis.get(this.#nonceKey),
-        provider.getFeeData(),
-        provider.getNetwork(),
-      ]);
-      const nonce = Math.max(chainNonce, stored === null ? 0 : Number(stored));
+      const stored = await this.#o.redis.get(this.#nonceKey);
+      const nonce =
+        stored === null ? await provider.getTransactionCount(wallet.address, "pending") : Number(stored);
       const maxPriorityFeePerGas = fees.maxPriorityFeePerGas ?? 1_000_000_000n;
       const maxFeePerGas = fees.maxFeePerGas ?? (fees.gasPrice ?? 1_000_000_000n) * 2n;
       const signed = await wallet.signTransaction({
@@ -142,6 +141,8 @@ export class Relayer {
         }
         // Not broadcast: the nonce stays free for the next transaction.
         await db.query(`DELETE FROM relayer_transactions WHERE hash = $1 AND status = 'sent'`, [hash]);
+        // Another sender used the key: read the nonce from the chain next time.
+        if (isError(err, "NONCE_EXPIRED")) await this.#o.redis.del(this.#nonceKey);
         throw err;
       }
       await this.#o.redis.set(this.#nonceKey, String(nonce + 1));
