@@ -39,7 +39,7 @@ function sha256(bytes: Buffer): string {
 }
 
 describe("web app", function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
 
   let stack: TestStack;
   let server: Server;
@@ -184,7 +184,7 @@ describe("web app", function () {
     await screenshot("offer-form");
     await page.getByRole("button", { name: "Sign and publish" }).click();
     const offer = page.getByRole("article", { name: /^Offer #/ });
-    await offer.waitFor({ timeout: 60_000 });
+    await offer.waitFor({ timeout: 120_000 });
     await screenshot("work-with-offer");
 
     await page.getByRole("button", { name: "Disconnect" }).click();
@@ -203,7 +203,7 @@ describe("web app", function () {
     await stack.waitFor(async () => {
       await stack.provider.send("evm_mine", []);
       return issued.isVisible();
-    }, 60_000);
+    }, 120_000);
     await screenshot("order-fulfilled");
 
     await page.getByRole("link", { name: "See it in My licenses" }).click();
