@@ -20,11 +20,9 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
   return async (req, res, next) => {
     const window = Math.floor(Date.now() / 1000 / options.windowSeconds);
     const key = `${options.prefix}:ratelimit:${options.rule}:${options.key(req)}:${window}`;
-    const [[, count]] = (await options.redis
-      .multi()
-      .incr(key)
-      .expire(key, options.windowSeconds + 1)
-      .exec()) as [[Error | null, number]];
+    const count = await options.redis.incr(key);
+    // Only the window's first request sets its expiry: one round trip per request.
+    if (count === 1) await options.redis.expire(key, options.windowSeconds + 1);
     const resetIn = options.windowSeconds - (Math.floor(Date.now() / 1000) % options.windowSeconds);
     res.setHeader("RateLimit-Limit", options.limit);
     res.setHeader("RateLimit-Remaining", Math.max(0, options.limit - count));
