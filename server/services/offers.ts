@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { verifyTypedData } from "ethers";
 import type { Pool } from "pg";
 import { CREATE_OFFER_TYPES, licenseDomain, type CreateOfferMessage } from "../../lib/eip712.ts";
+import { assertSignedBy } from "../auth/typed-signature.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../http/schemas.ts";
 import type { Queues } from "../jobs/queues.ts";
@@ -106,23 +106,14 @@ export class OffersService {
       nonce: BigInt(input.nonce),
       deadline: BigInt(input.deadline),
     };
-    let signer: string;
-    try {
-      signer = verifyTypedData(
-        licenseDomain(BigInt(this.deps.chainId), this.deps.licenseTokenAddress),
-        CREATE_OFFER_TYPES,
-        message,
-        input.signature,
-      ).toLowerCase();
-    } catch {
-      throw new AppError("INVALID_SIGNATURE", 401, "signature is malformed");
-    }
-    if (signer !== input.creator) {
-      throw new AppError("SIGNATURE_MISMATCH", 403, "the offer was not signed by the creator it names", {
-        creator: checksum(input.creator),
-        signer: checksum(signer),
-      });
-    }
+    assertSignedBy(
+      licenseDomain(BigInt(this.deps.chainId), this.deps.licenseTokenAddress),
+      CREATE_OFFER_TYPES,
+      message,
+      input.signature,
+      input.creator,
+      "offer",
+    );
     const { publication, created } = await insertPublication(this.deps.db, {
       id: randomUUID(),
       creator: input.creator,

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { verifyTypedData } from "ethers";
 import type { Pool } from "pg";
 import { REGISTER_TYPES, registryDomain, type RegisterMessage } from "../../lib/eip712.ts";
+import { assertSignedBy } from "../auth/typed-signature.ts";
 import { AppError } from "../errors.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
 import type { Queues } from "../jobs/queues.ts";
@@ -130,23 +130,14 @@ export class WorksService {
       nonce: BigInt(input.nonce),
       deadline: BigInt(input.deadline),
     };
-    let signer: string;
-    try {
-      signer = verifyTypedData(
-        registryDomain(BigInt(this.deps.chainId), this.deps.registryAddress),
-        REGISTER_TYPES,
-        message,
-        input.signature,
-      ).toLowerCase();
-    } catch {
-      throw new AppError("INVALID_SIGNATURE", 401, "signature is malformed");
-    }
-    if (signer !== input.creator) {
-      throw new AppError("SIGNATURE_MISMATCH", 403, "the payload was not signed by the creator it names", {
-        creator: input.creator,
-        signer,
-      });
-    }
+    assertSignedBy(
+      registryDomain(BigInt(this.deps.chainId), this.deps.registryAddress),
+      REGISTER_TYPES,
+      message,
+      input.signature,
+      input.creator,
+      "payload",
+    );
     const registered = await this.deps.works.findByHash(contentHash);
     if (registered) {
       throw new AppError(
