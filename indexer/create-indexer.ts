@@ -145,6 +145,10 @@ export function createIndexer(deps: IndexerDeps): Indexer {
           }
           failures += 1;
           metrics.errors.inc({ kind: error instanceof Error ? error.name : "unknown" });
+          // Start the next attempt from the database's checkpoint, not from memory: a commit whose
+          // answer was lost may have landed, and memory would then disagree with it for ever.
+          sync = null;
+          readying = null;
           const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(failures - 1, 10));
           const delay = Math.round(backoff * (0.8 + Math.random() * 0.4));
           logger.error({ err: error, failures, retryInMs: delay }, "indexing step failed; retrying");

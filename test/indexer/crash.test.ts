@@ -68,6 +68,35 @@ function crashingPool(url: string, at: RegExp): { pool: pg.Pool; arm(): void } {
   };
 }
 
+/** A pool whose first COMMIT, once armed, succeeds on the server but is reported to the client as failed. */
+function lostCommitPool(url: string): { pool: pg.Pool; arm(): void } {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  let armed = false;
+  let lied = false;
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  (pool as { connect: unknown }).connect = async (...args: unknown[]) => {
+    if (args.length > 0)
+      return (pool.constructor.prototype.connect as (...a: unknown[]) => unknown).apply(pool, args);
+    const client = await connect();
+    const query = client.query.bind(client) as (...a: unknown[]) => Promise<unknown>;
+    (client as { query: unknown }).query = async (...a: unknown[]) => {
+      const result = await query(...a);
+      if (armed && !lied && a[0] === "COMMIT") {
+        lied = true;
+        throw new Crash("connection lost while the commit was acknowledged");
+      }
+      return result;
+    };
+    return client;
+  };
+  return {
+    pool,
+    arm: () => {
+      armed = true;
+    },
+  };
+}
+
 describe("indexer crash and restart", () => {
   let env: IndexerEnv;
   let request: Request;
@@ -154,4 +183,29 @@ describe("indexer crash and restart", () => {
       }
     });
   }
+
+  it("keeps following, from the database's checkpoint, after a commit whose acknowledgement was lost", async () => {
+    const lossy = await createTestDatabase("lost_commit");
+    const fresh = await createTestDatabase("lost_commit_ref");
+    try {
+      const lying = lostCommitPool(lossy.url);
+      const indexer = env.indexer({ provider, deployment: emitters.deployment, db: lying.pool });
+      await indexer.ready();
+      lying.arm();
+      const following = indexer.run();
+      const head = await provider.getBlockNumber();
+      const deadline = Date.now() + 20_000;
+      while (indexer.indexedBlock() < head && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      await indexer.stop();
+      await following;
+      expect(indexer.indexedBlock()).to.equal(head);
+      const reference = env.indexer({ provider, deployment: emitters.deployment, db: fresh.pool });
+      await reference.syncToHead();
+      expect(await dumpTables(lossy.pool)).to.deep.equal(await dumpTables(fresh.pool));
+      await lying.pool.end();
+    } finally {
+      await Promise.all([lossy.drop(), fresh.drop()]);
+    }
+  });
 });
