@@ -13,13 +13,7 @@ import pino from "pino";
 import request from "supertest";
 import { Relayer } from "../server/chain/relayer.ts";
 import { startWorkers } from "../server/workers.ts";
-import {
-  IItemEscrow__factory,
-  ILicenseToken__factory,
-  IWorkRegistry__factory,
-  LicenseToken__factory,
-  WorkRegistry__factory,
-} from "../types/typechain/index.ts";
+import { LicenseToken__factory, WorkRegistry__factory } from "../types/typechain/index.ts";
 import { offerTerms, publishOffer, registerWork, soleSplit } from "../test/helpers/commerce.ts";
 import { sessionCompleted, startFakeStripe } from "../test/helpers/fake-stripe.ts";
 import { devWallet, startTestStack } from "../test/helpers/stack.ts";
@@ -64,11 +58,6 @@ const workers = await startWorkers({
     redis: stack.cache.redis,
     redisPrefix: stack.cache.prefix,
     logger,
-    interfaces: [
-      IWorkRegistry__factory.createInterface(),
-      ILicenseToken__factory.createInterface(),
-      IItemEscrow__factory.createInterface(),
-    ],
   }),
   registry: WorkRegistry__factory.connect(stack.deployment.contracts.WorkRegistry.address, relayerWallet),
   ipfs: stack.ipfs,

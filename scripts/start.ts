@@ -6,26 +6,15 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet } from "ethers";
-import { Redis } from "ioredis";
-import pg from "pg";
+import { HDNodeWallet, Mnemonic } from "ethers";
 import pino from "pino";
 import { loadConfig as loadIndexerConfig } from "../indexer/config.ts";
 import { createIndexer } from "../indexer/create-indexer.ts";
 import { createApp } from "../server/app.ts";
-import { ChangeFeed } from "../server/chain/change-feed.ts";
-import { Relayer } from "../server/chain/relayer.ts";
 import { loadConfig } from "../server/config.ts";
-import { createIpfsStore } from "../server/ipfs/create-store.ts";
-import { createQueues } from "../server/jobs/queues.ts";
+import { createRuntime } from "../server/runtime.ts";
 import { migrateServerSchema } from "../server/schema.ts";
 import { startWorkers } from "../server/workers.ts";
-import {
-  IItemEscrow__factory,
-  ILicenseToken__factory,
-  IWorkRegistry__factory,
-  WorkRegistry__factory,
-} from "../types/typechain/index.ts";
 import { ensureWebBuild, WEB_DIST } from "./build-web.ts";
 import { startDevChain } from "./dev-chain.ts";
 import { startPostgres } from "./stack/postgres.ts";
@@ -116,23 +105,16 @@ try {
     INDEXER_METRICS_PORT: process.env.INDEXER_METRICS_PORT ?? "0",
   });
 
-  const db = new pg.Pool({ connectionString: config.database.url, max: config.database.poolSize });
-  stops.push(() => db.end());
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  stops.push(async () => redis.disconnect());
-  const provider = new JsonRpcProvider(chain.url, undefined, {
-    staticNetwork: true,
-    pollingInterval: 250,
-    cacheTimeout: -1,
-  });
-  stops.push(async () => provider.destroy());
+  const runtime = await createRuntime(config, logger);
+  stops.push(() => runtime.close());
+  const { db, redis, provider, relayer, registry, ipfs, queues, feed } = runtime;
 
   const indexer = createIndexer({
     config: indexerConfig,
     db,
     redis,
     provider,
-    deployment: chain.deployment,
+    deployment: runtime.deployment,
     logger: logger.child({ part: "indexer" }),
   });
   await indexer.ready();
@@ -145,30 +127,10 @@ try {
   stops.push(() => indexer.stop());
   line(
     "indexer",
-    `following ${Object.keys(chain.deployment.contracts).length} contracts from block ${indexer.indexedBlock()}`,
+    `following ${Object.keys(runtime.deployment.contracts).length} contracts from block ${indexer.indexedBlock()}`,
   );
-
-  const ipfs = await createIpfsStore(config.ipfs);
-  stops.push(() => ipfs.close());
   line("ipfs", config.ipfs.apiUrl ? `${config.ipfs.apiUrl}  (Kubo)` : `${config.ipfs.dir}  (embedded)`);
 
-  const queues = createQueues(redis, config.redis.prefix);
-  stops.push(() => queues.close());
-  const wallet = new Wallet(config.chain.relayerPrivateKey, provider);
-  const registry = WorkRegistry__factory.connect(chain.deployment.contracts.WorkRegistry.address, wallet);
-  const relayer = new Relayer({
-    wallet,
-    provider,
-    db,
-    redis,
-    redisPrefix: config.redis.prefix,
-    logger: logger.child({ part: "relayer" }),
-    interfaces: [
-      IWorkRegistry__factory.createInterface(),
-      ILicenseToken__factory.createInterface(),
-      IItemEscrow__factory.createInterface(),
-    ],
-  });
   const workers = await startWorkers({
     config,
     db,
@@ -179,21 +141,19 @@ try {
     registry,
     provider,
     ipfs,
-    chainId: chain.chainId,
-    deployment: chain.deployment,
+    chainId: runtime.chainId,
+    deployment: runtime.deployment,
     logger: logger.child({ part: "worker" }),
   });
   stops.push(() => workers.close());
-  line("workers", `relayer ${wallet.address}, notarize mode ${config.notarize.mode}`);
+  line("workers", `relayer ${relayer.address}, notarize mode ${config.notarize.mode}`);
 
-  const feed = new ChangeFeed(redis, config.redis.prefix, logger);
   await feed.start();
-  stops.push(() => feed.close());
   const app = createApp({
     config,
     db,
     redis,
-    chain: { provider, chainId: chain.chainId, deployment: chain.deployment },
+    chain: { provider, chainId: runtime.chainId, deployment: runtime.deployment },
     ipfs,
     queues,
     feed,

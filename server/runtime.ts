@@ -3,13 +3,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import pino, { type Logger } from "pino";
 import { readDeployment, type Deployment } from "../lib/deployment.ts";
-import {
-  ILicenseToken__factory,
-  IItemEscrow__factory,
-  IWorkRegistry__factory,
-  WorkRegistry__factory,
-  type WorkRegistry,
-} from "../types/typechain/index.ts";
+import { WorkRegistry__factory, type WorkRegistry } from "../types/typechain/index.ts";
 import { ChangeFeed } from "./chain/change-feed.ts";
 import { Relayer } from "./chain/relayer.ts";
 import type { Config } from "./config.ts";
@@ -61,11 +55,6 @@ export async function createRuntime(
     redis,
     redisPrefix: config.redis.prefix,
     logger,
-    interfaces: [
-      IWorkRegistry__factory.createInterface(),
-      ILicenseToken__factory.createInterface(),
-      IItemEscrow__factory.createInterface(),
-    ],
   });
   const ipfs = await createIpfsStore({ apiUrl: config.ipfs.apiUrl, dir: config.ipfs.dir });
   const queues = createQueues(redis, config.redis.prefix);

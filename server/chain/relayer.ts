@@ -10,6 +10,11 @@ import {
   type TransactionReceipt,
   type Wallet,
 } from "ethers";
+import {
+  IItemEscrow__factory,
+  ILicenseToken__factory,
+  IWorkRegistry__factory,
+} from "../../types/typechain/index.ts";
 import { RedisLock } from "./redis-lock.ts";
 
 export interface RelayRequest {
@@ -50,8 +55,8 @@ export interface RelayerOptions {
   redis: Redis;
   redisPrefix: string;
   logger: Logger;
-  /** Interfaces whose custom errors explain reverts. */
-  interfaces: Interface[];
+  /** Interfaces whose custom errors explain reverts; the platform's contracts by default. */
+  interfaces?: Interface[];
   /** Percentage added to both fee caps when replacing a stuck transaction (at least 10 for most nodes). */
   feeBumpPercent?: number;
 }
@@ -68,9 +73,15 @@ export class Relayer {
   readonly #lock: RedisLock;
   readonly #nonceKey: string;
   readonly #o: RelayerOptions;
+  readonly #interfaces: Interface[];
 
   constructor(options: RelayerOptions) {
     this.#o = options;
+    this.#interfaces = options.interfaces ?? [
+      IWorkRegistry__factory.createInterface(),
+      ILicenseToken__factory.createInterface(),
+      IItemEscrow__factory.createInterface(),
+    ];
     this.address = options.wallet.address.toLowerCase();
     this.#lock = new RedisLock(options.redis, `${options.redisPrefix}:relayer:${this.address}:lock`);
     this.#nonceKey = `${options.redisPrefix}:relayer:${this.address}:nonce`;
@@ -295,7 +306,7 @@ export class Relayer {
     if (!isCallException(err)) return err instanceof Error ? err : new Error(String(err));
     const data = err.data ?? null;
     if (data) {
-      for (const iface of this.#o.interfaces) {
+      for (const iface of this.#interfaces) {
         const parsed = iface.parseError(data);
         if (parsed) return new TransactionRevertedError(parsed.name, [...parsed.args], data);
       }

@@ -28,6 +28,11 @@ export async function createChain(): Promise<{
 }
 
 /** Settings for tests: finality by depth (so reorgs of up to 10 blocks can be rolled back), fast polling. */
+/** The 32-byte word holding `n`, as hex: a distinct content hash per number. */
+export const HASH = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
+/** The 20-byte address holding `n`, as lower-case hex. */
+export const ADDRESS = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
+
 export function testConfig(overrides: Partial<IndexerConfig> = {}): IndexerConfig {
   return {
     databaseUrl: "postgres://unused",

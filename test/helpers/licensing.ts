@@ -140,7 +140,7 @@ export async function signCreateOffer(
   const { chainId } = await signer.provider!.getNetwork();
   return signer.signTypedData(
     licenseDomain(chainId, await license.getAddress()),
-    { CreateOffer: [...CREATE_OFFER_TYPES.CreateOffer] },
+    CREATE_OFFER_TYPES,
     message,
   );
 }

@@ -7,7 +7,6 @@ export const SAMPLE_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenx
 export const SAMPLE_METADATA_URI = `ipfs://${SAMPLE_CID}`;
 
 /** ethers wants mutable field arrays; the shared definition is read-only. */
-const REGISTER_TYPED_FIELDS = { Register: [...REGISTER_TYPES.Register] };
 
 /** The registry's content hash: SHA-256 of the file's bytes, as a 0x-prefixed bytes32. */
 export function sha256Hex(bytes: Uint8Array | string): string {
@@ -24,19 +23,11 @@ export function signRegister(
   domain: RegistryDomainRef,
   message: RegisterMessage,
 ): Promise<string> {
-  return signer.signTypedData(
-    registryDomain(domain.chainId, domain.registry),
-    REGISTER_TYPED_FIELDS,
-    message,
-  );
+  return signer.signTypedData(registryDomain(domain.chainId, domain.registry), REGISTER_TYPES, message);
 }
 
 export function registerDigest(domain: RegistryDomainRef, message: RegisterMessage): string {
-  return TypedDataEncoder.hash(
-    registryDomain(domain.chainId, domain.registry),
-    REGISTER_TYPED_FIELDS,
-    message,
-  );
+  return TypedDataEncoder.hash(registryDomain(domain.chainId, domain.registry), REGISTER_TYPES, message);
 }
 
 /**

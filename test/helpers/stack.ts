@@ -17,13 +17,7 @@ import { EmbeddedIpfsStore } from "../../server/ipfs/embedded-store.ts";
 import { createQueues, type Queues } from "../../server/jobs/queues.ts";
 import { migrateServerSchema } from "../../server/schema.ts";
 import { startWorkers, type Workers } from "../../server/workers.ts";
-import {
-  IItemEscrow__factory,
-  ILicenseToken__factory,
-  IWorkRegistry__factory,
-  WorkRegistry__factory,
-  type WorkRegistry,
-} from "../../types/typechain/index.ts";
+import { WorkRegistry__factory, type WorkRegistry } from "../../types/typechain/index.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 import { createTestRedis, type TestRedis } from "./redis.ts";
 
@@ -141,11 +135,6 @@ export async function startTestStack(label: string, options: TestStackOptions = 
     redis: cache.redis,
     redisPrefix: cache.prefix,
     logger,
-    interfaces: [
-      IWorkRegistry__factory.createInterface(),
-      ILicenseToken__factory.createInterface(),
-      IItemEscrow__factory.createInterface(),
-    ],
   });
   let workers: Workers | null = null;
   if (options.workers !== false) {

@@ -3,7 +3,9 @@ import { expect } from "chai";
 import pg from "pg";
 import { createTestDatabase } from "../helpers/database.ts";
 import {
+  ADDRESS,
   createChain,
+  HASH,
   createIndexerEnv,
   dumpTables,
   installEmitters,
@@ -11,9 +13,6 @@ import {
   type IndexerEnv,
   type Request,
 } from "../helpers/indexer.ts";
-
-const HASH = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
-const ADDRESS = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
 
 class Crash extends Error {}
 

@@ -2,7 +2,9 @@ import type { HardhatEthersProvider } from "@nomicfoundation/hardhat-ethers/type
 import { expect } from "chai";
 import { DeepReorgError } from "../../indexer/sync.ts";
 import {
+  ADDRESS,
   createChain,
+  HASH,
   createIndexerEnv,
   dumpTables,
   indexerState,
@@ -15,9 +17,6 @@ import {
   type Request,
 } from "../helpers/indexer.ts";
 import { createTestDatabase } from "../helpers/database.ts";
-
-const HASH = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
-const ADDRESS = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
 
 describe("indexer under faults", () => {
   let env: IndexerEnv;

@@ -6,7 +6,9 @@ import { serveMetrics } from "../../indexer/metrics.ts";
 import type { Indexer } from "../../indexer/create-indexer.ts";
 import { createTestDatabase } from "../helpers/database.ts";
 import {
+  ADDRESS,
   createChain,
+  HASH,
   createIndexerEnv,
   indexerState,
   installEmitters,
@@ -18,9 +20,6 @@ import {
   type IndexerEnv,
   type Request,
 } from "../helpers/indexer.ts";
-
-const HASH = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
-const ADDRESS = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
 
 describe("indexer following the chain", () => {
   let env: IndexerEnv;

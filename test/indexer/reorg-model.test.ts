@@ -3,7 +3,9 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { createTestDatabase } from "../helpers/database.ts";
 import {
+  ADDRESS,
   createChain,
+  HASH,
   createIndexerEnv,
   dumpTables,
   installEmitters,
@@ -12,8 +14,6 @@ import {
   type Request,
 } from "../helpers/indexer.ts";
 
-const HASH = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
-const ADDRESS = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
 const ZERO = ADDRESS(0);
 const ACCOUNTS = [ADDRESS(0xa1), ADDRESS(0xa2), ADDRESS(0xa3)];
 

@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import {
+  ADDRESS,
   createChain,
+  HASH,
   createIndexerEnv,
   installEmitters,
   type Emitters,
@@ -8,9 +10,6 @@ import {
   type Request,
 } from "../helpers/indexer.ts";
 import type { HardhatEthersProvider } from "@nomicfoundation/hardhat-ethers/types";
-
-const HASH = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
-const ADDRESS = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
 
 describe("indexer sync engine", () => {
   let env: IndexerEnv;
