@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { HDNodeWallet, Mnemonic } from "ethers";
+import { HDNodeWallet, Mnemonic, getAddress } from "ethers";
 import pino from "pino";
 import { loadConfig as loadIndexerConfig } from "../indexer/config.ts";
 import { createIndexer } from "../indexer/create-indexer.ts";
@@ -146,7 +146,7 @@ try {
     logger: logger.child({ part: "worker" }),
   });
   stops.push(() => workers.close());
-  line("workers", `relayer ${relayer.address}, notarize mode ${config.notarize.mode}`);
+  line("workers", `relayer ${getAddress(relayer.address)}, notarize mode ${config.notarize.mode}`);
 
   await feed.start();
   const app = createApp({
