@@ -20,7 +20,15 @@ export default defineConfig({
     tests: { mocha: "test" },
   },
   test: {
-    mocha: { timeout: 120_000 },
+    mocha: {
+      timeout: 120_000,
+      rootHooks: {
+        // A connection or timer some library keeps open must not hold the finished run open for ever.
+        afterAll() {
+          setTimeout(() => process.exit(), 10_000).unref();
+        },
+      },
+    },
   },
   networks: {
     localhost: {
