@@ -1,11 +1,12 @@
 /**
- * `npm run bench:api`: the API under load, on an in-process stack (Hardhat chain, PostgreSQL, Redis,
- * embedded IPFS, indexer, workers). Measures GET /v1/licenses/verify at saturation with 10,000
- * licenses indexed, and registrations accepted per second in batch mode. Writes bench/results/api.json.
+ * `npm run bench:api`: the API under load. A test stack (Hardhat chain, PostgreSQL, Redis, embedded
+ * IPFS, indexer, workers) runs in this process; the API runs as `npm run api` does, in
+ * BENCH_API_WORKERS processes (default 2, one per core). Measures GET /v1/licenses/verify at
+ * saturation with 10,000 licenses indexed, and registrations accepted per second in batch mode.
+ * Writes bench/results/api.json.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import { Wallet, id, type HDNodeWallet } from "ethers";
 import request from "supertest";
 import {
@@ -14,6 +15,7 @@ import {
   WorkRegistry__factory,
 } from "../types/typechain/index.ts";
 import { devWallet, startTestStack, type TestStack } from "../test/helpers/stack.ts";
+import { startApiProcess } from "./lib/api-process.ts";
 import type { LoadPlan, LoadResult } from "./lib/load.ts";
 import { report } from "./lib/report.ts";
 
@@ -22,6 +24,7 @@ const WORKS = 10;
 const HOLDERS = 2_000;
 const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 2_000);
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const API_WORKERS = Number(process.env.BENCH_API_WORKERS ?? 2);
 
 /** Runs bench/lib/load.ts in a child process with `plan`. */
 function load(plan: LoadPlan): Promise<LoadResult> {
@@ -181,14 +184,19 @@ const stack = await startTestStack("bench_api", {
 try {
   console.log(`seeding ${LICENSES} licenses over ${WORKS} works and ${HOLDERS} holders…`);
   const { workIds, holders } = await seedLicenses(stack);
-  const server = stack.app.listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address() as AddressInfo;
-  console.log(`GET /v1/licenses/verify for ${DURATION_SECONDS} s…`);
-  const verify = await benchVerify(`http://127.0.0.1:${port}`, workIds, holders);
-  console.log(`${REGISTRATIONS} registrations in batch mode…`);
-  const registrations = await benchRegistrations(stack, `http://127.0.0.1:${port}`);
-  server.close();
+  const api = await startApiProcess(stack, {
+    workers: API_WORKERS,
+    env: process.env.XPROF ? { NODE_OPTIONS: process.env.XPROF } : {},
+  });
+  let verify, registrations;
+  try {
+    console.log(`GET /v1/licenses/verify for ${DURATION_SECONDS} s, ${API_WORKERS} API processes…`);
+    verify = await benchVerify(api.url, workIds, holders);
+    console.log(`${REGISTRATIONS} registrations in batch mode…`);
+    registrations = await benchRegistrations(stack, api.url);
+  } finally {
+    await api.stop();
+  }
   await report(
     "api",
     {

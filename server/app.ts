@@ -1,10 +1,8 @@
-import { randomUUID } from "node:crypto";
 import express, { type Express } from "express";
 import helmet from "helmet";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
-import { pinoHttp } from "pino-http";
 import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
 import { computeAddress, JsonRpcApiProvider, type Provider } from "ethers";
 import type { Deployment } from "../lib/deployment.ts";
@@ -17,6 +15,7 @@ import type { Config } from "./config.ts";
 import { errorHandler, routeNotFound } from "./errors.ts";
 import { OpenApiRegistry } from "./http/openapi.ts";
 import { rateLimit } from "./http/rate-limit.ts";
+import { useRequestLog } from "./http/request-log.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
 import { apiKeysRouter } from "./routes/api-keys.ts";
 import { authRouter } from "./routes/auth.ts";
@@ -58,8 +57,6 @@ export interface AppDeps {
   logger: Logger;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
 /** Builds the HTTP API with explicit dependencies; nothing connects here. */
 export function createApp(deps: AppDeps): Express {
   const { config, db, redis, chain, ipfs, queues, feed, logger } = deps;
@@ -67,6 +64,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", config.http.trustProxy);
   app.set("query parser", "simple");
+  // API answers are computed per request; hashing each body for an ETag would only cost time.
+  app.set("etag", false);
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -78,30 +77,11 @@ export function createApp(deps: AppDeps): Express {
     registers: [metrics],
   });
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const incoming = req.headers["x-request-id"];
-        const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader("X-Request-Id", id);
-        return id;
-      },
-      // The verify hot path is measured by /metrics rather than logged line by line.
-      autoLogging: {
-        ignore: (req) =>
-          req.url === "/healthz" ||
-          req.url === "/metrics" ||
-          (req.url ?? "").startsWith("/v1/licenses/verify?"),
-      },
-    }),
-  );
-  app.use((req, res, next) => {
-    const end = httpDuration.startTimer();
-    res.on("finish", () => {
-      end({ method: req.method, route: req.route?.path ?? "unmatched", status: String(res.statusCode) });
-    });
-    next();
+  useRequestLog(app, {
+    logger,
+    duration: httpDuration,
+    quiet: (req) =>
+      req.url === "/healthz" || req.url === "/metrics" || req.url.startsWith("/v1/licenses/verify?"),
   });
   app.use(
     helmet({
@@ -135,6 +115,14 @@ export function createApp(deps: AppDeps): Express {
   const admins = new Set([...config.auth.adminAddresses, chain.deployment.roles.admin.toLowerCase()]);
   app.use(authenticate(tokens, apiKeys));
 
+  // The verify hot path is matched first, before the routers of rarer calls.
+  const works = new WorksRepository(db, chain.chainId);
+  const licenses = new LicensesRepository(db);
+  const clock = new ChainClock(chain.provider);
+  app.use(
+    licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed, clock), clock, registry),
+  );
+
   app.use(
     authRouter(
       {
@@ -157,8 +145,6 @@ export function createApp(deps: AppDeps): Express {
   if (config.env !== "production")
     app.use(devRouter({ send: (m, p) => rpc.send(m, p), chainId: chain.chainId }, registry));
 
-  const works = new WorksRepository(db, chain.chainId);
-  const licenses = new LicensesRepository(db);
   const worksService = new WorksService({
     db,
     ipfs,
@@ -172,10 +158,6 @@ export function createApp(deps: AppDeps): Express {
     batchMaxWorks: config.notarize.batchMaxWorks,
   });
   app.use(worksRouter(worksService, works, registry));
-  const clock = new ChainClock(chain.provider);
-  app.use(
-    licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed, clock), clock, registry),
-  );
   const evidence = new EvidenceService({
     requests: new EvidenceRequestsRepository(db),
     facts: new EvidenceFactsRepository(db),

@@ -1,28 +1,61 @@
-/** `npm run api`: the HTTP API. Configuration comes from environment variables (see README). */
+/**
+ * `npm run api`: the HTTP API. Configuration comes from environment variables (see README). With
+ * API_WORKERS > 1 the primary process migrates the schema once and forks that many API processes,
+ * which share the port; a process that dies is replaced.
+ */
+import cluster from "node:cluster";
 import { migrateServerSchema } from "./schema.ts";
 import { createApp } from "./app.ts";
-import { loadConfigOrExit } from "./config.ts";
+import { loadConfigOrExit, type Config } from "./config.ts";
 import { createRuntime } from "./runtime.ts";
 
+async function serve(config: Config): Promise<void> {
+  const runtime = await createRuntime(config);
+  if (cluster.isPrimary) await migrateServerSchema(runtime.db);
+  await runtime.feed.start();
+  const app = createApp({
+    config,
+    db: runtime.db,
+    redis: runtime.redis,
+    chain: { provider: runtime.provider, chainId: runtime.chainId, deployment: runtime.deployment },
+    ipfs: runtime.ipfs,
+    queues: runtime.queues,
+    feed: runtime.feed,
+    logger: runtime.logger,
+  });
+  const server = app.listen(config.http.port, config.http.host, () => {
+    runtime.logger.info({ url: config.http.publicUrl, pid: process.pid }, "API listening");
+  });
+  const stop = () => {
+    server.close(() => void runtime.close().then(() => process.exit(0)));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+async function supervise(config: Config): Promise<void> {
+  const runtime = await createRuntime(config);
+  await migrateServerSchema(runtime.db);
+  await runtime.close();
+  let stopping = false;
+  const fork = () => cluster.fork();
+  cluster.on("exit", (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    runtime.logger.error({ pid: worker.process.pid, code, signal }, "API process died; starting another");
+    fork();
+  });
+  for (let i = 0; i < config.http.workers; i++) fork();
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill("SIGTERM");
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
 const config = loadConfigOrExit();
-const runtime = await createRuntime(config);
-await migrateServerSchema(runtime.db);
-await runtime.feed.start();
-const app = createApp({
-  config,
-  db: runtime.db,
-  redis: runtime.redis,
-  chain: { provider: runtime.provider, chainId: runtime.chainId, deployment: runtime.deployment },
-  ipfs: runtime.ipfs,
-  queues: runtime.queues,
-  feed: runtime.feed,
-  logger: runtime.logger,
-});
-const server = app.listen(config.http.port, config.http.host, () => {
-  runtime.logger.info({ url: config.http.publicUrl }, "API listening");
-});
-const stop = () => {
-  server.close(() => void runtime.close().then(() => process.exit(0)));
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+if (cluster.isPrimary && config.http.workers > 1) await supervise(config);
+else await serve(config);

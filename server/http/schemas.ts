@@ -1,18 +1,30 @@
 import { getAddress } from "ethers";
 import { z } from "zod";
 
+// Mixed-case addresses seen lately with a right EIP-55 checksum: integrators verify the same
+// wallets over and over, and each check is a Keccak-256.
+const checkedAddresses = new Set<string>();
+const CHECKED_ADDRESSES_MAX = 50_000;
+
+/** Whether `v` (already 0x + 40 hex) is all one case or carries a right EIP-55 checksum. */
+function checksumHolds(v: string): boolean {
+  const hex = v.slice(2);
+  if (hex === hex.toLowerCase() || hex === hex.toUpperCase() || checkedAddresses.has(v)) return true;
+  try {
+    getAddress(v);
+  } catch {
+    return false;
+  }
+  if (checkedAddresses.size >= CHECKED_ADDRESSES_MAX) checkedAddresses.clear();
+  checkedAddresses.add(v);
+  return true;
+}
+
 /** An EVM address in any case; parsed to lower case (the stored form). */
 export const addressSchema = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address")
-  .refine((v) => {
-    try {
-      getAddress(v);
-      return true;
-    } catch {
-      return false;
-    }
-  }, "has a wrong checksum")
+  .refine((v) => !/^0x[0-9a-fA-F]{40}$/.test(v) || checksumHolds(v), "has a wrong checksum")
   .transform((v) => v.toLowerCase())
   .meta({ example: "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266" });
 
