@@ -71,13 +71,45 @@ export type NewRegistrationRequest = Pick<
   "contentHash" | "creator" | "cid" | "metadataUri" | "parentId" | "nonce" | "deadline" | "signature" | "mode"
 >;
 
+/** What a registration must be checked against, read in one round trip. */
+export interface RegistrationFacts {
+  /** The uploaded file's CID, or null when nothing was uploaded under the hash. */
+  uploadCid: string | null;
+  /** Whether the indexer already has a work with the hash. */
+  registered: boolean;
+  /** The parent work's creator (lower case), or null when `parentId` names no indexed work. */
+  parentCreator: string | null;
+}
+
+export async function registrationFacts(
+  db: Queryable,
+  contentHash: string,
+  parentId: string,
+): Promise<RegistrationFacts> {
+  // Named, so each connection plans it once: it runs on every registration.
+  const { rows } = await db.query<{
+    upload_cid: string | null;
+    registered: boolean;
+    parent_creator: string | null;
+  }>({
+    name: "registration-facts",
+    text: `SELECT (SELECT cid FROM uploads WHERE content_hash = $1) AS upload_cid,
+                  EXISTS (SELECT 1 FROM works WHERE content_hash = $1) AS registered,
+                  (SELECT creator FROM works WHERE work_id = $2::numeric) AS parent_creator`,
+    values: [contentHash, parentId],
+  });
+  const row = rows[0]!;
+  return { uploadCid: row.upload_cid, registered: row.registered, parentCreator: row.parent_creator };
+}
+
 /** Inserts a request, or replaces a failed one; returns null when a live one exists for the content hash. */
 export async function insertRequest(
   db: Queryable,
   r: NewRegistrationRequest,
 ): Promise<RegistrationRequest | null> {
-  const { rows } = await db.query<Row>(
-    `INSERT INTO registration_requests (content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline, signature, mode, status)
+  const { rows } = await db.query<Row>({
+    name: "registration-insert",
+    text: `INSERT INTO registration_requests (content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline, signature, mode, status)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')
      ON CONFLICT (content_hash) DO UPDATE SET
        creator = EXCLUDED.creator, cid = EXCLUDED.cid, metadata_uri = EXCLUDED.metadata_uri,
@@ -86,8 +118,18 @@ export async function insertRequest(
        batch_id = NULL, leaf = NULL, proof = NULL, error = NULL, created_at = now(), updated_at = now()
      WHERE registration_requests.status = 'failed'
      RETURNING ${COLUMNS}`,
-    [r.contentHash, r.creator, r.cid, r.metadataUri, r.parentId, r.nonce, r.deadline, r.signature, r.mode],
-  );
+    values: [
+      r.contentHash,
+      r.creator,
+      r.cid,
+      r.metadataUri,
+      r.parentId,
+      r.nonce,
+      r.deadline,
+      r.signature,
+      r.mode,
+    ],
+  });
   return rows[0] ? toRequest(rows[0]) : null;
 }
 

@@ -6,7 +6,12 @@ import { assertSignedBy } from "../auth/typed-signature.ts";
 import { AppError } from "../errors.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
 import type { Queues } from "../jobs/queues.ts";
-import { findRequest, insertRequest, type RegistrationRequest } from "../repositories/registrations.ts";
+import {
+  findRequest,
+  insertRequest,
+  registrationFacts,
+  type RegistrationRequest,
+} from "../repositories/registrations.ts";
 import type { IndexedWork, WorksRepository } from "../repositories/works.ts";
 import { recordUpload, receiveUpload } from "./uploads.ts";
 
@@ -106,13 +111,11 @@ export class WorksService {
   /** Checks the creator's signature and queues the registration; answers the current status. */
   async register(contentHash: string, input: RegisterInput): Promise<RegistrationView> {
     const { db } = this.deps;
-    const upload = await db.query<{ cid: string }>(`SELECT cid FROM uploads WHERE content_hash = $1`, [
-      contentHash,
-    ]);
-    if (!upload.rows[0])
+    const facts = await registrationFacts(db, contentHash, input.parentId);
+    if (facts.uploadCid === null)
       throw new AppError("UPLOAD_NOT_FOUND", 404, `upload ${contentHash} first (POST /v1/works)`);
-    if (upload.rows[0].cid !== input.cid) {
-      throw new AppError("CID_MISMATCH", 400, `cid does not match the uploaded file (${upload.rows[0].cid})`);
+    if (facts.uploadCid !== input.cid) {
+      throw new AppError("CID_MISMATCH", 400, `cid does not match the uploaded file (${facts.uploadCid})`);
     }
     if (BigInt(input.deadline) * 1000n < BigInt(Date.now())) {
       throw new AppError(
@@ -138,19 +141,21 @@ export class WorksService {
       input.creator,
       "payload",
     );
-    const registered = await this.deps.works.findByHash(contentHash);
-    if (registered) {
+    if (facts.registered) {
+      const registered = await this.deps.works.findByHash(contentHash);
       throw new AppError(
         "ALREADY_REGISTERED",
         409,
-        `this file is already registered as work ${registered.workId}`,
+        registered
+          ? `this file is already registered as work ${registered.workId}`
+          : "this file is already registered",
         registered,
       );
     }
     if (input.parentId !== "0") {
-      const parent = await this.deps.works.findById(input.parentId);
-      if (!parent) throw new AppError("PARENT_NOT_FOUND", 404, `parent work ${input.parentId} not found`);
-      if (parent.creator.toLowerCase() !== input.creator) {
+      if (facts.parentCreator === null)
+        throw new AppError("PARENT_NOT_FOUND", 404, `parent work ${input.parentId} not found`);
+      if (facts.parentCreator !== input.creator) {
         throw new AppError("PARENT_NOT_OWNED", 403, `work ${input.parentId} belongs to another creator`);
       }
     }
