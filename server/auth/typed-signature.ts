@@ -1,4 +1,4 @@
-import { Signature, TypedDataEncoder, computeAddress, getBytes, hexlify } from "ethers";
+import { Signature, TypedDataEncoder, computeAddress, concat, getBytes, hexlify, keccak256 } from "ethers";
 import * as secp256k1 from "tiny-secp256k1";
 import type { TypedDataDomain, TypedField } from "../../lib/eip712.ts";
 import { AppError } from "../errors.ts";
@@ -29,6 +29,24 @@ export function recoverSigner(digest: string, signature: string): string | null 
   }
 }
 
+// Building an encoder and hashing a domain cost more than hashing a message; both are reused.
+const encoders = new WeakMap<Record<string, TypedField[]>, TypedDataEncoder>();
+const domainSeparators = new Map<string, string>();
+
+/** The EIP-712 digest of `message`, as TypedDataEncoder.hash computes it. */
+export function typedDataDigest(
+  domain: TypedDataDomain,
+  types: Record<string, TypedField[]>,
+  message: object,
+): string {
+  let encoder = encoders.get(types);
+  if (!encoder) encoders.set(types, (encoder = TypedDataEncoder.from(types)));
+  const domainKey = JSON.stringify(domain, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  let separator = domainSeparators.get(domainKey);
+  if (!separator) domainSeparators.set(domainKey, (separator = TypedDataEncoder.hashDomain(domain)));
+  return keccak256(concat(["0x1901", separator, encoder.hash(message as Record<string, unknown>)]));
+}
+
 /**
  * Checks that `signature` is `expected`'s EIP-712 signature of `message`: 401 when it is malformed,
  * 403 naming both wallets when another one signed. `expected` is a lower-case address.
@@ -41,10 +59,7 @@ export function assertSignedBy(
   expected: string,
   what: string,
 ): void {
-  const signer = recoverSigner(
-    TypedDataEncoder.hash(domain, types, message as Record<string, unknown>),
-    signature,
-  );
+  const signer = recoverSigner(typedDataDigest(domain, types, message), signature);
   if (!signer) throw new AppError("INVALID_SIGNATURE", 401, "signature is malformed");
   if (signer !== expected) {
     throw new AppError("SIGNATURE_MISMATCH", 403, `the ${what} was not signed by the creator it names`, {

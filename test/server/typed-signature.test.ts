@@ -1,8 +1,18 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { Wallet, concat, getBytes, hexlify, keccak256, recoverAddress, toBeHex } from "ethers";
+import {
+  TypedDataEncoder,
+  Wallet,
+  concat,
+  getBytes,
+  hexlify,
+  keccak256,
+  recoverAddress,
+  toBeHex,
+} from "ethers";
 import * as secp256k1 from "tiny-secp256k1";
-import { recoverSigner } from "../../server/auth/typed-signature.ts";
+import { REGISTER_TYPES, registryDomain } from "../../lib/eip712.ts";
+import { recoverSigner, typedDataDigest } from "../../server/auth/typed-signature.ts";
 
 const ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
@@ -55,6 +65,29 @@ describe("typed signatures: signer recovery", function () {
     const digest = keccak256("0x04");
     for (const bad of ["0x", "0x1234", `0x${"00".repeat(65)}`, `0x${"ff".repeat(65)}`, "not hex"]) {
       expect(recoverSigner(digest, bad), bad).to.equal(null);
+    }
+  });
+
+  it("hashes typed data as ethers does, domain by domain", function () {
+    const message = {
+      creator: wallet.address.toLowerCase(),
+      contentHash: keccak256("0x05"),
+      cid: "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+      metadataURI: "ipfs://metadata",
+      parentId: 0n,
+      nonce: 7n,
+      deadline: 9_999_999_999n,
+    };
+    for (const [chainId, registry] of [
+      [1n, "0x5FbDB2315678afecb367f032d93F642f64180aa3"],
+      [31337n, "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"],
+    ] as const) {
+      const domain = registryDomain(chainId, registry);
+      for (let i = 0; i < 2; i++) {
+        expect(typedDataDigest(domain, REGISTER_TYPES, message)).to.equal(
+          TypedDataEncoder.hash(domain, REGISTER_TYPES, message),
+        );
+      }
     }
   });
 });
