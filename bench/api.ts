@@ -15,7 +15,7 @@ import {
   WorkRegistry__factory,
 } from "../types/typechain/index.ts";
 import { devWallet, startTestStack, type TestStack } from "../test/helpers/stack.ts";
-import { startApiProcess } from "./lib/api-process.ts";
+import { startServerProcess } from "./lib/server-process.ts";
 import type { LoadPlan, LoadResult } from "./lib/load.ts";
 import { report } from "./lib/report.ts";
 
@@ -184,10 +184,7 @@ const stack = await startTestStack("bench_api", {
 try {
   console.log(`seeding ${LICENSES} licenses over ${WORKS} works and ${HOLDERS} holders…`);
   const { workIds, holders } = await seedLicenses(stack);
-  const api = await startApiProcess(stack, {
-    workers: API_WORKERS,
-    env: process.env.XPROF ? { NODE_OPTIONS: process.env.XPROF } : {},
-  });
+  const api = await startServerProcess(stack, { part: "api", processes: API_WORKERS });
   let verify, registrations;
   try {
     console.log(`GET /v1/licenses/verify for ${DURATION_SECONDS} s, ${API_WORKERS} API processes…`);

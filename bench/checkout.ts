@@ -1,22 +1,20 @@
 /**
- * `npm run bench:checkout`: card checkout end to end on an in-process stack (Hardhat chain,
- * PostgreSQL, Redis, indexer, workers, API) with a local stand-in for Stripe's API. Opens ORDERS
- * checkouts, then delivers every `checkout.session.completed` webhook at once — each twice, as
- * Stripe may — and waits until every order is minted, confirmed and captured. Reports orders per
- * second, webhook → fulfilled latency and double mints. The chain mines a block per transaction
- * and an empty one every BLOCK_MS, so the last mints become safe. Writes bench/results/checkout.json.
+ * `npm run bench:checkout`: card checkout end to end, deployed as in production: the Hardhat chain
+ * and the indexer in this process; the API (BENCH_API_PROCESSES, default 2) and the workers
+ * (BENCH_WORKER_PROCESSES, default 1) started as `npm run api` and `npm run worker` start them;
+ * real PostgreSQL and Redis; a local stand-in for Stripe's API. Opens ORDERS checkouts, then
+ * delivers every `checkout.session.completed` webhook at once — each twice, as Stripe may — and
+ * waits until every order is minted, confirmed and captured. Reports orders per second, webhook →
+ * fulfilled latency and double mints. The chain mines a block per transaction and an empty one
+ * every BLOCK_MS, so the last mints become safe. Writes bench/results/checkout.json.
  */
-import type { AddressInfo } from "node:net";
-import { JsonRpcProvider, Wallet } from "ethers";
-import pg from "pg";
-import pino from "pino";
+import { Wallet } from "ethers";
 import request from "supertest";
-import { Relayer } from "../server/chain/relayer.ts";
-import { startWorkers } from "../server/workers.ts";
-import { LicenseToken__factory, WorkRegistry__factory } from "../types/typechain/index.ts";
+import { LicenseToken__factory } from "../types/typechain/index.ts";
 import { offerTerms, publishOffer, registerWork, soleSplit } from "../test/helpers/commerce.ts";
 import { sessionCompleted, startFakeStripe } from "../test/helpers/fake-stripe.ts";
-import { devWallet, startTestStack } from "../test/helpers/stack.ts";
+import { startTestStack } from "../test/helpers/stack.ts";
+import { startServerProcess, type ServerProcess } from "./lib/server-process.ts";
 import { report } from "./lib/report.ts";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 200);
@@ -26,52 +24,28 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 2);
+const WORKER_PROCESSES = Number(process.env.BENCH_WORKER_PROCESSES ?? 1);
+
 const stripe = await startFakeStripe();
-const stack = await startTestStack("bench_checkout", {
-  workers: false,
-  env: {
-    ...stripe.env,
-    RATE_LIMIT_PER_MINUTE: "100000000",
-    CHECKOUT_VELOCITY_PER_MINUTE: "100000000",
-    CHECKOUT_LIMIT_PER_IP_PER_OFFER: "100000000",
-  },
-});
-// The workers as a worker process has them: a PostgreSQL pool and a chain connection of their own
-// (requests sent as they come rather than batched, since the relayer's are sequential).
-const logger = pino({ level: "silent" });
-const workerDb = new pg.Pool({ connectionString: stack.db.url, max: 20 });
-const workerChain = new JsonRpcProvider(stack.rpcUrl, stack.chainId, {
-  staticNetwork: true,
-  batchMaxCount: 1,
-});
-const relayerWallet = new Wallet(devWallet(1).privateKey, workerChain);
-const workers = await startWorkers({
-  config: stack.config,
-  db: workerDb,
-  redis: stack.cache.redis,
-  connection: stack.cache.redis,
-  queues: stack.queues,
-  relayer: new Relayer({
-    wallet: relayerWallet,
-    provider: workerChain,
-    db: workerDb,
-    redis: stack.cache.redis,
-    redisPrefix: stack.cache.prefix,
-    logger,
-  }),
-  registry: WorkRegistry__factory.connect(stack.deployment.contracts.WorkRegistry.address, relayerWallet),
-  ipfs: stack.ipfs,
-  chainId: stack.chainId,
-  provider: workerChain,
-  deployment: stack.deployment,
-  logger,
-});
+const env = {
+  ...stripe.env,
+  RATE_LIMIT_PER_MINUTE: "100000000",
+  CHECKOUT_VELOCITY_PER_MINUTE: "100000000",
+  CHECKOUT_LIMIT_PER_IP_PER_OFFER: "100000000",
+};
+const stack = await startTestStack("bench_checkout", { workers: false, env });
+const parts: ServerProcess[] = [];
 try {
+  for (let i = 0; i < WORKER_PROCESSES; i++) {
+    parts.push(await startServerProcess(stack, { part: "worker", env }));
+  }
+  const api = await startServerProcess(stack, { part: "api", processes: API_PROCESSES, env });
+  parts.push(api);
   const creator = await stack.signer(5);
   const workId = await registerWork(stack, creator);
   const offerId = await publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)));
-  // From here on the chain makes blocks like a live network: every BLOCK_MS, with whatever is pending.
-  await stack.provider.send("evm_setAutomine", [false]);
+  // As the local chain of `npm start` does: a block per transaction, and an empty one every BLOCK_MS.
   await stack.provider.send("evm_setIntervalMining", [BLOCK_MS]);
 
   console.log(`${ORDERS} checkouts…`);
@@ -90,9 +64,7 @@ try {
     });
   }
 
-  const server = stack.app.listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/webhooks/stripe`;
+  const url = `${api.url}/v1/webhooks/stripe`;
   console.log(`${ORDERS} orders paid at once (every webhook delivered twice)…`);
   const sentAt = new Map<string, number>();
   const started = Date.now();
@@ -119,8 +91,6 @@ try {
     if (rows[0]!.failed > 0) throw new Error(`${rows[0]!.failed} orders failed`);
     return rows[0]!.n >= ORDERS;
   }, 600_000);
-  server.closeAllConnections();
-  server.close();
 
   const { rows } = await stack.db.pool.query<{ id: string; fulfilled_at: Date }>(
     `SELECT o.id, e.created_at AS fulfilled_at FROM orders o
@@ -155,9 +125,7 @@ try {
     { doubleMints: "must be 0", fulfilledP50Ms: "target <= 1,000" },
   );
 } finally {
-  await workers.close();
-  await workerDb.end();
-  workerChain.destroy();
+  for (const part of parts) await part.stop();
   await stack.stop();
   await stripe.close();
 }

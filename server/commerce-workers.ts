@@ -83,7 +83,8 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
       QUEUE_NAMES.fulfillOrder,
       async (job) =>
         fulfillOrder({ ...fulfilment, relayer, licenses, afterSend: deps.afterMintSent }, job.data.orderId),
-      { connection, prefix, concurrency: 64 },
+      // Mints waiting at once go out as one group of the relayer's.
+      { connection, prefix, concurrency: 256 },
     ),
     new Worker<OrderJob>(
       QUEUE_NAMES.capturePayment,

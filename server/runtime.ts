@@ -28,11 +28,20 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** A provider for `url`; answers are never cached, since nonces and heads must be read fresh. */
+/**
+ * A provider for `url`; answers are never cached, since nonces and heads must be read fresh. Calls
+ * made in the same tick still share one HTTP request, but none waits for others to join it: the
+ * relayer's broadcasts go one after another.
+ */
 export function createProvider(url: string): JsonRpcApiProvider {
   return url.startsWith("ws")
     ? new WebSocketProvider(url)
-    : new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
+    : new JsonRpcProvider(url, undefined, {
+        staticNetwork: true,
+        pollingInterval: 250,
+        cacheTimeout: -1,
+        batchStallTime: 0,
+      });
 }
 
 /** Connects to PostgreSQL, Redis, the chain and IPFS as configured. */

@@ -1,10 +1,17 @@
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
+import * as secp256k1 from "tiny-secp256k1";
 import {
+  JsonRpcApiProvider,
+  Signature,
   Transaction,
+  getBytes,
+  hexlify,
   isCallException,
   isError,
+  type FeeData,
+  type TransactionLike,
   type Interface,
   type Provider,
   type TransactionReceipt,
@@ -62,11 +69,37 @@ export interface RelayerOptions {
 }
 
 const GAS_HEADROOM_PERCENT = 20n;
+/** Most transactions signed and broadcast in one turn of the lock. */
+const MAX_GROUP = 100;
+
+interface PendingSend {
+  request: RelayRequest;
+  gasLimit: bigint;
+  resolve(sent: SentTransaction): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Signs `tx` with libsecp256k1 (WebAssembly): several times faster than ethers' JavaScript signer,
+ * and a burst of mints signs hundreds of transactions at once.
+ */
+function sign(privateKey: Uint8Array, tx: TransactionLike): { raw: string; hash: string } {
+  const unsigned = Transaction.from(tx);
+  const { signature, recoveryId } = secp256k1.signRecoverable(getBytes(unsigned.unsignedHash), privateKey);
+  unsigned.signature = Signature.from({
+    r: hexlify(signature.subarray(0, 32)),
+    s: hexlify(signature.subarray(32)),
+    yParity: recoveryId === 1 ? 1 : 0,
+  });
+  return { raw: unsigned.serialized, hash: unsigned.hash! };
+}
 
 /**
  * The platform's transaction sender, shared by every worker process. A Redis lock serializes nonce
- * assignment across processes so no two transactions ever carry the same nonce; every signed
- * transaction is recorded before it is broadcast, and stuck ones are replaced with higher fees.
+ * assignment across processes so no two transactions ever carry the same nonce; within a process,
+ * concurrent requests are sent as a group per turn of the lock, so a burst of mints costs one lock
+ * and one database write rather than one each. Every signed transaction is recorded before it is
+ * broadcast, and stuck ones are replaced with higher fees.
  */
 export class Relayer {
   readonly address: string;
@@ -74,6 +107,10 @@ export class Relayer {
   readonly #nonceKey: string;
   readonly #o: RelayerOptions;
   readonly #interfaces: Interface[];
+  readonly #queue: PendingSend[] = [];
+  readonly #blockWaiters: (() => void)[] = [];
+  readonly #key: Uint8Array;
+  #draining = false;
 
   constructor(options: RelayerOptions) {
     this.#o = options;
@@ -83,86 +120,174 @@ export class Relayer {
       IItemEscrow__factory.createInterface(),
     ];
     this.address = options.wallet.address.toLowerCase();
+    this.#key = getBytes(options.wallet.privateKey);
     this.#lock = new RedisLock(options.redis, `${options.redisPrefix}:relayer:${this.address}:lock`);
     this.#nonceKey = `${options.redisPrefix}:relayer:${this.address}:nonce`;
   }
 
-  /** Estimates, signs, records and broadcasts a transaction; throws TransactionRevertedError if it would revert. */
+  /**
+   * Estimates, signs, records and broadcasts a transaction; throws TransactionRevertedError if it
+   * would revert. Requests that arrive while a group is being sent go out together in the next one.
+   */
   async send(request: RelayRequest): Promise<SentTransaction> {
-    const { provider, wallet, db } = this.#o;
-    const value = request.value ?? 0n;
     let gasLimit: bigint;
     try {
-      gasLimit = await provider.estimateGas({
-        from: wallet.address,
+      gasLimit = await this.#o.provider.estimateGas({
+        from: this.#o.wallet.address,
         to: request.to,
         data: request.data,
-        value,
+        value: request.value ?? 0n,
       });
     } catch (err) {
       throw this.#explain(err);
     }
     gasLimit = (gasLimit * (100n + GAS_HEADROOM_PERCENT)) / 100n;
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ request, gasLimit, resolve, reject });
+      void this.#drain();
+    });
+  }
+
+  /** Sends queued requests group by group, one group at a time from this process. */
+  async #drain(): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#queue.splice(0, MAX_GROUP);
+        await this.#sendGroup(group).catch((err: unknown) => {
+          for (const pending of group) pending.reject(err);
+        });
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /**
+   * Under the lock: consecutive nonces, one signature each, one INSERT recording the group, then
+   * broadcasts in nonce order. A broadcast that fails fails its own request; the rest of the group
+   * is not sent (their nonces would leave a gap) and goes back to the front of the queue.
+   */
+  async #sendGroup(group: PendingSend[]): Promise<void> {
+    const { provider, wallet, db } = this.#o;
     // Fees and the chain id need no lock; inside it only the nonce is read, from Redis when known.
     const [fees, network] = await Promise.all([provider.getFeeData(), provider.getNetwork()]);
-    return this.#lock.withLock(async () => {
+    const maxPriorityFeePerGas = fees.maxPriorityFeePerGas ?? 1_000_000_000n;
+    const maxFeePerGas = fees.maxFeePerGas ?? (fees.gasPrice ?? 1_000_000_000n) * 2n;
+    const outcomes = await this.#lock.withLock(async () => {
       const stored = await this.#o.redis.get(this.#nonceKey);
-      const nonce =
+      const first =
         stored === null ? await provider.getTransactionCount(wallet.address, "pending") : Number(stored);
-      const maxPriorityFeePerGas = fees.maxPriorityFeePerGas ?? 1_000_000_000n;
-      const maxFeePerGas = fees.maxFeePerGas ?? (fees.gasPrice ?? 1_000_000_000n) * 2n;
-      const signed = await wallet.signTransaction({
-        type: 2,
-        chainId: network.chainId,
-        to: request.to,
-        data: request.data,
-        value,
-        nonce,
-        gasLimit,
-        maxFeePerGas,
-        maxPriorityFeePerGas,
-      });
-      const hash = Transaction.from(signed).hash!;
+      const signed = group.map(({ request, gasLimit }, i) =>
+        sign(this.#key, {
+          type: 2,
+          chainId: network.chainId,
+          to: request.to,
+          data: request.data,
+          value: request.value ?? 0n,
+          nonce: first + i,
+          gasLimit,
+          maxFeePerGas,
+          maxPriorityFeePerGas,
+        }),
+      );
+      const hashes = signed.map((tx) => tx.hash);
       await db.query(
         `INSERT INTO relayer_transactions
            (hash, sender, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'sent')`,
+         SELECT u.hash, $1, u.nonce, u.to_address, u.data, u.value, u.gas_limit, $2, $3, u.purpose, u.ref, 'sent'
+           FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::numeric[], $9::numeric[], $10::text[], $11::text[])
+             AS u(hash, nonce, to_address, data, value, gas_limit, purpose, ref)`,
         [
-          hash,
           this.address,
-          nonce,
-          request.to.toLowerCase(),
-          request.data,
-          value.toString(),
-          gasLimit.toString(),
           maxFeePerGas.toString(),
           maxPriorityFeePerGas.toString(),
-          request.purpose,
-          request.ref,
+          hashes,
+          group.map((_, i) => first + i),
+          group.map(({ request }) => request.to.toLowerCase()),
+          group.map(({ request }) => request.data),
+          group.map(({ request }) => (request.value ?? 0n).toString()),
+          group.map(({ gasLimit }) => gasLimit.toString()),
+          group.map(({ request }) => request.purpose),
+          group.map(({ request }) => request.ref),
         ],
       );
-      try {
-        await provider.broadcastTransaction(signed);
-      } catch (err) {
+      // Broadcast together (one JSON-RPC batch over HTTP); the node orders them by nonce.
+      const results = await Promise.allSettled(signed.map((tx) => this.#broadcast(tx.raw)));
+      const failures = new Map<number, unknown>();
+      for (const [i, result] of results.entries()) {
+        if (result.status === "fulfilled") continue;
         // A timeout or "already known" may hide a transaction that went out: keep its record then.
-        const known = await provider.getTransaction(hash).catch(() => null);
-        if (known) {
-          await this.#o.redis.set(this.#nonceKey, String(nonce + 1));
-          return { hash, nonce };
-        }
-        // Not broadcast: the nonce stays free for the next transaction.
-        await db.query(`DELETE FROM relayer_transactions WHERE hash = $1 AND status = 'sent'`, [hash]);
-        // Another sender used the key: read the nonce from the chain next time.
-        if (isError(err, "NONCE_EXPIRED")) await this.#o.redis.del(this.#nonceKey);
-        throw err;
+        if (!(await provider.getTransaction(hashes[i]!).catch(() => null))) failures.set(i, result.reason);
       }
-      await this.#o.redis.set(this.#nonceKey, String(nonce + 1));
+      // Everything before the first failure went out; nonces of later successes must not stay a gap.
+      const sent = failures.size === 0 ? group.length : Math.min(...failures.keys());
+      const failure = failures.get(sent) ?? null;
+      const lastOut = results.findLastIndex((r, i) => r.status === "fulfilled" || !failures.has(i));
+      for (let i = sent; i <= lastOut; i++) {
+        if (failures.has(i)) await this.#fillGap(first + i, fees, network.chainId, hashes[i]!);
+      }
+      const out = Math.max(sent, lastOut + 1);
+      if (out < group.length) {
+        // Not broadcast: their nonces stay free for the next transactions.
+        await db.query(`DELETE FROM relayer_transactions WHERE hash = ANY($1::text[]) AND status = 'sent'`, [
+          hashes.slice(out),
+        ]);
+      }
+      // Another sender used the key: read the nonce from the chain next time.
+      if (failure && isError(failure, "NONCE_EXPIRED")) await this.#o.redis.del(this.#nonceKey);
+      else await this.#o.redis.set(this.#nonceKey, String(first + out));
+      return { first, hashes, failures, out };
+    });
+    const { first, hashes, failures, out } = outcomes;
+    for (let i = 0; i < out; i++) {
+      if (failures.has(i)) {
+        group[i]!.reject(failures.get(i));
+        continue;
+      }
+      const { request } = group[i]!;
       this.#o.logger.info(
-        { hash, nonce, purpose: request.purpose, ref: request.ref },
+        { hash: hashes[i], nonce: first + i, purpose: request.purpose, ref: request.ref },
         "relayer sent transaction",
       );
-      return { hash, nonce };
+      group[i]!.resolve({ hash: hashes[i]!, nonce: first + i });
+    }
+    if (out < group.length) {
+      // The first of them failed; the others were not sent and go out with the next group.
+      group[out]!.reject(failures.get(out));
+      this.#queue.unshift(...group.slice(out + 1));
+    }
+  }
+
+  /**
+   * A transaction that failed to broadcast while later ones went out leaves its nonce empty and
+   * them stuck: an empty transfer to the relayer itself takes the nonce (its request fails and is
+   * retried with a new one).
+   */
+  async #fillGap(nonce: number, fees: FeeData, chainId: bigint, failedHash: string): Promise<void> {
+    const { wallet, db } = this.#o;
+    const maxPriorityFeePerGas = fees.maxPriorityFeePerGas ?? 1_000_000_000n;
+    const maxFeePerGas = fees.maxFeePerGas ?? (fees.gasPrice ?? 1_000_000_000n) * 2n;
+    const { raw, hash } = sign(this.#key, {
+      type: 2,
+      chainId,
+      to: wallet.address,
+      value: 0n,
+      nonce,
+      gasLimit: 21_000n,
+      maxFeePerGas,
+      maxPriorityFeePerGas,
     });
+    await db.query(`DELETE FROM relayer_transactions WHERE hash = $1 AND status = 'sent'`, [failedHash]);
+    await db.query(
+      `INSERT INTO relayer_transactions
+         (hash, sender, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref, status)
+       VALUES ($1, $2, $3, $2, '0x', 0, 21000, $4, $5, 'nonceGap', $6, 'sent')`,
+      [hash, this.address, nonce, maxFeePerGas.toString(), maxPriorityFeePerGas.toString(), failedHash],
+    );
+    await this.#broadcast(raw);
+    this.#o.logger.warn({ hash, nonce, failed: failedHash }, "relayer filled a nonce gap");
   }
 
   /**
@@ -178,7 +303,7 @@ export class Relayer {
     );
     if (!rows[0]) throw new Error(`transaction ${hash} was not sent by this relayer`);
     const nonce = rows[0].nonce;
-    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    for (;;) {
       const { rows: candidates } = await db.query<{ hash: string }>(
         `SELECT hash FROM relayer_transactions WHERE sender = $1 AND nonce = $2 ORDER BY sent_at DESC`,
         [this.address, nonce],
@@ -191,9 +316,35 @@ export class Relayer {
         }
       }
       if (Date.now() > deadline) throw new Error(`transaction ${hash} not mined after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, delay));
+      await this.#nextBlock();
     }
   }
+
+  /**
+   * Resolves when the provider sees a new block (or after a second at most): waiting transactions
+   * look for their receipts once per block, however many of them wait.
+   */
+  #nextBlock(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const index = this.#blockWaiters.indexOf(done);
+        if (index >= 0) this.#blockWaiters.splice(index, 1);
+        resolve();
+      }, 1000);
+      this.#blockWaiters.push(done);
+      if (this.#blockWaiters.length === 1) void this.#o.provider.on("block", this.#onBlock);
+    });
+  }
+
+  readonly #onBlock = () => {
+    const waiters = this.#blockWaiters.splice(0);
+    void this.#o.provider.off("block", this.#onBlock);
+    for (const done of waiters) done();
+  };
 
   /** Rebroadcasts, with higher fees, every transaction still unmined after `olderThanMs`. Returns the new hashes. */
   async replaceStuck(olderThanMs: number): Promise<string[]> {
@@ -238,7 +389,7 @@ export class Relayer {
           (BigInt(tx.max_priority_fee_per_gas) * bump) / 100n,
           fees.maxPriorityFeePerGas ?? 0n,
         ].reduce((a, b) => (a > b ? a : b));
-        const signed = await wallet.signTransaction({
+        const { raw, hash } = sign(this.#key, {
           type: 2,
           chainId: network.chainId,
           to: tx.to_address,
@@ -249,7 +400,6 @@ export class Relayer {
           maxFeePerGas,
           maxPriorityFeePerGas,
         });
-        const hash = Transaction.from(signed).hash!;
         const client = await db.connect();
         try {
           await client.query("BEGIN");
@@ -283,7 +433,7 @@ export class Relayer {
         } finally {
           client.release();
         }
-        await provider.broadcastTransaction(signed);
+        await this.#broadcast(raw);
         this.#o.logger.warn(
           { replaced: tx.hash, hash, nonce: Number(tx.nonce) },
           "relayer replaced a stuck transaction",
@@ -292,6 +442,13 @@ export class Relayer {
       }
       return replaced;
     });
+  }
+
+  /** Sends a signed transaction; over JSON-RPC without re-reading its sender, which ethers would recover in JavaScript. */
+  async #broadcast(raw: string): Promise<void> {
+    const { provider } = this.#o;
+    if (provider instanceof JsonRpcApiProvider) await provider.send("eth_sendRawTransaction", [raw]);
+    else await provider.broadcastTransaction(raw);
   }
 
   async #settle(hash: string, receipt: TransactionReceipt): Promise<void> {

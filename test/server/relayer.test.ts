@@ -136,4 +136,75 @@ describe("relayer", function () {
       await setAutomine(true);
     }
   });
+
+  it("sends a burst from one process in a few groups, each recorded in one write", async () => {
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        relayers[0]!.send({
+          to: Wallet.createRandom().address,
+          data: "0x",
+          value: 1n,
+          purpose: "burst",
+          ref: `b${i}`,
+        }),
+      ),
+    );
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n, count(DISTINCT sent_at)::int AS groups FROM relayer_transactions WHERE purpose = 'burst'`,
+    );
+    expect(rows[0].n).to.equal(20);
+    expect(rows[0].groups).to.be.within(1, 3);
+  });
+
+  it("fails only the request whose broadcast failed and fills its nonce so later ones are mined", async () => {
+    const url = provider._getConnection().url;
+    let calls = 0;
+    // A node that drops the third raw transaction it is sent (a reset connection, say).
+    class DroppingProvider extends JsonRpcProvider {
+      override async send(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
+        if (method === "eth_sendRawTransaction" && ++calls === 3) throw new Error("connection reset by peer");
+        return super.send(method, params);
+      }
+    }
+    const flaky = new DroppingProvider(url, undefined, { staticNetwork: true, pollingInterval: 50 });
+    const signer = Wallet.createRandom().connect(flaky) as unknown as Wallet;
+    await (await funder.sendTransaction({ to: signer.address, value: 10n ** 19n })).wait();
+    const relayer = new Relayer({
+      wallet: signer,
+      provider: flaky,
+      db: db.pool,
+      redis: cache.redis,
+      redisPrefix: cache.prefix,
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 5 }, (_, i) =>
+          relayer.send({
+            to: Wallet.createRandom().address,
+            data: "0x",
+            value: 1n,
+            purpose: "drop",
+            ref: `d${i}`,
+          }),
+        ),
+      );
+      const failed = outcomes.filter((o) => o.status === "rejected");
+      expect(failed).to.have.length(1);
+      expect(String((failed[0] as PromiseRejectedResult).reason)).to.match(/connection reset/);
+      const sent = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+      const receipts = await Promise.all(sent.map((s) => relayer.wait(s.hash, 10_000)));
+      expect(receipts.every((r) => r.status === 1)).to.equal(true);
+      const { rows } = await db.pool.query<{ purpose: string; nonce: number }>(
+        `SELECT purpose, nonce::int FROM relayer_transactions WHERE sender = $1 ORDER BY nonce`,
+        [signer.address.toLowerCase()],
+      );
+      // Contiguous nonces: none lost to the dropped transaction.
+      expect(rows.map((r) => r.nonce)).to.deep.equal(rows.map((_, i) => i));
+      expect(rows.filter((r) => r.purpose === "drop")).to.have.length(4);
+      expect(await flaky.getTransactionCount(signer.address, "latest")).to.equal(rows.length);
+    } finally {
+      flaky.destroy();
+    }
+  });
 });

@@ -1,9 +1,11 @@
 /**
- * Runs `server/main-api.ts` — the API exactly as `npm run api` starts it — in child processes against
- * a test stack's chain, database, Redis prefix and IPFS directory, so the API under load does not
- * share an event loop with the chain, the indexer or the workers.
+ * Runs the API (`server/main-api.ts`, as `npm run api` does) or the workers (`server/main-worker.ts`,
+ * as `npm run worker` does) in child processes against a test stack's chain, database, Redis prefix
+ * and IPFS directory, so the part under load does not share an event loop with the chain, the
+ * indexer or the load generator.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,7 +13,8 @@ import path from "node:path";
 import { writeDeployment } from "../../lib/deployment.ts";
 import { devWallet, type TestStack } from "../../test/helpers/stack.ts";
 
-export interface ApiProcess {
+export interface ServerProcess {
+  /** The API's base URL (unused for workers). */
   url: string;
   stop(): Promise<void>;
 }
@@ -38,24 +41,40 @@ async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
   throw new Error("the API did not start within 60 s");
 }
 
-/** Starts `workers` API processes on one port, configured like the stack's in-process app. */
-export async function startApiProcess(
+/** Resolves when the worker process logs that its workers started; its other lines are dropped. */
+function waitForWorkers(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the workers did not start within 60 s")), 60_000);
+    child.once("exit", (code) => reject(new Error(`the worker process exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (line.includes('"msg":"workers started"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+/** Starts the API in `processes` processes on one port, or a worker process, configured like the stack. */
+export async function startServerProcess(
   stack: TestStack,
-  options: { workers: number; env?: Record<string, string> },
-): Promise<ApiProcess> {
+  options: { part: "api" | "worker"; processes?: number; env?: Record<string, string> },
+): Promise<ServerProcess> {
   const deployments = await mkdtemp(path.join(tmpdir(), "rl-bench-deployments-"));
   await writeDeployment(stack.deployment, deployments);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main-api.ts"], {
-    stdio: ["ignore", "inherit", "inherit"],
+  const api = options.part === "api";
+  const entry = api ? "server/main-api.ts" : "server/main-worker.ts";
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+    stdio: ["ignore", api ? "inherit" : "pipe", "inherit"],
     env: {
       PATH: process.env.PATH,
       NODE_ENV: "test",
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: api ? "warn" : "info",
       HOST: "127.0.0.1",
       PORT: String(port),
-      API_WORKERS: String(options.workers),
+      API_WORKERS: String(options.processes ?? 1),
       DATABASE_URL: stack.db.url,
       REDIS_URL: "redis://127.0.0.1:6379",
       REDIS_PREFIX: stack.cache.prefix,
@@ -73,7 +92,7 @@ export async function startApiProcess(
     },
   });
   try {
-    await waitUntilUp(url, child);
+    await (api ? waitUntilUp(url, child) : waitForWorkers(child));
   } catch (err) {
     child.kill("SIGKILL");
     await rm(deployments, { recursive: true, force: true });
