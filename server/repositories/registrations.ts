@@ -102,15 +102,23 @@ export async function registrationFacts(
   return { uploadCid: row.upload_cid, registered: row.registered, parentCreator: row.parent_creator };
 }
 
-/** Inserts a request, or replaces a failed one; returns null when a live one exists for the content hash. */
-export async function insertRequest(
+/**
+ * Inserts requests, or replaces failed ones, in one statement; the answer maps each content hash to
+ * its new row, or to null when a live request exists for it (or an earlier one in `requests` has it).
+ */
+export async function insertRequests(
   db: Queryable,
-  r: NewRegistrationRequest,
-): Promise<RegistrationRequest | null> {
-  const { rows } = await db.query<Row>({
+  requests: NewRegistrationRequest[],
+): Promise<Map<string, RegistrationRequest | null>> {
+  const firsts = new Map<string, NewRegistrationRequest>();
+  for (const r of requests) if (!firsts.has(r.contentHash)) firsts.set(r.contentHash, r);
+  const rows = [...firsts.values()];
+  const { rows: inserted } = await db.query<Row>({
     name: "registration-insert",
     text: `INSERT INTO registration_requests (content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline, signature, mode, status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')
+     SELECT u.content_hash, u.creator, u.cid, u.metadata_uri, u.parent_id, u.nonce, u.deadline, u.signature, u.mode, 'pending'
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[], $8::text[], $9::text[])
+         AS u(content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline, signature, mode)
      ON CONFLICT (content_hash) DO UPDATE SET
        creator = EXCLUDED.creator, cid = EXCLUDED.cid, metadata_uri = EXCLUDED.metadata_uri,
        parent_id = EXCLUDED.parent_id, nonce = EXCLUDED.nonce, deadline = EXCLUDED.deadline,
@@ -119,18 +127,81 @@ export async function insertRequest(
      WHERE registration_requests.status = 'failed'
      RETURNING ${COLUMNS}`,
     values: [
-      r.contentHash,
-      r.creator,
-      r.cid,
-      r.metadataUri,
-      r.parentId,
-      r.nonce,
-      r.deadline,
-      r.signature,
-      r.mode,
+      rows.map((r) => r.contentHash),
+      rows.map((r) => r.creator),
+      rows.map((r) => r.cid),
+      rows.map((r) => r.metadataUri),
+      rows.map((r) => r.parentId),
+      rows.map((r) => r.nonce),
+      rows.map((r) => r.deadline),
+      rows.map((r) => r.signature),
+      rows.map((r) => r.mode),
     ],
   });
-  return rows[0] ? toRequest(rows[0]) : null;
+  const result = new Map<string, RegistrationRequest | null>(rows.map((r) => [r.contentHash, null]));
+  for (const row of inserted) result.set(row.content_hash, toRequest(row));
+  return result;
+}
+
+interface PendingInsert {
+  request: NewRegistrationRequest;
+  resolve(created: RegistrationRequest | null): void;
+  reject(err: unknown): void;
+}
+
+/** Most requests written by one statement. */
+const MAX_GROUP = 200;
+
+/**
+ * Writes registration requests as they arrive, those arriving together in one statement: each
+ * commit waits for the disk, so a burst of registrations pays for one flush instead of one each.
+ * A statement that fails is retried one request at a time, so a bad request fails alone.
+ */
+export class RequestWriter {
+  readonly #queue: PendingInsert[] = [];
+  #writing = false;
+
+  constructor(private readonly db: Pool) {}
+
+  /** Like insertRequests for one request: its new row, or null when a live one exists. */
+  insert(request: NewRegistrationRequest): Promise<RegistrationRequest | null> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ request, resolve, reject });
+      void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#writing) return;
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#queue.splice(0, MAX_GROUP);
+        await this.#write(group);
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  async #write(group: PendingInsert[]): Promise<void> {
+    try {
+      const created = await insertRequests(
+        this.db,
+        group.map((p) => p.request),
+      );
+      const claimed = new Set<string>();
+      for (const { request, resolve } of group) {
+        // A second request for one hash in the group finds the first one live.
+        const row = claimed.has(request.contentHash) ? null : (created.get(request.contentHash) ?? null);
+        claimed.add(request.contentHash);
+        resolve(row);
+      }
+    } catch (err) {
+      if (group.length === 1) return group[0]!.reject(err);
+      for (const pending of group) await this.#write([pending]);
+    }
+  }
 }
 
 export async function findRequest(db: Queryable, contentHash: string): Promise<RegistrationRequest | null> {

@@ -8,8 +8,8 @@ import type { IpfsStore } from "../ipfs/store.ts";
 import type { Queues } from "../jobs/queues.ts";
 import {
   findRequest,
-  insertRequest,
   registrationFacts,
+  RequestWriter,
   type RegistrationRequest,
 } from "../repositories/registrations.ts";
 import type { IndexedWork, WorksRepository } from "../repositories/works.ts";
@@ -63,7 +63,11 @@ export interface RegisterInput {
 
 /** Creators' side of works: upload, sign, register, and the registration's progress. */
 export class WorksService {
-  constructor(private readonly deps: WorksServiceDeps) {}
+  readonly #requests: RequestWriter;
+
+  constructor(private readonly deps: WorksServiceDeps) {
+    this.#requests = new RequestWriter(deps.db);
+  }
 
   /** Streams an upload into IPFS, records it, and returns what the creator must sign to register it. */
   async upload(req: IncomingMessage, sessionAddress: string | null) {
@@ -159,7 +163,7 @@ export class WorksService {
         throw new AppError("PARENT_NOT_OWNED", 403, `work ${input.parentId} belongs to another creator`);
       }
     }
-    const created = await insertRequest(db, {
+    const created = await this.#requests.insert({
       contentHash,
       creator: input.creator,
       cid: input.cid,
