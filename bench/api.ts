@@ -1,7 +1,7 @@
 /**
  * `npm run bench:api`: the API under load. A test stack (Hardhat chain, PostgreSQL, Redis, embedded
  * IPFS, indexer, workers) runs in this process; the API runs as `npm run api` does, in
- * BENCH_API_WORKERS processes (default 2, one per core). Measures GET /v1/licenses/verify at
+ * BENCH_API_PROCESSES processes (default 2, one per core). Measures GET /v1/licenses/verify at
  * saturation with 10,000 licenses indexed, and registrations accepted per second in batch mode.
  * Writes bench/results/api.json.
  */
@@ -24,7 +24,7 @@ const WORKS = 10;
 const HOLDERS = 2_000;
 const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 2_000);
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const API_WORKERS = Number(process.env.BENCH_API_WORKERS ?? 2);
+const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 2);
 
 /** Runs bench/lib/load.ts in a child process with `plan`. */
 function load(plan: LoadPlan): Promise<LoadResult> {
@@ -184,10 +184,14 @@ const stack = await startTestStack("bench_api", {
 try {
   console.log(`seeding ${LICENSES} licenses over ${WORKS} works and ${HOLDERS} holders…`);
   const { workIds, holders } = await seedLicenses(stack);
-  const api = await startServerProcess(stack, { part: "api", processes: API_WORKERS, env: process.env.XPROF ? { NODE_OPTIONS: process.env.XPROF } : {} });
+  const api = await startServerProcess(stack, {
+    part: "api",
+    processes: API_PROCESSES,
+    env: process.env.XPROF ? { NODE_OPTIONS: process.env.XPROF } : {},
+  });
   let verify, registrations;
   try {
-    console.log(`GET /v1/licenses/verify for ${DURATION_SECONDS} s, ${API_WORKERS} API processes…`);
+    console.log(`GET /v1/licenses/verify for ${DURATION_SECONDS} s, ${API_PROCESSES} API processes…`);
     verify = await benchVerify(api.url, workIds, holders);
     console.log(`${REGISTRATIONS} registrations in batch mode…`);
     registrations = await benchRegistrations(stack, api.url);
