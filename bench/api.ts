@@ -184,11 +184,7 @@ const stack = await startTestStack("bench_api", {
 try {
   console.log(`seeding ${LICENSES} licenses over ${WORKS} works and ${HOLDERS} holders…`);
   const { workIds, holders } = await seedLicenses(stack);
-  const api = await startServerProcess(stack, {
-    part: "api",
-    processes: API_PROCESSES,
-    env: process.env.XPROF ? { NODE_OPTIONS: process.env.XPROF } : {},
-  });
+  const api = await startServerProcess(stack, { part: "api", processes: API_PROCESSES });
   let verify, registrations;
   try {
     console.log(`GET /v1/licenses/verify for ${DURATION_SECONDS} s, ${API_PROCESSES} API processes…`);
