@@ -15,7 +15,7 @@ import {
   WorkRegistry__factory,
 } from "../types/typechain/index.ts";
 import { devWallet, startTestStack, type TestStack } from "../test/helpers/stack.ts";
-import { startServerProcess } from "./lib/server-process.ts";
+import { startServerProcess } from "../test/helpers/server-process.ts";
 import type { LoadPlan, LoadResult } from "./lib/load.ts";
 import { report } from "./lib/report.ts";
 

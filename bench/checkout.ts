@@ -14,7 +14,7 @@ import { LicenseToken__factory } from "../types/typechain/index.ts";
 import { offerTerms, publishOffer, registerWork, soleSplit } from "../test/helpers/commerce.ts";
 import { sessionCompleted, startFakeStripe } from "../test/helpers/fake-stripe.ts";
 import { startTestStack } from "../test/helpers/stack.ts";
-import { startServerProcess, type ServerProcess } from "./lib/server-process.ts";
+import { startServerProcess, type ServerProcess } from "../test/helpers/server-process.ts";
 import { report } from "./lib/report.ts";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 200);

@@ -1,8 +1,8 @@
 /**
  * Runs the API (`server/main-api.ts`, as `npm run api` does) or the workers (`server/main-worker.ts`,
  * as `npm run worker` does) in child processes against a test stack's chain, database, Redis prefix
- * and IPFS directory, so the part under load does not share an event loop with the chain, the
- * indexer or the load generator.
+ * and IPFS directory: the entry points under test, and benchmarks whose part under load must not
+ * share an event loop with the chain, the indexer or the load generator.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -11,12 +11,17 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { writeDeployment } from "../../lib/deployment.ts";
-import { devWallet, type TestStack } from "../../test/helpers/stack.ts";
+import { devWallet, type TestStack } from "./stack.ts";
 
 export interface ServerProcess {
   /** The API's base URL (unused for workers). */
   url: string;
-  stop(): Promise<void>;
+  /** Every line the process printed so far (its JSON log). */
+  lines: string[];
+  /** Resolves with the first line from now on that `match` accepts. */
+  nextLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** SIGTERM, then waits for the process to exit; resolves with its exit code. */
+  stop(): Promise<number | null>;
 }
 
 async function freePort(): Promise<number> {
@@ -25,6 +30,13 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** Rejects when `child` exits (a process that should keep running). */
+function exitOf(child: ChildProcess): Promise<never> {
+  return new Promise((_, reject) => {
+    child.once("exit", (code) => reject(new Error(`the process exited with ${code}`)));
+  });
 }
 
 async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
@@ -41,20 +53,6 @@ async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
   throw new Error("the API did not start within 60 s");
 }
 
-/** Resolves when the worker process logs that its workers started; its other lines are dropped. */
-function waitForWorkers(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the workers did not start within 60 s")), 60_000);
-    child.once("exit", (code) => reject(new Error(`the worker process exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (line.includes('"msg":"workers started"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-}
-
 /** Starts the API in `processes` processes on one port, or a worker process, configured like the stack. */
 export async function startServerProcess(
   stack: TestStack,
@@ -67,7 +65,7 @@ export async function startServerProcess(
   const api = options.part === "api";
   const entry = api ? "server/main-api.ts" : "server/main-worker.ts";
   const child = spawn(process.execPath, ["--import", "tsx", entry], {
-    stdio: ["ignore", api ? "inherit" : "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "inherit"],
     env: {
       PATH: process.env.PATH,
       NODE_ENV: "test",
@@ -91,8 +89,29 @@ export async function startServerProcess(
       ...options.env,
     },
   });
+  const lines: string[] = [];
+  const watchers = new Set<(line: string) => void>();
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    lines.push(line);
+    for (const watch of watchers) watch(line);
+  });
+  const nextLine = (match: (line: string) => boolean, timeoutMs = 60_000) =>
+    new Promise<string>((resolve, reject) => {
+      const watch = (line: string) => {
+        if (!match(line)) return;
+        clearTimeout(timer);
+        watchers.delete(watch);
+        resolve(line);
+      };
+      const timer = setTimeout(() => {
+        watchers.delete(watch);
+        reject(new Error(`no matching line within ${timeoutMs} ms`));
+      }, timeoutMs);
+      watchers.add(watch);
+    });
   try {
-    await (api ? waitUntilUp(url, child) : waitForWorkers(child));
+    const workersStarted = nextLine((line) => line.includes('"msg":"workers started"'));
+    await (api ? waitUntilUp(url, child) : Promise.race([workersStarted, exitOf(child)]));
   } catch (err) {
     child.kill("SIGKILL");
     await rm(deployments, { recursive: true, force: true });
@@ -100,13 +119,16 @@ export async function startServerProcess(
   }
   return {
     url,
+    lines,
+    nextLine,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = exitOf(child).catch(() => undefined);
         child.kill("SIGTERM");
         await exited;
       }
       await rm(deployments, { recursive: true, force: true });
+      return child.exitCode;
     },
   };
 }
