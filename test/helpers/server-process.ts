@@ -110,8 +110,8 @@ export async function startServerProcess(
       watchers.add(watch);
     });
   try {
-    const workersStarted = nextLine((line) => line.includes('"msg":"workers started"'));
-    await (api ? waitUntilUp(url, child) : Promise.race([workersStarted, exitOf(child)]));
+    if (api) await waitUntilUp(url, child);
+    else await Promise.race([nextLine((line) => line.includes('"msg":"workers started"')), exitOf(child)]);
   } catch (err) {
     child.kill("SIGKILL");
     await rm(deployments, { recursive: true, force: true });
