@@ -22,6 +22,7 @@ import {
   ILicenseToken__factory,
   IWorkRegistry__factory,
 } from "../../types/typechain/index.ts";
+import { GroupQueue } from "../../lib/group-queue.ts";
 import { RedisLock } from "./redis-lock.ts";
 
 export interface RelayRequest {
@@ -107,10 +108,13 @@ export class Relayer {
   readonly #nonceKey: string;
   readonly #o: RelayerOptions;
   readonly #interfaces: Interface[];
-  readonly #queue: PendingSend[] = [];
+  readonly #queue = new GroupQueue<PendingSend>(MAX_GROUP, (group) =>
+    this.#sendGroup(group).catch((err: unknown) => {
+      for (const pending of group) pending.reject(err);
+    }),
+  );
   readonly #blockWaiters: (() => void)[] = [];
   readonly #key: Uint8Array;
-  #draining = false;
 
   constructor(options: RelayerOptions) {
     this.#o = options;
@@ -142,26 +146,7 @@ export class Relayer {
       throw this.#explain(err);
     }
     gasLimit = (gasLimit * (100n + GAS_HEADROOM_PERCENT)) / 100n;
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ request, gasLimit, resolve, reject });
-      void this.#drain();
-    });
-  }
-
-  /** Sends queued requests group by group, one group at a time from this process. */
-  async #drain(): Promise<void> {
-    if (this.#draining) return;
-    this.#draining = true;
-    try {
-      while (this.#queue.length > 0) {
-        const group = this.#queue.splice(0, MAX_GROUP);
-        await this.#sendGroup(group).catch((err: unknown) => {
-          for (const pending of group) pending.reject(err);
-        });
-      }
-    } finally {
-      this.#draining = false;
-    }
+    return new Promise((resolve, reject) => this.#queue.push({ request, gasLimit, resolve, reject }));
   }
 
   /**
@@ -256,7 +241,7 @@ export class Relayer {
     if (out < group.length) {
       // The first of them failed; the others were not sent and go out with the next group.
       group[out]!.reject(failures.get(out));
-      this.#queue.unshift(...group.slice(out + 1));
+      this.#queue.requeue(group.slice(out + 1));
     }
   }
 

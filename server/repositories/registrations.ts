@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from "pg";
+import { GroupQueue } from "../../lib/group-queue.ts";
 
 export type RequestStatus = "pending" | "submitted" | "failed";
 
@@ -158,30 +159,13 @@ const MAX_GROUP = 200;
  * A statement that fails is retried one request at a time, so a bad request fails alone.
  */
 export class RequestWriter {
-  readonly #queue: PendingInsert[] = [];
-  #writing = false;
+  readonly #queue = new GroupQueue<PendingInsert>(MAX_GROUP, (group) => this.#write(group));
 
   constructor(private readonly db: Pool) {}
 
   /** Like insertRequests for one request: its new row, or null when a live one exists. */
   insert(request: NewRegistrationRequest): Promise<RegistrationRequest | null> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ request, resolve, reject });
-      void this.#drain();
-    });
-  }
-
-  async #drain(): Promise<void> {
-    if (this.#writing) return;
-    this.#writing = true;
-    try {
-      while (this.#queue.length > 0) {
-        const group = this.#queue.splice(0, MAX_GROUP);
-        await this.#write(group);
-      }
-    } finally {
-      this.#writing = false;
-    }
+    return new Promise((resolve, reject) => this.#queue.push({ request, resolve, reject }));
   }
 
   async #write(group: PendingInsert[]): Promise<void> {
