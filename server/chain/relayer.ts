@@ -80,6 +80,19 @@ interface PendingSend {
   reject(err: unknown): void;
 }
 
+interface FeeCaps {
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+}
+
+/** EIP-1559 caps from the node's fee data, with 1 gwei tips where it has none. */
+function feeCaps(fees: FeeData): FeeCaps {
+  return {
+    maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? 1_000_000_000n,
+    maxFeePerGas: fees.maxFeePerGas ?? (fees.gasPrice ?? 1_000_000_000n) * 2n,
+  };
+}
+
 /**
  * Signs `tx` with libsecp256k1 (WebAssembly): several times faster than ethers' JavaScript signer,
  * and a burst of mints signs hundreds of transactions at once.
@@ -151,15 +164,15 @@ export class Relayer {
 
   /**
    * Under the lock: consecutive nonces, one signature each, one INSERT recording the group, then
-   * broadcasts in nonce order. A broadcast that fails fails its own request; the rest of the group
-   * is not sent (their nonces would leave a gap) and goes back to the front of the queue.
+   * one broadcast of them all. A broadcast that fails fails its own request: its nonce is filled
+   * when later ones went out, and when none did, they go back to the front of the queue.
    */
   async #sendGroup(group: PendingSend[]): Promise<void> {
     const { provider, wallet, db } = this.#o;
     // Fees and the chain id need no lock; inside it only the nonce is read, from Redis when known.
     const [fees, network] = await Promise.all([provider.getFeeData(), provider.getNetwork()]);
-    const maxPriorityFeePerGas = fees.maxPriorityFeePerGas ?? 1_000_000_000n;
-    const maxFeePerGas = fees.maxFeePerGas ?? (fees.gasPrice ?? 1_000_000_000n) * 2n;
+    const caps = feeCaps(fees);
+    const { maxFeePerGas, maxPriorityFeePerGas } = caps;
     const outcomes = await this.#lock.withLock(async () => {
       const stored = await this.#o.redis.get(this.#nonceKey);
       const first =
@@ -211,7 +224,7 @@ export class Relayer {
       const failure = failures.get(sent) ?? null;
       const lastOut = results.findLastIndex((r, i) => r.status === "fulfilled" || !failures.has(i));
       for (let i = sent; i <= lastOut; i++) {
-        if (failures.has(i)) await this.#fillGap(first + i, fees, network.chainId, hashes[i]!);
+        if (failures.has(i)) await this.#fillGap(first + i, caps, network.chainId, hashes[i]!);
       }
       const out = Math.max(sent, lastOut + 1);
       if (out < group.length) {
@@ -250,10 +263,9 @@ export class Relayer {
    * them stuck: an empty transfer to the relayer itself takes the nonce (its request fails and is
    * retried with a new one).
    */
-  async #fillGap(nonce: number, fees: FeeData, chainId: bigint, failedHash: string): Promise<void> {
+  async #fillGap(nonce: number, caps: FeeCaps, chainId: bigint, failedHash: string): Promise<void> {
     const { wallet, db } = this.#o;
-    const maxPriorityFeePerGas = fees.maxPriorityFeePerGas ?? 1_000_000_000n;
-    const maxFeePerGas = fees.maxFeePerGas ?? (fees.gasPrice ?? 1_000_000_000n) * 2n;
+    const { maxFeePerGas, maxPriorityFeePerGas } = caps;
     const { raw, hash } = sign(this.#key, {
       type: 2,
       chainId,
