@@ -4,6 +4,8 @@
  * which share the port; a process that dies is replaced.
  */
 import cluster from "node:cluster";
+import pg from "pg";
+import pino from "pino";
 import { migrateServerSchema } from "./schema.ts";
 import { createApp } from "./app.ts";
 import { loadConfigOrExit, type Config } from "./config.ts";
@@ -34,9 +36,11 @@ async function serve(config: Config): Promise<void> {
 }
 
 async function supervise(config: Config): Promise<void> {
-  const runtime = await createRuntime(config);
-  await migrateServerSchema(runtime.db);
-  await runtime.close();
+  // The primary serves nothing: it needs the database once, for the migrations, and a logger.
+  const db = new pg.Pool({ connectionString: config.database.url, max: 1 });
+  await migrateServerSchema(db);
+  await db.end();
+  const logger = pino({ level: config.logLevel });
   let stopping = false;
   const fork = () => cluster.fork();
   cluster.on("exit", (worker, code, signal) => {
@@ -44,7 +48,7 @@ async function supervise(config: Config): Promise<void> {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
       return;
     }
-    runtime.logger.error({ pid: worker.process.pid, code, signal }, "API process died; starting another");
+    logger.error({ pid: worker.process.pid, code, signal }, "API process died; starting another");
     fork();
   });
   for (let i = 0; i < config.http.workers; i++) fork();

@@ -30,8 +30,8 @@ export interface Runtime {
 
 /**
  * A provider for `url`; answers are never cached, since nonces and heads must be read fresh. Calls
- * made in the same tick still share one HTTP request, but none waits for others to join it: the
- * relayer's broadcasts go one after another.
+ * made in the same tick (a relayer group's broadcasts) share one HTTP request, but no call waits
+ * for others to join it.
  */
 export function createProvider(url: string): JsonRpcApiProvider {
   return url.startsWith("ws")

@@ -149,7 +149,7 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     res.setHeader("RateLimit-Reset", resetIn);
     if (count > options.limit) {
       res.setHeader("Retry-After", resetIn);
-      req.log?.warn({ rule: options.rule, key, count }, "rate limit refused a request");
+      req.log.warn({ rule: options.rule, key, count }, "rate limit refused a request");
       throw new AppError(
         "RATE_LIMITED",
         429,

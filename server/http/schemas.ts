@@ -1,6 +1,8 @@
 import { getAddress } from "ethers";
 import { z } from "zod";
 
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
 // Mixed-case addresses seen lately with a right EIP-55 checksum: integrators verify the same
 // wallets over and over, and each check is a Keccak-256.
 const checkedAddresses = new Set<string>();
@@ -23,8 +25,9 @@ function checksumHolds(v: string): boolean {
 /** An EVM address in any case; parsed to lower case (the stored form). */
 export const addressSchema = z
   .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address")
-  .refine((v) => !/^0x[0-9a-fA-F]{40}$/.test(v) || checksumHolds(v), "has a wrong checksum")
+  .regex(ADDRESS, "must be a 0x-prefixed 20-byte address")
+  // Zod runs every check, so this one must tolerate values the pattern already refused.
+  .refine((v) => !ADDRESS.test(v) || checksumHolds(v), "has a wrong checksum")
   .transform((v) => v.toLowerCase())
   .meta({ example: "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266" });
 

@@ -104,13 +104,14 @@ export async function registrationFacts(
 }
 
 /**
- * Inserts requests, or replaces failed ones, in one statement; the answer maps each content hash to
- * its new row, or to null when a live request exists for it (or an earlier one in `requests` has it).
+ * Inserts requests, or replaces failed ones, in one statement; answers each request with its new
+ * row, or with null when a live request exists for its content hash (an earlier one in `requests`
+ * included).
  */
 export async function insertRequests(
   db: Queryable,
   requests: NewRegistrationRequest[],
-): Promise<Map<string, RegistrationRequest | null>> {
+): Promise<(RegistrationRequest | null)[]> {
   const firsts = new Map<string, NewRegistrationRequest>();
   for (const r of requests) if (!firsts.has(r.contentHash)) firsts.set(r.contentHash, r);
   const rows = [...firsts.values()];
@@ -139,9 +140,8 @@ export async function insertRequests(
       rows.map((r) => r.mode),
     ],
   });
-  const result = new Map<string, RegistrationRequest | null>(rows.map((r) => [r.contentHash, null]));
-  for (const row of inserted) result.set(row.content_hash, toRequest(row));
-  return result;
+  const created = new Map(inserted.map((row) => [row.content_hash, toRequest(row)]));
+  return requests.map((r) => (firsts.get(r.contentHash) === r ? (created.get(r.contentHash) ?? null) : null));
 }
 
 interface PendingInsert {
@@ -174,13 +174,7 @@ export class RequestWriter {
         this.db,
         group.map((p) => p.request),
       );
-      const claimed = new Set<string>();
-      for (const { request, resolve } of group) {
-        // A second request for one hash in the group finds the first one live.
-        const row = claimed.has(request.contentHash) ? null : (created.get(request.contentHash) ?? null);
-        claimed.add(request.contentHash);
-        resolve(row);
-      }
+      group.forEach((pending, i) => pending.resolve(created[i]!));
     } catch (err) {
       if (group.length === 1) return group[0]!.reject(err);
       for (const pending of group) await this.#write([pending]);
