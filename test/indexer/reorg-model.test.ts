@@ -15,6 +15,11 @@ import {
 } from "../helpers/indexer.ts";
 
 const ZERO = ADDRESS(0);
+/**
+ * Blocks the chain may grow past a fork before the indexer syncs: below the 12 confirmations that
+ * make a block final in this environment, with room for the one block a step adds.
+ */
+const FORK_SYNC_DISTANCE = 8;
 const ACCOUNTS = [ADDRESS(0xa1), ADDRESS(0xa2), ADDRESS(0xa3)];
 
 /** What exists on the chain so far, so generated events refer to real ids. */
@@ -303,12 +308,21 @@ describe("indexer reorg rollback (randomized)", () => {
         try {
           await indexer.syncToHead();
           let model = emptyModel();
-          const history: { snapshot: string; model: Model }[] = [];
+          const history: { snapshot: string; head: number; model: Model }[] = [];
           let highWater = Number(await request("eth_blockNumber"));
+          // The first block replaced since the indexer last looked: it must look again before that
+          // block is final by depth, as a live indexer polling the node would.
+          let forkedAt: number | null = null;
+          const sync = async (head: number) => {
+            await indexer.syncToHead();
+            highWater = Math.max(highWater, head);
+            forkedAt = null;
+          };
           for (const step of steps) {
             const head = Number(await request("eth_blockNumber"));
+            if (forkedAt !== null && head - forkedAt >= FORK_SYNC_DISTANCE) await sync(head);
             if ("op" in step) {
-              history.push({ snapshot: (await request("evm_snapshot")) as string, model });
+              history.push({ snapshot: (await request("evm_snapshot")) as string, head, model });
               model = await apply(emitters, model, step.op, salt++);
             } else if ("revert" in step) {
               // Keep the fork within the indexer's unfinalized window (10 below the highest head it saw).
@@ -317,11 +331,15 @@ describe("indexer reorg rollback (randomized)", () => {
               const target = history[history.length - depth]!;
               await request("evm_revert", [target.snapshot]);
               history.length -= depth;
-              history.push({ snapshot: (await request("evm_snapshot")) as string, model: target.model });
+              forkedAt = Math.min(forkedAt ?? Infinity, target.head + 1);
+              history.push({
+                snapshot: (await request("evm_snapshot")) as string,
+                head: target.head,
+                model: target.model,
+              });
               model = await apply(emitters, target.model, step.then, salt++);
             } else {
-              await indexer.syncToHead();
-              highWater = Math.max(highWater, head);
+              await sync(head);
             }
           }
           await indexer.syncToHead();
