@@ -354,7 +354,8 @@ describe("indexer reorg rollback (randomized)", () => {
           await request("evm_revert", [start]);
         }
       }),
-      { numRuns: 8 },
+      // A failure reports the smallest case found within the test's time, not a bare timeout.
+      { numRuns: 8, interruptAfterTimeLimit: 90_000, markInterruptAsFailure: true },
     );
     expect(rollbacks, "reorgs rolled back over all runs").to.be.greaterThan(0);
   });
