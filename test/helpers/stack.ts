@@ -46,6 +46,8 @@ export interface TestStack {
   feed: ChangeFeed;
   /** Signers 0–4 hold the platform roles; 5 and up are creators, buyers and players. */
   signer(index: number): Promise<JsonRpcSigner>;
+  /** The stack's latest warning and error log lines, for a failed test to show. */
+  warnings(): string[];
   /** Resolves when `check` returns a truthy value, polling every 50 ms; rejects after `timeoutMs`. */
   waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs?: number): Promise<T>;
   stop(): Promise<void>;
@@ -84,7 +86,19 @@ export async function startTestStack(label: string, options: TestStackOptions = 
   const db = await createTestDatabase(label);
   const cache = await createTestRedis(label);
   const ipfsDir = await mkdtemp(path.join(tmpdir(), `rl-ipfs-${label}-`));
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  // Warnings and errors are kept (the last 200) for a failed test to show; TEST_LOG_LEVEL prints instead.
+  const kept: string[] = [];
+  const logger = process.env.TEST_LOG_LEVEL
+    ? pino({ level: process.env.TEST_LOG_LEVEL })
+    : pino(
+        { level: "warn" },
+        {
+          write(line: string) {
+            kept.push(line);
+            if (kept.length > 200) kept.shift();
+          },
+        },
+      );
   const relayerKey = devWallet(1).privateKey;
   const config = loadConfig({
     NODE_ENV: "test",
@@ -182,6 +196,7 @@ export async function startTestStack(label: string, options: TestStackOptions = 
     indexer,
     feed,
     signer: (index) => provider.getSigner(index),
+    warnings: () => [...kept],
     async waitFor(check, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -101,6 +101,9 @@ describe("web app", function () {
   });
 
   afterEach(function () {
+    if (this.currentTest?.state === "failed") {
+      console.error(`stack warnings up to the failure:\n${stack.warnings().join("")}`);
+    }
     expect(
       pageErrors.splice(0).map((e) => e.message),
       "uncaught errors in the page",
