@@ -8,15 +8,14 @@ import { ILicenseToken__factory, LicenseToken__factory } from "../types/typechai
 import { ChangeFeed } from "./chain/change-feed.ts";
 import { Relayer } from "./chain/relayer.ts";
 import type { Config } from "./config.ts";
-import { capturePayment } from "./jobs/capture-payment.ts";
 import { expireOrders } from "./jobs/expire-orders.ts";
 import { fulfillOrder } from "./jobs/fulfill-order.ts";
 import { publishOffer } from "./jobs/publish-offer.ts";
 import { bullPrefix, QUEUE_NAMES, type OrderJob, type PublishOfferJob, type Queues } from "./jobs/queues.ts";
 import { revokeLicense } from "./jobs/revoke-license.ts";
+import { OrderBatches } from "./repositories/orders.ts";
 import { createPaymentProvider } from "./payments/create-provider.ts";
 import type { PaymentProvider } from "./payments/provider.ts";
-import { WorksRepository } from "./repositories/works.ts";
 import { OrderEvents } from "./services/order-events.ts";
 
 export interface CommerceWorkerDeps {
@@ -42,18 +41,17 @@ export interface CommerceWorkers {
   close(force?: boolean): Promise<void>;
 }
 
-/** How long one capture run waits on the change feed for the mint to settle before re-queueing itself. */
+/** How long one run waits on the change feed for a mint to settle before the job puts itself back, delayed. */
 const CAPTURE_WAIT_MS = 10_000;
 const CAPTURE_RECHECK_MS = 2_000;
 
-/** Starts the consumers of offer publication, fulfilment, capture, revocation and order expiry. */
+/** Starts the consumers of offer publication, fulfilment (mint, then capture), revocation and order expiry. */
 export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<CommerceWorkers> {
   const { config, db, redis, connection, queues, relayer, provider, deployment, logger } = deps;
   const prefix = bullPrefix(config.redis.prefix);
   const payments = deps.payments ?? createPaymentProvider(config, db);
   const events = new OrderEvents(redis, config.redis.prefix, logger);
   const licenses = LicenseToken__factory.connect(deployment.contracts.LicenseToken.address, provider);
-  const works = new WorksRepository(db, deployment.chainId);
   const feed = new ChangeFeed(redis, config.redis.prefix, logger);
   await feed.start();
   const key = config.payments.revokerPrivateKey;
@@ -71,7 +69,14 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
             interfaces: [ILicenseToken__factory.createInterface()],
           })
         : null;
-  const fulfilment = { db, payments, events, queues, logger };
+  const fulfilment = {
+    db,
+    orders: new OrderBatches(db, deployment.chainId),
+    payments,
+    events,
+    queues,
+    logger,
+  };
 
   const workers = [
     new Worker<PublishOfferJob>(
@@ -81,31 +86,27 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
     ),
     new Worker<OrderJob>(
       QUEUE_NAMES.fulfillOrder,
-      async (job) =>
-        fulfillOrder({ ...fulfilment, relayer, licenses, afterSend: deps.afterMintSent }, job.data.orderId),
-      // Mints waiting at once go out as one group of the relayer's.
-      { connection, prefix, concurrency: 256 },
-    ),
-    new Worker<OrderJob>(
-      QUEUE_NAMES.capturePayment,
       async (job, token) => {
-        const result = await capturePayment(
+        const result = await fulfillOrder(
           {
             ...fulfilment,
+            relayer,
+            licenses,
             feed,
-            heads: () => works.heads(),
             finality: config.checkout.captureFinality,
             waitMs: CAPTURE_WAIT_MS,
+            afterSend: deps.afterMintSent,
           },
           job.data.orderId,
         );
-        if (result === "waiting") {
-          // Not settled yet: check again shortly without spending one of the job's attempts.
+        if (result.status === "waiting") {
+          // Minted but not settled yet: check again shortly without spending one of the job's attempts.
           await job.moveToDelayed(Date.now() + CAPTURE_RECHECK_MS, token);
           throw new DelayedError();
         }
         return result;
       },
+      // Mints waiting at once go out as one group of the relayer's.
       { connection, prefix, concurrency: 256 },
     ),
     new Worker<OrderJob>(

@@ -10,6 +10,7 @@ import type { OpenApiRegistry } from "./http/openapi.ts";
 import type { Queues } from "./jobs/queues.ts";
 import { createPaymentProvider } from "./payments/create-provider.ts";
 import { DevPaymentProvider } from "./payments/dev.ts";
+import { OrderBatches } from "./repositories/orders.ts";
 import { TradesRepository } from "./repositories/trades.ts";
 import { WorksRepository } from "./repositories/works.ts";
 import { checkoutRouter } from "./routes/checkout.ts";
@@ -55,7 +56,14 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
   const heads = () => works.heads();
   const licenseTokenAddress = deployment.contracts.LicenseToken.address;
 
-  const webhooks = new WebhookService({ db, payments, events, queues, logger });
+  const webhooks = new WebhookService({
+    db,
+    orders: new OrderBatches(db, chainId),
+    payments,
+    events,
+    queues,
+    logger,
+  });
   const checkout = new CheckoutService({
     db,
     redis,

@@ -22,6 +22,7 @@ import {
   ILicenseToken__factory,
   IWorkRegistry__factory,
 } from "../../types/typechain/index.ts";
+import { Batcher } from "../../lib/batcher.ts";
 import { GroupQueue } from "../../lib/group-queue.ts";
 import { RedisLock } from "./redis-lock.ts";
 
@@ -126,6 +127,24 @@ export class Relayer {
       for (const pending of group) pending.reject(err);
     }),
   );
+  /** Records mined (or reverted) transactions, those settling together in one statement. */
+  readonly #settler = new Batcher<{ hash: string; receipt: TransactionReceipt }, void>(
+    MAX_GROUP,
+    async (settled) => {
+      await this.#o.db.query(
+        `UPDATE relayer_transactions t SET status = u.status, block_number = u.block_number, settled_at = now()
+         FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(hash, status, block_number)
+        WHERE t.hash = u.hash AND t.status IN ('sent', 'replaced')`,
+        [
+          settled.map((s) => s.hash),
+          settled.map((s) => (s.receipt.status === 1 ? "mined" : "reverted")),
+          settled.map((s) => s.receipt.blockNumber),
+        ],
+      );
+      return settled.map(() => undefined);
+    },
+  );
+
   readonly #blockWaiters: (() => void)[] = [];
   readonly #key: Uint8Array;
 
@@ -294,23 +313,35 @@ export class Relayer {
   async wait(hash: string, timeoutMs = 120_000): Promise<TransactionReceipt> {
     const deadline = Date.now() + timeoutMs;
     const { db, provider } = this.#o;
-    const { rows } = await db.query<{ nonce: string }>(
-      `SELECT nonce FROM relayer_transactions WHERE hash = $1 AND sender = $2`,
-      [hash, this.address],
-    );
-    if (!rows[0]) throw new Error(`transaction ${hash} was not sent by this relayer`);
-    const nonce = rows[0].nonce;
+    // The original is looked for first: it is almost always the one mined, and needs no query.
+    let nonce: string | null = null;
     for (;;) {
-      const { rows: candidates } = await db.query<{ hash: string }>(
-        `SELECT hash FROM relayer_transactions WHERE sender = $1 AND nonce = $2 ORDER BY sent_at DESC`,
-        [this.address, nonce],
-      );
+      const candidates =
+        nonce === null
+          ? [hash]
+          : (
+              await db.query<{ hash: string }>(
+                `SELECT hash FROM relayer_transactions WHERE sender = $1 AND nonce = $2 ORDER BY sent_at DESC`,
+                [this.address, nonce],
+              )
+            ).rows.map((r) => r.hash);
       for (const candidate of candidates) {
-        const receipt = await provider.getTransactionReceipt(candidate.hash);
-        if (receipt) {
-          await this.#settle(candidate.hash, receipt);
-          return receipt;
+        const receipt = await provider.getTransactionReceipt(candidate);
+        if (!receipt) continue;
+        if (receipt.from.toLowerCase() !== this.address) {
+          throw new Error(`transaction ${hash} was not sent by this relayer`);
         }
+        await this.#settler.call({ hash: candidate, receipt });
+        return receipt;
+      }
+      if (nonce === null) {
+        const { rows } = await db.query<{ nonce: string }>(
+          `SELECT nonce FROM relayer_transactions WHERE hash = $1 AND sender = $2`,
+          [hash, this.address],
+        );
+        if (!rows[0]) throw new Error(`transaction ${hash} was not sent by this relayer`);
+        nonce = rows[0].nonce;
+        continue;
       }
       if (Date.now() > deadline) throw new Error(`transaction ${hash} not mined after ${timeoutMs} ms`);
       await this.#nextBlock();
@@ -375,7 +406,7 @@ export class Relayer {
       for (const tx of rows) {
         const receipt = await provider.getTransactionReceipt(tx.hash);
         if (receipt) {
-          await this.#settle(tx.hash, receipt);
+          await this.#settler.call({ hash: tx.hash, receipt });
           continue;
         }
         if (Number(tx.nonce) < latestNonce) continue; // another transaction with this nonce was mined; wait() settles it
@@ -446,14 +477,6 @@ export class Relayer {
     const { provider } = this.#o;
     if (provider instanceof JsonRpcApiProvider) await provider.send("eth_sendRawTransaction", [raw]);
     else await provider.broadcastTransaction(raw);
-  }
-
-  async #settle(hash: string, receipt: TransactionReceipt): Promise<void> {
-    await this.#o.db.query(
-      `UPDATE relayer_transactions SET status = $2, block_number = $3, settled_at = now()
-        WHERE hash = $1 AND status IN ('sent', 'replaced')`,
-      [hash, receipt.status === 1 ? "mined" : "reverted", receipt.blockNumber],
-    );
   }
 
   #explain(err: unknown): Error {

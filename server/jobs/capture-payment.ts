@@ -3,12 +3,11 @@ import type { ChainChange } from "../../lib/chain-changes.ts";
 import { finalityOf, type ChainHeads } from "../../lib/finality.ts";
 import type { ChangeFeed } from "../chain/change-feed.ts";
 import { PaymentRejectedError } from "../payments/provider.ts";
-import { findOrder, mintOf, transition, updateOrder, type IndexedMint } from "../repositories/orders.ts";
+import { updateOrder, type IndexedMint, type Order } from "../repositories/orders.ts";
 import { enqueueOnce, failOrder, releaseAuthorization, type FulfilmentDeps } from "../services/fulfilment.ts";
 
 export interface CapturePaymentDeps extends FulfilmentDeps {
   feed: ChangeFeed;
-  heads(): Promise<ChainHeads>;
   /** How settled the mint must be before the card is charged. */
   finality: "safe" | "final";
   /** How long one run waits for the mint to settle before handing the job back to the queue. */
@@ -29,8 +28,9 @@ function settled(deps: CapturePaymentDeps, mint: IndexedMint, heads: ChainHeads)
  * captures cost no queries per block. Polls as well, often while the feed is down.
  */
 async function settledMint(deps: CapturePaymentDeps, paymentRef: string): Promise<IndexedMint | null> {
-  let mint = await mintOf(deps.db, paymentRef);
-  if (mint && settled(deps, mint, await deps.heads())) return mint;
+  const first = await deps.orders.mintAndHeads(paymentRef);
+  let mint = first.mint;
+  if (mint && settled(deps, mint, first.heads)) return mint;
   return new Promise((resolve, reject) => {
     let done = false;
     let reading = Promise.resolve();
@@ -47,8 +47,9 @@ async function settledMint(deps: CapturePaymentDeps, paymentRef: string): Promis
       reading = reading
         .then(async () => {
           if (done) return;
-          mint = await mintOf(deps.db, paymentRef);
-          if (mint && settled(deps, mint, heads ?? (await deps.heads()))) finish(mint);
+          const read = await deps.orders.mintAndHeads(paymentRef);
+          mint = read.mint;
+          if (mint && settled(deps, mint, heads ?? read.heads)) finish(mint);
         })
         .catch((err: unknown) => finish(null, err));
     };
@@ -71,13 +72,11 @@ async function settledMint(deps: CapturePaymentDeps, paymentRef: string): Promis
 
 /**
  * Captures the card payment of a minted order once its mint is settled on chain, then marks the
- * order fulfilled. Answers "waiting" when the mint is not settled yet (the worker re-queues the job
- * with a delay). A capture the provider refuses leaves a license nobody paid for: the order fails
+ * order fulfilled. Answers "waiting" when the mint is not settled yet (the caller tries again a
+ * little later). A capture the provider refuses leaves a license nobody paid for: the order fails
  * and the license is revoked.
  */
-export async function capturePayment(deps: CapturePaymentDeps, orderId: string): Promise<CaptureResult> {
-  const order = await findOrder(deps.db, orderId);
-  if (!order) throw new UnrecoverableError(`no order ${orderId}`);
+export async function capturePayment(deps: CapturePaymentDeps, order: Order): Promise<CaptureResult> {
   if (order.status === "failed") {
     await releaseAuthorization(deps, order);
     return "skipped";
@@ -88,22 +87,24 @@ export async function capturePayment(deps: CapturePaymentDeps, orderId: string):
     const mint = await settledMint(deps, order.paymentRef);
     if (!mint) return "waiting";
     try {
-      await deps.payments.capture(order.paymentIntent, orderId);
+      await deps.payments.capture(order.paymentIntent, order.id);
     } catch (err) {
       if (!(err instanceof PaymentRejectedError)) throw err;
       await failOrder(deps, order, `payment could not be captured: ${err.message}`);
-      await updateOrder(deps.db, orderId, { revokeReason: "payment not captured" });
-      await enqueueOnce(deps.queues.revokeLicense, `revoke-${orderId}`, { orderId });
+      await updateOrder(deps.db, order.id, { revokeReason: "payment not captured" });
+      await enqueueOnce(deps.queues.revokeLicense, `revoke-${order.id}`, { orderId: order.id });
       throw new UnrecoverableError(err.message);
     }
-    await updateOrder(deps.db, orderId, { paymentStatus: "captured" });
   }
-  const fulfilled = await transition(deps.db, orderId, {
+  const fulfilled = await deps.orders.transition(order.id, {
     from: ["minting"],
     to: "fulfilled",
+    set: { paymentStatus: "captured" },
     detail: { tokenId: order.tokenId },
   });
   if (fulfilled) deps.events.publish(fulfilled.event);
-  deps.logger.info({ orderId, tokenId: order.tokenId }, "card payment captured; order fulfilled");
+  // Refunded or disputed meanwhile: the capture still happened and is recorded.
+  else await updateOrder(deps.db, order.id, { paymentStatus: "captured" });
+  deps.logger.info({ orderId: order.id, tokenId: order.tokenId }, "card payment captured; order fulfilled");
   return "captured";
 }

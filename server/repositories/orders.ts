@@ -1,6 +1,11 @@
 import type { Pool, PoolClient } from "pg";
+import { Batcher } from "../../lib/batcher.ts";
+import type { ChainHeads } from "../../lib/finality.ts";
 
 export type Queryable = Pool | PoolClient;
+
+/** Most orders read or written by one grouped statement. */
+const MAX_GROUP = 200;
 
 export type OrderStatus =
   "created" | "paid" | "minting" | "fulfilled" | "failed" | "expired" | "refunded" | "disputed";
@@ -75,7 +80,7 @@ const FIELD_COLUMNS: Record<keyof OrderFields, string> = {
   revokedAt: "revoked_at",
 };
 
-interface OrderRow {
+export interface OrderRow {
   id: string;
   offer_id: string;
   wallet: string;
@@ -101,13 +106,13 @@ interface OrderRow {
   updated_at: Date;
 }
 
-const columns = (t: string) =>
+export const orderColumns = (t: string) =>
   `${t}.id, ${t}.offer_id::text, ${t}.wallet, ${t}.referrer, ${t}.amount::text, ${t}.currency, ${t}.status,
    ${t}.failure_reason, ${t}.session_id, ${t}.checkout_url, ${t}.payment_intent, ${t}.payment_ref,
    ${t}.payment_status, ${t}.token_id::text, ${t}.mint_tx_hash, ${t}.mint_block::text, ${t}.revoke_reason,
    ${t}.revoke_tx_hash, ${t}.revoked_at, ${t}.reserved_until, ${t}.ip, ${t}.created_at, ${t}.updated_at`;
 
-function toOrder(row: OrderRow): Order {
+export function toOrder(row: OrderRow): Order {
   return {
     id: row.id,
     offerId: row.offer_id,
@@ -135,13 +140,13 @@ function toOrder(row: OrderRow): Order {
   };
 }
 
-interface EventRow {
+export interface OrderEventRow {
   event_seq: string;
   event_at: Date;
   event_detail: Record<string, unknown>;
 }
 
-function toEvent(order: Order, row: EventRow): OrderEvent {
+export function toOrderEvent(order: Order, row: OrderEventRow): OrderEvent {
   return {
     seq: row.event_seq,
     orderId: order.id,
@@ -152,7 +157,7 @@ function toEvent(order: Order, row: EventRow): OrderEvent {
 }
 
 async function one(db: Queryable, where: string, value: string): Promise<Order | null> {
-  const { rows } = await db.query<OrderRow>(`SELECT ${columns("o")} FROM orders o WHERE ${where} = $1`, [
+  const { rows } = await db.query<OrderRow>(`SELECT ${orderColumns("o")} FROM orders o WHERE ${where} = $1`, [
     value,
   ]);
   return rows[0] ? toOrder(rows[0]) : null;
@@ -166,7 +171,7 @@ export const findOrderByPaymentIntent = (db: Queryable, paymentIntent: string) =
 /** The order, locked until the end of the caller's transaction. */
 export async function lockOrder(client: PoolClient, id: string): Promise<Order | null> {
   const { rows } = await client.query<OrderRow>(
-    `SELECT ${columns("o")} FROM orders o WHERE o.id = $1 FOR UPDATE`,
+    `SELECT ${orderColumns("o")} FROM orders o WHERE o.id = $1 FOR UPDATE`,
     [id],
   );
   return rows[0] ? toOrder(rows[0]) : null;
@@ -203,7 +208,7 @@ export async function insertOrder(
   db: Queryable,
   order: NewOrder,
 ): Promise<{ order: Order; event: OrderEvent }> {
-  const { rows } = await db.query<OrderRow & EventRow>(
+  const { rows } = await db.query<OrderRow & OrderEventRow>(
     `WITH inserted AS (
        INSERT INTO orders (id, offer_id, wallet, referrer, amount, currency, status, ip, reserved_until)
        VALUES ($1, $2, $3, $4, $5, $6, 'created', $7, now() + make_interval(secs => $8))
@@ -212,7 +217,7 @@ export async function insertOrder(
        INSERT INTO order_events (order_id, status) SELECT id, status FROM inserted
        RETURNING id, created_at, detail
      )
-     SELECT ${columns("inserted")}, event.id::text AS event_seq, event.created_at AS event_at,
+     SELECT ${orderColumns("inserted")}, event.id::text AS event_seq, event.created_at AS event_at,
             event.detail AS event_detail
        FROM inserted CROSS JOIN event`,
     [
@@ -227,7 +232,7 @@ export async function insertOrder(
     ],
   );
   const inserted = toOrder(rows[0]!);
-  return { order: inserted, event: toEvent(inserted, rows[0]!) };
+  return { order: inserted, event: toOrderEvent(inserted, rows[0]!) };
 }
 
 export interface Transition {
@@ -240,39 +245,112 @@ export interface Transition {
   whileReserved?: boolean;
 }
 
+/** A transition of one order. */
+export interface OrderTransition extends Transition {
+  id: string;
+}
+
+export interface Moved {
+  order: Order;
+  event: OrderEvent;
+}
+
+const FIELD_TYPES: Partial<Record<keyof OrderFields, string>> = {
+  tokenId: "numeric",
+  mintBlock: "bigint",
+  revokedAt: "timestamptz",
+};
+
+/** SET clauses taking each field from a transition's `set` when it is there. */
+const SET_FROM_INPUT = Object.entries(FIELD_COLUMNS)
+  .map(([key, column]) => {
+    const type = FIELD_TYPES[key as keyof OrderFields] ?? "text";
+    return `${column} = CASE WHEN u.item->'set' ? '${key}' THEN (u.item->'set'->>'${key}')::${type} ELSE o.${column} END`;
+  })
+  .join(",\n       ");
+
 /**
- * Moves an order to `to` if it is in one of `from`, sets `set`, and records the event, in one
- * statement. Null when the order was not in `from`.
+ * Moves each order to its `to` if it is in one of its `from`, sets its `set`, and records the
+ * event — all of them in one statement. Answers in input order; null where an order was not in
+ * `from`. The orders must be distinct.
  */
-export async function transition(
-  db: Queryable,
-  id: string,
-  change: Transition,
-): Promise<{ order: Order; event: OrderEvent } | null> {
-  const params: unknown[] = [id, change.to, change.from, JSON.stringify(change.detail ?? {})];
-  const sets = ["status = $2", "updated_at = now()"];
-  for (const [key, value] of Object.entries(change.set ?? {})) {
-    if (value === undefined) continue;
-    params.push(value);
-    sets.push(`${FIELD_COLUMNS[key as keyof OrderFields]} = $${params.length}`);
-  }
-  const { rows } = await db.query<OrderRow & EventRow>(
-    `WITH updated AS (
-       UPDATE orders SET ${sets.join(", ")}
-        WHERE id = $1 AND status = ANY($3::text[]) ${change.whileReserved ? "AND reserved_until > now()" : ""}
-       RETURNING *
+export async function transitionMany(db: Queryable, changes: OrderTransition[]): Promise<(Moved | null)[]> {
+  if (changes.length === 0) return [];
+  const input = changes.map((c) => ({
+    id: c.id,
+    to: c.to,
+    from: c.from,
+    set: c.set ?? {},
+    detail: c.detail ?? {},
+    whileReserved: c.whileReserved === true,
+  }));
+  const { rows } = await db.query<OrderRow & OrderEventRow & { n: number }>(
+    `WITH input AS (
+       SELECT e.item, e.n FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, n)
+     ), updated AS (
+       UPDATE orders o SET status = u.item->>'to', updated_at = now(),
+       ${SET_FROM_INPUT}
+         FROM input u
+        WHERE o.id = (u.item->>'id')::uuid
+          AND o.status IN (SELECT jsonb_array_elements_text(u.item->'from'))
+          AND (NOT (u.item->>'whileReserved')::boolean OR o.reserved_until > now())
+       RETURNING o.*, u.n, u.item->'detail' AS input_detail
      ), event AS (
-       INSERT INTO order_events (order_id, status, detail) SELECT id, status, $4::jsonb FROM updated
-       RETURNING id, created_at, detail
+       INSERT INTO order_events (order_id, status, detail)
+       SELECT id, status, input_detail FROM updated ORDER BY n
+       RETURNING id, order_id, created_at, detail
      )
-     SELECT ${columns("updated")}, event.id::text AS event_seq, event.created_at AS event_at,
-            event.detail AS event_detail
-       FROM updated CROSS JOIN event`,
-    params,
+     SELECT ${orderColumns("updated")}, updated.n::int AS n, event.id::text AS event_seq,
+            event.created_at AS event_at, event.detail AS event_detail
+       FROM updated JOIN event ON event.order_id = updated.id`,
+    [JSON.stringify(input)],
   );
-  if (!rows[0]) return null;
-  const order = toOrder(rows[0]);
-  return { order, event: toEvent(order, rows[0]) };
+  const moved: (Moved | null)[] = changes.map(() => null);
+  for (const row of rows) {
+    const order = toOrder(row);
+    moved[row.n - 1] = { order, event: toOrderEvent(order, row) };
+  }
+  return moved;
+}
+
+/** Moves one order (see transitionMany). Null when the order was not in `from`. */
+export async function transition(db: Queryable, id: string, change: Transition): Promise<Moved | null> {
+  return (await transitionMany(db, [{ ...change, id }]))[0]!;
+}
+
+/**
+ * Reads and transitions of orders made by many concurrent callers (a worker's fulfilment jobs, an
+ * API process's webhooks), grouped: one statement — and for writes one commit — per group.
+ */
+export class OrderBatches {
+  readonly #transitions: Batcher<OrderTransition, Moved | null>;
+  readonly #fulfilments: Batcher<string, FulfilmentState | null>;
+  readonly #mints: Batcher<string, MintAndHeads>;
+
+  constructor(db: Pool, chainId: number) {
+    this.#transitions = new Batcher(
+      MAX_GROUP,
+      (changes) => transitionMany(db, changes),
+      (change) => change.id,
+    );
+    this.#fulfilments = new Batcher(MAX_GROUP, (ids) => fulfilmentsOf(db, ids));
+    this.#mints = new Batcher(MAX_GROUP, (refs) => mintsAndHeads(db, chainId, refs));
+  }
+
+  /** See transition. */
+  transition(id: string, change: Transition): Promise<Moved | null> {
+    return this.#transitions.call({ ...change, id });
+  }
+
+  /** The order, its indexed mint and the mint transaction already sent for it; null for an unknown id. */
+  fulfilment(orderId: string): Promise<FulfilmentState | null> {
+    return this.#fulfilments.call(orderId);
+  }
+
+  /** The mint of a payment reference as indexed, and the chain's heads. */
+  mintAndHeads(paymentRef: string): Promise<MintAndHeads> {
+    return this.#mints.call(paymentRef);
+  }
 }
 
 /** Sets fields that are not a change of status (the checkout session, the payment's state). */
@@ -292,7 +370,7 @@ export async function expireUnpaid(
   db: Queryable,
   limit: number,
 ): Promise<{ order: Order; event: OrderEvent }[]> {
-  const { rows } = await db.query<OrderRow & EventRow>(
+  const { rows } = await db.query<OrderRow & OrderEventRow>(
     `WITH due AS (
        SELECT id FROM orders WHERE status = 'created' AND reserved_until <= now()
         ORDER BY reserved_until LIMIT $1 FOR UPDATE SKIP LOCKED
@@ -303,14 +381,14 @@ export async function expireUnpaid(
        SELECT id, status, '{"reason":"not paid in time"}'::jsonb FROM expired
        RETURNING id, order_id, created_at, detail
      )
-     SELECT ${columns("expired")}, event.id::text AS event_seq, event.created_at AS event_at,
+     SELECT ${orderColumns("expired")}, event.id::text AS event_seq, event.created_at AS event_at,
             event.detail AS event_detail
        FROM expired JOIN event ON event.order_id = expired.id`,
     [limit],
   );
   return rows.map((row) => {
     const order = toOrder(row);
-    return { order, event: toEvent(order, row) };
+    return { order, event: toOrderEvent(order, row) };
   });
 }
 
@@ -400,6 +478,94 @@ export async function mintOf(db: Queryable, paymentRef: string): Promise<Indexed
   );
   const row = rows[0];
   return row ? { tokenId: row.token_id, blockNumber: Number(row.block_number), txHash: row.tx_hash } : null;
+}
+
+/** What fulfilling an order starts from: the order, its mint if indexed, and a mint transaction already sent. */
+export interface FulfilmentState {
+  order: Order;
+  mint: IndexedMint | null;
+  /** The latest mintForFiat transaction sent for the order's payment reference, mined or pending. */
+  sentHash: string | null;
+}
+
+/** The fulfilment state of each order, in input order (null for an unknown id). */
+export async function fulfilmentsOf(db: Queryable, orderIds: string[]): Promise<(FulfilmentState | null)[]> {
+  const { rows } = await db.query<
+    OrderRow & {
+      p_token_id: string | null;
+      p_block_number: string | null;
+      p_tx_hash: string | null;
+      sent_hash: string | null;
+    }
+  >(
+    `SELECT ${orderColumns("o")}, p.token_id::text AS p_token_id, p.block_number::text AS p_block_number,
+            p.tx_hash AS p_tx_hash,
+            (SELECT t.hash FROM relayer_transactions t
+              WHERE t.purpose = 'mintForFiat' AND t.ref = o.payment_ref AND t.status IN ('sent', 'mined')
+              ORDER BY t.sent_at DESC LIMIT 1) AS sent_hash
+       FROM orders o LEFT JOIN payments p ON p.payment_ref = o.payment_ref
+      WHERE o.id = ANY($1::uuid[])`,
+    [orderIds],
+  );
+  const byId = new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        order: toOrder(row),
+        mint: toMint(row.p_token_id, row.p_block_number, row.p_tx_hash),
+        sentHash: row.sent_hash,
+      },
+    ]),
+  );
+  return orderIds.map((id) => byId.get(id) ?? null);
+}
+
+function toMint(
+  tokenId: string | null,
+  blockNumber: string | null,
+  txHash: string | null,
+): IndexedMint | null {
+  return tokenId === null ? null : { tokenId, blockNumber: Number(blockNumber), txHash: txHash! };
+}
+
+export interface MintAndHeads {
+  mint: IndexedMint | null;
+  heads: ChainHeads;
+}
+
+/** Each payment reference's mint as indexed, with the chain's heads as the indexer last saw them, in one read. */
+export async function mintsAndHeads(
+  db: Queryable,
+  chainId: number,
+  paymentRefs: string[],
+): Promise<MintAndHeads[]> {
+  const { rows } = await db.query<{
+    n: number;
+    token_id: string | null;
+    block_number: string | null;
+    tx_hash: string | null;
+    head: string | null;
+    safe: string | null;
+    finalized: string | null;
+  }>(
+    `SELECT r.n::int AS n, p.token_id::text, p.block_number::text, p.tx_hash,
+            s.head_block::text AS head, s.safe_block::text AS safe, s.finalized_block::text AS finalized
+       FROM unnest($2::text[]) WITH ORDINALITY AS r(ref, n)
+       LEFT JOIN payments p ON p.payment_ref = r.ref
+       LEFT JOIN indexer_state s ON s.chain_id = $1`,
+    [chainId, paymentRefs],
+  );
+  const found: MintAndHeads[] = [];
+  for (const row of rows) {
+    found[row.n - 1] = {
+      mint: toMint(row.token_id, row.block_number, row.tx_hash),
+      heads:
+        row.head === null
+          ? { head: 0, safe: -1, finalized: -1 }
+          : { head: Number(row.head), safe: Number(row.safe), finalized: Number(row.finalized) },
+    };
+  }
+  return found;
 }
 
 /** Runs `fn` in a transaction on one client. */

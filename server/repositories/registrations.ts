@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from "pg";
-import { GroupQueue } from "../../lib/group-queue.ts";
+import { Batcher } from "../../lib/batcher.ts";
 
 export type RequestStatus = "pending" | "submitted" | "failed";
 
@@ -144,12 +144,6 @@ export async function insertRequests(
   return requests.map((r) => (firsts.get(r.contentHash) === r ? (created.get(r.contentHash) ?? null) : null));
 }
 
-interface PendingInsert {
-  request: NewRegistrationRequest;
-  resolve(created: RegistrationRequest | null): void;
-  reject(err: unknown): void;
-}
-
 /** Most requests written by one statement. */
 const MAX_GROUP = 200;
 
@@ -159,26 +153,15 @@ const MAX_GROUP = 200;
  * A statement that fails is retried one request at a time, so a bad request fails alone.
  */
 export class RequestWriter {
-  readonly #queue = new GroupQueue<PendingInsert>(MAX_GROUP, (group) => this.#write(group));
+  readonly #batcher: Batcher<NewRegistrationRequest, RegistrationRequest | null>;
 
-  constructor(private readonly db: Pool) {}
+  constructor(db: Pool) {
+    this.#batcher = new Batcher(MAX_GROUP, (requests) => insertRequests(db, requests));
+  }
 
   /** Like insertRequests for one request: its new row, or null when a live one exists. */
   insert(request: NewRegistrationRequest): Promise<RegistrationRequest | null> {
-    return new Promise((resolve, reject) => this.#queue.push({ request, resolve, reject }));
-  }
-
-  async #write(group: PendingInsert[]): Promise<void> {
-    try {
-      const created = await insertRequests(
-        this.db,
-        group.map((p) => p.request),
-      );
-      group.forEach((pending, i) => pending.resolve(created[i]!));
-    } catch (err) {
-      if (group.length === 1) return group[0]!.reject(err);
-      for (const pending of group) await this.#write([pending]);
-    }
+    return this.#batcher.call(request);
   }
 }
 

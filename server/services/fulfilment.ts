@@ -4,15 +4,17 @@ import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { OrderJob, Queues } from "../jobs/queues.ts";
 import type { PaymentProvider } from "../payments/provider.ts";
-import { transition, updateOrder, type Order, type OrderStatus } from "../repositories/orders.ts";
+import { updateOrder, type Order, type OrderStatus, type OrderBatches } from "../repositories/orders.ts";
 import type { OrderEvents } from "./order-events.ts";
 
 /** What the steps of an order's fulfilment share, in the API and in the workers. */
 export interface FulfilmentDeps {
   db: Pool;
+  /** Order reads and transitions, those made at the same time grouped. */
+  orders: OrderBatches;
   payments: PaymentProvider;
   events: OrderEvents;
-  queues: Pick<Queues, "fulfillOrder" | "capturePayment" | "revokeLicense">;
+  queues: Pick<Queues, "fulfillOrder" | "revokeLicense">;
   logger: Logger;
 }
 
@@ -27,26 +29,28 @@ export function paymentRefOf(sessionId: string): string {
  * fulfilment without its retry.
  */
 export async function enqueueOnce(queue: Queue<OrderJob>, jobId: string, data: OrderJob): Promise<void> {
-  const existing = await queue.getJob(jobId);
-  if (existing) {
-    const state = await existing.getState();
-    if (state === "failed") {
-      await existing.retry("failed");
-      return;
-    }
-    if (state !== "completed") return;
-    await existing.remove().catch(() => undefined);
+  const state = await queue.getJobState(jobId);
+  if (state === "failed") {
+    await (await queue.getJob(jobId))?.retry("failed");
+    return;
   }
+  if (state === "completed") await queue.remove(jobId).catch(() => undefined);
+  else if (state !== "unknown") return;
   await queue.add(queue.name, data, { jobId });
 }
 
-/** Makes sure the next step of a paid order is queued: the mint, or the capture once minted. */
-export async function ensureFulfilment(deps: Pick<FulfilmentDeps, "queues">, order: Order): Promise<void> {
-  if (order.status === "minting" && order.tokenId) {
-    await enqueueOnce(deps.queues.capturePayment, `capture-${order.id}`, { orderId: order.id });
-  } else {
-    await enqueueOnce(deps.queues.fulfillOrder, `fulfill-${order.id}`, { orderId: order.id });
-  }
+/** Queues the fulfilment of an order that has just been paid (so no job for it can exist yet). */
+export async function startFulfilment(deps: Pick<FulfilmentDeps, "queues">, orderId: string): Promise<void> {
+  await deps.queues.fulfillOrder.add(
+    deps.queues.fulfillOrder.name,
+    { orderId },
+    { jobId: `fulfill-${orderId}` },
+  );
+}
+
+/** Makes sure a paid order's fulfilment (its mint, or the capture once minted) is queued. */
+export async function ensureFulfilment(deps: Pick<FulfilmentDeps, "queues">, orderId: string): Promise<void> {
+  await enqueueOnce(deps.queues.fulfillOrder, `fulfill-${orderId}`, { orderId });
 }
 
 const FAILABLE: OrderStatus[] = ["created", "paid", "minting", "expired"];
@@ -57,7 +61,7 @@ const FAILABLE: OrderStatus[] = ["created", "paid", "minting", "expired"];
  * released again.
  */
 export async function failOrder(deps: FulfilmentDeps, order: Order, reason: string): Promise<Order> {
-  const failed = await transition(deps.db, order.id, {
+  const failed = await deps.orders.transition(order.id, {
     from: FAILABLE,
     to: "failed",
     set: { failureReason: reason },

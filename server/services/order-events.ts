@@ -15,6 +15,7 @@ export class OrderEvents {
   readonly #listeners = new Map<string, Set<Listener>>();
   #subscriber: Redis | null = null;
   #ready: Promise<unknown> = Promise.resolve();
+  readonly #outbox: OrderEvent[] = [];
 
   constructor(
     private readonly redis: Redis,
@@ -24,15 +25,30 @@ export class OrderEvents {
     this.#channel = `${prefix}:orders:events`;
   }
 
-  /** Announces an order's new events; failures are logged, never thrown (notifications are hints). */
+  /**
+   * Announces an order's new events; failures are logged, never thrown (notifications are hints).
+   * Announcements made in the same turn of the event loop go to Redis in one pipeline.
+   */
   publish(...events: OrderEvent[]): void {
+    if (events.length === 0) return;
+    if (this.#outbox.length === 0) setImmediate(() => this.#flush());
+    this.#outbox.push(...events);
+  }
+
+  #flush(): void {
+    const pipeline = this.redis.pipeline();
+    const events = this.#outbox.splice(0);
     for (const event of events) {
-      this.redis
-        .publish(this.#channel, JSON.stringify({ orderId: event.orderId, seq: event.seq }))
-        .catch((err: unknown) =>
-          this.logger.warn({ err, orderId: event.orderId }, "could not publish an order event"),
-        );
+      pipeline.publish(this.#channel, JSON.stringify({ orderId: event.orderId, seq: event.seq }));
     }
+    pipeline.exec().then(
+      (results) => {
+        for (const [i, [err]] of (results ?? []).entries()) {
+          if (err) this.logger.warn({ err, orderId: events[i]!.orderId }, "could not publish an order event");
+        }
+      },
+      (err: unknown) => this.logger.warn({ err }, "could not publish order events"),
+    );
   }
 
   /** Calls `listener` with the sequence number of each new event of the order; returns the unsubscribe function. */

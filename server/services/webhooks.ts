@@ -12,13 +12,25 @@ import {
   available,
   transition,
   type Order,
+  type OrderStatus,
+  type PaymentStatus,
 } from "../repositories/orders.ts";
-import { enqueueOnce, ensureFulfilment, type FulfilmentDeps } from "./fulfilment.ts";
+import { claimEvent, markProcessed, recordCheckoutPayment } from "../repositories/webhook-events.ts";
+import { enqueueOnce, ensureFulfilment, startFulfilment, type FulfilmentDeps } from "./fulfilment.ts";
 
 export interface WebhookResult {
   received: true;
   eventId: string;
   duplicate: boolean;
+}
+
+/** A paid order whose mint or capture is not done, or a failed one whose authorization is still held. */
+function awaitsFulfilment(order: { status: OrderStatus; paymentStatus: PaymentStatus }): boolean {
+  return (
+    order.status === "paid" ||
+    order.status === "minting" ||
+    (order.status === "failed" && order.paymentStatus === "authorized")
+  );
 }
 
 /** An event still unprocessed this long after it arrived was abandoned half-way, not in progress. */
@@ -45,28 +57,37 @@ export class WebhookService {
       throw new AppError("INVALID_SIGNATURE", 400, `webhook signature verification failed: ${err.message}`);
     }
     const { db } = this.deps;
-    const inserted = await db.query(
-      `INSERT INTO webhook_events (id, type) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
-      [event.id, event.stripeType],
-    );
-    let duplicate = inserted.rowCount === 0;
-    if (duplicate) {
-      // Seen, but left unfinished long ago (the process stopped half-way): claim it and apply it again.
-      const reclaimed = await db.query(
-        `UPDATE webhook_events SET received_at = now()
-          WHERE id = $1 AND processed_at IS NULL AND received_at < now() - make_interval(secs => $2)
-          RETURNING id`,
-        [event.id, UNFINISHED_AFTER_SECONDS],
-      );
-      duplicate = reclaimed.rowCount === 0;
+    let claimed: boolean | null = null;
+    if (event.kind === "checkout.completed" && event.orderId && UUID.test(event.orderId)) {
+      // The usual payment takes one statement; anything unusual goes the general way below.
+      const outcome = await recordCheckoutPayment(db, {
+        eventId: event.id,
+        eventType: event.stripeType,
+        orderId: event.orderId,
+        sessionId: event.sessionId,
+        paymentIntent: event.paymentIntent,
+        abandonedAfterSeconds: UNFINISHED_AFTER_SECONDS,
+      });
+      if (outcome.paid) {
+        this.deps.events.publish(outcome.paid.event);
+        await startFulfilment(this.deps, outcome.paid.order.id);
+        return { received: true, eventId: event.id, duplicate: !outcome.fresh };
+      }
+      if (outcome.fresh) claimed = true;
+      else if (!outcome.abandoned) {
+        if (outcome.previous && awaitsFulfilment(outcome.previous))
+          await ensureFulfilment(this.deps, event.orderId);
+        return { received: true, eventId: event.id, duplicate: true };
+      }
     }
-    if (duplicate) {
+    claimed ??= await claimEvent(db, event.id, event.stripeType, UNFINISHED_AFTER_SECONDS);
+    if (!claimed) {
       if (event.kind === "checkout.completed") await this.#resume(event.sessionId);
-    } else {
-      await this.#apply(event, log);
-      await db.query(`UPDATE webhook_events SET processed_at = now() WHERE id = $1`, [event.id]);
+      return { received: true, eventId: event.id, duplicate: true };
     }
-    return { received: true, eventId: event.id, duplicate };
+    await this.#apply(event, log);
+    await markProcessed(db, event.id);
+    return { received: true, eventId: event.id, duplicate: false };
   }
 
   async #apply(event: PaymentEvent, log: Logger): Promise<void> {
@@ -80,13 +101,13 @@ export class WebhookService {
           return;
         }
         const paid = await this.#markPaid(order, event.paymentIntent);
-        if (paid.status !== "fulfilled") await ensureFulfilment(this.deps, paid);
+        if (paid.status !== "fulfilled") await ensureFulfilment(this.deps, paid.id);
         return;
       }
       case "checkout.expired": {
         const order = await findOrderBySession(this.deps.db, event.sessionId);
         if (!order) return;
-        const expired = await transition(this.deps.db, order.id, {
+        const expired = await this.deps.orders.transition(order.id, {
           from: ["created"],
           to: "expired",
           detail: { reason: "checkout session expired" },
@@ -99,7 +120,7 @@ export class WebhookService {
         const order = await findOrderByPaymentIntent(this.deps.db, event.paymentIntent);
         if (!order) return;
         const reason = event.kind === "refunded" ? "refunded" : `chargeback: ${event.reason}`;
-        const moved = await transition(this.deps.db, order.id, {
+        const moved = await this.deps.orders.transition(order.id, {
           // An authorization released on a failed order also reports a refund; there is no license to take back.
           from: ["minting", "fulfilled"],
           to: event.kind,
@@ -125,10 +146,7 @@ export class WebhookService {
   /** Re-queues fulfilment of an order that is paid but not done yet. */
   async #resume(sessionId: string): Promise<void> {
     const order = await findOrderBySession(this.deps.db, sessionId);
-    if (order && (order.status === "paid" || order.status === "minting"))
-      await ensureFulfilment(this.deps, order);
-    else if (order?.status === "failed" && order.paymentStatus === "authorized")
-      await ensureFulfilment(this.deps, order);
+    if (order && awaitsFulfilment(order)) await ensureFulfilment(this.deps, order.id);
   }
 
   /**
@@ -138,7 +156,7 @@ export class WebhookService {
   async #markPaid(order: Order, paymentIntent: string): Promise<Order> {
     // The usual case, a payment within the reservation, needs no lock on the offer.
     const result =
-      (await transition(this.deps.db, order.id, {
+      (await this.deps.orders.transition(order.id, {
         from: ["created"],
         to: "paid",
         set: { paymentIntent, paymentStatus: "authorized" },
