@@ -46,7 +46,6 @@ export interface CheckoutPayment {
   orderId: string;
   sessionId: string;
   paymentIntent: string;
-  abandonedAfterSeconds: number;
 }
 
 export interface PaymentOutcome {
@@ -61,66 +60,74 @@ export interface PaymentOutcome {
 }
 
 /**
- * The usual `checkout.session.completed`, in one statement and one commit: the order moves to
- * `paid` if it is `created` and its reservation holds, and the event is recorded (as processed
- * when the order moved). Anything else — a lapsed reservation, a duplicate — is left to the caller.
+ * The usual `checkout.session.completed` of each order, in one statement and one commit: an order
+ * moves to `paid` if it is `created` and its reservation holds, and its event is recorded (as
+ * processed when the order moved). Anything else — a lapsed reservation, a duplicate — is left to
+ * the caller. The orders must be distinct; answers in input order.
  */
-export async function recordCheckoutPayment(
+export async function recordCheckoutPayments(
   db: Queryable,
-  payment: CheckoutPayment,
-): Promise<PaymentOutcome> {
+  payments: CheckoutPayment[],
+  abandonedAfterSeconds: number,
+): Promise<PaymentOutcome[]> {
   const { rows } = await db.query<
     Partial<OrderRow & OrderEventRow> & {
+      n: number;
       fresh: boolean;
       abandoned: boolean | null;
       previous_status: OrderStatus | null;
       previous_payment_status: PaymentStatus | null;
     }
   >(
-    `WITH paid AS (
-       UPDATE orders SET status = 'paid', payment_intent = $5, payment_status = 'authorized', updated_at = now()
-        WHERE id = $3 AND session_id = $4 AND status = 'created' AND reserved_until > now()
-       RETURNING *
+    `WITH input AS (
+       SELECT e.item->>'eventId' AS event_id, e.item->>'eventType' AS event_type,
+              (e.item->>'orderId')::uuid AS order_id, e.item->>'sessionId' AS session_id,
+              e.item->>'paymentIntent' AS payment_intent, e.n
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, n)
+     ), paid AS (
+       UPDATE orders o SET status = 'paid', payment_intent = i.payment_intent, payment_status = 'authorized',
+              updated_at = now()
+         FROM input i
+        WHERE o.id = i.order_id AND o.session_id = i.session_id AND o.status = 'created'
+          AND o.reserved_until > now()
+       RETURNING o.*, i.n
      ), event AS (
        INSERT INTO order_events (order_id, status, detail)
-       SELECT id, status, jsonb_build_object('paymentIntent', payment_intent) FROM paid
-       RETURNING id, created_at, detail
+       SELECT id, status, jsonb_build_object('paymentIntent', payment_intent) FROM paid ORDER BY n
+       RETURNING id, order_id, created_at, detail
      ), recorded AS (
        INSERT INTO webhook_events (id, type, processed_at)
-       SELECT $1, $2, CASE WHEN EXISTS (SELECT 1 FROM paid) THEN now() END
+       SELECT i.event_id, i.event_type, CASE WHEN EXISTS (SELECT 1 FROM paid WHERE paid.n = i.n) THEN now() END
+         FROM input i
        ON CONFLICT (id) DO NOTHING
        RETURNING id
      )
-     SELECT EXISTS (SELECT 1 FROM recorded) AS fresh,
-            (SELECT w.processed_at IS NULL AND w.received_at < now() - make_interval(secs => $6)
-               FROM webhook_events w WHERE w.id = $1) AS abandoned,
+     SELECT i.n::int AS n, EXISTS (SELECT 1 FROM recorded r WHERE r.id = i.event_id) AS fresh,
+            (SELECT w.processed_at IS NULL AND w.received_at < now() - make_interval(secs => $2)
+               FROM webhook_events w WHERE w.id = i.event_id) AS abandoned,
             previous.status AS previous_status, previous.payment_status AS previous_payment_status,
             ${orderColumns("paid")}, event.id::text AS event_seq, event.created_at AS event_at,
             event.detail AS event_detail
-       FROM (SELECT 1) one
-       LEFT JOIN orders previous ON previous.id = $3 AND previous.session_id = $4
-       LEFT JOIN (paid CROSS JOIN event) ON true`,
-    [
-      payment.eventId,
-      payment.eventType,
-      payment.orderId,
-      payment.sessionId,
-      payment.paymentIntent,
-      payment.abandonedAfterSeconds,
-    ],
+       FROM input i
+       LEFT JOIN orders previous ON previous.id = i.order_id AND previous.session_id = i.session_id
+       LEFT JOIN (paid JOIN event ON event.order_id = paid.id) ON paid.n = i.n`,
+    [JSON.stringify(payments), abandonedAfterSeconds],
   );
-  const row = rows[0]!;
-  let paid: PaymentOutcome["paid"] = null;
-  if (row.id) {
-    const order = toOrder(row as OrderRow);
-    paid = { order, event: toOrderEvent(order, row as OrderEventRow) };
+  const outcomes: PaymentOutcome[] = [];
+  for (const row of rows) {
+    let paid: PaymentOutcome["paid"] = null;
+    if (row.id) {
+      const order = toOrder(row as OrderRow);
+      paid = { order, event: toOrderEvent(order, row as OrderEventRow) };
+    }
+    outcomes[row.n - 1] = {
+      fresh: row.fresh,
+      paid,
+      abandoned: row.abandoned === true,
+      previous: row.previous_status
+        ? { status: row.previous_status, paymentStatus: row.previous_payment_status! }
+        : null,
+    };
   }
-  return {
-    fresh: row.fresh,
-    paid,
-    abandoned: row.abandoned === true,
-    previous: row.previous_status
-      ? { status: row.previous_status, paymentStatus: row.previous_payment_status! }
-      : null,
-  };
+  return outcomes;
 }

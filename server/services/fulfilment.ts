@@ -39,12 +39,18 @@ export async function enqueueOnce(queue: Queue<OrderJob>, jobId: string, data: O
   await queue.add(queue.name, data, { jobId });
 }
 
-/** Queues the fulfilment of an order that has just been paid (so no job for it can exist yet). */
-export async function startFulfilment(deps: Pick<FulfilmentDeps, "queues">, orderId: string): Promise<void> {
-  await deps.queues.fulfillOrder.add(
-    deps.queues.fulfillOrder.name,
-    { orderId },
-    { jobId: `fulfill-${orderId}` },
+/** Queues the fulfilments of orders that have just been paid (so no job for them can exist yet), in one round trip. */
+export async function startFulfilments(
+  deps: Pick<FulfilmentDeps, "queues">,
+  orderIds: string[],
+): Promise<void> {
+  const queue = deps.queues.fulfillOrder;
+  await queue.addBulk(
+    orderIds.map((orderId) => ({
+      name: queue.name,
+      data: { orderId },
+      opts: { jobId: `fulfill-${orderId}` },
+    })),
   );
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { Batcher } from "../../lib/batcher.ts";
 import { AppError } from "../errors.ts";
 import { WebhookSignatureError, type PaymentEvent } from "../payments/provider.ts";
 import {
@@ -15,8 +16,14 @@ import {
   type OrderStatus,
   type PaymentStatus,
 } from "../repositories/orders.ts";
-import { claimEvent, markProcessed, recordCheckoutPayment } from "../repositories/webhook-events.ts";
-import { enqueueOnce, ensureFulfilment, startFulfilment, type FulfilmentDeps } from "./fulfilment.ts";
+import {
+  claimEvent,
+  markProcessed,
+  recordCheckoutPayments,
+  type CheckoutPayment,
+  type PaymentOutcome,
+} from "../repositories/webhook-events.ts";
+import { enqueueOnce, ensureFulfilment, startFulfilments, type FulfilmentDeps } from "./fulfilment.ts";
 
 export interface WebhookResult {
   received: true;
@@ -33,6 +40,9 @@ function awaitsFulfilment(order: { status: OrderStatus; paymentStatus: PaymentSt
   );
 }
 
+/** Most webhooks recorded, or fulfilments queued, together. */
+const MAX_GROUP = 200;
+
 /** An event still unprocessed this long after it arrived was abandoned half-way, not in progress. */
 const UNFINISHED_AFTER_SECONDS = 30;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -45,7 +55,22 @@ const LAPSED_AND_SOLD_OUT = "the reservation lapsed before payment and the offer
  * done: recording an event as seen never stops a failed fulfilment from being retried.
  */
 export class WebhookService {
-  constructor(private readonly deps: FulfilmentDeps) {}
+  /** Payments arriving together, recorded in one statement (a replay of one waits for the next). */
+  readonly #payments: Batcher<CheckoutPayment, PaymentOutcome>;
+  /** Fulfilments of orders paid together, queued in one round trip. */
+  readonly #fulfilments: Batcher<string, void>;
+
+  constructor(private readonly deps: FulfilmentDeps) {
+    this.#payments = new Batcher(
+      MAX_GROUP,
+      (payments) => recordCheckoutPayments(deps.db, payments, UNFINISHED_AFTER_SECONDS),
+      (payment) => payment.orderId,
+    );
+    this.#fulfilments = new Batcher(MAX_GROUP, async (orderIds) => {
+      await startFulfilments(deps, orderIds);
+      return orderIds.map(() => undefined);
+    });
+  }
 
   async receive(rawBody: Buffer, signature: string | undefined, log: Logger): Promise<WebhookResult> {
     let event: PaymentEvent;
@@ -60,17 +85,16 @@ export class WebhookService {
     let claimed: boolean | null = null;
     if (event.kind === "checkout.completed" && event.orderId && UUID.test(event.orderId)) {
       // The usual payment takes one statement; anything unusual goes the general way below.
-      const outcome = await recordCheckoutPayment(db, {
+      const outcome = await this.#payments.call({
         eventId: event.id,
         eventType: event.stripeType,
         orderId: event.orderId,
         sessionId: event.sessionId,
         paymentIntent: event.paymentIntent,
-        abandonedAfterSeconds: UNFINISHED_AFTER_SECONDS,
       });
       if (outcome.paid) {
         this.deps.events.publish(outcome.paid.event);
-        await startFulfilment(this.deps, outcome.paid.order.id);
+        await this.#fulfilments.call(outcome.paid.order.id);
         return { received: true, eventId: event.id, duplicate: !outcome.fresh };
       }
       if (outcome.fresh) claimed = true;
