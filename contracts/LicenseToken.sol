@@ -198,12 +198,18 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, ReentrancyGuard
         address recipient,
         bytes32 paymentRef
     ) external onlyRole(MINTER_ROLE) returns (uint256 tokenId) {
-        if (paymentRef == bytes32(0)) revert EmptyPaymentRef();
-        if (_paymentRefUsed[paymentRef]) revert PaymentRefUsed(paymentRef);
-        OfferData storage offer = _offers[offerId];
-        _requireActive(offerId, offer);
-        _paymentRefUsed[paymentRef] = true;
-        return _issue(offerId, offer, recipient, paymentRef);
+        return _mintForFiat(offerId, recipient, paymentRef);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function mintForFiatBatch(
+        FiatMint[] calldata mints
+    ) external onlyRole(MINTER_ROLE) returns (uint256[] memory tokenIds) {
+        if (mints.length == 0) revert EmptyMintBatch();
+        tokenIds = new uint256[](mints.length);
+        for (uint256 i; i < mints.length; ++i) {
+            tokenIds[i] = _mintForFiat(mints[i].offerId, mints[i].recipient, mints[i].paymentRef);
+        }
     }
 
     /// @inheritdoc ILicenseToken
@@ -407,6 +413,15 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, ReentrancyGuard
         // Not _safeMint: the buyer picks the recipient, whose receiver hook would run in the middle of a sale.
         _mint(recipient, tokenId);
         emit LicenseIssued(tokenId, offerId, offer.workId, recipient, expiresAt, msg.sender, paymentRef);
+    }
+
+    function _mintForFiat(uint256 offerId, address recipient, bytes32 paymentRef) private returns (uint256) {
+        if (paymentRef == bytes32(0)) revert EmptyPaymentRef();
+        if (_paymentRefUsed[paymentRef]) revert PaymentRefUsed(paymentRef);
+        OfferData storage offer = _offers[offerId];
+        _requireActive(offerId, offer);
+        _paymentRefUsed[paymentRef] = true;
+        return _issue(offerId, offer, recipient, paymentRef);
     }
 
     function _requireActive(uint256 offerId, OfferData storage offer) private view {

@@ -39,6 +39,13 @@ interface ILicenseToken {
         uint256 price;
     }
 
+    /// @notice One license paid off chain (card), as minted by `mintForFiatBatch`.
+    struct FiatMint {
+        uint256 offerId;
+        address recipient;
+        bytes32 paymentRef;
+    }
+
     /// @notice A license as stored.
     struct License {
         uint64 offerId;
@@ -100,6 +107,7 @@ interface ILicenseToken {
     error UnexpectedNativePayment(uint256 sent);
     error PaymentRefUsed(bytes32 paymentRef);
     error EmptyPaymentRef();
+    error EmptyMintBatch();
     error LicenseIsRevoked(uint256 tokenId);
     error LicenseNotRenewable(uint256 tokenId);
     error LicenseSoulbound(uint256 tokenId);
@@ -149,6 +157,10 @@ interface ILicenseToken {
 
     /// @notice Mints a license paid off chain (card); MINTER_ROLE. `paymentRef` can be used once, ever.
     function mintForFiat(uint256 offerId, address recipient, bytes32 paymentRef) external returns (uint256 tokenId);
+
+    /// @notice Mints several licenses paid off chain in one transaction, as `mintForFiat` would one by one;
+    /// MINTER_ROLE. All or nothing: if one cannot be minted, the whole batch reverts with its error.
+    function mintForFiatBatch(FiatMint[] calldata mints) external returns (uint256[] memory tokenIds);
 
     /// @notice Sets the platform fee taken from every sale; DEFAULT_ADMIN_ROLE.
     function setPlatformFee(uint16 feeBps) external;

@@ -725,6 +725,67 @@ describe("LicenseToken", function () {
     });
   });
 
+  describe("mintForFiatBatch", function () {
+    const refs = [ethers.id("cs_batch_1"), ethers.id("cs_batch_2"), ethers.id("cs_batch_3")];
+
+    it("mints one card-paid license per entry in one transaction, each with its payment reference", async function () {
+      const { license, minter, buyer, buyer2 } = await loadFixture(withOffers);
+      const mints = [
+        { offerId: NATIVE_OFFER, recipient: buyer.address, paymentRef: refs[0]! },
+        { offerId: PERPETUAL_OFFER, recipient: buyer2.address, paymentRef: refs[1]! },
+        { offerId: NATIVE_OFFER, recipient: buyer2.address, paymentRef: refs[2]! },
+      ];
+      expect(await license.connect(minter).mintForFiatBatch.staticCall(mints)).to.deep.equal([1n, 2n, 3n]);
+      const tx = license.connect(minter).mintForFiatBatch(mints);
+      await expect(tx)
+        .to.emit(license, "LicenseIssued")
+        .withArgs(2n, PERPETUAL_OFFER, WORK_ID, buyer2.address, 0n, minter.address, refs[1]);
+      await expect(tx).to.not.emit(license, "RevenuePaid");
+      expect(await license.ownerOf(1)).to.equal(buyer.address);
+      expect(await license.ownerOf(3)).to.equal(buyer2.address);
+      for (const ref of refs) expect(await license.paymentRefUsed(ref)).to.equal(true);
+      expect((await license.getOffer(NATIVE_OFFER)).sold).to.equal(2n);
+    });
+
+    it("mints nothing when one entry cannot be minted, reverting with that entry's error", async function () {
+      const { license, minter, buyer } = await loadFixture(withOffers);
+      await license.connect(minter).mintForFiat(NATIVE_OFFER, buyer.address, refs[1]!);
+      const mints = refs.map((paymentRef) => ({
+        offerId: NATIVE_OFFER,
+        recipient: buyer.address,
+        paymentRef,
+      }));
+      await expect(license.connect(minter).mintForFiatBatch(mints))
+        .to.be.revertedWithCustomError(license, "PaymentRefUsed")
+        .withArgs(refs[1]);
+      await expect(
+        license.connect(minter).mintForFiatBatch([
+          { offerId: NATIVE_OFFER, recipient: buyer.address, paymentRef: refs[0]! },
+          { offerId: NATIVE_OFFER, recipient: buyer.address, paymentRef: refs[0]! },
+        ]),
+      )
+        .to.be.revertedWithCustomError(license, "PaymentRefUsed")
+        .withArgs(refs[0]);
+      expect(await license.paymentRefUsed(refs[0]!)).to.equal(false);
+      expect(await license.balanceOf(buyer.address)).to.equal(1n);
+    });
+
+    it("rejects an empty batch with EmptyMintBatch and requires MINTER_ROLE", async function () {
+      const { license, minter, admin, buyer } = await loadFixture(withOffers);
+      await expect(license.connect(minter).mintForFiatBatch([])).to.be.revertedWithCustomError(
+        license,
+        "EmptyMintBatch",
+      );
+      await expect(
+        license
+          .connect(admin)
+          .mintForFiatBatch([{ offerId: NATIVE_OFFER, recipient: buyer.address, paymentRef: refs[0]! }]),
+      )
+        .to.be.revertedWithCustomError(license, "AccessControlUnauthorizedAccount")
+        .withArgs(admin.address, await license.MINTER_ROLE());
+    });
+  });
+
   describe("revoke", function () {
     it("lets the work's creator revoke: the token remains but is no longer valid", async function () {
       const { license, creator, buyer } = await loadFixture(withOffers);
