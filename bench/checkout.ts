@@ -55,7 +55,7 @@ async function stageMedians(
   return figures;
 }
 
-const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 2);
+const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 1);
 const WORKER_PROCESSES = Number(process.env.BENCH_WORKER_PROCESSES ?? 1);
 
 const stripe = await startFakeStripe();

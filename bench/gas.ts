@@ -126,6 +126,13 @@ figures.purchaseErc20 = await gasOf(
 figures.mintForFiat = await gasOf(
   licenses.connect(relayer).mintForFiat(nativeOffer, player!.address, ethers.id("cs_test_gas_bench")),
 );
+const fiatBatch = Array.from({ length: 50 }, (_, i) => ({
+  offerId: nativeOffer,
+  recipient: ethers.Wallet.createRandom().address,
+  paymentRef: ethers.id(`cs_test_gas_batch_${i}`),
+}));
+figures.mintForFiatBatch50 = await gasOf(licenses.connect(relayer).mintForFiatBatch(fiatBatch));
+figures.mintForFiatBatchPerLicense50 = Math.ceil(figures.mintForFiatBatch50 / 50);
 const tokenId = 2n;
 figures.renew = await gasOf(licenses.connect(buyer).renew(tokenId, { value: offer.price }));
 

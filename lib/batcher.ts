@@ -49,7 +49,7 @@ export class Batcher<I, O> {
       group.forEach((pending, i) => pending.resolve(outputs[i]!));
     } catch (err) {
       if (group.length === 1) return group[0]!.reject(err);
-      for (const pending of group) await this.#run([pending]);
+      await Promise.all(group.map((pending) => this.#run([pending])));
     }
   }
 }

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { Deployment } from "../lib/deployment.ts";
 import { ILicenseToken__factory, LicenseToken__factory } from "../types/typechain/index.ts";
 import { ChangeFeed } from "./chain/change-feed.ts";
+import { FiatMinter } from "./chain/fiat-minter.ts";
 import { Relayer } from "./chain/relayer.ts";
 import type { Config } from "./config.ts";
 import { expireOrders } from "./jobs/expire-orders.ts";
@@ -69,6 +70,7 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
             interfaces: [ILicenseToken__factory.createInterface()],
           })
         : null;
+  const minter = new FiatMinter(relayer, licenses);
   const fulfilment = {
     db,
     orders: new OrderBatches(db, deployment.chainId),
@@ -91,6 +93,7 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
           {
             ...fulfilment,
             relayer,
+            minter,
             licenses,
             feed,
             finality: config.checkout.captureFinality,

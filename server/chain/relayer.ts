@@ -34,6 +34,8 @@ export interface RelayRequest {
   purpose: string;
   /** The key that makes its effect unique (content hash, payment reference…). */
   ref: string;
+  /** For a transaction serving several requests at once, each one's key. */
+  itemRefs?: string[];
 }
 
 export interface SentTransaction {
@@ -146,6 +148,7 @@ export class Relayer {
   );
 
   readonly #blockWaiters: (() => void)[] = [];
+  readonly #waits = new Map<string, Promise<TransactionReceipt>>();
   readonly #key: Uint8Array;
 
   constructor(options: RelayerOptions) {
@@ -212,10 +215,11 @@ export class Relayer {
       const hashes = signed.map((tx) => tx.hash);
       await db.query(
         `INSERT INTO relayer_transactions
-           (hash, sender, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref, status)
-         SELECT u.hash, $1, u.nonce, u.to_address, u.data, u.value, u.gas_limit, $2, $3, u.purpose, u.ref, 'sent'
-           FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::numeric[], $9::numeric[], $10::text[], $11::text[])
-             AS u(hash, nonce, to_address, data, value, gas_limit, purpose, ref)`,
+           (hash, sender, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref, item_refs, status)
+         SELECT u.hash, $1, u.nonce, u.to_address, u.data, u.value, u.gas_limit, $2, $3, u.purpose, u.ref,
+                string_to_array(u.item_refs, ','), 'sent'
+           FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::numeric[], $9::numeric[], $10::text[], $11::text[], $12::text[])
+             AS u(hash, nonce, to_address, data, value, gas_limit, purpose, ref, item_refs)`,
         [
           this.address,
           maxFeePerGas.toString(),
@@ -228,6 +232,7 @@ export class Relayer {
           group.map(({ gasLimit }) => gasLimit.toString()),
           group.map(({ request }) => request.purpose),
           group.map(({ request }) => request.ref),
+          group.map(({ request }) => (request.itemRefs ?? []).join(",")),
         ],
       );
       // Broadcast together (one JSON-RPC batch over HTTP); the node orders them by nonce.
@@ -308,9 +313,20 @@ export class Relayer {
 
   /**
    * Waits for the transaction with `hash`'s nonce to be mined — the original or a replacement —
-   * and records the outcome. Resolves with the receipt of the one that was mined.
+   * and records the outcome. Resolves with the receipt of the one that was mined. Concurrent waits
+   * for one hash share the first one's timeout.
    */
-  async wait(hash: string, timeoutMs = 120_000): Promise<TransactionReceipt> {
+  wait(hash: string, timeoutMs = 120_000): Promise<TransactionReceipt> {
+    // Mints sent in one batch are awaited by as many jobs: they share one wait.
+    let waiting = this.#waits.get(hash);
+    if (!waiting) {
+      waiting = this.#wait(hash, timeoutMs).finally(() => this.#waits.delete(hash));
+      this.#waits.set(hash, waiting);
+    }
+    return waiting;
+  }
+
+  async #wait(hash: string, timeoutMs: number): Promise<TransactionReceipt> {
     const deadline = Date.now() + timeoutMs;
     const { db, provider } = this.#o;
     // The original is looked for first: it is almost always the one mined, and needs no query.
@@ -390,8 +406,10 @@ export class Relayer {
         max_priority_fee_per_gas: string;
         purpose: string;
         ref: string;
+        item_refs: string[];
       }>(
-        `SELECT hash, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref
+        `SELECT hash, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref,
+                item_refs
            FROM relayer_transactions
           WHERE sender = $1 AND status = 'sent' AND sent_at < now() - make_interval(secs => $2)
           ORDER BY nonce`,
@@ -437,8 +455,8 @@ export class Relayer {
           );
           await client.query(
             `INSERT INTO relayer_transactions
-               (hash, sender, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref, status, replaces)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'sent', $12)`,
+               (hash, sender, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref, item_refs, status, replaces)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, 'sent', $12)`,
             [
               hash,
               this.address,
@@ -452,6 +470,7 @@ export class Relayer {
               tx.purpose,
               tx.ref,
               tx.hash,
+              tx.item_refs,
             ],
           );
           await client.query("COMMIT");

@@ -1,6 +1,7 @@
 import { UnrecoverableError } from "bullmq";
 import type { TransactionReceipt } from "ethers";
 import { ILicenseToken__factory, type LicenseToken } from "../../types/typechain/index.ts";
+import type { FiatMinter } from "../chain/fiat-minter.ts";
 import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
 import { findOrder, type IndexedMint, type Order } from "../repositories/orders.ts";
 import { failOrder, releaseAuthorization } from "../services/fulfilment.ts";
@@ -8,6 +9,8 @@ import { capturePayment, type CapturePaymentDeps } from "./capture-payment.ts";
 
 export interface FulfillOrderDeps extends CapturePaymentDeps {
   relayer: Relayer;
+  /** Sends mints, those requested together in one transaction. */
+  minter: FiatMinter;
   /** LicenseToken for reads. */
   licenses: LicenseToken;
   /** Runs right after the mint is broadcast, before anything else is recorded (lets tests stop a worker there). */
@@ -25,9 +28,12 @@ class AwaitingIndexerError extends Error {}
 
 const LICENSE_ISSUED = ILicenseToken__factory.createInterface().getEvent("LicenseIssued")!.topicHash;
 
-/** The token id of the license `receipt` issued (indexed, so read from the log's topics without decoding). */
-function tokenIdOf(receipt: TransactionReceipt, target: string): string | null {
-  const log = receipt.logs.find((l) => l.address.toLowerCase() === target && l.topics[0] === LICENSE_ISSUED);
+/** The token id of the license `receipt` issued for `paymentRef` (the last word of the event's data). */
+function tokenIdOf(receipt: TransactionReceipt, target: string, paymentRef: string): string | null {
+  const ref = paymentRef.slice(2).toLowerCase();
+  const log = receipt.logs.find(
+    (l) => l.address.toLowerCase() === target && l.topics[0] === LICENSE_ISSUED && l.data.endsWith(ref),
+  );
   return log ? BigInt(log.topics[1]!).toString() : null;
 }
 
@@ -49,8 +55,7 @@ export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Pro
   if (order.status !== "paid" && order.status !== "minting") return { status: "skipped" };
   if (!order.tokenId) {
     if (!order.paymentRef) throw new UnrecoverableError(`order ${orderId} has no payment reference`);
-    const mint =
-      state.mint ?? (await sendMint(deps, order, order.paymentRef, order.mintTxHash ?? state.sentHash));
+    const mint = state.mint ?? (await sendMint(deps, order, order.paymentRef, state.sentHash));
     const minted = await deps.orders.transition(orderId, {
       from: ["paid", "minting"],
       to: "minting",
@@ -79,17 +84,12 @@ async function sendMint(
   const target = (await deps.licenses.getAddress()).toLowerCase();
   let txHash = sentHash;
   if (!txHash) {
-    // A reference already used on chain fails the relayer's gas estimate with PaymentRefUsed.
+    // A reference already used on chain fails the gas estimate with PaymentRefUsed.
     try {
-      ({ hash: txHash } = await deps.relayer.send({
-        to: target,
-        data: deps.licenses.interface.encodeFunctionData("mintForFiat", [
-          BigInt(order.offerId),
-          order.wallet,
-          paymentRef,
-        ]),
-        purpose: "mintForFiat",
-        ref: paymentRef,
+      ({ hash: txHash } = await deps.minter.mint({
+        offerId: order.offerId,
+        recipient: order.wallet,
+        paymentRef,
       }));
     } catch (err) {
       if (!(err instanceof TransactionRevertedError)) throw err;
@@ -113,10 +113,11 @@ async function sendMint(
     if (await deps.licenses.paymentRefUsed(paymentRef)) {
       throw new AwaitingIndexerError(`payment ${paymentRef} is minted; waiting for the indexer`);
     }
-    await failOrder(deps, order, `mint transaction ${receipt.hash} reverted`);
-    throw new UnrecoverableError(`mintForFiat ${receipt.hash} reverted`);
+    // Reverted although its estimate passed (the chain moved on meanwhile, or another mint of its
+    // batch failed): the next attempt sends it again, and its estimate says why if it still fails.
+    throw new Error(`mint transaction ${receipt.hash} reverted; minting again`);
   }
-  const tokenId = tokenIdOf(receipt, target);
+  const tokenId = tokenIdOf(receipt, target, paymentRef);
   if (!tokenId) throw new UnrecoverableError(`mint ${receipt.hash} has no LicenseIssued event`);
   return { tokenId, txHash: receipt.hash, blockNumber: receipt.blockNumber };
 }

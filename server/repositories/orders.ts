@@ -484,7 +484,7 @@ export async function mintOf(db: Queryable, paymentRef: string): Promise<Indexed
 export interface FulfilmentState {
   order: Order;
   mint: IndexedMint | null;
-  /** The latest mintForFiat transaction sent for the order's payment reference, mined or pending. */
+  /** The latest transaction sent to mint the order's payment reference (alone or in a batch), mined or pending. */
   sentHash: string | null;
 }
 
@@ -501,7 +501,9 @@ export async function fulfilmentsOf(db: Queryable, orderIds: string[]): Promise<
     `SELECT ${orderColumns("o")}, p.token_id::text AS p_token_id, p.block_number::text AS p_block_number,
             p.tx_hash AS p_tx_hash,
             (SELECT t.hash FROM relayer_transactions t
-              WHERE t.purpose = 'mintForFiat' AND t.ref = o.payment_ref AND t.status IN ('sent', 'mined')
+              WHERE ((t.purpose = 'mintForFiat' AND t.ref = o.payment_ref)
+                     OR (t.purpose = 'mintForFiatBatch' AND t.item_refs @> ARRAY[o.payment_ref]))
+                AND t.status IN ('sent', 'mined')
               ORDER BY t.sent_at DESC LIMIT 1) AS sent_hash
        FROM orders o LEFT JOIN payments p ON p.payment_ref = o.payment_ref
       WHERE o.id = ANY($1::uuid[])`,

@@ -413,6 +413,57 @@ describe("card checkout (Stripe)", function () {
     expect(await licenses.balanceOf(paid.wallet)).to.equal(0n);
   });
 
+  /** Pays every order while no worker runs, then starts the workers: their mints are requested together. */
+  async function payTogether(paid: { event: { payload: string; signature: string } }[]) {
+    await workers!.close();
+    workers = null;
+    await Promise.all(paid.map((p) => postEvent(p.event).expect(200)));
+    workers = await startWorkers();
+  }
+
+  /** The transactions sent to mint `paymentRef`, alone or in a batch. */
+  async function mintTransactions(paymentRef: string) {
+    const { rows } = await stack.db.pool.query<{ purpose: string; item_refs: string[] }>(
+      `SELECT purpose, item_refs FROM relayer_transactions
+        WHERE (purpose = 'mintForFiat' AND ref = $1) OR (purpose = 'mintForFiatBatch' AND $1 = ANY(item_refs))`,
+      [paymentRef],
+    );
+    return rows;
+  }
+
+  it("mints orders paid together in one mintForFiatBatch transaction, one license each", async () => {
+    const paid = await Promise.all(Array.from({ length: 6 }, () => paidCheckout()));
+    await payTogether(paid);
+    const done = await Promise.all(paid.map((p) => fulfilled(p.orderId)));
+    const sent = await Promise.all(done.map((o) => mintTransactions(o.paymentRef!)));
+    for (const [i, txs] of sent.entries()) {
+      expect(txs, `order ${i}`).to.have.length(1);
+      expect(await licenses.balanceOf(paid[i]!.wallet)).to.equal(1n);
+      expect(stripe.count("capture", paid[i]!.paymentIntent)).to.equal(1);
+    }
+    const batched = sent.filter(([tx]) => tx!.purpose === "mintForFiatBatch");
+    expect(batched.length, "orders minted in a batch").to.be.at.least(2);
+    expect(new Set(done.map((o) => o.license!.tokenId)).size).to.equal(6);
+  });
+
+  it("splits a batch that would revert: the mint that cannot be made fails alone, the others are minted", async () => {
+    const paused = await publishOffer(stack, creator, workId, offerTerms(split));
+    const doomed = await paidCheckout(buyer(), paused);
+    const paid = await Promise.all(Array.from({ length: 4 }, () => paidCheckout()));
+    await (
+      await LicenseToken__factory.connect(await licenses.getAddress(), creator).setOfferActive(paused, false)
+    ).wait();
+    await payTogether([paid[0]!, doomed, ...paid.slice(1)]);
+    const failed = await orderWhere(doomed.orderId, (o) => o.status === "failed" && o.payment === "canceled");
+    expect(failed.failureReason).to.match(/OfferInactive/);
+    expect(await mintTransactions(failed.paymentRef!)).to.have.length(0);
+    for (const p of paid) {
+      await fulfilled(p.orderId);
+      expect(await licenses.balanceOf(p.wallet)).to.equal(1n);
+    }
+    expect(await licenses.balanceOf(doomed.wallet)).to.equal(0n);
+  });
+
   it("refuses a webhook with a wrong, tampered or missing signature with 400 and records nothing", async () => {
     const paid = await paidCheckout();
     const forged = sessionCompleted("whsec_not_the_secret", paid.sessionId, paid.paymentIntent, paid.orderId);
