@@ -6,10 +6,11 @@ import type { Logger } from "pino";
 import type { Deployment } from "../lib/deployment.ts";
 import { ILicenseToken__factory, LicenseToken__factory } from "../types/typechain/index.ts";
 import { ChangeFeed } from "./chain/change-feed.ts";
-import { FiatMinter } from "./chain/fiat-minter.ts";
+import { FiatMinter, MAX_MINT_BATCH } from "./chain/fiat-minter.ts";
 import { Relayer } from "./chain/relayer.ts";
 import type { Config } from "./config.ts";
 import { expireOrders } from "./jobs/expire-orders.ts";
+import { captureOrder } from "./jobs/capture-payment.ts";
 import { fulfillOrder } from "./jobs/fulfill-order.ts";
 import { publishOffer } from "./jobs/publish-offer.ts";
 import { bullPrefix, QUEUE_NAMES, type OrderJob, type PublishOfferJob, type Queues } from "./jobs/queues.ts";
@@ -42,11 +43,13 @@ export interface CommerceWorkers {
   close(force?: boolean): Promise<void>;
 }
 
-/** How long one run waits on the change feed for a mint to settle before the job puts itself back, delayed. */
+/** How long a capture job waits on the change feed for a mint to settle before it puts itself back, delayed. */
 const CAPTURE_WAIT_MS = 10_000;
+/** How long a fulfilment job waits for its fresh mint to settle before handing the capture to a capture job. */
+const INLINE_CAPTURE_WAIT_MS = 2_000;
 const CAPTURE_RECHECK_MS = 2_000;
 
-/** Starts the consumers of offer publication, fulfilment (mint, then capture), revocation and order expiry. */
+/** Starts the consumers of offer publication, fulfilment (mint, then capture), late captures, revocation and order expiry. */
 export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<CommerceWorkers> {
   const { config, db, redis, connection, queues, relayer, provider, deployment, logger } = deps;
   const prefix = bullPrefix(config.redis.prefix);
@@ -71,13 +74,16 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
           })
         : null;
   const minter = new FiatMinter(relayer, licenses);
-  const fulfilment = {
+  const capture = {
     db,
     orders: new OrderBatches(db, deployment.chainId),
     payments,
     events,
     queues,
     logger,
+    feed,
+    finality: config.checkout.captureFinality,
+    waitMs: CAPTURE_WAIT_MS,
   };
 
   const workers = [
@@ -88,28 +94,33 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
     ),
     new Worker<OrderJob>(
       QUEUE_NAMES.fulfillOrder,
-      async (job, token) => {
-        const result = await fulfillOrder(
+      async (job) =>
+        fulfillOrder(
           {
-            ...fulfilment,
+            ...capture,
+            waitMs: INLINE_CAPTURE_WAIT_MS,
             relayer,
             minter,
             licenses,
-            feed,
-            finality: config.checkout.captureFinality,
-            waitMs: CAPTURE_WAIT_MS,
             afterSend: deps.afterMintSent,
           },
           job.data.orderId,
-        );
-        if (result.status === "waiting") {
-          // Minted but not settled yet: check again shortly without spending one of the job's attempts.
+        ),
+      // Two mint batches' worth: one batch on its way while the next fills. More orders at once
+      // would only share the CPU more thinly and all finish later.
+      { connection, prefix, concurrency: 2 * MAX_MINT_BATCH },
+    ),
+    new Worker<OrderJob>(
+      QUEUE_NAMES.capturePayment,
+      async (job, token) => {
+        const result = await captureOrder(capture, job.data.orderId);
+        if (result === "waiting") {
+          // Not settled yet: check again shortly without spending one of the job's attempts.
           await job.moveToDelayed(Date.now() + CAPTURE_RECHECK_MS, token);
           throw new DelayedError();
         }
         return result;
       },
-      // Mints waiting at once go out as one group of the relayer's.
       { connection, prefix, concurrency: 256 },
     ),
     new Worker<OrderJob>(

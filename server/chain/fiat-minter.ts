@@ -10,7 +10,7 @@ export interface FiatMintRequest {
 }
 
 /** Most licenses minted by one transaction (about 6 M gas). */
-const MAX_BATCH = 50;
+export const MAX_MINT_BATCH = 50;
 
 /**
  * Mints card-paid licenses. Mints requested while a transaction is being sent go out together as
@@ -27,7 +27,7 @@ export class FiatMinter {
     private readonly licenses: LicenseToken,
   ) {
     this.#batcher = new Batcher(
-      MAX_BATCH,
+      MAX_MINT_BATCH,
       (mints) => this.#send(mints),
       (mint) => mint.paymentRef,
     );

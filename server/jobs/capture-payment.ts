@@ -3,7 +3,7 @@ import type { ChainChange } from "../../lib/chain-changes.ts";
 import { finalityOf, type ChainHeads } from "../../lib/finality.ts";
 import type { ChangeFeed } from "../chain/change-feed.ts";
 import { PaymentRejectedError } from "../payments/provider.ts";
-import { updateOrder, type IndexedMint, type Order } from "../repositories/orders.ts";
+import { findOrder, updateOrder, type IndexedMint, type Order } from "../repositories/orders.ts";
 import { enqueueOnce, failOrder, releaseAuthorization, type FulfilmentDeps } from "../services/fulfilment.ts";
 
 export interface CapturePaymentDeps extends FulfilmentDeps {
@@ -107,4 +107,11 @@ export async function capturePayment(deps: CapturePaymentDeps, order: Order): Pr
   else await updateOrder(deps.db, order.id, { paymentStatus: "captured" });
   deps.logger.info({ orderId: order.id, tokenId: order.tokenId }, "card payment captured; order fulfilled");
   return "captured";
+}
+
+/** The capture-payment job: an order whose mint was not settled yet when its fulfilment ran. */
+export async function captureOrder(deps: CapturePaymentDeps, orderId: string): Promise<CaptureResult> {
+  const order = await findOrder(deps.db, orderId);
+  if (!order) throw new UnrecoverableError(`no order ${orderId}`);
+  return capturePayment(deps, order);
 }

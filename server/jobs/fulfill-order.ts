@@ -4,7 +4,7 @@ import { ILicenseToken__factory, type LicenseToken } from "../../types/typechain
 import type { FiatMinter } from "../chain/fiat-minter.ts";
 import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
 import { findOrder, type IndexedMint, type Order } from "../repositories/orders.ts";
-import { failOrder, releaseAuthorization } from "../services/fulfilment.ts";
+import { enqueueOnce, failOrder, releaseAuthorization } from "../services/fulfilment.ts";
 import { capturePayment, type CapturePaymentDeps } from "./capture-payment.ts";
 
 export interface FulfillOrderDeps extends CapturePaymentDeps {
@@ -18,8 +18,8 @@ export interface FulfillOrderDeps extends CapturePaymentDeps {
 }
 
 export interface FulfillOrderResult {
-  /** `waiting`: minted, but not settled enough to charge the card yet; the job runs again shortly. */
-  status: "fulfilled" | "waiting" | "skipped";
+  /** `capture-queued`: minted, but not settled enough to charge the card yet; a capture job takes over. */
+  status: "fulfilled" | "capture-queued" | "skipped";
   tokenId?: string;
 }
 
@@ -39,7 +39,7 @@ function tokenIdOf(receipt: TransactionReceipt, target: string, paymentRef: stri
 
 /**
  * Fulfils a paid order: mints its license with `mintForFiat(offerId, wallet, keccak256(sessionId))`,
- * then captures the card payment once the mint is settled. Idempotent three ways: a reference the
+ * then captures the card payment if the mint settles within `waitMs` (else a capture job does). Idempotent three ways: a reference the
  * indexer (or the contract) shows as used is never minted again; a transaction an earlier attempt
  * sent is awaited instead of sending another; and the contract refuses a used reference. A revert
  * that retrying cannot fix (sold out, offer paused) fails the order and cancels the authorization.
@@ -70,8 +70,13 @@ export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Pro
     );
   }
   const captured = await capturePayment(deps, order);
-  if (captured === "waiting") return { status: "waiting", tokenId: order.tokenId ?? undefined };
-  return { status: captured === "captured" ? "fulfilled" : "skipped", tokenId: order.tokenId ?? undefined };
+  const tokenId = order.tokenId ?? undefined;
+  if (captured === "waiting") {
+    // Not settled within this job's short wait: a capture job waits for it without holding up mints.
+    await enqueueOnce(deps.queues.capturePayment, `capture-${orderId}`, { orderId });
+    return { status: "capture-queued", tokenId };
+  }
+  return { status: captured === "captured" ? "fulfilled" : "skipped", tokenId };
 }
 
 /** Sends the mint (unless an earlier attempt did) and waits for it to be mined. */

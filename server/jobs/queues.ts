@@ -6,6 +6,7 @@ export const QUEUE_NAMES = {
   maintenance: "relayer-maintenance",
   publishOffer: "publish-offer",
   fulfillOrder: "fulfill-order",
+  capturePayment: "capture-payment",
   revokeLicense: "revoke-license",
   expireOrders: "expire-orders",
   evidence: "evidence",
@@ -15,7 +16,7 @@ export interface PublishOfferJob {
   publicationId: string;
 }
 
-/** Fulfilment and revocation jobs carry the order they act on. */
+/** Fulfilment, capture and revocation jobs carry the order they act on. */
 export interface OrderJob {
   orderId: string;
 }
@@ -38,6 +39,7 @@ export interface Queues {
   maintenance: Queue<Record<string, never>>;
   publishOffer: Queue<PublishOfferJob>;
   fulfillOrder: Queue<OrderJob>;
+  capturePayment: Queue<OrderJob>;
   revokeLicense: Queue<OrderJob>;
   expireOrders: Queue<Record<string, never>>;
   evidence: Queue<EvidenceJob>;
@@ -90,6 +92,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
   const commerce = {
     publishOffer: new Queue<PublishOfferJob>(QUEUE_NAMES.publishOffer, options),
     fulfillOrder: new Queue<OrderJob>(QUEUE_NAMES.fulfillOrder, options),
+    capturePayment: new Queue<OrderJob>(QUEUE_NAMES.capturePayment, options),
     revokeLicense: new Queue<OrderJob>(QUEUE_NAMES.revokeLicense, options),
     expireOrders: new Queue<Record<string, never>>(QUEUE_NAMES.expireOrders, {
       connection,

@@ -14,7 +14,7 @@ export interface FulfilmentDeps {
   orders: OrderBatches;
   payments: PaymentProvider;
   events: OrderEvents;
-  queues: Pick<Queues, "fulfillOrder" | "revokeLicense">;
+  queues: Pick<Queues, "fulfillOrder" | "capturePayment" | "revokeLicense">;
   logger: Logger;
 }
 

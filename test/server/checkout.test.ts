@@ -197,6 +197,18 @@ describe("card checkout (Stripe)", function () {
     expect(statuses).to.deep.equal(["created", "paid", "minting", "fulfilled"]);
   });
 
+  it("hands a mint that does not settle within the fulfilment's wait to a capture job, which charges the card once it settles", async () => {
+    const paid = await paidCheckout();
+    await postEvent(paid.event).expect(200);
+    await orderWhere(paid.orderId, (o) => o.license !== null);
+    await stack.waitFor(() => stack.queues.capturePayment.getJob(`capture-${paid.orderId}`), 10_000);
+    expect(stripe.count("capture", paid.paymentIntent), "captured before confirmation").to.equal(0);
+    await mine(stack);
+    const done = await orderWhere(paid.orderId, (o) => o.status === "fulfilled");
+    expect(done.payment).to.equal("captured");
+    expect(stripe.count("capture", paid.paymentIntent)).to.equal(1);
+  });
+
   it("streams created → paid → minting → fulfilled to the checkout page as server-sent events", async () => {
     const server = stack.app.listen(0, "127.0.0.1");
     await new Promise((resolve) => server.once("listening", resolve));
