@@ -1,12 +1,13 @@
 /**
  * `npm run bench:checkout`: card checkout end to end, deployed as in production: the Hardhat chain
- * and the indexer in this process; the API (BENCH_API_PROCESSES, default 2) and the workers
+ * and the indexer in this process; the API (BENCH_API_PROCESSES, default 1) and the workers
  * (BENCH_WORKER_PROCESSES, default 1) started as `npm run api` and `npm run worker` start them;
  * real PostgreSQL and Redis; a local stand-in for Stripe's API. Opens ORDERS checkouts, then
- * delivers every `checkout.session.completed` webhook at once — each twice, as Stripe may — and
- * waits until every order is minted, confirmed and captured. Reports orders per second, webhook →
- * fulfilled latency and double mints. The chain mines a block per transaction and an empty one
- * every BLOCK_MS, so the last mints become safe. Writes bench/results/checkout.json.
+ * delivers every `checkout.session.completed` webhook at once — each twice, as Stripe may — over
+ * BENCH_DELIVERY_CONNECTIONS persistent connections, and waits until every order is minted,
+ * confirmed and captured. Reports orders per second, webhook → fulfilled latency, the median time
+ * to each step before it, and double mints. The chain mines a block per transaction and an empty
+ * one every BLOCK_MS, so the last mints become safe. Writes bench/results/checkout.json.
  */
 import { Agent, request as httpRequest } from "node:http";
 import { Wallet } from "ethers";
