@@ -110,7 +110,7 @@ describe("relayer", function () {
     expect(after.rows[0].n).to.equal(before.rows[0].n);
   });
 
-  it("replaces a stuck transaction with higher fees and settles whichever is mined", async () => {
+  it("replaces a stuck transaction with higher fees, keeping the references it serves, and settles whichever is mined", async () => {
     await setAutomine(false);
     try {
       const stuck = await relayers[0]!.send({
@@ -119,6 +119,7 @@ describe("relayer", function () {
         value: 5n,
         purpose: "stuck",
         ref: "s",
+        itemRefs: ["s1", "s2"],
       });
       const [replacement] = await relayers[1]!.replaceStuck(0);
       expect(replacement).to.be.a("string").and.not.equal(stuck.hash);
@@ -126,9 +127,14 @@ describe("relayer", function () {
       const receipt = await relayers[0]!.wait(stuck.hash);
       expect(receipt.hash).to.equal(replacement);
       const { rows } = await db.pool.query(
-        `SELECT hash, status, replaces, nonce::int, max_fee_per_gas::text AS fee FROM relayer_transactions WHERE purpose = 'stuck' ORDER BY sent_at`,
+        `SELECT hash, status, replaces, nonce::int, max_fee_per_gas::text AS fee, item_refs
+           FROM relayer_transactions WHERE purpose = 'stuck' ORDER BY sent_at`,
       );
       expect(rows.map((r) => r.status)).to.deep.equal(["replaced", "mined"]);
+      expect(rows.map((r) => r.item_refs)).to.deep.equal([
+        ["s1", "s2"],
+        ["s1", "s2"],
+      ]);
       expect(rows[1].replaces).to.equal(stuck.hash);
       expect(rows[1].nonce).to.equal(stuck.nonce);
       expect(BigInt(rows[1].fee) > BigInt(rows[0].fee)).to.equal(true);
