@@ -8,6 +8,20 @@ export interface ChainHeads {
   finalized: number;
 }
 
+/** The heads before the indexer has seen any block: nothing is safe or final yet. */
+export const NO_HEADS: ChainHeads = { head: 0, safe: -1, finalized: -1 };
+
+/** Heads read from the database as decimal strings (null when the indexer has not started). */
+export function headsOf(row: {
+  head: string | null;
+  safe: string | null;
+  finalized: string | null;
+}): ChainHeads {
+  return row.head === null
+    ? NO_HEADS
+    : { head: Number(row.head), safe: Number(row.safe), finalized: Number(row.finalized) };
+}
+
 /** The finality of something that happened in `blockNumber`, given the chain's heads. */
 export function finalityOf(blockNumber: number | bigint | string, heads: ChainHeads): Finality {
   const block = Number(blockNumber);

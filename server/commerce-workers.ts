@@ -9,15 +9,15 @@ import { ChangeFeed } from "./chain/change-feed.ts";
 import { FiatMinter, MAX_MINT_BATCH } from "./chain/fiat-minter.ts";
 import { Relayer } from "./chain/relayer.ts";
 import type { Config } from "./config.ts";
-import { expireOrders } from "./jobs/expire-orders.ts";
 import { captureOrder } from "./jobs/capture-payment.ts";
+import { expireOrders } from "./jobs/expire-orders.ts";
 import { fulfillOrder } from "./jobs/fulfill-order.ts";
 import { publishOffer } from "./jobs/publish-offer.ts";
 import { bullPrefix, QUEUE_NAMES, type OrderJob, type PublishOfferJob, type Queues } from "./jobs/queues.ts";
 import { revokeLicense } from "./jobs/revoke-license.ts";
-import { OrderBatches } from "./repositories/orders.ts";
 import { createPaymentProvider } from "./payments/create-provider.ts";
 import type { PaymentProvider } from "./payments/provider.ts";
+import { OrderBatches } from "./repositories/orders.ts";
 import { OrderEvents } from "./services/order-events.ts";
 
 export interface CommerceWorkerDeps {

@@ -357,7 +357,6 @@ export class Relayer {
         );
         if (!rows[0]) throw new Error(`transaction ${hash} was not sent by this relayer`);
         nonce = rows[0].nonce;
-        continue;
       }
       if (Date.now() > deadline) throw new Error(`transaction ${hash} not mined after ${timeoutMs} ms`);
       await this.#nextBlock();

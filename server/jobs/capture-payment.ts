@@ -10,7 +10,7 @@ export interface CapturePaymentDeps extends FulfilmentDeps {
   feed: ChangeFeed;
   /** How settled the mint must be before the card is charged. */
   finality: "safe" | "final";
-  /** How long one run waits for the mint to settle before handing the job back to the queue. */
+  /** How long one attempt waits for the mint to settle before answering `waiting`. */
   waitMs: number;
 }
 

@@ -38,11 +38,12 @@ function tokenIdOf(receipt: TransactionReceipt, target: string, paymentRef: stri
 }
 
 /**
- * Fulfils a paid order: mints its license with `mintForFiat(offerId, wallet, keccak256(sessionId))`,
- * then captures the card payment if the mint settles within `waitMs` (else a capture job does). Idempotent three ways: a reference the
- * indexer (or the contract) shows as used is never minted again; a transaction an earlier attempt
- * sent is awaited instead of sending another; and the contract refuses a used reference. A revert
- * that retrying cannot fix (sold out, offer paused) fails the order and cancels the authorization.
+ * Fulfils a paid order: mints its license with `mintForFiat(offerId, wallet, keccak256(sessionId))`
+ * (alone or in a batch), then captures the card payment if the mint settles within `waitMs`, else
+ * queues a capture job. Idempotent three ways: a reference the indexer (or the contract) shows as
+ * used is never minted again; a transaction an earlier attempt sent is awaited instead of sending
+ * another; and the contract refuses a used reference. A revert that retrying cannot fix (sold out,
+ * offer paused) fails the order and cancels the authorization.
  */
 export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Promise<FulfillOrderResult> {
   const state = await deps.orders.fulfilment(orderId);

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from "pg";
 import { Batcher } from "../../lib/batcher.ts";
-import type { ChainHeads } from "../../lib/finality.ts";
+import { headsOf, type ChainHeads } from "../../lib/finality.ts";
 
 export type Queryable = Pool | PoolClient;
 
@@ -477,7 +477,7 @@ export async function mintOf(db: Queryable, paymentRef: string): Promise<Indexed
     [paymentRef],
   );
   const row = rows[0];
-  return row ? { tokenId: row.token_id, blockNumber: Number(row.block_number), txHash: row.tx_hash } : null;
+  return row ? toMint(row.token_id, row.block_number, row.tx_hash) : null;
 }
 
 /** What fulfilling an order starts from: the order, its mint if indexed, and a mint transaction already sent. */
@@ -559,13 +559,7 @@ export async function mintsAndHeads(
   );
   const found: MintAndHeads[] = [];
   for (const row of rows) {
-    found[row.n - 1] = {
-      mint: toMint(row.token_id, row.block_number, row.tx_hash),
-      heads:
-        row.head === null
-          ? { head: 0, safe: -1, finalized: -1 }
-          : { head: Number(row.head), safe: Number(row.safe), finalized: Number(row.finalized) },
-    };
+    found[row.n - 1] = { mint: toMint(row.token_id, row.block_number, row.tx_hash), heads: headsOf(row) };
   }
   return found;
 }

@@ -1,5 +1,5 @@
 import type { Pool } from "pg";
-import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
+import { finalityOf, headsOf, NO_HEADS, type ChainHeads, type Finality } from "../../lib/finality.ts";
 import { checksum } from "../http/schemas.ts";
 
 /** A work as the indexer mirrored it from the chain, with the title the creator gave at upload. */
@@ -72,17 +72,11 @@ export class WorksRepository {
          FROM indexer_state WHERE chain_id = $1`,
       [this.chainId],
     );
-    const row = rows[0];
-    return row
-      ? { head: Number(row.head), safe: Number(row.safe), finalized: Number(row.finalized) }
-      : { head: 0, safe: -1, finalized: -1 };
+    return rows[0] ? headsOf(rows[0]) : NO_HEADS;
   }
 
   #toWork(row: WorkRow): IndexedWork {
-    const heads: ChainHeads =
-      row.head === null
-        ? { head: 0, safe: -1, finalized: -1 }
-        : { head: Number(row.head), safe: Number(row.safe), finalized: Number(row.finalized) };
+    const heads = headsOf(row);
     return {
       workId: row.work_id,
       contentHash: row.content_hash,

@@ -1,5 +1,5 @@
 import type { ChainHeads, Finality } from "../../lib/finality.ts";
-import { finalityOf } from "../../lib/finality.ts";
+import { finalityOf, NO_HEADS } from "../../lib/finality.ts";
 import type { ChainChange } from "../../lib/chain-changes.ts";
 import type { ChainClock } from "../chain/chain-clock.ts";
 import type { ChangeFeed } from "../chain/change-feed.ts";
@@ -36,7 +36,7 @@ export class LicenseVerifier {
   readonly #byHolder = new Map<string, Set<string>>();
   // Revocations and renewals name only the token, so positive answers are also found by token.
   readonly #byToken = new Map<string, Set<string>>();
-  #heads: ChainHeads = { head: 0, safe: -1, finalized: -1 };
+  #heads: ChainHeads = NO_HEADS;
   // Bumped by every change and reset: an answer read before a change must not be cached after it.
   #generation = 0;
   #headsAt = 0;

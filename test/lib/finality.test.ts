@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { finalityOf } from "../../lib/finality.ts";
+import { finalityOf, headsOf, NO_HEADS } from "../../lib/finality.ts";
 
 describe("finalityOf", () => {
   const heads = { head: 100, safe: 90, finalized: 80 };
@@ -39,5 +39,18 @@ describe("finalityOf", () => {
         expect(rank[finalityOf(low, h)]).to.be.at.least(rank[finalityOf(high, h)]);
       }),
     );
+  });
+});
+
+describe("headsOf", () => {
+  it("reads heads stored as decimal strings, and calls nothing safe before the indexer has a head", () => {
+    expect(headsOf({ head: "120", safe: "110", finalized: "100" })).to.deep.equal({
+      head: 120,
+      safe: 110,
+      finalized: 100,
+    });
+    const none = headsOf({ head: null, safe: null, finalized: null });
+    expect(none).to.deep.equal(NO_HEADS);
+    expect(finalityOf(0, none)).to.equal("pending");
   });
 });
