@@ -330,17 +330,8 @@ export class Relayer {
     const deadline = Date.now() + timeoutMs;
     const { db, provider } = this.#o;
     // The original is looked for first: it is almost always the one mined, and needs no query.
-    let nonce: string | null = null;
+    let candidates = [hash];
     for (;;) {
-      const candidates =
-        nonce === null
-          ? [hash]
-          : (
-              await db.query<{ hash: string }>(
-                `SELECT hash FROM relayer_transactions WHERE sender = $1 AND nonce = $2 ORDER BY sent_at DESC`,
-                [this.address, nonce],
-              )
-            ).rows.map((r) => r.hash);
       for (const candidate of candidates) {
         const receipt = await provider.getTransactionReceipt(candidate);
         if (!receipt) continue;
@@ -350,14 +341,16 @@ export class Relayer {
         await this.#settler.call({ hash: candidate, receipt });
         return receipt;
       }
-      if (nonce === null) {
-        const { rows } = await db.query<{ nonce: string }>(
-          `SELECT nonce FROM relayer_transactions WHERE hash = $1 AND sender = $2`,
-          [hash, this.address],
-        );
-        if (!rows[0]) throw new Error(`transaction ${hash} was not sent by this relayer`);
-        nonce = rows[0].nonce;
-      }
+      // The original and its replacements: every transaction this relayer recorded with its nonce.
+      const { rows } = await db.query<{ hash: string }>(
+        `SELECT t.hash FROM relayer_transactions t
+           JOIN relayer_transactions original ON original.sender = t.sender AND original.nonce = t.nonce
+          WHERE original.hash = $1 AND original.sender = $2
+          ORDER BY t.sent_at DESC`,
+        [hash, this.address],
+      );
+      if (rows.length === 0) throw new Error(`transaction ${hash} was not sent by this relayer`);
+      candidates = rows.map((r) => r.hash);
       if (Date.now() > deadline) throw new Error(`transaction ${hash} not mined after ${timeoutMs} ms`);
       await this.#nextBlock();
     }

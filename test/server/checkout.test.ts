@@ -117,15 +117,21 @@ describe("card checkout (Stripe)", function () {
     return orderWhere(orderId, (o) => o.status === "fulfilled");
   }
 
+  /** The transactions sent to mint `paymentRef`, alone or in a batch. */
+  async function mintTransactions(paymentRef: string) {
+    const { rows } = await stack.db.pool.query<{ purpose: string; item_refs: string[] }>(
+      `SELECT purpose, item_refs FROM relayer_transactions
+        WHERE (purpose = 'mintForFiat' AND ref = $1) OR (purpose = 'mintForFiatBatch' AND $1 = ANY(item_refs))`,
+      [paymentRef],
+    );
+    return rows;
+  }
+
   async function mintsOf(paymentRef: string) {
     const payments = await stack.db.pool.query(`SELECT token_id FROM payments WHERE payment_ref = $1`, [
       paymentRef,
     ]);
-    const sent = await stack.db.pool.query(
-      `SELECT hash FROM relayer_transactions WHERE purpose = 'mintForFiat' AND ref = $1`,
-      [paymentRef],
-    );
-    return { indexed: payments.rowCount, sent: sent.rowCount };
+    return { indexed: payments.rowCount, sent: (await mintTransactions(paymentRef)).length };
   }
 
   before(async () => {
@@ -431,16 +437,6 @@ describe("card checkout (Stripe)", function () {
     workers = null;
     await Promise.all(paid.map((p) => postEvent(p.event).expect(200)));
     workers = await startWorkers();
-  }
-
-  /** The transactions sent to mint `paymentRef`, alone or in a batch. */
-  async function mintTransactions(paymentRef: string) {
-    const { rows } = await stack.db.pool.query<{ purpose: string; item_refs: string[] }>(
-      `SELECT purpose, item_refs FROM relayer_transactions
-        WHERE (purpose = 'mintForFiat' AND ref = $1) OR (purpose = 'mintForFiatBatch' AND $1 = ANY(item_refs))`,
-      [paymentRef],
-    );
-    return rows;
   }
 
   it("mints orders paid together in one mintForFiatBatch transaction, one license each", async () => {
