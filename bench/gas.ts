@@ -145,6 +145,8 @@ figures.list = await gasOf(
 );
 figures.buy = await gasOf(escrow.connect(buyer).buy(1, { value: ethers.parseEther("0.05") }));
 figures.confirm = await gasOf(escrow.connect(buyer).confirm(1));
+figures.claimItems = await gasOf(escrow.connect(buyer).claimItems(1));
+figures.claimFunds = await gasOf(escrow.connect(seller).claimFunds(1));
 
 figures.release = await gasOf(
   RevenueSplit__factory.connect(split, creator).release(ethers.ZeroAddress, creator!.address),
@@ -154,4 +156,7 @@ await report("gas", figures, {
   register: "target <= 80,000",
   anchorBatchPerWork1000: "target <= 100",
   purchaseNative: "target <= 160,000",
+  confirm: "target <= 90,000",
+  claimItems: "target <= 90,000",
+  claimFunds: "target <= 90,000",
 });

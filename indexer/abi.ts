@@ -31,6 +31,10 @@ const ACCESS_CONTROL_EVENTS = [
   "event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)",
   "event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)",
   "event RoleAdminChanged(bytes32 indexed role, bytes32 indexed previousAdminRole, bytes32 indexed newAdminRole)",
+  "event DefaultAdminTransferScheduled(address indexed newAdmin, uint48 acceptSchedule)",
+  "event DefaultAdminTransferCanceled()",
+  "event DefaultAdminDelayChangeScheduled(uint48 newDelay, uint48 effectSchedule)",
+  "event DefaultAdminDelayChangeCanceled()",
 ];
 const ERC721_EVENTS = [
   "event Transfer(address indexed from, address indexed to, uint256 indexed tokenId)",

@@ -42,6 +42,8 @@ export const deploymentSchema = z.object({
     platformFeeBps: z.number().int().min(0).max(10_000),
     escrowCommissionBps: z.number().int().min(0).max(10_000),
     confirmationWindowSeconds: z.number().int().positive(),
+    disputeWindowSeconds: z.number().int().positive(),
+    adminDelaySeconds: z.number().int().nonnegative(),
   }),
 });
 

@@ -298,6 +298,7 @@ async function main(): Promise<void> {
   await (await items.mint(playerA!.address, itemId, 2, "0x")).wait();
   ok(`the studio minted 2 × item ${itemId} to player A`);
   const listingDeadline = String((await provider.getBlock("latest"))!.timestamp + 7 * DAY);
+  const price = 5n * 10n ** 15n;
   async function list(): Promise<string> {
     const before = await api<{ items: { listingId: string }[] }>(
       "GET",
@@ -311,7 +312,7 @@ async function main(): Promise<void> {
           seller: playerA!.address,
           itemId: itemId.toString(),
           amount: "1",
-          price: (5n * 10n ** 15n).toString(),
+          price: price.toString(),
           deadline: listingDeadline,
         }),
         200,
@@ -346,9 +347,25 @@ async function main(): Promise<void> {
     ),
   );
   await stateOf(first, "completed");
+  ok("player B confirmed the purchase");
+  const claim = async (player: typeof playerA, side: "claim-items" | "claim-funds", listingId: string) =>
+    sendAll(
+      player!,
+      await expectStatus(
+        api("POST", `/v1/trades/${listingId}/${side}`, { from: player!.address }),
+        200,
+        side,
+      ),
+    );
+  await claim(playerB, "claim-items", first);
+  check((await items.balanceOf(playerB!.address, itemId)) === 1n, "player B claimed the item");
+  const escrowBalance = () => provider.getBalance(deployment.contracts.ItemEscrow.address);
+  const held = await escrowBalance();
+  await claim(playerA, "claim-funds", first);
   check(
-    (await items.balanceOf(playerB!.address, itemId)) === 1n,
-    "player B confirmed: the item is theirs, the seller's proceeds are released",
+    held - (await escrowBalance()) ===
+      price - (price * BigInt(deployment.settings.escrowCommissionBps)) / 10_000n,
+    "player A claimed the proceeds, less the commission fixed when listing",
   );
 
   const second = await list();
@@ -380,9 +397,12 @@ async function main(): Promise<void> {
   );
   await sendAll(arbiter!, resolution);
   await stateOf(second, "refunded");
+  ok("the arbiter refunded the buyer");
+  await claim(playerA, "claim-items", second);
+  await claim(playerB, "claim-funds", second);
   check(
     (await items.balanceOf(playerA!.address, itemId)) === 1n,
-    "the arbiter refunded the buyer; the item went back to player A",
+    "player A took the item back and player B the payment, each on their own",
   );
 
   say("A legal team exports an evidence bundle and the verifier passes it");

@@ -25,12 +25,18 @@ export interface DeploySettings {
   platformFeeBps: number;
   escrowCommissionBps: number;
   confirmationWindowSeconds: number;
+  /** The arbiter's time on an escrow dispute, after which anyone can unwind the trade. */
+  disputeWindowSeconds: number;
+  /** How long a handover of DEFAULT_ADMIN_ROLE waits between its start and its acceptance. */
+  adminDelaySeconds: number;
 }
 
 export const DEFAULT_SETTINGS: DeploySettings = {
   platformFeeBps: 250,
   escrowCommissionBps: 250,
   confirmationWindowSeconds: 3 * 24 * 3600,
+  disputeWindowSeconds: 7 * 24 * 3600,
+  adminDelaySeconds: 3 * 24 * 3600,
 };
 
 async function record(
@@ -50,7 +56,9 @@ async function confirm(tx: Promise<ContractTransactionResponse>): Promise<void> 
 
 /**
  * Deploys every contract with `deployer`, grants roles, and hands admin over to `roles.admin`
- * when it is another account. The deployer must be able to pay for about 15 transactions.
+ * when it is another account (contracts with delayed admin handover take their roles at
+ * construction, so the deployer never holds them). The deployer must be able to pay for about
+ * 15 transactions.
  */
 export async function deployContracts(
   deployer: Signer,
@@ -75,20 +83,23 @@ export async function deployContracts(
   const items = await new GameItems__factory(deployer).deploy(deployerAddress);
   const itemsInfo = await record(items, items.deploymentTransaction());
   const escrow = await new ItemEscrow__factory(deployer).deploy(
-    deployerAddress,
+    roles.admin,
+    settings.adminDelaySeconds,
     roles.treasury,
+    roles.arbiter,
     settings.escrowCommissionBps,
     settings.confirmationWindowSeconds,
+    settings.disputeWindowSeconds,
+    [itemsInfo.address],
   );
   const escrowInfo = await record(escrow, escrow.deploymentTransaction());
 
   await confirm(registry.grantRole(await registry.REGISTRAR_ROLE(), roles.relayer));
   await confirm(licenses.grantRole(await licenses.MINTER_ROLE(), roles.relayer));
   await confirm(items.grantRole(await items.MINTER_ROLE(), roles.studio));
-  await confirm(escrow.grantRole(await escrow.ARBITER_ROLE(), roles.arbiter));
 
   if (roles.admin.toLowerCase() !== deployerAddress.toLowerCase()) {
-    for (const contract of [registry, licenses, items, escrow]) {
+    for (const contract of [registry, licenses, items]) {
       const adminRole = await contract.DEFAULT_ADMIN_ROLE();
       await confirm(contract.grantRole(adminRole, roles.admin));
       await confirm(contract.renounceRole(adminRole, deployerAddress));

@@ -54,6 +54,8 @@ const deployment = await deployContracts(deployer, roles, {
     "CONFIRMATION_WINDOW_SECONDS",
     DEFAULT_SETTINGS.confirmationWindowSeconds,
   ),
+  disputeWindowSeconds: settingFromEnv("DISPUTE_WINDOW_SECONDS", DEFAULT_SETTINGS.disputeWindowSeconds),
+  adminDelaySeconds: settingFromEnv("ADMIN_DELAY_SECONDS", DEFAULT_SETTINGS.adminDelaySeconds),
 });
 const file = await writeDeployment(deployment, process.env.DEPLOYMENTS_DIR ?? "deployments");
 for (const [name, info] of Object.entries(deployment.contracts)) {

@@ -33,8 +33,8 @@ export type FromChain =
   | { type: "liveDone" };
 
 const WORKERS = 5;
-/** Events one worker round emits: register 1, purchase 4, transfer 1, list 2, buy 1, confirm 2. */
-export const EVENTS_PER_ROUND = 11;
+/** Events one worker round emits: register 1, purchase 4, transfer 1, list 2, buy 1, confirm 1, claim items 2. */
+export const EVENTS_PER_ROUND = 12;
 const PRICE = 10n ** 12n;
 const ITEM = 1n;
 const GAS = "0x7a120";
@@ -143,7 +143,7 @@ for (const { seller } of workers) {
   await send(seller, at.items, abi.items, "setApprovalForAll", [at.escrow, true]);
 }
 
-/** One round of a worker: a registration, a purchase, a license transfer and a complete escrow trade. */
+/** One round of a worker: a registration, a purchase, a license transfer and a complete escrow trade with its claim. */
 async function round(w: (typeof workers)[number]): Promise<void> {
   await register(w.seller);
   const bought = await receipt(await purchase(w.holder));
@@ -162,6 +162,7 @@ async function round(w: (typeof workers)[number]): Promise<void> {
   const listingId = BigInt(listed.logs.find((l) => l.topics[0] === LISTED)!.topics[1]!);
   await send(w.buyer, at.escrow, abi.escrow, "buy", [listingId], PRICE);
   await send(w.buyer, at.escrow, abi.escrow, "confirm", [listingId]);
+  await send(w.buyer, at.escrow, abi.escrow, "claimItems", [listingId]);
 }
 
 const started = performance.now();

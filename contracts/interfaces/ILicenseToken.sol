@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IPullPayments} from "./IPullPayments.sol";
+
 /// @title Time-limited licenses as ERC-721 tokens
 /// @notice Creators publish offers on their works; buyers pay in native currency or an ERC-20 and
 /// receive one token per license. Revenue after the platform fee and referrer commission goes to
 /// the offer's revenue split. Card payments are minted by the platform's minter with a payment
 /// reference that can be used once only.
-interface ILicenseToken {
+interface ILicenseToken is IPullPayments {
     /// @notice Terms of an offer, as given by the creator.
     struct OfferParams {
         uint256 workId;
@@ -92,7 +94,6 @@ interface ILicenseToken {
         address referrer,
         uint256 referrerCommission
     );
-    event Withdrawn(address indexed account, address indexed token, uint256 amount);
     event PlatformFeeSet(uint16 feeBps);
     event TreasurySet(address treasury);
 
@@ -103,8 +104,6 @@ interface ILicenseToken {
     error UnknownSplit(address split);
     error OfferInactive(uint256 offerId);
     error OfferSoldOut(uint256 offerId);
-    error WrongPayment(uint256 expected, uint256 sent);
-    error UnexpectedNativePayment(uint256 sent);
     error PaymentRefUsed(bytes32 paymentRef);
     error EmptyPaymentRef();
     error EmptyMintBatch();
@@ -115,8 +114,6 @@ interface ILicenseToken {
     error InvalidRecipient(address recipient);
     error SelfReferral(address referrer);
     error FeeTooHigh(uint16 feeBps, uint16 maxBps);
-    error NothingToWithdraw(address account, address token);
-    error NativeTransferFailed(address to, uint256 amount);
     error InvalidCreatorSignature(address creator);
     error SignatureExpired(uint256 deadline);
     error NonceAlreadyUsed(address creator, uint256 nonce);
@@ -150,9 +147,6 @@ interface ILicenseToken {
     /// @notice Pays the offer's price again and extends the license by its duration from the later of now and its expiry.
     function renew(uint256 tokenId) external payable returns (uint64 expiresAt);
 
-    /// @notice Pulls what the caller is owed in `token` (treasury fees, referrer commissions).
-    function withdraw(address token) external returns (uint256 amount);
-
     // --- platform ---
 
     /// @notice Mints a license paid off chain (card); MINTER_ROLE. `paymentRef` can be used once, ever.
@@ -181,7 +175,4 @@ interface ILicenseToken {
     function getLicense(uint256 tokenId) external view returns (License memory);
 
     function paymentRefUsed(bytes32 paymentRef) external view returns (bool);
-
-    /// @notice What `account` can withdraw in `token`.
-    function owed(address account, address token) external view returns (uint256);
 }

@@ -7,16 +7,19 @@ import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 /// @title Test double: a trading contract that calls back into a target when it receives items or native currency
 /// @notice `execute` drives any call (approvals, list, buy, confirm, withdraw). Once armed, the chosen receipt hook
 /// makes one re-entrant call and records its outcome instead of reverting, so tests can check what it achieved.
-/// `RefuseNative` makes it reject native currency outright.
+/// `RefuseNative` and `RefuseItems` make it reject native currency or ERC-1155 receipts outright, so it can
+/// play a counterparty that turns hostile in the middle of a trade.
 contract ReentrantTrader is ERC1155Holder {
     enum Hook {
         None,
         OnItems,
         OnNative,
-        RefuseNative
+        RefuseNative,
+        RefuseItems
     }
 
     error NativeRefused();
+    error ItemsRefused();
 
     address public reentryTarget;
     Hook public hook;
@@ -45,6 +48,7 @@ contract ReentrantTrader is ERC1155Holder {
         uint256 value,
         bytes memory data
     ) public override returns (bytes4) {
+        if (hook == Hook.RefuseItems) revert ItemsRefused();
         if (hook == Hook.OnItems) _reenter();
         return super.onERC1155Received(operator, from, id, value, data);
     }

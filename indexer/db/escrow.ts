@@ -18,7 +18,16 @@ export interface ListingRow extends Origin {
   seller_proceeds: string | null;
   commission: string | null;
   settled: boolean | null;
+  /** Who resolved the dispute; null before, and when nobody did by its deadline. */
   arbiter: string | null;
+  /** Commission fixed at listing, in basis points. */
+  commission_bps: number;
+  /** End of the arbiter's time once disputed (Unix seconds). */
+  resolve_by: string | null;
+  /** The arbiter the admin handed the dispute to, if any. */
+  assigned_arbiter: string | null;
+  items_claimed: boolean;
+  funds_claimed: boolean;
   updated_block: number;
 }
 

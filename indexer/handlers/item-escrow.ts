@@ -4,17 +4,20 @@ import { listings, listingStates, type ListingRow, type ListingState } from "../
 import { withdrawals } from "../db/licenses.ts";
 import { need, type RangeStore } from "../store.ts";
 import type {
+  ArbiterAssignedEvent,
   BoughtEvent,
   CancelledEvent,
   CompletedEvent,
   DisputedEvent,
   DisputeRejectedEvent,
   ExpiredEvent,
+  FundsClaimedEvent,
+  ItemsClaimedEvent,
   ListedEvent,
   RefundedEvent,
   WithdrawnEvent,
 } from "../../types/typechain/interfaces/IItemEscrow.ts";
-import { on, origin, type ContractHandlers, type EventHandler } from "./handler.ts";
+import { on, origin, ZERO_ADDRESS, type ContractHandlers, type EventHandler } from "./handler.ts";
 
 type Listed = Stored<ListedEvent.OutputObject>;
 type Withdrawn = Stored<WithdrawnEvent.OutputObject>;
@@ -49,7 +52,7 @@ function transition<A extends { listingId: string }>(
   });
 }
 
-/** Escrow listings, their state history, and withdrawals of proceeds. */
+/** Escrow listings, their state history and claims, and withdrawals of commissions. */
 export const itemEscrowHandlers: ContractHandlers = {
   Listed: on<Listed>({
     apply(event, store) {
@@ -72,6 +75,11 @@ export const itemEscrowHandlers: ContractHandlers = {
           commission: null,
           settled: null,
           arbiter: null,
+          commission_bps: Number(a.commissionBps),
+          resolve_by: null,
+          assigned_arbiter: null,
+          items_claimed: false,
+          funds_claimed: false,
           ...origin(event),
           updated_block: event.blockNumber,
         },
@@ -80,13 +88,17 @@ export const itemEscrowHandlers: ContractHandlers = {
       record(store, event, "listed");
     },
   }),
-  Cancelled: transition<Stored<CancelledEvent.OutputObject>>("cancelled"),
-  Expired: transition<Stored<ExpiredEvent.OutputObject>>("expired"),
+  // The seller gets the items of a listing nobody bought back at once.
+  Cancelled: transition<Stored<CancelledEvent.OutputObject>>("cancelled", () => ({ items_claimed: true })),
+  Expired: transition<Stored<ExpiredEvent.OutputObject>>("expired", () => ({ items_claimed: true })),
   Bought: transition<Stored<BoughtEvent.OutputObject>>("paid", (a) => ({
     buyer: a.buyer,
     confirm_by: a.confirmBy,
   })),
-  Disputed: transition<Stored<DisputedEvent.OutputObject>>("disputed"),
+  Disputed: transition<Stored<DisputedEvent.OutputObject>>("disputed", (a) => ({ resolve_by: a.resolveBy })),
+  ArbiterAssigned: transition<Stored<ArbiterAssignedEvent.OutputObject>>(null, (a) => ({
+    assigned_arbiter: a.arbiter,
+  })),
   DisputeRejected: transition<Stored<DisputeRejectedEvent.OutputObject>>(null, (a) => ({
     arbiter: a.arbiter,
   })),
@@ -95,7 +107,11 @@ export const itemEscrowHandlers: ContractHandlers = {
     commission: a.commission,
     settled: a.settled,
   })),
-  Refunded: transition<Stored<RefundedEvent.OutputObject>>("refunded", (a) => ({ arbiter: a.arbiter })),
+  Refunded: transition<Stored<RefundedEvent.OutputObject>>("refunded", (a) => ({
+    arbiter: a.arbiter === ZERO_ADDRESS ? null : a.arbiter,
+  })),
+  ItemsClaimed: transition<Stored<ItemsClaimedEvent.OutputObject>>(null, () => ({ items_claimed: true })),
+  FundsClaimed: transition<Stored<FundsClaimedEvent.OutputObject>>(null, () => ({ funds_claimed: true })),
 
   Withdrawn: on<Withdrawn>({
     apply(event, store) {

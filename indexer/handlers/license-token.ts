@@ -185,7 +185,7 @@ export const licenseTokenHandlers: ContractHandlers = {
       store.append(withdrawals, {
         contract: event.address,
         account: a.account,
-        currency: a.token,
+        currency: a.currency,
         amount: a.amount,
         ...origin(event),
       });

@@ -27,10 +27,21 @@ export interface TradeView {
   /** End of the buyer's confirmation window once paid (ISO 8601). */
   confirmBy: string | null;
   state: TradeState;
+  /** Commission fixed at listing, in basis points. */
+  commissionBps: number;
+  /** End of the arbiter's time once disputed (ISO 8601); after it anyone can unwind the trade. */
+  resolveBy: string | null;
   sellerProceeds: string | null;
   commission: string | null;
   settled: boolean | null;
+  /** Who resolved the dispute; null before, and when nobody did by its deadline. */
   arbiter: string | null;
+  /** The arbiter the admin handed the dispute to, if any. */
+  assignedArbiter: string | null;
+  /** Whether the items of an ended trade have left the escrow. */
+  itemsClaimed: boolean;
+  /** Whether the money of an ended trade has left the escrow. */
+  fundsClaimed: boolean;
   blockNumber: string;
   txHash: string;
   finality: Finality;
@@ -65,18 +76,24 @@ interface ListingRow {
   deadline: string;
   confirm_by: string | null;
   state: TradeState;
+  commission_bps: number | null;
+  resolve_by: string | null;
   seller_proceeds: string | null;
   commission: string | null;
   settled: boolean | null;
   arbiter: string | null;
+  assigned_arbiter: string | null;
+  items_claimed: boolean;
+  funds_claimed: boolean;
   block_number: string;
   tx_hash: string;
   updated_block: string;
 }
 
 const SELECT = `SELECT listing_id::text, seller, buyer, token, item_id::text, amount::text, price::text, currency,
-  deadline::text, confirm_by::text, state, seller_proceeds::text, commission::text, settled, arbiter,
-  block_number::text, tx_hash, updated_block::text FROM listings`;
+  deadline::text, confirm_by::text, state, commission_bps, resolve_by::text, seller_proceeds::text, commission::text,
+  settled, arbiter, assigned_arbiter, items_claimed, funds_claimed, block_number::text, tx_hash, updated_block::text
+  FROM listings`;
 
 const iso = (seconds: string) => new Date(Number(seconds) * 1000).toISOString();
 
@@ -93,10 +110,15 @@ function toTrade(row: ListingRow, heads: ChainHeads): TradeView {
     deadline: iso(row.deadline),
     confirmBy: row.confirm_by === null ? null : iso(row.confirm_by),
     state: row.state,
+    commissionBps: row.commission_bps ?? 0,
+    resolveBy: row.resolve_by === null ? null : iso(row.resolve_by),
     sellerProceeds: row.seller_proceeds,
     commission: row.commission,
     settled: row.settled,
     arbiter: checksum(row.arbiter),
+    assignedArbiter: checksum(row.assigned_arbiter),
+    itemsClaimed: row.items_claimed,
+    fundsClaimed: row.funds_claimed,
     blockNumber: row.block_number,
     txHash: row.tx_hash,
     finality: finalityOf(row.updated_block, heads),

@@ -23,10 +23,15 @@ const tradeSchema = z
     deadline: z.string(),
     confirmBy: z.string().nullable(),
     state: z.enum(TRADE_STATES),
+    commissionBps: z.number().describe("commission fixed at listing, in basis points"),
+    resolveBy: z.string().nullable().describe("end of the arbiter's time; after it anyone can unwind"),
     sellerProceeds: z.string().nullable(),
     commission: z.string().nullable(),
     settled: z.boolean().nullable(),
-    arbiter: z.string().nullable(),
+    arbiter: z.string().nullable().describe("who resolved the dispute (null when it lapsed)"),
+    assignedArbiter: z.string().nullable(),
+    itemsClaimed: z.boolean(),
+    fundsClaimed: z.boolean(),
     blockNumber: z.string(),
     txHash: z.string(),
     finality: finalitySchema,
@@ -173,13 +178,46 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
     async ({ params, body }) => ({ transactions: await service.prepareSettle(params.id, body.from) }),
   );
 
+  const claim = (
+    name: "claim-items" | "claim-funds" | "unwind",
+    summary: string,
+    prepare: (id: string, wallet: string) => Promise<unknown>,
+  ) =>
+    route(
+      router,
+      registry,
+      {
+        method: "post",
+        path: `/v1/trades/:id/${name}`,
+        summary,
+        tags: ["trades"],
+        params: idParams,
+        body: z.object({ from: addressSchema }),
+        responses: prepared,
+      },
+      async ({ params, body }) => ({ transactions: await prepare(params.id, body.from) }),
+    );
+  claim(
+    "claim-items",
+    "Transaction for the party owed the items of an ended trade (the buyer of a sale, the seller of a refund)",
+    (id, w) => service.prepareClaimItems(id, w),
+  );
+  claim(
+    "claim-funds",
+    "Transaction for the party owed the money of an ended trade (the seller's proceeds, the buyer's refund)",
+    (id, w) => service.prepareClaimFunds(id, w),
+  );
+  claim("unwind", "Transaction to unwind a dispute nobody resolved by its deadline (anyone)", (id, w) =>
+    service.prepareUnwind(id, w),
+  );
+
   route(
     router,
     registry,
     {
       method: "post",
       path: "/v1/escrow/withdraw",
-      summary: "Transaction to withdraw what the escrow owes a wallet (proceeds, refunds)",
+      summary: "Transaction to withdraw what the escrow owes a wallet (the treasury's commissions)",
       tags: ["trades"],
       body: z.object({ account: addressSchema, currency: addressSchema.default(NATIVE) }),
       responses: prepared,
@@ -193,7 +231,7 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
     {
       method: "post",
       path: "/v1/admin/trades/:id/resolve",
-      summary: "The arbiter's resolution of a disputed trade, for the arbiter's wallet to sign",
+      summary: "The resolution of a disputed trade, for its arbiter's wallet to sign before the deadline",
       tags: ["admin"],
       security: ["session", "apiKey"],
       params: idParams,
@@ -203,6 +241,25 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
     async ({ params, body, req }) => {
       requireAdmin(req);
       return { transactions: await service.prepareResolve(params.id, body.refundBuyer) };
+    },
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/admin/trades/:id/arbiter",
+      summary: "Hands a disputed trade to another arbiter, for the admin's wallet to sign",
+      tags: ["admin"],
+      security: ["session", "apiKey"],
+      params: idParams,
+      body: z.object({ arbiter: addressSchema }),
+      responses: prepared,
+    },
+    async ({ params, body, req }) => {
+      requireAdmin(req);
+      return { transactions: await service.prepareAssignArbiter(params.id, body.arbiter) };
     },
   );
 

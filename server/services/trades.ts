@@ -54,15 +54,20 @@ interface ChainListing {
   state: ChainState;
   deadline: bigint;
   confirmBy: bigint;
+  resolveBy: bigint;
+  arbiter: string;
   currency: string;
   price: bigint;
+  itemsClaimed: boolean;
+  fundsClaimed: boolean;
 }
 
 /**
  * Player-to-player trades through ItemEscrow. Players send from their own wallets: this service
  * reads state (indexer for lists and history, the chain for preconditions) and answers the
- * ready-to-sign transactions of each step, approvals first when one is missing. The arbiter's
- * resolution is prepared the same way for the arbiter's wallet; the platform never holds that key.
+ * ready-to-sign transactions of each step, approvals first when one is missing. Once a trade with
+ * a buyer ends, each party claims its own side. The arbiter's resolution is prepared the same way
+ * for the listing's arbiter; the platform never holds that key.
  */
 export class TradesService {
   readonly #escrow: ItemEscrow;
@@ -170,7 +175,7 @@ export class TradesService {
     return transactions;
   }
 
-  /** Confirming receipt: items to the buyer, funds to the seller. */
+  /** Confirming the purchase: the buyer may then claim the items and the seller the proceeds. */
   async prepareConfirm(tradeId: string, buyer: string): Promise<TransactionRequest[]> {
     const listing = await this.#listing(tradeId, ["paid"]);
     this.#requireBuyer(tradeId, listing, buyer);
@@ -208,7 +213,56 @@ export class TradesService {
     return [this.#request(caller, this.#escrow, `Settle trade ${tradeId}`, "settle", [BigInt(tradeId)])];
   }
 
-  /** Pulling what the escrow owes a wallet in a currency (proceeds, refunds). */
+  /** Taking the items of an ended trade out of escrow: the buyer of a sale, the seller of a refund. */
+  async prepareClaimItems(tradeId: string, wallet: string): Promise<TransactionRequest[]> {
+    const listing = await this.#listing(tradeId, ["completed", "refunded"]);
+    this.#requireClaimant(
+      tradeId,
+      listing,
+      wallet,
+      listing.state === "completed" ? listing.buyer : listing.seller,
+    );
+    if (listing.itemsClaimed)
+      throw new AppError("ALREADY_CLAIMED", 409, `the items of trade ${tradeId} were already claimed`);
+    return [
+      this.#request(wallet, this.#escrow, `Take the items of trade ${tradeId} out of escrow`, "claimItems", [
+        BigInt(tradeId),
+      ]),
+    ];
+  }
+
+  /** Taking the money of an ended trade out of escrow: the seller's proceeds, the buyer's refund. */
+  async prepareClaimFunds(tradeId: string, wallet: string): Promise<TransactionRequest[]> {
+    const listing = await this.#listing(tradeId, ["completed", "refunded"]);
+    this.#requireClaimant(
+      tradeId,
+      listing,
+      wallet,
+      listing.state === "completed" ? listing.seller : listing.buyer,
+    );
+    if (listing.fundsClaimed)
+      throw new AppError("ALREADY_CLAIMED", 409, `the money of trade ${tradeId} was already claimed`);
+    return [
+      this.#request(wallet, this.#escrow, `Take the money of trade ${tradeId} out of escrow`, "claimFunds", [
+        BigInt(tradeId),
+      ]),
+    ];
+  }
+
+  /** Unwinding a dispute nobody resolved by its deadline; anyone may send it. */
+  async prepareUnwind(tradeId: string, caller: string): Promise<TransactionRequest[]> {
+    const listing = await this.#listing(tradeId, ["disputed"]);
+    if ((await this.#now()) <= listing.resolveBy) {
+      throw new AppError(
+        "RESOLUTION_OPEN",
+        409,
+        `the arbiter of trade ${tradeId} still has time to resolve it`,
+      );
+    }
+    return [this.#request(caller, this.#escrow, `Unwind trade ${tradeId}`, "unwind", [BigInt(tradeId)])];
+  }
+
+  /** Pulling what the escrow owes a wallet in a currency (the treasury's commissions). */
   async prepareWithdraw(account: string, currency: string): Promise<TransactionRequest[]> {
     const owed = await this.#escrow.owed(account, currency);
     if (owed === 0n)
@@ -216,12 +270,33 @@ export class TradesService {
     return [this.#request(account, this.#escrow, `Withdraw ${owed} from the escrow`, "withdraw", [currency])];
   }
 
-  /** The arbiter's resolution of a dispute, for the arbiter's wallet to sign. */
-  async prepareResolve(tradeId: string, refundBuyer: boolean): Promise<TransactionRequest[]> {
+  /** Handing a dispute to another arbiter, for the admin's wallet to sign. */
+  async prepareAssignArbiter(tradeId: string, arbiter: string): Promise<TransactionRequest[]> {
     await this.#listing(tradeId, ["disputed"]);
     return [
       this.#request(
-        this.deps.deployment.roles.arbiter.toLowerCase(),
+        this.deps.deployment.roles.admin.toLowerCase(),
+        this.#escrow,
+        `Hand the dispute of trade ${tradeId} to ${checksum(arbiter)}`,
+        "assignArbiter",
+        [BigInt(tradeId), arbiter],
+      ),
+    ];
+  }
+
+  /** The resolution of a dispute, for the listing's arbiter to sign before the dispute's deadline. */
+  async prepareResolve(tradeId: string, refundBuyer: boolean): Promise<TransactionRequest[]> {
+    const listing = await this.#listing(tradeId, ["disputed"]);
+    if ((await this.#now()) > listing.resolveBy) {
+      throw new AppError(
+        "RESOLUTION_CLOSED",
+        409,
+        `the dispute of trade ${tradeId} passed its deadline; anyone can now unwind it`,
+      );
+    }
+    return [
+      this.#request(
+        listing.arbiter,
         this.#escrow,
         refundBuyer
           ? `Resolve trade ${tradeId}: refund the buyer, items back to the seller`
@@ -259,9 +334,21 @@ export class TradesService {
       state,
       deadline: l.deadline,
       confirmBy: l.confirmBy,
+      resolveBy: l.resolveBy,
+      arbiter: l.arbiter.toLowerCase(),
       currency: l.currency.toLowerCase(),
       price: l.price,
+      itemsClaimed: l.itemsClaimed,
+      fundsClaimed: l.fundsClaimed,
     };
+  }
+
+  #requireClaimant(tradeId: string, listing: ChainListing, wallet: string, claimant: string): void {
+    if (wallet !== claimant) {
+      throw new AppError("NOT_CLAIMANT", 403, `this side of trade ${tradeId} belongs to another wallet`, {
+        claimant: checksum(claimant),
+      });
+    }
   }
 
   #requireBuyer(tradeId: string, listing: ChainListing, buyer: string): void {

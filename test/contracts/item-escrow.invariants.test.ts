@@ -2,11 +2,17 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { BaseContract, ContractTransactionResponse } from "ethers";
+import type { BaseContract, TransactionResponse } from "ethers";
+import {
+  HostileItems__factory,
+  ReentrantTrader__factory,
+  type ReentrantTrader,
+} from "../../types/typechain/index.js";
 import {
   CONFIRMATION_WINDOW,
   COMMISSION_BPS,
   DAY,
+  DISPUTE_WINDOW,
   ITEM_IDS,
   NATIVE,
   STARTING_ITEMS,
@@ -20,16 +26,25 @@ import {
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
 
+/** Players with their own wallets; after them comes one trading contract that can turn hostile mid-trade. */
 const PLAYERS = 4;
-const NUM_RUNS = 200;
+const TRADER = PLAYERS;
+const PARTIES = PLAYERS + 1;
+/** Accounts that can be owed: the parties, then the treasury. */
+const TREASURY = PARTIES;
+const NUM_RUNS = 150;
 const MAX_ACTIONS = 30;
 /** Mined even when they revert, so every action happens at the timestamp the model chose for it. */
 const GAS_LIMIT = 1_000_000n;
+/** Mirrors `ReentrantTrader.Hook`: friendly, or refusing items or native currency. */
+const HOOKS = { none: 0, native: 3, items: 4 } as const;
+type Hook = keyof typeof HOOKS;
 
 type Currency = "native" | "erc20";
 type Who = "seller" | "buyer" | "other";
+type ArbiterName = "arbiter" | "outsider";
 /**
- * Which listing an action targets: with `fit`, the n-th most recent listing in the state the action needs (when
+ * Which listing an action targets: with `fit`, the n-th most recent listing in a state the action needs (when
  * there is one), otherwise the n-th most recent listing of all; an explicit id; or null, an id that does not exist.
  */
 type Pick = { fit: boolean; n: number } | { id: number } | null;
@@ -45,12 +60,22 @@ type Action =
       currency: Currency;
       deadlineIn: number;
     }
-  | { kind: "cancel" | "reclaim" | "confirm" | "dispute" | "settle"; pick: Pick; who: Who; other: number }
+  | {
+      kind: "cancel" | "reclaim" | "confirm" | "dispute" | "settle" | "unwind" | "claimItems" | "claimFunds";
+      pick: Pick;
+      who: Who;
+      other: number;
+    }
   | { kind: "buy"; pick: Pick; player: number; exact: boolean }
-  | { kind: "resolve"; pick: Pick; asArbiter: boolean; other: number; refund: boolean }
+  | { kind: "resolve"; pick: Pick; by: ArbiterName | "player"; other: number; refund: boolean }
+  | { kind: "assign"; pick: Pick; to: ArbiterName }
   | { kind: "withdraw"; account: number; fit: boolean; currency: Currency }
   | { kind: "warp"; seconds: number }
   | { kind: "setCommission"; bps: number }
+  /** The trading contract starts or stops refusing items or native currency. */
+  | { kind: "toggle"; hook: Hook }
+  /** Tries to list items of an ERC-1155 that claims the standard but is not on the allowlist. */
+  | { kind: "listHostile"; player: number }
   /** Sends items straight to the escrow instead of listing them. */
   | { kind: "gift"; player: number; item: number; amount: number; batch: boolean }
   /** Takes the n-th most recent listing one step further along its life, whatever state it is in. */
@@ -62,12 +87,12 @@ const pick: fc.Arbitrary<Pick> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(null) },
   { weight: 12, arbitrary: fc.record({ fit: mostly(6), n: fc.nat({ max: 15 }) }) },
 );
-const player = fc.nat({ max: PLAYERS - 1 });
+const party = fc.nat({ max: PARTIES - 1 });
 const currency = fc.constantFrom<Currency>("native", "erc20");
 
 const listArb = fc.record({
   kind: fc.constant("list" as const),
-  player,
+  player: party,
   item: fc.nat({ max: ITEM_IDS.length - 1 }),
   amount: fc.integer({ min: 0, max: 60 }),
   units: fc.integer({ min: 0, max: 5_000 }),
@@ -77,33 +102,50 @@ const listArb = fc.record({
 });
 
 /** An action by a party to a listing, biased towards the party entitled to it. */
-function byParty(kind: "cancel" | "reclaim" | "confirm" | "dispute" | "settle", who: Who[]) {
-  return fc.record({ kind: fc.constant(kind), pick, who: fc.constantFrom(...who), other: player });
+function byParty(
+  kind: "cancel" | "reclaim" | "confirm" | "dispute" | "settle" | "unwind" | "claimItems" | "claimFunds",
+  who: Who[],
+) {
+  return fc.record({ kind: fc.constant(kind), pick, who: fc.constantFrom(...who), other: party });
 }
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: listArb },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("buy" as const), pick, player, exact: mostly(5) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("buy" as const), pick, player: party, exact: mostly(5) }),
+  },
   { weight: 1, arbitrary: byParty("cancel", ["seller", "seller", "other"]) },
   { weight: 1, arbitrary: byParty("reclaim", ["seller", "buyer", "other"]) },
   { weight: 3, arbitrary: byParty("confirm", ["buyer", "buyer", "seller", "other"]) },
   { weight: 3, arbitrary: byParty("dispute", ["buyer", "buyer", "seller", "other"]) },
   { weight: 2, arbitrary: byParty("settle", ["seller", "buyer", "other"]) },
+  { weight: 2, arbitrary: byParty("unwind", ["seller", "buyer", "other"]) },
+  { weight: 3, arbitrary: byParty("claimItems", ["buyer", "seller", "other"]) },
+  { weight: 3, arbitrary: byParty("claimFunds", ["seller", "buyer", "other"]) },
   {
     weight: 3,
     arbitrary: fc.record({
       kind: fc.constant("resolve" as const),
       pick,
-      asArbiter: mostly(5),
-      other: player,
+      by: fc.constantFrom<ArbiterName | "player">("arbiter", "arbiter", "arbiter", "outsider", "player"),
+      other: party,
       refund: fc.boolean(),
     }),
   },
   {
-    weight: 3,
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("assign" as const),
+      pick,
+      to: fc.constantFrom<ArbiterName>("arbiter", "outsider"),
+    }),
+  },
+  {
+    weight: 2,
     arbitrary: fc.record({
       kind: fc.constant("withdraw" as const),
-      account: fc.nat({ max: PLAYERS }),
+      account: fc.nat({ max: TREASURY }),
       fit: mostly(2),
       currency,
     }),
@@ -121,14 +163,22 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
       kind: fc.constant("advance" as const),
       n: fc.nat({ max: 15 }),
       variant: fc.nat({ max: 3 }),
-      player,
+      player: party,
     }),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("toggle" as const),
+      hook: fc.constantFrom<Hook>("none", "items", "native"),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("listHostile" as const), player: party }) },
   {
     weight: 1,
     arbitrary: fc.record({
       kind: fc.constant("gift" as const),
-      player,
+      player: fc.nat({ max: PLAYERS - 1 }),
       item: fc.nat({ max: ITEM_IDS.length - 1 }),
       amount: fc.integer({ min: 1, max: 5 }),
       batch: fc.boolean(),
@@ -138,7 +188,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({
       kind: fc.constant("setCommission" as const),
-      bps: fc.integer({ min: 0, max: 1_200 }),
+      bps: fc.integer({ min: 0, max: 1_600 }),
     }),
   },
 );
@@ -161,15 +211,20 @@ interface ModelListing {
   state: bigint;
   buyer: number;
   confirmBy: bigint;
+  resolveBy: bigint;
   commissionBps: bigint;
+  arbiter: ArbiterName;
+  itemsClaimed: boolean;
+  fundsClaimed: boolean;
 }
 
-/** Accounts that can be owed: the players, then the treasury (index PLAYERS). */
 interface Model {
   now: bigint;
   commissionBps: bigint;
+  hook: Hook;
   listings: ModelListing[];
-  owed: Record<Currency, bigint[]>;
+  /** Only the treasury is ever owed: everything else is claimed per listing. */
+  treasuryOwed: Record<Currency, bigint>;
   items: bigint[][];
   stablecoins: bigint[];
 }
@@ -180,22 +235,32 @@ interface Expected {
   args?: unknown[];
 }
 
+interface Call {
+  send: () => Promise<TransactionResponse>;
+  expected?: Expected;
+}
+
 interface ChainView {
   listings: {
     seller: string;
     state: bigint;
+    commissionBps: bigint;
     buyer: string;
     confirmBy: bigint;
+    resolveBy: bigint;
+    arbiter: string;
     token: string;
     currency: string;
     id: bigint;
     amount: bigint;
     price: bigint;
     deadline: bigint;
+    itemsClaimed: boolean;
+    fundsClaimed: boolean;
   }[];
   owed: Record<Currency, bigint[]>;
   escrowItems: bigint[];
-  playerItems: bigint[];
+  partyItems: bigint[];
   escrowNative: bigint;
   escrowStablecoins: bigint;
   stablecoins: bigint[];
@@ -204,41 +269,84 @@ interface ChainView {
 
 const OPEN = new Set<bigint>([State.Listed, State.Paid, State.Disputed]);
 const HOLDING_PAYMENT = new Set<bigint>([State.Paid, State.Disputed]);
+const ENDED_WITH_BUYER = new Set<bigint>([State.Completed, State.Refunded]);
+
+/** Who may claim each side of an ended trade: items go to the buyer of a sale, money to its seller, and back. */
+function claimantOf(m: ModelListing, side: "items" | "funds"): number {
+  const toBuyer = (m.state === State.Completed) === (side === "items");
+  return toBuyer ? m.buyer : m.seller;
+}
+
+/** What `claimFunds` pays: the seller's proceeds of a sale, or the buyer's whole price back. */
+function fundsOf(m: ModelListing): bigint {
+  return m.state === State.Completed ? splitPrice(m.price, m.commissionBps).proceeds : m.price;
+}
 
 describe("ItemEscrow invariants (randomized)", function () {
-  this.timeout(300_000);
+  this.timeout(600_000);
 
   let t: TradingSetup;
   let players: HardhatEthersSigner[];
+  let trader: ReentrantTrader;
   let accounts: string[];
   let escrowAddress: string;
   let itemsAddress: string;
+  let hostileAddress: string;
   let currencyAddress: Record<Currency, string>;
-  let arbiterRole: string;
   let restoreStart: () => Promise<void>;
 
   before(async () => {
     t = await deployTrading(ethers, PLAYERS);
     players = t.players;
-    accounts = [...players.map((p) => p.address), t.treasury.address];
     escrowAddress = await t.escrow.getAddress();
     itemsAddress = await t.items.getAddress();
-    currencyAddress = { native: NATIVE, erc20: await t.stablecoin.getAddress() };
-    arbiterRole = await t.escrow.ARBITER_ROLE();
+    trader = await new ReentrantTrader__factory(t.admin).deploy();
+    const traderAddress = await trader.getAddress();
+    await t.items.connect(t.studio).mintBatch(
+      traderAddress,
+      [...ITEM_IDS],
+      ITEM_IDS.map(() => STARTING_ITEMS),
+      "0x",
+    );
+    await trader.execute(
+      itemsAddress,
+      t.items.interface.encodeFunctionData("setApprovalForAll", [escrowAddress, true]),
+    );
+    await t.stablecoin.mint(traderAddress, STARTING_STABLECOINS);
+    const stablecoinAddress = await t.stablecoin.getAddress();
+    await trader.execute(
+      stablecoinAddress,
+      t.stablecoin.interface.encodeFunctionData("approve", [escrowAddress, ethers.MaxUint256]),
+    );
+    hostileAddress = await (await new HostileItems__factory(t.admin).deploy()).getAddress();
+    accounts = [...players.map((p) => p.address), traderAddress, t.treasury.address];
+    currencyAddress = { native: NATIVE, erc20: stablecoinAddress };
     const snapshot = await networkHelpers.takeSnapshot();
     restoreStart = () => snapshot.restore();
   });
+
+  /** Sends `data` to `to` as party `index`: a player's own wallet, or the trading contract through `execute`. */
+  function sendAs(index: number, to: string, data: string, value = 0n): Promise<TransactionResponse> {
+    if (index === TRADER) return trader.connect(t.admin).execute(to, data, { value, gasLimit: GAS_LIMIT });
+    const signer = index === TREASURY ? t.treasury : players[index]!;
+    return signer.sendTransaction({ to, data, value, gasLimit: GAS_LIMIT });
+  }
+
+  function escrowData(method: string, args: unknown[]): string {
+    return t.escrow.interface.encodeFunctionData(method as never, args as never);
+  }
 
   async function readChain(): Promise<ChainView> {
     const count = Number(await t.escrow.listingCount());
     const listingIds = Array.from({ length: count }, (_, i) => BigInt(i + 1));
     const owedOf = (c: Currency) => Promise.all(accounts.map((a) => t.escrow.owed(a, currencyAddress[c])));
+    const parties = accounts.slice(0, PARTIES);
     const [
       listings,
       owedNative,
       owedErc20,
       escrowItems,
-      playerItems,
+      partyItems,
       escrowNative,
       escrowStablecoins,
       stablecoins,
@@ -251,8 +359,8 @@ describe("ItemEscrow invariants (randomized)", function () {
         [...ITEM_IDS],
       ),
       t.items.balanceOfBatch(
-        players.flatMap((p) => ITEM_IDS.map(() => p.address)),
-        players.flatMap(() => [...ITEM_IDS]),
+        parties.flatMap((a) => ITEM_IDS.map(() => a)),
+        parties.flatMap(() => [...ITEM_IDS]),
       ),
       ethers.provider.getBalance(escrowAddress),
       t.stablecoin.balanceOf(escrowAddress),
@@ -262,18 +370,23 @@ describe("ItemEscrow invariants (randomized)", function () {
       listings: listings.map((l) => ({
         seller: l.seller,
         state: l.state,
+        commissionBps: l.commissionBps,
         buyer: l.buyer,
         confirmBy: l.confirmBy,
+        resolveBy: l.resolveBy,
+        arbiter: l.arbiter,
         token: l.token,
         currency: l.currency,
         id: l.id,
         amount: l.amount,
         price: l.price,
         deadline: l.deadline,
+        itemsClaimed: l.itemsClaimed,
+        fundsClaimed: l.fundsClaimed,
       })),
       owed: { native: owedNative, erc20: owedErc20 },
       escrowItems: [...escrowItems],
-      playerItems: [...playerItems],
+      partyItems: [...partyItems],
       escrowNative,
       escrowStablecoins,
       stablecoins,
@@ -281,21 +394,33 @@ describe("ItemEscrow invariants (randomized)", function () {
     };
   }
 
-  /** The escrow holds exactly the open listings' items and the paid listings' prices plus everything owed. */
+  /**
+   * The escrow holds exactly the open listings' items and the unclaimed items of ended trades, and exactly the
+   * paid listings' prices, the unclaimed money of ended trades and the treasury's commissions.
+   */
   function checkInvariants(view: ChainView) {
+    const unclaimed = (l: ChainView["listings"][number], side: "items" | "funds") =>
+      ENDED_WITH_BUYER.has(l.state) && !(side === "items" ? l.itemsClaimed : l.fundsClaimed);
     ITEM_IDS.forEach((itemId, i) => {
-      const listed = view.listings
-        .filter((l) => l.id === itemId && OPEN.has(l.state))
+      const held = view.listings
+        .filter((l) => l.id === itemId && (OPEN.has(l.state) || unclaimed(l, "items")))
         .reduce((sum, l) => sum + l.amount, 0n);
-      expect(view.escrowItems[i], `escrowed units of item ${itemId}`).to.equal(listed);
+      expect(view.escrowItems[i], `escrowed units of item ${itemId}`).to.equal(held);
     });
     for (const c of ["native", "erc20"] as const) {
       const held = view.listings
-        .filter((l) => l.currency === currencyAddress[c] && HOLDING_PAYMENT.has(l.state))
-        .reduce((sum, l) => sum + l.price, 0n);
+        .filter((l) => l.currency === currencyAddress[c])
+        .reduce((sum, l) => {
+          if (HOLDING_PAYMENT.has(l.state)) return sum + l.price;
+          if (!unclaimed(l, "funds")) return sum;
+          return (
+            sum + (l.state === State.Completed ? splitPrice(l.price, l.commissionBps).proceeds : l.price)
+          );
+        }, 0n);
       const owed = view.owed[c].reduce((sum, v) => sum + v, 0n);
       const balance = c === "native" ? view.escrowNative : view.escrowStablecoins;
       expect(balance, `escrow ${c} balance`).to.equal(held + owed);
+      expect(view.owed[c].slice(0, PARTIES), `${c} owed to parties`).to.deep.equal(Array(PARTIES).fill(0n));
     }
   }
 
@@ -304,18 +429,24 @@ describe("ItemEscrow invariants (randomized)", function () {
     model.listings.forEach((m, i) => {
       const l = view.listings[i]!;
       expect(l.state, `state of listing ${i + 1}`).to.equal(m.state);
-      expect(l.seller).to.equal(players[m.seller]!.address);
-      expect(l.buyer).to.equal(m.buyer < 0 ? ethers.ZeroAddress : players[m.buyer]!.address);
+      expect(l.seller).to.equal(accounts[m.seller]);
+      expect(l.buyer).to.equal(m.buyer < 0 ? ethers.ZeroAddress : accounts[m.buyer]);
       expect(l.confirmBy).to.equal(m.confirmBy);
+      expect(l.resolveBy).to.equal(m.resolveBy);
+      expect(l.commissionBps).to.equal(m.commissionBps);
+      expect(l.arbiter).to.equal(m.arbiter === "arbiter" ? t.arbiter.address : t.outsider.address);
       expect(l.token).to.equal(itemsAddress);
       expect(l.currency).to.equal(currencyAddress[m.currency]);
       expect(l.id).to.equal(ITEM_IDS[m.item]);
       expect(l.amount).to.equal(m.amount);
       expect(l.price).to.equal(m.price);
       expect(l.deadline).to.equal(m.deadline);
+      expect(l.itemsClaimed).to.equal(m.itemsClaimed);
+      expect(l.fundsClaimed).to.equal(m.fundsClaimed);
     });
-    expect(view.owed).to.deep.equal(model.owed);
-    expect(view.playerItems).to.deep.equal(model.items.flat());
+    expect(view.owed.native[TREASURY]).to.equal(model.treasuryOwed.native);
+    expect(view.owed.erc20[TREASURY]).to.equal(model.treasuryOwed.erc20);
+    expect(view.partyItems).to.deep.equal(model.items.flat());
     expect(view.stablecoins).to.deep.equal(model.stablecoins);
     expect(view.commissionBps).to.equal(model.commissionBps);
   }
@@ -324,27 +455,36 @@ describe("ItemEscrow invariants (randomized)", function () {
     return {
       now,
       commissionBps: COMMISSION_BPS,
+      hook: "none",
       listings: [],
-      owed: { native: Array<bigint>(PLAYERS + 1).fill(0n), erc20: Array<bigint>(PLAYERS + 1).fill(0n) },
-      items: players.map(() => ITEM_IDS.map(() => STARTING_ITEMS)),
-      stablecoins: accounts.map((_, i) => (i < PLAYERS ? STARTING_STABLECOINS : 0n)),
+      treasuryOwed: { native: 0n, erc20: 0n },
+      items: accounts.slice(0, PARTIES).map(() => ITEM_IDS.map(() => STARTING_ITEMS)),
+      stablecoins: accounts.map((_, i) => (i < PARTIES ? STARTING_STABLECOINS : 0n)),
     };
   }
 
-  function listingIdFor(model: Model, pick: Pick, wanted: bigint) {
+  function listingIdFor(model: Model, pick: Pick, wanted: bigint[]) {
     const count = model.listings.length;
     if (!pick || count === 0) return count % 2 === 0 ? 0n : BigInt(count + 1);
     if ("id" in pick) return BigInt(pick.id);
     if (pick.fit) {
-      const fitting = model.listings.flatMap((l, i) => (l.state === wanted ? [BigInt(i + 1)] : []));
+      const fitting = model.listings.flatMap((l, i) => (wanted.includes(l.state) ? [BigInt(i + 1)] : []));
       if (fitting.length > 0) return fitting[fitting.length - 1 - (pick.n % fitting.length)]!;
     }
     return BigInt(count - (pick.n % count));
   }
 
+  /** Whether party `to` refuses what is being sent to it now. */
+  function refuses(model: Model, to: number, what: "items" | Currency) {
+    if (to !== TRADER) return false;
+    return what === "items" ? model.hook === "items" : what === "native" && model.hook === "native";
+  }
+
+  const itemsRefused = (): Expected => ({ contract: trader, error: "ItemsRefused" });
+
   /**
-   * The natural next move for a listing at time `ts`: buy (by someone other than the seller), cancel or reclaim it
-   * while listed; confirm, dispute, wait out or settle a sale; resolve a dispute; withdraw what a party is owed.
+   * The natural next move for a listing at time `ts`: buy, cancel or reclaim it while listed; confirm, dispute,
+   * wait out or settle a sale; resolve, hand over or unwind a dispute; claim a side of an ended trade.
    */
   function advance(model: Model, action: Extract<Action, { kind: "advance" }>, ts: bigint): Action {
     const count = model.listings.length;
@@ -357,7 +497,7 @@ describe("ItemEscrow invariants (randomized)", function () {
       case State.Listed: {
         if (action.variant === 3) return { kind: "cancel", who: "seller", ...party };
         if (ts > m.deadline) return { kind: "reclaim", who: "other", ...party };
-        const buyer = (m.seller + 1 + (action.player % (PLAYERS - 1))) % PLAYERS;
+        const buyer = (m.seller + 1 + (action.player % (PARTIES - 1))) % PARTIES;
         return { kind: "buy", pick, player: buyer, exact: true };
       }
       case State.Paid:
@@ -366,17 +506,28 @@ describe("ItemEscrow invariants (randomized)", function () {
         if (action.variant === 3) return { kind: "warp", seconds: CONFIRMATION_WINDOW };
         return { kind: "dispute", who: "buyer", ...party };
       case State.Disputed:
+        if (ts > m.resolveBy) return { kind: "unwind", who: "other", ...party };
+        if (action.variant === 3)
+          return { kind: "assign", pick, to: m.arbiter === "arbiter" ? "outsider" : "arbiter" };
         return {
           kind: "resolve",
           pick,
-          asArbiter: true,
+          by: m.arbiter,
           other: action.player,
           refund: action.variant % 2 === 0,
         };
-      default: {
-        const account = action.variant % 2 === 0 || m.buyer < 0 ? m.seller : m.buyer;
-        return { kind: "withdraw", account, fit: false, currency: m.currency };
+      case State.Completed:
+      case State.Refunded: {
+        const side =
+          (action.variant % 2 === 0 && !m.itemsClaimed) || m.fundsClaimed ? "claimItems" : "claimFunds";
+        return {
+          kind: side,
+          who: claimantOf(m, side === "claimItems" ? "items" : "funds") === m.buyer ? "buyer" : "seller",
+          ...party,
+        };
       }
+      default:
+        return { kind: "withdraw", account: TREASURY, fit: false, currency: m.currency };
     }
   }
 
@@ -387,24 +538,16 @@ describe("ItemEscrow invariants (randomized)", function () {
   }
 
   function complete(model: Model, m: ModelListing) {
-    const { commission, proceeds } = splitPrice(m.price, m.commissionBps);
     m.state = State.Completed;
-    model.owed[m.currency][m.seller]! += proceeds;
-    model.owed[m.currency][PLAYERS]! += commission;
-    model.items[m.buyer]![m.item]! += m.amount;
+    model.treasuryOwed[m.currency] += splitPrice(m.price, m.commissionBps).commission;
   }
 
   /**
    * Applies `action` to the model and returns the call to make, or the revert the escrow must answer with
    * (in which case the model is left as it was).
    */
-  function step(
-    model: Model,
-    action: Action,
-    ts: bigint,
-  ): { send: () => Promise<ContractTransactionResponse>; expected?: Expected } | undefined {
+  function step(model: Model, action: Action, ts: bigint): Call | undefined {
     const escrow = t.escrow;
-    const opts = { gasLimit: GAS_LIMIT };
     const unknown = (id: bigint): Expected => ({ contract: escrow, error: "UnknownListing", args: [id] });
     const wrongState = (id: bigint, m: ModelListing): Expected => ({
       contract: escrow,
@@ -416,10 +559,31 @@ describe("ItemEscrow invariants (randomized)", function () {
       case "advance":
         return step(model, advance(model, action, ts), ts);
 
+      case "toggle":
+        model.hook = action.hook;
+        return {
+          send: () =>
+            trader
+              .connect(t.admin)
+              .arm(HOOKS[action.hook], ethers.ZeroAddress, "0x", { gasLimit: GAS_LIMIT }),
+        };
+
+      case "listHostile": {
+        const deadline = ts + BigInt(DAY);
+        const send = () =>
+          sendAs(
+            action.player,
+            escrowAddress,
+            escrowData("list", [hostileAddress, 1n, 1n, 1n, NATIVE, deadline]),
+          );
+        return { send, expected: { contract: escrow, error: "ItemTokenNotAllowed", args: [hostileAddress] } };
+      }
+
       case "gift": {
         const sender = players[action.player]!;
         const items = t.items.connect(sender);
         const itemId = ITEM_IDS[action.item]!;
+        const opts = { gasLimit: GAS_LIMIT };
         const send = () =>
           action.batch
             ? items.safeBatchTransferFrom(
@@ -449,11 +613,11 @@ describe("ItemEscrow invariants (randomized)", function () {
         return undefined;
 
       case "setCommission": {
-        const send = () => escrow.connect(t.admin).setCommission(action.bps, opts);
-        if (action.bps > 1000) {
+        const send = () => escrow.connect(t.admin).setCommission(action.bps, { gasLimit: GAS_LIMIT });
+        if (action.bps > 1500) {
           return {
             send,
-            expected: { contract: escrow, error: "CommissionTooHigh", args: [action.bps, 1000] },
+            expected: { contract: escrow, error: "CommissionTooHigh", args: [action.bps, 1500] },
           };
         }
         model.commissionBps = BigInt(action.bps);
@@ -467,9 +631,18 @@ describe("ItemEscrow invariants (randomized)", function () {
         const deadline = ts + BigInt(action.deadlineIn);
         const itemId = ITEM_IDS[action.item]!;
         const send = () =>
-          escrow
-            .connect(players[action.player]!)
-            .list(itemsAddress, itemId, amount, price, currencyAddress[action.currency], deadline, opts);
+          sendAs(
+            action.player,
+            escrowAddress,
+            escrowData("list", [
+              itemsAddress,
+              itemId,
+              amount,
+              price,
+              currencyAddress[action.currency],
+              deadline,
+            ]),
+          );
         const invalid = (field: string) => ({
           send,
           expected: { contract: escrow, error: "InvalidListing", args: [field] },
@@ -484,7 +657,7 @@ describe("ItemEscrow invariants (randomized)", function () {
             expected: {
               contract: t.items,
               error: "ERC1155InsufficientBalance",
-              args: [players[action.player]!.address, balance, amount, itemId],
+              args: [accounts[action.player], balance, amount, itemId],
             },
           };
         }
@@ -499,15 +672,18 @@ describe("ItemEscrow invariants (randomized)", function () {
           state: State.Listed,
           buyer: -1,
           confirmBy: 0n,
-          commissionBps: 0n,
+          resolveBy: 0n,
+          commissionBps: model.commissionBps,
+          arbiter: "arbiter",
+          itemsClaimed: false,
+          fundsClaimed: false,
         });
         return { send };
       }
 
       case "buy": {
-        const id = listingIdFor(model, action.pick, State.Listed);
+        const id = listingIdFor(model, action.pick, [State.Listed]);
         const m = model.listings[Number(id) - 1];
-        const buyer = players[action.player]!;
         const value = !m
           ? 0n
           : m.currency === "native"
@@ -517,7 +693,7 @@ describe("ItemEscrow invariants (randomized)", function () {
             : action.exact
               ? 0n
               : 1n;
-        const send = () => escrow.connect(buyer).buy(id, { ...opts, value });
+        const send = () => sendAs(action.player, escrowAddress, escrowData("buy", [id]), value);
         if (!m) return { send, expected: unknown(id) };
         if (m.state !== State.Listed) return { send, expected: wrongState(id, m) };
         if (ts > m.deadline)
@@ -532,7 +708,6 @@ describe("ItemEscrow invariants (randomized)", function () {
         m.state = State.Paid;
         m.buyer = action.player;
         m.confirmBy = ts + BigInt(CONFIRMATION_WINDOW);
-        m.commissionBps = model.commissionBps;
         if (m.currency === "erc20") model.stablecoins[action.player]! -= m.price;
         return { send };
       }
@@ -541,21 +716,30 @@ describe("ItemEscrow invariants (randomized)", function () {
       case "reclaim":
       case "confirm":
       case "dispute":
-      case "settle": {
-        const needed = action.kind === "cancel" || action.kind === "reclaim" ? State.Listed : State.Paid;
-        const id = listingIdFor(model, action.pick, needed);
+      case "settle":
+      case "unwind": {
+        const needed = {
+          cancel: State.Listed,
+          reclaim: State.Listed,
+          confirm: State.Paid,
+          dispute: State.Paid,
+          settle: State.Paid,
+          unwind: State.Disputed,
+        }[action.kind];
+        const id = listingIdFor(model, action.pick, [needed]);
         const m = model.listings[Number(id) - 1];
         const caller = callerFor(m, action.who, action.other);
-        const signer = players[caller]!;
-        const send = () => escrow.connect(signer)[action.kind](id, opts);
+        const send = () => sendAs(caller, escrowAddress, escrowData(action.kind, [id]));
         if (!m) return { send, expected: unknown(id) };
         if (m.state !== needed) return { send, expected: wrongState(id, m) };
+        const as = accounts[caller];
         switch (action.kind) {
           case "cancel":
-            if (caller !== m.seller) {
-              return { send, expected: { contract: escrow, error: "NotSeller", args: [id, signer.address] } };
-            }
+            if (caller !== m.seller)
+              return { send, expected: { contract: escrow, error: "NotSeller", args: [id, as] } };
+            if (refuses(model, m.seller, "items")) return { send, expected: itemsRefused() };
             m.state = State.Cancelled;
+            m.itemsClaimed = true;
             model.items[m.seller]![m.item]! += m.amount;
             return { send };
           case "reclaim":
@@ -565,23 +749,24 @@ describe("ItemEscrow invariants (randomized)", function () {
                 expected: { contract: escrow, error: "DeadlineNotReached", args: [id, m.deadline] },
               };
             }
+            if (refuses(model, m.seller, "items")) return { send, expected: itemsRefused() };
             m.state = State.Expired;
+            m.itemsClaimed = true;
             model.items[m.seller]![m.item]! += m.amount;
             return { send };
           case "confirm":
-            if (caller !== m.buyer) {
-              return { send, expected: { contract: escrow, error: "NotBuyer", args: [id, signer.address] } };
-            }
+            if (caller !== m.buyer)
+              return { send, expected: { contract: escrow, error: "NotBuyer", args: [id, as] } };
             complete(model, m);
             return { send };
           case "dispute":
-            if (caller !== m.buyer) {
-              return { send, expected: { contract: escrow, error: "NotBuyer", args: [id, signer.address] } };
-            }
+            if (caller !== m.buyer)
+              return { send, expected: { contract: escrow, error: "NotBuyer", args: [id, as] } };
             if (ts > m.confirmBy) {
               return { send, expected: { contract: escrow, error: "WindowClosed", args: [id, m.confirmBy] } };
             }
             m.state = State.Disputed;
+            m.resolveBy = ts + BigInt(DISPUTE_WINDOW);
             return { send };
           case "settle":
             if (ts <= m.confirmBy) {
@@ -589,95 +774,216 @@ describe("ItemEscrow invariants (randomized)", function () {
             }
             complete(model, m);
             return { send };
+          case "unwind":
+            if (ts <= m.resolveBy) {
+              return {
+                send,
+                expected: { contract: escrow, error: "ResolutionOpen", args: [id, m.resolveBy] },
+              };
+            }
+            m.state = State.Refunded;
+            return { send };
         }
         throw new Error("unreachable");
       }
 
-      case "resolve": {
-        const id = listingIdFor(model, action.pick, State.Disputed);
+      case "claimItems":
+      case "claimFunds": {
+        const id = listingIdFor(model, action.pick, [State.Completed, State.Refunded]);
         const m = model.listings[Number(id) - 1];
-        const signer = action.asArbiter ? t.arbiter : players[action.other]!;
-        const send = () => escrow.connect(signer).resolve(id, action.refund, opts);
-        if (!action.asArbiter) {
+        const caller = callerFor(m, action.who, action.other);
+        const send = () => sendAs(caller, escrowAddress, escrowData(action.kind, [id]));
+        if (!m) return { send, expected: unknown(id) };
+        if (!ENDED_WITH_BUYER.has(m.state)) return { send, expected: wrongState(id, m) };
+        const side = action.kind === "claimItems" ? "items" : "funds";
+        const claimant = claimantOf(m, side);
+        if (caller !== claimant) {
           return {
             send,
             expected: {
               contract: escrow,
-              error: "AccessControlUnauthorizedAccount",
-              args: [signer.address, arbiterRole],
+              error: "NotClaimant",
+              args: [id, accounts[caller], accounts[claimant]],
             },
           };
         }
+        if (side === "items") {
+          if (m.itemsClaimed)
+            return { send, expected: { contract: escrow, error: "ItemsAlreadyClaimed", args: [id] } };
+          if (refuses(model, claimant, "items")) return { send, expected: itemsRefused() };
+          m.itemsClaimed = true;
+          model.items[claimant]![m.item]! += m.amount;
+          return { send };
+        }
+        if (m.fundsClaimed)
+          return { send, expected: { contract: escrow, error: "FundsAlreadyClaimed", args: [id] } };
+        const amount = fundsOf(m);
+        if (refuses(model, claimant, m.currency)) {
+          return {
+            send,
+            expected: { contract: escrow, error: "NativeTransferFailed", args: [accounts[claimant], amount] },
+          };
+        }
+        m.fundsClaimed = true;
+        if (m.currency === "erc20") model.stablecoins[claimant]! += amount;
+        return { send };
+      }
+
+      case "resolve": {
+        const id = listingIdFor(model, action.pick, [State.Disputed]);
+        const m = model.listings[Number(id) - 1];
+        const signer =
+          action.by === "arbiter"
+            ? t.arbiter
+            : action.by === "outsider"
+              ? t.outsider
+              : players[action.other % PLAYERS]!;
+        const send = () => escrow.connect(signer).resolve(id, action.refund, { gasLimit: GAS_LIMIT });
         if (!m) return { send, expected: unknown(id) };
         if (m.state !== State.Disputed) return { send, expected: wrongState(id, m) };
+        if (action.by !== m.arbiter) {
+          return { send, expected: { contract: escrow, error: "NotArbiter", args: [id, signer.address] } };
+        }
+        if (ts > m.resolveBy) {
+          return { send, expected: { contract: escrow, error: "ResolutionClosed", args: [id, m.resolveBy] } };
+        }
         if (action.refund) {
           m.state = State.Refunded;
-          model.owed[m.currency][m.buyer]! += m.price;
-          model.items[m.seller]![m.item]! += m.amount;
         } else {
           complete(model, m);
         }
         return { send };
       }
 
+      case "assign": {
+        const id = listingIdFor(model, action.pick, [State.Disputed]);
+        const m = model.listings[Number(id) - 1];
+        const to = action.to === "arbiter" ? t.arbiter.address : t.outsider.address;
+        const send = () => escrow.connect(t.admin).assignArbiter(id, to, { gasLimit: GAS_LIMIT });
+        if (!m) return { send, expected: unknown(id) };
+        if (m.state !== State.Disputed) return { send, expected: wrongState(id, m) };
+        m.arbiter = action.to;
+        return { send };
+      }
+
       case "withdraw": {
-        const owedTo = model.owed[action.currency].flatMap((v, i) => (v > 0n ? [i] : []));
-        const account =
-          action.fit && owedTo.length > 0 ? owedTo[action.account % owedTo.length]! : action.account;
-        const signer = account < PLAYERS ? players[account]! : t.treasury;
+        const owedTo = model.treasuryOwed[action.currency] > 0n ? TREASURY : action.account;
+        const account = action.fit ? owedTo : action.account;
         const currencyOf = currencyAddress[action.currency];
-        const send = () => escrow.connect(signer).withdraw(currencyOf, opts);
-        const owed = model.owed[action.currency][account]!;
+        const send = () => sendAs(account, escrowAddress, escrowData("withdraw", [currencyOf]));
+        const owed = account === TREASURY ? model.treasuryOwed[action.currency] : 0n;
         if (owed === 0n) {
           return {
             send,
-            expected: { contract: escrow, error: "NothingToWithdraw", args: [signer.address, currencyOf] },
+            expected: { contract: escrow, error: "NothingToWithdraw", args: [accounts[account], currencyOf] },
           };
         }
-        model.owed[action.currency][account] = 0n;
-        if (action.currency === "erc20") model.stablecoins[account]! += owed;
+        model.treasuryOwed[action.currency] = 0n;
+        if (action.currency === "erc20") model.stablecoins[TREASURY]! += owed;
         return { send };
       }
     }
   }
 
-  it("keeps escrowed items and funds equal to open listings and amounts owed through random trading", async () => {
-    let reverts = 0;
-    let successes = 0;
+  /** Sends the call of `action` at the model's next second and checks the escrow against the model. */
+  async function play(
+    model: Model,
+    action: Action,
+    view: ChainView,
+    counts: { reverts: number; successes: number },
+  ) {
+    const ts = model.now + 1n;
+    const before = structuredClone(model);
+    const call = step(model, action, ts);
+    if (!call) return view;
+    model.now = ts;
+    await time.setNextBlockTimestamp(ts);
+    let next = view;
+    if (call.expected) {
+      const assertion = expect(call.send()).to.be.revertedWithCustomError(
+        call.expected.contract,
+        call.expected.error,
+      );
+      await (call.expected.args ? assertion.withArgs(...call.expected.args) : assertion);
+      expect({ ...model, now: before.now }, "the model predicted no change").to.deep.equal(before);
+      const after = await readChain();
+      expect(after, `rejected ${action.kind} must change nothing`).to.deep.equal(view);
+      counts.reverts++;
+    } else {
+      await (await call.send()).wait();
+      counts.successes++;
+      next = await readChain();
+    }
+    checkInvariants(next);
+    checkAgainstModel(next, model);
+    return next;
+  }
+
+  /**
+   * Long after everything: ends every trade the way anyone can (reclaim, settle, unwind) and lets every party
+   * claim its side. Only what the trading contract refuses may stay in escrow.
+   */
+  async function everyoneExits(
+    model: Model,
+    view: ChainView,
+    counts: { reverts: number; successes: number },
+  ) {
+    model.now += BigInt(40 * DAY);
+    for (const [index, m] of model.listings.entries()) {
+      const pick = { id: index + 1 };
+      const ender = { pick, who: "other" as const, other: 0 };
+      if (m.state === State.Listed) view = await play(model, { kind: "reclaim", ...ender }, view, counts);
+      if (m.state === State.Paid) view = await play(model, { kind: "settle", ...ender }, view, counts);
+      if (m.state === State.Disputed) view = await play(model, { kind: "unwind", ...ender }, view, counts);
+      if (!ENDED_WITH_BUYER.has(m.state)) continue;
+      for (const kind of ["claimItems", "claimFunds"] as const) {
+        const claimed = kind === "claimItems" ? m.itemsClaimed : m.fundsClaimed;
+        if (claimed) continue;
+        const claimant = claimantOf(m, kind === "claimItems" ? "items" : "funds");
+        view = await play(model, { kind, pick, who: "other", other: claimant }, view, counts);
+      }
+    }
+    for (const c of ["native", "erc20"] as const) {
+      if (model.treasuryOwed[c] > 0n) {
+        view = await play(
+          model,
+          { kind: "withdraw", account: TREASURY, fit: true, currency: c },
+          view,
+          counts,
+        );
+      }
+    }
+    for (const [index, m] of model.listings.entries()) {
+      const stuck = (side: "items" | "funds") => {
+        if (!ENDED_WITH_BUYER.has(m.state)) return false;
+        const claimed = side === "items" ? m.itemsClaimed : m.fundsClaimed;
+        return !claimed && !refuses(model, claimantOf(m, side), side === "items" ? "items" : m.currency);
+      };
+      expect(
+        m.state === State.Listed && !refuses(model, m.seller, "items"),
+        `listing ${index + 1} still open`,
+      ).to.equal(false);
+      expect(HOLDING_PAYMENT.has(m.state), `listing ${index + 1} still in trade`).to.equal(false);
+      expect(stuck("items") || stuck("funds"), `listing ${index + 1} holds a claim nobody refuses`).to.equal(
+        false,
+      );
+    }
+    expect(model.treasuryOwed).to.deep.equal({ native: 0n, erc20: 0n });
+  }
+
+  it("keeps escrowed items and funds equal to open listings and unclaimed sides through random trading", async () => {
+    const counts = { reverts: 0, successes: 0 };
     await fc.assert(
       fc.asyncProperty(sequenceArb, async (actions) => {
         await restoreStart();
         const model = freshModel(BigInt(await time.latest()));
         let view = await readChain();
-        for (const action of actions) {
-          const ts = model.now + 1n;
-          const before = structuredClone(model);
-          const call = step(model, action, ts);
-          if (!call) continue;
-          model.now = ts;
-          await time.setNextBlockTimestamp(ts);
-          if (call.expected) {
-            const assertion = expect(call.send()).to.be.revertedWithCustomError(
-              call.expected.contract,
-              call.expected.error,
-            );
-            await (call.expected.args ? assertion.withArgs(...call.expected.args) : assertion);
-            expect({ ...model, now: before.now }, "the model predicted no change").to.deep.equal(before);
-            const after = await readChain();
-            expect(after, `rejected ${action.kind} must change nothing`).to.deep.equal(view);
-            reverts++;
-          } else {
-            await (await call.send()).wait();
-            successes++;
-            view = await readChain();
-          }
-          checkInvariants(view);
-          checkAgainstModel(view, model);
-        }
+        for (const action of actions) view = await play(model, action, view, counts);
+        await everyoneExits(model, view, counts);
       }),
       { numRuns: NUM_RUNS },
     );
-    expect(successes, "successful actions").to.be.greaterThan(NUM_RUNS * 4);
-    expect(reverts, "rejected actions").to.be.greaterThan(NUM_RUNS);
+    expect(counts.successes, "successful actions").to.be.greaterThan(NUM_RUNS * 4);
+    expect(counts.reverts, "rejected actions").to.be.greaterThan(NUM_RUNS);
   });
 });

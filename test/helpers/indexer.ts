@@ -161,7 +161,13 @@ export async function installEmitters(request: Request) {
       ]),
     ) as Deployment["contracts"],
     roles: { admin: from!, relayer: from!, arbiter: from!, treasury: from!, studio: from! },
-    settings: { platformFeeBps: 250, escrowCommissionBps: 250, confirmationWindowSeconds: 3600 },
+    settings: {
+      platformFeeBps: 250,
+      escrowCommissionBps: 250,
+      confirmationWindowSeconds: 3600,
+      disputeWindowSeconds: 86_400,
+      adminDelaySeconds: 0,
+    },
   };
 
   /** Sends one transaction that logs `topics` and `data` from `address`; returns its block number. */

@@ -26,6 +26,8 @@ export const HOUR = 3600;
 export const DAY = 24 * HOUR;
 export const COMMISSION_BPS = 250n;
 export const CONFIRMATION_WINDOW = 3 * DAY;
+export const DISPUTE_WINDOW = 7 * DAY;
+export const ADMIN_DELAY = 3 * DAY;
 export const LISTING_PERIOD = 7 * DAY;
 
 /** Items the studio defines: a capped sword, an uncapped potion and a shield. */
@@ -51,8 +53,9 @@ export interface TradingSetup {
 }
 
 /**
- * Deploys GameItems, ItemEscrow (commission 2.5%, 3-day window) and a 6-decimals stablecoin, grants the studio
- * and arbiter roles, and equips `playerCount` players with items, stablecoins and approvals.
+ * Deploys GameItems, ItemEscrow (commission 2.5%, 3-day confirmation and 7-day dispute windows, GameItems allowed)
+ * and a 6-decimals stablecoin, grants the studio its role, and equips `playerCount` players with items,
+ * stablecoins and approvals.
  */
 export async function deployTrading(ethers: HardhatEthers, playerCount = 3): Promise<TradingSetup> {
   const signers = await ethers.getSigners();
@@ -68,14 +71,17 @@ export async function deployTrading(ethers: HardhatEthers, playerCount = 3): Pro
   const items = await new GameItems__factory(admin).deploy(admin.address);
   const escrow = await new ItemEscrow__factory(admin).deploy(
     admin.address,
+    ADMIN_DELAY,
     treasury.address,
+    arbiter.address,
     COMMISSION_BPS,
     CONFIRMATION_WINDOW,
+    DISPUTE_WINDOW,
+    [await items.getAddress()],
   );
   const stablecoin = await new TestStablecoin__factory(admin).deploy();
 
   await items.grantRole(await items.MINTER_ROLE(), studio.address);
-  await escrow.grantRole(await escrow.ARBITER_ROLE(), arbiter.address);
 
   const studioItems = items.connect(studio);
   await studioItems.defineItem(SWORD, "ipfs://sword", SWORD_CAP);

@@ -76,27 +76,37 @@ describe("indexed events of the deployed contracts", () => {
     await (await d.items.connect(d.buyer).setApprovalForAll(await d.escrow.getAddress(), true)).wait();
     await (await d.items.connect(d.buyer2).setApprovalForAll(await d.escrow.getAddress(), true)).wait();
 
-    // Escrow: completed by confirmation, refunded, dispute rejected, cancelled, expired.
+    // Escrow: completed by confirmation, refunded, dispute rejected, cancelled, expired, and a dispute handed
+    // to another arbiter that nobody resolved in time; the sides of ended trades claimed.
     const itemsAddress = await d.items.getAddress();
     const deadline = (await time.latest()) + 7 * DAY;
     const seller = d.escrow.connect(d.buyer);
     const other = d.escrow.connect(d.buyer2);
-    for (let i = 0; i < 5; i++)
+    for (let i = 0; i < 6; i++)
       await (await seller.list(itemsAddress, 1, 1, PRICE, ZeroAddress, deadline)).wait();
     await (await other.buy(1, { value: PRICE })).wait();
     await (await other.confirm(1)).wait();
+    await (await other.claimItems(1)).wait();
+    await (await seller.claimFunds(1)).wait();
     await (await other.buy(2, { value: PRICE })).wait();
     await (await other.dispute(2)).wait();
     await (await d.escrow.connect(d.arbiter).resolve(2, true)).wait();
+    await (await other.claimFunds(2)).wait();
+    await (await seller.claimItems(2)).wait();
     await (await other.buy(3, { value: PRICE })).wait();
     await (await other.dispute(3)).wait();
     await (await d.escrow.connect(d.arbiter).resolve(3, false)).wait();
     await (await seller.cancel(4)).wait();
+    await (await other.buy(6, { value: PRICE })).wait();
+    await (await other.dispute(6)).wait();
+    await (await d.escrow.connect(d.admin).assignArbiter(6, d.coCreator.address)).wait();
     await time.increase(8 * DAY);
     await (await other.reclaim(5)).wait();
-    await (await seller.withdraw(ZeroAddress)).wait();
+    await (await other.unwind(6)).wait();
+    await (await d.escrow.connect(d.treasury).withdraw(ZeroAddress)).wait();
     await (await d.escrow.connect(d.admin).setCommission(300)).wait();
     await (await d.escrow.connect(d.admin).setConfirmationWindow(2 * DAY)).wait();
+    await (await d.escrow.connect(d.admin).setDisputeWindow(2 * DAY)).wait();
     await (await d.escrow.connect(d.admin).setTreasury(d.treasury.address)).wait();
 
     const indexer = env.indexer({ provider: provider as HardhatEthersProvider, deployment: d.deployment });
@@ -143,9 +153,15 @@ describe("indexed events of the deployed contracts", () => {
       "ItemEscrow.Refunded",
       "ItemEscrow.Cancelled",
       "ItemEscrow.Expired",
+      "ItemEscrow.ItemsClaimed",
+      "ItemEscrow.FundsClaimed",
+      "ItemEscrow.ArbiterAssigned",
       "ItemEscrow.Withdrawn",
       "ItemEscrow.CommissionSet",
       "ItemEscrow.ConfirmationWindowSet",
+      "ItemEscrow.DisputeWindowSet",
+      "ItemEscrow.ArbiterSet",
+      "ItemEscrow.ItemTokenSet",
       "ItemEscrow.TreasurySet",
     ]) {
       expect(seen[name], name).to.be.greaterThan(0);
@@ -361,7 +377,7 @@ describe("indexed events of the deployed contracts", () => {
       },
       {
         contract: lower(d.deployment.contracts.ItemEscrow.address),
-        account: lower(d.buyer),
+        account: lower(d.treasury),
         currency: ZeroAddress,
       },
     ]);
@@ -390,20 +406,83 @@ describe("indexed events of the deployed contracts", () => {
     expect(transfers[0].n).to.equal(1);
   });
 
-  it("records each listing's final state and its state history", async () => {
+  it("records each listing's final state, what was claimed, and its state history", async () => {
     const listings = await rows(
-      "SELECT listing_id, seller, item_id, amount, price, state, buyer, settled, arbiter FROM listings ORDER BY listing_id",
+      `SELECT listing_id, seller, item_id, amount, price, state, buyer, settled, arbiter, commission_bps,
+              assigned_arbiter, items_claimed, funds_claimed FROM listings ORDER BY listing_id`,
     );
     const seller = lower(d.buyer);
     const buyer = lower(d.buyer2);
     const arbiter = lower(d.arbiter);
-    const base = { seller, item_id: "1", amount: "1", price: PRICE.toString() };
+    const base = { seller, item_id: "1", amount: "1", price: PRICE.toString(), commission_bps: 250 };
+    const none = { assigned_arbiter: null };
     expect(listings).to.deep.equal([
-      { listing_id: "1", ...base, state: "completed", buyer, settled: false, arbiter: null },
-      { listing_id: "2", ...base, state: "refunded", buyer, settled: null, arbiter },
-      { listing_id: "3", ...base, state: "completed", buyer, settled: false, arbiter },
-      { listing_id: "4", ...base, state: "cancelled", buyer: null, settled: null, arbiter: null },
-      { listing_id: "5", ...base, state: "expired", buyer: null, settled: null, arbiter: null },
+      {
+        listing_id: "1",
+        ...base,
+        ...none,
+        state: "completed",
+        buyer,
+        settled: false,
+        arbiter: null,
+        items_claimed: true,
+        funds_claimed: true,
+      },
+      {
+        listing_id: "2",
+        ...base,
+        ...none,
+        state: "refunded",
+        buyer,
+        settled: null,
+        arbiter,
+        items_claimed: true,
+        funds_claimed: true,
+      },
+      {
+        listing_id: "3",
+        ...base,
+        ...none,
+        state: "completed",
+        buyer,
+        settled: false,
+        arbiter,
+        items_claimed: false,
+        funds_claimed: false,
+      },
+      {
+        listing_id: "4",
+        ...base,
+        ...none,
+        state: "cancelled",
+        buyer: null,
+        settled: null,
+        arbiter: null,
+        items_claimed: true,
+        funds_claimed: false,
+      },
+      {
+        listing_id: "5",
+        ...base,
+        ...none,
+        state: "expired",
+        buyer: null,
+        settled: null,
+        arbiter: null,
+        items_claimed: true,
+        funds_claimed: false,
+      },
+      {
+        listing_id: "6",
+        ...base,
+        state: "refunded",
+        buyer,
+        settled: null,
+        arbiter: null,
+        assigned_arbiter: lower(d.coCreator),
+        items_claimed: false,
+        funds_claimed: false,
+      },
     ]);
     const history = await rows(
       "SELECT event, state FROM listing_states WHERE listing_id = 3 ORDER BY block_number, log_index",

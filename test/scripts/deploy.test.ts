@@ -23,7 +23,7 @@ describe("deployment", function () {
   });
   after(async () => rm(dir, { recursive: true, force: true }));
 
-  it("deploys every contract, grants each role to its holder and hands admin over from the deployer", async () => {
+  it("deploys every contract, grants each role to its holder and leaves the deployer no admin power", async () => {
     const { ethers } = await network.create();
     const [deployer, admin, relayer, arbiter, treasury, studio] = await ethers.getSigners();
     const roles = {
@@ -37,6 +37,8 @@ describe("deployment", function () {
       platformFeeBps: 300,
       escrowCommissionBps: 150,
       confirmationWindowSeconds: 86_400,
+      disputeWindowSeconds: 2 * 86_400,
+      adminDelaySeconds: 3600,
     });
     const c = deployment.contracts;
     const registry = WorkRegistry__factory.connect(c.WorkRegistry.address, deployer);
@@ -47,7 +49,10 @@ describe("deployment", function () {
     expect(await registry.hasRole(await registry.REGISTRAR_ROLE(), relayer!.address)).to.equal(true);
     expect(await licenses.hasRole(await licenses.MINTER_ROLE(), relayer!.address)).to.equal(true);
     expect(await items.hasRole(await items.MINTER_ROLE(), studio!.address)).to.equal(true);
-    expect(await escrow.hasRole(await escrow.ARBITER_ROLE(), arbiter!.address)).to.equal(true);
+    expect(await escrow.arbiter()).to.equal(arbiter!.address);
+    expect(await escrow.isItemToken(c.GameItems.address)).to.equal(true);
+    expect(await escrow.defaultAdmin()).to.equal(admin!.address);
+    expect(await escrow.defaultAdminDelay()).to.equal(3600n);
     for (const contract of [registry, licenses, items, escrow]) {
       const adminRole = await contract.DEFAULT_ADMIN_ROLE();
       expect(await contract.hasRole(adminRole, admin!.address)).to.equal(true);
@@ -57,6 +62,7 @@ describe("deployment", function () {
     expect(await licenses.treasury()).to.equal(treasury!.address);
     expect(await escrow.commissionBps()).to.equal(150n);
     expect(await escrow.confirmationWindow()).to.equal(86_400n);
+    expect(await escrow.disputeWindow()).to.equal(2n * 86_400n);
     expect(await licenses.splitFactory()).to.equal(c.SplitFactory.address);
     expect(await licenses.registry()).to.equal(c.WorkRegistry.address);
     for (const info of Object.values(c)) {

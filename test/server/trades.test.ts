@@ -90,7 +90,7 @@ describe("escrowed trades API", function () {
   });
   after(async () => stack.stop());
 
-  it("runs a full trade through the API's transaction requests: list, buy, confirm, withdraw", async () => {
+  it("runs a full trade through the API's transaction requests: list, buy, confirm, each side claims", async () => {
     const price = ethers.parseEther("0.5");
     const firstListing = await prepare("/v1/trades", {
       seller: seller.address,
@@ -110,7 +110,18 @@ describe("escrowed trades API", function () {
     expect(buy[0]!.value).to.equal(price.toString());
     await sendAll(buyer, buy);
     await sendAll(buyer, await prepare(`/v1/trades/${tradeId}/confirm`, { buyer: buyer.address }));
+    const sellerClaimsItems = await request(stack.app)
+      .post(`/v1/trades/${tradeId}/claim-items`)
+      .send({ from: seller.address });
+    expect(sellerClaimsItems.status).to.equal(403);
+    expect(sellerClaimsItems.body.error.code).to.equal("NOT_CLAIMANT");
+    await sendAll(buyer, await prepare(`/v1/trades/${tradeId}/claim-items`, { from: buyer.address }));
     expect(await items.balanceOf(buyer.address, SWORD)).to.equal(2n);
+    const again = await request(stack.app)
+      .post(`/v1/trades/${tradeId}/claim-items`)
+      .send({ from: buyer.address });
+    expect(again.status).to.equal(409);
+    expect(again.body.error.code).to.equal("ALREADY_CLAIMED");
 
     await indexed();
     const trade = await request(stack.app).get(`/v1/trades/${tradeId}`);
@@ -122,11 +133,15 @@ describe("escrowed trades API", function () {
       state: "completed",
       amount: "2",
       price: price.toString(),
+      commissionBps: 250,
+      itemsClaimed: true,
+      fundsClaimed: false,
     });
-    expect(trade.body.history.map((h: { state: string }) => h.state)).to.deep.equal([
-      "listed",
-      "paid",
-      "completed",
+    expect(trade.body.history.map((h: { event: string }) => h.event)).to.deep.equal([
+      "Listed",
+      "Bought",
+      "Completed",
+      "ItemsClaimed",
     ]);
     const bySeller = await request(stack.app).get(`/v1/trades?seller=${seller.address}&state=completed`);
     expect(bySeller.body.items.map((t: { listingId: string }) => t.listingId)).to.include(tradeId);
@@ -142,14 +157,13 @@ describe("escrowed trades API", function () {
       },
     ]);
 
-    const owed = await escrow.owed(seller.address, ethers.ZeroAddress);
-    expect(owed).to.equal((price * 9750n) / 10_000n);
-    const balanceOf = async () =>
-      BigInt(await stack.provider.send("eth_getBalance", [seller.address, "latest"]));
-    const balance = await balanceOf();
-    await sendAll(seller, await prepare("/v1/escrow/withdraw", { account: seller.address }));
-    expect(await escrow.owed(seller.address, ethers.ZeroAddress)).to.equal(0n);
-    expect(await balanceOf()).to.be.greaterThan(balance);
+    const escrowBalance = () => stack.provider.getBalance(stack.deployment.contracts.ItemEscrow.address);
+    const held = await escrowBalance();
+    await sendAll(seller, await prepare(`/v1/trades/${tradeId}/claim-funds`, { from: seller.address }));
+    expect(held - (await escrowBalance())).to.equal((price * 9750n) / 10_000n);
+    expect((await escrow.getListing(tradeId)).fundsClaimed).to.equal(true);
+    const nothing = await request(stack.app).post("/v1/escrow/withdraw").send({ account: seller.address });
+    expect(nothing.status).to.equal(409);
 
     const second = await prepare("/v1/trades", {
       seller: seller.address,
@@ -183,14 +197,9 @@ describe("escrowed trades API", function () {
     expect(resolve.status, JSON.stringify(resolve.body)).to.equal(200);
     expect(resolve.body.transactions[0].from).to.equal(arbiter.address);
     await sendAll(arbiter, resolve.body.transactions);
-    await sendAll(
-      buyer,
-      await prepare("/v1/escrow/withdraw", {
-        account: buyer.address,
-        currency: await stablecoin.getAddress(),
-      }),
-    );
+    await sendAll(buyer, await prepare(`/v1/trades/${tradeId}/claim-funds`, { from: buyer.address }));
     expect(await stablecoin.balanceOf(buyer.address)).to.equal(paid + price);
+    await sendAll(seller, await prepare(`/v1/trades/${tradeId}/claim-items`, { from: seller.address }));
 
     await indexed();
     const trade = await request(stack.app).get(`/v1/trades/${tradeId}`);
@@ -201,7 +210,51 @@ describe("escrowed trades API", function () {
       "Bought",
       "Disputed",
       "Refunded",
+      "FundsClaimed",
+      "ItemsClaimed",
     ]);
+  });
+
+  it("hands a dispute to another arbiter, and lets anyone unwind one left past its deadline", async () => {
+    const tradeId = await list(ethers.parseEther("0.1"));
+    await sendAll(buyer, await prepare(`/v1/trades/${tradeId}/buy`, { buyer: buyer.address }));
+    await sendAll(buyer, await prepare(`/v1/trades/${tradeId}/dispute`, { buyer: buyer.address }));
+    const early = await request(stack.app)
+      .post(`/v1/trades/${tradeId}/unwind`)
+      .send({ from: seller.address });
+    expect(early.status).to.equal(409);
+    expect(early.body.error.code).to.equal("RESOLUTION_OPEN");
+
+    const outsider = await stack.signer(9);
+    const assign = await request(stack.app)
+      .post(`/v1/admin/trades/${tradeId}/arbiter`)
+      .set("X-Api-Key", adminKey)
+      .send({ arbiter: outsider.address });
+    expect(assign.status, JSON.stringify(assign.body)).to.equal(200);
+    expect(assign.body.transactions[0].from).to.equal(stack.deployment.roles.admin);
+    await sendAll(await stack.signer(0), assign.body.transactions);
+    const resolve = await request(stack.app)
+      .post(`/v1/admin/trades/${tradeId}/resolve`)
+      .set("X-Api-Key", adminKey)
+      .send({ refundBuyer: true });
+    expect(resolve.body.transactions[0].from).to.equal(outsider.address);
+
+    await stack.provider.send("evm_increaseTime", [stack.deployment.settings.disputeWindowSeconds + 1]);
+    await stack.provider.send("evm_mine", []);
+    const late = await request(stack.app)
+      .post(`/v1/admin/trades/${tradeId}/resolve`)
+      .set("X-Api-Key", adminKey)
+      .send({ refundBuyer: true });
+    expect(late.status).to.equal(409);
+    expect(late.body.error.code).to.equal("RESOLUTION_CLOSED");
+    await sendAll(seller, await prepare(`/v1/trades/${tradeId}/unwind`, { from: seller.address }));
+    await indexed();
+    const trade = await request(stack.app).get(`/v1/trades/${tradeId}`);
+    expect(trade.body).to.deep.include({
+      state: "refunded",
+      arbiter: null,
+      assignedArbiter: outsider.address,
+    });
   });
 
   it("answers 409 for a step the trade's state does not allow and 403 for the wrong wallet", async () => {

@@ -60,7 +60,7 @@ export const TRADE_STATES = [
 ] as const;
 
 export interface Trade {
-  tradeId: string;
+  listingId: string;
   seller: string;
   buyer: string | null;
   state: (typeof TRADE_STATES)[number];
@@ -71,6 +71,9 @@ export interface Trade {
   currency: string;
   deadline: string;
   confirmBy: string | null;
+  resolveBy: string | null;
+  itemsClaimed: boolean;
+  fundsClaimed: boolean;
   finality: Finality;
 }
 
@@ -148,28 +151,25 @@ export async function listTrades(
   return page.items;
 }
 
-export type TradeAction = "cancel" | "confirm" | "dispute" | "settle";
+export type TradeAction =
+  "cancel" | "confirm" | "dispute" | "settle" | "unwind" | "claim-items" | "claim-funds";
 
 const ACTION_BODY: Record<TradeAction, string> = {
   cancel: "seller",
   confirm: "buyer",
   dispute: "buyer",
   settle: "from",
+  unwind: "from",
+  "claim-items": "from",
+  "claim-funds": "from",
 };
 
 /** Sends one escrow action on a trade from the connected wallet. */
 export async function tradeAction(wallet: Wallet, trade: Trade, action: TradeAction): Promise<string> {
-  const { transactions } = await api<{ transactions: TxRequest[] }>(`/v1/trades/${trade.tradeId}/${action}`, {
-    json: { [ACTION_BODY[action]]: requireAddress(wallet) },
-  });
-  return sendAll(wallet, transactions);
-}
-
-/** Pulls what the escrow owes the connected wallet (sale proceeds, refunds). */
-export async function withdrawFromEscrow(wallet: Wallet): Promise<string> {
-  const { transactions } = await api<{ transactions: TxRequest[] }>("/v1/escrow/withdraw", {
-    json: { account: requireAddress(wallet) },
-  });
+  const { transactions } = await api<{ transactions: TxRequest[] }>(
+    `/v1/trades/${trade.listingId}/${action}`,
+    { json: { [ACTION_BODY[action]]: requireAddress(wallet) } },
+  );
   return sendAll(wallet, transactions);
 }
 

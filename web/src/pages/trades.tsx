@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { describeError, isUnavailable } from "../api.ts";
-import { listTrades, tradeAction, withdrawFromEscrow, type Trade, type TradeAction } from "../commerce.ts";
+import { listTrades, tradeAction, type Trade, type TradeAction } from "../commerce.ts";
 import { Badge, Empty, ErrorNote, Loading, Time, useAsync, usePageTitle } from "../components.tsx";
 import { formatEth, shortHex } from "../format.ts";
 import { useWallet } from "../wallet.tsx";
@@ -15,12 +15,22 @@ const STATE_TONE: Record<Trade["state"], "ok" | "warn" | "bad" | "info" | "muted
   refunded: "muted",
 };
 
-type ActionKind = TradeAction | "withdraw";
-
 interface NextStep {
   text: string;
-  action?: { kind: ActionKind; label: string };
-  secondary?: { kind: ActionKind; label: string };
+  action?: { kind: TradeAction; label: string };
+  secondary?: { kind: TradeAction; label: string };
+}
+
+/** The side of an ended trade the wallet may still take out of escrow, if any. */
+function claimStep(trade: Trade, owedItems: boolean, done: string): NextStep {
+  if (owedItems) {
+    return trade.itemsClaimed
+      ? { text: done }
+      : { text: `${done}: the items wait in escrow`, action: { kind: "claim-items", label: "Claim items" } };
+  }
+  return trade.fundsClaimed
+    ? { text: done }
+    : { text: `${done}: the money waits in escrow`, action: { kind: "claim-funds", label: "Claim funds" } };
 }
 
 /** What the connected wallet can or must do next on a listing, given its role and the escrow state. */
@@ -46,15 +56,16 @@ function nextStep(trade: Trade, role: "seller" | "buyer", now = Date.now()): Nex
           }
         : { text: "Waiting for the buyer to confirm" };
     case "disputed":
-      return { text: "An arbiter will resolve the dispute" };
+      return trade.resolveBy !== null && new Date(trade.resolveBy).getTime() < now
+        ? {
+            text: "Nobody resolved the dispute in time: unwind it to get your side back",
+            action: { kind: "unwind", label: "Unwind" },
+          }
+        : { text: "An arbiter will resolve the dispute" };
     case "completed":
-      return role === "seller"
-        ? { text: "Sold: your proceeds wait in escrow", action: { kind: "withdraw", label: "Withdraw" } }
-        : { text: "Items delivered" };
+      return claimStep(trade, role === "buyer", role === "buyer" ? "Bought" : "Sold");
     case "refunded":
-      return role === "buyer"
-        ? { text: "Refunded: your payment waits in escrow", action: { kind: "withdraw", label: "Withdraw" } }
-        : { text: "Refunded to the buyer" };
+      return claimStep(trade, role === "seller", "Refunded");
     default:
       return { text: "Closed" };
   }
@@ -68,7 +79,8 @@ export function TradesPage() {
     <>
       <h1>Trades</h1>
       <p className="lead">
-        Game items you list or buy are held in escrow until the buyer confirms or the window lapses.
+        Game items you list or buy are held in escrow until the buyer confirms or the window lapses; then each
+        side claims what it is owed.
       </p>
       {!wallet.address ? (
         <Empty title="Connect a wallet to see your trades" />
@@ -89,13 +101,12 @@ function TradeTable({ role, address, title }: { role: "seller" | "buyer"; addres
   const [message, setMessage] = useState<{ tone: "success" | "error"; text: string } | null>(null);
   const headingId = `${role}-trades`;
 
-  const act = async (trade: Trade, kind: ActionKind, label: string) => {
-    setBusy(`${trade.tradeId}:${kind}`);
+  const act = async (trade: Trade, kind: TradeAction, label: string) => {
+    setBusy(`${trade.listingId}:${kind}`);
     setMessage(null);
     try {
-      if (kind === "withdraw") await withdrawFromEscrow(wallet);
-      else await tradeAction(wallet, trade, kind);
-      setMessage({ tone: "success", text: `${label}: done for trade #${trade.tradeId}.` });
+      await tradeAction(wallet, trade, kind);
+      setMessage({ tone: "success", text: `${label}: done for trade #${trade.listingId}.` });
       trades.reload();
     } catch (err) {
       setMessage({ tone: "error", text: describeError(err) });
@@ -138,8 +149,8 @@ function TradeTable({ role, address, title }: { role: "seller" | "buyer"; addres
               const step = nextStep(trade, role);
               const counterparty = role === "seller" ? trade.buyer : trade.seller;
               return (
-                <tr key={trade.tradeId}>
-                  <td data-label="Trade">#{trade.tradeId}</td>
+                <tr key={trade.listingId}>
+                  <td data-label="Trade">#{trade.listingId}</td>
                   <td data-label="Item">
                     {trade.amount} × item {trade.itemId}
                   </td>
@@ -168,7 +179,7 @@ function TradeTable({ role, address, title }: { role: "seller" | "buyer"; addres
                             disabled={busy !== null}
                             onClick={() => act(trade, action.kind, action.label)}
                           >
-                            {busy === `${trade.tradeId}:${action.kind}` ? "Sending…" : action.label}
+                            {busy === `${trade.listingId}:${action.kind}` ? "Sending…" : action.label}
                           </button>
                         ),
                     )}
