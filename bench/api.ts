@@ -109,6 +109,7 @@ async function seedLicenses(stack: TestStack): Promise<{ workIds: bigint[]; hold
         royaltyBps: 0,
         split,
         territory: "WORLD",
+        revocable: false,
       })
     ).wait();
   }

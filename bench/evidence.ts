@@ -77,6 +77,7 @@ async function mintLicenses(stack: TestStack, creator: JsonRpcSigner, workId: st
       royaltyBps: 0,
       split: await splits.predictSplit([creator.address], [10_000]),
       territory: "WORLD",
+      revocable: false,
     })
   ).wait();
   const offerId = await licenses.offerCount();

@@ -40,6 +40,7 @@ const deployment = await deployContracts(deployer!, {
   arbiter: arbiter!.address,
   treasury: treasury!.address,
   studio: studio!.address,
+  revoker: relayer!.address,
 });
 const c = deployment.contracts;
 const registry = WorkRegistry__factory.connect(c.WorkRegistry.address, creator);
@@ -106,6 +107,7 @@ const offer = {
   royaltyBps: 500,
   split,
   territory: "WORLD",
+  revocable: false,
 };
 await gasOf(licenses.createOffer(offer));
 await gasOf(licenses.createOffer({ ...offer, currency: await stablecoin.getAddress(), price: 25_000_000n }));

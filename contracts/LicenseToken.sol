@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
@@ -17,23 +17,30 @@ import {IWorkRegistry} from "./interfaces/IWorkRegistry.sol";
 import {PullPayments} from "./PullPayments.sol";
 
 /// @title Rights Ledger licenses: one ERC-721 token per license sold on a creator's offer
-contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, ILicenseToken {
+contract LicenseToken is ERC721, ERC2981, AccessControlDefaultAdminRules, EIP712, PullPayments, ILicenseToken {
     using Strings for uint256;
 
+    /// @notice The platform's card-sales minter.
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
+    /// @notice Revokes licenses whose card payment was refunded or charged back, and enforces revocable offers.
+    bytes32 public constant REVOKER_ROLE = keccak256("REVOKER_ROLE");
     uint16 public constant MAX_PLATFORM_FEE_BPS = 2000;
     uint16 public constant MAX_ROYALTY_BPS = 1000;
     /// @notice Longest license term an offer may set (100 years), which keeps renewed expiries far from overflow.
     uint64 public constant MAX_DURATION = 100 * 365 days;
+    /// @notice Most licenses one holder may hold to one work: anyone can send a holder licenses, and this keeps
+    /// `hasValidLicense`, which reads them all, bounded.
+    uint16 public constant MAX_LICENSES_PER_WORK = 32;
     uint16 private constant TOTAL_BPS = 10_000;
     bytes32 private constant CREATE_OFFER_TYPEHASH = keccak256(
         "CreateOffer(address creator,uint256 workId,address currency,uint256 price,uint64 duration,uint32 maxSupply,"
         "bool transferable,bool commercialUse,uint16 referrerBps,uint16 royaltyBps,address split,string territory,"
-        "uint256 nonce,uint256 deadline)"
+        "bool revocable,uint256 nonce,uint256 deadline)"
     );
 
     // Laid out so a sale reads three slots and writes one: the terms it checks and the sold counter share
-    // the first slot, the creator (never needed by a sale) sits alone in the last.
+    // the first slot, the fee fixed at publication shares the split's, the creator (never needed by a sale)
+    // sits alone in the last.
     struct OfferData {
         uint64 workId;
         uint64 duration;
@@ -44,19 +51,29 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
         bool transferable;
         bool commercialUse;
         bool active;
+        bool revocable;
         address currency;
         uint96 price;
         address split;
+        uint16 platformFeeBps;
         address creator;
     }
 
-    // One slot per license, including the links of its holder's list of licenses to the same work.
+    // One slot per license, including the links of its holder's list of licenses to the same work and the end
+    // of the term a card paid for (a time, so 40 bits last 30,000 years).
     struct LicenseData {
         uint48 offerId;
         uint64 expiresAt;
         bool revoked;
         uint48 prev;
         uint48 next;
+        uint40 cardPaidUntil;
+    }
+
+    /// @dev The head of a holder's list of licenses to one work and its length, in the slot a sale writes anyway.
+    struct Holding {
+        uint48 first;
+        uint16 count;
     }
 
     IWorkRegistry public immutable registry;
@@ -70,23 +87,32 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
     uint48 private _lastOfferId;
     mapping(uint256 offerId => OfferData) private _offers;
     mapping(uint256 tokenId => LicenseData) private _licenses;
-    mapping(address holder => mapping(uint256 workId => uint256 tokenId)) private _firstLicenseOf;
+    mapping(address holder => mapping(uint256 workId => Holding)) private _holdings;
+    mapping(uint256 offerId => mapping(address referrer => bool)) private _referrers;
     mapping(bytes32 paymentRef => bool) private _paymentRefUsed;
 
     /// @notice Whether `creator` has used `nonce` in a `createOfferFor` signature.
     mapping(address creator => mapping(uint256 nonce => bool)) public nonceUsed;
 
+    /// @param minter holds MINTER_ROLE; @param revoker holds REVOKER_ROLE (both may be address(0) for none).
     constructor(
         address admin,
+        uint48 adminDelay,
         IWorkRegistry registry_,
         ISplitFactory splits,
         address treasury_,
-        uint16 platformFeeBps_
-    ) ERC721("Rights Ledger License", "RLL") EIP712("RightsLedger LicenseToken", "1") {
-        if (admin == address(0)) revert InvalidRecipient(admin);
+        uint16 platformFeeBps_,
+        address minter,
+        address revoker
+    )
+        ERC721("Rights Ledger License", "RLL")
+        EIP712("RightsLedger LicenseToken", "1")
+        AccessControlDefaultAdminRules(adminDelay, admin)
+    {
         registry = registry_;
         splitFactory = splits;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        if (minter != address(0)) _grantRole(MINTER_ROLE, minter);
+        if (revoker != address(0)) _grantRole(REVOKER_ROLE, revoker);
         _setTreasury(treasury_);
         _setPlatformFee(platformFeeBps_);
     }
@@ -127,15 +153,44 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
     }
 
     /// @inheritdoc ILicenseToken
-    function revoke(uint256 tokenId, string calldata reason) external {
+    function setReferrer(uint256 offerId, address referrer, bool approved) external {
+        OfferData storage offer = _existingOffer(offerId);
+        if (msg.sender != offer.creator) revert NotWorkCreator(offer.workId, msg.sender);
+        if (referrer == address(0)) revert InvalidRecipient(referrer);
+        _referrers[offerId][referrer] = approved;
+        emit ReferrerSet(offerId, referrer, approved);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function cancelNonce(uint256 nonce) external {
+        if (nonceUsed[msg.sender][nonce]) revert NonceAlreadyUsed(msg.sender, nonce);
+        nonceUsed[msg.sender][nonce] = true;
+        emit NonceCancelled(msg.sender, nonce);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function revoke(uint256 tokenId, RevocationReason reason) external {
         LicenseData storage license = _existingLicense(tokenId);
-        if (
-            !hasRole(DEFAULT_ADMIN_ROLE, msg.sender) &&
-            registry.creatorOf(_offers[license.offerId].workId) != msg.sender
-        ) {
-            revert NotAllowedToRevoke(tokenId, msg.sender);
-        }
         if (license.revoked) revert LicenseIsRevoked(tokenId);
+        bool revoker = hasRole(REVOKER_ROLE, msg.sender);
+        if (reason == RevocationReason.OfferTerms) {
+            OfferData storage offer = _offers[license.offerId];
+            if (!offer.revocable) revert RevocationNotAllowed(tokenId, reason);
+            if (!revoker && msg.sender != offer.creator) revert NotAllowedToRevoke(tokenId, msg.sender);
+        } else {
+            if (!revoker) revert NotAllowedToRevoke(tokenId, msg.sender);
+            uint40 paidUntil = license.cardPaidUntil;
+            if (paidUntil == 0) revert RevocationNotAllowed(tokenId, reason);
+            license.cardPaidUntil = 0;
+            uint64 expiresAt = license.expiresAt;
+            // Renewed since with other money: only the part of the card-paid term not yet used is taken back.
+            if (expiresAt > paidUntil) {
+                if (paidUntil > block.timestamp) expiresAt -= paidUntil - uint64(block.timestamp);
+                license.expiresAt = expiresAt;
+                emit LicenseShortened(tokenId, msg.sender, reason, expiresAt);
+                return;
+            }
+        }
         license.revoked = true;
         emit LicenseRevoked(tokenId, msg.sender, reason);
     }
@@ -153,7 +208,7 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
         if (referrer != address(0) && (referrer == recipient || referrer == msg.sender)) revert SelfReferral(referrer);
         _checkPayment(offer.currency, offer.price);
         tokenId = _issue(offerId, offer, recipient, bytes32(0));
-        _collect(tokenId, offer, referrer);
+        _collect(tokenId, offer, referrer != address(0) && _referrers[offerId][referrer] ? referrer : address(0));
     }
 
     /// @inheritdoc ILicenseToken
@@ -213,12 +268,13 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
     }
 
     /// @inheritdoc ILicenseToken
-    /// @dev Each holder's licenses to a work form a linked list that `_update` relinks on every mint and
-    /// transfer, so the answer stays exact after transfers, renewals and revocations; the walk visits only
-    /// that holder's licenses to that work and returns the perpetual one or else the one expiring last.
+    /// @dev Each holder's licenses to a work form a linked list of at most MAX_LICENSES_PER_WORK that `_update`
+    /// relinks on every mint and transfer, so the answer stays exact after transfers, renewals and revocations;
+    /// the walk visits only that holder's licenses to that work and returns the perpetual one or else the one
+    /// expiring last.
     function hasValidLicense(address holder, uint256 workId) external view returns (bool valid, uint256 tokenId) {
         uint64 latestExpiry;
-        for (uint256 id = _firstLicenseOf[holder][workId]; id != 0; id = _licenses[id].next) {
+        for (uint256 id = _holdings[holder][workId].first; id != 0; id = _licenses[id].next) {
             LicenseData storage license = _licenses[id];
             if (!_isLive(license)) continue;
             if (license.expiresAt == 0) return (true, id);
@@ -245,6 +301,8 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
                 active: offer.active,
                 referrerBps: offer.referrerBps,
                 royaltyBps: offer.royaltyBps,
+                platformFeeBps: offer.platformFeeBps,
+                revocable: offer.revocable,
                 currency: offer.currency,
                 split: offer.split,
                 price: offer.price
@@ -259,8 +317,14 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
                 offerId: license.offerId,
                 workId: _offers[license.offerId].workId,
                 expiresAt: license.expiresAt,
-                revoked: license.revoked
+                revoked: license.revoked,
+                cardPaidUntil: license.cardPaidUntil
             });
+    }
+
+    /// @inheritdoc ILicenseToken
+    function isReferrer(uint256 offerId, address referrer) external view returns (bool) {
+        return _referrers[offerId][referrer];
     }
 
     /// @inheritdoc ILicenseToken
@@ -314,7 +378,9 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
         return string.concat("data:application/json;base64,", Base64.encode(bytes(json)));
     }
 
-    function supportsInterface(bytes4 interfaceId) public view override(ERC721, ERC2981, AccessControl) returns (bool) {
+    function supportsInterface(
+        bytes4 interfaceId
+    ) public view override(ERC721, ERC2981, AccessControlDefaultAdminRules) returns (bool) {
         return super.supportsInterface(interfaceId);
     }
 
@@ -342,9 +408,11 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
             transferable: params.transferable,
             commercialUse: params.commercialUse,
             active: true,
+            revocable: params.revocable,
             currency: params.currency,
             price: uint96(params.price),
             split: params.split,
+            platformFeeBps: platformFeeBps,
             creator: creator
         });
         _emitOfferCreated(offerId, creator, params);
@@ -364,7 +432,9 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
             params.referrerBps,
             params.royaltyBps,
             params.split,
-            params.territory
+            params.territory,
+            params.revocable,
+            platformFeeBps
         );
     }
 
@@ -398,7 +468,10 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
         OfferData storage offer = _offers[offerId];
         _requireActive(offerId, offer);
         _paymentRefUsed[paymentRef] = true;
-        return _issue(offerId, offer, recipient, paymentRef);
+        uint256 tokenId = _issue(offerId, offer, recipient, paymentRef);
+        uint64 expiresAt = _licenses[tokenId].expiresAt;
+        _licenses[tokenId].cardPaidUntil = expiresAt == 0 ? type(uint40).max : uint40(expiresAt);
+        return tokenId;
     }
 
     function _requireActive(uint256 offerId, OfferData storage offer) private view {
@@ -408,12 +481,13 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
         }
     }
 
-    /// @dev Credits the platform fee and referrer commission for withdrawal and pushes the rest to the split.
+    /// @dev Credits the platform fee fixed at publication and an approved referrer's commission for withdrawal,
+    /// and pushes the rest to the split.
     function _collect(uint256 tokenId, OfferData storage offer, address referrer) private {
         address currency = offer.currency;
         address split = offer.split;
         uint256 price = offer.price;
-        uint256 fee = (price * platformFeeBps) / TOTAL_BPS;
+        uint256 fee = (price * offer.platformFeeBps) / TOTAL_BPS;
         uint256 commission = referrer == address(0) ? 0 : (price * offer.referrerBps) / TOTAL_BPS;
         uint256 toSplit = price - fee - commission;
         if (fee != 0) _credit(treasury, currency, fee);
@@ -436,7 +510,8 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
         emit TreasurySet(treasury_);
     }
 
-    /// @dev Enforces soulbound offers and keeps each holder's per-work list of licenses in step with ownership.
+    /// @dev Enforces soulbound offers and revocations, and keeps each holder's per-work list of licenses in step
+    /// with ownership.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         from = super._update(to, tokenId, auth);
         LicenseData storage license = _licenses[tokenId];
@@ -444,28 +519,35 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
         uint256 workId = offer.workId;
         if (from != address(0)) {
             if (!offer.transferable) revert LicenseSoulbound(tokenId);
+            if (license.revoked) revert LicenseIsRevoked(tokenId);
             _unlink(from, workId, license);
         }
         _link(to, workId, tokenId, license);
     }
 
     function _link(address holder, uint256 workId, uint256 tokenId, LicenseData storage license) private {
-        uint256 first = _firstLicenseOf[holder][workId];
+        Holding storage holding = _holdings[holder][workId];
+        uint48 first = holding.first;
+        uint16 count = holding.count;
+        if (count >= MAX_LICENSES_PER_WORK) revert TooManyLicenses(holder, workId);
         license.prev = 0;
-        license.next = uint48(first);
+        license.next = first;
         if (first != 0) _licenses[first].prev = uint48(tokenId);
-        _firstLicenseOf[holder][workId] = tokenId;
+        holding.first = uint48(tokenId);
+        holding.count = count + 1;
     }
 
     function _unlink(address holder, uint256 workId, LicenseData storage license) private {
+        Holding storage holding = _holdings[holder][workId];
         uint48 prev = license.prev;
         uint48 next = license.next;
         if (prev == 0) {
-            _firstLicenseOf[holder][workId] = next;
+            holding.first = next;
         } else {
             _licenses[prev].next = next;
         }
         if (next != 0) _licenses[next].prev = prev;
+        holding.count -= 1;
     }
 
     function _existingOffer(uint256 offerId) private view returns (OfferData storage) {
@@ -489,7 +571,7 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
         uint256 nonce,
         uint256 deadline
     ) private pure returns (bytes32) {
-        // Two halves because one abi.encode of all fifteen words does not fit the stack; the concatenation
+        // Two halves because one abi.encode of all sixteen words does not fit the stack; the concatenation
         // is the same bytes.
         return
             keccak256(
@@ -510,6 +592,7 @@ contract LicenseToken is ERC721, ERC2981, AccessControl, EIP712, PullPayments, I
                         params.royaltyBps,
                         params.split,
                         keccak256(bytes(params.territory)),
+                        params.revocable,
                         nonce,
                         deadline
                     )

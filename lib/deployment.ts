@@ -37,6 +37,7 @@ export const deploymentSchema = z.object({
     arbiter: address,
     treasury: address,
     studio: address,
+    revoker: address,
   }),
   settings: z.object({
     platformFeeBps: z.number().int().min(0).max(10_000),

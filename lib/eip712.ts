@@ -63,6 +63,7 @@ export const CREATE_OFFER_TYPES: { CreateOffer: TypedField[] } = {
     { name: "royaltyBps", type: "uint16" },
     { name: "split", type: "address" },
     { name: "territory", type: "string" },
+    { name: "revocable", type: "bool" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
@@ -81,6 +82,7 @@ export interface CreateOfferMessage {
   royaltyBps: number;
   split: string;
   territory: string;
+  revocable: boolean;
   nonce: bigint;
   deadline: bigint;
 }

@@ -211,6 +211,7 @@ async function main(): Promise<void> {
     royaltyBps: 500,
     split: prepared.split,
     territory: "WORLD",
+    revocable: false,
     nonce: BigInt(`0x${randomBytes(8).toString("hex")}`).toString(),
     deadline: String(Math.floor(Date.now() / 1000) + 3600),
   };

@@ -19,6 +19,8 @@ export interface DeployRoles {
   treasury: string;
   /** Mints game items. */
   studio: string;
+  /** Revokes licenses whose card payment was refunded or charged back: a key the workers hold. */
+  revoker: string;
 }
 
 export interface DeploySettings {
@@ -73,11 +75,14 @@ export async function deployContracts(
   const splits = await new SplitFactory__factory(deployer).deploy();
   const splitsInfo = await record(splits, splits.deploymentTransaction());
   const licenses = await new LicenseToken__factory(deployer).deploy(
-    deployerAddress,
+    roles.admin,
+    settings.adminDelaySeconds,
     registryInfo.address,
     splitsInfo.address,
     roles.treasury,
     settings.platformFeeBps,
+    roles.relayer,
+    roles.revoker,
   );
   const licensesInfo = await record(licenses, licenses.deploymentTransaction());
   const items = await new GameItems__factory(deployer).deploy(deployerAddress);
@@ -95,11 +100,10 @@ export async function deployContracts(
   const escrowInfo = await record(escrow, escrow.deploymentTransaction());
 
   await confirm(registry.grantRole(await registry.REGISTRAR_ROLE(), roles.relayer));
-  await confirm(licenses.grantRole(await licenses.MINTER_ROLE(), roles.relayer));
   await confirm(items.grantRole(await items.MINTER_ROLE(), roles.studio));
 
   if (roles.admin.toLowerCase() !== deployerAddress.toLowerCase()) {
-    for (const contract of [registry, licenses, items]) {
+    for (const contract of [registry, items]) {
       const adminRole = await contract.DEFAULT_ADMIN_ROLE();
       await confirm(contract.grantRole(adminRole, roles.admin));
       await confirm(contract.renounceRole(adminRole, deployerAddress));

@@ -3,22 +3,29 @@
  *
  *   npx hardhat run scripts/deploy.ts --network localhost
  *
- * Role holders come from DEPLOY_ADMIN, DEPLOY_RELAYER, DEPLOY_ARBITER, DEPLOY_TREASURY and DEPLOY_STUDIO;
- * any that is unset falls back to the network's accounts 0–4 (on a development chain, Hardhat's
- * well-known test accounts).
+ * Role holders come from DEPLOY_ADMIN, DEPLOY_RELAYER, DEPLOY_ARBITER, DEPLOY_TREASURY, DEPLOY_STUDIO
+ * and DEPLOY_REVOKER; any that is unset falls back to the network's accounts 0–4 (on a development
+ * chain, Hardhat's well-known test accounts), the revoker to the relayer.
  */
 import { network } from "hardhat";
 import { isAddress } from "ethers";
 import { writeDeployment } from "../lib/deployment.ts";
 import { deployContracts, DEFAULT_SETTINGS, type DeployRoles } from "./deploy-contracts.ts";
 
-const ROLE_VARIABLES: Record<keyof DeployRoles, string> = {
+const ROLE_VARIABLES: Record<Exclude<keyof DeployRoles, "revoker">, string> = {
   admin: "DEPLOY_ADMIN",
   relayer: "DEPLOY_RELAYER",
   arbiter: "DEPLOY_ARBITER",
   treasury: "DEPLOY_TREASURY",
   studio: "DEPLOY_STUDIO",
 };
+
+function addressFromEnv(variable: string): string | undefined {
+  const fromEnv = process.env[variable];
+  if (fromEnv === undefined || fromEnv === "") return undefined;
+  if (!isAddress(fromEnv)) throw new Error(`${variable} must be an address, got "${fromEnv}"`);
+  return fromEnv;
+}
 
 function settingFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -35,17 +42,11 @@ const [deployer] = signers;
 if (!deployer) throw new Error("the selected network has no accounts to deploy with");
 
 const roles = {} as DeployRoles;
-(Object.keys(ROLE_VARIABLES) as (keyof DeployRoles)[]).forEach((role, index) => {
-  const variable = ROLE_VARIABLES[role];
-  const fromEnv = process.env[variable];
-  if (fromEnv !== undefined && fromEnv !== "") {
-    if (!isAddress(fromEnv)) throw new Error(`${variable} must be an address, got "${fromEnv}"`);
-    roles[role] = fromEnv;
-    return;
-  }
-  const fallback = signers[index] ?? deployer;
-  roles[role] = fallback.address;
+(Object.keys(ROLE_VARIABLES) as (keyof typeof ROLE_VARIABLES)[]).forEach((role, index) => {
+  roles[role] = addressFromEnv(ROLE_VARIABLES[role]) ?? (signers[index] ?? deployer).address;
 });
+// The workers revoke with the relayer's key unless the revoker is a wallet of its own.
+roles.revoker = addressFromEnv("DEPLOY_REVOKER") ?? roles.relayer;
 
 const deployment = await deployContracts(deployer, roles, {
   platformFeeBps: settingFromEnv("PLATFORM_FEE_BPS", DEFAULT_SETTINGS.platformFeeBps),

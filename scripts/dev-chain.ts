@@ -69,6 +69,7 @@ export async function startDevChain(options: {
       arbiter: arbiter!,
       treasury: treasury!,
       studio: studio!,
+      revoker: relayer!,
     });
     await writeDeployment(deployment, dir);
   }

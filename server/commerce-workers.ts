@@ -32,7 +32,10 @@ export interface CommerceWorkerDeps {
   logger: Logger;
   /** Defaults to the configured provider. */
   payments?: PaymentProvider;
-  /** Sender of revocations; defaults to one for REVOKER_PRIVATE_KEY, or none (an admin revokes by hand). */
+  /**
+   * Sender of revocations; defaults to one for REVOKER_PRIVATE_KEY, else the relayer when it is the
+   * deployment's revoker, else none (the revoker's wallet signs by hand).
+   */
   revoker?: Relayer | null;
   /** Runs right after a mint is broadcast, before the order records it. */
   afterMintSent?: (orderId: string, txHash: string) => Promise<void> | void;
@@ -59,6 +62,7 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
   const feed = new ChangeFeed(redis, config.redis.prefix, logger);
   await feed.start();
   const key = config.payments.revokerPrivateKey;
+  const relayerRevokes = deployment.roles.revoker.toLowerCase() === relayer.address;
   const revoker =
     deps.revoker !== undefined
       ? deps.revoker
@@ -72,7 +76,9 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
             logger,
             interfaces: [ILicenseToken__factory.createInterface()],
           })
-        : null;
+        : relayerRevokes
+          ? relayer
+          : null;
   const minter = new FiatMinter(relayer, licenses);
   const capture = {
     db,

@@ -77,7 +77,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     heads,
     chainId,
     licenseTokenAddress,
-    adminAddress: deployment.roles.admin,
+    revokerAddress: deployment.roles.revoker,
   });
   const offers = new OffersService({ db, queues, works, chainId, licenseTokenAddress });
   const splits = new SplitsService(

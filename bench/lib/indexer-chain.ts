@@ -52,7 +52,14 @@ if (accounts.length < 5 + WORKERS * 3)
   throw new Error(`the Hardhat network needs ${5 + WORKERS * 3} accounts`);
 const [admin, relayer, arbiter, treasury, studio] = accounts as [string, string, string, string, string];
 const [deployer] = await conn.ethers.getSigners();
-const deployment = await deployContracts(deployer!, { admin, relayer, arbiter, treasury, studio });
+const deployment = await deployContracts(deployer!, {
+  admin,
+  relayer,
+  arbiter,
+  treasury,
+  studio,
+  revoker: relayer,
+});
 const at = {
   registry: deployment.contracts.WorkRegistry.address,
   splits: deployment.contracts.SplitFactory.address,
@@ -130,6 +137,7 @@ await send(creator, at.licenses, abi.licenses, "createOffer", [
     royaltyBps: 0,
     split,
     territory: "WORLD",
+    revocable: false,
   },
 ]);
 await send(studio, at.items, abi.items, "defineItem", [ITEM, "ipfs://sword", 0]);

@@ -16,6 +16,10 @@ export interface OfferRow extends Origin {
   split: string;
   territory: string;
   active: boolean;
+  /** Whether the creator may revoke its licenses for breach of the offer's terms. */
+  revocable: boolean;
+  /** The platform fee fixed when the offer was published. */
+  platform_fee_bps: number;
   updated_block: number;
 }
 
@@ -32,6 +36,7 @@ export interface LicenseRow extends Origin {
   renewals: number;
   revoked: boolean;
   revoked_by: string | null;
+  /** `card_refund`, `card_chargeback` or `offer_terms`. */
   revoked_reason: string | null;
   revoked_block: number | null;
   updated_block: number;

@@ -13,6 +13,7 @@ import type {
   LicenseIssuedEvent,
   LicenseRenewedEvent,
   LicenseRevokedEvent,
+  LicenseShortenedEvent,
   OfferActiveSetEvent,
   OfferCreatedEvent,
   RevenuePaidEvent,
@@ -25,6 +26,10 @@ type OfferActiveSet = Stored<OfferActiveSetEvent.OutputObject>;
 type LicenseIssued = Stored<LicenseIssuedEvent.OutputObject>;
 type LicenseRenewed = Stored<LicenseRenewedEvent.OutputObject>;
 type LicenseRevoked = Stored<LicenseRevokedEvent.OutputObject>;
+type LicenseShortened = Stored<LicenseShortenedEvent.OutputObject>;
+
+/** `ILicenseToken.RevocationReason`, by its index. */
+const REVOCATION_REASONS = ["card_refund", "card_chargeback", "offer_terms"] as const;
 type RevenuePaid = Stored<RevenuePaidEvent.OutputObject>;
 type Withdrawn = Stored<WithdrawnEvent.OutputObject>;
 
@@ -51,6 +56,8 @@ export const licenseTokenHandlers: ContractHandlers = {
           split: a.split,
           territory: a.territory,
           active: true,
+          revocable: a.revocable,
+          platform_fee_bps: Number(a.platformFeeBps),
           ...origin(event),
           updated_block: event.blockNumber,
         },
@@ -154,10 +161,24 @@ export const licenseTokenHandlers: ContractHandlers = {
           ...license,
           revoked: true,
           revoked_by: a.by,
-          revoked_reason: a.reason,
+          revoked_reason: REVOCATION_REASONS[Number(a.reason)] ?? a.reason,
           revoked_block: event.blockNumber,
           updated_block: event.blockNumber,
         },
+        event.blockNumber,
+      );
+    },
+  }),
+
+  // A card refund took back the unused card-paid term of a license renewed since with other money.
+  LicenseShortened: on<LicenseShortened>({
+    needs: (a) => [need(licenses, { token_id: a.tokenId })],
+    apply(event, store) {
+      const license = store.get(licenses, { token_id: event.args.tokenId });
+      if (!license) return;
+      store.update(
+        licenses,
+        { ...license, expires_at: event.args.expiresAt, updated_block: event.blockNumber },
         event.blockNumber,
       );
     },

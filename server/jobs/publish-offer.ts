@@ -78,6 +78,7 @@ export async function publishOffer(
         royaltyBps: t.royaltyBps,
         split: t.split,
         territory: t.territory,
+        revocable: t.revocable,
       },
       publication.creator,
       BigInt(publication.nonce),

@@ -6,16 +6,21 @@ import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
 import { findOrder, mintOf, transition, updateOrder } from "../repositories/orders.ts";
 import type { OrderEvents } from "../services/order-events.ts";
 
+/** `ILicenseToken.RevocationReason` of an order's revoke reason: a chargeback, or else a card refund. */
+export function revocationReasonOf(revokeReason: string): 0 | 1 {
+  return revokeReason.startsWith("chargeback") ? 1 : 0;
+}
+
 export interface RevokeLicenseDeps {
   db: Pool;
-  /** Sends as a LicenseToken admin; null when none is configured and an admin revokes by hand. */
+  /** Sends as the deployment's revoker (REVOKER_ROLE); null when the workers hold no revoker key. */
   revoker: Relayer | null;
   licenses: LicenseToken;
   events: OrderEvents;
   logger: Logger;
 }
 
-export type RevokeResult = "revoked" | "awaiting-admin" | "skipped";
+export type RevokeResult = "revoked" | "awaiting-revoker" | "skipped";
 
 async function previousRevoke(db: Pool, orderId: string): Promise<string | null> {
   const { rows } = await db.query<{ hash: string }>(
@@ -40,8 +45,11 @@ export async function revokeLicense(deps: RevokeLicenseDeps, orderId: string): P
     order.tokenId ?? (order.paymentRef ? (await mintOf(deps.db, order.paymentRef))?.tokenId : null);
   if (!tokenId) throw new Error(`order ${orderId} has no minted license yet`);
   if (!deps.revoker) {
-    deps.logger.warn({ orderId, tokenId, reason: order.revokeReason }, "license revocation awaits an admin");
-    return "awaiting-admin";
+    deps.logger.warn(
+      { orderId, tokenId, reason: order.revokeReason },
+      "license revocation awaits the revoker",
+    );
+    return "awaiting-revoker";
   }
 
   let hash = order.revokeTxHash ?? (await previousRevoke(deps.db, orderId));
@@ -49,7 +57,10 @@ export async function revokeLicense(deps: RevokeLicenseDeps, orderId: string): P
     try {
       ({ hash } = await deps.revoker.send({
         to: await deps.licenses.getAddress(),
-        data: deps.licenses.interface.encodeFunctionData("revoke", [BigInt(tokenId), order.revokeReason]),
+        data: deps.licenses.interface.encodeFunctionData("revoke", [
+          BigInt(tokenId),
+          revocationReasonOf(order.revokeReason),
+        ]),
         purpose: "revoke",
         ref: orderId,
       }));

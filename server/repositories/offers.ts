@@ -16,6 +16,8 @@ export interface OfferTerms {
   royaltyBps: number;
   split: string;
   territory: string;
+  /** Whether the creator may revoke licenses for breach of the offer's terms. */
+  revocable: boolean;
 }
 
 export interface FiatPriceView {
@@ -45,6 +47,9 @@ export interface OfferView {
   royaltyBps: number;
   split: string;
   territory: string;
+  revocable: boolean;
+  /** The platform fee fixed when the offer was published. */
+  platformFeeBps: number;
   fiatPrice: FiatPriceView | null;
   blockNumber: string;
   txHash: string;
@@ -67,6 +72,8 @@ interface OfferRow {
   split: string;
   territory: string;
   active: boolean;
+  revocable: boolean;
+  platform_fee_bps: number | null;
   block_number: string;
   tx_hash: string;
   updated_block: string;
@@ -77,7 +84,7 @@ interface OfferRow {
 
 const SELECT = `SELECT o.offer_id::text, o.work_id::text, o.creator, o.currency, o.price::text, o.duration::text,
   o.max_supply::text, o.sold::text, o.transferable, o.commercial_use, o.referrer_bps, o.royalty_bps, o.split,
-  o.territory, o.active, o.block_number::text, o.tx_hash, o.updated_block::text,
+  o.territory, o.active, o.revocable, o.platform_fee_bps, o.block_number::text, o.tx_hash, o.updated_block::text,
   f.amount::text AS fiat_amount, f.currency AS fiat_currency,
   (SELECT count(*) FROM orders r WHERE r.offer_id = o.offer_id AND ${HOLDING})::int AS reserved
   FROM offers o LEFT JOIN fiat_prices f ON f.offer_id = o.offer_id`;
@@ -104,6 +111,8 @@ function toOffer(row: OfferRow, heads: ChainHeads): OfferView {
     royaltyBps: row.royalty_bps,
     split: checksum(row.split)!,
     territory: row.territory,
+    revocable: row.revocable,
+    platformFeeBps: row.platform_fee_bps ?? 0,
     fiatPrice:
       row.fiat_amount === null ? null : { amount: Number(row.fiat_amount), currency: row.fiat_currency! },
     blockNumber: row.block_number,
@@ -182,7 +191,7 @@ interface PublicationRow {
   creator: string;
   nonce: string;
   work_id: string;
-  params: OfferTerms;
+  params: Omit<OfferTerms, "revocable"> & { revocable?: boolean };
   deadline: string;
   signature: string;
   fiat_amount: string | null;
@@ -203,7 +212,8 @@ function toPublication(row: PublicationRow): Publication {
     creator: row.creator,
     nonce: row.nonce,
     workId: row.work_id,
-    terms: row.params,
+    // Publications signed before offers could be revocable carry no such term.
+    terms: { ...row.params, revocable: row.params.revocable ?? false },
     deadline: row.deadline,
     signature: row.signature,
     fiatPrice:
@@ -301,7 +311,7 @@ export async function findOfferByTerms(
     `SELECT o.offer_id::text FROM offers o
       WHERE o.creator = $1 AND o.work_id = $2 AND o.currency = $3 AND o.price = $4 AND o.duration = $5
         AND o.max_supply = $6 AND o.transferable = $7 AND o.commercial_use = $8 AND o.referrer_bps = $9
-        AND o.royalty_bps = $10 AND o.split = $11 AND o.territory = $12
+        AND o.royalty_bps = $10 AND o.split = $11 AND o.territory = $12 AND o.revocable = $13
         AND NOT EXISTS (SELECT 1 FROM offer_publications p WHERE p.offer_id = o.offer_id)
       ORDER BY o.offer_id LIMIT 1`,
     [
@@ -317,6 +327,7 @@ export async function findOfferByTerms(
       t.royaltyBps,
       t.split,
       t.territory,
+      t.revocable,
     ],
   );
   return rows[0]?.offer_id ?? null;

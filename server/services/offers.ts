@@ -89,6 +89,7 @@ export class OffersService {
       royaltyBps: input.royaltyBps,
       split: input.split,
       territory: input.territory,
+      revocable: input.revocable,
     };
     const message: CreateOfferMessage = {
       creator: input.creator,
@@ -103,6 +104,7 @@ export class OffersService {
       royaltyBps: terms.royaltyBps,
       split: terms.split,
       territory: terms.territory,
+      revocable: terms.revocable,
       nonce: BigInt(input.nonce),
       deadline: BigInt(input.deadline),
     };

@@ -1,6 +1,7 @@
 import type { Pool } from "pg";
 import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
 import { ILicenseToken__factory } from "../../types/typechain/index.ts";
+import { revocationReasonOf } from "../jobs/revoke-license.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../http/schemas.ts";
 import type { TransactionRequest } from "../http/transaction-request.ts";
@@ -56,8 +57,8 @@ export interface OrdersServiceDeps {
   heads(): Promise<ChainHeads>;
   chainId: number;
   licenseTokenAddress: string;
-  /** Holds LicenseToken's admin role: signs revocations when no revoker key is configured. */
-  adminAddress: string;
+  /** Holds LicenseToken's REVOKER_ROLE: signs revocations by hand when the workers hold no revoker key. */
+  revokerAddress: string;
 }
 
 export class OrdersService {
@@ -120,8 +121,8 @@ export class OrdersService {
   }
 
   /**
-   * The revocation a refunded or disputed order still needs, ready for an admin's wallet to sign
-   * (used when the platform runs without a revoker key).
+   * The revocation a refunded or disputed order still needs, ready for the revoker's wallet to sign
+   * (used when the workers hold no revoker key).
    */
   async revocationRequest(orderId: string): Promise<{ reason: string; transaction: TransactionRequest }> {
     const order = await findOrder(this.#db, orderId);
@@ -136,11 +137,11 @@ export class OrdersService {
       transaction: {
         description: `Revoke license ${order.tokenId} (${order.revokeReason})`,
         chainId: this.deps.chainId,
-        from: checksum(this.deps.adminAddress.toLowerCase())!,
+        from: checksum(this.deps.revokerAddress.toLowerCase())!,
         to: checksum(this.deps.licenseTokenAddress.toLowerCase())!,
         data: ILicenseToken__factory.createInterface().encodeFunctionData("revoke", [
           BigInt(order.tokenId),
-          order.revokeReason,
+          revocationReasonOf(order.revokeReason),
         ]),
         value: "0",
       },

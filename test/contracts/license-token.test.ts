@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
 import {
+  ADMIN_DELAY,
   deployLicensing,
   offerParams,
   createOfferMessage,
@@ -27,6 +28,9 @@ const NATIVE = ethers.ZeroAddress;
 const NO_REFERRER = ethers.ZeroAddress;
 const NO_PAYMENT_REF = ethers.ZeroHash;
 
+/** Mirrors `ILicenseToken.RevocationReason`. */
+const Reason = { CardRefund: 0, CardChargeback: 1, OfferTerms: 2 } as const;
+
 const NATIVE_OFFER = 1n; // 30 days, transferable, 5% referrer commission, 5% royalty
 const SOULBOUND_OFFER = 2n;
 const ERC20_OFFER = 3n;
@@ -46,19 +50,27 @@ async function withOffers(connection: NetworkConnection) {
   await asCreator.createOffer(offerParams(splitAddress, { transferable: false }));
   await asCreator.createOffer(offerParams(splitAddress, { currency: token, price: USDC_PRICE }));
   await asCreator.createOffer(offerParams(splitAddress, { duration: 0 }));
+  for (const offerId of [NATIVE_OFFER, SOULBOUND_OFFER, ERC20_OFFER, PERPETUAL_OFFER]) {
+    await asCreator.setReferrer(offerId, fixture.referrer.address, true);
+  }
   return { ...fixture, splitAddress, token, licenseAddress: await fixture.license.getAddress() };
 }
 
 describe("LicenseToken", function () {
   describe("deployment", function () {
     it("sets name, symbol, roles, treasury, fee and collaborators", async function () {
-      const { license, registry, factory, admin, treasury, minter } = await loadFixture(deployLicensing);
+      const { license, registry, factory, admin, treasury, minter, revoker } =
+        await loadFixture(deployLicensing);
       expect(await license.name()).to.equal("Rights Ledger License");
       expect(await license.symbol()).to.equal("RLL");
       expect(await license.MINTER_ROLE()).to.equal(ethers.id("MINTER_ROLE"));
+      expect(await license.REVOKER_ROLE()).to.equal(ethers.id("REVOKER_ROLE"));
       expect(await license.MAX_PLATFORM_FEE_BPS()).to.equal(2000n);
-      expect(await license.hasRole(await license.DEFAULT_ADMIN_ROLE(), admin.address)).to.equal(true);
+      expect(await license.defaultAdmin()).to.equal(admin.address);
+      expect(await license.defaultAdminDelay()).to.equal(ADMIN_DELAY);
       expect(await license.hasRole(await license.MINTER_ROLE(), minter.address)).to.equal(true);
+      expect(await license.hasRole(await license.REVOKER_ROLE(), revoker.address)).to.equal(true);
+      expect(await license.hasRole(await license.REVOKER_ROLE(), admin.address)).to.equal(false);
       expect(await license.treasury()).to.equal(treasury.address);
       expect(await license.platformFeeBps()).to.equal(PLATFORM_FEE_BPS);
       expect(await license.registry()).to.equal(await registry.getAddress());
@@ -70,10 +82,13 @@ describe("LicenseToken", function () {
       const { registry, factory, admin, treasury } = await loadFixture(deployLicensing);
       const deployed = await new LicenseToken__factory(admin).deploy(
         admin.address,
+        ADMIN_DELAY,
         await registry.getAddress(),
         await factory.getAddress(),
         treasury.address,
         100,
+        ethers.ZeroAddress,
+        ethers.ZeroAddress,
       );
       const tx = deployed.deploymentTransaction()!;
       await expect(tx).to.emit(deployed, "TreasurySet").withArgs(treasury.address);
@@ -82,23 +97,33 @@ describe("LicenseToken", function () {
 
     it("rejects a fee above the maximum, a zero treasury and a zero admin", async function () {
       const { license, registry, factory, admin, treasury } = await loadFixture(deployLicensing);
-      const deployer = new LicenseToken__factory(admin);
       const registryAddress = await registry.getAddress();
       const factoryAddress = await factory.getAddress();
-      await expect(deployer.deploy(admin.address, registryAddress, factoryAddress, treasury.address, 2001))
+      const deploy = (adminAddress: string, treasuryAddress: string, fee: number) =>
+        new LicenseToken__factory(admin).deploy(
+          adminAddress,
+          ADMIN_DELAY,
+          registryAddress,
+          factoryAddress,
+          treasuryAddress,
+          fee,
+          ethers.ZeroAddress,
+          ethers.ZeroAddress,
+        );
+      await expect(deploy(admin.address, treasury.address, 2001))
         .to.be.revertedWithCustomError(license, "FeeTooHigh")
         .withArgs(2001, 2000);
-      await expect(deployer.deploy(admin.address, registryAddress, factoryAddress, ethers.ZeroAddress, 0))
+      await expect(deploy(admin.address, ethers.ZeroAddress, 0))
         .to.be.revertedWithCustomError(license, "InvalidRecipient")
         .withArgs(ethers.ZeroAddress);
-      await expect(deployer.deploy(ethers.ZeroAddress, registryAddress, factoryAddress, treasury.address, 0))
-        .to.be.revertedWithCustomError(license, "InvalidRecipient")
+      await expect(deploy(ethers.ZeroAddress, treasury.address, 0))
+        .to.be.revertedWithCustomError(license, "AccessControlInvalidDefaultAdmin")
         .withArgs(ethers.ZeroAddress);
     });
 
-    it("supports the ERC-165, ERC-721, ERC-2981 and AccessControl interfaces only", async function () {
+    it("supports the ERC-165, ERC-721, ERC-2981, AccessControl and delayed admin interfaces only", async function () {
       const { license } = await loadFixture(deployLicensing);
-      for (const id of ["0x01ffc9a7", "0x80ac58cd", "0x5b5e139f", "0x2a55205a", "0x7965db0b"]) {
+      for (const id of ["0x01ffc9a7", "0x80ac58cd", "0x5b5e139f", "0x2a55205a", "0x7965db0b", "0x31498786"]) {
         expect(await license.supportsInterface(id), id).to.equal(true);
       }
       expect(await license.supportsInterface("0xffffffff")).to.equal(false);
@@ -126,6 +151,8 @@ describe("LicenseToken", function () {
           500,
           params.split,
           "WORLD",
+          false,
+          PLATFORM_FEE_BPS,
         );
       const offer = await license.getOffer(1);
       expect(offer.workId).to.equal(WORK_ID);
@@ -138,6 +165,8 @@ describe("LicenseToken", function () {
       expect(offer.active).to.equal(true);
       expect(offer.referrerBps).to.equal(500n);
       expect(offer.royaltyBps).to.equal(500n);
+      expect(offer.platformFeeBps).to.equal(PLATFORM_FEE_BPS);
+      expect(offer.revocable).to.equal(false);
       expect(offer.currency).to.equal(NATIVE);
       expect(offer.split).to.equal(params.split);
       expect(offer.price).to.equal(PRICE);
@@ -235,6 +264,8 @@ describe("LicenseToken", function () {
           500,
           params.split,
           "WORLD",
+          false,
+          PLATFORM_FEE_BPS,
         );
       expect((await license.getOffer(1)).creator).to.equal(creator.address);
       expect(await license.nonceUsed(creator.address, 7n)).to.equal(true);
@@ -369,7 +400,13 @@ describe("LicenseToken", function () {
 
       expect(await license.owed(treasury.address, NATIVE)).to.equal(FEE);
       expect(await license.ownerOf(1)).to.equal(buyer.address);
-      expect(await license.getLicense(1)).to.deep.equal([NATIVE_OFFER, WORK_ID, now + THIRTY_DAYS, false]);
+      expect(await license.getLicense(1)).to.deep.equal([
+        NATIVE_OFFER,
+        WORK_ID,
+        now + THIRTY_DAYS,
+        false,
+        0n,
+      ]);
       expect((await license.getOffer(NATIVE_OFFER)).sold).to.equal(1n);
       expect(await license.isValid(1)).to.equal(true);
       expect(await license.hasValidLicense(buyer.address, WORK_ID)).to.deep.equal([true, 1n]);
@@ -486,8 +523,9 @@ describe("LicenseToken", function () {
     it("still pays fee and commission when they take the whole price, sending the split nothing", async function () {
       const { license, admin, creator, split, splitAddress, buyer, referrer, treasury } =
         await loadFixture(withOffers);
-      await license.connect(creator).createOffer(offerParams(splitAddress, { referrerBps: 8000 }));
       await license.connect(admin).setPlatformFee(2000);
+      await license.connect(creator).createOffer(offerParams(splitAddress, { referrerBps: 8000 }));
+      await license.connect(creator).setReferrer(5, referrer.address, true);
       const tx = license.connect(buyer).purchase(5, buyer.address, referrer.address, { value: PRICE });
       await expect(tx).to.changeEtherBalances(ethers, [license, split], [PRICE, 0n]);
       await expect(tx).to.not.emit(split, "PaymentReceived");
@@ -630,9 +668,9 @@ describe("LicenseToken", function () {
     });
 
     it("rejects revoked licenses with LicenseIsRevoked", async function () {
-      const { license, creator, buyer } = await loadFixture(withOffers);
-      await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, NO_REFERRER, { value: PRICE });
-      await license.connect(creator).revoke(1, "chargeback");
+      const { license, minter, revoker, buyer } = await loadFixture(withOffers);
+      await license.connect(minter).mintForFiat(NATIVE_OFFER, buyer.address, ethers.id("cs_renew"));
+      await license.connect(revoker).revoke(1, Reason.CardChargeback);
       await expect(license.connect(buyer).renew(1, { value: PRICE }))
         .to.be.revertedWithCustomError(license, "LicenseIsRevoked")
         .withArgs(1n);
@@ -787,46 +825,188 @@ describe("LicenseToken", function () {
   });
 
   describe("revoke", function () {
-    it("lets the work's creator revoke: the token remains but is no longer valid", async function () {
-      const { license, creator, buyer } = await loadFixture(withOffers);
-      await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, NO_REFERRER, { value: PRICE });
-      await expect(license.connect(creator).revoke(1, "chargeback"))
+    it("revokes a card-paid license for a refund or a chargeback: the token remains but is no longer valid", async function () {
+      const { license, minter, revoker, buyer } = await loadFixture(withOffers);
+      await license.connect(minter).mintForFiat(NATIVE_OFFER, buyer.address, ethers.id("cs_1"));
+      await license.connect(minter).mintForFiat(PERPETUAL_OFFER, buyer.address, ethers.id("cs_2"));
+      await expect(license.connect(revoker).revoke(1, Reason.CardRefund))
         .to.emit(license, "LicenseRevoked")
-        .withArgs(1n, creator.address, "chargeback");
+        .withArgs(1n, revoker.address, Reason.CardRefund);
+      await expect(license.connect(revoker).revoke(2, Reason.CardChargeback))
+        .to.emit(license, "LicenseRevoked")
+        .withArgs(2n, revoker.address, Reason.CardChargeback);
       expect(await license.ownerOf(1)).to.equal(buyer.address);
       expect((await license.getLicense(1)).revoked).to.equal(true);
       expect(await license.isValid(1)).to.equal(false);
       expect(await license.hasValidLicense(buyer.address, WORK_ID)).to.deep.equal([false, 0n]);
     });
 
-    it("lets an admin revoke", async function () {
-      const { license, admin, buyer } = await loadFixture(withOffers);
+    it("refuses to revoke a crypto-paid license for a card reason, whoever asks", async function () {
+      const { license, admin, creator, revoker, buyer } = await loadFixture(withOffers);
       await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, NO_REFERRER, { value: PRICE });
-      await expect(license.connect(admin).revoke(1, "breach"))
-        .to.emit(license, "LicenseRevoked")
-        .withArgs(1n, admin.address, "breach");
-    });
-
-    it("rejects anyone else, including other works' creators, with NotAllowedToRevoke", async function () {
-      const { license, buyer, otherCreator, minter } = await loadFixture(withOffers);
-      await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, NO_REFERRER, { value: PRICE });
-      for (const caller of [buyer, otherCreator, minter]) {
-        await expect(license.connect(caller).revoke(1, "no"))
+      await expect(license.connect(revoker).revoke(1, Reason.CardRefund))
+        .to.be.revertedWithCustomError(license, "RevocationNotAllowed")
+        .withArgs(1n, Reason.CardRefund);
+      for (const caller of [admin, creator]) {
+        await expect(license.connect(caller).revoke(1, Reason.CardChargeback))
           .to.be.revertedWithCustomError(license, "NotAllowedToRevoke")
           .withArgs(1n, caller.address);
+      }
+      expect(await license.isValid(1)).to.equal(true);
+    });
+
+    it("takes back only the unused card-paid term of a license renewed since with crypto", async function () {
+      const { license, minter, revoker, buyer } = await loadFixture(withOffers);
+      await license.connect(minter).mintForFiat(NATIVE_OFFER, buyer.address, ethers.id("cs_renewed"));
+      const cardPaidUntil = (await license.getLicense(1)).expiresAt;
+      expect((await license.getLicense(1)).cardPaidUntil).to.equal(cardPaidUntil);
+      await license.connect(buyer).renew(1, { value: PRICE });
+      expect((await license.getLicense(1)).expiresAt).to.equal(cardPaidUntil + THIRTY_DAYS);
+      const refundedAt = cardPaidUntil - 20n * 24n * 3600n;
+      await time.setNextBlockTimestamp(refundedAt);
+      const expiresAt = refundedAt + THIRTY_DAYS;
+      await expect(license.connect(revoker).revoke(1, Reason.CardRefund))
+        .to.emit(license, "LicenseShortened")
+        .withArgs(1n, revoker.address, Reason.CardRefund, expiresAt);
+      const after = await license.getLicense(1);
+      expect([after.revoked, after.expiresAt, after.cardPaidUntil]).to.deep.equal([false, expiresAt, 0n]);
+      expect(await license.isValid(1)).to.equal(true);
+      await expect(license.connect(revoker).revoke(1, Reason.CardChargeback))
+        .to.be.revertedWithCustomError(license, "RevocationNotAllowed")
+        .withArgs(1n, Reason.CardChargeback);
+    });
+
+    it("leaves a crypto renewal made after the card-paid term lapsed whole", async function () {
+      const { license, minter, revoker, buyer } = await loadFixture(withOffers);
+      await license.connect(minter).mintForFiat(NATIVE_OFFER, buyer.address, ethers.id("cs_lapsed"));
+      await time.increase(THIRTY_DAYS + 60n);
+      await license.connect(buyer).renew(1, { value: PRICE });
+      const renewedUntil = (await license.getLicense(1)).expiresAt;
+      await expect(license.connect(revoker).revoke(1, Reason.CardChargeback))
+        .to.emit(license, "LicenseShortened")
+        .withArgs(1n, revoker.address, Reason.CardChargeback, renewedUntil);
+      expect(await license.isValid(1)).to.equal(true);
+    });
+
+    it("revokes for breach of terms only licenses of offers that declared it, by their creator or the revoker", async function () {
+      const { license, creator, revoker, stranger, splitAddress, buyer } = await loadFixture(withOffers);
+      await license.connect(creator).createOffer(offerParams(splitAddress, { revocable: true }));
+      await license.connect(buyer).purchase(5, buyer.address, NO_REFERRER, { value: PRICE });
+      await license.connect(buyer).purchase(5, buyer.address, NO_REFERRER, { value: PRICE });
+      await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, NO_REFERRER, { value: PRICE });
+      await expect(license.connect(stranger).revoke(1, Reason.OfferTerms))
+        .to.be.revertedWithCustomError(license, "NotAllowedToRevoke")
+        .withArgs(1n, stranger.address);
+      await expect(license.connect(creator).revoke(1, Reason.OfferTerms))
+        .to.emit(license, "LicenseRevoked")
+        .withArgs(1n, creator.address, Reason.OfferTerms);
+      await license.connect(revoker).revoke(2, Reason.OfferTerms);
+      for (const caller of [creator, revoker]) {
+        await expect(license.connect(caller).revoke(3, Reason.OfferTerms))
+          .to.be.revertedWithCustomError(license, "RevocationNotAllowed")
+          .withArgs(3n, Reason.OfferTerms);
       }
     });
 
     it("rejects a second revocation with LicenseIsRevoked and unknown licenses with UnknownLicense", async function () {
-      const { license, creator, buyer } = await loadFixture(withOffers);
-      await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, NO_REFERRER, { value: PRICE });
-      await license.connect(creator).revoke(1, "chargeback");
-      await expect(license.connect(creator).revoke(1, "again"))
+      const { license, minter, revoker, buyer } = await loadFixture(withOffers);
+      await license.connect(minter).mintForFiat(NATIVE_OFFER, buyer.address, ethers.id("cs_twice"));
+      await license.connect(revoker).revoke(1, Reason.CardRefund);
+      await expect(license.connect(revoker).revoke(1, Reason.CardChargeback))
         .to.be.revertedWithCustomError(license, "LicenseIsRevoked")
         .withArgs(1n);
-      await expect(license.connect(creator).revoke(2, "none"))
+      await expect(license.connect(revoker).revoke(2, Reason.CardRefund))
         .to.be.revertedWithCustomError(license, "UnknownLicense")
         .withArgs(2n);
+    });
+
+    it("keeps a revoked license where it is: it can no longer be transferred", async function () {
+      const { license, minter, revoker, buyer, buyer2 } = await loadFixture(withOffers);
+      await license.connect(minter).mintForFiat(NATIVE_OFFER, buyer.address, ethers.id("cs_stuck"));
+      await license.connect(revoker).revoke(1, Reason.CardChargeback);
+      await expect(license.connect(buyer).transferFrom(buyer.address, buyer2.address, 1))
+        .to.be.revertedWithCustomError(license, "LicenseIsRevoked")
+        .withArgs(1n);
+      expect(await license.ownerOf(1)).to.equal(buyer.address);
+    });
+
+    it("lets the admin hand the revoker role to another wallet, but not take revocations for itself", async function () {
+      const { license, admin, minter, revoker, stranger, buyer } = await loadFixture(withOffers);
+      const role = await license.REVOKER_ROLE();
+      await license.connect(admin).grantRole(role, stranger.address);
+      await license.connect(admin).revokeRole(role, revoker.address);
+      await license.connect(minter).mintForFiat(NATIVE_OFFER, buyer.address, ethers.id("cs_new_revoker"));
+      await expect(license.connect(revoker).revoke(1, Reason.CardRefund))
+        .to.be.revertedWithCustomError(license, "NotAllowedToRevoke")
+        .withArgs(1n, revoker.address);
+      await license.connect(stranger).revoke(1, Reason.CardRefund);
+      expect(await license.hasRole(role, admin.address)).to.equal(false);
+    });
+  });
+
+  describe("referrals", function () {
+    it("pays a referrer the creator never approved nothing: the buyer's Sybil address earns no commission", async function () {
+      const { license, split, buyer, stranger, treasury } = await loadFixture(withOffers);
+      const tx = license
+        .connect(buyer)
+        .purchase(NATIVE_OFFER, buyer.address, stranger.address, { value: PRICE });
+      await expect(tx)
+        .to.emit(license, "RevenuePaid")
+        .withArgs(1n, NATIVE, await split.getAddress(), PRICE, FEE, NO_REFERRER, 0n);
+      await expect(tx).to.changeEtherBalances(ethers, [split], [PRICE - FEE]);
+      expect(await license.owed(stranger.address, NATIVE)).to.equal(0n);
+      expect(await license.owed(treasury.address, NATIVE)).to.equal(FEE);
+    });
+
+    it("lets the offer's creator approve and withdraw referrers, emitting ReferrerSet", async function () {
+      const { license, creator, buyer, stranger } = await loadFixture(withOffers);
+      await expect(license.connect(creator).setReferrer(NATIVE_OFFER, stranger.address, true))
+        .to.emit(license, "ReferrerSet")
+        .withArgs(NATIVE_OFFER, stranger.address, true);
+      expect(await license.isReferrer(NATIVE_OFFER, stranger.address)).to.equal(true);
+      expect(await license.isReferrer(ERC20_OFFER, stranger.address)).to.equal(false);
+      await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, stranger.address, { value: PRICE });
+      expect(await license.owed(stranger.address, NATIVE)).to.equal(COMMISSION);
+      await license.connect(creator).setReferrer(NATIVE_OFFER, stranger.address, false);
+      await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, stranger.address, { value: PRICE });
+      expect(await license.owed(stranger.address, NATIVE)).to.equal(COMMISSION);
+    });
+
+    it("rejects approvals by anyone but the offer's creator, of the zero address, and of unknown offers", async function () {
+      const { license, creator, otherCreator, stranger } = await loadFixture(withOffers);
+      for (const caller of [otherCreator, stranger]) {
+        await expect(license.connect(caller).setReferrer(NATIVE_OFFER, caller.address, true))
+          .to.be.revertedWithCustomError(license, "NotWorkCreator")
+          .withArgs(WORK_ID, caller.address);
+      }
+      await expect(license.connect(creator).setReferrer(NATIVE_OFFER, ethers.ZeroAddress, true))
+        .to.be.revertedWithCustomError(license, "InvalidRecipient")
+        .withArgs(ethers.ZeroAddress);
+      await expect(license.connect(creator).setReferrer(9, stranger.address, true))
+        .to.be.revertedWithCustomError(license, "UnknownOffer")
+        .withArgs(9n);
+    });
+  });
+
+  describe("cancelNonce", function () {
+    it("cancels an unused nonce so a signature with it can no longer be submitted", async function () {
+      const { license, creator, stranger, splitAddress } = await loadFixture(withOffers);
+      const params = offerParams(splitAddress);
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const message = createOfferMessage(params, creator.address, 77n, deadline);
+      const signature = await signCreateOffer(creator, license, message);
+      await expect(license.connect(creator).cancelNonce(77n))
+        .to.emit(license, "NonceCancelled")
+        .withArgs(creator.address, 77n);
+      expect(await license.nonceUsed(creator.address, 77n)).to.equal(true);
+      await expect(
+        license.connect(stranger).createOfferFor(params, creator.address, 77n, deadline, signature),
+      )
+        .to.be.revertedWithCustomError(license, "NonceAlreadyUsed")
+        .withArgs(creator.address, 77n);
+      await expect(license.connect(creator).cancelNonce(77n))
+        .to.be.revertedWithCustomError(license, "NonceAlreadyUsed")
+        .withArgs(creator.address, 77n);
     });
   });
 
@@ -875,17 +1055,17 @@ describe("LicenseToken", function () {
     });
 
     it("prefers a perpetual license, then the latest expiry, and falls back as licenses leave or lapse", async function () {
-      const { license, admin, buyer, buyer2 } = await loadFixture(withOffers);
+      const { license, minter, revoker, buyer, buyer2 } = await loadFixture(withOffers);
       const buy = (offerId: bigint) =>
         license.connect(buyer).purchase(offerId, buyer.address, NO_REFERRER, { value: PRICE });
       await buy(NATIVE_OFFER); // 1: expires in 30 days
       await time.increase(24 * 3600);
       await buy(NATIVE_OFFER); // 2: expires a day later than 1
-      await buy(PERPETUAL_OFFER); // 3
+      await license.connect(minter).mintForFiat(PERPETUAL_OFFER, buyer.address, ethers.id("cs_perpetual")); // 3
       await buy(NATIVE_OFFER); // 4: expires with 2 (same block time + a second)
       expect(await license.hasValidLicense(buyer.address, WORK_ID)).to.deep.equal([true, 3n]);
 
-      await license.connect(admin).revoke(3, "refund");
+      await license.connect(revoker).revoke(3, Reason.CardRefund);
       expect(await license.hasValidLicense(buyer.address, WORK_ID)).to.deep.equal([true, 4n]);
 
       await license.connect(buyer).transferFrom(buyer.address, buyer2.address, 4); // from the head of the list
@@ -919,6 +1099,30 @@ describe("LicenseToken", function () {
       expect(await license.hasValidLicense(buyer.address, WORK_ID)).to.deep.equal([true, 2n]);
       await license.connect(buyer).renew(1, { value: PRICE });
       expect(await license.hasValidLicense(buyer.address, WORK_ID)).to.deep.equal([true, 1n]);
+    });
+
+    it("caps a holder's licenses to one work, so hasValidLicense stays bounded against unwanted gifts", async function () {
+      const { license, buyer, buyer2, stranger } = await loadFixture(withOffers);
+      const max = Number(await license.MAX_LICENSES_PER_WORK());
+      for (let i = 0; i < max; i++) {
+        await license.connect(stranger).purchase(NATIVE_OFFER, buyer.address, NO_REFERRER, { value: PRICE });
+      }
+      await expect(
+        license.connect(stranger).purchase(NATIVE_OFFER, buyer.address, NO_REFERRER, { value: PRICE }),
+      )
+        .to.be.revertedWithCustomError(license, "TooManyLicenses")
+        .withArgs(buyer.address, WORK_ID);
+      await license.connect(buyer2).purchase(NATIVE_OFFER, buyer2.address, NO_REFERRER, { value: PRICE });
+      await expect(license.connect(buyer2).transferFrom(buyer2.address, buyer.address, max + 1))
+        .to.be.revertedWithCustomError(license, "TooManyLicenses")
+        .withArgs(buyer.address, WORK_ID);
+      await time.increase(THIRTY_DAYS + 1n);
+      expect(await license.hasValidLicense(buyer.address, WORK_ID)).to.deep.equal([false, 0n]);
+      expect(await license.hasValidLicense.estimateGas(buyer.address, WORK_ID)).to.be.below(200_000n);
+      await license.connect(buyer).renew(1, { value: PRICE });
+      expect(await license.hasValidLicense(buyer.address, WORK_ID)).to.deep.equal([true, 1n]);
+      await license.connect(buyer).transferFrom(buyer.address, buyer2.address, 2);
+      await license.connect(stranger).purchase(NATIVE_OFFER, buyer.address, NO_REFERRER, { value: PRICE });
     });
 
     it("reports unknown tokens as invalid and reverts getLicense with UnknownLicense", async function () {
@@ -984,6 +1188,7 @@ describe("LicenseToken", function () {
       const { license, admin, buyer } = fixture;
       const attacker = await new ReentrantReceiver__factory(admin).deploy();
       const attackerAddress = await attacker.getAddress();
+      await license.connect(fixture.creator).setReferrer(NATIVE_OFFER, attackerAddress, true);
       await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, attackerAddress, { value: PRICE });
       return { ...fixture, attacker, attackerAddress };
     }
@@ -1027,21 +1232,28 @@ describe("LicenseToken", function () {
   });
 
   describe("platform settings", function () {
-    it("lets the admin change the fee, applied to later sales", async function () {
-      const { license, admin, buyer, treasury } = await loadFixture(withOffers);
+    it("lets the admin change the fee of offers published later; open offers keep theirs", async function () {
+      const { license, admin, creator, splitAddress, buyer, treasury } = await loadFixture(withOffers);
       await expect(license.connect(admin).setPlatformFee(1000))
         .to.emit(license, "PlatformFeeSet")
         .withArgs(1000);
       expect(await license.platformFeeBps()).to.equal(1000n);
       await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, NO_REFERRER, { value: PRICE });
-      expect(await license.owed(treasury.address, NATIVE)).to.equal(PRICE / 10n);
+      expect(await license.owed(treasury.address, NATIVE)).to.equal(FEE);
+      await license.connect(buyer).renew(1, { value: PRICE });
+      expect(await license.owed(treasury.address, NATIVE)).to.equal(2n * FEE);
+      await license.connect(creator).createOffer(offerParams(splitAddress));
+      expect((await license.getOffer(5)).platformFeeBps).to.equal(1000n);
+      await license.connect(buyer).purchase(5, buyer.address, NO_REFERRER, { value: PRICE });
+      expect(await license.owed(treasury.address, NATIVE)).to.equal(2n * FEE + PRICE / 10n);
     });
 
     it("allows a zero fee, crediting nothing to the treasury", async function () {
-      const { license, admin, split, buyer, treasury } = await loadFixture(withOffers);
+      const { license, admin, creator, split, splitAddress, buyer, treasury } = await loadFixture(withOffers);
       await license.connect(admin).setPlatformFee(0);
+      await license.connect(creator).createOffer(offerParams(splitAddress));
       await expect(
-        license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, NO_REFERRER, { value: PRICE }),
+        license.connect(buyer).purchase(5, buyer.address, NO_REFERRER, { value: PRICE }),
       ).to.changeEtherBalance(ethers, split, PRICE);
       expect(await license.owed(treasury.address, NATIVE)).to.equal(0n);
     });
@@ -1115,8 +1327,8 @@ describe("LicenseToken", function () {
     });
 
     it("shows perpetual, expired and revoked states", async function () {
-      const { license, creator, buyer } = await loadFixture(withOffers);
-      await license.connect(buyer).purchase(PERPETUAL_OFFER, buyer.address, NO_REFERRER, { value: PRICE });
+      const { license, minter, revoker, buyer } = await loadFixture(withOffers);
+      await license.connect(minter).mintForFiat(PERPETUAL_OFFER, buyer.address, ethers.id("cs_uri"));
       await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, NO_REFERRER, { value: PRICE });
       type Metadata = { attributes: { trait_type: string; value: unknown }[] };
       const attributes = async (tokenId: number) =>
@@ -1128,7 +1340,7 @@ describe("LicenseToken", function () {
         );
 
       expect(await attributes(1)).to.include({ expiresAt: "perpetual", valid: true, revoked: false });
-      await license.connect(creator).revoke(1, "refund");
+      await license.connect(revoker).revoke(1, Reason.CardRefund);
       expect(await attributes(1)).to.include({ valid: false, revoked: true });
 
       await time.increase(THIRTY_DAYS + 1n);

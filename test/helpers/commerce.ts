@@ -19,6 +19,7 @@ export interface OfferTermsInput {
   royaltyBps: number;
   split: string;
   territory: string;
+  revocable: boolean;
 }
 
 let works = 0;
@@ -52,6 +53,7 @@ export function offerTerms(split: string, overrides: Partial<OfferTermsInput> = 
     royaltyBps: 0,
     split,
     territory: "WORLD",
+    revocable: false,
     ...overrides,
   };
 }

@@ -21,6 +21,7 @@ export async function deployAll(conn: NetworkConnection) {
     arbiter: arbiter!.address,
     treasury: treasury!.address,
     studio: studio!.address,
+    revoker: relayer!.address,
   });
   const at = deployment.contracts;
   return {

@@ -160,7 +160,7 @@ export async function installEmitters(request: Request) {
         { address: EMITTER_ADDRESSES[name], blockNumber, txHash: `0x${"0".repeat(64)}` },
       ]),
     ) as Deployment["contracts"],
-    roles: { admin: from!, relayer: from!, arbiter: from!, treasury: from!, studio: from! },
+    roles: { admin: from!, relayer: from!, arbiter: from!, treasury: from!, studio: from!, revoker: from! },
     settings: {
       platformFeeBps: 250,
       escrowCommissionBps: 250,

@@ -13,6 +13,7 @@ import type { LicenseToken } from "../../types/typechain/index.ts";
 import type { ILicenseToken } from "../../types/typechain/LicenseToken.ts";
 
 export const PLATFORM_FEE_BPS = 250n;
+export const ADMIN_DELAY = 3n * 24n * 3600n;
 export const PRICE = 10n ** 16n;
 export const USDC_PRICE = 25_000_000n;
 export const THIRTY_DAYS = 30n * 24n * 3600n;
@@ -42,11 +43,22 @@ export async function deploySplits({ ethers }: NetworkConnection) {
 
 /**
  * The license contract with a 2.5% platform fee, work 1 by `creator` and work 2 by `otherCreator`, a 70/30
- * split between `creator` and `coCreator`, and `minter` holding MINTER_ROLE.
+ * split between `creator` and `coCreator`, `minter` holding MINTER_ROLE and `revoker` REVOKER_ROLE.
  */
 export async function deployLicensing({ ethers }: NetworkConnection) {
-  const [admin, treasury, creator, coCreator, buyer, buyer2, referrer, minter, otherCreator, stranger] =
-    await ethers.getSigners();
+  const [
+    admin,
+    treasury,
+    creator,
+    coCreator,
+    buyer,
+    buyer2,
+    referrer,
+    minter,
+    otherCreator,
+    stranger,
+    revoker,
+  ] = await ethers.getSigners();
   const registry = await new RegistryStub__factory(admin).deploy();
   await registry.setWork(WORK_ID, creator!.address);
   await registry.setWork(OTHER_WORK_ID, otherCreator!.address);
@@ -59,12 +71,14 @@ export async function deployLicensing({ ethers }: NetworkConnection) {
   const stablecoin = await new TestStablecoin__factory(admin).deploy();
   const license = await new LicenseToken__factory(admin).deploy(
     admin!.address,
+    ADMIN_DELAY,
     await registry.getAddress(),
     await factory.getAddress(),
     treasury!.address,
     PLATFORM_FEE_BPS,
+    minter!.address,
+    revoker!.address,
   );
-  await license.grantRole(await license.MINTER_ROLE(), minter!.address);
   for (const account of [buyer!, buyer2!]) {
     await stablecoin.mint(account.address, 1_000n * USDC_PRICE);
     await stablecoin.connect(account).approve(await license.getAddress(), ethers.MaxUint256);
@@ -85,6 +99,7 @@ export async function deployLicensing({ ethers }: NetworkConnection) {
     minter: minter!,
     otherCreator: otherCreator!,
     stranger: stranger!,
+    revoker: revoker!,
   };
 }
 
@@ -102,6 +117,7 @@ export function offerParams(split: string, overrides: Partial<OfferParams> = {})
     royaltyBps: 500,
     split,
     territory: "WORLD",
+    revocable: false,
     ...overrides,
   };
 }
@@ -126,6 +142,7 @@ export function createOfferMessage(
     royaltyBps: Number(params.royaltyBps),
     split: params.split as string,
     territory: params.territory,
+    revocable: Boolean(params.revocable),
     nonce,
     deadline,
   };

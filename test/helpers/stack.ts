@@ -81,6 +81,7 @@ export async function startTestStack(label: string, options: TestStackOptions = 
     arbiter: accounts[2]!.address,
     treasury: accounts[3]!.address,
     studio: accounts[4]!.address,
+    revoker: accounts[1]!.address,
   });
 
   const db = await createTestDatabase(label);

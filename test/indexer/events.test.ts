@@ -51,15 +51,18 @@ describe("indexed events of the deployed contracts", () => {
       royaltyBps: 250,
       split,
       territory: "WORLD",
+      revocable: false,
     };
     await (await d.licenses.createOffer(offer)).wait();
+    await (await d.licenses.setReferrer(1, d.referrer.address, true)).wait();
+    await (await d.licenses.cancelNonce(9)).wait();
     await (
       await d.licenses.connect(d.buyer).purchase(1, d.buyer.address, d.referrer.address, { value: PRICE })
     ).wait();
     await (await d.licenses.connect(d.buyer).renew(1, { value: PRICE })).wait();
     await (await d.licenses.connect(d.buyer).transferFrom(d.buyer.address, d.buyer2.address, 1)).wait();
     await (await d.licenses.connect(d.relayer).mintForFiat(1, d.buyer.address, paymentRef)).wait();
-    await (await d.licenses.revoke(2, "chargeback")).wait();
+    await (await d.licenses.connect(d.relayer).revoke(2, 1)).wait();
     await (await d.licenses.setOfferActive(1, false)).wait();
     await (await d.licenses.connect(d.treasury).withdraw(ZeroAddress)).wait();
     await (await d.licenses.connect(d.admin).setPlatformFee(300)).wait();
@@ -135,6 +138,8 @@ describe("indexed events of the deployed contracts", () => {
       "LicenseToken.LicenseIssued",
       "LicenseToken.LicenseRenewed",
       "LicenseToken.LicenseRevoked",
+      "LicenseToken.ReferrerSet",
+      "LicenseToken.NonceCancelled",
       "LicenseToken.RevenuePaid",
       "LicenseToken.Withdrawn",
       "LicenseToken.PlatformFeeSet",
@@ -245,6 +250,8 @@ describe("indexed events of the deployed contracts", () => {
       royalty_bps: 250,
       split: lower(split),
       territory: "WORLD",
+      revocable: false,
+      platform_fee_bps: 250,
       active: false,
     });
   });
@@ -275,8 +282,8 @@ describe("indexed events of the deployed contracts", () => {
         payment_ref: paymentRef,
         renewals: 0,
         revoked: true,
-        revoked_by: lower(d.creator),
-        revoked_reason: "chargeback",
+        revoked_by: lower(d.relayer),
+        revoked_reason: "card_chargeback",
       },
     ]);
     const onChain = await d.licenses.getLicense(1);

@@ -81,6 +81,7 @@ describe("indexer reorgs on the deployed contracts", () => {
         royaltyBps: 0,
         split,
         territory: "WORLD",
+        revocable: false,
       })
     ).wait();
     await (

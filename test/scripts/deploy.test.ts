@@ -25,13 +25,14 @@ describe("deployment", function () {
 
   it("deploys every contract, grants each role to its holder and leaves the deployer no admin power", async () => {
     const { ethers } = await network.create();
-    const [deployer, admin, relayer, arbiter, treasury, studio] = await ethers.getSigners();
+    const [deployer, admin, relayer, arbiter, treasury, studio, revoker] = await ethers.getSigners();
     const roles = {
       admin: admin!.address,
       relayer: relayer!.address,
       arbiter: arbiter!.address,
       treasury: treasury!.address,
       studio: studio!.address,
+      revoker: revoker!.address,
     };
     const deployment = await deployContracts(deployer!, roles, {
       platformFeeBps: 300,
@@ -51,8 +52,12 @@ describe("deployment", function () {
     expect(await items.hasRole(await items.MINTER_ROLE(), studio!.address)).to.equal(true);
     expect(await escrow.arbiter()).to.equal(arbiter!.address);
     expect(await escrow.isItemToken(c.GameItems.address)).to.equal(true);
-    expect(await escrow.defaultAdmin()).to.equal(admin!.address);
-    expect(await escrow.defaultAdminDelay()).to.equal(3600n);
+    expect(await licenses.hasRole(await licenses.REVOKER_ROLE(), revoker!.address)).to.equal(true);
+    expect(await licenses.hasRole(await licenses.REVOKER_ROLE(), admin!.address)).to.equal(false);
+    for (const contract of [licenses, escrow]) {
+      expect(await contract.defaultAdmin()).to.equal(admin!.address);
+      expect(await contract.defaultAdminDelay()).to.equal(3600n);
+    }
     for (const contract of [registry, licenses, items, escrow]) {
       const adminRole = await contract.DEFAULT_ADMIN_ROLE();
       expect(await contract.hasRole(adminRole, admin!.address)).to.equal(true);
@@ -94,6 +99,7 @@ describe("deployment", function () {
     expect(stdout).to.match(/WorkRegistry\s+0x[0-9a-fA-F]{40}/);
     const written = await readDeployment(31337, out);
     expect(written.roles.treasury).to.equal(holder);
+    expect(written.roles.revoker, "the revoker defaults to the relayer").to.equal(written.roles.relayer);
     expect(Object.keys(written.contracts).sort()).to.deep.equal([
       "GameItems",
       "ItemEscrow",

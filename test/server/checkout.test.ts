@@ -140,7 +140,6 @@ describe("card checkout (Stripe)", function () {
       workers: false,
       env: {
         ...stripe.env,
-        REVOKER_PRIVATE_KEY: devWallet(0).privateKey,
         TRUST_PROXY: "true",
         CHECKOUT_LIMIT_PER_WALLET_PER_OFFER: "3",
         CHECKOUT_LIMIT_PER_IP_PER_OFFER: "4",

@@ -5,7 +5,7 @@ import request from "supertest";
 import { freePort } from "../../scripts/stack/free-port.ts";
 import { LicenseToken__factory, type LicenseToken } from "../../types/typechain/index.ts";
 import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
-import { devWallet, startTestStack, type TestStack } from "../helpers/stack.ts";
+import { startTestStack, type TestStack } from "../helpers/stack.ts";
 
 describe("card checkout offline (PAYMENTS_PROVIDER=dev)", function () {
   let stack: TestStack;
@@ -30,7 +30,6 @@ describe("card checkout offline (PAYMENTS_PROVIDER=dev)", function () {
       env: {
         PAYMENTS_PROVIDER: "dev",
         PUBLIC_URL: publicUrl,
-        REVOKER_PRIVATE_KEY: devWallet(0).privateKey,
         ORDER_TTL_SECONDS: "2",
         ORDER_SWEEP_SECONDS: "1",
       },

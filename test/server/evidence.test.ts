@@ -329,6 +329,7 @@ describe("evidence API (direct registrations)", function () {
         royaltyBps: 0,
         split: await splits.predictSplit([creator.address], [10_000]),
         territory: "WORLD",
+        revocable: false,
       })
     ).wait();
     const offerId = await stack.waitFor(async () => {
@@ -382,6 +383,7 @@ describe("evidence API (direct registrations)", function () {
         revoked: false,
         commercialUse: true,
         territory: "WORLD",
+        revocable: false,
       });
     }
   });

@@ -61,6 +61,7 @@ describe("licenses API", function () {
         royaltyBps: 0,
         split: await splits.predictSplit([creator.address], [10_000]),
         territory: "WORLD",
+        revocable: true,
       })
     ).wait();
     offerId = await licenses.offerCount();
@@ -145,7 +146,7 @@ describe("licenses API", function () {
     const cached = await verify(third.address);
     expect(cached.valid).to.equal(true);
     const licenses = LicenseToken__factory.connect(stack.deployment.contracts.LicenseToken.address, creator);
-    await (await licenses.revoke(cached.tokenId!, "chargeback")).wait();
+    await (await licenses.revoke(cached.tokenId!, 2)).wait();
     await indexed();
     const after = await stack.waitFor(async () => {
       const v = await verify(third.address);
@@ -153,7 +154,7 @@ describe("licenses API", function () {
     }, 5_000);
     expect(after).to.deep.include({ valid: false, tokenId: null });
     const detail = await request(stack.app).get(`/v1/licenses/${cached.tokenId}`).expect(200);
-    expect(detail.body).to.deep.include({ revoked: true, revokedReason: "chargeback", valid: false });
+    expect(detail.body).to.deep.include({ revoked: true, revokedReason: "offer_terms", valid: false });
   });
 
   it("rejects malformed queries with 400 and unknown tokens with 404", async () => {

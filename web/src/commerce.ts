@@ -30,6 +30,8 @@ export interface Offer {
   royaltyBps: number;
   split: string;
   territory: string;
+  revocable: boolean;
+  platformFeeBps: number;
   fiatPrice: FiatPrice | null;
   finality: Finality;
 }
@@ -180,6 +182,7 @@ export interface OfferTerms {
   transferable: boolean;
   commercialUse: boolean;
   territory: string;
+  revocable: boolean;
   fiatPrice: FiatPrice | null;
 }
 
@@ -237,6 +240,7 @@ export async function publishOffer(
     royaltyBps: 0,
     split: prepared.split,
     territory: terms.territory,
+    revocable: terms.revocable,
     nonce: randomNonce(),
     deadline: String(Math.floor(Date.now() / 1000) + 3600),
   };

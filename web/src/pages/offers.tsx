@@ -144,6 +144,11 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
         <li>
           <Badge tone="muted">{offer.territory || "WORLD"}</Badge>
         </li>
+        {offer.revocable && (
+          <li>
+            <Badge tone="warn">Revocable for breach</Badge>
+          </li>
+        )}
       </ul>
       <p className="muted">
         {offer.sold} sold{offer.maxSupply > 0 ? ` of ${offer.maxSupply}` : ""}
@@ -201,6 +206,7 @@ function PublishOffer({ work, onDone, onCancel }: { work: Work; onDone(): void; 
   const [maxSupply, setMaxSupply] = useState("0");
   const [commercialUse, setCommercialUse] = useState(false);
   const [transferable, setTransferable] = useState(false);
+  const [revocable, setRevocable] = useState(false);
   const [territory, setTerritory] = useState("WORLD");
   const [rows, setRows] = useState<SplitRow[]>([{ address: wallet.address ?? "", percent: "100" }]);
   const [progress, setProgress] = useState<string | null>(null);
@@ -237,6 +243,7 @@ function PublishOffer({ work, onDone, onCancel }: { work: Work; onDone(): void; 
           transferable,
           commercialUse,
           territory: territory.trim() || "WORLD",
+          revocable,
           fiatPrice: fiatCents > 0 ? { amount: fiatCents, currency } : null,
         },
         {
@@ -339,6 +346,10 @@ function PublishOffer({ work, onDone, onCancel }: { work: Work; onDone(): void; 
               onChange={(e) => setTransferable(e.target.checked)}
             />
             Licenses can be transferred
+          </label>
+          <label className="checkbox">
+            <input type="checkbox" checked={revocable} onChange={(e) => setRevocable(e.target.checked)} />I
+            may revoke licenses for breach of these terms
           </label>
         </div>
       </div>
