@@ -122,6 +122,8 @@ describe("indexer crash and restart", () => {
       0,
       ADDRESS(0x5),
       "WORLD",
+      false,
+      250,
     ]);
     await emitters.emit("LicenseToken", "LicenseIssued", [
       1,

@@ -138,6 +138,8 @@ async function apply(emitters: Emitters, model: Model, op: Op, salt: number): Pr
         250,
         ADDRESS(0x5000 + op.c),
         `T-${salt}`,
+        op.c % 3 === 0,
+        op.b * 10,
       ]);
       return m;
     case "offerActive":

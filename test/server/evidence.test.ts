@@ -383,7 +383,6 @@ describe("evidence API (direct registrations)", function () {
         revoked: false,
         commercialUse: true,
         territory: "WORLD",
-        revocable: false,
       });
     }
   });
