@@ -174,7 +174,7 @@ async function apply(emitters: Emitters, model: Model, op: Op, salt: number): Pr
         await emitters.emit("LicenseToken", "LicenseRevoked", [
           pick(m.tokens, op.a),
           account(op.b),
-          `reason ${salt}`,
+          salt % 3,
         ]);
       } else if (op.kind === "transferLicense") {
         await emitters.emit("LicenseToken", "Transfer", [account(op.b), account(op.c), pick(m.tokens, op.a)]);
@@ -237,6 +237,7 @@ async function apply(emitters: Emitters, model: Model, op: Op, salt: number): Pr
         salt,
         ZERO,
         salt * 10,
+        op.c % 1500,
       ]);
       return m;
     case "listingEvent": {
@@ -244,7 +245,10 @@ async function apply(emitters: Emitters, model: Model, op: Op, salt: number): Pr
       const id = pick(m.listings, op.a);
       const events: [string, unknown[]][] = [
         ["Bought", [id, account(op.b), salt]],
-        ["Disputed", [id, account(op.b)]],
+        ["Disputed", [id, account(op.b), salt * 20]],
+        ["ArbiterAssigned", [id, account(op.c)]],
+        ["ItemsClaimed", [id, account(op.b)]],
+        ["FundsClaimed", [id, account(op.b), ZERO, salt]],
         ["Cancelled", [id, account(op.b)]],
         ["Expired", [id, account(op.b)]],
         ["DisputeRejected", [id, account(op.b)]],
