@@ -190,8 +190,7 @@ contract ItemEscrow is IItemEscrow, AccessControlDefaultAdminRules, PullPayments
     function claimItems(uint256 listingId) external nonReentrant {
         ListingRecord storage l = _listings[listingId];
         State state = l.state;
-        address claimant = _claimant(listingId, l, state, state == State.Completed);
-        if (msg.sender != claimant) revert NotClaimant(listingId, msg.sender, claimant);
+        _requireClaimant(listingId, l, state, state == State.Completed);
         if (l.itemsClaimed) revert ItemsAlreadyClaimed(listingId);
         l.itemsClaimed = true;
         emit ItemsClaimed(listingId, msg.sender);
@@ -202,8 +201,7 @@ contract ItemEscrow is IItemEscrow, AccessControlDefaultAdminRules, PullPayments
     function claimFunds(uint256 listingId) external nonReentrant returns (uint256 amount) {
         ListingRecord storage l = _listings[listingId];
         State state = l.state;
-        address claimant = _claimant(listingId, l, state, state == State.Refunded);
-        if (msg.sender != claimant) revert NotClaimant(listingId, msg.sender, claimant);
+        _requireClaimant(listingId, l, state, state == State.Refunded);
         if (l.fundsClaimed) revert FundsAlreadyClaimed(listingId);
         l.fundsClaimed = true;
         address currency = l.currency;
@@ -359,19 +357,15 @@ contract ItemEscrow is IItemEscrow, AccessControlDefaultAdminRules, PullPayments
         if (state != expected) revert InvalidState(listingId, state);
     }
 
-    /// @dev Who may claim a side of an ended trade: the buyer when `toBuyer`, else the seller; only completed and
-    /// refunded trades have sides left to claim.
-    function _claimant(
-        uint256 listingId,
-        ListingRecord storage l,
-        State state,
-        bool toBuyer
-    ) private view returns (address) {
+    /// @dev Only completed and refunded trades have sides left to claim, each by one party: the buyer when
+    /// `toBuyer`, else the seller.
+    function _requireClaimant(uint256 listingId, ListingRecord storage l, State state, bool toBuyer) private view {
         if (state != State.Completed && state != State.Refunded) {
             if (state == State.None) revert UnknownListing(listingId);
             revert InvalidState(listingId, state);
         }
-        return toBuyer ? l.buyer : l.seller;
+        address claimant = toBuyer ? l.buyer : l.seller;
+        if (msg.sender != claimant) revert NotClaimant(listingId, msg.sender, claimant);
     }
 
     function _arbiterOf(uint256 listingId) private view returns (address) {

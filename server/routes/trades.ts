@@ -121,8 +121,10 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
     async ({ body }) => ({ transactions: await service.prepareList(body) }),
   );
 
+  /** A step of a trade: `POST /v1/trades/:id/<name>` with the acting wallet under `wallet` in the body. */
   const step = (
-    name: "buy" | "confirm" | "dispute",
+    name: "buy" | "confirm" | "dispute" | "cancel" | "settle" | "claim-items" | "claim-funds" | "unwind",
+    wallet: "buyer" | "seller" | "from",
     summary: string,
     prepare: (id: string, wallet: string) => Promise<unknown>,
   ) =>
@@ -135,80 +137,48 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
         summary,
         tags: ["trades"],
         params: idParams,
-        body: z.object({ buyer: addressSchema }),
+        body: z.object({ [wallet]: addressSchema }) as z.ZodObject<
+          Record<typeof wallet, typeof addressSchema>
+        >,
         responses: prepared,
       },
-      async ({ params, body }) => ({ transactions: await prepare(params.id, body.buyer) }),
+      async ({ params, body }) => ({ transactions: await prepare(params.id, body[wallet]) }),
     );
-  step("buy", "Transactions to pay into escrow (ERC-20 approve first if missing)", (id, w) =>
+  step("buy", "buyer", "Transactions to pay into escrow (ERC-20 approve first if missing)", (id, w) =>
     service.prepareBuy(id, w),
   );
-  step("confirm", "Transaction for the buyer to confirm receipt", (id, w) => service.prepareConfirm(id, w));
-  step("dispute", "Transaction for the buyer to dispute within the window", (id, w) =>
+  step("confirm", "buyer", "Transaction for the buyer to confirm the purchase", (id, w) =>
+    service.prepareConfirm(id, w),
+  );
+  step("dispute", "buyer", "Transaction for the buyer to dispute within the window", (id, w) =>
     service.prepareDispute(id, w),
   );
-
-  route(
-    router,
-    registry,
-    {
-      method: "post",
-      path: "/v1/trades/:id/cancel",
-      summary: "Transaction for the seller to cancel an unpaid listing",
-      tags: ["trades"],
-      params: idParams,
-      body: z.object({ seller: addressSchema }),
-      responses: prepared,
-    },
-    async ({ params, body }) => ({ transactions: await service.prepareCancel(params.id, body.seller) }),
+  step("cancel", "seller", "Transaction for the seller to cancel an unpaid listing", (id, w) =>
+    service.prepareCancel(id, w),
   );
-
-  route(
-    router,
-    registry,
-    {
-      method: "post",
-      path: "/v1/trades/:id/settle",
-      summary: "Transaction to settle a paid trade whose confirmation window lapsed (anyone)",
-      tags: ["trades"],
-      params: idParams,
-      body: z.object({ from: addressSchema }),
-      responses: prepared,
-    },
-    async ({ params, body }) => ({ transactions: await service.prepareSettle(params.id, body.from) }),
+  step(
+    "settle",
+    "from",
+    "Transaction to settle a paid trade whose confirmation window lapsed (anyone)",
+    (id, w) => service.prepareSettle(id, w),
   );
-
-  const claim = (
-    name: "claim-items" | "claim-funds" | "unwind",
-    summary: string,
-    prepare: (id: string, wallet: string) => Promise<unknown>,
-  ) =>
-    route(
-      router,
-      registry,
-      {
-        method: "post",
-        path: `/v1/trades/:id/${name}`,
-        summary,
-        tags: ["trades"],
-        params: idParams,
-        body: z.object({ from: addressSchema }),
-        responses: prepared,
-      },
-      async ({ params, body }) => ({ transactions: await prepare(params.id, body.from) }),
-    );
-  claim(
+  step(
     "claim-items",
+    "from",
     "Transaction for the party owed the items of an ended trade (the buyer of a sale, the seller of a refund)",
-    (id, w) => service.prepareClaimItems(id, w),
+    (id, w) => service.prepareClaim(id, w, "items"),
   );
-  claim(
+  step(
     "claim-funds",
+    "from",
     "Transaction for the party owed the money of an ended trade (the seller's proceeds, the buyer's refund)",
-    (id, w) => service.prepareClaimFunds(id, w),
+    (id, w) => service.prepareClaim(id, w, "funds"),
   );
-  claim("unwind", "Transaction to unwind a dispute nobody resolved by its deadline (anyone)", (id, w) =>
-    service.prepareUnwind(id, w),
+  step(
+    "unwind",
+    "from",
+    "Transaction to unwind a dispute nobody resolved by its deadline (anyone)",
+    (id, w) => service.prepareUnwind(id, w),
   );
 
   route(

@@ -213,39 +213,34 @@ export class TradesService {
     return [this.#request(caller, this.#escrow, `Settle trade ${tradeId}`, "settle", [BigInt(tradeId)])];
   }
 
-  /** Taking the items of an ended trade out of escrow: the buyer of a sale, the seller of a refund. */
-  async prepareClaimItems(tradeId: string, wallet: string): Promise<TransactionRequest[]> {
+  /**
+   * Taking one side of an ended trade out of escrow: the items go to the buyer of a sale and back to the
+   * seller of a refund, the money the other way.
+   */
+  async prepareClaim(
+    tradeId: string,
+    wallet: string,
+    side: "items" | "funds",
+  ): Promise<TransactionRequest[]> {
     const listing = await this.#listing(tradeId, ["completed", "refunded"]);
-    this.#requireClaimant(
-      tradeId,
-      listing,
-      wallet,
-      listing.state === "completed" ? listing.buyer : listing.seller,
-    );
-    if (listing.itemsClaimed)
-      throw new AppError("ALREADY_CLAIMED", 409, `the items of trade ${tradeId} were already claimed`);
+    const toBuyer = (listing.state === "completed") === (side === "items");
+    const claimant = toBuyer ? listing.buyer : listing.seller;
+    if (wallet !== claimant) {
+      throw new AppError("NOT_CLAIMANT", 403, `this side of trade ${tradeId} belongs to another wallet`, {
+        claimant: checksum(claimant),
+      });
+    }
+    if (side === "items" ? listing.itemsClaimed : listing.fundsClaimed)
+      throw new AppError("ALREADY_CLAIMED", 409, `the ${side} of trade ${tradeId} were already claimed`);
+    const what = side === "items" ? "items" : "money";
     return [
-      this.#request(wallet, this.#escrow, `Take the items of trade ${tradeId} out of escrow`, "claimItems", [
-        BigInt(tradeId),
-      ]),
-    ];
-  }
-
-  /** Taking the money of an ended trade out of escrow: the seller's proceeds, the buyer's refund. */
-  async prepareClaimFunds(tradeId: string, wallet: string): Promise<TransactionRequest[]> {
-    const listing = await this.#listing(tradeId, ["completed", "refunded"]);
-    this.#requireClaimant(
-      tradeId,
-      listing,
-      wallet,
-      listing.state === "completed" ? listing.seller : listing.buyer,
-    );
-    if (listing.fundsClaimed)
-      throw new AppError("ALREADY_CLAIMED", 409, `the money of trade ${tradeId} was already claimed`);
-    return [
-      this.#request(wallet, this.#escrow, `Take the money of trade ${tradeId} out of escrow`, "claimFunds", [
-        BigInt(tradeId),
-      ]),
+      this.#request(
+        wallet,
+        this.#escrow,
+        `Take the ${what} of trade ${tradeId} out of escrow`,
+        side === "items" ? "claimItems" : "claimFunds",
+        [BigInt(tradeId)],
+      ),
     ];
   }
 
@@ -341,14 +336,6 @@ export class TradesService {
       itemsClaimed: l.itemsClaimed,
       fundsClaimed: l.fundsClaimed,
     };
-  }
-
-  #requireClaimant(tradeId: string, listing: ChainListing, wallet: string, claimant: string): void {
-    if (wallet !== claimant) {
-      throw new AppError("NOT_CLAIMANT", 403, `this side of trade ${tradeId} belongs to another wallet`, {
-        claimant: checksum(claimant),
-      });
-    }
   }
 
   #requireBuyer(tradeId: string, listing: ChainListing, buyer: string): void {
