@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { z } from "zod";
+import { parseCrashPoints, type ArmedCrash } from "./crash-points.ts";
 
 /**
  * Signing key of evidence bundles outside production: account 9 of Hardhat's public test mnemonic,
@@ -10,6 +11,12 @@ export const DEV_EVIDENCE_SIGNER_KEY = HDNodeWallet.fromMnemonic(
   Mnemonic.fromPhrase("test test test test test test test test test test test junk"),
   "m/44'/60'/0'/0/9",
 ).privateKey;
+
+/**
+ * How long an order may wait for its mint to settle, or a relayer transaction to be mined, before
+ * operators are told it is stuck: a quarter of an hour covers `safe` finality on Ethereum.
+ */
+export const DEFAULT_STUCK_AFTER_SECONDS = 900;
 
 /** Confirmations a registration needs before its evidence is built, in production (the verifier's default). */
 const PRODUCTION_MIN_CONFIRMATIONS = 12;
@@ -27,6 +34,10 @@ const url = (protocols: string[]) =>
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const redisPrefix = z
+  .string()
+  .regex(/^[a-zA-Z0-9:_-]+$/, "letters, digits, ':', '_' and '-' only")
+  .default("rl");
 
 const envSchema = z
   .object({
@@ -39,10 +50,7 @@ const envSchema = z
     DATABASE_URL: url(["postgres", "postgresql"]),
     DATABASE_POOL_SIZE: positiveInt.default(10),
     REDIS_URL: url(["redis", "rediss"]),
-    REDIS_PREFIX: z
-      .string()
-      .regex(/^[a-zA-Z0-9:_-]+$/, "letters, digits, ':', '_' and '-' only")
-      .default("rl"),
+    REDIS_PREFIX: redisPrefix,
     CHAIN_RPC_URL: url(["http", "https", "ws", "wss"]),
     DEPLOYMENTS_DIR: z.string().default("deployments"),
     RELAYER_PRIVATE_KEY: hex32,
@@ -92,6 +100,16 @@ const envSchema = z
     TSA_URL: url(["http", "https"]).optional(),
     TSA_CA_FILE: z.string().optional(),
     EVIDENCE_MIN_CONFIRMATIONS: positiveInt.optional(),
+    STUCK_AFTER_SECONDS: positiveInt.default(DEFAULT_STUCK_AFTER_SECONDS),
+    CRASH_POINTS: z
+      .string()
+      .transform((spec, ctx): ArmedCrash[] => {
+        const armed = parseCrashPoints(spec);
+        if (armed) return armed;
+        ctx.addIssue({ code: "custom", message: "must list crash points as point[@hit], comma-separated" });
+        return z.NEVER;
+      })
+      .optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production" && env.EVIDENCE_SIGNER_KEY === undefined) {
@@ -108,6 +126,9 @@ const envSchema = z
         path: ["STRIPE_SECRET_KEY"],
         message: "is required when PAYMENTS_PROVIDER is stripe",
       });
+    }
+    if (env.CRASH_POINTS !== undefined && env.NODE_ENV !== "test") {
+      ctx.addIssue({ code: "custom", path: ["CRASH_POINTS"], message: "is for tests only (NODE_ENV=test)" });
     }
     if (production && !env.STRIPE_WEBHOOK_SECRET) {
       ctx.addIssue({ code: "custom", path: ["STRIPE_WEBHOOK_SECRET"], message: "is required in production" });
@@ -165,6 +186,8 @@ const envSchema = z
         velocityPerMinute: env.CHECKOUT_VELOCITY_PER_MINUTE,
       },
     },
+    operations: { stuckAfterSeconds: env.STUCK_AFTER_SECONDS },
+    crashPoints: env.CRASH_POINTS ?? [],
     evidence: {
       signerKey: env.EVIDENCE_SIGNER_KEY ?? DEV_EVIDENCE_SIGNER_KEY,
       tsaUrl: env.TSA_URL,
@@ -189,10 +212,9 @@ export type Config = z.output<typeof envSchema>;
 /** A configuration value is missing or malformed; `message` is one line naming it. */
 export class ConfigError extends Error {}
 
-/** Reads and validates the configuration from environment variables. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = schema.safeParse(cleaned);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const name = String(issue.path[0] ?? "configuration");
@@ -201,13 +223,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   throw new ConfigError(`invalid configuration: ${name} ${problem}`);
 }
 
-/** The configuration, or exit with its one-line error: for process entry points. */
-export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+/** Reads and validates the configuration from environment variables. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return parseEnv(envSchema, env);
+}
+
+const operatorSchema = z
+  .object({
+    DATABASE_URL: url(["postgres", "postgresql"]),
+    REDIS_URL: url(["redis", "rediss"]),
+    REDIS_PREFIX: redisPrefix,
+    STUCK_AFTER_SECONDS: positiveInt.default(DEFAULT_STUCK_AFTER_SECONDS),
+  })
+  .transform((env) => ({
+    database: { url: env.DATABASE_URL },
+    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
+    operations: { stuckAfterSeconds: env.STUCK_AFTER_SECONDS },
+  }));
+
+/** What operator commands need (`npm run stuck`): the database, Redis and the stuck thresholds. */
+export type OperatorConfig = z.output<typeof operatorSchema>;
+
+export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  return parseEnv(operatorSchema, env);
+}
+
+/** What `load` reads, or exit with its one-line error: for process entry points. */
+export function configOrExit<C>(load: () => C): C {
   try {
-    return loadConfig(env);
+    return load();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);
     process.exit(1);
   }
+}
+
+/** The configuration, or exit with its one-line error: for process entry points. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  return configOrExit(() => loadConfig(env));
 }

@@ -14,6 +14,21 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * A job cannot go on yet for a reason of the platform's own that passes by itself (the relayer
+ * resynchronizing after a crash, its lock busy, a mint not settled): the job is put back to run
+ * again after `retryInMs` without spending one of its attempts.
+ */
+export class DeferredError extends Error {
+  constructor(
+    message: string,
+    readonly retryInMs = 1000,
+  ) {
+    super(message);
+    this.name = "DeferredError";
+  }
+}
+
 export const notFound = (what: string, details: unknown = null): AppError =>
   new AppError("NOT_FOUND", 404, `${what} not found`, details);
 
