@@ -12,6 +12,7 @@ import { loadConfig as loadIndexerConfig } from "../indexer/config.ts";
 import { createIndexer } from "../indexer/create-indexer.ts";
 import { createApp } from "../server/app.ts";
 import { loadConfig } from "../server/config.ts";
+import { gracefulServer } from "../server/http/graceful-server.ts";
 import { createRuntime } from "../server/runtime.ts";
 import { migrateServerSchema } from "../server/schema.ts";
 import { startWorkers } from "../server/workers.ts";
@@ -168,7 +169,9 @@ try {
     server.once("listening", resolve);
     server.once("error", reject);
   });
-  stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  // Requests in flight get two seconds, then the workers hand back what they hold: Ctrl-C stops within seconds.
+  const http = gracefulServer(server);
+  stops.push(() => http.close(2_000));
   line("api", `${config.http.publicUrl}  (docs at ${config.http.publicUrl}/docs)`);
   console.log("\nready — press Ctrl-C to stop");
 } catch (err) {

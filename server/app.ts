@@ -12,6 +12,7 @@ import { authenticate } from "./auth/middleware.ts";
 import { commerceRouters } from "./commerce.ts";
 import { SessionTokens } from "./auth/session.ts";
 import type { Config } from "./config.ts";
+import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import { errorHandler, routeNotFound } from "./errors.ts";
 import { OpenApiRegistry } from "./http/openapi.ts";
 import { rateLimit } from "./http/rate-limit.ts";
@@ -31,7 +32,9 @@ import { webRouter } from "./routes/web.ts";
 import { worksRouter } from "./routes/works.ts";
 import { ChainClock } from "./chain/chain-clock.ts";
 import type { ChangeFeed } from "./chain/change-feed.ts";
+import { Outbox } from "./jobs/outbox.ts";
 import type { Queues } from "./jobs/queues.ts";
+import { Recoveries } from "./recoveries.ts";
 import { EvidenceFactsRepository } from "./repositories/evidence-facts.ts";
 import { EvidenceRequestsRepository } from "./repositories/evidence-requests.ts";
 import { LicensesRepository } from "./repositories/licenses.ts";
@@ -55,11 +58,17 @@ export interface AppDeps {
   queues: Queues;
   feed: ChangeFeed;
   logger: Logger;
+  /** Crash points the API passes (tests only). */
+  checkpoint?: Checkpoint;
 }
 
 /** Builds the HTTP API with explicit dependencies; nothing connects here. */
 export function createApp(deps: AppDeps): Express {
   const { config, db, redis, chain, ipfs, queues, feed, logger } = deps;
+  const checkpoint = deps.checkpoint ?? noCrashes;
+  const recoveries = new Recoveries(redis, config.redis.prefix, logger);
+  // Jobs promised by changes the API commits, queued right after each commit.
+  const outbox = new Outbox({ db, queues, logger, recoveries, checkpoint });
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.http.trustProxy);
@@ -96,7 +105,10 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics, logger }));
   const registry = new OpenApiRegistry();
-  const commerce = commerceRouters({ config, db, redis, chain, queues, feed, logger }, registry);
+  const commerce = commerceRouters(
+    { config, db, redis, chain, queues, outbox, feed, logger, checkpoint },
+    registry,
+  );
   app.use(commerce.webhooks);
   app.use(
     rateLimit({
@@ -149,6 +161,7 @@ export function createApp(deps: AppDeps): Express {
     db,
     ipfs,
     queues,
+    outbox,
     batchCounter: { add: () => redis.incr(`${config.redis.prefix}:notarize:batch-counter`) },
     works,
     chainId: chain.chainId,
@@ -162,7 +175,7 @@ export function createApp(deps: AppDeps): Express {
     requests: new EvidenceRequestsRepository(db),
     facts: new EvidenceFactsRepository(db),
     ipfs,
-    queues,
+    outbox,
   });
   app.use(evidenceRouter(evidence, registry));
   app.use(...commerce.api);

@@ -1,4 +1,4 @@
-import { DelayedError, Worker, type ConnectionOptions } from "bullmq";
+import type { ConnectionOptions } from "bullmq";
 import { Wallet, type Provider } from "ethers";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
@@ -9,15 +9,20 @@ import { ChangeFeed } from "./chain/change-feed.ts";
 import { FiatMinter, MAX_MINT_BATCH } from "./chain/fiat-minter.ts";
 import { Relayer } from "./chain/relayer.ts";
 import type { Config } from "./config.ts";
+import { noCrashes, type Checkpoint } from "./crash-points.ts";
+import { DeferredError } from "./errors.ts";
 import { captureOrder } from "./jobs/capture-payment.ts";
 import { expireOrders } from "./jobs/expire-orders.ts";
 import { fulfillOrder } from "./jobs/fulfill-order.ts";
 import { publishOffer } from "./jobs/publish-offer.ts";
-import { bullPrefix, QUEUE_NAMES, type OrderJob, type PublishOfferJob, type Queues } from "./jobs/queues.ts";
+import { closeWorkers, jobWorker } from "./jobs/job-worker.ts";
+import { Outbox } from "./jobs/outbox.ts";
+import { QUEUE_NAMES, type OrderJob, type PublishOfferJob, type Queues } from "./jobs/queues.ts";
 import { revokeLicense } from "./jobs/revoke-license.ts";
 import { createPaymentProvider } from "./payments/create-provider.ts";
 import type { PaymentProvider } from "./payments/provider.ts";
 import { OrderBatches } from "./repositories/orders.ts";
+import { Recoveries } from "./recoveries.ts";
 import { OrderEvents } from "./services/order-events.ts";
 
 export interface CommerceWorkerDeps {
@@ -37,13 +42,13 @@ export interface CommerceWorkerDeps {
    * deployment's revoker, else none (the revoker's wallet signs by hand).
    */
   revoker?: Relayer | null;
-  /** Runs right after a mint is broadcast, before the order records it. */
-  afterMintSent?: (orderId: string, txHash: string) => Promise<void> | void;
+  /** Crash points the fulfilment passes (tests only). */
+  checkpoint?: Checkpoint;
 }
 
 export interface CommerceWorkers {
-  /** Stops taking jobs and waits for running ones (all of them end at once with `force`). */
-  close(force?: boolean): Promise<void>;
+  /** Stops taking jobs; those still running after `graceMs` are handed back to their queues. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** How long a capture job waits on the change feed for a mint to settle before it puts itself back, delayed. */
@@ -55,7 +60,10 @@ const CAPTURE_RECHECK_MS = 2_000;
 /** Starts the consumers of offer publication, fulfilment (mint, then capture), late captures, revocation and order expiry. */
 export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<CommerceWorkers> {
   const { config, db, redis, connection, queues, relayer, provider, deployment, logger } = deps;
-  const prefix = bullPrefix(config.redis.prefix);
+  const checkpoint = deps.checkpoint ?? noCrashes;
+  const recoveries = new Recoveries(redis, config.redis.prefix, logger);
+  const outbox = new Outbox({ db, queues, logger, recoveries, checkpoint });
+  const worker = { connection, redisPrefix: config.redis.prefix, logger, recoveries };
   const payments = deps.payments ?? createPaymentProvider(config, db);
   const events = new OrderEvents(redis, config.redis.prefix, logger);
   const licenses = LicenseToken__factory.connect(deployment.contracts.LicenseToken.address, provider);
@@ -63,92 +71,62 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
   await feed.start();
   const key = config.payments.revokerPrivateKey;
   const relayerRevokes = deployment.roles.revoker.toLowerCase() === relayer.address;
+  const ownRevoker =
+    deps.revoker === undefined && key
+      ? new Relayer({
+          wallet: new Wallet(key, provider),
+          provider,
+          db,
+          redis,
+          redisPrefix: config.redis.prefix,
+          logger,
+          interfaces: [ILicenseToken__factory.createInterface()],
+          checkpoint,
+        })
+      : null;
   const revoker =
-    deps.revoker !== undefined
-      ? deps.revoker
-      : key
-        ? new Relayer({
-            wallet: new Wallet(key, provider),
-            provider,
-            db,
-            redis,
-            redisPrefix: config.redis.prefix,
-            logger,
-            interfaces: [ILicenseToken__factory.createInterface()],
-          })
-        : relayerRevokes
-          ? relayer
-          : null;
+    deps.revoker !== undefined ? deps.revoker : (ownRevoker ?? (relayerRevokes ? relayer : null));
+  await ownRevoker?.recover();
   const minter = new FiatMinter(relayer, licenses);
   const capture = {
     db,
-    orders: new OrderBatches(db, deployment.chainId),
+    orders: new OrderBatches(db, deployment.chainId, outbox),
+    outbox,
     payments,
     events,
     queues,
     logger,
+    checkpoint,
     feed,
     finality: config.checkout.captureFinality,
     waitMs: CAPTURE_WAIT_MS,
   };
 
   const workers = [
-    new Worker<PublishOfferJob>(
-      QUEUE_NAMES.publishOffer,
-      async (job) => publishOffer({ db, relayer, licenses, logger }, job.data.publicationId),
-      { connection, prefix, concurrency: 8 },
+    jobWorker<PublishOfferJob, unknown>(worker, QUEUE_NAMES.publishOffer, 8, async (job) =>
+      publishOffer({ db, relayer, licenses, logger }, job.data.publicationId),
     ),
-    new Worker<OrderJob>(
-      QUEUE_NAMES.fulfillOrder,
-      async (job) =>
-        fulfillOrder(
-          {
-            ...capture,
-            waitMs: INLINE_CAPTURE_WAIT_MS,
-            relayer,
-            minter,
-            licenses,
-            afterSend: deps.afterMintSent,
-          },
-          job.data.orderId,
-        ),
-      // Two mint batches' worth: one batch on its way while the next fills. More orders at once
-      // would only share the CPU more thinly and all finish later.
-      { connection, prefix, concurrency: 2 * MAX_MINT_BATCH },
+    // Two mint batches' worth: one batch on its way while the next fills. More orders at once
+    // would only share the CPU more thinly and all finish later.
+    jobWorker<OrderJob, unknown>(worker, QUEUE_NAMES.fulfillOrder, 2 * MAX_MINT_BATCH, async (job) =>
+      fulfillOrder(
+        { ...capture, waitMs: INLINE_CAPTURE_WAIT_MS, relayer, minter, licenses },
+        job.data.orderId,
+      ),
     ),
-    new Worker<OrderJob>(
-      QUEUE_NAMES.capturePayment,
-      async (job, token) => {
-        const result = await captureOrder(capture, job.data.orderId);
-        if (result === "waiting") {
-          // Not settled yet: check again shortly without spending one of the job's attempts.
-          await job.moveToDelayed(Date.now() + CAPTURE_RECHECK_MS, token);
-          throw new DelayedError();
-        }
-        return result;
-      },
-      { connection, prefix, concurrency: 256 },
-    ),
-    new Worker<OrderJob>(
-      QUEUE_NAMES.revokeLicense,
-      async (job) => revokeLicense({ db, revoker, licenses, events, logger }, job.data.orderId),
-      { connection, prefix, concurrency: 64 },
-    ),
-    new Worker(QUEUE_NAMES.expireOrders, async () => expireOrders({ db, payments, events, logger }), {
-      connection,
-      prefix,
-      concurrency: 1,
+    jobWorker<OrderJob, unknown>(worker, QUEUE_NAMES.capturePayment, 256, async (job) => {
+      const result = await captureOrder(capture, job.data.orderId);
+      // Not settled yet: check again shortly without spending one of the job's attempts.
+      if (result === "waiting") throw new DeferredError("mint not settled yet", CAPTURE_RECHECK_MS);
+      return result;
     }),
+    jobWorker<OrderJob, unknown>(worker, QUEUE_NAMES.revokeLicense, 64, async (job) =>
+      revokeLicense({ db, revoker, licenses, events, logger }, job.data.orderId),
+    ),
+    jobWorker(worker, QUEUE_NAMES.expireOrders, 1, async () =>
+      expireOrders({ db, payments, events, logger }),
+    ),
   ];
-  for (const worker of workers) {
-    worker.on("failed", (job, err) => {
-      logger.warn(
-        { queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
-        "job failed",
-      );
-    });
-    worker.on("error", (err) => logger.error({ queue: worker.name, err }, "worker error"));
-  }
   await queues.expireOrders.upsertJobScheduler(
     "expire-orders",
     { every: config.checkout.sweepSeconds * 1000 },
@@ -156,8 +134,9 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
   );
 
   return {
-    async close(force = false) {
-      await Promise.all(workers.map((w) => w.close(force)));
+    async close(graceMs) {
+      await closeWorkers(workers, graceMs);
+      await ownRevoker?.close();
       await feed.close();
     },
   };

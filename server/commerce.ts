@@ -6,7 +6,9 @@ import { SplitFactory__factory } from "../types/typechain/index.ts";
 import type { Chain } from "./app.ts";
 import type { ChangeFeed } from "./chain/change-feed.ts";
 import type { Config } from "./config.ts";
+import type { Checkpoint } from "./crash-points.ts";
 import type { OpenApiRegistry } from "./http/openapi.ts";
+import type { Outbox } from "./jobs/outbox.ts";
 import type { Queues } from "./jobs/queues.ts";
 import { createPaymentProvider } from "./payments/create-provider.ts";
 import { DevPaymentProvider } from "./payments/dev.ts";
@@ -35,8 +37,10 @@ export interface CommerceDeps {
   redis: Redis;
   chain: Chain;
   queues: Queues;
+  outbox: Outbox;
   feed: ChangeFeed;
   logger: Logger;
+  checkpoint: Checkpoint;
 }
 
 export interface CommerceRouters {
@@ -48,7 +52,7 @@ export interface CommerceRouters {
 
 /** The commerce part of the API: offers, card checkout, orders and escrowed trades. */
 export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): CommerceRouters {
-  const { config, db, redis, chain, queues, feed, logger } = deps;
+  const { config, db, redis, chain, queues, outbox, feed, logger, checkpoint } = deps;
   const { deployment, chainId, provider } = chain;
   const payments = createPaymentProvider(config, db);
   const events = new OrderEvents(redis, config.redis.prefix, logger);
@@ -58,11 +62,13 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
 
   const webhooks = new WebhookService({
     db,
-    orders: new OrderBatches(db, chainId),
+    orders: new OrderBatches(db, chainId, outbox),
+    outbox,
     payments,
     events,
     queues,
     logger,
+    checkpoint,
   });
   const checkout = new CheckoutService({
     db,
@@ -79,7 +85,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     licenseTokenAddress,
     revokerAddress: deployment.roles.revoker,
   });
-  const offers = new OffersService({ db, queues, works, chainId, licenseTokenAddress });
+  const offers = new OffersService({ db, outbox, works, chainId, licenseTokenAddress });
   const splits = new SplitsService(
     SplitFactory__factory.connect(deployment.contracts.SplitFactory.address, provider),
     chainId,

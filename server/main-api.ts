@@ -1,7 +1,8 @@
 /**
  * `npm run api`: the HTTP API. Configuration comes from environment variables (see README). With
  * API_WORKERS > 1 the primary process migrates the schema once and forks that many API processes,
- * which share the port; a process that dies is replaced.
+ * which share the port; a process that dies is replaced. On SIGTERM each process stops taking
+ * connections, finishes the requests in flight and exits within STOP_DEADLINE_MS.
  */
 import cluster from "node:cluster";
 import pg from "pg";
@@ -9,7 +10,9 @@ import pino from "pino";
 import { migrateServerSchema } from "./schema.ts";
 import { createApp } from "./app.ts";
 import { loadConfigOrExit, type Config } from "./config.ts";
+import { gracefulServer } from "./http/graceful-server.ts";
 import { createRuntime } from "./runtime.ts";
+import { onStopSignals } from "./stop-signals.ts";
 
 async function serve(config: Config): Promise<void> {
   const runtime = await createRuntime(config);
@@ -24,15 +27,16 @@ async function serve(config: Config): Promise<void> {
     queues: runtime.queues,
     feed: runtime.feed,
     logger: runtime.logger,
+    checkpoint: runtime.checkpoint,
   });
   const server = app.listen(config.http.port, config.http.host, () => {
     runtime.logger.info({ url: config.http.publicUrl, pid: process.pid }, "API listening");
   });
-  const stop = () => {
-    server.close(() => void runtime.close().then(() => process.exit(0)));
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  const http = gracefulServer(server);
+  onStopSignals(runtime.logger, async () => {
+    await http.close();
+    await runtime.close();
+  });
 }
 
 async function supervise(config: Config): Promise<void> {

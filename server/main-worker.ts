@@ -1,7 +1,12 @@
-/** `npm run worker`: BullMQ job consumers; run as many as needed, they share the relayer safely. */
+/**
+ * `npm run worker`: BullMQ job consumers; run as many as needed, they share the relayer safely. On
+ * SIGTERM the process stops taking jobs, lets running ones finish for a few seconds, hands the
+ * rest back to their queues for the other workers, and exits within STOP_DEADLINE_MS.
+ */
 import { migrateServerSchema } from "./schema.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { createRuntime } from "./runtime.ts";
+import { onStopSignals } from "./stop-signals.ts";
 import { startWorkers } from "./workers.ts";
 
 const config = loadConfigOrExit();
@@ -20,13 +25,10 @@ const workers = await startWorkers({
   chainId: runtime.chainId,
   deployment: runtime.deployment,
   logger: runtime.logger,
+  checkpoint: runtime.checkpoint,
 });
 runtime.logger.info("workers started");
-const stop = () => {
-  void workers
-    .close()
-    .then(() => runtime.close())
-    .then(() => process.exit(0));
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+onStopSignals(runtime.logger, async () => {
+  await workers.close();
+  await runtime.close();
+});

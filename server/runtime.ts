@@ -7,6 +7,7 @@ import { WorkRegistry__factory, type WorkRegistry } from "../types/typechain/ind
 import { ChangeFeed } from "./chain/change-feed.ts";
 import { Relayer } from "./chain/relayer.ts";
 import type { Config } from "./config.ts";
+import { crashAt, type Checkpoint } from "./crash-points.ts";
 import { createIpfsStore } from "./ipfs/create-store.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
 import { createQueues, type Queues } from "./jobs/queues.ts";
@@ -25,6 +26,8 @@ export interface Runtime {
   ipfs: IpfsStore;
   queues: Queues;
   feed: ChangeFeed;
+  /** The crash points CRASH_POINTS armed (tests only); does nothing otherwise. */
+  checkpoint: Checkpoint;
   close(): Promise<void>;
 }
 
@@ -55,6 +58,7 @@ export async function createRuntime(
   const provider = createProvider(config.chain.rpcUrl);
   const chainId = Number((await provider.getNetwork()).chainId);
   const deployment = await readDeployment(chainId, config.chain.deploymentsDir);
+  const checkpoint = crashAt(config.crashPoints);
   const wallet = new Wallet(config.chain.relayerPrivateKey, provider);
   const registry = WorkRegistry__factory.connect(deployment.contracts.WorkRegistry.address, wallet);
   const relayer = new Relayer({
@@ -64,6 +68,7 @@ export async function createRuntime(
     redis,
     redisPrefix: config.redis.prefix,
     logger,
+    checkpoint,
   });
   const ipfs = await createIpfsStore({ apiUrl: config.ipfs.apiUrl, dir: config.ipfs.dir });
   const queues = createQueues(redis, config.redis.prefix);
@@ -81,6 +86,7 @@ export async function createRuntime(
     ipfs,
     queues,
     feed,
+    checkpoint,
     async close() {
       await feed.close();
       await queues.close();

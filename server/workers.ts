@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { Worker, type ConnectionOptions } from "bullmq";
+import type { ConnectionOptions } from "bullmq";
 import { Wallet, type JsonRpcApiProvider } from "ethers";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
@@ -11,13 +11,16 @@ import { RedisLock } from "./chain/redis-lock.ts";
 import type { Relayer } from "./chain/relayer.ts";
 import { startCommerceWorkers } from "./commerce-workers.ts";
 import type { Config } from "./config.ts";
+import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
 import { buildEvidence } from "./jobs/evidence.ts";
 import { flushBatches } from "./jobs/flush-batch.ts";
+import { closeWorkers, jobWorker } from "./jobs/job-worker.ts";
 import { notarize } from "./jobs/notarize.ts";
+import { Outbox } from "./jobs/outbox.ts";
 import { markFailed } from "./repositories/registrations.ts";
+import { Recoveries } from "./recoveries.ts";
 import {
-  bullPrefix,
   QUEUE_NAMES,
   type EvidenceJob,
   type FlushBatchJob,
@@ -40,25 +43,36 @@ export interface WorkerDeps {
   chainId: number;
   deployment: Deployment;
   logger: Logger;
+  /** Crash points the workers pass (tests only). */
+  checkpoint?: Checkpoint;
 }
 
 export interface Workers {
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and relaying the outbox; jobs still running after `graceMs` are handed back
+   * to their queues, and the relayer finishes the turn it is in and sends nothing more.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 const STUCK_AFTER_MS = 60_000;
 
-/** Starts the job consumers and the recurring schedules (batch flush, stuck-transaction replacement). */
+/**
+ * Starts the job consumers, the outbox relay and the recurring schedules (batch flush,
+ * stuck-transaction replacement), after broadcasting what a relayer turn that died recorded.
+ */
 export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const { config, connection, logger } = deps;
-  const prefix = bullPrefix(config.redis.prefix);
-  // Held for a whole flush, which waits for receipts: far longer than one transaction can take.
-  const batchLock = new RedisLock(
-    deps.redis,
-    `${config.redis.prefix}:flush-batch:lock`,
-    15 * 60_000,
-    15 * 60_000,
-  );
+  const checkpoint = deps.checkpoint ?? noCrashes;
+  const recoveries = new Recoveries(deps.redis, config.redis.prefix, logger);
+  const worker = { connection, redisPrefix: config.redis.prefix, logger, recoveries };
+  await deps.relayer.recover();
+  const relay = new Outbox({ db: deps.db, queues: deps.queues, logger, recoveries, checkpoint }).start();
+  // Held for a whole flush, which waits for receipts: a renewed lease, waited for as long as a flush takes.
+  const batchLock = new RedisLock(deps.redis, `${config.redis.prefix}:flush-batch:lock`, {
+    leaseMs: 10_000,
+    waitMs: 15 * 60_000,
+  });
   const { tsaUrl, tsaCaFile } = config.evidence;
   const evidenceDeps = {
     requests: new EvidenceRequestsRepository(deps.db),
@@ -76,67 +90,42 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   };
 
   const workers = [
-    new Worker<NotarizeJob>(
-      QUEUE_NAMES.notarize,
-      async (job) => {
-        try {
-          return await notarize(
-            { db: deps.db, relayer: deps.relayer, registry: deps.registry, logger },
-            job.data.contentHash,
-          );
-        } catch (err) {
-          // Out of retries: say so, so the creator can submit again.
-          if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-            await markFailed(deps.db, job.data.contentHash, err instanceof Error ? err.message : String(err));
-          }
-          throw err;
+    jobWorker<NotarizeJob, unknown>(worker, QUEUE_NAMES.notarize, 16, async (job) => {
+      try {
+        return await notarize(
+          { db: deps.db, relayer: deps.relayer, registry: deps.registry, logger },
+          job.data.contentHash,
+        );
+      } catch (err) {
+        // Out of retries: say so, so the creator can submit again.
+        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+          await markFailed(deps.db, job.data.contentHash, err instanceof Error ? err.message : String(err));
         }
-      },
-      { connection, prefix, concurrency: 16 },
-    ),
-    new Worker<FlushBatchJob>(
-      QUEUE_NAMES.flushBatch,
-      async () =>
-        batchLock.withLock(() =>
-          flushBatches({
-            db: deps.db,
-            relayer: deps.relayer,
-            registry: deps.registry,
-            ipfs: deps.ipfs,
-            logger,
-            chainId: deps.chainId,
-            maxWorks: config.notarize.batchMaxWorks,
-          }),
-        ),
-      { connection, prefix, concurrency: 1 },
-    ),
-    new Worker<EvidenceJob>(
-      QUEUE_NAMES.evidence,
-      async (job) =>
-        buildEvidence(evidenceDeps, job.data.requestId, {
-          finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+        throw err;
+      }
+    }),
+    jobWorker<FlushBatchJob, unknown>(worker, QUEUE_NAMES.flushBatch, 1, async () =>
+      batchLock.withLock(() =>
+        flushBatches({
+          db: deps.db,
+          relayer: deps.relayer,
+          registry: deps.registry,
+          ipfs: deps.ipfs,
+          logger,
+          chainId: deps.chainId,
+          maxWorks: config.notarize.batchMaxWorks,
         }),
-      { connection, prefix, concurrency: 4 },
+      ),
     ),
-    new Worker(
-      QUEUE_NAMES.maintenance,
-      async () => ({ replaced: await deps.relayer.replaceStuck(STUCK_AFTER_MS) }),
-      {
-        connection,
-        prefix,
-        concurrency: 1,
-      },
+    jobWorker<EvidenceJob, unknown>(worker, QUEUE_NAMES.evidence, 4, async (job) =>
+      buildEvidence(evidenceDeps, job.data.requestId, {
+        finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      }),
     ),
+    jobWorker(worker, QUEUE_NAMES.maintenance, 1, async () => ({
+      replaced: await deps.relayer.replaceStuck(STUCK_AFTER_MS),
+    })),
   ];
-  for (const worker of workers) {
-    worker.on("failed", (job, err) => {
-      logger.warn(
-        { queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
-        "job failed",
-      );
-    });
-    worker.on("error", (err) => logger.error({ queue: worker.name, err }, "worker error"));
-  }
 
   await deps.queues.flushBatch.upsertJobScheduler(
     "flush-batch-timer",
@@ -149,11 +138,13 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     { name: "replace-stuck", data: {} },
   );
 
-  const commerce = await startCommerceWorkers(deps);
+  const commerce = await startCommerceWorkers({ ...deps, checkpoint });
 
   return {
-    async close() {
-      await Promise.all([...workers.map((w) => w.close()), commerce.close()]);
+    async close(graceMs) {
+      await relay.stop();
+      await Promise.all([closeWorkers(workers, graceMs), commerce.close(graceMs)]);
+      await deps.relayer.close();
     },
   };
 }

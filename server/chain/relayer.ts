@@ -24,7 +24,10 @@ import {
 } from "../../types/typechain/index.ts";
 import { Batcher } from "../../lib/batcher.ts";
 import { GroupQueue } from "../../lib/group-queue.ts";
-import { RedisLock } from "./redis-lock.ts";
+import { noCrashes, type Checkpoint } from "../crash-points.ts";
+import { DeferredError } from "../errors.ts";
+import { RECOVERY_KINDS, Recoveries } from "../recoveries.ts";
+import { LockTimeoutError, RedisLock } from "./redis-lock.ts";
 
 export interface RelayRequest {
   to: string;
@@ -59,6 +62,17 @@ export class TransactionRevertedError extends Error {
   }
 }
 
+/**
+ * The relayer could not send for a reason of its own that passes by itself (its lock is busy, it
+ * lost a turn to another process, a nonce it was about to use was taken): not the job's failure.
+ */
+export class RelayerBusyError extends DeferredError {
+  constructor(message: string) {
+    super(message, 500);
+    this.name = "RelayerBusyError";
+  }
+}
+
 export interface RelayerOptions {
   wallet: Wallet;
   provider: Provider;
@@ -70,17 +84,49 @@ export interface RelayerOptions {
   interfaces?: Interface[];
   /** Percentage added to both fee caps when replacing a stuck transaction (at least 10 for most nodes). */
   feeBumpPercent?: number;
+  /** Lease of the relayer's lock: how long a process that dies holding it stops the others at most. */
+  lockLeaseMs?: number;
+  checkpoint?: Checkpoint;
 }
 
 const GAS_HEADROOM_PERCENT = 20n;
 /** Most transactions signed and broadcast in one turn of the lock. */
 const MAX_GROUP = 100;
+/** Turns a request may be put back for because its nonce was taken, before it fails as busy. */
+const MAX_REQUEUES = 3;
+/** How long a wait goes without a receipt before it asks the node whether the transaction is there at all. */
+const LOST_CHECK_MS = 2_000;
 
 interface PendingSend {
   request: RelayRequest;
   gasLimit: bigint;
+  requeues: number;
   resolve(sent: SentTransaction): void;
   reject(err: unknown): void;
+}
+
+/** A turn of the lock: its fencing token, and the sender's next nonce as the database has it. */
+interface Turn {
+  fence: string;
+  nextNonce: number | null;
+  /** The lowest nonce a turn recorded without confirming its broadcast (it died); null when none. */
+  unsentFrom: number | null;
+}
+
+interface RecordedTransaction {
+  hash: string;
+  nonce: string;
+  to_address: string;
+  data: string;
+  value: string;
+  gas_limit: string;
+  max_fee_per_gas: string;
+  max_priority_fee_per_gas: string;
+}
+
+/** The node refused a transaction because its nonce is used (mined, or pending with another transaction). */
+function nonceTaken(err: unknown): boolean {
+  return isError(err, "NONCE_EXPIRED") || isError(err, "REPLACEMENT_UNDERPRICED");
 }
 
 interface FeeCaps {
@@ -112,23 +158,24 @@ function sign(privateKey: Uint8Array, tx: TransactionLike): { raw: string; hash:
 }
 
 /**
- * The platform's transaction sender, shared by every worker process. A Redis lock serializes nonce
- * assignment across processes so no two transactions ever carry the same nonce; within a process,
- * concurrent requests are sent as a group per turn of the lock, so a burst of mints costs one lock
- * and one database write rather than one each. Every signed transaction is recorded before it is
- * broadcast, and stuck ones are replaced with higher fees.
+ * The platform's transaction sender, shared by every worker process. A Redis lock on a short renewed
+ * lease serializes nonce assignment across processes; each turn of it takes a fencing token from
+ * the database, so a holder that stalled past its lease cannot record anything once another has
+ * taken a turn. Within a process, concurrent requests are sent as a group per turn, so a burst of
+ * mints costs one lock and one database write rather than one each. Every signed transaction is
+ * recorded before it is broadcast; a turn that died between the two is noticed by the next one,
+ * which broadcasts what was recorded before sending anything new. The next nonce is kept in the
+ * database with the transactions and derived again from them and the chain's pending count after
+ * any conflict. Stuck transactions are replaced with higher fees.
  */
 export class Relayer {
   readonly address: string;
   readonly #lock: RedisLock;
-  readonly #nonceKey: string;
   readonly #o: RelayerOptions;
   readonly #interfaces: Interface[];
-  readonly #queue = new GroupQueue<PendingSend>(MAX_GROUP, (group) =>
-    this.#sendGroup(group).catch((err: unknown) => {
-      for (const pending of group) pending.reject(err);
-    }),
-  );
+  readonly #checkpoint: Checkpoint;
+  readonly #recoveries: Recoveries;
+  readonly #queue = new GroupQueue<PendingSend>(MAX_GROUP, (group) => this.#turn(group));
   /** Records mined (or reverted) transactions, those settling together in one statement. */
   readonly #settler = new Batcher<{ hash: string; receipt: TransactionReceipt }, void>(
     MAX_GROUP,
@@ -150,6 +197,9 @@ export class Relayer {
   readonly #blockWaiters: (() => void)[] = [];
   readonly #waits = new Map<string, Promise<TransactionReceipt>>();
   readonly #key: Uint8Array;
+  #recovering: Promise<void> | null = null;
+  #sending: Promise<void> = Promise.resolve();
+  #closed = false;
 
   constructor(options: RelayerOptions) {
     this.#o = options;
@@ -160,15 +210,20 @@ export class Relayer {
     ];
     this.address = options.wallet.address.toLowerCase();
     this.#key = getBytes(options.wallet.privateKey);
-    this.#lock = new RedisLock(options.redis, `${options.redisPrefix}:relayer:${this.address}:lock`);
-    this.#nonceKey = `${options.redisPrefix}:relayer:${this.address}:nonce`;
+    this.#lock = new RedisLock(options.redis, `${options.redisPrefix}:relayer:${this.address}:lock`, {
+      leaseMs: options.lockLeaseMs ?? 3_000,
+    });
+    this.#checkpoint = options.checkpoint ?? noCrashes;
+    this.#recoveries = new Recoveries(options.redis, options.redisPrefix, options.logger);
   }
 
   /**
    * Estimates, signs, records and broadcasts a transaction; throws TransactionRevertedError if it
-   * would revert. Requests that arrive while a group is being sent go out together in the next one.
+   * would revert, RelayerBusyError when the relayer cannot send for now for reasons of its own.
+   * Requests that arrive while a group is being sent go out together in the next one.
    */
   async send(request: RelayRequest): Promise<SentTransaction> {
+    if (this.#closed) throw new RelayerBusyError("the relayer of this process is stopping");
     let gasLimit: bigint;
     try {
       gasLimit = await this.#o.provider.estimateGas({
@@ -181,50 +236,265 @@ export class Relayer {
       throw this.#explain(err);
     }
     gasLimit = (gasLimit * (100n + GAS_HEADROOM_PERCENT)) / 100n;
-    return new Promise((resolve, reject) => this.#queue.push({ request, gasLimit, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.#queue.push({ request, gasLimit, requeues: 0, resolve, reject }),
+    );
   }
 
   /**
-   * Under the lock: consecutive nonces, one signature each, one INSERT recording the group, then
-   * one broadcast of them all. A broadcast that fails fails its own request: its nonce is filled
-   * when later ones went out, and when none did, they go back to the front of the queue.
+   * Broadcasts what a turn that died recorded but may not have sent, and derives the nonce again if
+   * needed (or always, with `force`). Worker processes run it as they start; a wait that finds its
+   * transaction unknown to the node runs it too.
+   */
+  recover(force = false): Promise<void> {
+    this.#recovering ??= (async () => {
+      const network = await this.#o.provider.getNetwork();
+      await this.#lock.withLock(async () => {
+        const turn = await this.#beginTurn();
+        if (force || turn.nextNonce === null || turn.unsentFrom !== null) {
+          await this.#resync(
+            turn,
+            network.chainId,
+            force ? "a transaction it waits for is not on the node" : "an interrupted turn",
+          );
+        }
+      });
+    })().finally(() => {
+      this.#recovering = null;
+    });
+    return this.#recovering;
+  }
+
+  /** Stops taking requests; resolves once the group being sent, if any, is recorded and broadcast. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#sending;
+  }
+
+  #turn(group: PendingSend[]): Promise<void> {
+    this.#sending = this.#sendGroup(group).catch((err: unknown) => {
+      const reason =
+        err instanceof LockTimeoutError
+          ? new RelayerBusyError(`the relayer's lock is busy: ${err.message}`)
+          : err;
+      for (const pending of group) pending.reject(reason);
+    });
+    return this.#sending;
+  }
+
+  /** Takes the next fencing token for a turn of the lock and reads the sender's nonce state. */
+  async #beginTurn(): Promise<Turn> {
+    const { rows } = await this.#o.db.query<{
+      fence: string;
+      next_nonce: string | null;
+      unsent_from: string | null;
+    }>(
+      `INSERT INTO relayer_senders (sender, fence) VALUES ($1, 1)
+       ON CONFLICT (sender) DO UPDATE SET fence = relayer_senders.fence + 1
+       RETURNING fence::text, next_nonce::text, unsent_from::text`,
+      [this.address],
+    );
+    const row = rows[0]!;
+    return {
+      fence: row.fence,
+      nextNonce: row.next_nonce === null ? null : Number(row.next_nonce),
+      unsentFrom: row.unsent_from === null ? null : Number(row.unsent_from),
+    };
+  }
+
+  /**
+   * Brings the sender back in step with the chain, under the lock: every live transaction recorded
+   * at or above the chain's mined count that the node does not know is broadcast again, a recorded
+   * nonce with no live transaction is filled, and the next nonce becomes the larger of the chain's
+   * pending count and the highest recorded one plus one.
+   */
+  async #resync(turn: Turn, chainId: bigint, reason: string): Promise<number> {
+    const { db, provider, wallet } = this.#o;
+    const [mined, pending, fees] = await Promise.all([
+      provider.getTransactionCount(wallet.address, "latest"),
+      provider.getTransactionCount(wallet.address, "pending"),
+      provider.getFeeData(),
+    ]);
+    const { rows } = await db.query<RecordedTransaction>(
+      `SELECT hash, nonce::text, to_address, data, value::text, gas_limit::text, max_fee_per_gas::text,
+              max_priority_fee_per_gas::text
+         FROM relayer_transactions WHERE sender = $1 AND status = 'sent' AND nonce >= $2 ORDER BY nonce`,
+      [this.address, mined],
+    );
+    let rebroadcast = 0;
+    for (const tx of rows) {
+      if (await provider.getTransaction(tx.hash)) continue;
+      if (await this.#rebroadcast(tx, chainId)) rebroadcast += 1;
+    }
+    const recorded = new Set(rows.map((tx) => Number(tx.nonce)));
+    const highest = rows.length > 0 ? Number(rows.at(-1)!.nonce) : mined - 1;
+    let filled = 0;
+    for (let nonce = mined; nonce < highest; nonce++) {
+      if (recorded.has(nonce)) continue;
+      await this.#fillGap(nonce, feeCaps(fees), chainId, null, turn.fence).then(
+        () => (filled += 1),
+        (err: unknown) => this.#o.logger.warn({ err, nonce }, "relayer could not fill a nonce gap"),
+      );
+    }
+    const next = Math.max(pending, highest + 1);
+    const stored = await db.query(
+      `UPDATE relayer_senders SET next_nonce = $3, unsent_from = NULL WHERE sender = $1 AND fence = $2`,
+      [this.address, turn.fence, next],
+    );
+    if (stored.rowCount === 0) throw new RelayerBusyError("another process took the relayer's turn");
+    if (next !== turn.nextNonce || rebroadcast > 0 || filled > 0) {
+      this.#recoveries.record(
+        RECOVERY_KINDS.relayerResync,
+        1,
+        { reason, stored: turn.nextNonce, next, mined, pending, rebroadcast, filled },
+        "relayer derived its nonce again from the database and the chain",
+      );
+    }
+    if (rebroadcast > 0) {
+      this.#recoveries.record(
+        RECOVERY_KINDS.relayerRebroadcast,
+        rebroadcast,
+        { reason },
+        "relayer broadcast transactions it had recorded but not sent",
+      );
+    }
+    return next;
+  }
+
+  /** Broadcasts a recorded transaction again, signed anew from its record (the same bytes, the same hash). */
+  async #rebroadcast(tx: RecordedTransaction, chainId: bigint): Promise<boolean> {
+    const { raw, hash } = sign(this.#key, {
+      type: 2,
+      chainId,
+      to: tx.to_address,
+      data: tx.data,
+      value: BigInt(tx.value),
+      nonce: Number(tx.nonce),
+      gasLimit: BigInt(tx.gas_limit),
+      maxFeePerGas: BigInt(tx.max_fee_per_gas),
+      maxPriorityFeePerGas: BigInt(tx.max_priority_fee_per_gas),
+    });
+    if (hash !== tx.hash) {
+      this.#o.logger.error({ hash: tx.hash, signed: hash }, "relayer record does not sign to its hash");
+      return false;
+    }
+    try {
+      await this.#broadcast(raw);
+      return true;
+    } catch (err) {
+      // Mined meanwhile, or replaced: waits settle it. Anything else, the stuck-transaction job retries.
+      if (!nonceTaken(err))
+        this.#o.logger.warn({ err, hash }, "relayer could not broadcast a recorded transaction");
+      return false;
+    }
+  }
+
+  /**
+   * Under the lock: the sender's next nonce (derived again when a turn died or a conflict arose),
+   * consecutive nonces and one signature each, one statement recording the group and the next
+   * nonce, then one broadcast of them all. A broadcast that fails fails its own request: its nonce
+   * is filled when later ones went out, and when none did, they go back to the front of the queue.
+   * A nonce the node says is taken is not the request's failure: it goes back to the queue.
    */
   async #sendGroup(group: PendingSend[]): Promise<void> {
-    const { provider, wallet, db } = this.#o;
-    // Fees and the chain id need no lock; inside it only the nonce is read, from Redis when known.
+    if (this.#closed) throw new RelayerBusyError("the relayer of this process is stopping");
+    const { provider } = this.#o;
+    // Fees and the chain id need no lock.
     const [fees, network] = await Promise.all([provider.getFeeData(), provider.getNetwork()]);
     const caps = feeCaps(fees);
     const { maxFeePerGas, maxPriorityFeePerGas } = caps;
-    const outcomes = await this.#lock.withLock(async () => {
-      const stored = await this.#o.redis.get(this.#nonceKey);
-      const first =
-        stored === null ? await provider.getTransactionCount(wallet.address, "pending") : Number(stored);
-      const signed = group.map(({ request, gasLimit }, i) =>
-        sign(this.#key, {
-          type: 2,
-          chainId: network.chainId,
-          to: request.to,
-          data: request.data,
-          value: request.value ?? 0n,
-          nonce: first + i,
-          gasLimit,
-          maxFeePerGas,
-          maxPriorityFeePerGas,
-        }),
-      );
-      const hashes = signed.map((tx) => tx.hash);
-      await db.query(
-        `INSERT INTO relayer_transactions
+    const outcome = await this.#lock.withLock(async () => {
+      const turn = await this.#beginTurn();
+      let first =
+        turn.nextNonce === null || turn.unsentFrom !== null
+          ? await this.#resync(turn, network.chainId, "an interrupted turn")
+          : turn.nextNonce;
+      for (let attempt = 0; ; attempt++) {
+        const signed = group.map(({ request, gasLimit }, i) =>
+          sign(this.#key, {
+            type: 2,
+            chainId: network.chainId,
+            to: request.to,
+            data: request.data,
+            value: request.value ?? 0n,
+            nonce: first + i,
+            gasLimit,
+            maxFeePerGas,
+            maxPriorityFeePerGas,
+          }),
+        );
+        const recorded = await this.#record(turn, first, group, signed, caps);
+        if (recorded === "lost") return null;
+        if (recorded === "recorded")
+          return this.#broadcastGroup(turn, first, group, signed, caps, network.chainId);
+        if (attempt > 0) return null;
+        first = await this.#resync(turn, network.chainId, "a nonce conflict");
+      }
+    });
+    if (!outcome) {
+      // Another process holds the nonces now; the whole group tries again next turn.
+      this.#requeue(group, "lost its turn to another process");
+      return;
+    }
+    const { first, hashes, failures, out } = outcome;
+    const later: PendingSend[] = [];
+    for (const [i, pending] of group.entries()) {
+      const failure = failures.get(i);
+      if (i > out || (failure !== undefined && nonceTaken(failure))) later.push(pending);
+      else if (failure !== undefined || i === out) pending.reject(failure);
+      else {
+        const { request } = pending;
+        this.#o.logger.info(
+          { hash: hashes[i], nonce: first + i, purpose: request.purpose, ref: request.ref },
+          "relayer sent transaction",
+        );
+        pending.resolve({ hash: hashes[i]!, nonce: first + i });
+      }
+    }
+    if (later.length > 0) this.#requeue(later, "a nonce was taken");
+  }
+
+  /** Puts requests back at the front of the queue for the next turn; one put back too often fails as busy. */
+  #requeue(pending: PendingSend[], why: string): void {
+    const again = pending.filter((p) => {
+      p.requeues += 1;
+      if (p.requeues <= MAX_REQUEUES) return true;
+      p.reject(new RelayerBusyError(`relayer could not send: ${why}`));
+      return false;
+    });
+    this.#queue.requeue(again);
+  }
+
+  /**
+   * Records the group and the sender's next nonce in one statement, fenced by the turn: "lost" when
+   * another turn has begun since, "conflict" when a nonce already has a live transaction.
+   */
+  async #record(
+    turn: Turn,
+    first: number,
+    group: PendingSend[],
+    signed: { hash: string }[],
+    { maxFeePerGas, maxPriorityFeePerGas }: FeeCaps,
+  ): Promise<"recorded" | "lost" | "conflict"> {
+    try {
+      const { rowCount } = await this.#o.db.query(
+        `WITH turn AS (
+           UPDATE relayer_senders SET next_nonce = $13, unsent_from = $14
+            WHERE sender = $1 AND fence = $12
+           RETURNING 1
+         )
+         INSERT INTO relayer_transactions
            (hash, sender, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref, item_refs, status)
          SELECT u.hash, $1, u.nonce, u.to_address, u.data, u.value, u.gas_limit, $2, $3, u.purpose, u.ref,
                 string_to_array(u.item_refs, ','), 'sent'
-           FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::numeric[], $9::numeric[], $10::text[], $11::text[], $12::text[])
-             AS u(hash, nonce, to_address, data, value, gas_limit, purpose, ref, item_refs)`,
+           FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::numeric[], $9::numeric[], $10::text[], $11::text[], $15::text[])
+             AS u(hash, nonce, to_address, data, value, gas_limit, purpose, ref, item_refs)
+          WHERE EXISTS (SELECT 1 FROM turn)`,
         [
           this.address,
           maxFeePerGas.toString(),
           maxPriorityFeePerGas.toString(),
-          hashes,
+          signed.map((tx) => tx.hash),
           group.map((_, i) => first + i),
           group.map(({ request }) => request.to.toLowerCase()),
           group.map(({ request }) => request.data),
@@ -232,54 +502,65 @@ export class Relayer {
           group.map(({ gasLimit }) => gasLimit.toString()),
           group.map(({ request }) => request.purpose),
           group.map(({ request }) => request.ref),
+          turn.fence,
+          first + group.length,
+          first,
           group.map(({ request }) => (request.itemRefs ?? []).join(",")),
         ],
       );
-      // Broadcast together (one JSON-RPC batch over HTTP); the node orders them by nonce.
-      const results = await Promise.allSettled(signed.map((tx) => this.#broadcast(tx.raw)));
-      const failures = new Map<number, unknown>();
-      for (const [i, result] of results.entries()) {
-        if (result.status === "fulfilled") continue;
-        // A timeout or "already known" may hide a transaction that went out: keep its record then.
-        if (!(await provider.getTransaction(hashes[i]!).catch(() => null))) failures.set(i, result.reason);
-      }
-      // Everything before the first failure went out; nonces of later successes must not stay a gap.
-      const sent = failures.size === 0 ? group.length : Math.min(...failures.keys());
-      const failure = failures.get(sent) ?? null;
-      const lastOut = results.findLastIndex((r, i) => r.status === "fulfilled" || !failures.has(i));
-      for (let i = sent; i <= lastOut; i++) {
-        if (failures.has(i)) await this.#fillGap(first + i, caps, network.chainId, hashes[i]!);
-      }
-      const out = Math.max(sent, lastOut + 1);
-      if (out < group.length) {
-        // Not broadcast: their nonces stay free for the next transactions.
-        await db.query(`DELETE FROM relayer_transactions WHERE hash = ANY($1::text[]) AND status = 'sent'`, [
-          hashes.slice(out),
-        ]);
-      }
-      // Another sender used the key: read the nonce from the chain next time.
-      if (failure && isError(failure, "NONCE_EXPIRED")) await this.#o.redis.del(this.#nonceKey);
-      else await this.#o.redis.set(this.#nonceKey, String(first + out));
-      return { first, hashes, failures, out };
-    });
-    const { first, hashes, failures, out } = outcomes;
-    for (let i = 0; i < out; i++) {
-      if (failures.has(i)) {
-        group[i]!.reject(failures.get(i));
-        continue;
-      }
-      const { request } = group[i]!;
-      this.#o.logger.info(
-        { hash: hashes[i], nonce: first + i, purpose: request.purpose, ref: request.ref },
-        "relayer sent transaction",
-      );
-      group[i]!.resolve({ hash: hashes[i]!, nonce: first + i });
+      return rowCount === group.length ? "recorded" : "lost";
+    } catch (err) {
+      if ((err as { code?: string }).code === "23505") return "conflict";
+      throw err;
     }
+  }
+
+  /** Broadcasts a recorded group (see #sendGroup) and closes the turn; answers what went out. */
+  async #broadcastGroup(
+    turn: Turn,
+    first: number,
+    group: PendingSend[],
+    signed: { raw: string; hash: string }[],
+    caps: FeeCaps,
+    chainId: bigint,
+  ) {
+    const { provider, db } = this.#o;
+    this.#checkpoint("relayer:after-record");
+    const hashes = signed.map((tx) => tx.hash);
+    // Broadcast together (one JSON-RPC batch over HTTP); the node orders them by nonce.
+    const results = await Promise.allSettled(signed.map((tx) => this.#broadcast(tx.raw)));
+    this.#checkpoint("relayer:after-broadcast");
+    const failures = new Map<number, unknown>();
+    for (const [i, result] of results.entries()) {
+      if (result.status === "fulfilled") continue;
+      // A timeout or "already known" may hide a transaction that went out: keep its record then.
+      if (!(await provider.getTransaction(hashes[i]!).catch(() => null))) failures.set(i, result.reason);
+    }
+    // Everything before the first failure went out; nonces of later successes must not stay a gap.
+    const sent = failures.size === 0 ? group.length : Math.min(...failures.keys());
+    const lastOut = results.findLastIndex((r, i) => r.status === "fulfilled" || !failures.has(i));
+    for (let i = sent; i <= lastOut; i++) {
+      const failure = failures.get(i);
+      if (failure === undefined) continue;
+      // A nonce another transaction holds is no gap; this one's record just goes.
+      if (nonceTaken(failure)) {
+        await db.query(`DELETE FROM relayer_transactions WHERE hash = $1 AND status = 'sent'`, [hashes[i]]);
+      } else await this.#fillGap(first + i, caps, chainId, hashes[i]!, turn.fence);
+    }
+    const out = Math.max(sent, lastOut + 1);
     if (out < group.length) {
-      // The first of them failed; the others were not sent and go out with the next group.
-      group[out]!.reject(failures.get(out));
-      this.#queue.requeue(group.slice(out + 1));
+      // Not broadcast: their nonces stay free for the next transactions.
+      await db.query(`DELETE FROM relayer_transactions WHERE hash = ANY($1::text[]) AND status = 'sent'`, [
+        hashes.slice(out),
+      ]);
     }
+    // A nonce the node says is taken means another sender used the key: derive the nonce again next turn.
+    const taken = [...failures.values()].some(nonceTaken);
+    await db.query(
+      `UPDATE relayer_senders SET next_nonce = $3, unsent_from = NULL WHERE sender = $1 AND fence = $2`,
+      [this.address, turn.fence, taken ? null : first + out],
+    );
+    return { first, hashes, failures, out };
   }
 
   /**
@@ -287,7 +568,13 @@ export class Relayer {
    * them stuck: an empty transfer to the relayer itself takes the nonce (its request fails and is
    * retried with a new one).
    */
-  async #fillGap(nonce: number, caps: FeeCaps, chainId: bigint, failedHash: string): Promise<void> {
+  async #fillGap(
+    nonce: number,
+    caps: FeeCaps,
+    chainId: bigint,
+    failedHash: string | null,
+    fence: string,
+  ): Promise<void> {
     const { wallet, db } = this.#o;
     const { maxFeePerGas, maxPriorityFeePerGas } = caps;
     const { raw, hash } = sign(this.#key, {
@@ -300,13 +587,25 @@ export class Relayer {
       maxFeePerGas,
       maxPriorityFeePerGas,
     });
-    await db.query(`DELETE FROM relayer_transactions WHERE hash = $1 AND status = 'sent'`, [failedHash]);
-    await db.query(
+    if (failedHash) {
+      await db.query(`DELETE FROM relayer_transactions WHERE hash = $1 AND status = 'sent'`, [failedHash]);
+    }
+    const { rowCount } = await db.query(
       `INSERT INTO relayer_transactions
          (hash, sender, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref, status)
-       VALUES ($1, $2, $3, $2, '0x', 0, 21000, $4, $5, 'nonceGap', $6, 'sent')`,
-      [hash, this.address, nonce, maxFeePerGas.toString(), maxPriorityFeePerGas.toString(), failedHash],
+       SELECT $1, $2, $3, $2, '0x', 0, 21000, $4, $5, 'nonceGap', $6, 'sent'
+        WHERE EXISTS (SELECT 1 FROM relayer_senders WHERE sender = $2 AND fence = $7)`,
+      [
+        hash,
+        this.address,
+        nonce,
+        maxFeePerGas.toString(),
+        maxPriorityFeePerGas.toString(),
+        failedHash ?? "",
+        fence,
+      ],
     );
+    if (rowCount === 0) throw new RelayerBusyError("another process took the relayer's turn");
     await this.#broadcast(raw);
     this.#o.logger.warn({ hash, nonce, failed: failedHash }, "relayer filled a nonce gap");
   }
@@ -329,6 +628,7 @@ export class Relayer {
   async #wait(hash: string, timeoutMs: number): Promise<TransactionReceipt> {
     const deadline = Date.now() + timeoutMs;
     const { db, provider } = this.#o;
+    let lostCheck = Date.now() + LOST_CHECK_MS;
     // The original is looked for first: it is almost always the one mined, and needs no query.
     let candidates = [hash];
     for (;;) {
@@ -352,6 +652,12 @@ export class Relayer {
       if (rows.length === 0) throw new Error(`transaction ${hash} was not sent by this relayer`);
       candidates = rows.map((r) => r.hash);
       if (Date.now() > deadline) throw new Error(`transaction ${hash} not mined after ${timeoutMs} ms`);
+      if (Date.now() > lostCheck) {
+        lostCheck = Date.now() + LOST_CHECK_MS;
+        // Recorded by a process that died before broadcasting it: nobody else will send it.
+        const known = await Promise.all(candidates.map((c) => provider.getTransaction(c)));
+        if (known.every((tx) => tx === null)) await this.recover(true);
+      }
       await this.#nextBlock();
     }
   }
@@ -386,32 +692,27 @@ export class Relayer {
   async replaceStuck(olderThanMs: number): Promise<string[]> {
     const { db, provider, wallet } = this.#o;
     const bump = BigInt(100 + (this.#o.feeBumpPercent ?? 15));
+    const network = await provider.getNetwork();
     return this.#lock.withLock(async () => {
-      const { rows } = await db.query<{
-        hash: string;
-        nonce: string;
-        to_address: string;
-        data: string;
-        value: string;
-        gas_limit: string;
-        max_fee_per_gas: string;
-        max_priority_fee_per_gas: string;
-        purpose: string;
-        ref: string;
-        item_refs: string[];
-      }>(
-        `SELECT hash, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref,
-                item_refs
+      const turn = await this.#beginTurn();
+      // What a dead turn recorded goes out first, as it was: it may be all that is stuck.
+      if (turn.nextNonce === null || turn.unsentFrom !== null) {
+        await this.#resync(turn, network.chainId, "an interrupted turn");
+      }
+      const { rows } = await db.query<
+        RecordedTransaction & { purpose: string; ref: string; item_refs: string[] }
+      >(
+        `SELECT hash, nonce::text, to_address, data, value::text, gas_limit::text, max_fee_per_gas::text,
+                max_priority_fee_per_gas::text, purpose, ref, item_refs
            FROM relayer_transactions
           WHERE sender = $1 AND status = 'sent' AND sent_at < now() - make_interval(secs => $2)
           ORDER BY nonce`,
         [this.address, olderThanMs / 1000],
       );
       const replaced: string[] = [];
-      const [latestNonce, fees, network] = await Promise.all([
+      const [latestNonce, fees] = await Promise.all([
         provider.getTransactionCount(wallet.address, "latest"),
         provider.getFeeData(),
-        provider.getNetwork(),
       ]);
       for (const tx of rows) {
         const receipt = await provider.getTransactionReceipt(tx.hash);
@@ -438,40 +739,39 @@ export class Relayer {
           maxFeePerGas,
           maxPriorityFeePerGas,
         });
-        const client = await db.connect();
-        try {
-          await client.query("BEGIN");
-          await client.query(
-            `UPDATE relayer_transactions SET status = 'replaced', settled_at = now() WHERE hash = $1`,
-            [tx.hash],
-          );
-          await client.query(
-            `INSERT INTO relayer_transactions
-               (hash, sender, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref, item_refs, status, replaces)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, 'sent', $12)`,
-            [
-              hash,
-              this.address,
-              tx.nonce,
-              tx.to_address,
-              tx.data,
-              tx.value,
-              tx.gas_limit,
-              maxFeePerGas.toString(),
-              maxPriorityFeePerGas.toString(),
-              tx.purpose,
-              tx.ref,
-              tx.hash,
-              tx.item_refs,
-            ],
-          );
-          await client.query("COMMIT");
-        } catch (err) {
-          await client.query("ROLLBACK");
-          throw err;
-        } finally {
-          client.release();
-        }
+        // Recorded, and marked unsent until broadcast, only while this turn is the latest. The insert
+        // reads the retired row, so the original leaves the live nonce before its replacement takes it.
+        const { rowCount } = await db.query(
+          `WITH turn AS (
+             UPDATE relayer_senders SET unsent_from = LEAST(coalesce(unsent_from, $3), $3)
+              WHERE sender = $2 AND fence = $14
+             RETURNING 1
+           ), retired AS (
+             UPDATE relayer_transactions SET status = 'replaced', settled_at = now()
+              WHERE hash = $12 AND status = 'sent' AND EXISTS (SELECT 1 FROM turn)
+             RETURNING hash
+           )
+           INSERT INTO relayer_transactions
+             (hash, sender, nonce, to_address, data, value, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, purpose, ref, item_refs, status, replaces)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, 'sent', retired.hash FROM retired`,
+          [
+            hash,
+            this.address,
+            tx.nonce,
+            tx.to_address,
+            tx.data,
+            tx.value,
+            tx.gas_limit,
+            maxFeePerGas.toString(),
+            maxPriorityFeePerGas.toString(),
+            tx.purpose,
+            tx.ref,
+            tx.hash,
+            tx.item_refs,
+            turn.fence,
+          ],
+        );
+        if (rowCount === 0) throw new RelayerBusyError("another process took the relayer's turn");
         await this.#broadcast(raw);
         this.#o.logger.warn(
           { replaced: tx.hash, hash, nonce: Number(tx.nonce) },
@@ -479,6 +779,10 @@ export class Relayer {
         );
         replaced.push(hash);
       }
+      await db.query(`UPDATE relayer_senders SET unsent_from = NULL WHERE sender = $1 AND fence = $2`, [
+        this.address,
+        turn.fence,
+      ]);
       return replaced;
     });
   }

@@ -4,7 +4,7 @@ import { finalityOf, type ChainHeads } from "../../lib/finality.ts";
 import type { ChangeFeed } from "../chain/change-feed.ts";
 import { PaymentRejectedError } from "../payments/provider.ts";
 import { findOrder, updateOrder, type IndexedMint, type Order } from "../repositories/orders.ts";
-import { enqueueOnce, failOrder, releaseAuthorization, type FulfilmentDeps } from "../services/fulfilment.ts";
+import { failOrder, releaseAuthorization, type FulfilmentDeps } from "../services/fulfilment.ts";
 
 export interface CapturePaymentDeps extends FulfilmentDeps {
   feed: ChangeFeed;
@@ -86,15 +86,17 @@ export async function capturePayment(deps: CapturePaymentDeps, order: Order): Pr
   if (order.paymentStatus !== "captured") {
     const mint = await settledMint(deps, order.paymentRef);
     if (!mint) return "waiting";
+    deps.checkpoint("capture:before");
     try {
       await deps.payments.capture(order.paymentIntent, order.id);
     } catch (err) {
       if (!(err instanceof PaymentRejectedError)) throw err;
-      await failOrder(deps, order, `payment could not be captured: ${err.message}`);
-      await updateOrder(deps.db, order.id, { revokeReason: "payment not captured" });
-      await enqueueOnce(deps.queues.revokeLicense, `revoke-${order.id}`, { orderId: order.id });
+      await failOrder(deps, order, `payment could not be captured: ${err.message}`, {
+        reason: "payment not captured",
+      });
       throw new UnrecoverableError(err.message);
     }
+    deps.checkpoint("capture:after");
   }
   const fulfilled = await deps.orders.transition(order.id, {
     from: ["minting"],
@@ -105,6 +107,7 @@ export async function capturePayment(deps: CapturePaymentDeps, order: Order): Pr
   if (fulfilled) deps.events.publish(fulfilled.event);
   // Refunded or disputed meanwhile: the capture still happened and is recorded.
   else await updateOrder(deps.db, order.id, { paymentStatus: "captured" });
+  deps.checkpoint("capture:after-commit");
   deps.logger.info({ orderId: order.id, tokenId: order.tokenId }, "card payment captured; order fulfilled");
   return "captured";
 }

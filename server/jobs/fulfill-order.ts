@@ -13,8 +13,6 @@ export interface FulfillOrderDeps extends CapturePaymentDeps {
   minter: FiatMinter;
   /** LicenseToken for reads. */
   licenses: LicenseToken;
-  /** Runs right after the mint is broadcast, before anything else is recorded (lets tests stop a worker there). */
-  afterSend?: (orderId: string, txHash: string) => Promise<void> | void;
 }
 
 export interface FulfillOrderResult {
@@ -64,6 +62,7 @@ export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Pro
       detail: { ...mint },
     });
     if (minted) deps.events.publish(minted.event);
+    deps.checkpoint("fulfil:after-minted");
     order = minted?.order ?? (await findOrder(deps.db, orderId)) ?? order;
     deps.logger.info(
       { orderId, tokenId: mint.tokenId, txHash: mint.txHash },
@@ -74,7 +73,7 @@ export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Pro
   const tokenId = order.tokenId ?? undefined;
   if (captured === "waiting") {
     // Not settled within this job's short wait: a capture job waits for it without holding up mints.
-    await enqueueOnce(deps.queues.capturePayment, `capture-${orderId}`, { orderId });
+    await enqueueOnce(deps.queues, "capture", orderId);
     return { status: "capture-queued", tokenId };
   }
   return { status: captured === "captured" ? "fulfilled" : "skipped", tokenId };
@@ -105,7 +104,7 @@ async function sendMint(
       await failOrder(deps, order, `license could not be minted: ${err.errorName ?? "reverted"}`);
       throw new UnrecoverableError(err.message);
     }
-    await deps.afterSend?.(order.id, txHash);
+    deps.checkpoint("fulfil:after-mint-sent");
     const sending = await deps.orders.transition(order.id, {
       from: ["paid"],
       to: "minting",

@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions } from "bullmq";
+import { Queue, type ConnectionOptions, type WorkerOptions } from "bullmq";
 
 export const QUEUE_NAMES = {
   notarize: "notarize",
@@ -12,6 +12,8 @@ export const QUEUE_NAMES = {
   evidence: "evidence",
 } as const;
 
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+
 export interface PublishOfferJob {
   publicationId: string;
 }
@@ -19,6 +21,24 @@ export interface PublishOfferJob {
 /** Fulfilment, capture and revocation jobs carry the order they act on. */
 export interface OrderJob {
   orderId: string;
+}
+
+const ORDER_JOBS = {
+  fulfil: { queue: QUEUE_NAMES.fulfillOrder, prefix: "fulfill-" },
+  capture: { queue: QUEUE_NAMES.capturePayment, prefix: "capture-" },
+  revoke: { queue: QUEUE_NAMES.revokeLicense, prefix: "revoke-" },
+} as const;
+
+/** The id prefix of an order's job of a kind (for SQL that derives job ids from order ids). */
+export const orderJobPrefix = (kind: keyof typeof ORDER_JOBS): string => ORDER_JOBS[kind].prefix;
+
+/** An order's job of a kind: one per order, its id derived from the order's, so a job queued twice runs once. */
+export function orderJob(
+  kind: keyof typeof ORDER_JOBS,
+  orderId: string,
+): { queue: QueueName; jobId: string; data: { orderId: string } } {
+  const { queue, prefix } = ORDER_JOBS[kind];
+  return { queue, jobId: `${prefix}${orderId}`, data: { orderId } };
 }
 
 export interface NotarizeJob {
@@ -43,6 +63,8 @@ export interface Queues {
   revokeLicense: Queue<OrderJob>;
   expireOrders: Queue<Record<string, never>>;
   evidence: Queue<EvidenceJob>;
+  /** The queue named `name`, for jobs recorded by name (the outbox). */
+  byName(name: QueueName): Queue;
   close(): Promise<void>;
 }
 
@@ -51,6 +73,34 @@ export function bullPrefix(redisPrefix: string): string {
   return `${redisPrefix}:bull`;
 }
 
+/**
+ * How a worker that dies holding jobs is noticed: a running job's lock lasts JOB_LOCK_MS and is
+ * renewed every half of that; every STALLED_CHECK_MS each worker puts jobs whose lock lapsed back in
+ * their queue, logged and counted. A killed worker's jobs therefore run again within
+ * JOB_LOCK_MS + STALLED_CHECK_MS (7.5 s), and a worker stopped with SIGTERM hands its jobs back at once.
+ */
+export const JOB_LOCK_MS = 5_000;
+export const STALLED_CHECK_MS = 2_500;
+/** Recoveries of one job from dead workers before it fails: a job that kills every worker running it is not run for ever. */
+const MAX_STALLED = 5;
+
+/** The options of every worker: the queue's connection and prefix, its concurrency, and the recovery timing above. */
+export function workerOptions(
+  connection: ConnectionOptions,
+  redisPrefix: string,
+  concurrency: number,
+): WorkerOptions {
+  return {
+    connection,
+    prefix: bullPrefix(redisPrefix),
+    concurrency,
+    lockDuration: JOB_LOCK_MS,
+    stalledInterval: STALLED_CHECK_MS,
+    maxStalledCount: MAX_STALLED,
+  };
+}
+
+// Retries of a failing job: 0.5 s doubling to 32 s, a minute in all before the job fails.
 const DEFAULT_JOB_OPTIONS = {
   attempts: 8,
   backoff: { type: "exponential", delay: 500 },
@@ -100,20 +150,26 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
       defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 },
     }),
   };
+  const all: Record<QueueName, Queue> = {
+    [QUEUE_NAMES.notarize]: notarize,
+    [QUEUE_NAMES.flushBatch]: flushBatch,
+    [QUEUE_NAMES.maintenance]: maintenance,
+    [QUEUE_NAMES.evidence]: evidence,
+    [QUEUE_NAMES.publishOffer]: commerce.publishOffer,
+    [QUEUE_NAMES.fulfillOrder]: commerce.fulfillOrder,
+    [QUEUE_NAMES.capturePayment]: commerce.capturePayment,
+    [QUEUE_NAMES.revokeLicense]: commerce.revokeLicense,
+    [QUEUE_NAMES.expireOrders]: commerce.expireOrders,
+  };
   return {
     notarize,
     flushBatch,
     maintenance,
     evidence,
     ...commerce,
+    byName: (name) => all[name],
     async close() {
-      await Promise.all([
-        notarize.close(),
-        flushBatch.close(),
-        maintenance.close(),
-        evidence.close(),
-        ...Object.values(commerce).map((q) => q.close()),
-      ]);
+      await Promise.all(Object.values(all).map((q) => q.close()));
     },
   };
 }

@@ -1,4 +1,6 @@
 import type { Pool } from "pg";
+import { outboxJobs, recordJobsSql, type OutboxJob } from "../jobs/outbox.ts";
+import { QUEUE_NAMES } from "../jobs/queues.ts";
 
 export type EvidenceStatus = "queued" | "building" | "ready" | "failed";
 
@@ -79,12 +81,21 @@ function toRequest(row: Row): EvidenceRequest {
 export class EvidenceRequestsRepository {
   constructor(private readonly db: Pool) {}
 
-  async insert(r: NewEvidenceRequest): Promise<EvidenceRequest> {
-    const { rows } = await this.db.query<Row>(
-      `INSERT INTO evidence_requests (id, work_id, content_hash, creator, requested_by_key, requested_by_address,
-         infringement, include_original, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')
-       RETURNING ${COLUMNS}`,
+  /** Records a request, and with `queue` the `evidence` job that builds it (in the outbox); answers both. */
+  async insert(
+    r: NewEvidenceRequest,
+    { queue }: { queue: boolean },
+  ): Promise<{ request: EvidenceRequest; jobs: OutboxJob[] }> {
+    const { rows } = await this.db.query<Row & { outbox_jobs: OutboxJob[] }>(
+      `WITH inserted AS (
+         INSERT INTO evidence_requests (id, work_id, content_hash, creator, requested_by_key, requested_by_address,
+           infringement, include_original, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')
+         RETURNING *
+       ), queued AS (
+         ${recordJobsSql(`SELECT $9, 'evidence-' || id, jsonb_build_object('requestId', id) FROM inserted WHERE $10`)}
+       )
+       SELECT ${COLUMNS}, ${outboxJobs("queued")} FROM inserted`,
       [
         r.id,
         r.workId,
@@ -94,13 +105,11 @@ export class EvidenceRequestsRepository {
         r.requestedBy.kind === "address" ? r.requestedBy.address : null,
         JSON.stringify(r.infringement),
         r.includeOriginal,
+        QUEUE_NAMES.evidence,
+        queue,
       ],
     );
-    return toRequest(rows[0]!);
-  }
-
-  async delete(id: string): Promise<void> {
-    await this.db.query(`DELETE FROM evidence_requests WHERE id = $1`, [id]);
+    return { request: toRequest(rows[0]!), jobs: rows[0]!.outbox_jobs };
   }
 
   async find(id: string): Promise<EvidenceRequest | null> {

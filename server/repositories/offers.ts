@@ -1,6 +1,8 @@
 import type { Pool, PoolClient } from "pg";
 import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
 import { checksum } from "../http/schemas.ts";
+import { outboxJobs, recordJobsSql, type OutboxJob } from "../jobs/outbox.ts";
+import { QUEUE_NAMES } from "../jobs/queues.ts";
 import { HOLDING, inTransaction, type Queryable } from "./orders.ts";
 
 /** The terms of an offer as signed (`OfferParams`), numbers as decimal strings. */
@@ -234,17 +236,25 @@ export async function findPublication(db: Queryable, id: string): Promise<Public
   return rows[0] ? toPublication(rows[0]) : null;
 }
 
-/** Inserts a publication unless the creator already used the nonce; returns the one stored either way. */
+/**
+ * Inserts a publication, with its `publish-offer` job, unless the creator already used the nonce;
+ * returns the one stored either way, and the job recorded.
+ */
 export async function insertPublication(
   db: Queryable,
   p: Omit<Publication, "status" | "txHash" | "offerId" | "error" | "createdAt">,
-): Promise<{ publication: Publication; created: boolean }> {
-  const { rows } = await db.query<PublicationRow>(
-    `INSERT INTO offer_publications
-       (id, creator, nonce, work_id, params, deadline, signature, fiat_amount, fiat_currency, status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')
-     ON CONFLICT (creator, nonce) DO NOTHING
-     RETURNING ${PUBLICATION_COLUMNS}`,
+): Promise<{ publication: Publication; created: boolean; jobs: OutboxJob[] }> {
+  const { rows } = await db.query<PublicationRow & { outbox_jobs: OutboxJob[] }>(
+    `WITH inserted AS (
+       INSERT INTO offer_publications
+         (id, creator, nonce, work_id, params, deadline, signature, fiat_amount, fiat_currency, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')
+       ON CONFLICT (creator, nonce) DO NOTHING
+       RETURNING *
+     ), queued AS (
+       ${recordJobsSql(`SELECT $10, 'publish-offer-' || id, jsonb_build_object('publicationId', id) FROM inserted`)}
+     )
+     SELECT ${PUBLICATION_COLUMNS}, ${outboxJobs("queued")} FROM inserted`,
     [
       p.id,
       p.creator,
@@ -255,14 +265,15 @@ export async function insertPublication(
       p.signature,
       p.fiatPrice?.amount ?? null,
       p.fiatPrice?.currency ?? null,
+      QUEUE_NAMES.publishOffer,
     ],
   );
-  if (rows[0]) return { publication: toPublication(rows[0]), created: true };
+  if (rows[0]) return { publication: toPublication(rows[0]), created: true, jobs: rows[0].outbox_jobs };
   const existing = await db.query<PublicationRow>(
     `SELECT ${PUBLICATION_COLUMNS} FROM offer_publications WHERE creator = $1 AND nonce = $2`,
     [p.creator, p.nonce],
   );
-  return { publication: toPublication(existing.rows[0]!), created: false };
+  return { publication: toPublication(existing.rows[0]!), created: false, jobs: [] };
 }
 
 export async function markPublicationSubmitted(db: Queryable, id: string, txHash: string): Promise<void> {

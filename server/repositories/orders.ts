@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import { Batcher } from "../../lib/batcher.ts";
 import { headsOf, type ChainHeads } from "../../lib/finality.ts";
+import { outboxJobs, recordJobsSql, type Outbox, type OutboxJob } from "../jobs/outbox.ts";
 
 export type Queryable = Pool | PoolClient;
 
@@ -243,6 +244,8 @@ export interface Transition {
   detail?: Record<string, unknown>;
   /** Only while the order's reservation has not lapsed. */
   whileReserved?: boolean;
+  /** Jobs the transition promises, recorded in the outbox by the same statement (only if it happens). */
+  jobs?: Omit<OutboxJob, "id">[];
 }
 
 /** A transition of one order. */
@@ -253,6 +256,8 @@ export interface OrderTransition extends Transition {
 export interface Moved {
   order: Order;
   event: OrderEvent;
+  /** The jobs recorded with the transition, for the caller to deliver once its transaction commits. */
+  jobs: OutboxJob[];
 }
 
 const FIELD_TYPES: Partial<Record<keyof OrderFields, string>> = {
@@ -271,7 +276,7 @@ const SET_FROM_INPUT = Object.entries(FIELD_COLUMNS)
 
 /**
  * Moves each order to its `to` if it is in one of its `from`, sets its `set`, and records the
- * event — all of them in one statement. Answers in input order; null where an order was not in
+ * event and the jobs it promises — all of them in one statement. Answers in input order; null where an order was not in
  * `from`. The orders must be distinct.
  */
 export async function transitionMany(db: Queryable, changes: OrderTransition[]): Promise<(Moved | null)[]> {
@@ -283,8 +288,9 @@ export async function transitionMany(db: Queryable, changes: OrderTransition[]):
     set: c.set ?? {},
     detail: c.detail ?? {},
     whileReserved: c.whileReserved === true,
+    jobs: c.jobs ?? [],
   }));
-  const { rows } = await db.query<OrderRow & OrderEventRow & { n: number }>(
+  const { rows } = await db.query<OrderRow & OrderEventRow & { n: number; outbox_jobs: OutboxJob[] }>(
     `WITH input AS (
        SELECT e.item, e.n FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, n)
      ), updated AS (
@@ -294,21 +300,27 @@ export async function transitionMany(db: Queryable, changes: OrderTransition[]):
         WHERE o.id = (u.item->>'id')::uuid
           AND o.status IN (SELECT jsonb_array_elements_text(u.item->'from'))
           AND (NOT (u.item->>'whileReserved')::boolean OR o.reserved_until > now())
-       RETURNING o.*, u.n, u.item->'detail' AS input_detail
+       RETURNING o.*, u.n, u.item->'detail' AS input_detail, u.item->'jobs' AS input_jobs
      ), event AS (
        INSERT INTO order_events (order_id, status, detail)
        SELECT id, status, input_detail FROM updated ORDER BY n
        RETURNING id, order_id, created_at, detail
+     ), queued AS (
+       ${recordJobsSql(`SELECT j->>'queue', j->>'jobId', j->'data' FROM updated, jsonb_array_elements(updated.input_jobs) AS j`)}
      )
      SELECT ${orderColumns("updated")}, updated.n::int AS n, event.id::text AS event_seq,
-            event.created_at AS event_at, event.detail AS event_detail
+            event.created_at AS event_at, event.detail AS event_detail, ${outboxJobs("queued")}
        FROM updated JOIN event ON event.order_id = updated.id`,
     [JSON.stringify(input)],
   );
   const moved: (Moved | null)[] = changes.map(() => null);
   for (const row of rows) {
     const order = toOrder(row);
-    moved[row.n - 1] = { order, event: toOrderEvent(order, row) };
+    const promised = input[row.n - 1]!.jobs;
+    const jobs = row.outbox_jobs.filter((j) =>
+      promised.some((p) => p.queue === j.queue && p.jobId === j.jobId),
+    );
+    moved[row.n - 1] = { order, event: toOrderEvent(order, row), jobs };
   }
   return moved;
 }
@@ -320,17 +332,22 @@ export async function transition(db: Queryable, id: string, change: Transition):
 
 /**
  * Reads and transitions of orders made by many concurrent callers (a worker's fulfilment jobs, an
- * API process's webhooks), grouped: one statement — and for writes one commit — per group.
+ * API process's webhooks), grouped: one statement — and for writes one commit — per group. The
+ * jobs transitions promise are queued right after their commit.
  */
 export class OrderBatches {
   readonly #transitions: Batcher<OrderTransition, Moved | null>;
   readonly #fulfilments: Batcher<string, FulfilmentState | null>;
   readonly #mints: Batcher<string, MintAndHeads>;
 
-  constructor(db: Pool, chainId: number) {
+  constructor(db: Pool, chainId: number, outbox: Outbox) {
     this.#transitions = new Batcher(
       MAX_GROUP,
-      (changes) => transitionMany(db, changes),
+      async (changes) => {
+        const moved = await transitionMany(db, changes);
+        await outbox.deliver(moved.flatMap((m) => m?.jobs ?? []));
+        return moved;
+      },
       (change) => change.id,
     );
     this.#fulfilments = new Batcher(MAX_GROUP, (ids) => fulfilmentsOf(db, ids));

@@ -1,5 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import { Batcher } from "../../lib/batcher.ts";
+import { outboxJobs, recordJobsSql, type Outbox, type OutboxJob } from "../jobs/outbox.ts";
+import { QUEUE_NAMES } from "../jobs/queues.ts";
 
 export type RequestStatus = "pending" | "submitted" | "failed";
 
@@ -104,20 +106,22 @@ export async function registrationFacts(
 }
 
 /**
- * Inserts requests, or replaces failed ones, in one statement; answers each request with its new
- * row, or with null when a live request exists for its content hash (an earlier one in `requests`
- * included).
+ * Inserts requests, or replaces failed ones, in one statement that also records the `notarize` job
+ * of each direct one (one per signed request: a resubmission after a failure is a new job); answers
+ * each request with its new row, or with null when a live request exists for its content hash (an
+ * earlier one in `requests` included), and the jobs recorded.
  */
 export async function insertRequests(
   db: Queryable,
   requests: NewRegistrationRequest[],
-): Promise<(RegistrationRequest | null)[]> {
+): Promise<{ created: (RegistrationRequest | null)[]; jobs: OutboxJob[] }> {
   const firsts = new Map<string, NewRegistrationRequest>();
   for (const r of requests) if (!firsts.has(r.contentHash)) firsts.set(r.contentHash, r);
   const rows = [...firsts.values()];
-  const { rows: inserted } = await db.query<Row>({
+  const { rows: inserted } = await db.query<Row & { outbox_jobs: OutboxJob[] }>({
     name: "registration-insert",
-    text: `INSERT INTO registration_requests (content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline, signature, mode, status)
+    text: `WITH inserted AS (
+     INSERT INTO registration_requests (content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline, signature, mode, status)
      SELECT u.content_hash, u.creator, u.cid, u.metadata_uri, u.parent_id, u.nonce, u.deadline, u.signature, u.mode, 'pending'
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[], $8::text[], $9::text[])
          AS u(content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline, signature, mode)
@@ -127,7 +131,12 @@ export async function insertRequests(
        signature = EXCLUDED.signature, mode = EXCLUDED.mode, status = 'pending', tx_hash = NULL,
        batch_id = NULL, leaf = NULL, proof = NULL, error = NULL, created_at = now(), updated_at = now()
      WHERE registration_requests.status = 'failed'
-     RETURNING ${COLUMNS}`,
+     RETURNING *
+     ), queued AS (
+       ${recordJobsSql(`SELECT $10, 'notarize-' || content_hash || '-' || nonce::text, jsonb_build_object('contentHash', content_hash)
+          FROM inserted WHERE mode = 'direct'`)}
+     )
+     SELECT ${COLUMNS}, ${outboxJobs("queued")} FROM inserted`,
     values: [
       rows.map((r) => r.contentHash),
       rows.map((r) => r.creator),
@@ -138,10 +147,16 @@ export async function insertRequests(
       rows.map((r) => r.deadline),
       rows.map((r) => r.signature),
       rows.map((r) => r.mode),
+      QUEUE_NAMES.notarize,
     ],
   });
   const created = new Map(inserted.map((row) => [row.content_hash, toRequest(row)]));
-  return requests.map((r) => (firsts.get(r.contentHash) === r ? (created.get(r.contentHash) ?? null) : null));
+  return {
+    created: requests.map((r) =>
+      firsts.get(r.contentHash) === r ? (created.get(r.contentHash) ?? null) : null,
+    ),
+    jobs: inserted[0]?.outbox_jobs ?? [],
+  };
 }
 
 /** Most requests written by one statement. */
@@ -150,13 +165,18 @@ const MAX_GROUP = 200;
 /**
  * Writes registration requests as they arrive, those arriving together in one statement: each
  * commit waits for the disk, so a burst of registrations pays for one flush instead of one each.
- * A statement that fails is retried one request at a time, so a bad request fails alone.
+ * A statement that fails is retried one request at a time, so a bad request fails alone. The
+ * notarize jobs it records are queued right after the commit.
  */
 export class RequestWriter {
   readonly #batcher: Batcher<NewRegistrationRequest, RegistrationRequest | null>;
 
-  constructor(db: Pool) {
-    this.#batcher = new Batcher(MAX_GROUP, (requests) => insertRequests(db, requests));
+  constructor(db: Pool, outbox: Outbox) {
+    this.#batcher = new Batcher(MAX_GROUP, async (requests) => {
+      const { created, jobs } = await insertRequests(db, requests);
+      await outbox.deliver(jobs);
+      return created;
+    });
   }
 
   /** Like insertRequests for one request: its new row, or null when a live one exists. */

@@ -1,9 +1,10 @@
+import { outboxJobs, recordJobsSql, type OutboxJob } from "../jobs/outbox.ts";
+import { orderJob, orderJobPrefix, QUEUE_NAMES } from "../jobs/queues.ts";
 import {
   orderColumns,
   toOrder,
   toOrderEvent,
-  type Order,
-  type OrderEvent,
+  type Moved,
   type OrderEventRow,
   type OrderRow,
   type OrderStatus,
@@ -51,8 +52,11 @@ export interface CheckoutPayment {
 export interface PaymentOutcome {
   /** This delivery recorded the event (it was not seen before). */
   fresh: boolean;
-  /** The order moved from `created` to `paid`, with its event; null when it was not in `created` within its reservation. */
-  paid: { order: Order; event: OrderEvent } | null;
+  /**
+   * The order moved from `created` to `paid`, with its event and its fulfilment job; null when it
+   * was not in `created` within its reservation.
+   */
+  paid: Moved | null;
   /** The event was recorded long ago and never marked processed. */
   abandoned: boolean;
   /** The order's status before this statement; null when no order has this id and session. */
@@ -61,9 +65,10 @@ export interface PaymentOutcome {
 
 /**
  * The usual `checkout.session.completed` of each order, in one statement and one commit: an order
- * moves to `paid` if it is `created` and its reservation holds, and its event is recorded (as
- * processed when the order moved). Anything else — a lapsed reservation, a duplicate — is left to
- * the caller. The orders must be distinct; answers in input order.
+ * moves to `paid` if it is `created` and its reservation holds, its fulfilment job is recorded in
+ * the outbox, and its event is recorded (as processed when the order moved). Anything else — a
+ * lapsed reservation, a duplicate — is left to the caller. The orders must be distinct; answers in
+ * input order.
  */
 export async function recordCheckoutPayments(
   db: Queryable,
@@ -73,6 +78,7 @@ export async function recordCheckoutPayments(
   const { rows } = await db.query<
     Partial<OrderRow & OrderEventRow> & {
       n: number;
+      outbox_jobs: OutboxJob[];
       fresh: boolean;
       abandoned: boolean | null;
       previous_status: OrderStatus | null;
@@ -95,6 +101,8 @@ export async function recordCheckoutPayments(
        INSERT INTO order_events (order_id, status, detail)
        SELECT id, status, jsonb_build_object('paymentIntent', payment_intent) FROM paid ORDER BY n
        RETURNING id, order_id, created_at, detail
+     ), queued AS (
+       ${recordJobsSql(`SELECT $3, $4 || paid.id, jsonb_build_object('orderId', paid.id) FROM paid`)}
      ), recorded AS (
        INSERT INTO webhook_events (id, type, processed_at)
        SELECT i.event_id, i.event_type, CASE WHEN EXISTS (SELECT 1 FROM paid WHERE paid.n = i.n) THEN now() END
@@ -107,18 +115,23 @@ export async function recordCheckoutPayments(
                FROM webhook_events w WHERE w.id = i.event_id) AS abandoned,
             previous.status AS previous_status, previous.payment_status AS previous_payment_status,
             ${orderColumns("paid")}, event.id::text AS event_seq, event.created_at AS event_at,
-            event.detail AS event_detail
+            event.detail AS event_detail, ${outboxJobs("queued")}
        FROM input i
        LEFT JOIN orders previous ON previous.id = i.order_id AND previous.session_id = i.session_id
        LEFT JOIN (paid JOIN event ON event.order_id = paid.id) ON paid.n = i.n`,
-    [JSON.stringify(payments), abandonedAfterSeconds],
+    [JSON.stringify(payments), abandonedAfterSeconds, QUEUE_NAMES.fulfillOrder, orderJobPrefix("fulfil")],
   );
   const outcomes: PaymentOutcome[] = [];
   for (const row of rows) {
     let paid: PaymentOutcome["paid"] = null;
     if (row.id) {
       const order = toOrder(row as OrderRow);
-      paid = { order, event: toOrderEvent(order, row as OrderEventRow) };
+      const { jobId } = orderJob("fulfil", order.id);
+      paid = {
+        order,
+        event: toOrderEvent(order, row as OrderEventRow),
+        jobs: row.outbox_jobs.filter((j) => j.jobId === jobId),
+      };
     }
     outcomes[row.n - 1] = {
       fresh: row.fresh,

@@ -3,7 +3,7 @@ import type { Auth } from "../auth/middleware.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../http/schemas.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
-import type { Queues } from "../jobs/queues.ts";
+import type { Outbox } from "../jobs/outbox.ts";
 import type { EvidenceFactsRepository } from "../repositories/evidence-facts.ts";
 import type {
   EvidenceRequest,
@@ -17,7 +17,8 @@ export interface EvidenceServiceDeps {
   requests: EvidenceRequestsRepository;
   facts: EvidenceFactsRepository;
   ipfs: IpfsStore;
-  queues: Queues;
+  /** Where the evidence jobs are recorded with the requests, and queued from. */
+  outbox: Outbox;
 }
 
 /** The work by its id (direct registration) or its SHA-256 (direct or Merkle batch), never both. */
@@ -106,26 +107,19 @@ export class EvidenceService {
     authorize(requester, work.creator);
     if (input.includeOriginal) await this.#requireOriginal(work.contentHash);
 
-    const created = await this.deps.requests.insert({
-      id: randomUUID(),
-      workId: work.workId,
-      contentHash: work.contentHash,
-      creator: work.creator,
-      requestedBy: requester,
-      infringement: input.infringement,
-      includeOriginal: input.includeOriginal,
-    });
-    try {
-      await this.deps.queues.evidence.add(
-        "evidence",
-        { requestId: created.id },
-        { jobId: `evidence-${created.id}` },
-      );
-    } catch (err) {
-      // A request no job will ever build must not linger as "queued".
-      await this.deps.requests.delete(created.id);
-      throw err;
-    }
+    const { request: created, jobs } = await this.deps.requests.insert(
+      {
+        id: randomUUID(),
+        workId: work.workId,
+        contentHash: work.contentHash,
+        creator: work.creator,
+        requestedBy: requester,
+        infringement: input.infringement,
+        includeOriginal: input.includeOriginal,
+      },
+      { queue: true },
+    );
+    await this.deps.outbox.deliver(jobs);
     return toView(created);
   }
 

@@ -2,7 +2,9 @@ import type { Queue } from "bullmq";
 import { keccak256, toUtf8Bytes } from "ethers";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
-import type { OrderJob, Queues } from "../jobs/queues.ts";
+import type { Checkpoint } from "../crash-points.ts";
+import type { Outbox } from "../jobs/outbox.ts";
+import { orderJob, type OrderJob, type Queues } from "../jobs/queues.ts";
 import type { PaymentProvider } from "../payments/provider.ts";
 import { updateOrder, type Order, type OrderStatus, type OrderBatches } from "../repositories/orders.ts";
 import type { OrderEvents } from "./order-events.ts";
@@ -10,12 +12,14 @@ import type { OrderEvents } from "./order-events.ts";
 /** What the steps of an order's fulfilment share, in the API and in the workers. */
 export interface FulfilmentDeps {
   db: Pool;
-  /** Order reads and transitions, those made at the same time grouped. */
+  /** Order reads and transitions, those made at the same time grouped; the jobs they promise queued on commit. */
   orders: OrderBatches;
+  outbox: Outbox;
   payments: PaymentProvider;
   events: OrderEvents;
   queues: Pick<Queues, "fulfillOrder" | "capturePayment" | "revokeLicense">;
   logger: Logger;
+  checkpoint: Checkpoint;
 }
 
 /** The mintForFiat reference of a checkout session: usable once on chain, so a session mints once, ever. */
@@ -24,11 +28,17 @@ export function paymentRefOf(sessionId: string): string {
 }
 
 /**
- * Adds a job unless one with its id is waiting, delayed or running. A failed one is retried and a
- * finished one is run again: jobs are idempotent, and a duplicate event must never leave a failed
- * fulfilment without its retry.
+ * Adds an order's job of `kind` unless it is waiting, delayed or running. A failed one is retried
+ * and a finished one is run again: jobs are idempotent, and a duplicate event must never leave a
+ * failed fulfilment without its retry.
  */
-export async function enqueueOnce(queue: Queue<OrderJob>, jobId: string, data: OrderJob): Promise<void> {
+export async function enqueueOnce(
+  queues: FulfilmentDeps["queues"],
+  kind: "fulfil" | "capture",
+  orderId: string,
+): Promise<void> {
+  const queue: Queue<OrderJob> = kind === "fulfil" ? queues.fulfillOrder : queues.capturePayment;
+  const { jobId, data } = orderJob(kind, orderId);
   const state = await queue.getJobState(jobId);
   if (state === "failed") {
     await (await queue.getJob(jobId))?.retry("failed");
@@ -39,39 +49,31 @@ export async function enqueueOnce(queue: Queue<OrderJob>, jobId: string, data: O
   await queue.add(queue.name, data, { jobId });
 }
 
-/** Queues the fulfilments of orders that have just been paid (so no job for them can exist yet), in one round trip. */
-export async function startFulfilments(
-  deps: Pick<FulfilmentDeps, "queues">,
-  orderIds: string[],
-): Promise<void> {
-  const queue = deps.queues.fulfillOrder;
-  await queue.addBulk(
-    orderIds.map((orderId) => ({
-      name: queue.name,
-      data: { orderId },
-      opts: { jobId: `fulfill-${orderId}` },
-    })),
-  );
-}
-
 /** Makes sure a paid order's fulfilment (its mint, or the capture once minted) is queued. */
 export async function ensureFulfilment(deps: Pick<FulfilmentDeps, "queues">, orderId: string): Promise<void> {
-  await enqueueOnce(deps.queues.fulfillOrder, `fulfill-${orderId}`, { orderId });
+  await enqueueOnce(deps.queues, "fulfil", orderId);
 }
 
 const FAILABLE: OrderStatus[] = ["created", "paid", "minting", "expired"];
 
 /**
  * Fails an order for good and releases the buyer's authorization, so nobody is charged for a
- * license they do not hold. Safe to repeat: a failed order whose authorization is still held is
- * released again.
+ * license they do not hold; with `revoke`, the license it was minted is revoked for that reason
+ * (the revocation job is committed with the failure). Safe to repeat: a failed order whose
+ * authorization is still held is released again.
  */
-export async function failOrder(deps: FulfilmentDeps, order: Order, reason: string): Promise<Order> {
+export async function failOrder(
+  deps: FulfilmentDeps,
+  order: Order,
+  reason: string,
+  revoke?: { reason: string },
+): Promise<Order> {
   const failed = await deps.orders.transition(order.id, {
     from: FAILABLE,
     to: "failed",
-    set: { failureReason: reason },
+    set: { failureReason: reason, ...(revoke ? { revokeReason: revoke.reason } : {}) },
     detail: { reason },
+    jobs: revoke ? [orderJob("revoke", order.id)] : [],
   });
   if (failed) deps.events.publish(failed.event);
   const current = failed?.order ?? order;

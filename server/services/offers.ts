@@ -4,7 +4,7 @@ import { CREATE_OFFER_TYPES, licenseDomain, type CreateOfferMessage } from "../.
 import { assertSignedBy } from "../auth/typed-signature.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../http/schemas.ts";
-import type { Queues } from "../jobs/queues.ts";
+import type { Outbox } from "../jobs/outbox.ts";
 import {
   findOffer,
   findPublication,
@@ -21,7 +21,8 @@ import type { WorksRepository } from "../repositories/works.ts";
 
 export interface OffersServiceDeps {
   db: Pool;
-  queues: Pick<Queues, "publishOffer">;
+  /** Where the publication jobs are recorded with the publications, and queued from. */
+  outbox: Outbox;
   works: WorksRepository;
   chainId: number;
   licenseTokenAddress: string;
@@ -116,7 +117,7 @@ export class OffersService {
       input.creator,
       "offer",
     );
-    const { publication, created } = await insertPublication(this.deps.db, {
+    const { publication, created, jobs } = await insertPublication(this.deps.db, {
       id: randomUUID(),
       creator: input.creator,
       nonce: input.nonce,
@@ -131,13 +132,7 @@ export class OffersService {
         publicationId: publication.id,
       });
     }
-    if (created) {
-      await this.deps.queues.publishOffer.add(
-        "publish-offer",
-        { publicationId: publication.id },
-        { jobId: `publish-offer-${publication.id}` },
-      );
-    }
+    await this.deps.outbox.deliver(jobs);
     return toView(publication);
   }
 

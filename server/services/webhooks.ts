@@ -23,7 +23,8 @@ import {
   type CheckoutPayment,
   type PaymentOutcome,
 } from "../repositories/webhook-events.ts";
-import { enqueueOnce, ensureFulfilment, startFulfilments, type FulfilmentDeps } from "./fulfilment.ts";
+import { orderJob } from "../jobs/queues.ts";
+import { ensureFulfilment, type FulfilmentDeps } from "./fulfilment.ts";
 
 export interface WebhookResult {
   received: true;
@@ -40,7 +41,7 @@ function awaitsFulfilment(order: { status: OrderStatus; paymentStatus: PaymentSt
   );
 }
 
-/** Most webhooks recorded, or fulfilments queued, together. */
+/** Most webhooks recorded together. */
 const MAX_GROUP = 200;
 
 /** An event still unprocessed this long after it arrived was abandoned half-way, not in progress. */
@@ -50,26 +51,28 @@ const LAPSED_AND_SOLD_OUT = "the reservation lapsed before payment and the offer
 
 /**
  * Payment webhooks: verified, recorded by event id, applied, answered fast. Slow work (minting,
- * capturing, revoking) is queued with job ids derived from the order, so duplicates collapse. A
- * replayed `checkout.session.completed` still re-queues the order's fulfilment while it is not
- * done: recording an event as seen never stops a failed fulfilment from being retried.
+ * capturing, revoking) is recorded in the outbox with the change that calls for it, with job ids
+ * derived from the order so duplicates collapse, and queued right after the commit (or by the
+ * workers' relay if this process dies first). A replayed `checkout.session.completed` still
+ * re-queues the order's fulfilment while it is not done: recording an event as seen never stops a
+ * failed fulfilment from being retried.
  */
 export class WebhookService {
-  /** Payments arriving together, recorded in one statement (a replay of one waits for the next). */
+  /** Payments arriving together, recorded with their fulfilment jobs in one statement (a replay of one waits for the next). */
   readonly #payments: Batcher<CheckoutPayment, PaymentOutcome>;
-  /** Fulfilments of orders paid together, queued in one round trip. */
-  readonly #fulfilments: Batcher<string, void>;
 
   constructor(private readonly deps: FulfilmentDeps) {
     this.#payments = new Batcher(
       MAX_GROUP,
-      (payments) => recordCheckoutPayments(deps.db, payments, UNFINISHED_AFTER_SECONDS),
+      async (payments) => {
+        deps.checkpoint("webhook:before-commit");
+        const outcomes = await recordCheckoutPayments(deps.db, payments, UNFINISHED_AFTER_SECONDS);
+        deps.checkpoint("webhook:after-commit");
+        await deps.outbox.deliver(outcomes.flatMap((o) => o.paid?.jobs ?? []));
+        return outcomes;
+      },
       (payment) => payment.orderId,
     );
-    this.#fulfilments = new Batcher(MAX_GROUP, async (orderIds) => {
-      await startFulfilments(deps, orderIds);
-      return orderIds.map(() => undefined);
-    });
   }
 
   async receive(rawBody: Buffer, signature: string | undefined, log: Logger): Promise<WebhookResult> {
@@ -94,7 +97,6 @@ export class WebhookService {
       });
       if (outcome.paid) {
         this.deps.events.publish(outcome.paid.event);
-        await this.#fulfilments.call(outcome.paid.order.id);
         return { received: true, eventId: event.id, duplicate: !outcome.fresh };
       }
       if (outcome.fresh) claimed = true;
@@ -124,8 +126,9 @@ export class WebhookService {
           log.warn({ sessionId: event.sessionId }, "payment for a checkout session with no order");
           return;
         }
-        const paid = await this.#markPaid(order, event.paymentIntent);
-        if (paid.status !== "fulfilled") await ensureFulfilment(this.deps, paid.id);
+        const { order: paid, moved } = await this.#markPaid(order, event.paymentIntent);
+        // A payment recorded just now queued its own fulfilment; an earlier one may need it again.
+        if (!moved && awaitsFulfilment(paid)) await ensureFulfilment(this.deps, paid.id);
         return;
       }
       case "checkout.expired": {
@@ -150,6 +153,7 @@ export class WebhookService {
           to: event.kind,
           set: { revokeReason: reason },
           detail: { reason },
+          jobs: [orderJob("revoke", order.id)],
         });
         if (!moved) {
           log.info(
@@ -159,7 +163,6 @@ export class WebhookService {
           return;
         }
         this.deps.events.publish(moved.event);
-        await enqueueOnce(this.deps.queues.revokeLicense, `revoke-${order.id}`, { orderId: order.id });
         return;
       }
       case "ignored":
@@ -174,10 +177,11 @@ export class WebhookService {
   }
 
   /**
-   * Records the authorization. An order whose reservation lapsed (expired, or about to be) is kept
-   * only if a unit is still free; otherwise it fails and fulfilment releases the authorization.
+   * Records the authorization, with the fulfilment job that mints the license (or, for an order
+   * that fails, releases the authorization). An order whose reservation lapsed (expired, or about
+   * to be) is kept only if a unit is still free; otherwise it fails.
    */
-  async #markPaid(order: Order, paymentIntent: string): Promise<Order> {
+  async #markPaid(order: Order, paymentIntent: string): Promise<{ order: Order; moved: boolean }> {
     // The usual case, a payment within the reservation, needs no lock on the offer.
     const result =
       (await this.deps.orders.transition(order.id, {
@@ -186,17 +190,18 @@ export class WebhookService {
         set: { paymentIntent, paymentStatus: "authorized" },
         detail: { paymentIntent },
         whileReserved: true,
+        jobs: [orderJob("fulfil", order.id)],
       })) ?? (await this.#markPaidLate(order, paymentIntent));
     if (result) {
       this.deps.events.publish(result.event);
-      return result.order;
+      return { order: result.order, moved: true };
     }
-    return (await findOrder(this.deps.db, order.id)) ?? order;
+    return { order: (await findOrder(this.deps.db, order.id)) ?? order, moved: false };
   }
 
   /** Under the offer's lock: a lapsed reservation is honoured only if a unit is still free. */
   async #markPaidLate(order: Order, paymentIntent: string) {
-    return inTransaction(this.deps.db, async (client) => {
+    const moved = await inTransaction(this.deps.db, async (client) => {
       await lockFiatPrice(client, order.offerId);
       const current = await lockOrder(client, order.id);
       if (!current || (current.status !== "created" && current.status !== "expired")) return null;
@@ -218,7 +223,10 @@ export class WebhookService {
           ...(keep ? {} : { failureReason: LAPSED_AND_SOLD_OUT }),
         },
         detail: keep ? { paymentIntent } : { reason: LAPSED_AND_SOLD_OUT },
+        jobs: [orderJob("fulfil", order.id)],
       });
     });
+    if (moved) await this.deps.outbox.deliver(moved.jobs);
+    return moved;
   }
 }

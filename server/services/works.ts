@@ -5,6 +5,7 @@ import { REGISTER_TYPES, registryDomain, type RegisterMessage } from "../../lib/
 import { assertSignedBy } from "../auth/typed-signature.ts";
 import { AppError } from "../errors.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
+import type { Outbox } from "../jobs/outbox.ts";
 import type { Queues } from "../jobs/queues.ts";
 import {
   findRequest,
@@ -18,7 +19,9 @@ import { recordUpload, receiveUpload } from "./uploads.ts";
 export interface WorksServiceDeps {
   db: Pool;
   ipfs: IpfsStore;
-  queues: Queues;
+  queues: Pick<Queues, "flushBatch">;
+  /** Where the notarize jobs of direct registrations are recorded with them. */
+  outbox: Outbox;
   /** Counts registrations queued for batches, so a full batch is flushed without waiting for the timer. */
   batchCounter: { add(): Promise<number> };
   works: WorksRepository;
@@ -66,7 +69,7 @@ export class WorksService {
   readonly #requests: RequestWriter;
 
   constructor(private readonly deps: WorksServiceDeps) {
-    this.#requests = new RequestWriter(deps.db);
+    this.#requests = new RequestWriter(deps.db, deps.outbox);
   }
 
   /** Streams an upload into IPFS, records it, and returns what the creator must sign to register it. */
@@ -185,14 +188,8 @@ export class WorksService {
       }
       return this.#view(existing, null);
     }
-    if (created.mode === "direct") {
-      // One job per signed request: a resubmission after a failure is a new job.
-      await this.deps.queues.notarize.add(
-        "notarize",
-        { contentHash },
-        { jobId: `notarize-${contentHash}-${input.nonce}` },
-      );
-    } else if ((await this.deps.batchCounter.add()) % this.deps.batchMaxWorks === 0) {
+    // A direct request's notarize job was recorded and queued with it.
+    if (created.mode === "batch" && (await this.deps.batchCounter.add()) % this.deps.batchMaxWorks === 0) {
       await this.deps.queues.flushBatch.add("flush", { reason: "size" });
     }
     return this.#view(created, null);

@@ -293,7 +293,8 @@ describe("card checkout (Stripe)", function () {
     await workers!.close();
     let stopping: Promise<void> | null = null;
     const crashing: CommerceWorkers = await startWorkers({
-      afterMintSent: () => {
+      checkpoint: (point) => {
+        if (point !== "fulfil:after-mint-sent") return;
         stopping = crashing.close();
         throw new Error("worker stopped");
       },

@@ -480,15 +480,18 @@ describe("evidence API (direct registrations)", function () {
     });
 
     async function queuedRequest(): Promise<string> {
-      const created = await requests().insert({
-        id: randomUUID(),
-        workId: work.workId,
-        contentHash: work.contentHash,
-        creator: creator.address.toLowerCase(),
-        requestedBy: { kind: "address", address: creator.address.toLowerCase() },
-        infringement: { observedAt: OBSERVED_AT },
-        includeOriginal: false,
-      });
+      const { request: created } = await requests().insert(
+        {
+          id: randomUUID(),
+          workId: work.workId,
+          contentHash: work.contentHash,
+          creator: creator.address.toLowerCase(),
+          requestedBy: { kind: "address", address: creator.address.toLowerCase() },
+          infringement: { observedAt: OBSERVED_AT },
+          includeOriginal: false,
+        },
+        { queue: false },
+      );
       return created.id;
     }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { startServerProcess, type ServerProcess } from "../helpers/server-process.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
@@ -33,9 +34,25 @@ describe("npm run api with API_WORKERS", function () {
     expect((await fetch(`${api.url}/v1/works`)).status).to.equal(200);
   });
 
-  it("stops every process on SIGTERM and exits cleanly", async () => {
+  it("ends open event streams and stops every process within 10 s on SIGTERM, exiting cleanly", async () => {
+    const orderId = randomUUID();
+    await stack.db.pool.query(`INSERT INTO fiat_prices (offer_id, amount, currency) VALUES (1, 1200, 'usd')`);
+    await stack.db.pool.query(
+      `INSERT INTO orders (id, offer_id, wallet, amount, currency, status, ip, reserved_until)
+       VALUES ($1, 1, '0x00000000000000000000000000000000000000aa', 1200, 'usd', 'created', '10.0.0.1', now() + interval '15 minutes')`,
+      [orderId],
+    );
+    await stack.db.pool.query(`INSERT INTO order_events (order_id, status) VALUES ($1, 'created')`, [
+      orderId,
+    ]);
+    // A checkout page following its order: a stream that never ends by itself.
+    const stream = (await fetch(`${api.url}/v1/orders/${orderId}/events`)).body!.getReader();
+    expect(new TextDecoder().decode((await stream.read()).value)).to.contain("event: status");
     const pids = api.lines.filter(listening).map(pidOf);
+    const stopping = Date.now();
     expect(await api.stop()).to.equal(0);
+    expect(Date.now() - stopping).to.be.below(10_000);
+    for (;;) if ((await stream.read()).done) break;
     const alive = pids.filter((pid) => {
       try {
         process.kill(pid, 0);

@@ -1,11 +1,18 @@
 import { expect } from "chai";
 import { keccak256, toUtf8Bytes } from "ethers";
+import pino from "pino";
+import { Outbox } from "../../server/jobs/outbox.ts";
+import { createQueues, type Queues } from "../../server/jobs/queues.ts";
+import { Recoveries } from "../../server/recoveries.ts";
 import { RequestWriter, type NewRegistrationRequest } from "../../server/repositories/registrations.ts";
 import { migrateServerSchema } from "../../server/schema.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
 
 describe("registration requests: grouped writes", function () {
   let db: TestDatabase;
+  let cache: TestRedis;
+  let queues: Queues;
   let writer: RequestWriter;
 
   const request = (name: string, creator = "0x" + "11".repeat(20)): NewRegistrationRequest => ({
@@ -31,9 +38,17 @@ describe("registration requests: grouped writes", function () {
   before(async () => {
     db = await createTestDatabase("registration_requests");
     await migrateServerSchema(db.pool);
-    writer = new RequestWriter(db.pool);
+    cache = await createTestRedis("registration_requests");
+    queues = createQueues(cache.redis, cache.prefix);
+    const logger = pino({ level: "silent" });
+    const recoveries = new Recoveries(cache.redis, cache.prefix, logger);
+    writer = new RequestWriter(db.pool, new Outbox({ db: db.pool, queues, logger, recoveries }));
   });
-  after(async () => db.drop());
+  after(async () => {
+    await queues.close();
+    await cache.cleanup();
+    await db.drop();
+  });
 
   it("writes requests arriving together and answers each with its own row", async () => {
     const requests = Array.from({ length: 40 }, (_, i) => request(`together-${i}`));
@@ -88,5 +103,15 @@ describe("registration requests: grouped writes", function () {
       `SELECT count(*)::int AS n FROM registration_requests WHERE cid LIKE 'bafk-good-%'`,
     );
     expect(rows[0].n).to.equal(5);
+  });
+
+  it("records a direct request's notarize job with it and queues it once committed", async () => {
+    const r = { ...request("direct"), mode: "direct" as const, nonce: "7" };
+    await uploaded(r);
+    expect(await writer.insert(r)).to.not.equal(null);
+    const job = await queues.notarize.getJob(`notarize-${r.contentHash}-7`);
+    expect(job?.data).to.deep.equal({ contentHash: r.contentHash });
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM outbox`);
+    expect(rows[0].n).to.equal(0);
   });
 });

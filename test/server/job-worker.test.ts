@@ -1,0 +1,104 @@
+import { expect } from "chai";
+import { Queue, type Worker } from "bullmq";
+import pino from "pino";
+import { DeferredError } from "../../server/errors.ts";
+import { closeWorkers, jobWorker } from "../../server/jobs/job-worker.ts";
+import { bullPrefix, QUEUE_NAMES } from "../../server/jobs/queues.ts";
+import { Recoveries, recoveryTotals } from "../../server/recoveries.ts";
+import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
+
+const logger = pino({ level: "silent" });
+// A queue the platform knows, on a key prefix of this file's own.
+const QUEUE = QUEUE_NAMES.maintenance;
+
+describe("job workers", function () {
+  let cache: TestRedis;
+  let queue: Queue;
+  const workers: Worker[] = [];
+
+  const deps = () => ({
+    connection: cache.redis,
+    redisPrefix: cache.prefix,
+    logger,
+    recoveries: new Recoveries(cache.redis, cache.prefix, logger),
+  });
+
+  function start(run: Parameters<typeof jobWorker>[3]): Worker {
+    const worker = jobWorker(deps(), QUEUE, 4, run);
+    workers.push(worker);
+    return worker;
+  }
+
+  beforeEach(async () => {
+    cache = await createTestRedis("job_worker");
+    queue = new Queue(QUEUE, { connection: cache.redis, prefix: bullPrefix(cache.prefix) });
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.close(true)));
+    await queue.close();
+    await cache.cleanup();
+  });
+
+  it("puts a job back without spending an attempt when it defers, however often", async () => {
+    let runs = 0;
+    start(async () => {
+      runs += 1;
+      if (runs <= 3) throw new DeferredError("the relayer is resynchronizing", 10);
+      return "done";
+    });
+    const job = await queue.add("deferred", {}, { attempts: 1 });
+    const done = await waitFor(async () => {
+      const current = await queue.getJob(job.id!);
+      return (await current?.getState()) === "completed" ? current : null;
+    });
+    expect(runs).to.equal(4);
+    // The one attempt allowed is the run that completed.
+    expect(done!.attemptsMade).to.equal(1);
+    expect(done!.returnvalue).to.equal("done");
+  });
+
+  it("hands a job still running after the grace period back to its queue on close, and another worker completes it", async () => {
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const stopping = start(async () => {
+      started();
+      return new Promise<string>(() => undefined);
+    });
+    const job = await queue.add("held", {}, { attempts: 1 });
+    await running;
+    const closedAt = Date.now();
+    await closeWorkers([stopping], 200);
+    expect(Date.now() - closedAt).to.be.below(5_000);
+    expect(await queue.getJobState(job.id!)).to.equal("waiting");
+
+    start(async () => "finished elsewhere");
+    const done = await waitFor(async () =>
+      (await queue.getJobState(job.id!)) === "completed" ? true : null,
+    );
+    expect(done).to.equal(true);
+    const finished = await queue.getJob(job.id!);
+    expect(finished!.attemptsMade).to.equal(1);
+    expect((await recoveryTotals(cache.redis, cache.prefix))["handed-back-job"]).to.equal(1);
+  });
+
+  it("lets a job that finishes within the grace period complete on close", async () => {
+    const stopping = start(async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      return "in time";
+    });
+    const job = await queue.add("short", {});
+    await waitFor(async () => ((await queue.getJobState(job.id!)) === "active" ? true : null));
+    await closeWorkers([stopping], 5_000);
+    expect(await queue.getJobState(job.id!)).to.equal("completed");
+  });
+});
+
+async function waitFor<T>(check: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

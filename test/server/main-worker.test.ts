@@ -1,0 +1,93 @@
+import { expect } from "chai";
+import { Wallet } from "ethers";
+import request from "supertest";
+import { recoveryTotals } from "../../server/recoveries.ts";
+import { LicenseToken__factory } from "../../types/typechain/index.ts";
+import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
+import { sessionCompleted, startFakeStripe, type FakeStripe } from "../helpers/fake-stripe.ts";
+import { startServerProcess, type ServerProcess } from "../helpers/server-process.ts";
+import { startTestStack, type TestStack } from "../helpers/stack.ts";
+
+const ORDERS = 4;
+
+describe("npm run worker on SIGTERM", function () {
+  this.timeout(180_000);
+  let stack: TestStack;
+  let stripe: FakeStripe;
+  const workers: ServerProcess[] = [];
+  let offerId: string;
+
+  before(async () => {
+    stripe = await startFakeStripe();
+    stack = await startTestStack("main_worker", { workers: false, env: stripe.env });
+    workers.push(await startServerProcess(stack, { part: "worker", env: stripe.env }));
+    const creator = await stack.signer(5);
+    const workId = await registerWork(stack, creator);
+    offerId = await publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)));
+  });
+  after(async () => {
+    for (const worker of workers) await worker.stop();
+    await stack.stop();
+    await stripe.close();
+  });
+
+  it("a worker holding fulfilments exits within 10 s and another worker completes them", async () => {
+    // Mints are sent but not mined: the worker's fulfilment jobs wait on them.
+    await stack.provider.send("evm_setAutomine", [false]);
+    const orders: { orderId: string; wallet: string; paymentIntent: string }[] = [];
+    for (let i = 0; i < ORDERS; i++) {
+      const wallet = Wallet.createRandom().address;
+      const res = await request(stack.app).post("/v1/checkout").send({ offerId, wallet });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      const orderId = res.body.orderId as string;
+      const session = [...stripe.sessions.values()].find((s) => s.params["metadata[orderId]"] === orderId)!;
+      const paymentIntent = stripe.authorize(session.id);
+      const event = sessionCompleted(stripe.webhookSecret, session.id, paymentIntent, orderId);
+      await request(stack.app)
+        .post("/v1/webhooks/stripe")
+        .set("content-type", "application/json")
+        .set("stripe-signature", event.signature)
+        .send(event.payload)
+        .expect(200);
+      orders.push({ orderId, wallet, paymentIntent });
+    }
+    await stack.waitFor(async () => (await stack.queues.fulfillOrder.getActiveCount()) === ORDERS);
+    await stack.waitFor(async () => {
+      const { rows } = await stack.db.pool.query(
+        `SELECT count(*)::int AS n FROM orders WHERE id = ANY($1::uuid[]) AND mint_tx_hash IS NOT NULL`,
+        [orders.map((o) => o.orderId)],
+      );
+      return rows[0].n === ORDERS;
+    });
+
+    workers.push(await startServerProcess(stack, { part: "worker", env: stripe.env }));
+    const holding = workers.shift()!;
+    const stopping = Date.now();
+    expect(await holding.stop()).to.equal(0);
+    expect(Date.now() - stopping).to.be.below(10_000);
+    expect((await recoveryTotals(stack.cache.redis, stack.cache.prefix))["handed-back-job"]).to.equal(ORDERS);
+
+    await stack.provider.send("evm_setAutomine", [true]);
+    const ids = orders.map((o) => o.orderId);
+    await stack.waitFor(async () => {
+      await mine(stack);
+      const { rows } = await stack.db.pool.query(
+        `SELECT count(*)::int AS n FROM orders WHERE id = ANY($1::uuid[]) AND status = 'fulfilled'`,
+        [ids],
+      );
+      return rows[0].n === ORDERS;
+    }, 30_000);
+    const licenses = LicenseToken__factory.connect(
+      stack.deployment.contracts.LicenseToken.address,
+      stack.provider,
+    );
+    for (const order of orders) {
+      expect(await licenses.balanceOf(order.wallet)).to.equal(1n);
+      expect(stripe.count("capture", order.paymentIntent)).to.equal(1);
+    }
+    for (const id of ids) {
+      const job = await stack.queues.fulfillOrder.getJob(`fulfill-${id}`);
+      expect(await job!.getState()).to.equal("completed");
+    }
+  });
+});
