@@ -15,6 +15,7 @@ import type { Config } from "./config.ts";
 import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import { errorHandler, routeNotFound } from "./errors.ts";
 import { OpenApiRegistry } from "./http/openapi.ts";
+import { registerOperationsMetrics } from "./http/operations-metrics.ts";
 import { rateLimit } from "./http/rate-limit.ts";
 import { useRequestLog } from "./http/request-log.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
@@ -41,6 +42,7 @@ import { LicensesRepository } from "./repositories/licenses.ts";
 import { WorksRepository } from "./repositories/works.ts";
 import { EvidenceService } from "./services/evidence.ts";
 import { LicenseVerifier } from "./services/license-verifier.ts";
+import { PLATFORM_STEP_SECONDS } from "./services/stuck-items.ts";
 import { WorksService } from "./services/works.ts";
 
 export interface Chain {
@@ -84,6 +86,13 @@ export function createApp(deps: AppDeps): Express {
     labelNames: ["method", "route", "status"],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [metrics],
+  });
+  registerOperationsMetrics(metrics, {
+    db,
+    redis,
+    redisPrefix: config.redis.prefix,
+    queues,
+    thresholds: { platformSeconds: PLATFORM_STEP_SECONDS, chainSeconds: config.operations.stuckAfterSeconds },
   });
 
   useRequestLog(app, {

@@ -1,0 +1,143 @@
+import type { Job } from "bullmq";
+import type { Pool } from "pg";
+import { QUEUE_NAMES, type Queues } from "../jobs/queues.ts";
+
+export type StuckKind = "order" | "job" | "relayer-transaction" | "outbox";
+
+/** Something that has been in its state longer than expected. */
+export interface StuckItem {
+  kind: StuckKind;
+  /** The order id, `<queue>/<job id>`, the transaction hash or the outbox job id. */
+  id: string;
+  state: string;
+  /** Since when it is in that state (its last change). */
+  since: string;
+  ageSeconds: number;
+  expectedSeconds: number;
+}
+
+export interface StuckThresholds {
+  /** Steps the platform finishes on its own (queue a job, start a paid order's mint, release an authorization). */
+  platformSeconds: number;
+  /** Steps that wait for the chain (a mint settling before capture, a transaction being mined, a revocation). */
+  chainSeconds: number;
+}
+
+/** Beyond this, a step the platform finishes on its own is late whatever the chain does. */
+export const PLATFORM_STEP_SECONDS = 60;
+/** Most items of each kind listed. */
+const LIMIT = 100;
+
+const age = (since: Date) => Math.round((Date.now() - since.getTime()) / 1000);
+
+async function stuckOrders(db: Pool, t: StuckThresholds): Promise<StuckItem[]> {
+  const { rows } = await db.query<{ id: string; state: string; updated_at: Date; expected: number }>(
+    `WITH o AS (
+       SELECT id, status, updated_at, status = 'failed' AND payment_status = 'authorized' AS releasing,
+              revoke_reason IS NOT NULL AND revoked_at IS NULL AS revoking
+         FROM orders
+        WHERE status IN ('paid', 'minting')
+           OR (status = 'failed' AND payment_status = 'authorized')
+           OR (revoke_reason IS NOT NULL AND revoked_at IS NULL)
+     )
+     SELECT id, updated_at,
+            CASE WHEN releasing THEN 'failed, authorization held'
+                 WHEN revoking THEN status || ', revocation pending'
+                 ELSE status END AS state,
+            CASE WHEN status = 'paid' OR releasing THEN $1::int ELSE $2::int END AS expected
+       FROM o
+      WHERE updated_at < now() - make_interval(secs => CASE WHEN status = 'paid' OR releasing THEN $1::int ELSE $2::int END)
+      ORDER BY updated_at LIMIT $3`,
+    [t.platformSeconds, t.chainSeconds, LIMIT],
+  );
+  return rows.map((r) => ({
+    kind: "order",
+    id: r.id,
+    state: r.state,
+    since: r.updated_at.toISOString(),
+    ageSeconds: age(r.updated_at),
+    expectedSeconds: r.expected,
+  }));
+}
+
+async function stuckTransactions(db: Pool, t: StuckThresholds): Promise<StuckItem[]> {
+  const { rows } = await db.query<{ hash: string; purpose: string; nonce: string; sent_at: Date }>(
+    `SELECT hash, purpose, nonce::text, sent_at FROM relayer_transactions
+      WHERE status = 'sent' AND sent_at < now() - make_interval(secs => $1)
+      ORDER BY sent_at LIMIT $2`,
+    [t.chainSeconds, LIMIT],
+  );
+  return rows.map((r) => ({
+    kind: "relayer-transaction",
+    id: r.hash,
+    state: `sent, not mined (${r.purpose}, nonce ${r.nonce})`,
+    since: r.sent_at.toISOString(),
+    ageSeconds: age(r.sent_at),
+    expectedSeconds: t.chainSeconds,
+  }));
+}
+
+async function stuckOutbox(db: Pool, t: StuckThresholds): Promise<StuckItem[]> {
+  const { rows } = await db.query<{ job_id: string; queue: string; created_at: Date }>(
+    `SELECT job_id, queue, created_at FROM outbox
+      WHERE created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT $2`,
+    [t.platformSeconds, LIMIT],
+  );
+  return rows.map((r) => ({
+    kind: "outbox",
+    id: r.job_id,
+    state: `committed, not queued (${r.queue})`,
+    since: r.created_at.toISOString(),
+    ageSeconds: age(r.created_at),
+    expectedSeconds: t.platformSeconds,
+  }));
+}
+
+/**
+ * Jobs waiting to start longer than the platform's own steps take (no worker takes them), and jobs
+ * running or put back to wait longer than the chain's steps take.
+ */
+async function stuckJobs(queues: Queues, t: StuckThresholds): Promise<StuckItem[]> {
+  const items: StuckItem[] = [];
+  const expected = { waiting: t.platformSeconds, active: t.chainSeconds, delayed: t.chainSeconds } as const;
+  for (const name of Object.values(QUEUE_NAMES)) {
+    const queue = queues.byName(name);
+    for (const state of ["waiting", "active", "delayed"] as const) {
+      const jobs: Job[] = await queue.getJobs([state], 0, LIMIT - 1, true);
+      for (const job of jobs) {
+        // Waiting since it was added or last tried; running since it started; put back since it was added.
+        const since = new Date(
+          state === "waiting"
+            ? Math.max(job.timestamp, job.processedOn ?? 0)
+            : state === "active"
+              ? (job.processedOn ?? job.timestamp)
+              : job.timestamp,
+        );
+        if (age(since) <= expected[state]) continue;
+        items.push({
+          kind: "job",
+          id: `${name}/${job.id}`,
+          state,
+          since: since.toISOString(),
+          ageSeconds: age(since),
+          expectedSeconds: expected[state],
+        });
+      }
+    }
+  }
+  return items;
+}
+
+/** Orders, jobs, relayer transactions and outbox rows older than expected in their state, oldest first per kind. */
+export async function findStuckItems(
+  deps: { db: Pool; queues: Queues },
+  thresholds: StuckThresholds,
+): Promise<StuckItem[]> {
+  const found = await Promise.all([
+    stuckOrders(deps.db, thresholds),
+    stuckJobs(deps.queues, thresholds),
+    stuckTransactions(deps.db, thresholds),
+    stuckOutbox(deps.db, thresholds),
+  ]);
+  return found.flat();
+}

@@ -1,0 +1,126 @@
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { promisify } from "node:util";
+import { expect } from "chai";
+import { Queue } from "bullmq";
+import { Registry } from "prom-client";
+import { registerOperationsMetrics } from "../../server/http/operations-metrics.ts";
+import { bullPrefix, createQueues, QUEUE_NAMES, type Queues } from "../../server/jobs/queues.ts";
+import { migrateServerSchema } from "../../server/schema.ts";
+import { findStuckItems } from "../../server/services/stuck-items.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "../helpers/redis.ts";
+
+const run = promisify(execFile);
+const thresholds = { platformSeconds: 60, chainSeconds: 900 };
+
+describe("stuck items: what is older than expected in its state", function () {
+  let db: TestDatabase;
+  let cache: TestRedis;
+  let queues: Queues;
+  const ids: Record<string, string> = {};
+
+  /** An order in `status`, last changed `secondsAgo`. */
+  async function order(name: string, status: string, secondsAgo: number, extra: Record<string, string> = {}) {
+    const id = randomUUID();
+    ids[name] = id;
+    await db.pool.query(
+      `INSERT INTO orders (id, offer_id, wallet, amount, currency, status, payment_status, revoke_reason, ip,
+                           reserved_until, updated_at)
+       VALUES ($1, 1, '0x00', 1200, 'usd', $2, $3, $4, '10.0.0.1', now(), now() - make_interval(secs => $5))`,
+      [id, status, extra.payment ?? "none", extra.revoke ?? null, secondsAgo],
+    );
+  }
+
+  before(async () => {
+    db = await createTestDatabase("stuck_items");
+    await migrateServerSchema(db.pool);
+    cache = await createTestRedis("stuck_items");
+    queues = createQueues(cache.redis, cache.prefix);
+    await db.pool.query(`INSERT INTO fiat_prices (offer_id, amount, currency) VALUES (1, 1200, 'usd')`);
+    await order("paidLong", "paid", 120, { payment: "authorized" });
+    await order("paidNow", "paid", 5, { payment: "authorized" });
+    await order("mintingLong", "minting", 1_000, { payment: "authorized" });
+    await order("mintingRecent", "minting", 120, { payment: "authorized" });
+    await order("failedHolding", "failed", 120, { payment: "authorized" });
+    await order("failedReleased", "failed", 5_000, { payment: "canceled" });
+    await order("refundedUnrevoked", "refunded", 1_000, { payment: "captured", revoke: "refunded" });
+    await order("fulfilled", "fulfilled", 5_000, { payment: "captured" });
+    await db.pool.query(
+      `INSERT INTO relayer_transactions (hash, sender, nonce, to_address, data, gas_limit, max_fee_per_gas,
+                                         max_priority_fee_per_gas, purpose, ref, status, sent_at)
+       VALUES ('0xold', '0xrelayer', 7, '0xto', '0x', 21000, 1, 1, 'mintForFiat', 'r', 'sent', now() - interval '1 hour'),
+              ('0xnew', '0xrelayer', 8, '0xto', '0x', 21000, 1, 1, 'mintForFiat', 'r', 'sent', now())`,
+    );
+    await db.pool.query(
+      `INSERT INTO outbox (queue, job_id, data, created_at)
+       VALUES ('fulfill-order', 'fulfill-left', '{}', now() - interval '5 minutes'),
+              ('fulfill-order', 'fulfill-fresh', '{}', now())`,
+    );
+    // A job nobody has taken for two minutes (no worker runs here), and one just added.
+    const queue = new Queue(QUEUE_NAMES.revokeLicense, {
+      connection: cache.redis,
+      prefix: bullPrefix(cache.prefix),
+    });
+    await queue.add("old", { orderId: "x" }, { jobId: "revoke-old", timestamp: Date.now() - 120_000 });
+    await queue.add("new", { orderId: "y" }, { jobId: "revoke-new" });
+    await queue.close();
+  });
+  after(async () => {
+    await queues.close();
+    await cache.cleanup();
+    await db.drop();
+  });
+
+  it("lists orders, jobs, relayer transactions and outbox rows past their expected time, and nothing on time", async () => {
+    const items = await findStuckItems({ db: db.pool, queues }, thresholds);
+    const listed = items.map((i) => `${i.kind} ${i.id} ${i.state}`);
+    expect(listed).to.have.members([
+      `order ${ids.paidLong} paid`,
+      `order ${ids.mintingLong} minting`,
+      `order ${ids.failedHolding} failed, authorization held`,
+      `order ${ids.refundedUnrevoked} refunded, revocation pending`,
+      `job ${QUEUE_NAMES.revokeLicense}/revoke-old waiting`,
+      "relayer-transaction 0xold sent, not mined (mintForFiat, nonce 7)",
+      "outbox fulfill-left committed, not queued (fulfill-order)",
+    ]);
+    const paid = items.find((i) => i.id === ids.paidLong)!;
+    expect(paid.expectedSeconds).to.equal(60);
+    expect(paid.ageSeconds).to.be.within(119, 130);
+  });
+
+  it("counts them by kind in the rl_stuck_items metric", async () => {
+    const metrics = new Registry();
+    registerOperationsMetrics(metrics, {
+      db: db.pool,
+      redis: cache.redis,
+      redisPrefix: cache.prefix,
+      queues,
+      thresholds,
+    });
+    const text = await metrics.metrics();
+    expect(text).to.contain('rl_stuck_items{kind="order"} 4');
+    expect(text).to.contain('rl_stuck_items{kind="job"} 1');
+    expect(text).to.contain('rl_stuck_items{kind="relayer-transaction"} 1');
+    expect(text).to.contain('rl_stuck_items{kind="outbox"} 1');
+    expect(text).to.contain('rl_recoveries_total{kind="stalled-job"} 0');
+  });
+
+  it("npm run stuck prints them and exits 1", async () => {
+    const env = {
+      PATH: process.env.PATH,
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: cache.prefix,
+    };
+    const outcome = await run(process.execPath, ["--import", "tsx", "scripts/stuck.ts", "--json"], {
+      env,
+    }).then(
+      () => ({ code: 0, stdout: "" }),
+      (err: { code: number; stdout: string }) => err,
+    );
+    expect(outcome.code).to.equal(1);
+    const printed = JSON.parse(outcome.stdout) as { kind: string; id: string }[];
+    expect(printed.map((i) => i.id)).to.include.members([ids.paidLong!, "0xold", "fulfill-left"]);
+  });
+});
