@@ -1,8 +1,9 @@
 /**
- * Runs the API (`server/main-api.ts`, as `npm run api` does) or the workers (`server/main-worker.ts`,
- * as `npm run worker` does) in child processes against a test stack's chain, database, Redis prefix
- * and IPFS directory: the entry points under test, and benchmarks whose part under load must not
- * share an event loop with the chain, the indexer or the load generator.
+ * Runs the API (`server/main-api.ts`, as `npm run api` does), the workers (`server/main-worker.ts`,
+ * as `npm run worker` does) or the indexer (`indexer/main.ts`, as `npm run indexer` does) in child
+ * processes against a test stack's chain, database, Redis prefix and IPFS directory: the entry
+ * points under test, the production topology the crash tests kill parts of, and benchmarks whose
+ * part under load must not share an event loop with the chain, the indexer or the load generator.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -22,7 +23,30 @@ export interface ServerProcess {
   nextLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   /** SIGTERM, then waits for the process to exit; resolves with its exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL, as `kill -9`; resolves once the process is gone. */
+  kill(): Promise<void>;
+  /** Resolves when the process exits, however it ends. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** What the process wrote on stderr (a crash point names itself there). */
+  stderr(): string;
 }
+
+export type ServerPart = "api" | "worker" | "indexer";
+
+const ENTRIES: Record<ServerPart, string> = {
+  api: "server/main-api.ts",
+  worker: "server/main-worker.ts",
+  indexer: "indexer/main.ts",
+};
+
+/** The indexer's settings as the test stack's own indexer has them (the API and workers ignore them). */
+const INDEXER_ENV = {
+  INDEXER_FINALITY: "depth",
+  INDEXER_CONFIRMATIONS: "2",
+  INDEXER_SAFE_CONFIRMATIONS: "1",
+  INDEXER_POLL_INTERVAL_MS: "20",
+  INDEXER_METRICS_PORT: "0",
+};
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -53,19 +77,21 @@ async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
   throw new Error("the API did not start within 60 s");
 }
 
-/** Starts the API in `processes` processes on one port, or a worker process, configured like the stack. */
+/**
+ * Starts the API in `processes` processes on one port, a worker process or the indexer, configured
+ * like the stack (the indexer as the stack's own follows the chain).
+ */
 export async function startServerProcess(
   stack: TestStack,
-  options: { part: "api" | "worker"; processes?: number; env?: Record<string, string> },
+  options: { part: ServerPart; processes?: number; env?: Record<string, string> },
 ): Promise<ServerProcess> {
   const deployments = await mkdtemp(path.join(tmpdir(), "rl-bench-deployments-"));
   await writeDeployment(stack.deployment, deployments);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const api = options.part === "api";
-  const entry = api ? "server/main-api.ts" : "server/main-worker.ts";
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
-    stdio: ["ignore", "pipe", "inherit"],
+  const child = spawn(process.execPath, ["--import", "tsx", ENTRIES[options.part]], {
+    stdio: ["ignore", "pipe", "pipe"],
     env: {
       PATH: process.env.PATH,
       NODE_ENV: "test",
@@ -86,8 +112,17 @@ export async function startServerProcess(
       BATCH_MAX_WORKS: String(stack.config.notarize.batchMaxWorks),
       BATCH_FLUSH_SECONDS: String(stack.config.notarize.batchFlushSeconds),
       RATE_LIMIT_PER_MINUTE: String(stack.config.http.rateLimitPerMinute),
+      ...INDEXER_ENV,
       ...options.env,
     },
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+    process.stderr.write(chunk);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
   });
   const lines: string[] = [];
   const watchers = new Set<(line: string) => void>();
@@ -111,7 +146,9 @@ export async function startServerProcess(
     });
   try {
     if (api) await waitUntilUp(url, child);
-    else await Promise.race([nextLine((line) => line.includes('"msg":"workers started"')), exitOf(child)]);
+    else if (options.part === "worker") {
+      await Promise.race([nextLine((line) => line.includes('"msg":"workers started"')), exitOf(child)]);
+    } else await Promise.race([nextLine(() => true), exitOf(child)]);
   } catch (err) {
     child.kill("SIGKILL");
     await rm(deployments, { recursive: true, force: true });
@@ -121,6 +158,13 @@ export async function startServerProcess(
     url,
     lines,
     nextLine,
+    exited,
+    stderr: () => stderr,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+      await rm(deployments, { recursive: true, force: true });
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = exitOf(child).catch(() => undefined);

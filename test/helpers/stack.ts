@@ -57,6 +57,8 @@ export interface TestStackOptions {
   env?: Record<string, string>;
   /** Start BullMQ workers in this process (default true). */
   workers?: boolean;
+  /** Follow the chain with an indexer in this process (default true); false leaves it to an indexer process. */
+  indexer?: boolean;
 }
 
 /**
@@ -168,8 +170,9 @@ export async function startTestStack(label: string, options: TestStackOptions = 
       logger,
     });
   }
-  const following = indexer.run();
-  following.catch((err: unknown) => logger.error({ err }, "indexer stopped"));
+  if (options.indexer !== false) {
+    indexer.run().catch((err: unknown) => logger.error({ err }, "indexer stopped"));
+  }
   const app = createApp({
     config,
     db: db.pool,
