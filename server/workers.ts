@@ -12,6 +12,7 @@ import type { Relayer } from "./chain/relayer.ts";
 import { startCommerceWorkers } from "./commerce-workers.ts";
 import type { Config } from "./config.ts";
 import { noCrashes, type Checkpoint } from "./crash-points.ts";
+import { DeferredError } from "./errors.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
 import { buildEvidence } from "./jobs/evidence.ts";
 import { flushBatches } from "./jobs/flush-batch.ts";
@@ -97,8 +98,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
           job.data.contentHash,
         );
       } catch (err) {
-        // Out of retries: say so, so the creator can submit again.
-        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        // Out of retries: say so, so the creator can submit again. A deferral spends no attempt.
+        if (!(err instanceof DeferredError) && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
           await markFailed(deps.db, job.data.contentHash, err instanceof Error ? err.message : String(err));
         }
         throw err;

@@ -146,4 +146,33 @@ describe("server configuration", () => {
       /^invalid configuration: CAPTURE_FINALITY /,
     );
   });
+
+  it("arms crash points only for tests: refused in production and development, malformed ones named", () => {
+    const armed = "relayer:after-record@2,capture:before";
+    expect(loadConfig({ ...base, NODE_ENV: "test", CRASH_POINTS: armed }).crashPoints).to.deep.equal([
+      { point: "relayer:after-record", hit: 2 },
+      { point: "capture:before", hit: 1 },
+    ]);
+    expect(loadConfig(base).crashPoints).to.deep.equal([]);
+    const key = "0x" + "22".repeat(32);
+    expect(
+      errorOf({ ...base, ...stripe, NODE_ENV: "production", EVIDENCE_SIGNER_KEY: key, CRASH_POINTS: armed }),
+    ).to.equal("invalid configuration: CRASH_POINTS is for tests only (NODE_ENV=test)");
+    expect(errorOf({ ...base, CRASH_POINTS: armed })).to.equal(
+      "invalid configuration: CRASH_POINTS is for tests only (NODE_ENV=test)",
+    );
+    for (const malformed of ["relayer:nowhere", "capture:before@0", "webhook:after-commit@x", "rm -rf"]) {
+      expect(errorOf({ ...base, NODE_ENV: "test", CRASH_POINTS: malformed })).to.match(
+        /^invalid configuration: CRASH_POINTS must list crash points/,
+      );
+    }
+  });
+
+  it("reads STUCK_AFTER_SECONDS, a quarter of an hour by default", () => {
+    expect(loadConfig(base).operations.stuckAfterSeconds).to.equal(900);
+    expect(loadConfig({ ...base, STUCK_AFTER_SECONDS: "60" }).operations.stuckAfterSeconds).to.equal(60);
+    expect(errorOf({ ...base, STUCK_AFTER_SECONDS: "0" })).to.match(
+      /^invalid configuration: STUCK_AFTER_SECONDS /,
+    );
+  });
 });
