@@ -16,7 +16,7 @@ import request from "supertest";
 import { LicenseToken__factory } from "../types/typechain/index.ts";
 import { offerTerms, publishOffer, registerWork, soleSplit } from "../test/helpers/commerce.ts";
 import { sessionCompleted, startFakeStripe } from "../test/helpers/fake-stripe.ts";
-import { startTestStack } from "../test/helpers/stack.ts";
+import { startTestStack, UNLIMITED_RATES } from "../test/helpers/stack.ts";
 import { startServerProcess, type ServerProcess } from "../test/helpers/server-process.ts";
 import { report } from "./lib/report.ts";
 
@@ -60,12 +60,7 @@ const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 1);
 const WORKER_PROCESSES = Number(process.env.BENCH_WORKER_PROCESSES ?? 1);
 
 const stripe = await startFakeStripe();
-const env = {
-  ...stripe.env,
-  RATE_LIMIT_PER_MINUTE: "100000000",
-  CHECKOUT_VELOCITY_PER_MINUTE: "100000000",
-  CHECKOUT_LIMIT_PER_IP_PER_OFFER: "100000000",
-};
+const env = { ...stripe.env, ...UNLIMITED_RATES };
 const stack = await startTestStack("bench_checkout", { workers: false, env });
 const parts: ServerProcess[] = [];
 try {

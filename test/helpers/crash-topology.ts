@@ -14,7 +14,7 @@ import { LicenseToken__factory, type LicenseToken } from "../../types/typechain/
 import { offerTerms, publishOffer, registerWork, soleSplit } from "./commerce.ts";
 import { sessionCompleted, startFakeStripe, type FakeStripe } from "./fake-stripe.ts";
 import { startServerProcess, type ServerPart, type ServerProcess } from "./server-process.ts";
-import { startTestStack, type TestStack } from "./stack.ts";
+import { startTestStack, UNLIMITED_RATES, type TestStack } from "./stack.ts";
 
 export type PartName = "api" | "worker-0" | "worker-1" | "indexer";
 export const PART_NAMES: PartName[] = ["api", "worker-0", "worker-1", "indexer"];
@@ -69,12 +69,7 @@ export class CrashTopology {
 
   static async start(label: string): Promise<CrashTopology> {
     const stripe = await startFakeStripe();
-    const env = {
-      ...stripe.env,
-      RATE_LIMIT_PER_MINUTE: "100000000",
-      CHECKOUT_VELOCITY_PER_MINUTE: "100000000",
-      CHECKOUT_LIMIT_PER_IP_PER_OFFER: "100000000",
-    };
+    const env = { ...stripe.env, ...UNLIMITED_RATES };
     const stack = await startTestStack(label, { workers: false, indexer: false, env });
     const licenses = LicenseToken__factory.connect(
       stack.deployment.contracts.LicenseToken.address,

@@ -29,6 +29,13 @@ export function devWallet(index: number, provider?: JsonRpcProvider): HDNodeWall
   return provider ? wallet.connect(provider) : wallet;
 }
 
+/** Limits no load test reaches: every request of a burst from one address is served. */
+export const UNLIMITED_RATES = {
+  RATE_LIMIT_PER_MINUTE: "100000000",
+  CHECKOUT_VELOCITY_PER_MINUTE: "100000000",
+  CHECKOUT_LIMIT_PER_IP_PER_OFFER: "100000000",
+};
+
 export interface TestStack {
   app: Express;
   config: Config;

@@ -9,19 +9,12 @@
  * the points with other generated hits and targets), CRASH_SEED chooses another plan.
  */
 import { expect } from "chai";
-import type { CrashPoint } from "../../server/crash-points.ts";
+import { CRASH_POINTS, type CrashPoint } from "../../server/crash-points.ts";
 import { CrashTopology, type PaidOrder, type PartName } from "../helpers/crash-topology.ts";
 
-const API_POINTS: CrashPoint[] = ["webhook:before-commit", "webhook:after-commit", "outbox:after-queue"];
-const WORKER_POINTS: CrashPoint[] = [
-  "relayer:after-record",
-  "relayer:after-broadcast",
-  "fulfil:after-mint-sent",
-  "fulfil:after-minted",
-  "capture:before",
-  "capture:after",
-  "capture:after-commit",
-];
+// The API passes the webhook's points and queues what it commits; the workers pass the rest.
+const API_POINTS = CRASH_POINTS.filter((p) => p.startsWith("webhook:") || p.startsWith("outbox:"));
+const WORKER_POINTS = CRASH_POINTS.filter((p) => !API_POINTS.includes(p));
 const TARGETS: { part: "api" | "worker" | "indexer"; point: CrashPoint | null }[] = [
   ...API_POINTS.map((point) => ({ part: "api" as const, point })),
   ...WORKER_POINTS.map((point) => ({ part: "worker" as const, point })),

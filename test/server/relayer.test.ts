@@ -27,6 +27,20 @@ describe("relayer", function () {
   let funder: Awaited<ReturnType<JsonRpcProvider["getSigner"]>>;
   let setAutomine: (on: boolean) => Promise<unknown>;
   let mine: () => Promise<unknown>;
+  const logger = pino({ level: "silent" });
+
+  /** A relayer over this file's database and Redis prefix, as a worker process has one. */
+  function relayerFor(signer: Wallet, options: Partial<ConstructorParameters<typeof Relayer>[0]> = {}) {
+    return new Relayer({
+      wallet: signer,
+      provider,
+      db: db.pool,
+      redis: cache.redis,
+      redisPrefix: cache.prefix,
+      logger,
+      ...options,
+    });
+  }
 
   before(async () => {
     // Over JSON-RPC, as in production, so errors arrive as a node reports them.
@@ -47,20 +61,8 @@ describe("relayer", function () {
     db = await createTestDatabase("relayer");
     await migrateServerSchema(db.pool);
     cache = await createTestRedis("relayer");
-    const logger = pino({ level: "silent" });
     // Two relayers over one key: two worker processes sharing the platform's signer.
-    relayers = [0, 1].map(
-      () =>
-        new Relayer({
-          wallet,
-          provider,
-          db: db.pool,
-          redis: cache.redis,
-          redisPrefix: cache.prefix,
-          logger,
-          interfaces: [REVERTER],
-        }),
-    );
+    relayers = [0, 1].map(() => relayerFor(wallet, { interfaces: [REVERTER] }));
   });
 
   after(async () => {
@@ -182,14 +184,7 @@ describe("relayer", function () {
     });
     const signer = Wallet.createRandom().connect(flaky) as unknown as Wallet;
     await (await funder.sendTransaction({ to: signer.address, value: 10n ** 19n })).wait();
-    const relayer = new Relayer({
-      wallet: signer,
-      provider: flaky,
-      db: db.pool,
-      redis: cache.redis,
-      redisPrefix: cache.prefix,
-      logger: pino({ level: "silent" }),
-    });
+    const relayer = relayerFor(signer, { provider: flaky });
     try {
       const outcomes = await Promise.allSettled(
         Array.from({ length: 5 }, (_, i) =>
@@ -220,171 +215,131 @@ describe("relayer", function () {
       flaky.destroy();
     }
   });
-});
 
-describe("relayer after a crash", function () {
-  let db: TestDatabase;
-  let cache: TestRedis;
-  let provider: JsonRpcProvider;
-  let closeChain: () => Promise<void>;
-  let funder: Awaited<ReturnType<JsonRpcProvider["getSigner"]>>;
-  const logger = pino({ level: "silent" });
+  describe("after a crash", () => {
+    /** A funded key of its own, so each test starts from nonce 0. */
+    async function fundedWallet(): Promise<Wallet> {
+      const wallet = Wallet.createRandom().connect(provider) as unknown as Wallet;
+      await (await funder.sendTransaction({ to: wallet.address, value: 10n ** 19n })).wait();
+      return wallet;
+    }
 
-  /** A funded key of its own, so each test starts from nonce 0. */
-  async function fundedWallet(): Promise<Wallet> {
-    const wallet = Wallet.createRandom().connect(provider) as unknown as Wallet;
-    await (await funder.sendTransaction({ to: wallet.address, value: 10n ** 19n })).wait();
-    return wallet;
-  }
-
-  function relayerFor(wallet: Wallet, options: Partial<ConstructorParameters<typeof Relayer>[0]> = {}) {
-    return new Relayer({
-      wallet,
-      provider,
-      db: db.pool,
-      redis: cache.redis,
-      redisPrefix: cache.prefix,
-      logger,
-      ...options,
+    const transfer = (ref: string) => ({
+      to: Wallet.createRandom().address,
+      data: "0x",
+      value: 1n,
+      purpose: "crash",
+      ref,
     });
-  }
 
-  const transfer = (ref: string) => ({
-    to: Wallet.createRandom().address,
-    data: "0x",
-    value: 1n,
-    purpose: "crash",
-    ref,
-  });
-
-  /** A relayer that dies (throws, as the process would stop) right after recording its turn. */
-  async function recordedButNotSent(wallet: Wallet): Promise<string> {
-    const dying = relayerFor(wallet, {
-      checkpoint: (point) => {
-        if (point === "relayer:after-record") throw new Error("process killed");
-      },
-    });
-    await dying.send(transfer("lost")).then(
-      () => expect.fail("the dying relayer sent"),
-      (err: unknown) => expect(String(err)).to.match(/process killed/),
-    );
-    const { rows } = await db.pool.query<{ hash: string }>(
-      `SELECT hash FROM relayer_transactions WHERE sender = $1 AND ref = 'lost'`,
-      [wallet.address.toLowerCase()],
-    );
-    expect(rows).to.have.length(1);
-    expect(await provider.getTransaction(rows[0]!.hash)).to.equal(null);
-    return rows[0]!.hash;
-  }
-
-  before(async () => {
-    const server = await network.createServer("default", "127.0.0.1", 0);
-    const { address, port } = await server.listen();
-    closeChain = () => server.close();
-    provider = new JsonRpcProvider(`http://${address}:${port}`, undefined, {
-      staticNetwork: true,
-      pollingInterval: 50,
-      // Never cached, as in production: nonces must be read fresh.
-      cacheTimeout: -1,
-    });
-    funder = await provider.getSigner(0);
-    db = await createTestDatabase("relayer_crash");
-    await migrateServerSchema(db.pool);
-    cache = await createTestRedis("relayer_crash");
-  });
-
-  after(async () => {
-    await cache.cleanup();
-    await db.drop();
-    provider.destroy();
-    await closeChain();
-  });
-
-  it("broadcasts what a turn that died recorded before its next send, which takes the next nonce and fails nothing", async () => {
-    const wallet = await fundedWallet();
-    const lost = await recordedButNotSent(wallet);
-    const other = relayerFor(wallet);
-    const sent = await Promise.all([0, 1, 2].map((i) => other.send(transfer(`after-${i}`))));
-    expect(sent.map((s) => s.nonce).sort()).to.deep.equal([1, 2, 3]);
-    const receipts = await Promise.all([lost, ...sent.map((s) => s.hash)].map((h) => other.wait(h, 10_000)));
-    expect(receipts.map((r) => r.status)).to.deep.equal([1, 1, 1, 1]);
-    expect(await provider.getTransactionCount(wallet.address, "latest")).to.equal(4);
-  });
-
-  it("a wait for a transaction a dead process recorded but never broadcast gets it broadcast", async () => {
-    const wallet = await fundedWallet();
-    const lost = await recordedButNotSent(wallet);
-    const receipt = await relayerFor(wallet).wait(lost, 15_000);
-    expect(receipt.hash).to.equal(lost);
-    expect(receipt.status).to.equal(1);
-    const totals = await cache.redis.hgetall(`${cache.prefix}:recoveries`);
-    expect(Number(totals["relayer-rebroadcast"])).to.be.greaterThan(0);
-  });
-
-  it("derives the nonce again from the records and the chain when its stored nonce is behind, instead of failing on the conflict", async () => {
-    const wallet = await fundedWallet();
-    const relayer = relayerFor(wallet);
-    const first = await relayer.send(transfer("before"));
-    await relayer.wait(first.hash, 10_000);
-    // As a crash between recording and storing the next nonce would have left it.
-    await db.pool.query(`UPDATE relayer_senders SET next_nonce = 0 WHERE sender = $1`, [
-      wallet.address.toLowerCase(),
-    ]);
-    const next = await relayer.send(transfer("after"));
-    expect(next.nonce).to.equal(1);
-    expect((await relayer.wait(next.hash, 10_000)).status).to.equal(1);
-  });
-
-  it("a holder that stalls past its lease records nothing once another process has taken a turn; both groups go out on distinct nonces", async () => {
-    const wallet = await fundedWallet();
-    const lockKey = `${cache.prefix}:relayer:${wallet.address.toLowerCase()}:lock`;
-    let stall: (() => void) | null = null;
-    let stalled: () => void = () => undefined;
-    const stalling = new Promise<void>((resolve) => (stalled = resolve));
-    // A pool whose first recording statement waits until released: the holder's process is frozen.
-    const slowPool = new pg.Pool({ connectionString: db.url, max: 2 });
-    const query = slowPool.query.bind(slowPool) as (...args: unknown[]) => Promise<unknown>;
-    (slowPool as { query: unknown }).query = async (...args: unknown[]) => {
-      if (!stall && typeof args[0] === "string" && args[0].includes("INSERT INTO relayer_transactions")) {
-        await new Promise<void>((resolve) => {
-          stall = resolve;
-          stalled();
-        });
-      }
-      return query(...args);
-    };
-    try {
-      const frozen = relayerFor(wallet, { db: slowPool as unknown as pg.Pool });
-      const frozenSend = frozen.send(transfer("frozen"));
-      await stalling;
-      // Its lease lapses while it is frozen: another process takes the lock and sends.
-      await cache.redis.del(lockKey);
-      const other = relayerFor(wallet);
-      const otherSent = await other.send(transfer("other"));
-      stall!();
-      const frozenSent = await frozenSend;
-      expect(frozenSent.nonce).to.not.equal(otherSent.nonce);
-      const receipts = await Promise.all([frozenSent, otherSent].map((s) => other.wait(s.hash, 10_000)));
-      expect(receipts.map((r) => r.status)).to.deep.equal([1, 1]);
-      const { rows } = await db.pool.query(
-        `SELECT count(*)::int AS n, count(DISTINCT nonce)::int AS nonces FROM relayer_transactions WHERE sender = $1`,
+    /** A relayer that dies (throws, as the process would stop) right after recording its turn. */
+    async function recordedButNotSent(wallet: Wallet): Promise<string> {
+      const dying = relayerFor(wallet, {
+        checkpoint: (point) => {
+          if (point === "relayer:after-record") throw new Error("process killed");
+        },
+      });
+      await dying.send(transfer("lost")).then(
+        () => expect.fail("the dying relayer sent"),
+        (err: unknown) => expect(String(err)).to.match(/process killed/),
+      );
+      const { rows } = await db.pool.query<{ hash: string }>(
+        `SELECT hash FROM relayer_transactions WHERE sender = $1 AND ref = 'lost'`,
         [wallet.address.toLowerCase()],
       );
-      expect(rows[0]).to.deep.equal({ n: 2, nonces: 2 });
-    } finally {
-      await slowPool.end();
+      expect(rows).to.have.length(1);
+      expect(await provider.getTransaction(rows[0]!.hash)).to.equal(null);
+      return rows[0]!.hash;
     }
-  });
 
-  it("a process that dies holding the lock stops the others only for its short lease", async () => {
-    const wallet = await fundedWallet();
-    const lockKey = `${cache.prefix}:relayer:${wallet.address.toLowerCase()}:lock`;
-    const lease = 1_000;
-    // The lock as a dead holder left it: taken with the lease, never released or renewed.
-    await cache.redis.set(lockKey, "dead-holder", "PX", lease);
-    const started = Date.now();
-    const sent = await relayerFor(wallet, { lockLeaseMs: lease }).send(transfer("after-dead-holder"));
-    expect(Date.now() - started).to.be.at.least(lease - 100);
-    expect(sent.nonce).to.equal(0);
+    it("broadcasts what a turn that died recorded before its next send, which takes the next nonce and fails nothing", async () => {
+      const wallet = await fundedWallet();
+      const lost = await recordedButNotSent(wallet);
+      const other = relayerFor(wallet);
+      const sent = await Promise.all([0, 1, 2].map((i) => other.send(transfer(`after-${i}`))));
+      expect(sent.map((s) => s.nonce).sort()).to.deep.equal([1, 2, 3]);
+      const receipts = await Promise.all(
+        [lost, ...sent.map((s) => s.hash)].map((h) => other.wait(h, 10_000)),
+      );
+      expect(receipts.map((r) => r.status)).to.deep.equal([1, 1, 1, 1]);
+      expect(await provider.getTransactionCount(wallet.address, "latest")).to.equal(4);
+    });
+
+    it("a wait for a transaction a dead process recorded but never broadcast gets it broadcast", async () => {
+      const wallet = await fundedWallet();
+      const lost = await recordedButNotSent(wallet);
+      const receipt = await relayerFor(wallet).wait(lost, 15_000);
+      expect(receipt.hash).to.equal(lost);
+      expect(receipt.status).to.equal(1);
+      const totals = await cache.redis.hgetall(`${cache.prefix}:recoveries`);
+      expect(Number(totals["relayer-rebroadcast"])).to.be.greaterThan(0);
+    });
+
+    it("derives the nonce again from the records and the chain when its stored nonce is behind, instead of failing on the conflict", async () => {
+      const wallet = await fundedWallet();
+      const relayer = relayerFor(wallet);
+      const first = await relayer.send(transfer("before"));
+      await relayer.wait(first.hash, 10_000);
+      // As a crash between recording and storing the next nonce would have left it.
+      await db.pool.query(`UPDATE relayer_senders SET next_nonce = 0 WHERE sender = $1`, [
+        wallet.address.toLowerCase(),
+      ]);
+      const next = await relayer.send(transfer("after"));
+      expect(next.nonce).to.equal(1);
+      expect((await relayer.wait(next.hash, 10_000)).status).to.equal(1);
+    });
+
+    it("a holder that stalls past its lease records nothing once another process has taken a turn; both groups go out on distinct nonces", async () => {
+      const wallet = await fundedWallet();
+      const lockKey = `${cache.prefix}:relayer:${wallet.address.toLowerCase()}:lock`;
+      let stall: (() => void) | null = null;
+      let stalled: () => void = () => undefined;
+      const stalling = new Promise<void>((resolve) => (stalled = resolve));
+      // A pool whose first recording statement waits until released: the holder's process is frozen.
+      const slowPool = new pg.Pool({ connectionString: db.url, max: 2 });
+      const query = slowPool.query.bind(slowPool) as (...args: unknown[]) => Promise<unknown>;
+      (slowPool as { query: unknown }).query = async (...args: unknown[]) => {
+        if (!stall && typeof args[0] === "string" && args[0].includes("INSERT INTO relayer_transactions")) {
+          await new Promise<void>((resolve) => {
+            stall = resolve;
+            stalled();
+          });
+        }
+        return query(...args);
+      };
+      try {
+        const frozen = relayerFor(wallet, { db: slowPool as unknown as pg.Pool });
+        const frozenSend = frozen.send(transfer("frozen"));
+        await stalling;
+        // Its lease lapses while it is frozen: another process takes the lock and sends.
+        await cache.redis.del(lockKey);
+        const other = relayerFor(wallet);
+        const otherSent = await other.send(transfer("other"));
+        stall!();
+        const frozenSent = await frozenSend;
+        expect(frozenSent.nonce).to.not.equal(otherSent.nonce);
+        const receipts = await Promise.all([frozenSent, otherSent].map((s) => other.wait(s.hash, 10_000)));
+        expect(receipts.map((r) => r.status)).to.deep.equal([1, 1]);
+        const { rows } = await db.pool.query(
+          `SELECT count(*)::int AS n, count(DISTINCT nonce)::int AS nonces FROM relayer_transactions WHERE sender = $1`,
+          [wallet.address.toLowerCase()],
+        );
+        expect(rows[0]).to.deep.equal({ n: 2, nonces: 2 });
+      } finally {
+        await slowPool.end();
+      }
+    });
+
+    it("a process that dies holding the lock stops the others only for its short lease", async () => {
+      const wallet = await fundedWallet();
+      const lockKey = `${cache.prefix}:relayer:${wallet.address.toLowerCase()}:lock`;
+      const lease = 1_000;
+      // The lock as a dead holder left it: taken with the lease, never released or renewed.
+      await cache.redis.set(lockKey, "dead-holder", "PX", lease);
+      const started = Date.now();
+      const sent = await relayerFor(wallet, { lockLeaseMs: lease }).send(transfer("after-dead-holder"));
+      expect(Date.now() - started).to.be.at.least(lease - 100);
+      expect(sent.nonce).to.equal(0);
+    });
   });
 });
