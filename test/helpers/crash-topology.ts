@@ -8,7 +8,7 @@
  */
 import { Agent, request as httpRequest } from "node:http";
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
-import { QUEUE_NAMES } from "../../server/jobs/queues.ts";
+import { JOB_LOCK_MS, QUEUE_NAMES, STALLED_CHECK_MS } from "../../server/jobs/queues.ts";
 import { findStuckItems } from "../../server/services/stuck-items.ts";
 import { LicenseToken__factory, type LicenseToken } from "../../types/typechain/index.ts";
 import { offerTerms, publishOffer, registerWork, soleSplit } from "./commerce.ts";
@@ -43,6 +43,8 @@ export interface Outcome {
 
 /** Block time of the chain, as `npm start`'s local chain: a block per transaction and an empty one this often. */
 const BLOCK_MS = 250;
+/** Time for a job put back after a worker's death to run again, on a loaded machine. */
+const SETTLE_MARGIN_MS = 5_000;
 /** Queues whose jobs carry an order's life; none may be left waiting, running or put back. */
 const ORDER_QUEUES = new Set<string>([
   QUEUE_NAMES.fulfillOrder,
@@ -221,8 +223,8 @@ export class CrashTopology {
 
   /** Checks `orders` once they are through: one license and one capture each, nothing left unfinished. */
   async outcome(orders: PaidOrder[]): Promise<Outcome> {
-    const { db, queues } = this.stack;
-    const { rows } = await db.pool.query<{ n: number }>(
+    const stuck = await this.#unfinished();
+    const { rows } = await this.stack.db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM orders
         WHERE id = ANY($1::uuid[]) AND status = 'fulfilled' AND payment_status = 'captured'`,
       [orders.map((o) => o.orderId)],
@@ -230,14 +232,6 @@ export class CrashTopology {
     const balances = await Promise.all(orders.map((o) => this.licenses.balanceOf(o.wallet)));
     const sold = Number((await this.licenses.getOffer(this.offerId)).sold);
     const overMinted = balances.reduce((sum, b) => sum + Math.max(0, Number(b) - 1), 0);
-    const stuck = (await findStuckItems({ db: db.pool, queues }, { platformSeconds: 0, chainSeconds: 0 }))
-      .filter(
-        (i) =>
-          i.kind === "order" ||
-          i.kind === "outbox" ||
-          (i.kind === "job" && ORDER_QUEUES.has(i.id.split("/")[0]!)),
-      )
-      .map((i) => `${i.kind} ${i.id} ${i.state}`);
     return {
       orders: orders.length,
       fulfilled: rows[0]!.n,
@@ -251,6 +245,28 @@ export class CrashTopology {
         0,
       ),
     };
+  }
+
+  /**
+   * The orders, order jobs and outbox rows still unfinished once a job held by a killed worker has
+   * had its time to be noticed and run again (lock lapse, stalled check, a run): an order can be
+   * fulfilled and captured while the job that did it is still marked running in a dead worker.
+   */
+  async #unfinished(): Promise<string[]> {
+    const { db, queues } = this.stack;
+    const deadline = Date.now() + JOB_LOCK_MS + 2 * STALLED_CHECK_MS + SETTLE_MARGIN_MS;
+    for (;;) {
+      const stuck = (await findStuckItems({ db: db.pool, queues }, { platformSeconds: 0, chainSeconds: 0 }))
+        .filter(
+          (i) =>
+            i.kind === "order" ||
+            i.kind === "outbox" ||
+            (i.kind === "job" && ORDER_QUEUES.has(i.id.split("/")[0]!)),
+        )
+        .map((i) => `${i.kind} ${i.id} ${i.state}`);
+      if (stuck.length === 0 || Date.now() > deadline) return stuck;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   async close(): Promise<void> {
