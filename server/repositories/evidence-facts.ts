@@ -67,11 +67,11 @@ interface WorkRow {
   block_time: Date | null;
 }
 
-// Block times live with the raw events.
+// Block times come from the indexer's event_blocks view.
 const WORK_SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, m.title,
   w.cid, w.metadata_uri, w.co_authors, w.tx_hash, w.block_number::text, e.block_time
   FROM works w
-  LEFT JOIN chain_events e ON e.block_number = w.block_number AND e.log_index = w.log_index
+  LEFT JOIN event_blocks e ON e.block_number = w.block_number AND e.log_index = w.log_index
   LEFT JOIN work_metadata m ON m.metadata_uri = w.metadata_uri`;
 
 function toWork(row: WorkRow): WorkRecord {
@@ -182,7 +182,7 @@ export class EvidenceFactsRepository {
               o.commercial_use, o.territory
          FROM licenses l
          JOIN offers o ON o.offer_id = l.offer_id
-         LEFT JOIN chain_events e ON e.block_number = l.block_number AND e.log_index = l.log_index
+         LEFT JOIN event_blocks e ON e.block_number = l.block_number AND e.log_index = l.log_index
         WHERE l.work_id = $1
         ORDER BY l.token_id`,
       [workId],

@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
 import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
-import { checksum } from "../http/schemas.ts";
+import { checksum } from "../../lib/address.ts";
 
 export interface LicenseView {
   tokenId: string;

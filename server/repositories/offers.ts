@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from "pg";
 import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
-import { checksum } from "../http/schemas.ts";
+import { checksum } from "../../lib/address.ts";
 import { outboxJobs, recordJobsSql, type OutboxJob } from "../jobs/outbox.ts";
 import { QUEUE_NAMES } from "../jobs/queues.ts";
 import { HOLDING, inTransaction, type Queryable } from "./orders.ts";

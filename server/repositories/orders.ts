@@ -571,7 +571,7 @@ export async function mintsAndHeads(
             s.head_block::text AS head, s.safe_block::text AS safe, s.finalized_block::text AS finalized
        FROM unnest($2::text[]) WITH ORDINALITY AS r(ref, n)
        LEFT JOIN payments p ON p.payment_ref = r.ref
-       LEFT JOIN indexer_state s ON s.chain_id = $1`,
+       LEFT JOIN chain_heads s ON s.chain_id = $1`,
     [chainId, paymentRefs],
   );
   const found: MintAndHeads[] = [];

@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
 import { finalityOf, headsOf, NO_HEADS, type ChainHeads, type Finality } from "../../lib/finality.ts";
-import { checksum } from "../http/schemas.ts";
+import { checksum } from "../../lib/address.ts";
 
 /** A work as the indexer mirrored it from the chain, with the title the creator gave at upload. */
 export interface IndexedWork {
@@ -43,14 +43,14 @@ interface WorkRow {
   finalized: string | null;
 }
 
-// The registration's block hash and time come from its raw event.
+// The registration's block hash and time come from the indexer's event_blocks view, the heads from chain_heads.
 const SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, w.version,
   m.title, w.cid, w.metadata_uri, w.co_authors, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index,
   s.head_block::text AS head, s.safe_block::text AS safe, s.finalized_block::text AS finalized
   FROM works w
-  JOIN chain_events e ON e.block_number = w.block_number AND e.log_index = w.log_index
+  JOIN event_blocks e ON e.block_number = w.block_number AND e.log_index = w.log_index
   LEFT JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
-  LEFT JOIN indexer_state s ON s.chain_id = $1`;
+  LEFT JOIN chain_heads s ON s.chain_id = $1`;
 
 export interface ListWorksQuery {
   creator?: string;
@@ -69,7 +69,7 @@ export class WorksRepository {
   async heads(): Promise<ChainHeads> {
     const { rows } = await this.db.query<{ head: string; safe: string; finalized: string }>(
       `SELECT head_block::text AS head, safe_block::text AS safe, finalized_block::text AS finalized
-         FROM indexer_state WHERE chain_id = $1`,
+         FROM chain_heads WHERE chain_id = $1`,
       [this.chainId],
     );
     return rows[0] ? headsOf(rows[0]) : NO_HEADS;
