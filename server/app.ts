@@ -4,8 +4,7 @@ import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
-import { computeAddress, JsonRpcApiProvider, type Provider } from "ethers";
-import type { Deployment } from "../lib/deployment.ts";
+import { computeAddress, JsonRpcApiProvider } from "ethers";
 import { httpRpc, type RpcSender } from "../lib/evidence/rpc.ts";
 import { ApiKeys } from "./auth/api-keys.ts";
 import { authenticate } from "./auth/middleware.ts";
@@ -37,6 +36,7 @@ import { Outbox } from "./jobs/outbox.ts";
 import type { Queues } from "./jobs/queues.ts";
 import { Recoveries } from "./recoveries.ts";
 import { EvidenceFactsRepository } from "./repositories/evidence-facts.ts";
+import type { Chain } from "./chain/chain.ts";
 import { EvidenceRequestsRepository } from "./repositories/evidence-requests.ts";
 import { LicensesRepository } from "./repositories/licenses.ts";
 import { WorksRepository } from "./repositories/works.ts";
@@ -44,12 +44,6 @@ import { EvidenceService } from "./services/evidence.ts";
 import { LicenseVerifier } from "./services/license-verifier.ts";
 import { PLATFORM_STEP_SECONDS } from "./services/stuck-items.ts";
 import { WorksService } from "./services/works.ts";
-
-export interface Chain {
-  provider: Provider;
-  chainId: number;
-  deployment: Deployment;
-}
 
 export interface AppDeps {
   config: Config;

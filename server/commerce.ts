@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import { SplitFactory__factory } from "../types/typechain/index.ts";
-import type { Chain } from "./app.ts";
+import type { Chain } from "./chain/chain.ts";
 import type { ChangeFeed } from "./chain/change-feed.ts";
 import type { Config } from "./config.ts";
 import type { Checkpoint } from "./crash-points.ts";

@@ -2,7 +2,7 @@ import { Signature, TypedDataEncoder, computeAddress, concat, getBytes, hexlify,
 import * as secp256k1 from "tiny-secp256k1";
 import type { TypedDataDomain, TypedField } from "../../lib/eip712.ts";
 import { AppError } from "../errors.ts";
-import { checksum } from "../http/schemas.ts";
+import { checksum } from "../../lib/address.ts";
 
 /** Half the secp256k1 group order: signatures with a higher `s` are the malleable twin, refused on chain too. */
 const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;

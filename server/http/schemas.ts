@@ -53,9 +53,4 @@ export const hexSignatureSchema = z
 
 export const limitSchema = z.coerce.number().int().min(1).max(100).default(20);
 
-/** Shows a stored lower-case address in checksum form. */
-export function checksum(address: string | null): string | null {
-  return address === null ? null : getAddress(address);
-}
-
 export const finalitySchema = z.enum(["pending", "safe", "final"]);

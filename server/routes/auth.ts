@@ -7,7 +7,7 @@ import { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { checksum } from "../http/schemas.ts";
+import { checksum } from "../../lib/address.ts";
 import type { SessionTokens } from "../auth/session.ts";
 
 const NONCE_TTL_SECONDS = 300;

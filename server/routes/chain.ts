@@ -3,7 +3,7 @@ import { z } from "zod";
 import { CONTRACT_NAMES, type Deployment } from "../../lib/deployment.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { checksum } from "../http/schemas.ts";
+import { checksum } from "../../lib/address.ts";
 
 const chainSchema = z
   .object({

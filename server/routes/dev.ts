@@ -2,7 +2,7 @@ import { Router } from "express";
 import { z } from "zod";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { checksum } from "../http/schemas.ts";
+import { checksum } from "../../lib/address.ts";
 
 /** How many of the chain's unlocked development accounts the web app offers. */
 const DEV_ACCOUNTS = 10;

@@ -3,7 +3,7 @@ import type { Pool } from "pg";
 import { CREATE_OFFER_TYPES, licenseDomain, type CreateOfferMessage } from "../../lib/eip712.ts";
 import { assertSignedBy } from "../auth/typed-signature.ts";
 import { AppError, notFound } from "../errors.ts";
-import { checksum } from "../http/schemas.ts";
+import { checksum } from "../../lib/address.ts";
 import type { Outbox } from "../jobs/outbox.ts";
 import {
   findOffer,

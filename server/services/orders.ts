@@ -3,7 +3,7 @@ import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.t
 import { ILicenseToken__factory } from "../../types/typechain/index.ts";
 import { revocationReasonOf } from "../jobs/revoke-license.ts";
 import { AppError, notFound } from "../errors.ts";
-import { checksum } from "../http/schemas.ts";
+import { checksum } from "../../lib/address.ts";
 import type { TransactionRequest } from "../http/transaction-request.ts";
 import {
   findOrder,

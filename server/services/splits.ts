@@ -1,5 +1,5 @@
 import { AppError } from "../errors.ts";
-import { checksum } from "../http/schemas.ts";
+import { checksum } from "../../lib/address.ts";
 import type { TransactionRequest } from "../http/transaction-request.ts";
 import type { SplitFactory } from "../../types/typechain/index.ts";
 

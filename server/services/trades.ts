@@ -8,7 +8,7 @@ import {
   type ItemEscrow,
 } from "../../types/typechain/index.ts";
 import { AppError, notFound } from "../errors.ts";
-import { checksum } from "../http/schemas.ts";
+import { checksum } from "../../lib/address.ts";
 import type { TransactionRequest } from "../http/transaction-request.ts";
 import type { TradesRepository, TradeState, TradeStep, TradeView } from "../repositories/trades.ts";
 
