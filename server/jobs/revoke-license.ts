@@ -5,11 +5,7 @@ import type { LicenseToken } from "../../types/typechain/index.ts";
 import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
 import { findOrder, mintOf, transition, updateOrder } from "../repositories/orders.ts";
 import type { OrderEvents } from "../services/order-events.ts";
-
-/** `ILicenseToken.RevocationReason` of an order's revoke reason: a chargeback, or else a card refund. */
-export function revocationReasonOf(revokeReason: string): 0 | 1 {
-  return revokeReason.startsWith("chargeback") ? 1 : 0;
-}
+import { revocationReasonOf } from "../services/orders.ts";
 
 export interface RevokeLicenseDeps {
   db: Pool;

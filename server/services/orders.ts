@@ -1,7 +1,6 @@
 import type { Pool } from "pg";
 import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
 import { ILicenseToken__factory } from "../../types/typechain/index.ts";
-import { revocationReasonOf } from "../jobs/revoke-license.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
 import type { TransactionRequest } from "../http/transaction-request.ts";
@@ -12,6 +11,11 @@ import {
   type OrderEvent,
   type OrderStatus,
 } from "../repositories/orders.ts";
+
+/** `ILicenseToken.RevocationReason` of an order's revoke reason: a chargeback, or else a card refund. */
+export function revocationReasonOf(revokeReason: string): 0 | 1 {
+  return revokeReason.startsWith("chargeback") ? 1 : 0;
+}
 
 export interface OrderView {
   orderId: string;
