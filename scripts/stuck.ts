@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { configOrExit, loadOperatorConfig } from "../server/config.ts";
-import { createQueues } from "../server/jobs/queues.ts";
+import { createQueues } from "../server/queues/queues.ts";
 import { findStuckItems, PLATFORM_STEP_SECONDS } from "../server/services/stuck-items.ts";
 
 const { values } = parseArgs({ options: { json: { type: "boolean" }, all: { type: "boolean" } } });

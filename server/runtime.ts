@@ -10,7 +10,7 @@ import type { Config } from "./config.ts";
 import { crashAt, type Checkpoint } from "./crash-points.ts";
 import { createIpfsStore } from "./ipfs/create-store.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
-import { createQueues, type Queues } from "./jobs/queues.ts";
+import { createQueues, type Queues } from "./queues/queues.ts";
 
 /** Everything the API and the workers share, connected from the configuration. */
 export interface Runtime {

@@ -18,7 +18,7 @@ import { buildEvidence } from "./jobs/evidence.ts";
 import { flushBatches } from "./jobs/flush-batch.ts";
 import { closeWorkers, jobWorker } from "./jobs/job-worker.ts";
 import { notarize } from "./jobs/notarize.ts";
-import { Outbox } from "./jobs/outbox.ts";
+import { Outbox } from "./queues/outbox.ts";
 import { markFailed } from "./repositories/registrations.ts";
 import { Recoveries } from "./recoveries.ts";
 import {
@@ -27,7 +27,7 @@ import {
   type FlushBatchJob,
   type NotarizeJob,
   type Queues,
-} from "./jobs/queues.ts";
+} from "./queues/queues.ts";
 import { EvidenceFactsRepository } from "./repositories/evidence-facts.ts";
 import { EvidenceRequestsRepository } from "./repositories/evidence-requests.ts";
 

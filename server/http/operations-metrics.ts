@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import { Gauge, type Registry } from "prom-client";
-import type { Queues } from "../jobs/queues.ts";
+import type { Queues } from "../queues/queues.ts";
 import { RECOVERY_KINDS, recoveryTotals } from "../recoveries.ts";
 import { findStuckItems, type StuckKind, type StuckThresholds } from "../services/stuck-items.ts";
 

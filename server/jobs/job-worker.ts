@@ -2,7 +2,7 @@ import { DelayedError, WaitingError, Worker, type ConnectionOptions, type Job, t
 import type { Logger } from "pino";
 import { DeferredError } from "../errors.ts";
 import { RECOVERY_KINDS, type Recoveries } from "../recoveries.ts";
-import { workerOptions, type QueueName } from "./queues.ts";
+import { workerOptions, type QueueName } from "../queues/queues.ts";
 
 export interface JobWorkerDeps {
   connection: ConnectionOptions;

@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
-import { outboxJobs, recordJobsSql, type OutboxJob } from "../jobs/outbox.ts";
-import { QUEUE_NAMES } from "../jobs/queues.ts";
+import { outboxJobs, recordJobsSql, type OutboxJob } from "../queues/outbox.ts";
+import { QUEUE_NAMES } from "../queues/queues.ts";
 
 export type EvidenceStatus = "queued" | "building" | "ready" | "failed";
 

@@ -1,8 +1,8 @@
 import type { Pool, PoolClient } from "pg";
 import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
 import { checksum } from "../../lib/address.ts";
-import { outboxJobs, recordJobsSql, type OutboxJob } from "../jobs/outbox.ts";
-import { QUEUE_NAMES } from "../jobs/queues.ts";
+import { outboxJobs, recordJobsSql, type OutboxJob } from "../queues/outbox.ts";
+import { QUEUE_NAMES } from "../queues/queues.ts";
 import { HOLDING, inTransaction, type Queryable } from "./orders.ts";
 
 /** The terms of an offer as signed (`OfferParams`), numbers as decimal strings. */

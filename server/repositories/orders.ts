@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import { Batcher } from "../../lib/batcher.ts";
 import { headsOf, type ChainHeads } from "../../lib/finality.ts";
-import { outboxJobs, recordJobsSql, type Outbox, type OutboxJob } from "../jobs/outbox.ts";
+import { outboxJobs, recordJobsSql, type Outbox, type OutboxJob } from "../queues/outbox.ts";
 
 export type Queryable = Pool | PoolClient;
 

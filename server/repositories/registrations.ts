@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import { Batcher } from "../../lib/batcher.ts";
-import { outboxJobs, recordJobsSql, type Outbox, type OutboxJob } from "../jobs/outbox.ts";
-import { QUEUE_NAMES } from "../jobs/queues.ts";
+import { outboxJobs, recordJobsSql, type Outbox, type OutboxJob } from "../queues/outbox.ts";
+import { QUEUE_NAMES } from "../queues/queues.ts";
 
 export type RequestStatus = "pending" | "submitted" | "failed";
 

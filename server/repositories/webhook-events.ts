@@ -1,5 +1,5 @@
-import { outboxJobs, recordJobsSql, type OutboxJob } from "../jobs/outbox.ts";
-import { orderJob, orderJobPrefix, QUEUE_NAMES } from "../jobs/queues.ts";
+import { outboxJobs, recordJobsSql, type OutboxJob } from "../queues/outbox.ts";
+import { orderJob, orderJobPrefix, QUEUE_NAMES } from "../queues/queues.ts";
 import {
   orderColumns,
   toOrder,

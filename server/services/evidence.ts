@@ -3,7 +3,7 @@ import type { Auth } from "../auth/middleware.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
-import type { Outbox } from "../jobs/outbox.ts";
+import type { Outbox } from "../queues/outbox.ts";
 import type { EvidenceFactsRepository } from "../repositories/evidence-facts.ts";
 import type {
   EvidenceRequest,

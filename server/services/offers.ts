@@ -4,7 +4,7 @@ import { CREATE_OFFER_TYPES, licenseDomain, type CreateOfferMessage } from "../.
 import { assertSignedBy } from "../auth/typed-signature.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
-import type { Outbox } from "../jobs/outbox.ts";
+import type { Outbox } from "../queues/outbox.ts";
 import {
   findOffer,
   findPublication,

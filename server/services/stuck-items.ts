@@ -1,6 +1,6 @@
 import type { Job } from "bullmq";
 import type { Pool } from "pg";
-import { QUEUE_NAMES, type Queues } from "../jobs/queues.ts";
+import { QUEUE_NAMES, type Queues } from "../queues/queues.ts";
 
 export type StuckKind = "order" | "job" | "relayer-transaction" | "outbox";
 

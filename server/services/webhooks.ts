@@ -23,7 +23,7 @@ import {
   type CheckoutPayment,
   type PaymentOutcome,
 } from "../repositories/webhook-events.ts";
-import { orderJob } from "../jobs/queues.ts";
+import { orderJob } from "../queues/queues.ts";
 import { ensureFulfilment, type FulfilmentDeps } from "./fulfilment.ts";
 
 export interface WebhookResult {

@@ -5,8 +5,8 @@ import { REGISTER_TYPES, registryDomain, type RegisterMessage } from "../../lib/
 import { assertSignedBy } from "../auth/typed-signature.ts";
 import { AppError } from "../errors.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
-import type { Outbox } from "../jobs/outbox.ts";
-import type { Queues } from "../jobs/queues.ts";
+import type { Outbox } from "../queues/outbox.ts";
+import type { Queues } from "../queues/queues.ts";
 import {
   findRequest,
   registrationFacts,

@@ -8,7 +8,7 @@
  */
 import { Agent, request as httpRequest } from "node:http";
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
-import { JOB_LOCK_MS, QUEUE_NAMES, STALLED_CHECK_MS } from "../../server/jobs/queues.ts";
+import { JOB_LOCK_MS, QUEUE_NAMES, STALLED_CHECK_MS } from "../../server/queues/queues.ts";
 import { findStuckItems } from "../../server/services/stuck-items.ts";
 import { LicenseToken__factory, type LicenseToken } from "../../types/typechain/index.ts";
 import { offerTerms, publishOffer, registerWork, soleSplit } from "./commerce.ts";

@@ -14,7 +14,7 @@ import { ChangeFeed } from "../../server/chain/change-feed.ts";
 import { Relayer } from "../../server/chain/relayer.ts";
 import { loadConfig, type Config } from "../../server/config.ts";
 import { EmbeddedIpfsStore } from "../../server/ipfs/embedded-store.ts";
-import { createQueues, type Queues } from "../../server/jobs/queues.ts";
+import { createQueues, type Queues } from "../../server/queues/queues.ts";
 import { migrateServerSchema } from "../../server/schema.ts";
 import { startWorkers, type Workers } from "../../server/workers.ts";
 import { WorkRegistry__factory, type WorkRegistry } from "../../types/typechain/index.ts";

@@ -3,7 +3,7 @@ import { Queue, type Worker } from "bullmq";
 import pino from "pino";
 import { DeferredError } from "../../server/errors.ts";
 import { closeWorkers, jobWorker } from "../../server/jobs/job-worker.ts";
-import { bullPrefix, QUEUE_NAMES } from "../../server/jobs/queues.ts";
+import { bullPrefix, QUEUE_NAMES } from "../../server/queues/queues.ts";
 import { Recoveries, recoveryTotals } from "../../server/recoveries.ts";
 import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
 

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { keccak256, toUtf8Bytes } from "ethers";
 import pino from "pino";
-import { Outbox } from "../../server/jobs/outbox.ts";
-import { createQueues, type Queues } from "../../server/jobs/queues.ts";
+import { Outbox } from "../../server/queues/outbox.ts";
+import { createQueues, type Queues } from "../../server/queues/queues.ts";
 import { Recoveries } from "../../server/recoveries.ts";
 import { RequestWriter, type NewRegistrationRequest } from "../../server/repositories/registrations.ts";
 import { migrateServerSchema } from "../../server/schema.ts";

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { Queue } from "bullmq";
 import { Registry } from "prom-client";
 import { registerOperationsMetrics } from "../../server/http/operations-metrics.ts";
-import { bullPrefix, createQueues, QUEUE_NAMES, type Queues } from "../../server/jobs/queues.ts";
+import { bullPrefix, createQueues, QUEUE_NAMES, type Queues } from "../../server/queues/queues.ts";
 import { migrateServerSchema } from "../../server/schema.ts";
 import { findStuckItems } from "../../server/services/stuck-items.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
