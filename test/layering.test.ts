@@ -94,6 +94,15 @@ describe("layering", () => {
     expect(show(up)).to.deep.equal([]);
   });
 
+  it("keeps services below jobs and routes, and queues below both", () => {
+    const up = edges.filter(
+      (e) =>
+        (under(e.from, "server/services") && (under(e.to, "server/jobs") || under(e.to, "server/routes"))) ||
+        (under(e.from, "server/queues") && (under(e.to, "server/services") || under(e.to, "server/jobs"))),
+    );
+    expect(show(up)).to.deep.equal([]);
+  });
+
   it("has no import loop in the server, the indexer or lib", () => {
     const files = [...graph.keys()].filter((f) => ["server", "indexer", "lib"].some((l) => under(f, l)));
     expect(loops(files).map((loop) => loop.join(" → "))).to.deep.equal([]);
