@@ -3,7 +3,13 @@ import { parseArgs } from "node:util";
 import { isAddress } from "ethers";
 import type { Certificate } from "pkijs";
 import { parseCertificates } from "../lib/evidence/timestamp.ts";
-import { DEFAULT_MIN_CONFIRMATIONS, verifyBundle, type Check } from "../lib/evidence/verify.ts";
+import {
+  DEFAULT_MIN_CONFIRMATIONS,
+  verifyBundle,
+  type Check,
+  type VerifyResult,
+} from "../lib/evidence/verify.ts";
+import { ZipLimitError } from "../lib/evidence/zip.ts";
 
 export const USAGE = `Usage: rights-ledger verify <bundle.zip> [options]
 
@@ -108,13 +114,20 @@ export async function main(
     return 2;
   }
 
-  const result = await verifyBundle(zip, {
-    file,
-    rpcUrl: args.rpc,
-    minConfirmations: args.minConfirmations,
-    trustedCerts,
-    expectedSigner: args.signer,
-  });
+  let result: VerifyResult;
+  try {
+    result = await verifyBundle(zip, {
+      file,
+      rpcUrl: args.rpc,
+      minConfirmations: args.minConfirmations,
+      trustedCerts,
+      expectedSigner: args.signer,
+    });
+  } catch (err) {
+    if (!(err instanceof ZipLimitError)) throw err;
+    io.err(`rights-ledger: ${args.bundle}: ${err.message}`);
+    return 1;
+  }
 
   io.out(`Rights Ledger evidence bundle ${args.bundle}`);
   const m = result.manifest;

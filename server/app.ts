@@ -188,7 +188,7 @@ export function createApp(deps: AppDeps): Express {
         provider: rpc,
         expectedSigner: computeAddress(config.evidence.signerKey),
         minConfirmations: config.evidence.minConfirmations,
-        maxBytes: config.uploads.maxBytes,
+        ...config.verify,
       },
       registry,
     ),

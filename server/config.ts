@@ -31,6 +31,7 @@ const url = (protocols: string[]) =>
       (value) => protocols.some((p) => value.startsWith(`${p}:`)),
       `must start with ${protocols.join(": or ")}:`,
     );
+const MiB = 1024 * 1024;
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -70,6 +71,12 @@ const envSchema = z
       )
       .pipe(z.array(address)),
     UPLOAD_MAX_BYTES: positiveInt.default(100 * 1024 * 1024),
+    VERIFY_MAX_BYTES: positiveInt.default(8 * MiB),
+    VERIFY_MAX_ENTRIES: positiveInt.default(64),
+    VERIFY_MAX_ENTRY_BYTES: positiveInt.default(16 * MiB),
+    VERIFY_MAX_INFLATED_BYTES: positiveInt.default(24 * MiB),
+    VERIFY_MAX_RATIO: positiveInt.default(200),
+    VERIFY_CONCURRENCY: positiveInt.default(2),
     NOTARIZE_MODE: z.enum(["direct", "batch"]).default("direct"),
     BATCH_MAX_WORKS: positiveInt.default(1000),
     BATCH_FLUSH_SECONDS: positiveInt.default(10),
@@ -161,6 +168,18 @@ const envSchema = z
       adminAddresses: env.ADMIN_ADDRESSES.map((a) => a.toLowerCase()),
     },
     uploads: { maxBytes: env.UPLOAD_MAX_BYTES },
+    verify: {
+      maxBytes: env.VERIFY_MAX_BYTES,
+      concurrency: env.VERIFY_CONCURRENCY,
+      zipLimits: {
+        maxEntries: env.VERIFY_MAX_ENTRIES,
+        maxEntryBytes: env.VERIFY_MAX_ENTRY_BYTES,
+        maxTotalBytes: env.VERIFY_MAX_INFLATED_BYTES,
+        maxRatio: env.VERIFY_MAX_RATIO,
+        // Entries up to 1 MiB (manifests, receipts, headers) may compress as well as JSON does.
+        ratioFloorBytes: MiB,
+      },
+    },
     web: { dir: env.WEB_DIR },
     notarize: {
       mode: env.NOTARIZE_MODE,

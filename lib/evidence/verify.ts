@@ -1,6 +1,5 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { getAddress, getBytes, toQuantity, verifyMessage } from "ethers";
-import JSZip from "jszip";
 import type { Certificate } from "pkijs";
 import { blockHashOf, rpcBlockSchema, type RpcBlock } from "./block-header.ts";
 import { digestsOf, sha256Bytes32 } from "./hashes.ts";
@@ -24,6 +23,7 @@ import {
 } from "./registry.ts";
 import { httpRpc, type RpcSender } from "./rpc.ts";
 import { verifyTimestamp, verifyTimestampChain } from "./timestamp.ts";
+import { DEFAULT_ZIP_LIMITS, readZip, ZipLimitError, type ZipLimits } from "./zip.ts";
 
 /** One verified fact. A skipped check (`skipped: true`) was not possible with the given options and does not fail. */
 export interface Check {
@@ -54,6 +54,8 @@ export interface VerifyOptions {
   trustedCerts?: Certificate[];
   /** The platform's signing address; without it any signer that verifies is accepted and named. */
   expectedSigner?: string;
+  /** What reading the zip may cost; default `DEFAULT_ZIP_LIMITS`. */
+  zipLimits?: ZipLimits;
 }
 
 export const DEFAULT_MIN_CONFIRMATIONS = 12;
@@ -99,15 +101,6 @@ function parseJson(bytes: Uint8Array | undefined, path: string): unknown {
   } catch {
     throw new Error(`${path} is not valid JSON`);
   }
-}
-
-async function readZip(zipBytes: Uint8Array): Promise<Map<string, Uint8Array>> {
-  const zip = await JSZip.loadAsync(zipBytes);
-  const files = new Map<string, Uint8Array>();
-  for (const entry of Object.values(zip.files)) {
-    if (!entry.dir) files.set(entry.name, await entry.async("uint8array"));
-  }
-  return files;
 }
 
 function contentsCheck(files: Map<string, Uint8Array>, manifest: Manifest): Check {
@@ -426,13 +419,15 @@ async function onlineChecks(rpc: RpcSender, manifest: Manifest, minConfirmations
 /**
  * Verifies an evidence bundle: offline (file hashes, original file, header → block hash, receipt and
  * event, Merkle proof, signature, RFC 3161 token) and, given a node, online (block canonical with
- * enough confirmations, registry contract, registration state).
+ * enough confirmations, registry contract, registration state). Throws `ZipLimitError` when the
+ * zip would inflate past `options.zipLimits`.
  */
 export async function verifyBundle(zipBytes: Uint8Array, options: VerifyOptions = {}): Promise<VerifyResult> {
   let files: Map<string, Uint8Array>;
   try {
-    files = await readZip(zipBytes);
+    files = await readZip(zipBytes, options.zipLimits ?? DEFAULT_ZIP_LIMITS);
   } catch (err) {
+    if (err instanceof ZipLimitError) throw err;
     return { ok: false, checks: [fail(CHECK.manifest, `not a zip archive: ${message(err)}`)] };
   }
   const manifestBytes = files.get(BUNDLE_PATHS.manifest);

@@ -17,6 +17,8 @@ import { devWallet, type TestStack } from "./stack.ts";
 export interface ServerProcess {
   /** The API's base URL (unused for workers). */
   url: string;
+  /** The process id (with one API process, the one that serves). */
+  pid: number;
   /** Every line the process printed so far (its JSON log). */
   lines: string[];
   /** Resolves with the first line from now on that `match` accepts. */
@@ -156,6 +158,7 @@ export async function startServerProcess(
   }
   return {
     url,
+    pid: child.pid!,
     lines,
     nextLine,
     exited,

@@ -168,6 +168,33 @@ describe("server configuration", () => {
     }
   });
 
+  it("bounds the evidence verifier's body and inflation by default, each limit configurable", () => {
+    const MiB = 1024 * 1024;
+    expect(loadConfig(base).verify).to.deep.equal({
+      maxBytes: 8 * MiB,
+      concurrency: 2,
+      zipLimits: {
+        maxEntries: 64,
+        maxEntryBytes: 16 * MiB,
+        maxTotalBytes: 24 * MiB,
+        maxRatio: 200,
+        ratioFloorBytes: MiB,
+      },
+    });
+    const set = loadConfig({
+      ...base,
+      VERIFY_MAX_BYTES: "1000",
+      VERIFY_MAX_RATIO: "50",
+      VERIFY_CONCURRENCY: "4",
+    });
+    expect(set.verify.maxBytes).to.equal(1000);
+    expect(set.verify.zipLimits.maxRatio).to.equal(50);
+    expect(set.verify.concurrency).to.equal(4);
+    expect(errorOf({ ...base, VERIFY_MAX_ENTRIES: "0" })).to.match(
+      /^invalid configuration: VERIFY_MAX_ENTRIES /,
+    );
+  });
+
   it("reads STUCK_AFTER_SECONDS, a quarter of an hour by default", () => {
     expect(loadConfig(base).operations.stuckAfterSeconds).to.equal(900);
     expect(loadConfig({ ...base, STUCK_AFTER_SECONDS: "60" }).operations.stuckAfterSeconds).to.equal(60);
