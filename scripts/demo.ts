@@ -238,6 +238,11 @@ async function main(): Promise<void> {
   });
   check(published.offerId, `offer ${published.offerId} published by the relayer, $19.00 by card`);
   const offerId = published.offerId;
+  // Buyers find offers in the mirror, which follows the chain a moment later.
+  await waitFor(
+    "the offer to be listed",
+    async () => (await api("GET", `/v1/offers/${offerId}`)).status === 200,
+  );
 
   say("A buyer pays by card (dev payments) and the license lands in their wallet");
   const order = await expectStatus<{ orderId: string; checkoutUrl: string }>(
