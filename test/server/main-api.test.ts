@@ -16,8 +16,8 @@ describe("npm run api with API_WORKERS", function () {
     api = await startServerProcess(stack, { part: "api", processes: 2, env: { LOG_LEVEL: "info" } });
   });
   after(async () => {
-    await api.stop();
-    await stack.stop();
+    await api?.stop();
+    await stack?.stop();
   });
 
   it("serves one port from two processes and replaces one that dies", async () => {
