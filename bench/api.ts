@@ -14,7 +14,7 @@ import {
   SplitFactory__factory,
   WorkRegistry__factory,
 } from "../types/typechain/index.ts";
-import { devWallet, startTestStack, type TestStack } from "../test/helpers/stack.ts";
+import { devWallet, sessionToken, startTestStack, type TestStack } from "../test/helpers/stack.ts";
 import { startServerProcess } from "../test/helpers/server-process.ts";
 import type { LoadPlan, LoadResult } from "./lib/load.ts";
 import { report } from "./lib/report.ts";
@@ -146,6 +146,7 @@ async function benchRegistrations(stack: TestStack, url: string) {
     const signer = creators[i % creators.length]!;
     const res = await request(stack.app)
       .post("/v1/works")
+      .set("Authorization", `Bearer ${await sessionToken(signer.address)}`)
       .field("creator", signer.address)
       .field("title", `Registration ${i}`)
       .attach("file", randomBytes(256), `file-${i}.bin`);

@@ -17,7 +17,7 @@ import { buildEvidence, type EvidenceJobDeps } from "../server/jobs/evidence.ts"
 import { EvidenceFactsRepository } from "../server/repositories/evidence-facts.ts";
 import { EvidenceRequestsRepository } from "../server/repositories/evidence-requests.ts";
 import { LicenseToken__factory, SplitFactory__factory } from "../types/typechain/index.ts";
-import { devWallet, startTestStack, type TestStack } from "../test/helpers/stack.ts";
+import { devWallet, sessionToken, startTestStack, type TestStack } from "../test/helpers/stack.ts";
 import { startTestTsa } from "../test/helpers/tsa.ts";
 import { report } from "./lib/report.ts";
 
@@ -35,6 +35,7 @@ function median(values: number[]): number {
 async function registerWork(stack: TestStack, creator: JsonRpcSigner, title: string) {
   const upload = await request(stack.app)
     .post("/v1/works")
+    .set("Authorization", `Bearer ${await sessionToken(creator.address)}`)
     .field("creator", creator.address)
     .field("title", title)
     .attach("file", randomBytes(FILE_BYTES), `${title}.bin`);

@@ -112,13 +112,23 @@ async function signIn(signer: JsonRpcSigner, chainId: number): Promise<string> {
   return session.token;
 }
 
-async function registerWork(creator: JsonRpcSigner, bytes: Buffer, title: string, parentId?: string) {
+async function registerWork(
+  creator: JsonRpcSigner,
+  token: string,
+  bytes: Buffer,
+  title: string,
+  parentId?: string,
+) {
   const form = new FormData();
   form.set("creator", creator.address);
   form.set("title", title);
   if (parentId) form.set("parentId", parentId);
   form.set("file", new Blob([bytes]), `${title.toLowerCase().replace(/\W+/g, "-")}.txt`);
-  const res = await fetch(`${API}/v1/works`, { method: "POST", body: form });
+  const res = await fetch(`${API}/v1/works`, {
+    method: "POST",
+    body: form,
+    headers: { authorization: `Bearer ${token}` },
+  });
   const upload = (await res.json()) as {
     sha256: string;
     cid: string;
@@ -165,9 +175,11 @@ async function main(): Promise<void> {
   if (ready.status !== 200)
     throw new DemoFailure(`the stack is not ready at ${API}: ${JSON.stringify(ready.body)} (run npm start)`);
 
-  say("A creator registers a work; the platform's relayer pays the gas");
+  say("A creator signs in and registers a work; the platform's relayer pays the gas");
+  const creatorToken = await signIn(creator!, chainId);
   const work = await registerWork(
     creator!,
+    creatorToken,
     Buffer.from(`Harbour at dusk — ${randomBytes(8).toString("hex")}`),
     "Harbour at dusk",
   );
@@ -175,6 +187,7 @@ async function main(): Promise<void> {
   say("The creator registers a new version of it");
   const version = await registerWork(
     creator!,
+    creatorToken,
     Buffer.from(`Harbour at dusk, second cut — ${randomBytes(8).toString("hex")}`),
     "Harbour at dusk v2",
     work.workId,

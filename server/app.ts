@@ -169,7 +169,11 @@ export function createApp(deps: AppDeps): Express {
     works,
     chainId: chain.chainId,
     registryAddress: chain.deployment.contracts.WorkRegistry.address,
-    maxUploadBytes: config.uploads.maxBytes,
+    uploads: {
+      maxUploadBytes: config.uploads.maxBytes,
+      quotaBytes: config.uploads.quotaBytes,
+      stagingDir: config.uploads.stagingDir,
+    },
     mode: config.notarize.mode,
     batchMaxWorks: config.notarize.batchMaxWorks,
   });

@@ -1,4 +1,6 @@
 import { createHmac } from "node:crypto";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { z } from "zod";
 import { parseCrashPoints, type ArmedCrash } from "./crash-points.ts";
@@ -71,6 +73,10 @@ const envSchema = z
       )
       .pipe(z.array(address)),
     UPLOAD_MAX_BYTES: positiveInt.default(100 * 1024 * 1024),
+    UPLOAD_QUOTA_BYTES: positiveInt.default(1024 * MiB),
+    UPLOAD_STAGING_DIR: z.string().optional(),
+    UPLOAD_COLLECT_AFTER_SECONDS: positiveInt.default(24 * 3600),
+    UPLOAD_COLLECT_EVERY_SECONDS: positiveInt.default(3600),
     VERIFY_MAX_BYTES: positiveInt.default(8 * MiB),
     VERIFY_MAX_ENTRIES: positiveInt.default(64),
     VERIFY_MAX_ENTRY_BYTES: positiveInt.default(16 * MiB),
@@ -167,7 +173,13 @@ const envSchema = z
       siweDomain: env.SIWE_DOMAIN ?? new URL(env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).host,
       adminAddresses: env.ADMIN_ADDRESSES.map((a) => a.toLowerCase()),
     },
-    uploads: { maxBytes: env.UPLOAD_MAX_BYTES },
+    uploads: {
+      maxBytes: env.UPLOAD_MAX_BYTES,
+      quotaBytes: env.UPLOAD_QUOTA_BYTES,
+      stagingDir: env.UPLOAD_STAGING_DIR ?? path.join(tmpdir(), "rl-uploads"),
+      collectAfterSeconds: env.UPLOAD_COLLECT_AFTER_SECONDS,
+      collectEverySeconds: env.UPLOAD_COLLECT_EVERY_SECONDS,
+    },
     verify: {
       maxBytes: env.VERIFY_MAX_BYTES,
       concurrency: env.VERIFY_CONCURRENCY,

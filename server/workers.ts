@@ -14,6 +14,7 @@ import type { Config } from "./config.ts";
 import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import { DeferredError } from "./errors.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
+import { collectUploads } from "./jobs/collect-uploads.ts";
 import { buildEvidence } from "./jobs/evidence.ts";
 import { flushBatches } from "./jobs/flush-batch.ts";
 import { closeWorkers, jobWorker } from "./jobs/job-worker.ts";
@@ -126,12 +127,25 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     jobWorker(worker, QUEUE_NAMES.maintenance, 1, async () => ({
       replaced: await deps.relayer.replaceStuck(STUCK_AFTER_MS),
     })),
+    jobWorker(worker, QUEUE_NAMES.collectUploads, 1, async () =>
+      collectUploads({
+        db: deps.db,
+        ipfs: deps.ipfs,
+        logger,
+        collectAfterSeconds: config.uploads.collectAfterSeconds,
+      }),
+    ),
   ];
 
   await deps.queues.flushBatch.upsertJobScheduler(
     "flush-batch-timer",
     { every: config.notarize.batchFlushSeconds * 1000 },
     { name: "flush", data: { reason: "timer" } },
+  );
+  await deps.queues.collectUploads.upsertJobScheduler(
+    "collect-uploads",
+    { every: config.uploads.collectEverySeconds * 1000 },
+    { name: "collect", data: {} },
   );
   await deps.queues.maintenance.upsertJobScheduler(
     "replace-stuck",

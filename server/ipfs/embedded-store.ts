@@ -1,11 +1,21 @@
 import { constants } from "node:fs";
-import { access } from "node:fs/promises";
+import { access, readdir, rm, stat } from "node:fs/promises";
+import path from "node:path";
 import { FsBlockstore } from "blockstore-fs";
 import { exporter, type RawNode, type UnixFSFile } from "ipfs-unixfs-exporter";
 import { importBytes } from "ipfs-unixfs-importer";
-import { base32 } from "multiformats/bases/base32";
+import { base32, base32upper } from "multiformats/bases/base32";
+import * as raw from "multiformats/codecs/raw";
 import type { CID } from "multiformats/cid";
-import { countBytes, parseFileCid, type AddResult, type CatOptions, type IpfsStore } from "./store.ts";
+import {
+  countBytes,
+  parseFileCid,
+  type AddResult,
+  type CatOptions,
+  type CollectInput,
+  type CollectResult,
+  type IpfsStore,
+} from "./store.ts";
 import { CHUNK_SIZE, UNIXFS_IMPORT_OPTIONS } from "./unixfs-options.ts";
 
 // A read asks the exporter for this much at a time: it reads ahead without back-pressure, so one
@@ -14,6 +24,20 @@ const READ_WINDOW = 4 * CHUNK_SIZE;
 const READ_CONCURRENCY = 4;
 
 type StoredFile = UnixFSFile | RawNode;
+
+const BLOCK_EXTENSION = ".data";
+
+/** The name blockstore-fs stores a block under (its multihash in upper-case base32), less the extension. */
+const blockName = (cid: CID) => base32upper.encoder.encode(cid.multihash.bytes);
+
+/** Every block file under the store's directory. */
+async function* blockFiles(directory: string): AsyncGenerator<string> {
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    const full = path.join(directory, entry.name);
+    if (entry.isDirectory()) yield* blockFiles(full);
+    else if (entry.isFile() && entry.name.endsWith(BLOCK_EXTENSION)) yield full;
+  }
+}
 
 /**
  * Writes each block once. blockstore-fs writes atomically (temporary file, then rename), but two
@@ -89,6 +113,41 @@ export class EmbeddedIpfsStore implements IpfsStore {
 
   async ready(): Promise<void> {
     await access(this.directory, constants.R_OK | constants.W_OK);
+  }
+
+  async collect({ live, olderThan }: CollectInput): Promise<CollectResult> {
+    const reachable = new Set<string>();
+    for await (const root of live()) await this.mark(root, reachable);
+    const result = { blocks: 0, bytes: 0 };
+    for await (const file of blockFiles(this.directory)) {
+      if (reachable.has(path.basename(file, BLOCK_EXTENSION))) continue;
+      const info = await stat(file).catch(() => null);
+      if (!info || info.mtime >= olderThan) continue;
+      await rm(file, { force: true });
+      result.blocks++;
+      result.bytes += info.size;
+    }
+    return result;
+  }
+
+  /** Adds the file names of the blocks of `root` (a CID or an `ipfs://` URI) to `reachable`. */
+  private async mark(root: string, reachable: Set<string>): Promise<void> {
+    let parsed: CID | null;
+    try {
+      parsed = parseFileCid(root.replace(/^ipfs:\/\//, ""));
+    } catch {
+      return;
+    }
+    const pending: CID[] = parsed ? [parsed] : [];
+    while (pending.length > 0) {
+      const cid = pending.pop()!;
+      const name = blockName(cid);
+      if (reachable.has(name)) continue;
+      reachable.add(name);
+      if (cid.code === raw.code) continue;
+      const entry = await exporter(cid, this.blockstore).catch(() => null);
+      if (entry?.type === "file") pending.push(...entry.node.Links.map((link) => link.Hash));
+    }
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,13 @@
 import { create, type HTTPRPCOptions, type KuboRPCClient } from "kubo-rpc-client";
-import { countBytes, parseFileCid, type AddResult, type CatOptions, type IpfsStore } from "./store.ts";
+import {
+  countBytes,
+  parseFileCid,
+  type AddResult,
+  type CatOptions,
+  type CollectInput,
+  type CollectResult,
+  type IpfsStore,
+} from "./store.ts";
 import { KUBO_ADD_OPTIONS } from "./unixfs-options.ts";
 
 // Kubo's global `offline` flag (the client passes it through but does not type it): reads answer from the node's own blocks, so a request for a CID
@@ -55,6 +63,19 @@ export class KuboIpfsStore implements IpfsStore {
 
   async ready(): Promise<void> {
     await this.client.version();
+  }
+
+  async collect({ removed }: CollectInput): Promise<CollectResult> {
+    for (const cid of removed) {
+      try {
+        await this.client.pin.rm(cid.replace(/^ipfs:\/\//, ""));
+      } catch (err) {
+        if (!(err instanceof Error && /not pinned/i.test(err.message))) throw err;
+      }
+    }
+    let blocks = 0;
+    for await (const result of this.client.repo.gc()) if (!result.err) blocks++;
+    return { blocks, bytes: 0 };
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,20 @@ export interface CatOptions {
   length?: number;
 }
 
+export interface CollectInput {
+  /** Roots to let go of. */
+  removed: string[];
+  /** Every root still wanted (files, metadata documents, batch manifests). */
+  live: () => AsyncIterable<string>;
+  olderThan: Date;
+}
+
+/** What a collection removed. */
+export interface CollectResult {
+  blocks: number;
+  bytes: number;
+}
+
 /** Content-addressed storage of files as UnixFS DAGs; CIDs are base32 CIDv1 strings. */
 export interface IpfsStore {
   /** Stores a file as it streams in (never holding it whole) and pins it. */
@@ -26,6 +40,12 @@ export interface IpfsStore {
   stat(cid: string): Promise<{ size: number } | null>;
   /** Whether the store holds the root block of `cid`. */
   has(cid: string): Promise<boolean>;
+  /**
+   * Deletes what nobody needs any more, leaving every block of a `live` root: the embedded store
+   * sweeps each block that no live root reaches and that was written before `olderThan` (younger
+   * ones may belong to an upload in progress); Kubo unpins the `removed` roots and runs its GC.
+   */
+  collect(input: CollectInput): Promise<CollectResult>;
   /** Resolves when the store can read and write; rejects with the reason otherwise (for /readyz). */
   ready(): Promise<void>;
   /** Releases the store's resources. */

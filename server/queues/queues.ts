@@ -10,6 +10,7 @@ export const QUEUE_NAMES = {
   revokeLicense: "revoke-license",
   expireOrders: "expire-orders",
   evidence: "evidence",
+  collectUploads: "collect-uploads",
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
@@ -63,6 +64,7 @@ export interface Queues {
   revokeLicense: Queue<OrderJob>;
   expireOrders: Queue<Record<string, never>>;
   evidence: Queue<EvidenceJob>;
+  collectUploads: Queue<Record<string, never>>;
   /** The queue named `name`, for jobs recorded by name (the outbox). */
   byName(name: QueueName): Queue;
   close(): Promise<void>;
@@ -139,6 +141,11 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     prefix,
     defaultJobOptions: EVIDENCE_JOB_OPTIONS,
   });
+  const collectUploads = new Queue<Record<string, never>>(QUEUE_NAMES.collectUploads, {
+    connection,
+    prefix,
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 },
+  });
   const commerce = {
     publishOffer: new Queue<PublishOfferJob>(QUEUE_NAMES.publishOffer, options),
     fulfillOrder: new Queue<OrderJob>(QUEUE_NAMES.fulfillOrder, options),
@@ -155,6 +162,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     [QUEUE_NAMES.flushBatch]: flushBatch,
     [QUEUE_NAMES.maintenance]: maintenance,
     [QUEUE_NAMES.evidence]: evidence,
+    [QUEUE_NAMES.collectUploads]: collectUploads,
     [QUEUE_NAMES.publishOffer]: commerce.publishOffer,
     [QUEUE_NAMES.fulfillOrder]: commerce.fulfillOrder,
     [QUEUE_NAMES.capturePayment]: commerce.capturePayment,
@@ -166,6 +174,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     flushBatch,
     maintenance,
     evidence,
+    collectUploads,
     ...commerce,
     byName: (name) => all[name],
     async close() {

@@ -91,7 +91,8 @@ function receiveParts(req: IncomingMessage, maxBytes: number): Promise<Map<strin
       const chunks: Buffer[] = [];
       receiving.add(chunks);
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("limit", () => stop(bodyTooLarge(maxBytes)));
+      // Busboy must leave its callback before it is destroyed.
+      stream.on("limit", () => setImmediate(() => stop(bodyTooLarge(maxBytes))));
       stream.on("end", () => {
         receiving.delete(chunks);
         parts.set(name, Buffer.concat(chunks));

@@ -1,4 +1,4 @@
-import { Router } from "express";
+import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
@@ -11,9 +11,10 @@ import {
   sha256Schema,
   uintString,
 } from "../http/schemas.ts";
-import { notFound } from "../errors.ts";
+import { AppError, notFound } from "../errors.ts";
+import { closeAfterAnswer } from "../http/body-limit.ts";
 import type { WorksRepository } from "../repositories/works.ts";
-import type { WorksService } from "../services/works.ts";
+import type { Uploader, WorksService } from "../services/works.ts";
 
 export const workSchema = z
   .object({
@@ -82,6 +83,16 @@ const sha256Params = z.object({ sha256: sha256Schema });
 const idParams = z.object({ id: idSchema });
 
 /** Works: upload and register (creators), read (everyone). */
+/** The account an upload is charged to: a signed-in creator's wallet or an API key; nobody else uploads. */
+function uploaderOf(req: Request, res: Response): Uploader {
+  if (req.auth?.kind === "session") {
+    return { account: `wallet:${req.auth.session.address}`, address: req.auth.session.address };
+  }
+  if (req.auth?.kind === "apiKey") return { account: `key:${req.auth.apiKey.id}`, address: null };
+  closeAfterAnswer(req, res);
+  throw new AppError("AUTH_REQUIRED", 401, "sign in with Ethereum or send an API key to upload");
+}
+
 export function worksRouter(
   service: WorksService,
   works: WorksRepository,
@@ -98,9 +109,13 @@ export function worksRouter(
       summary: "Upload a file: SHA-256 and CID computed while streaming, stored in IPFS",
       tags: ["works"],
       bodyContentType: "multipart/form-data",
-      responses: { 201: { description: "Stored; sign `typedData` to register", schema: uploadSchema } },
+      responses: {
+        201: { description: "Stored; sign `typedData` to register", schema: uploadSchema },
+        401: { description: "Uploads are for signed-in creators and API keys" },
+        413: { description: "Larger than the upload limit or what is left of the account's quota" },
+      },
     },
-    async ({ req }) => service.upload(req, req.auth?.kind === "session" ? req.auth.session.address : null),
+    async ({ req, res }) => service.upload(req, res, uploaderOf(req, res)),
   );
 
   route(

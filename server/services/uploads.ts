@@ -1,10 +1,12 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
-import { PassThrough, type Readable } from "node:stream";
+import path from "node:path";
+import type { Readable } from "node:stream";
 import Busboy from "busboy";
 import type { Pool } from "pg";
 import { AppError } from "../errors.ts";
-import type { IpfsStore } from "../ipfs/store.ts";
 
 export interface StoredUpload {
   contentHash: string;
@@ -34,17 +36,49 @@ export function safeFilename(name: string | undefined): string | null {
   return cleaned === "" ? null : cleaned;
 }
 
+/** A file received whole into the staging directory, not yet in the store. */
+export interface StagedUpload {
+  /** The staged copy; the caller removes it (`discardStaged`). */
+  path: string;
+  contentHash: string;
+  size: number;
+  filename: string | null;
+  contentType: string | null;
+  fields: Record<string, string>;
+}
+
+export interface ReceiveLimits {
+  /** Where files are staged until they are checked. */
+  stagingDir: string;
+  /** The most the file may hold. */
+  limitBytes: number;
+  /** The answer when the file passes `limitBytes`. */
+  tooLarge: () => AppError;
+}
+
+/** Removes a staged file; a file already gone is fine. */
+export async function discardStaged(path: string): Promise<void> {
+  await rm(path, { force: true });
+}
+
 /**
- * Streams a multipart upload (one `file` part plus text fields) into IPFS while hashing it with
- * SHA-256; nothing is buffered whole and nothing is recorded when the upload fails or exceeds
- * `maxBytes`.
+ * Streams a multipart upload (one `file` part plus text fields) into a staging file while hashing
+ * it with SHA-256; nothing is buffered whole, nothing reaches the store, and the staging file is
+ * removed when the upload fails or passes `limits.limitBytes` (reading stops there).
  */
-export function receiveUpload(
-  req: IncomingMessage,
-  ipfs: IpfsStore,
-  maxBytes: number,
-): Promise<Omit<StoredUpload, "metadataUri" | "title" | "description">> {
-  type Received = Omit<StoredUpload, "metadataUri" | "title" | "description" | "fields">;
+export async function receiveUpload(req: IncomingMessage, limits: ReceiveLimits): Promise<StagedUpload> {
+  await mkdir(limits.stagingDir, { recursive: true });
+  const stagedPath = path.join(limits.stagingDir, `upload-${randomUUID()}`);
+  try {
+    return await receiveInto(req, stagedPath, limits);
+  } catch (err) {
+    await discardStaged(stagedPath);
+    throw err;
+  }
+}
+
+function receiveInto(req: IncomingMessage, stagedPath: string, limits: ReceiveLimits): Promise<StagedUpload> {
+  type Received = Omit<StagedUpload, "fields">;
   return new Promise((resolve, reject) => {
     let busboy: Busboy.Busboy;
     try {
@@ -52,7 +86,7 @@ export function receiveUpload(
         headers: req.headers,
         limits: {
           files: 1,
-          fileSize: maxBytes,
+          fileSize: limits.limitBytes,
           fields: MAX_FIELDS,
           fieldSize: MAX_FIELD_BYTES,
           parts: MAX_FIELDS + 1,
@@ -64,7 +98,7 @@ export function receiveUpload(
     }
     const fields: Record<string, string> = {};
     let stored: Promise<Received> | null = null;
-    let tee: PassThrough | null = null;
+    let sink: WriteStream | null = null;
     let failure: AppError | null = null;
     let settled = false;
     const settle = (outcome: () => void) => {
@@ -72,19 +106,19 @@ export function receiveUpload(
       settled = true;
       outcome();
     };
-    // A failed upload stops everything it started: the body, the parser and the write into IPFS.
+    // A failed upload stops everything it started: the body, the parser and the staging write.
     const abort = (err: AppError) => {
       failure ??= err;
       req.unpipe(busboy);
       req.resume();
       busboy.destroy();
-      tee?.destroy(new Error(err.message));
+      sink?.destroy();
       settle(() => reject(failure));
     };
     // Limits keep the rest of the body flowing, so the parser can still answer cleanly.
     const refuse = (err: AppError) => {
       failure ??= err;
-      tee?.destroy(new Error(err.message));
+      sink?.destroy();
     };
 
     busboy.on("field", (name, value, info) => {
@@ -102,10 +136,8 @@ export function receiveUpload(
       }
       const hash = createHash("sha256");
       let size = 0;
-      const sink = new PassThrough();
-      tee = sink;
-      // The failure is reported through `stored`; the store may not be reading yet when it happens.
-      sink.on("error", () => {});
+      const out = createWriteStream(stagedPath, { flags: "wx" });
+      sink = out;
       file.on("error", (err: Error) =>
         abort(new AppError("INVALID_UPLOAD", 400, `malformed multipart body: ${err.message}`)),
       );
@@ -113,21 +145,27 @@ export function receiveUpload(
         hash.update(chunk);
         size += chunk.length;
       });
+      // Past the limit nothing more is read; busboy must leave its callback before it is destroyed.
       file.on("limit", () => {
-        refuse(
-          new AppError("PAYLOAD_TOO_LARGE", 413, `file exceeds the upload limit of ${maxBytes} bytes`, {
-            maxBytes,
+        refuse(limits.tooLarge());
+        setImmediate(() => abort(failure!));
+      });
+      file.pipe(out);
+      stored = new Promise<Received>((done, fail) => {
+        out.on("finish", () =>
+          done({
+            path: stagedPath,
+            contentHash: `0x${hash.digest("hex")}`,
+            size,
+            filename: safeFilename(info.filename),
+            contentType: info.mimeType && info.mimeType.length <= 255 ? info.mimeType : null,
           }),
         );
+        out.on("error", fail);
+        out.on("close", () => {
+          if (!out.writableFinished) fail(new Error("staging stopped"));
+        });
       });
-      file.pipe(sink);
-      stored = ipfs.add(sink).then(({ cid }): Received => ({
-        contentHash: `0x${hash.digest("hex")}`,
-        cid,
-        size,
-        filename: safeFilename(info.filename),
-        contentType: info.mimeType && info.mimeType.length <= 255 ? info.mimeType : null,
-      }));
       stored.catch(() => {});
     });
     busboy.on("filesLimit", () => refuse(new AppError("INVALID_UPLOAD", 400, "send exactly one file")));

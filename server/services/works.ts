@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+import { createReadStream } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Pool } from "pg";
 import { REGISTER_TYPES, registryDomain, type RegisterMessage } from "../../lib/eip712.ts";
 import { assertSignedBy } from "../auth/typed-signature.ts";
@@ -14,7 +15,19 @@ import {
   type RegistrationRequest,
 } from "../repositories/registrations.ts";
 import type { IndexedWork, WorksRepository } from "../repositories/works.ts";
-import { recordUpload, receiveUpload } from "./uploads.ts";
+import { closeAfterAnswer } from "../http/body-limit.ts";
+import { quotaExceeded, UploadCharges } from "../repositories/upload-charges.ts";
+import { discardStaged, recordUpload, receiveUpload, type StagedUpload } from "./uploads.ts";
+
+/** Who uploads: the account charged for it and, for a signed-in creator, their wallet. */
+export interface Uploader {
+  /** `wallet:<address>` or `key:<API key id>`. */
+  account: string;
+  address: string | null;
+}
+
+/** A multipart body's bytes besides the file: every field at its largest, part headers and boundaries. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
 export interface WorksServiceDeps {
   db: Pool;
@@ -27,7 +40,12 @@ export interface WorksServiceDeps {
   works: WorksRepository;
   chainId: number;
   registryAddress: string;
-  maxUploadBytes: number;
+  uploads: {
+    maxUploadBytes: number;
+    /** Bytes each account may have uploaded and not yet collected. */
+    quotaBytes: number;
+    stagingDir: string;
+  };
   mode: "direct" | "batch";
   batchMaxWorks: number;
   /** How long a creator has to sign and submit the registration payload. */
@@ -67,15 +85,52 @@ export interface RegisterInput {
 /** Creators' side of works: upload, sign, register, and the registration's progress. */
 export class WorksService {
   readonly #requests: RequestWriter;
+  readonly #charges: UploadCharges;
 
   constructor(private readonly deps: WorksServiceDeps) {
     this.#requests = new RequestWriter(deps.db, deps.outbox);
+    this.#charges = new UploadCharges(deps.db);
   }
 
-  /** Streams an upload into IPFS, records it, and returns what the creator must sign to register it. */
-  async upload(req: IncomingMessage, sessionAddress: string | null) {
-    const file = await receiveUpload(req, this.deps.ipfs, this.deps.maxUploadBytes);
-    const creator = (file.fields.creator ?? sessionAddress ?? "").toLowerCase();
+  /**
+   * Receives an upload of `uploader` into staging within its limits (the largest upload and what is
+   * left of the account's quota), charges the account, stores the file in IPFS, records it, and
+   * returns what the creator must sign to register it. A refused or failed upload stores nothing.
+   */
+  async upload(req: IncomingMessage, res: ServerResponse, uploader: Uploader) {
+    const { maxUploadBytes, quotaBytes } = this.deps.uploads;
+    const used = await this.#charges.usedBytes(uploader.account);
+    const tooLarge = () =>
+      maxUploadBytes <= quotaBytes - used
+        ? new AppError("PAYLOAD_TOO_LARGE", 413, `file exceeds the upload limit of ${maxUploadBytes} bytes`, {
+            maxBytes: maxUploadBytes,
+          })
+        : quotaExceeded(quotaBytes, used);
+    const limitBytes = Math.min(maxUploadBytes, quotaBytes - used);
+    // The file is at most the body, so a body longer than the limit and every field is refused unread.
+    if (
+      limitBytes <= 0 ||
+      Number(req.headers["content-length"] ?? 0) > limitBytes + MULTIPART_OVERHEAD_BYTES
+    ) {
+      closeAfterAnswer(req, res);
+      throw tooLarge();
+    }
+    let file: StagedUpload;
+    try {
+      file = await receiveUpload(req, { stagingDir: this.deps.uploads.stagingDir, limitBytes, tooLarge });
+    } catch (err) {
+      if (err instanceof AppError && err.status === 413) closeAfterAnswer(req, res);
+      throw err;
+    }
+    try {
+      return await this.#store(file, uploader);
+    } finally {
+      await discardStaged(file.path);
+    }
+  }
+
+  async #store(file: StagedUpload, uploader: Uploader) {
+    const creator = (file.fields.creator ?? uploader.address ?? "").toLowerCase();
     if (!/^0x[0-9a-f]{40}$/.test(creator)) {
       throw new AppError(
         "VALIDATION_FAILED",
@@ -89,29 +144,43 @@ export class WorksService {
     }
     const title = (file.fields.title ?? file.filename ?? "Untitled work").slice(0, 200);
     const description = (file.fields.description ?? "").slice(0, 2000);
-    const metadata = {
-      name: title,
-      description,
-      sha256: file.contentHash,
-      cid: file.cid,
-      size: file.size,
-      contentType: file.contentType,
-      filename: file.filename,
-    };
-    const { cid: metadataCid } = await this.deps.ipfs.add(new TextEncoder().encode(JSON.stringify(metadata)));
-    const metadataUri = `ipfs://${metadataCid}`;
-    await recordUpload(this.deps.db, { ...file, title, description, metadataUri });
+    const charged = await this.#charges.charge(
+      uploader.account,
+      file.contentHash,
+      file.size,
+      this.deps.uploads.quotaBytes,
+    );
+    let cid: string;
+    let metadataUri: string;
+    try {
+      ({ cid } = await this.deps.ipfs.add(createReadStream(file.path)));
+      const metadata = {
+        name: title,
+        description,
+        sha256: file.contentHash,
+        cid,
+        size: file.size,
+        contentType: file.contentType,
+        filename: file.filename,
+      };
+      const added = await this.deps.ipfs.add(new TextEncoder().encode(JSON.stringify(metadata)));
+      metadataUri = `ipfs://${added.cid}`;
+      await recordUpload(this.deps.db, { ...file, cid, title, description, metadataUri });
+    } catch (err) {
+      if (charged) await this.#charges.release(uploader.account, file.contentHash);
+      throw err;
+    }
     const existing = await this.deps.works.findByHash(file.contentHash);
     return {
       sha256: file.contentHash,
-      cid: file.cid,
+      cid,
       size: file.size,
       metadataURI: metadataUri,
       alreadyRegistered: existing !== null,
       registration: existing,
       typedData: existing
         ? null
-        : this.#payload({ creator, contentHash: file.contentHash, cid: file.cid, metadataUri, parentId }),
+        : this.#payload({ creator, contentHash: file.contentHash, cid, metadataUri, parentId }),
     };
   }
 

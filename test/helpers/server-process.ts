@@ -109,6 +109,7 @@ export async function startServerProcess(
       RELAYER_PRIVATE_KEY: devWallet(1).privateKey,
       SESSION_SECRET: stack.config.auth.sessionSecret,
       IPFS_DIR: stack.config.ipfs.dir,
+      UPLOAD_STAGING_DIR: stack.config.uploads.stagingDir,
       SIWE_DOMAIN: stack.config.auth.siweDomain,
       NOTARIZE_MODE: stack.config.notarize.mode,
       BATCH_MAX_WORKS: String(stack.config.notarize.batchMaxWorks),

@@ -11,6 +11,7 @@ import { createIndexer, type Indexer } from "../../indexer/create-indexer.ts";
 import { deployContracts } from "../../scripts/deploy-contracts.ts";
 import { createApp } from "../../server/app.ts";
 import { ChangeFeed } from "../../server/chain/change-feed.ts";
+import { SessionTokens } from "../../server/auth/session.ts";
 import { Relayer } from "../../server/chain/relayer.ts";
 import { loadConfig, type Config } from "../../server/config.ts";
 import { EmbeddedIpfsStore } from "../../server/ipfs/embedded-store.ts";
@@ -27,6 +28,14 @@ export const DEV_MNEMONIC = "test test test test test test test test test test t
 export function devWallet(index: number, provider?: JsonRpcProvider): HDNodeWallet {
   const wallet = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEV_MNEMONIC), `m/44'/60'/0'/0/${index}`);
   return provider ? wallet.connect(provider) : wallet;
+}
+
+/** The session secret of every test stack. */
+export const TEST_SESSION_SECRET = "test-session-secret-test-session-secret";
+
+/** A session token of `address` valid on any test stack, as signing in with Ethereum gives one. */
+export async function sessionToken(address: string): Promise<string> {
+  return (await new SessionTokens(TEST_SESSION_SECRET, 3600).issue(address, false)).token;
 }
 
 /** Limits no load test reaches: every request of a burst from one address is served. */
@@ -117,8 +126,9 @@ export async function startTestStack(label: string, options: TestStackOptions = 
     REDIS_PREFIX: cache.prefix,
     CHAIN_RPC_URL: rpcUrl,
     RELAYER_PRIVATE_KEY: relayerKey,
-    SESSION_SECRET: "test-session-secret-test-session-secret",
+    SESSION_SECRET: TEST_SESSION_SECRET,
     IPFS_DIR: ipfsDir,
+    UPLOAD_STAGING_DIR: `${ipfsDir}-staging`,
     SIWE_DOMAIN: "rights-ledger.test",
     RATE_LIMIT_PER_MINUTE: "1000000",
     ...options.env,
@@ -224,6 +234,7 @@ export async function startTestStack(label: string, options: TestStackOptions = 
       await feed.close();
       await ipfs.close();
       await rm(ipfsDir, { recursive: true, force: true });
+      await rm(`${ipfsDir}-staging`, { recursive: true, force: true });
       await cache.cleanup();
       await db.drop();
       provider.destroy();

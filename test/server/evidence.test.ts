@@ -21,7 +21,7 @@ import { EvidenceRequestsRepository } from "../../server/repositories/evidence-r
 import { LicenseToken__factory, SplitFactory__factory } from "../../types/typechain/index.ts";
 import { flipByte, readManifest, replaceText, rezip, unzip } from "../helpers/evidence.ts";
 import { readPdf, squeeze } from "../helpers/pdf.ts";
-import { startTestStack, type TestStack } from "../helpers/stack.ts";
+import { sessionToken, startTestStack, type TestStack } from "../helpers/stack.ts";
 import { startTestTsa, type TestTsa } from "../helpers/tsa.ts";
 
 const PLATFORM_SIGNER = new Wallet(DEV_EVIDENCE_SIGNER_KEY).address;
@@ -45,6 +45,7 @@ async function registerThroughApi(
 ): Promise<RegisteredWork> {
   const upload = await request(stack.app)
     .post("/v1/works")
+    .set("Authorization", `Bearer ${await sessionToken(signer.address)}`)
     .field("creator", signer.address)
     .field("title", "Harbour at dusk")
     .field(extra)

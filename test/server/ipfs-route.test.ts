@@ -43,6 +43,7 @@ function stubStore(overrides: Partial<IpfsStore>): IpfsStore {
     stat: unused,
     has: unused,
     ready: unused,
+    collect: unused,
     close: unused,
     ...overrides,
   };

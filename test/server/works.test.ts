@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { expect } from "chai";
 import request from "supertest";
 import type { JsonRpcSigner } from "ethers";
-import { startTestStack, type TestStack } from "../helpers/stack.ts";
+import { ApiKeys } from "../../server/auth/api-keys.ts";
+import { sessionToken, startTestStack, type TestStack } from "../helpers/stack.ts";
 
 interface UploadBody {
   sha256: string;
@@ -20,8 +21,14 @@ function sha256(bytes: Buffer): string {
   return "0x" + createHash("sha256").update(bytes).digest("hex");
 }
 
+const uploaderToken = await sessionToken("0x0000000000000000000000000000000000000005");
+
+/** POST /v1/works as a signed-in creator: uploads need a session or an API key. */
+const postWorks = (stack: TestStack) =>
+  request(stack.app).post("/v1/works").set("Authorization", `Bearer ${uploaderToken}`);
+
 async function upload(stack: TestStack, bytes: Buffer, fields: Record<string, string>) {
-  let req = request(stack.app).post("/v1/works");
+  let req = postWorks(stack);
   for (const [k, v] of Object.entries(fields)) req = req.field(k, v);
   return req.attach("file", bytes, { filename: "work.txt", contentType: "text/plain" });
 }
@@ -174,7 +181,7 @@ describe("works API (direct notarization)", function () {
   });
 
   describe("bad input answers a clear 4xx and writes nothing", () => {
-    const cases: [string, () => request.Test, number, string][] = [
+    const cases: [string, () => PromiseLike<request.Response>, number, string][] = [
       ["an unknown work id", () => request(stack.app).get("/v1/works/999999"), 404, "NOT_FOUND"],
       ["a non-numeric work id", () => request(stack.app).get("/v1/works/abc"), 400, "VALIDATION_FAILED"],
       [
@@ -196,22 +203,23 @@ describe("works API (direct notarization)", function () {
         400,
         "VALIDATION_FAILED",
       ],
-      [
-        "a JSON body instead of multipart",
-        () => request(stack.app).post("/v1/works").send({ a: 1 }),
-        400,
-        "INVALID_UPLOAD",
-      ],
+      ["a JSON body instead of multipart", () => postWorks(stack).send({ a: 1 }), 400, "INVALID_UPLOAD"],
       [
         "an upload with no file",
-        () =>
-          request(stack.app).post("/v1/works").field("creator", "0x0000000000000000000000000000000000000001"),
+        () => postWorks(stack).field("creator", "0x0000000000000000000000000000000000000001"),
         400,
         "INVALID_UPLOAD",
       ],
       [
         "an upload without a creator",
-        () => request(stack.app).post("/v1/works").attach("file", Buffer.from("x"), "x.txt"),
+        async () => {
+          // An API key names no creator, so the upload must.
+          const { key } = await new ApiKeys(stack.db.pool).create("integrator", []);
+          return request(stack.app)
+            .post("/v1/works")
+            .set("X-Api-Key", key)
+            .attach("file", Buffer.from("x"), "x.txt");
+        },
         400,
         "VALIDATION_FAILED",
       ],
@@ -274,8 +282,7 @@ describe("works API (direct notarization)", function () {
         `--${boundary}\r\nContent-Disposition: form-data; name="creator"\r\n\r\n${creator.address}\r\n` +
         `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\n` +
         `Content-Type: text/plain\r\n\r\nthe body ends here`;
-      const res = await request(stack.app)
-        .post("/v1/works")
+      const res = await postWorks(stack)
         .set("content-type", `multipart/form-data; boundary=${boundary}`)
         .send(body);
       expect(res.status).to.equal(400);
@@ -287,8 +294,7 @@ describe("works API (direct notarization)", function () {
       const res = await request(stack.app).get("/v1/works?q=%00");
       expect(res.status).to.equal(400);
       expect(res.body.error.code).to.equal("VALIDATION_FAILED");
-      const upload = await request(stack.app)
-        .post("/v1/works")
+      const upload = await postWorks(stack)
         .field("creator", creator.address)
         .field("title", "bad\u0000title")
         .attach("file", Buffer.from("nul title"), "nul.txt");
@@ -296,8 +302,7 @@ describe("works API (direct notarization)", function () {
     });
 
     it("keeps only the last path segment of a file name with path tricks", async () => {
-      const res = await request(stack.app)
-        .post("/v1/works")
+      const res = await postWorks(stack)
         .field("creator", creator.address)
         .attach("file", Buffer.from("path tricks"), {
           filename: "../../etc/passwd",
@@ -321,8 +326,7 @@ describe("works API (oversized uploads)", function () {
 
   it("answers 413 for a file over the configured limit and records nothing", async () => {
     const creator = await stack.signer(5);
-    const res = await request(stack.app)
-      .post("/v1/works")
+    const res = await postWorks(stack)
       .field("creator", creator.address)
       .attach("file", Buffer.alloc(4096, 7), "big.bin");
     expect(res.status).to.equal(413);
@@ -344,9 +348,12 @@ describe("works API (batch notarization)", function () {
 
   it("anchors several registrations in one Merkle batch and stores each proof", async () => {
     const creators = await Promise.all([5, 6, 7].map((i) => stack.signer(i)));
+    // Uploaded first, then registered together: a batch is anchored once its oldest request is 1 s old.
+    const signed = [];
+    for (const [i, signer] of creators.entries())
+      signed.push(await uploadAndSign(stack, signer, Buffer.from(`batch work ${i}`)));
     const hashes: string[] = [];
-    for (const [i, signer] of creators.entries()) {
-      const { body, registerBody } = await uploadAndSign(stack, signer, Buffer.from(`batch work ${i}`));
+    for (const { body, registerBody } of signed) {
       await request(stack.app).post(`/v1/works/${body.sha256}/register`).send(registerBody).expect(202);
       hashes.push(body.sha256);
     }

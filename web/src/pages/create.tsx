@@ -4,7 +4,7 @@ import { Definition, Dropzone, ErrorNote, FinalityBadge, Mono, Steps, usePageTit
 import { formatBytes } from "../format.ts";
 import { sha256File } from "../hash.ts";
 import { Link, useLocation } from "../router.tsx";
-import { useWallet } from "../wallet.tsx";
+import { ensureSession, useWallet } from "../wallet.tsx";
 
 const STEPS = ["Fingerprint", "Upload to IPFS", "Sign", "Submitted", "Anchored"];
 
@@ -44,8 +44,10 @@ export function CreatePage() {
 
   const upload = async (file: File, sha256: string) => {
     if (!wallet.address) return;
-    setBusy("Uploading to IPFS");
     try {
+      // Uploads are for signed-in creators: each wallet has a storage quota.
+      await ensureSession(wallet);
+      setBusy("Uploading to IPFS");
       const form = new FormData();
       // Fields first: the server reads them before it streams the file.
       form.append("creator", wallet.address);
