@@ -181,6 +181,7 @@ const stack = await startTestStack("bench_api", {
     BATCH_MAX_WORKS: "1000",
     BATCH_FLUSH_SECONDS: "1",
     RATE_LIMIT_PER_MINUTE: "100000000",
+    RELAYER_GAS_PER_WALLET_PER_DAY: "1000000000000",
   },
 });
 try {

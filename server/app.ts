@@ -41,6 +41,7 @@ import { EvidenceRequestsRepository } from "./repositories/evidence-requests.ts"
 import { LicensesRepository } from "./repositories/licenses.ts";
 import { WorksRepository } from "./repositories/works.ts";
 import { EvidenceService } from "./services/evidence.ts";
+import { GasBudget } from "./services/gas-budget.ts";
 import { LicenseVerifier } from "./services/license-verifier.ts";
 import { PLATFORM_STEP_SECONDS } from "./services/stuck-items.ts";
 import { WorksService } from "./services/works.ts";
@@ -108,8 +109,9 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics, logger }));
   const registry = new OpenApiRegistry();
+  const gasBudget = new GasBudget(redis, config.redis.prefix, config.gasBudget, metrics);
   const commerce = commerceRouters(
-    { config, db, redis, chain, queues, outbox, feed, logger, checkpoint },
+    { config, db, redis, chain, queues, outbox, feed, logger, checkpoint, gasBudget },
     registry,
   );
   app.use(commerce.webhooks);
@@ -176,6 +178,7 @@ export function createApp(deps: AppDeps): Express {
     },
     mode: config.notarize.mode,
     batchMaxWorks: config.notarize.batchMaxWorks,
+    gasBudget,
   });
   app.use(worksRouter(worksService, works, registry));
   const evidence = new EvidenceService({

@@ -6,6 +6,7 @@ import { SplitFactory__factory } from "../types/typechain/index.ts";
 import type { Chain } from "./chain/chain.ts";
 import type { ChangeFeed } from "./chain/change-feed.ts";
 import type { Config } from "./config.ts";
+import type { GasBudget } from "./services/gas-budget.ts";
 import type { Checkpoint } from "./crash-points.ts";
 import type { OpenApiRegistry } from "./http/openapi.ts";
 import type { Outbox } from "./queues/outbox.ts";
@@ -41,6 +42,7 @@ export interface CommerceDeps {
   feed: ChangeFeed;
   logger: Logger;
   checkpoint: Checkpoint;
+  gasBudget: GasBudget;
 }
 
 export interface CommerceRouters {
@@ -52,7 +54,7 @@ export interface CommerceRouters {
 
 /** The commerce part of the API: offers, card checkout, orders and escrowed trades. */
 export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): CommerceRouters {
-  const { config, db, redis, chain, queues, outbox, feed, logger, checkpoint } = deps;
+  const { config, db, redis, chain, queues, outbox, feed, logger, checkpoint, gasBudget } = deps;
   const { deployment, chainId, provider } = chain;
   const payments = createPaymentProvider(config, db);
   const events = new OrderEvents(redis, config.redis.prefix, logger);
@@ -77,6 +79,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     payments,
     events,
     settings: config.checkout,
+    gasBudget,
   });
   const orders = new OrdersService({
     db,
@@ -85,7 +88,15 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     licenseTokenAddress,
     revokerAddress: deployment.roles.revoker,
   });
-  const offers = new OffersService({ db, outbox, works, chainId, licenseTokenAddress });
+  const offers = new OffersService({
+    db,
+    outbox,
+    works,
+    chainId,
+    licenseTokenAddress,
+    gasBudget,
+    minFiatPrice: config.checkout.minFiatPrice,
+  });
   const splits = new SplitsService(
     SplitFactory__factory.connect(deployment.contracts.SplitFactory.address, provider),
     chainId,

@@ -109,6 +109,12 @@ const envSchema = z
     CHECKOUT_LIMIT_PER_WALLET_PER_OFFER: positiveInt.default(5),
     CHECKOUT_LIMIT_PER_IP_PER_OFFER: positiveInt.default(20),
     CHECKOUT_VELOCITY_PER_MINUTE: positiveInt.default(10),
+    CARD_MIN_PRICE: positiveInt.default(100),
+    RELAYER_GAS_PER_WALLET_PER_DAY: positiveInt.default(5_000_000),
+    RELAYER_GAS_PER_DAY: positiveInt.default(500_000_000),
+    GAS_PER_REGISTRATION: positiveInt.default(100_000),
+    GAS_PER_OFFER: positiveInt.default(250_000),
+    GAS_PER_CARD_MINT: positiveInt.default(160_000),
     EVIDENCE_SIGNER_KEY: hex32.optional(),
     TSA_URL: url(["http", "https"]).optional(),
     TSA_CA_FILE: z.string().optional(),
@@ -211,10 +217,20 @@ const envSchema = z
       captureFinality: env.CAPTURE_FINALITY,
       returnUrl:
         env.CHECKOUT_RETURN_URL ?? `${env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`}/checkout/return`,
+      minFiatPrice: env.CARD_MIN_PRICE,
       limits: {
         perWalletPerOffer: env.CHECKOUT_LIMIT_PER_WALLET_PER_OFFER,
         perIpPerOffer: env.CHECKOUT_LIMIT_PER_IP_PER_OFFER,
         velocityPerMinute: env.CHECKOUT_VELOCITY_PER_MINUTE,
+      },
+    },
+    gasBudget: {
+      perWalletPerDay: env.RELAYER_GAS_PER_WALLET_PER_DAY,
+      perDay: env.RELAYER_GAS_PER_DAY,
+      gasPerUse: {
+        registration: env.GAS_PER_REGISTRATION,
+        offer: env.GAS_PER_OFFER,
+        cardMint: env.GAS_PER_CARD_MINT,
       },
     },
     operations: { stuckAfterSeconds: env.STUCK_AFTER_SECONDS },

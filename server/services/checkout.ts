@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
+import type { GasBudget } from "./gas-budget.ts";
 import { AppError, notFound } from "../errors.ts";
 import type { PaymentProvider } from "../payments/provider.ts";
 import {
@@ -25,6 +26,7 @@ export interface CheckoutDeps {
   payments: PaymentProvider;
   events: OrderEvents;
   settings: Config["checkout"];
+  gasBudget: GasBudget;
 }
 
 export interface CheckoutInput {
@@ -65,6 +67,8 @@ export class CheckoutService {
     await this.#velocity(log, "checkout-velocity-ip", ip);
     await this.#velocity(log, "checkout-velocity-wallet", input.wallet);
 
+    // The relayer pays the mint: counted for the buyer's wallet before a unit is held for it.
+    const refund = await this.deps.gasBudget.reserve("cardMint", input.wallet);
     const { order, event, workId } = await inTransaction(this.deps.db, async (client) => {
       const price = await lockFiatPrice(client, input.offerId);
       const { rows } = await client.query<{ work_id: string }>(
@@ -121,6 +125,9 @@ export class CheckoutService {
         ttlSeconds: settings.orderTtlSeconds,
       });
       return { ...created, workId: rows[0].work_id };
+    }).catch(async (err: unknown) => {
+      await refund();
+      throw err;
     });
     this.deps.events.publish(event);
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Pool } from "pg";
 import { CREATE_OFFER_TYPES, licenseDomain, type CreateOfferMessage } from "../../lib/eip712.ts";
 import { assertSignedBy } from "../auth/typed-signature.ts";
+import type { GasBudget } from "./gas-budget.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
 import type { Outbox } from "../queues/outbox.ts";
@@ -26,6 +27,22 @@ export interface OffersServiceDeps {
   works: WorksRepository;
   chainId: number;
   licenseTokenAddress: string;
+  /** What the relayer may spend on offer publications, per creator and per day. */
+  gasBudget: GasBudget;
+  /** The lowest card price, in minor units of any currency: below it a card mint's gas is not covered. */
+  minFiatPrice: number;
+}
+
+/** Refuses a card price below the floor that pays for the mint's gas. */
+function assertAboveFloor(price: FiatPriceView | undefined, minFiatPrice: number): void {
+  if (price && price.amount < minFiatPrice) {
+    throw new AppError(
+      "PRICE_BELOW_FLOOR",
+      400,
+      `a card price must be at least ${minFiatPrice} minor units, which covers the mint's gas`,
+      { minAmount: minFiatPrice, amount: price.amount, currency: price.currency },
+    );
+  }
 }
 
 export interface PublishInput extends Omit<OfferTerms, "workId"> {
@@ -117,6 +134,8 @@ export class OffersService {
       input.creator,
       "offer",
     );
+    assertAboveFloor(input.fiatPrice, this.deps.minFiatPrice);
+    const refund = await this.deps.gasBudget.reserve("offer", input.creator);
     const { publication, created, jobs } = await insertPublication(this.deps.db, {
       id: randomUUID(),
       creator: input.creator,
@@ -127,6 +146,7 @@ export class OffersService {
       signature: input.signature,
       fiatPrice: input.fiatPrice ?? null,
     });
+    if (!created) await refund();
     if (!created && publication.signature !== input.signature) {
       throw new AppError("NONCE_USED", 409, `nonce ${input.nonce} was already used by this creator`, {
         publicationId: publication.id,
@@ -154,6 +174,7 @@ export class OffersService {
 
   /** Sets the card price of an offer; only its creator may. */
   async setFiatPrice(offerId: string, caller: string, price: FiatPriceView): Promise<OfferView> {
+    assertAboveFloor(price, this.deps.minFiatPrice);
     const offer = await this.get(offerId);
     if (offer.creator.toLowerCase() !== caller) {
       throw new AppError("NOT_OFFER_CREATOR", 403, `offer ${offerId} belongs to another creator`);

@@ -17,6 +17,7 @@ import {
 import type { IndexedWork, WorksRepository } from "../repositories/works.ts";
 import { closeAfterAnswer } from "../http/body-limit.ts";
 import { quotaExceeded, UploadCharges } from "../repositories/upload-charges.ts";
+import type { GasBudget } from "./gas-budget.ts";
 import { discardStaged, recordUpload, receiveUpload, type StagedUpload } from "./uploads.ts";
 
 /** Who uploads: the account charged for it and, for a signed-in creator, their wallet. */
@@ -48,6 +49,8 @@ export interface WorksServiceDeps {
   };
   mode: "direct" | "batch";
   batchMaxWorks: number;
+  /** What the relayer may spend on registrations, per creator and per day. */
+  gasBudget: GasBudget;
   /** How long a creator has to sign and submit the registration payload. */
   signatureTtlSeconds?: number;
 }
@@ -235,6 +238,7 @@ export class WorksService {
         throw new AppError("PARENT_NOT_OWNED", 403, `work ${input.parentId} belongs to another creator`);
       }
     }
+    const refund = await this.deps.gasBudget.reserve("registration", input.creator);
     const created = await this.#requests.insert({
       contentHash,
       creator: input.creator,
@@ -247,6 +251,7 @@ export class WorksService {
       mode: this.deps.mode,
     });
     if (!created) {
+      await refund();
       const existing = (await findRequest(db, contentHash))!;
       if (existing.creator !== input.creator) {
         throw new AppError(
