@@ -15,6 +15,7 @@ import {
   WorkRegistry__factory,
 } from "../types/typechain/index.ts";
 import { devWallet, sessionToken, startTestStack, type TestStack } from "../test/helpers/stack.ts";
+import { commitAndReveal } from "../test/helpers/registry.ts";
 import { startServerProcess } from "../test/helpers/server-process.ts";
 import type { LoadPlan, LoadResult } from "./lib/load.ts";
 import { report } from "./lib/report.ts";
@@ -93,8 +94,10 @@ async function seedLicenses(stack: TestStack): Promise<{ workIds: bigint[]; hold
   const split = await splits.predictSplit([creator.address], [10_000]);
   const workIds: bigint[] = [];
   for (let w = 0; w < WORKS; w++) {
-    await (await registry.register(id(`bench work ${w}`), "bafkrei", "ipfs://bench", 0)).wait();
-    const workId = await registry.workCount();
+    const { workId } = await commitAndReveal(registry, creator, id(`bench work ${w}`), {
+      cid: "bafkrei",
+      metadataURI: "ipfs://bench",
+    });
     workIds.push(workId);
     await (
       await licenses.createOffer({

@@ -5,44 +5,47 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 import {IWorkRegistry} from "./interfaces/IWorkRegistry.sol";
 
 /// @title Rights Ledger work registry
-/// @notice First registration of a content hash wins; the CID and metadata URI live only in the event log.
+/// @notice Works are registered by commit and reveal (or by a Merkle batch); the earliest reserved id of
+/// a content hash is its work. The CID and metadata URI live only in the event log.
 contract WorkRegistry is IWorkRegistry, AccessControl, EIP712 {
     /// @notice The platform relayer that anchors Merkle batches.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
     /// @notice Largest co-author list accepted by `setCoAuthors`.
     uint256 public constant MAX_CO_AUTHORS = 32;
+    /// @notice Most leaves in one batch, so work ids stay far below the 2^40 a parent id is stored in.
+    uint256 public constant MAX_BATCH_LEAVES = 1 << 24;
     bytes32 private constant REGISTER_TYPEHASH = keccak256(
         "Register(address creator,bytes32 contentHash,string cid,string metadataURI,uint256 parentId,uint256 nonce,uint256 deadline)"
     );
 
-    /// @dev Fills exactly one hash-keyed slot, which the duplicate check reads anyway: a first version
-    /// writes only this slot and the id-to-hash slot.
-    struct Registration {
-        uint48 workId;
-        address creator;
-        uint48 registeredAt;
-    }
+    // A claim is one word: bits 0-159 the creator (while committed: the commitment's low 160 bits, which
+    // no one can match for another creator), 160-207 the time its id was reserved, 208-247 the parent
+    // id, 248-255 its state. A reveal rewrites the word its commit wrote, so the pair pays for one
+    // fresh slot besides the hash's.
+    uint256 private constant COMMITTED = 1;
+    uint256 private constant LIVE = 2;
+    uint256 private constant SUPERSEDED = 3;
+    uint256 private constant TIME_SHIFT = 160;
+    uint256 private constant PARENT_SHIFT = 208;
+    uint256 private constant STATE_SHIFT = 248;
 
-    /// @dev The root fills a slot; time and leaf count share the second.
+    /// @dev The root fills a slot; time, leaf count and first work id share the second.
     struct Batch {
         bytes32 merkleRoot;
         uint48 anchoredAt;
         uint48 count;
+        uint48 firstWorkId;
     }
 
     uint256 private _workCount;
     uint256 private _batchCount;
-    mapping(bytes32 contentHash => Registration) private _registrations;
-    mapping(uint256 workId => bytes32 contentHash) private _contentHashOf;
-    /// @dev Written only for new versions, so first versions stay at two fresh slots.
-    mapping(uint256 workId => uint48 parentId) private _parentOf;
-    /// @dev 256 nonces per word, so a signer counting nonces up pays for a fresh slot once per 256 signatures.
-    mapping(address creator => mapping(uint256 word => uint256 bits)) private _nonceBitmap;
+    mapping(uint256 workId => uint256 claim) private _claims;
+    /// @dev The earliest revealed claim of each hash.
+    mapping(bytes32 contentHash => uint256 workId) private _workOf;
     mapping(uint256 batchId => Batch) private _batches;
 
     constructor(address admin) EIP712("RightsLedger WorkRegistry", "1") {
@@ -52,13 +55,31 @@ contract WorkRegistry is IWorkRegistry, AccessControl, EIP712 {
     // ----- creators -----
 
     /// @inheritdoc IWorkRegistry
-    function register(
+    function commit(bytes32 commitment) external returns (uint256 workId) {
+        // Every id costs a transaction or a bounded batch, so the count never nears 2^40.
+        unchecked {
+            workId = ++_workCount;
+        }
+        _claims[workId] =
+            (COMMITTED << STATE_SHIFT) |
+            (uint256(Time.timestamp()) << TIME_SHIFT) |
+            uint160(uint256(commitment));
+        emit WorkCommitted(workId);
+    }
+
+    /// @inheritdoc IWorkRegistry
+    function reveal(
+        uint256 workId,
         bytes32 contentHash,
+        uint256 nonce,
         string calldata cid,
         string calldata metadataURI,
         uint256 parentId
-    ) external returns (uint256 workId) {
-        return _register(msg.sender, contentHash, cid, metadataURI, parentId);
+    ) external {
+        uint48 registeredAt = _open(workId, msg.sender, contentHash, nonce);
+        uint256 earlier = _record(workId, msg.sender, contentHash, parentId, registeredAt);
+        emit WorkRegistered(workId, contentHash, msg.sender, parentId, registeredAt, cid, metadataURI);
+        if (earlier != 0) _supersede(workId, contentHash, earlier);
     }
 
     /// @inheritdoc IWorkRegistry
@@ -80,36 +101,29 @@ contract WorkRegistry is IWorkRegistry, AccessControl, EIP712 {
     // ----- relayers -----
 
     /// @inheritdoc IWorkRegistry
-    function registerFor(
-        address creator,
-        bytes32 contentHash,
-        string calldata cid,
-        string calldata metadataURI,
-        uint256 parentId,
-        uint256 nonce,
-        uint256 deadline,
-        bytes calldata signature
-    ) external returns (uint256 workId) {
-        if (block.timestamp > deadline) revert SignatureExpired(deadline);
-        _useNonce(creator, nonce);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    REGISTER_TYPEHASH,
-                    creator,
-                    contentHash,
-                    keccak256(bytes(cid)),
-                    keccak256(bytes(metadataURI)),
-                    parentId,
-                    nonce,
-                    deadline
-                )
-            )
-        );
-        if (!SignatureChecker.isValidSignatureNowCalldata(creator, digest, signature)) {
-            revert InvalidCreatorSignature(creator);
-        }
-        return _register(creator, contentHash, cid, metadataURI, parentId);
+    function revealFor(uint256 workId, Registration calldata registration, bytes calldata signature) external {
+        if (block.timestamp > registration.deadline) revert SignatureExpired(registration.deadline);
+        uint48 registeredAt = _open(workId, registration.creator, registration.contentHash, registration.nonce);
+        _checkSignature(registration, signature);
+        _emitRecorded(workId, registration, registeredAt);
+    }
+
+    /// @inheritdoc IWorkRegistry
+    function claimBatched(
+        uint256 batchId,
+        uint256 index,
+        Registration calldata registration,
+        bytes calldata signature,
+        bytes32[] calldata proof
+    ) external {
+        Batch storage batch = _batch(batchId);
+        if (index >= batch.count) revert LeafOutOfRange(batchId, index);
+        uint256 workId = batch.firstWorkId + index;
+        if (_claims[workId] != 0) revert LeafAlreadyClaimed(batchId, index);
+        bytes32 digest = _checkSignature(registration, signature);
+        bytes32 leaf = _leaf(index, registration.creator, registration.contentHash, digest);
+        if (!MerkleProof.verifyCalldata(proof, batch.merkleRoot, leaf)) revert InvalidBatchProof(batchId, index);
+        _emitRecorded(workId, registration, batch.anchoredAt);
     }
 
     // ----- registrar -----
@@ -121,43 +135,69 @@ contract WorkRegistry is IWorkRegistry, AccessControl, EIP712 {
         string calldata manifestCid
     ) external onlyRole(REGISTRAR_ROLE) returns (uint256 batchId) {
         if (merkleRoot == bytes32(0) || count == 0) revert EmptyBatch();
+        if (count > MAX_BATCH_LEAVES) revert BatchTooLarge(count, MAX_BATCH_LEAVES);
+        uint256 firstWorkId = _workCount + 1;
+        _workCount += count;
         batchId = ++_batchCount;
+        // count and the ids are bounded above, so they fit their 48 bits.
         _batches[batchId] = Batch({
             merkleRoot: merkleRoot,
             anchoredAt: Time.timestamp(),
-            count: SafeCast.toUint48(count)
+            count: uint48(count),
+            firstWorkId: uint48(firstWorkId)
         });
-        emit BatchAnchored(batchId, merkleRoot, msg.sender, count, manifestCid);
+        emit BatchAnchored(batchId, merkleRoot, msg.sender, count, firstWorkId, manifestCid);
     }
 
     // ----- views -----
 
     /// @inheritdoc IWorkRegistry
-    function verifyAnchored(uint256 batchId, bytes32 leaf, bytes32[] calldata proof) external view returns (bool) {
-        return MerkleProof.verifyCalldata(proof, _batch(batchId).merkleRoot, leaf);
+    function verifyAnchored(
+        uint256 batchId,
+        uint256 index,
+        address creator,
+        bytes32 contentHash,
+        bytes32 digest,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        return
+            MerkleProof.verifyCalldata(proof, _batch(batchId).merkleRoot, _leaf(index, creator, contentHash, digest));
     }
 
     /// @inheritdoc IWorkRegistry
-    function leafOf(bytes32 contentHash, address creator) external pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(contentHash, creator))));
+    function leafOf(
+        uint256 index,
+        address creator,
+        bytes32 contentHash,
+        bytes32 digest
+    ) external pure returns (bytes32) {
+        return _leaf(index, creator, contentHash, digest);
+    }
+
+    /// @inheritdoc IWorkRegistry
+    function registrationDigest(Registration calldata registration) external view returns (bytes32) {
+        return _digest(registration);
+    }
+
+    /// @inheritdoc IWorkRegistry
+    function commitmentOf(address creator, bytes32 contentHash, uint256 nonce) public pure returns (bytes32) {
+        return keccak256(abi.encode(creator, contentHash, nonce));
     }
 
     /// @inheritdoc IWorkRegistry
     function workOf(bytes32 contentHash) external view returns (uint256) {
-        return _registrations[contentHash].workId;
+        return _workOf[contentHash];
     }
 
     /// @inheritdoc IWorkRegistry
     function getWork(uint256 workId) external view returns (Work memory) {
-        bytes32 contentHash = _contentHashOf[workId];
-        if (contentHash == bytes32(0)) revert UnknownWork(workId);
-        Registration storage registration = _registrations[contentHash];
+        uint256 claim = _revealed(workId);
         return
             Work({
-                contentHash: contentHash,
-                creator: registration.creator,
-                registeredAt: registration.registeredAt,
-                parentId: _parentOf[workId]
+                creator: address(uint160(claim)),
+                registeredAt: uint48(claim >> TIME_SHIFT),
+                parentId: uint40(claim >> PARENT_SHIFT),
+                superseded: claim >> STATE_SHIFT == SUPERSEDED
             });
     }
 
@@ -172,14 +212,11 @@ contract WorkRegistry is IWorkRegistry, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IWorkRegistry
-    function getBatch(uint256 batchId) external view returns (bytes32 merkleRoot, uint48 anchoredAt, uint48 count) {
+    function getBatch(
+        uint256 batchId
+    ) external view returns (bytes32 merkleRoot, uint48 anchoredAt, uint48 count, uint48 firstWorkId) {
         Batch storage batch = _batch(batchId);
-        return (batch.merkleRoot, batch.anchoredAt, batch.count);
-    }
-
-    /// @inheritdoc IWorkRegistry
-    function nonceUsed(address creator, uint256 nonce) external view returns (bool) {
-        return _nonceBitmap[creator][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+        return (batch.merkleRoot, batch.anchoredAt, batch.count, batch.firstWorkId);
     }
 
     /// @notice ERC-165: IWorkRegistry, IAccessControl and IERC165.
@@ -189,45 +226,103 @@ contract WorkRegistry is IWorkRegistry, AccessControl, EIP712 {
 
     // ----- internal -----
 
-    function _register(
+    /// @dev Checks that `creator` opens the commitment under `workId` in a later block; answers the commit time.
+    function _open(
+        uint256 workId,
         address creator,
         bytes32 contentHash,
-        string calldata cid,
-        string calldata metadataURI,
-        uint256 parentId
-    ) private returns (uint256 workId) {
-        if (contentHash == bytes32(0)) revert EmptyContentHash();
-        Registration storage registration = _registrations[contentHash];
-        uint256 existing = registration.workId;
-        if (existing != 0) revert AlreadyRegistered(contentHash, existing);
-        if (parentId != 0 && _creatorOf(parentId) != creator) revert ParentNotOwned(parentId, creator);
-
-        // Every id costs a transaction, so the count never nears 2^48, the width of the stored id.
-        unchecked {
-            workId = ++_workCount;
+        uint256 nonce
+    ) private view returns (uint48 committedAt) {
+        uint256 claim = _claims[workId];
+        if (claim >> STATE_SHIFT != COMMITTED) revert NotCommitted(workId);
+        committedAt = uint48(claim >> TIME_SHIFT);
+        // Block times strictly increase, so this refuses a reveal in its commit's block: a front-runner
+        // who saw the reveal cannot commit and reveal at once.
+        if (committedAt >= block.timestamp) revert RevealTooEarly(workId, committedAt);
+        if (uint160(claim) != uint160(uint256(commitmentOf(creator, contentHash, nonce)))) {
+            revert CommitmentMismatch(workId);
         }
-        // One whole-word store in Registration's layout; assigning the fields would read the fresh slot back first.
-        assembly ("memory-safe") {
-            sstore(registration.slot, or(or(workId, shl(48, creator)), shl(208, timestamp())))
-        }
-        _contentHashOf[workId] = contentHash;
-        // A known parent id is at most the work count, so it fits the uint48.
-        if (parentId != 0) _parentOf[workId] = uint48(parentId);
-        emit WorkRegistered(workId, contentHash, creator, parentId, cid, metadataURI);
     }
 
-    function _useNonce(address creator, uint256 nonce) private {
-        uint256 bit = 1 << (nonce & 0xff);
-        mapping(uint256 => uint256) storage bitmap = _nonceBitmap[creator];
-        uint256 bits = bitmap[nonce >> 8];
-        if (bits & bit != 0) revert NonceAlreadyUsed(creator, nonce);
-        bitmap[nonce >> 8] = bits | bit;
+    /// @dev Writes the revealed claim and makes it the hash's work unless an earlier claim exists;
+    /// answers the other claim of the hash, 0 when none.
+    function _record(
+        uint256 workId,
+        address creator,
+        bytes32 contentHash,
+        uint256 parentId,
+        uint48 registeredAt
+    ) private returns (uint256 other) {
+        if (contentHash == bytes32(0)) revert EmptyContentHash();
+        if (parentId != 0 && _creatorOf(parentId) != creator) revert ParentNotOwned(parentId, creator);
+        other = _workOf[contentHash];
+        uint256 state = LIVE;
+        if (other != 0 && other < workId) state = SUPERSEDED;
+        else _workOf[contentHash] = workId;
+        // A live parent id is at most the work count, which stays below 2^40.
+        _claims[workId] =
+            (state << STATE_SHIFT) |
+            (parentId << PARENT_SHIFT) |
+            (uint256(registeredAt) << TIME_SHIFT) |
+            uint160(creator);
+    }
+
+    function _emitRecorded(uint256 workId, Registration calldata r, uint48 registeredAt) private {
+        uint256 other = _record(workId, r.creator, r.contentHash, r.parentId, registeredAt);
+        emit WorkRegistered(workId, r.contentHash, r.creator, r.parentId, registeredAt, r.cid, r.metadataURI);
+        if (other != 0) _supersede(workId, r.contentHash, other);
+    }
+
+    /// @dev Of two claims of one hash the lower id wins; a later id loses at once, an earlier one takes over.
+    function _supersede(uint256 workId, bytes32 contentHash, uint256 other) private {
+        if (other < workId) {
+            emit ClaimSuperseded(workId, contentHash, other);
+        } else {
+            _claims[other] |= SUPERSEDED << STATE_SHIFT;
+            emit ClaimSuperseded(other, contentHash, workId);
+        }
+    }
+
+    function _checkSignature(Registration calldata r, bytes calldata signature) private view returns (bytes32 digest) {
+        digest = _digest(r);
+        if (!SignatureChecker.isValidSignatureNowCalldata(r.creator, digest, signature)) {
+            revert InvalidCreatorSignature(r.creator);
+        }
+    }
+
+    function _digest(Registration calldata r) private view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        REGISTER_TYPEHASH,
+                        r.creator,
+                        r.contentHash,
+                        keccak256(bytes(r.cid)),
+                        keccak256(bytes(r.metadataURI)),
+                        r.parentId,
+                        r.nonce,
+                        r.deadline
+                    )
+                )
+            );
+    }
+
+    /// @dev OpenZeppelin's standard-tree leaf: hashed twice, so no 64-byte inner node hashes to a leaf.
+    function _leaf(uint256 index, address creator, bytes32 contentHash, bytes32 digest) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(index, creator, contentHash, digest))));
+    }
+
+    function _revealed(uint256 workId) private view returns (uint256 claim) {
+        claim = _claims[workId];
+        uint256 state = claim >> STATE_SHIFT;
+        if (state != LIVE && state != SUPERSEDED) revert UnknownWork(workId);
     }
 
     function _creatorOf(uint256 workId) private view returns (address) {
-        bytes32 contentHash = _contentHashOf[workId];
-        if (contentHash == bytes32(0)) revert UnknownWork(workId);
-        return _registrations[contentHash].creator;
+        uint256 claim = _revealed(workId);
+        if (claim >> STATE_SHIFT == SUPERSEDED) revert WorkSuperseded(workId);
+        return address(uint160(claim));
     }
 
     function _batch(uint256 batchId) private view returns (Batch storage batch) {

@@ -6,7 +6,13 @@ type KeyKind = keyof ChangedKeys;
 
 /** Which argument of which contract's events names which kind of key. */
 const KEY_ARGS: Record<ContractKind, Record<string, KeyKind>> = {
-  WorkRegistry: { workId: "workIds", parentId: "workIds", creator: "accounts", coAuthors: "accounts" },
+  WorkRegistry: {
+    workId: "workIds",
+    parentId: "workIds",
+    earlierWorkId: "workIds",
+    creator: "accounts",
+    coAuthors: "accounts",
+  },
   SplitFactory: { split: "splits", recipients: "accounts" },
   RevenueSplit: { account: "accounts" },
   LicenseToken: {

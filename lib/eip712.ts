@@ -19,13 +19,16 @@ export function licenseDomain(chainId: bigint, verifyingContract: string): Typed
   return { name: LICENSE_DOMAIN_NAME, version: DOMAIN_VERSION, chainId, verifyingContract };
 }
 
-/** `registerFor`: the creator authorizes the relayer to register one content hash in their name. */
 /** One field of an EIP-712 struct. */
 export interface TypedField {
   name: string;
   type: string;
 }
 
+/**
+ * `Register`: the creator authorizes the relayer to reveal (or claim from a batch) one content hash in
+ * their name. `nonce` is random and salts the commitment `keccak256(abi.encode(creator, contentHash, nonce))`.
+ */
 export const REGISTER_TYPES: { Register: TypedField[] } = {
   Register: [
     { name: "creator", type: "address" },

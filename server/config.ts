@@ -112,7 +112,7 @@ const envSchema = z
     CARD_MIN_PRICE: positiveInt.default(100),
     RELAYER_GAS_PER_WALLET_PER_DAY: positiveInt.default(5_000_000),
     RELAYER_GAS_PER_DAY: positiveInt.default(500_000_000),
-    GAS_PER_REGISTRATION: positiveInt.default(100_000),
+    GAS_PER_REGISTRATION: positiveInt.default(125_000),
     GAS_PER_OFFER: positiveInt.default(250_000),
     GAS_PER_CARD_MINT: positiveInt.default(160_000),
     EVIDENCE_SIGNER_KEY: hex32.optional(),

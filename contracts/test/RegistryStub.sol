@@ -12,10 +12,10 @@ contract RegistryStub {
 
     function setWork(uint256 workId, address creator) external {
         _works[workId] = IWorkRegistry.Work({
-            contentHash: keccak256(abi.encode(workId)),
             creator: creator,
             registeredAt: uint48(block.timestamp),
-            parentId: 0
+            parentId: 0,
+            superseded: false
         });
         if (workId > workCount) workCount = workId;
     }

@@ -12,6 +12,10 @@ export interface WorkRow extends Origin {
   cid: string;
   metadata_uri: string;
   co_authors: string[];
+  /** When the claim's id was reserved, unix seconds (null for claims indexed before commitments). */
+  registered_at: string | null;
+  /** The earlier claim of the same content hash that holds the work; null while this claim holds it. */
+  superseded_by: string | null;
   updated_block: number;
 }
 
@@ -20,6 +24,7 @@ export interface BatchRow extends Origin {
   merkle_root: string;
   submitter: string;
   leaf_count: string;
+  first_work_id: string;
   manifest_cid: string;
 }
 

@@ -3,6 +3,7 @@ import { batches, works } from "../db/works.ts";
 import { need } from "../store.ts";
 import type {
   BatchAnchoredEvent,
+  ClaimSupersededEvent,
   CoAuthorsSetEvent,
   WorkRegisteredEvent,
 } from "../../types/typechain/interfaces/IWorkRegistry.ts";
@@ -11,8 +12,9 @@ import { on, origin, type ContractHandlers } from "./handler.ts";
 type WorkRegistered = Stored<WorkRegisteredEvent.OutputObject>;
 type CoAuthorsSet = Stored<CoAuthorsSetEvent.OutputObject>;
 type BatchAnchored = Stored<BatchAnchoredEvent.OutputObject>;
+type ClaimSuperseded = Stored<ClaimSupersededEvent.OutputObject>;
 
-/** Works with their version chains and co-authors, and anchored batches. */
+/** Works (every claim, the superseded ones marked) with their version chains and co-authors, and anchored batches. */
 export const workRegistryHandlers: ContractHandlers = {
   WorkRegistered: on<WorkRegistered>({
     needs: (a) => (a.parentId === "0" ? [] : [need(works, { work_id: a.parentId })]),
@@ -33,9 +35,24 @@ export const workRegistryHandlers: ContractHandlers = {
           cid: a.cid,
           metadata_uri: a.metadataURI,
           co_authors: [],
+          registered_at: a.registeredAt,
+          superseded_by: null,
           ...origin(event),
           updated_block: event.blockNumber,
         },
+        event.blockNumber,
+      );
+    },
+  }),
+
+  ClaimSuperseded: on<ClaimSuperseded>({
+    needs: (a) => [need(works, { work_id: a.workId })],
+    apply(event, store) {
+      const work = store.get(works, { work_id: event.args.workId });
+      if (!work) return;
+      store.update(
+        works,
+        { ...work, superseded_by: event.args.earlierWorkId, updated_block: event.blockNumber },
         event.blockNumber,
       );
     },
@@ -62,6 +79,7 @@ export const workRegistryHandlers: ContractHandlers = {
         merkle_root: a.merkleRoot,
         submitter: a.submitter,
         leaf_count: a.count,
+        first_work_id: a.firstWorkId,
         manifest_cid: a.manifestCid,
         ...origin(event),
       });

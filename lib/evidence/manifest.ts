@@ -81,8 +81,12 @@ export const registrationSchema = z.discriminatedUnion("kind", [
     ...registrationFacts,
     batchId: uint,
     merkleRoot: bytes32,
-    /** OpenZeppelin standard-tree leaf of (bytes32 contentHash, address creator). */
+    /** OpenZeppelin standard-tree leaf of (uint256 leafIndex, address creator, bytes32 contentHash, bytes32 registrationDigest). */
     leaf: bytes32,
+    /** The leaf's index; the batch reserved work id `firstWorkId + leafIndex` for it. */
+    leafIndex: z.number().int().nonnegative(),
+    /** EIP-712 digest of the Register message the creator signed. */
+    registrationDigest: bytes32,
     proof: z.array(bytes32),
   }),
 ]);

@@ -14,6 +14,8 @@ import {
   WORK_REGISTRY_INTERFACE_ID,
   decodeBatchAnchored,
   decodeWorkRegistered,
+  supersededAtReveal,
+  BATCH_LEAF_ENCODING,
   erc165Interface,
   logAt,
   merkleLeafOf,
@@ -268,6 +270,8 @@ function eventCheck(receipt: RpcReceipt, manifest: Manifest): Check {
     if (work.cid !== undefined && event.cid !== work.cid) problems.push(`CID ${event.cid}, not ${work.cid}`);
     if (work.metadataURI !== undefined && event.metadataURI !== work.metadataURI)
       problems.push(`metadata URI ${event.metadataURI}`);
+    if (supersededAtReveal(receipt, reg.registry, event.workId))
+      problems.push(`claim ${event.workId} lost to an earlier claim of the file (ClaimSuperseded)`);
     if (problems.length > 0) return fail(CHECK.event, `the event says ${problems.join("; ")}`);
     return pass(
       CHECK.event,
@@ -295,10 +299,14 @@ function merkleCheck(manifest: Manifest): Check | undefined {
   const reg = manifest.registration;
   if (reg.kind !== "batch") return undefined;
   const { contentHash, creator } = manifest.work;
-  const leaf = merkleLeafOf(contentHash, creator);
+  const values = [BigInt(reg.leafIndex), creator, contentHash, reg.registrationDigest] as const;
+  const leaf = merkleLeafOf(...values);
   if (!same(leaf, reg.leaf))
-    return fail(CHECK.merkle, `(contentHash, creator) gives leaf ${leaf}, not the stated ${reg.leaf}`);
-  if (!StandardMerkleTree.verify(reg.merkleRoot, ["bytes32", "address"], [contentHash, creator], reg.proof)) {
+    return fail(
+      CHECK.merkle,
+      `(leafIndex, creator, contentHash, registrationDigest) gives leaf ${leaf}, not the stated ${reg.leaf}`,
+    );
+  if (!StandardMerkleTree.verify(reg.merkleRoot, [...BATCH_LEAF_ENCODING], [...values], reg.proof)) {
     return fail(
       CHECK.merkle,
       `the proof (${reg.proof.length} elements) does not lead from leaf ${leaf} to root ${reg.merkleRoot}`,
@@ -306,7 +314,7 @@ function merkleCheck(manifest: Manifest): Check | undefined {
   }
   return pass(
     CHECK.merkle,
-    `leaf (contentHash, creator) + ${reg.proof.length} proof elements → root ${reg.merkleRoot}`,
+    `leaf (leafIndex, creator, contentHash, registrationDigest) + ${reg.proof.length} proof elements → root ${reg.merkleRoot}`,
   );
 }
 
@@ -389,7 +397,7 @@ async function onlineChecks(rpc: RpcSender, manifest: Manifest, minConfirmations
         `workOf(content hash) = ${workId}, created by ${getAddress(creator)}`,
       );
     }
-    const [root] = workRegistryInterface.decodeFunctionResult(
+    const [root, , , firstWorkId] = workRegistryInterface.decodeFunctionResult(
       "getBatch",
       await call(rpc, reg.registry, workRegistryInterface.encodeFunctionData("getBatch", [reg.batchId])),
     );
@@ -400,7 +408,14 @@ async function onlineChecks(rpc: RpcSender, manifest: Manifest, minConfirmations
       await call(
         rpc,
         reg.registry,
-        workRegistryInterface.encodeFunctionData("verifyAnchored", [reg.batchId, reg.leaf, reg.proof]),
+        workRegistryInterface.encodeFunctionData("verifyAnchored", [
+          reg.batchId,
+          reg.leafIndex,
+          creator,
+          contentHash,
+          reg.registrationDigest,
+          reg.proof,
+        ]),
       ),
     );
     if (!anchored)
@@ -408,9 +423,20 @@ async function onlineChecks(rpc: RpcSender, manifest: Manifest, minConfirmations
         CHECK.registrationOnChain,
         `the registry does not accept the leaf's proof in batch #${reg.batchId}`,
       );
+    // The leaf reserved its id at the anchor; only a claim with a lower id came first.
+    const reserved = (firstWorkId as bigint) + BigInt(reg.leafIndex);
+    const [holder] = workRegistryInterface.decodeFunctionResult(
+      "workOf",
+      await call(rpc, reg.registry, workRegistryInterface.encodeFunctionData("workOf", [contentHash])),
+    );
+    if (holder !== 0n && (holder as bigint) < reserved)
+      return fail(
+        CHECK.registrationOnChain,
+        `work #${holder} claimed ${contentHash} before this leaf reserved work #${reserved}`,
+      );
     return pass(
       CHECK.registrationOnChain,
-      `batch #${reg.batchId} has root ${reg.merkleRoot} and verifyAnchored(leaf, proof) is true`,
+      `batch #${reg.batchId} has root ${reg.merkleRoot}, verifyAnchored is true, and no claim precedes work #${reserved}`,
     );
   });
   return [block, registry, registration];

@@ -20,6 +20,8 @@ import {
   decodeBatchAnchored,
   decodeWorkRegistered,
   merkleLeafOf,
+  supersededAtReveal,
+  BATCH_LEAF_ENCODING,
   rpcReceiptSchema,
   type RpcReceipt,
 } from "../../lib/evidence/registry.ts";
@@ -51,7 +53,18 @@ export interface LicenseInput {
 
 export type RegistrationInput =
   | { kind: "direct"; chainId: number; registry: string; txHash: string }
-  | { kind: "batch"; chainId: number; registry: string; txHash: string; merkleRoot: string; proof: string[] };
+  | {
+      kind: "batch";
+      chainId: number;
+      registry: string;
+      txHash: string;
+      merkleRoot: string;
+      /** The leaf's index in the batch: its work id is the batch's first plus this. */
+      leafIndex: number;
+      /** The EIP-712 digest of the Register message the creator signed, which the leaf binds. */
+      registrationDigest: string;
+      proof: string[];
+    };
 
 /** Signs the manifest digest (EIP-191); an ethers Wallet fits. */
 export interface ManifestSigner {
@@ -144,6 +157,9 @@ function chainFacts(input: BundleInput): {
       .find((e) => e !== null && lower(e.contentHash) === contentHash && e.creator === creator);
     if (!event)
       throw new BundleInputError(`the receipt has no WorkRegistered event for ${contentHash} by ${creator}`);
+    if (supersededAtReveal(receipt, reg.registry, event.workId)) {
+      throw new BundleInputError(`claim ${event.workId} lost to an earlier claim of ${contentHash}`);
+    }
     if (input.work.workId !== undefined && BigInt(input.work.workId) !== event.workId) {
       throw new BundleInputError(`work id ${input.work.workId} differs from the event's ${event.workId}`);
     }
@@ -159,8 +175,17 @@ function chainFacts(input: BundleInput): {
     .map((log) => decodeBatchAnchored(log, reg.registry))
     .find((e) => e !== null && lower(e.merkleRoot) === root);
   if (!event) throw new BundleInputError(`the receipt has no BatchAnchored event for root ${root}`);
-  const leaf = merkleLeafOf(contentHash, creator);
-  if (!StandardMerkleTree.verify(root, ["bytes32", "address"], [contentHash, creator], reg.proof)) {
+  const index = BigInt(reg.leafIndex);
+  const digest = lower(reg.registrationDigest);
+  const leaf = merkleLeafOf(index, creator, contentHash, digest);
+  if (
+    !StandardMerkleTree.verify(
+      root,
+      [...BATCH_LEAF_ENCODING],
+      [index, creator, contentHash, digest],
+      reg.proof,
+    )
+  ) {
     throw new BundleInputError(`the Merkle proof does not lead from ${leaf} to root ${root}`);
   }
   return {
@@ -172,6 +197,8 @@ function chainFacts(input: BundleInput): {
       batchId: event.batchId.toString(),
       merkleRoot: root,
       leaf,
+      leafIndex: reg.leafIndex,
+      registrationDigest: digest,
       proof: reg.proof.map(lower),
     },
     workId: input.work.workId === undefined ? undefined : BigInt(input.work.workId).toString(),

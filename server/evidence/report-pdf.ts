@@ -294,11 +294,13 @@ function registrationSection(layout: Layout, manifest: Manifest): void {
   } else {
     layout.field("Event", `BatchAnchored (log index ${reg.logIndex}): batch #${reg.batchId}`);
     layout.field("Merkle root", reg.merkleRoot, { mono: true });
-    layout.field("Leaf", reg.leaf, { mono: true });
+    layout.field("Leaf", `${reg.leaf} (index ${reg.leafIndex})`, { mono: true });
+    layout.field("Signed digest", reg.registrationDigest, { mono: true });
     layout.field("Proof", reg.proof.length ? reg.proof.join("\n") : "(single-leaf batch)", { mono: true });
     layout.paragraph(
-      "The leaf is keccak256(keccak256(abi.encode(contentHash, creator))), OpenZeppelin's standard Merkle tree " +
-        "encoding; hashing it with the proof elements (each pair sorted) gives the anchored root.",
+      "The leaf is keccak256(keccak256(abi.encode(leafIndex, creator, contentHash, signedDigest))), OpenZeppelin's " +
+        "standard Merkle tree encoding; hashing it with the proof elements (each pair sorted) gives the anchored root. " +
+        "The signed digest is the EIP-712 Register message the creator signed, so the leaf names its creator.",
       { size: 8.5, color: COLOR.muted },
     );
   }

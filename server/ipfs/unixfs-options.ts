@@ -1,4 +1,5 @@
-import type { ImporterOptions } from "ipfs-unixfs-importer";
+import type { CID } from "multiformats/cid";
+import { importBytes, type ImporterOptions } from "ipfs-unixfs-importer";
 import { fixedSize } from "ipfs-unixfs-importer/chunker";
 import { balanced } from "ipfs-unixfs-importer/layout";
 
@@ -49,3 +50,10 @@ export const KUBO_ADD_OPTIONS = {
   // Files must survive Kubo's garbage collection: the ledger points at them forever.
   pin: true,
 } as const;
+
+/** The CID `add` gives `bytes`, computed without storing anything: a manifest's CID is named before it is published. */
+export async function cidOf(bytes: Uint8Array): Promise<string> {
+  const discard = { put: async (cid: CID) => cid };
+  const { cid } = await importBytes(bytes, discard, UNIXFS_IMPORT_OPTIONS);
+  return cid.toString();
+}

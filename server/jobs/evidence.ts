@@ -110,6 +110,8 @@ async function gather(deps: EvidenceJobDeps, request: EvidenceRequest): Promise<
       ...common,
       txHash: batch.txHash,
       merkleRoot: batch.merkleRoot,
+      leafIndex: batch.leafIndex,
+      registrationDigest: batch.registrationDigest,
       proof: batch.proof,
     };
   }

@@ -1,13 +1,15 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { UnrecoverableError } from "bullmq";
+import { TypedDataEncoder } from "ethers";
+import { REGISTER_TYPES, registryDomain } from "../../lib/eip712.ts";
+import { BATCH_LEAF_ENCODING } from "../../lib/evidence/registry.ts";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { WorkRegistry } from "../../types/typechain/index.ts";
 import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
+import { cidOf } from "../ipfs/unixfs-options.ts";
 import { claimBatch } from "../repositories/registrations.ts";
-
-export const LEAF_ENCODING = ["bytes32", "address"] as const;
 
 export interface FlushBatchDeps {
   db: Pool;
@@ -26,7 +28,14 @@ interface BatchRow {
   manifest_cid: string;
 }
 
-/** Builds the next Merkle batch from queued requests, stores its manifest in IPFS and the proofs in PostgreSQL. */
+const BATCH_COLUMNS = "id::text, merkle_root, leaf_count, manifest_cid";
+
+/**
+ * Builds the next Merkle batch from queued requests. Leaf `i` binds the creator, the hash and the
+ * digest the creator signed, and becomes work `firstWorkId + i` when claimed. The manifest's CID is
+ * computed here, but its bytes wait in PostgreSQL until the anchor is mined: whoever read them
+ * earlier could commit to the hashes before the batch reserved their ids.
+ */
 async function buildBatch(deps: FlushBatchDeps): Promise<BatchRow | null> {
   const client = await deps.db.connect();
   try {
@@ -36,15 +45,30 @@ async function buildBatch(deps: FlushBatchDeps): Promise<BatchRow | null> {
       await client.query("COMMIT");
       return null;
     }
-    const values = requests.map((r) => [r.contentHash, r.creator]);
-    const tree = StandardMerkleTree.of(values, [...LEAF_ENCODING]);
+    const registry = (await deps.registry.getAddress()).toLowerCase();
+    const domain = registryDomain(BigInt(deps.chainId), registry);
+    const digests = requests.map((r) =>
+      TypedDataEncoder.hash(domain, REGISTER_TYPES, {
+        creator: r.creator,
+        contentHash: r.contentHash,
+        cid: r.cid,
+        metadataURI: r.metadataUri,
+        parentId: BigInt(r.parentId),
+        nonce: BigInt(r.nonce),
+        deadline: BigInt(r.deadline),
+      }),
+    );
+    const values = requests.map((r, i) => [BigInt(i), r.creator, r.contentHash, digests[i]!]);
+    const tree = StandardMerkleTree.of(values, [...BATCH_LEAF_ENCODING]);
     const manifest = {
-      format: "rights-ledger-batch/1",
+      format: "rights-ledger-batch/2",
       chainId: deps.chainId,
-      registry: (await deps.registry.getAddress()).toLowerCase(),
-      leafEncoding: LEAF_ENCODING,
+      registry,
+      leafEncoding: BATCH_LEAF_ENCODING,
       merkleRoot: tree.root,
-      entries: requests.map((r) => ({
+      entries: requests.map((r, i) => ({
+        index: i,
+        registrationDigest: digests[i],
         contentHash: r.contentHash,
         creator: r.creator,
         cid: r.cid,
@@ -55,27 +79,32 @@ async function buildBatch(deps: FlushBatchDeps): Promise<BatchRow | null> {
         signature: r.signature,
       })),
     };
-    const { cid } = await deps.ipfs.add(new TextEncoder().encode(JSON.stringify(manifest)));
+    const text = JSON.stringify(manifest);
+    const cid = await cidOf(new TextEncoder().encode(text));
     const { rows } = await client.query<BatchRow>(
-      `INSERT INTO notarization_batches (merkle_root, leaf_count, manifest_cid, status)
-       VALUES ($1, $2, $3, 'building') RETURNING id::text, merkle_root, leaf_count, manifest_cid`,
-      [tree.root, requests.length, cid],
+      `INSERT INTO notarization_batches (merkle_root, leaf_count, manifest_cid, status, manifest, published)
+       VALUES ($1, $2, $3, 'building', $4, false) RETURNING ${BATCH_COLUMNS}`,
+      [tree.root, requests.length, cid, text],
     );
     const batch = rows[0]!;
     const hashes: string[] = [];
     const leaves: string[] = [];
     const proofs: string[] = [];
-    for (const [index, value] of tree.entries()) {
-      hashes.push(value[0] as string);
+    const indexes: number[] = [];
+    for (const [treeIndex, value] of tree.entries()) {
+      indexes.push(Number(value[0]));
+      hashes.push(value[2] as string);
       leaves.push(tree.leafHash(value));
-      proofs.push(`{${tree.getProof(index).join(",")}}`);
+      proofs.push(`{${tree.getProof(treeIndex).join(",")}}`);
     }
     await client.query(
       `UPDATE registration_requests AS r
-          SET batch_id = $1, leaf = u.leaf, proof = u.proof::text[], updated_at = now()
-         FROM unnest($2::text[], $3::text[], $4::text[]) AS u(content_hash, leaf, proof)
+          SET batch_id = $1, leaf = u.leaf, proof = u.proof::text[], leaf_index = u.leaf_index,
+              registration_digest = u.digest, updated_at = now()
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[])
+           AS u(content_hash, leaf, proof, leaf_index, digest)
         WHERE r.content_hash = u.content_hash`,
-      [batch.id, hashes, leaves, proofs],
+      [batch.id, hashes, leaves, proofs, indexes, indexes.map((i) => digests[i]!)],
     );
     await client.query("COMMIT");
     return batch;
@@ -155,23 +184,42 @@ async function anchor(deps: FlushBatchDeps, batch: BatchRow): Promise<string> {
   return receipt.hash;
 }
 
+/** Publishes an anchored batch's manifest to IPFS under the CID the anchor named. */
+async function publish(deps: FlushBatchDeps, batch: BatchRow): Promise<void> {
+  const { rows } = await deps.db.query<{ manifest: string }>(
+    `SELECT manifest FROM notarization_batches WHERE id = $1`,
+    [batch.id],
+  );
+  const { cid } = await deps.ipfs.add(new TextEncoder().encode(rows[0]!.manifest));
+  if (cid !== batch.manifest_cid) {
+    throw new UnrecoverableError(
+      `manifest of batch ${batch.id} stored as ${cid}, anchored as ${batch.manifest_cid}`,
+    );
+  }
+  await deps.db.query(`UPDATE notarization_batches SET published = true WHERE id = $1`, [batch.id]);
+}
+
 /**
- * Anchors every batch that was built but not yet submitted (an earlier run stopped half-way), then
- * builds and anchors new batches until no queued request is left.
+ * Anchors every batch that was built but not yet submitted and publishes every anchored manifest
+ * not yet published (an earlier run stopped half-way), then builds, anchors and publishes new
+ * batches until no queued request is left.
  */
 export async function flushBatches(deps: FlushBatchDeps): Promise<{ batches: number; works: number }> {
-  const { rows: unfinished } = await deps.db.query<BatchRow>(
-    `SELECT id::text, merkle_root, leaf_count, manifest_cid FROM notarization_batches WHERE status = 'building' ORDER BY id`,
+  const { rows: unfinished } = await deps.db.query<BatchRow & { status: string }>(
+    `SELECT ${BATCH_COLUMNS}, status FROM notarization_batches
+      WHERE status = 'building' OR (status = 'submitted' AND NOT published) ORDER BY id`,
   );
   let batches = 0;
   let works = 0;
   for (const batch of unfinished) {
     await anchor(deps, batch);
+    await publish(deps, batch);
     batches += 1;
     works += batch.leaf_count;
   }
   for (let batch = await buildBatch(deps); batch; batch = await buildBatch(deps)) {
     const txHash = await anchor(deps, batch);
+    await publish(deps, batch);
     deps.logger.info(
       { batchId: batch.id, root: batch.merkle_root, works: batch.leaf_count, txHash },
       "anchored batch",

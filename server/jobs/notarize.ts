@@ -1,9 +1,18 @@
 import { UnrecoverableError } from "bullmq";
+import type { TransactionReceipt } from "ethers";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
+import { commitmentOf, committedWorkId, workRegistryInterface } from "../../lib/evidence/registry.ts";
 import type { WorkRegistry } from "../../types/typechain/index.ts";
 import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
-import { findRequest, markFailed, markSubmitted } from "../repositories/registrations.ts";
+import { DeferredError } from "../errors.ts";
+import {
+  findRequest,
+  markCommitted,
+  markFailed,
+  markSubmitted,
+  type RegistrationRequest,
+} from "../repositories/registrations.ts";
 
 export interface NotarizeDeps {
   db: Pool;
@@ -16,72 +25,137 @@ export interface NotarizeResult {
   status: "submitted" | "skipped";
   txHash?: string;
   blockNumber?: number;
+  workId?: string;
 }
 
-async function previousTransaction(db: Pool, contentHash: string): Promise<string | null> {
+const CLAIM_SUPERSEDED_TOPIC = workRegistryInterface.getEvent("ClaimSuperseded")!.topicHash;
+
+async function previousTransaction(db: Pool, purpose: string, contentHash: string): Promise<string | null> {
   const { rows } = await db.query<{ hash: string }>(
     `SELECT hash FROM relayer_transactions
-      WHERE purpose = 'registerFor' AND ref = $1 AND status IN ('sent', 'mined')
+      WHERE purpose = $1 AND ref = $2 AND status IN ('sent', 'mined')
       ORDER BY sent_at DESC LIMIT 1`,
-    [contentHash],
+    [purpose, contentHash],
   );
   return rows[0]?.hash ?? null;
 }
 
 /**
- * Submits a direct registration with `registerFor`, the relayer paying gas. Idempotent: a retried
- * job waits for the transaction an earlier attempt sent instead of sending another, and a hash
- * that is already registered by the same creator counts as done.
+ * Sends `data` once for (purpose, content hash) and waits for it to be mined: a retried job waits
+ * for the transaction an earlier attempt recorded instead of sending another.
  */
-export async function notarize(deps: NotarizeDeps, contentHash: string): Promise<NotarizeResult> {
-  const { db, relayer, registry, logger } = deps;
-  const request = await findRequest(db, contentHash);
-  if (!request) throw new UnrecoverableError(`no registration request for ${contentHash}`);
-  if (request.mode !== "direct" || request.status === "failed") return { status: "skipped" };
-
-  let hash = request.txHash ?? (await previousTransaction(db, contentHash));
+async function sendOnce(
+  deps: NotarizeDeps,
+  request: RegistrationRequest,
+  purpose: "commit" | "revealFor",
+  data: string,
+): Promise<TransactionReceipt> {
+  const { db, relayer, registry } = deps;
+  let hash = await previousTransaction(db, purpose, request.contentHash);
   if (!hash) {
-    const existing = await registry.workOf(contentHash);
-    if (existing !== 0n) {
-      const work = await registry.getWork(existing);
-      if (work.creator.toLowerCase() !== request.creator) {
-        await markFailed(db, contentHash, `already registered by ${work.creator} as work ${existing}`);
-        throw new UnrecoverableError(`${contentHash} is already registered by another creator`);
-      }
-      logger.info({ contentHash, workId: existing.toString() }, "registration already on chain");
-      return { status: "skipped" };
-    }
-    const data = registry.interface.encodeFunctionData("registerFor", [
-      request.creator,
-      request.contentHash,
-      request.cid,
-      request.metadataUri,
-      BigInt(request.parentId),
-      BigInt(request.nonce),
-      BigInt(request.deadline),
-      request.signature,
-    ]);
     try {
       ({ hash } = await relayer.send({
         to: await registry.getAddress(),
         data,
-        purpose: "registerFor",
-        ref: contentHash,
+        purpose,
+        ref: request.contentHash,
       }));
     } catch (err) {
+      // The node estimated in the commit's block; the next one takes the reveal.
+      if (err instanceof TransactionRevertedError && err.errorName === "RevealTooEarly") {
+        throw new DeferredError("the commitment's block is the node's latest", 1000);
+      }
       if (err instanceof TransactionRevertedError) {
-        await markFailed(db, contentHash, err.message);
+        await markFailed(db, request.contentHash, err.message);
         throw new UnrecoverableError(err.message);
       }
       throw err;
     }
   }
-  await markSubmitted(db, contentHash, hash);
+  if (purpose === "revealFor") await markSubmitted(db, request.contentHash, hash);
   const receipt = await relayer.wait(hash);
   if (receipt.status !== 1) {
-    await markFailed(db, contentHash, `transaction ${receipt.hash} reverted`);
-    throw new UnrecoverableError(`registerFor ${receipt.hash} reverted`);
+    await markFailed(db, request.contentHash, `${purpose} ${receipt.hash} reverted`);
+    throw new UnrecoverableError(`${purpose} ${receipt.hash} reverted`);
   }
-  if (receipt.hash !== hash) await markSubmitted(db, contentHash, receipt.hash);
-  return { status: "submitted", txHash: receipt.hash, blockNumber: receipt.blockNumber };
+  return receipt;
+}
+
+/** Fails the request when the hash already has a work of another creator: a new claim would lose to it. */
+async function refuseTaken(deps: NotarizeDeps, request: RegistrationRequest): Promise<boolean> {
+  const existing = await deps.registry.workOf(request.contentHash);
+  if (existing === 0n) return false;
+  const work = await deps.registry.getWork(existing);
+  if (work.creator.toLowerCase() !== request.creator) {
+    await markFailed(
+      deps.db,
+      request.contentHash,
+      `already registered by ${work.creator} as work ${existing}`,
+    );
+    throw new UnrecoverableError(`${request.contentHash} is already registered by another creator`);
+  }
+  deps.logger.info(
+    { contentHash: request.contentHash, workId: existing.toString() },
+    "registration already on chain",
+  );
+  return true;
+}
+
+/**
+ * Registers a direct request the squat-proof way, the relayer paying gas: a commitment that hides
+ * the hash reserves the work id, then `revealFor` in a later block binds the hash to it. Each step
+ * is sent once per content hash, and the reserved id is recorded, so a job that died anywhere
+ * resumes where it stopped.
+ */
+export async function notarize(deps: NotarizeDeps, contentHash: string): Promise<NotarizeResult> {
+  const { db, registry } = deps;
+  const request = await findRequest(db, contentHash);
+  if (!request) throw new UnrecoverableError(`no registration request for ${contentHash}`);
+  if (request.mode !== "direct" || request.status === "failed") return { status: "skipped" };
+
+  let workId = request.workId === null ? null : BigInt(request.workId);
+  if (workId === null) {
+    const committed = await previousTransaction(db, "commit", contentHash);
+    if (!committed && (await refuseTaken(deps, request))) return { status: "skipped" };
+    const commitment = commitmentOf(request.creator, contentHash, BigInt(request.nonce));
+    const receipt = await sendOnce(
+      deps,
+      request,
+      "commit",
+      registry.interface.encodeFunctionData("commit", [commitment]),
+    );
+    workId = committedWorkId(receipt.logs);
+    if (workId === null) throw new UnrecoverableError(`commit ${receipt.hash} reserved no work id`);
+    await markCommitted(db, contentHash, workId, receipt.hash);
+  }
+
+  const data = registry.interface.encodeFunctionData("revealFor", [
+    workId,
+    {
+      creator: request.creator,
+      contentHash,
+      cid: request.cid,
+      metadataURI: request.metadataUri,
+      parentId: BigInt(request.parentId),
+      nonce: BigInt(request.nonce),
+      deadline: BigInt(request.deadline),
+    },
+    request.signature,
+  ]);
+  const receipt = await sendOnce(deps, request, "revealFor", data);
+  if (receipt.hash !== request.txHash) await markSubmitted(db, contentHash, receipt.hash);
+  const lost = receipt.logs.some(
+    (log) => log.topics[0] === CLAIM_SUPERSEDED_TOPIC && BigInt(log.topics[1]!) === workId,
+  );
+  if (lost) {
+    const error = `an earlier claim of ${contentHash} holds the work; claim ${workId} is superseded`;
+    await markFailed(db, contentHash, error);
+    throw new UnrecoverableError(error);
+  }
+  return {
+    status: "submitted",
+    txHash: receipt.hash,
+    blockNumber: receipt.blockNumber,
+    workId: workId.toString(),
+  };
 }

@@ -16,6 +16,8 @@ export interface WorkRecord {
   blockNumber: string;
   /** Block time of the registration; null for events indexed before block times were kept. */
   registeredAt: Date | null;
+  /** The earlier claim of the same hash that holds the work, or null when this claim holds it. */
+  supersededBy: string | null;
 }
 
 /** A work anchored in a Merkle batch: the server's proof and the indexer's BatchAnchored event. */
@@ -29,6 +31,10 @@ export interface BatchRecord {
   batchId: string;
   merkleRoot: string;
   leaf: string;
+  leafIndex: number;
+  registrationDigest: string;
+  /** The work id the leaf reserved: the batch's first plus the leaf index. */
+  workId: string;
   proof: string[];
   txHash: string;
   blockNumber: string;
@@ -65,11 +71,13 @@ interface WorkRow {
   tx_hash: string;
   block_number: string;
   block_time: Date | null;
+  superseded_by: string | null;
 }
 
 // Block times come from the indexer's event_blocks view.
 const WORK_SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, m.title,
-  w.cid, w.metadata_uri, w.co_authors, w.tx_hash, w.block_number::text, e.block_time
+  w.cid, w.metadata_uri, w.co_authors, w.tx_hash, w.block_number::text,
+  coalesce(to_timestamp(w.registered_at::double precision), e.block_time) AS block_time, w.superseded_by::text
   FROM works w
   LEFT JOIN event_blocks e ON e.block_number = w.block_number AND e.log_index = w.log_index
   LEFT JOIN work_metadata m ON m.metadata_uri = w.metadata_uri`;
@@ -88,6 +96,7 @@ function toWork(row: WorkRow): WorkRecord {
     txHash: row.tx_hash,
     blockNumber: row.block_number,
     registeredAt: row.block_time,
+    supersededBy: row.superseded_by,
   };
 }
 
@@ -100,10 +109,12 @@ export class EvidenceFactsRepository {
     return rows[0] ? toWork(rows[0]) : null;
   }
 
+  /** The claim of `contentHash` that holds the work: the earliest, superseded by none. */
   async workByHash(contentHash: string): Promise<WorkRecord | null> {
-    const { rows } = await this.db.query<WorkRow>(`${WORK_SELECT} WHERE w.content_hash = $1`, [
-      contentHash.toLowerCase(),
-    ]);
+    const { rows } = await this.db.query<WorkRow>(
+      `${WORK_SELECT} WHERE w.content_hash = $1 ORDER BY w.superseded_by IS NOT NULL, w.work_id LIMIT 1`,
+      [contentHash.toLowerCase()],
+    );
     return rows[0] ? toWork(rows[0]) : null;
   }
 
@@ -133,17 +144,22 @@ export class EvidenceFactsRepository {
       batch_id: string;
       merkle_root: string;
       leaf: string;
+      leaf_index: number;
+      registration_digest: string;
+      work_id: string;
       proof: string[];
       tx_hash: string;
       block_number: string;
     }>(
       `SELECT r.content_hash, r.creator, m.title, r.cid, r.metadata_uri, b.batch_id::text, b.merkle_root, r.leaf,
+              r.leaf_index, r.registration_digest, (b.first_work_id + r.leaf_index)::text AS work_id,
               r.proof, b.tx_hash, b.block_number::text
          FROM registration_requests r
          LEFT JOIN work_metadata m ON m.metadata_uri = r.metadata_uri
          JOIN notarization_batches nb ON nb.id = r.batch_id
          JOIN batches b ON b.merkle_root = nb.merkle_root
         WHERE r.content_hash = $1 AND r.mode = 'batch' AND r.leaf IS NOT NULL AND r.proof IS NOT NULL
+          AND r.leaf_index IS NOT NULL AND b.first_work_id IS NOT NULL
         ORDER BY b.batch_id
         LIMIT 1`,
       [contentHash.toLowerCase()],
@@ -159,6 +175,9 @@ export class EvidenceFactsRepository {
       batchId: row.batch_id,
       merkleRoot: row.merkle_root,
       leaf: row.leaf,
+      leafIndex: row.leaf_index,
+      registrationDigest: row.registration_digest,
+      workId: row.work_id,
       proof: row.proof,
       txHash: row.tx_hash,
       blockNumber: row.block_number,

@@ -20,6 +20,12 @@ export interface RegistrationRequest {
   batchId: string | null;
   leaf: string | null;
   proof: string[] | null;
+  /** The work id a direct registration's commitment reserved. */
+  workId: string | null;
+  /** A batch entry's leaf index (its work id is the batch's first plus this). */
+  leafIndex: number | null;
+  /** The EIP-712 digest of the signed message, which a batch leaf binds. */
+  registrationDigest: string | null;
   error: string | null;
   createdAt: Date;
 }
@@ -39,12 +45,15 @@ interface Row {
   batch_id: string | null;
   leaf: string | null;
   proof: string[] | null;
+  work_id: string | null;
+  leaf_index: number | null;
+  registration_digest: string | null;
   error: string | null;
   created_at: Date;
 }
 
 const COLUMNS = `content_hash, creator, cid, metadata_uri, parent_id::text, nonce::text, deadline::text, signature,
-  mode, status, tx_hash, batch_id::text, leaf, proof, error, created_at`;
+  mode, status, tx_hash, batch_id::text, leaf, proof, work_id::text, leaf_index, registration_digest, error, created_at`;
 
 function toRequest(row: Row): RegistrationRequest {
   return {
@@ -62,6 +71,9 @@ function toRequest(row: Row): RegistrationRequest {
     batchId: row.batch_id,
     leaf: row.leaf,
     proof: row.proof,
+    workId: row.work_id,
+    leafIndex: row.leaf_index,
+    registrationDigest: row.registration_digest,
     error: row.error,
     createdAt: row.created_at,
   };
@@ -78,9 +90,9 @@ export type NewRegistrationRequest = Pick<
 export interface RegistrationFacts {
   /** The uploaded file's CID, or null when nothing was uploaded under the hash. */
   uploadCid: string | null;
-  /** Whether the indexer already has a work with the hash. */
+  /** Whether the indexer already has a claim of the hash that no earlier one supersedes. */
   registered: boolean;
-  /** The parent work's creator (lower case), or null when `parentId` names no indexed work. */
+  /** The parent work's creator (lower case), or null when `parentId` names no live indexed work. */
   parentCreator: string | null;
 }
 
@@ -97,8 +109,8 @@ export async function registrationFacts(
   }>({
     name: "registration-facts",
     text: `SELECT (SELECT cid FROM uploads WHERE content_hash = $1) AS upload_cid,
-                  EXISTS (SELECT 1 FROM works WHERE content_hash = $1) AS registered,
-                  (SELECT creator FROM works WHERE work_id = $2::numeric) AS parent_creator`,
+                  EXISTS (SELECT 1 FROM works WHERE content_hash = $1 AND superseded_by IS NULL) AS registered,
+                  (SELECT creator FROM works WHERE work_id = $2::numeric AND superseded_by IS NULL) AS parent_creator`,
     values: [contentHash, parentId],
   });
   const row = rows[0]!;
@@ -129,7 +141,8 @@ export async function insertRequests(
        creator = EXCLUDED.creator, cid = EXCLUDED.cid, metadata_uri = EXCLUDED.metadata_uri,
        parent_id = EXCLUDED.parent_id, nonce = EXCLUDED.nonce, deadline = EXCLUDED.deadline,
        signature = EXCLUDED.signature, mode = EXCLUDED.mode, status = 'pending', tx_hash = NULL,
-       batch_id = NULL, leaf = NULL, proof = NULL, error = NULL, created_at = now(), updated_at = now()
+       batch_id = NULL, leaf = NULL, proof = NULL, work_id = NULL, commit_tx_hash = NULL, leaf_index = NULL,
+       registration_digest = NULL, error = NULL, created_at = now(), updated_at = now()
      WHERE registration_requests.status = 'failed'
      RETURNING *
      ), queued AS (
@@ -198,6 +211,19 @@ export async function markSubmitted(db: Queryable, contentHash: string, txHash: 
     `UPDATE registration_requests SET status = 'submitted', tx_hash = $2, error = NULL, updated_at = now()
       WHERE content_hash = $1`,
     [contentHash, txHash],
+  );
+}
+
+/** Records the work id a direct registration's mined commitment reserved. */
+export async function markCommitted(
+  db: Queryable,
+  contentHash: string,
+  workId: bigint,
+  commitTxHash: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE registration_requests SET work_id = $2, commit_tx_hash = $3, updated_at = now() WHERE content_hash = $1`,
+    [contentHash, workId.toString(), commitTxHash],
   );
 }
 

@@ -14,7 +14,10 @@ export interface IndexedWork {
   cid: string;
   metadataURI: string;
   coAuthors: string[];
+  /** When the claim's id was reserved: its commitment's or batch's block time. */
   registeredAt: string;
+  /** The earlier claim of the same content hash that holds the work, or null when this one does. */
+  supersededBy: string | null;
   blockNumber: string;
   blockHash: string;
   txHash: string;
@@ -33,6 +36,8 @@ interface WorkRow {
   cid: string;
   metadata_uri: string;
   co_authors: string[];
+  registered_at: string | null;
+  superseded_by: string | null;
   block_time: Date;
   block_number: string;
   block_hash: string;
@@ -45,7 +50,7 @@ interface WorkRow {
 
 // The registration's block hash and time come from the indexer's event_blocks view, the heads from chain_heads.
 const SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, w.version,
-  m.title, w.cid, w.metadata_uri, w.co_authors, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index,
+  m.title, w.cid, w.metadata_uri, w.co_authors, w.registered_at::text, w.superseded_by::text, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index,
   s.head_block::text AS head, s.safe_block::text AS safe, s.finalized_block::text AS finalized
   FROM works w
   JOIN event_blocks e ON e.block_number = w.block_number AND e.log_index = w.log_index
@@ -88,7 +93,11 @@ export class WorksRepository {
       cid: row.cid,
       metadataURI: row.metadata_uri,
       coAuthors: row.co_authors.map((a) => checksum(a)!),
-      registeredAt: row.block_time.toISOString(),
+      registeredAt: (row.registered_at === null
+        ? row.block_time
+        : new Date(Number(row.registered_at) * 1000)
+      ).toISOString(),
+      supersededBy: row.superseded_by,
       blockNumber: row.block_number,
       blockHash: row.block_hash,
       txHash: row.tx_hash,
@@ -103,8 +112,16 @@ export class WorksRepository {
     return rows.map((row) => this.#toWork(row));
   }
 
+  /** The work of a content hash: its earliest claim, which no other claim supersedes. */
   async findByHash(contentHash: string): Promise<IndexedWork | null> {
-    return (await this.#many(`${SELECT} WHERE w.content_hash = $2`, [contentHash]))[0] ?? null;
+    return (
+      (
+        await this.#many(
+          `${SELECT} WHERE w.content_hash = $2 ORDER BY w.superseded_by IS NOT NULL, w.work_id LIMIT 1`,
+          [contentHash],
+        )
+      )[0] ?? null
+    );
   }
 
   async findById(workId: string): Promise<IndexedWork | null> {

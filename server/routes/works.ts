@@ -25,7 +25,15 @@ export const workSchema = z
     cid: z.string(),
     metadataURI: z.string(),
     coAuthors: z.array(z.string()),
-    registeredAt: z.string().describe("ISO 8601 block time"),
+    registeredAt: z
+      .string()
+      .describe("ISO 8601 time the claim's id was reserved (its commitment's or batch's block)"),
+    supersededBy: z
+      .string()
+      .nullable()
+      .describe(
+        "The earlier claim of the same file that holds the work; this claim's creator is not its author",
+      ),
     blockNumber: z.string(),
     blockHash: z.string(),
     txHash: z.string(),
@@ -48,6 +56,8 @@ const registrationSchema = z
         id: z.string(),
         merkleRoot: z.string().nullable(),
         leaf: z.string(),
+        leafIndex: z.number().nullable(),
+        registrationDigest: z.string().nullable(),
         proof: z.array(z.string()),
       })
       .nullable(),

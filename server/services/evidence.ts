@@ -158,11 +158,20 @@ export class EvidenceService {
     if ("workId" in ref) {
       const work = await facts.workById(ref.workId);
       if (!work) throw new AppError("WORK_NOT_FOUND", 404, `no registered work ${ref.workId}`);
+      if (work.supersededBy !== null) {
+        throw new AppError(
+          "WORK_SUPERSEDED",
+          409,
+          `claim ${work.workId} lost to the earlier claim ${work.supersededBy} of the same file; its creator is not the author`,
+          { workId: work.workId, supersededBy: work.supersededBy },
+        );
+      }
       return work;
     }
+    // Whichever reserved its id first holds the file: a batch leaf anchored before a direct claim wins.
     const work = await facts.workByHash(ref.contentHash);
-    if (work) return work;
     const batch = await facts.anchoredBatch(ref.contentHash);
+    if (work && (!batch || BigInt(work.workId) < BigInt(batch.workId))) return work;
     if (batch) return { workId: null, contentHash: batch.contentHash, creator: batch.creator };
     throw new AppError(
       "WORK_NOT_FOUND",

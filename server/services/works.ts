@@ -72,7 +72,14 @@ export interface RegistrationView {
   txHash: string | null;
   error: string | null;
   work: IndexedWork | null;
-  batch: { id: string; merkleRoot: string | null; leaf: string; proof: string[] } | null;
+  batch: {
+    id: string;
+    merkleRoot: string | null;
+    leaf: string;
+    leafIndex: number | null;
+    registrationDigest: string | null;
+    proof: string[];
+  } | null;
 }
 
 export interface RegisterInput {
@@ -310,7 +317,14 @@ export class WorksService {
       work,
       batch:
         request.batchId && request.leaf && request.proof
-          ? { id: request.batchId, merkleRoot, leaf: request.leaf, proof: request.proof }
+          ? {
+              id: request.batchId,
+              merkleRoot,
+              leaf: request.leaf,
+              leafIndex: request.leafIndex,
+              registrationDigest: request.registrationDigest,
+              proof: request.proof,
+            }
           : null,
     };
   }
@@ -338,8 +352,8 @@ export class WorksService {
         cid: p.cid,
         metadataURI: p.metadataUri,
         parentId: p.parentId,
-        // Unordered nonces: any unused value; random so parallel uploads never collide.
-        nonce: BigInt(`0x${randomBytes(8).toString("hex")}`).toString(),
+        // Salts the commitment that hides the hash until the reveal: 128 random bits.
+        nonce: BigInt(`0x${randomBytes(16).toString("hex")}`).toString(),
         deadline: String(Math.floor(Date.now() / 1000) + ttl),
       },
     };

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { expect } from "chai";
 import fc from "fast-check";
 import { network } from "hardhat";
@@ -6,10 +5,13 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { IWorkRegistry__factory, type WorkRegistry } from "../../types/typechain/index.js";
 import { DOMAIN_VERSION, REGISTRY_DOMAIN_NAME, type RegisterMessage } from "../../lib/eip712.ts";
+import { BATCH_LEAF_ENCODING, commitmentOf } from "../../lib/evidence/registry.ts";
 import {
   SAMPLE_CID,
   SAMPLE_METADATA_URI,
   SINGLE_DIGEST_WALLET_CODE,
+  commitAndReveal,
+  committedWorkId,
   interfaceIdOf,
   registerDigest,
   sha256Hex,
@@ -26,16 +28,9 @@ const ACCESS_CONTROL_ID = "0x7965db0b";
 const MAX_CO_AUTHORS = 32;
 const MANIFEST_CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
 
-async function namedSigners() {
-  const signers = await ethers.getSigners();
-  const [admin, registrar, alice, bob, relayer] = signers;
-  if (!admin || !registrar || !alice || !bob || !relayer)
-    throw new Error("the test network has too few accounts");
-  return { admin, registrar, alice, bob, relayer, others: signers.slice(5) };
-}
-
 async function deployRegistry() {
-  const { admin, registrar, alice, bob, relayer, others } = await namedSigners();
+  const [admin, registrar, alice, bob, relayer, ...others] = await ethers.getSigners();
+  if (!admin || !registrar || !alice || !bob || !relayer) throw new Error("too few accounts");
   const registry = await ethers.deployContract("WorkRegistry", [admin.address]);
   await registry.connect(admin).grantRole(REGISTRAR_ROLE, registrar.address);
   const domain: RegistryDomainRef = {
@@ -46,7 +41,7 @@ async function deployRegistry() {
 }
 
 function register(registry: WorkRegistry, creator: HardhatEthersSigner, contentHash: string, parentId = 0n) {
-  return registry.connect(creator).register(contentHash, SAMPLE_CID, SAMPLE_METADATA_URI, parentId);
+  return commitAndReveal(registry, creator, contentHash, { parentId });
 }
 
 async function registerMessage(
@@ -65,42 +60,27 @@ async function registerMessage(
   };
 }
 
-function submit(
-  registry: WorkRegistry,
-  relayer: HardhatEthersSigner,
-  message: RegisterMessage,
-  signature: string,
-) {
-  return registry
+/** The relayer commits to a signed message; answers the reserved id. */
+async function relayCommit(registry: WorkRegistry, relayer: HardhatEthersSigner, message: RegisterMessage) {
+  const tx = await registry
     .connect(relayer)
-    .registerFor(
-      message.creator,
-      message.contentHash,
-      message.cid,
-      message.metadataURI,
-      message.parentId,
-      message.nonce,
-      message.deadline,
-      signature,
-    );
+    .commit(commitmentOf(message.creator, message.contentHash, message.nonce));
+  return committedWorkId(tx);
+}
+
+/** A squatter's commit and reveal of a hash they learned, in two blocks; answers the squatter's id. */
+async function squat(registry: WorkRegistry, squatter: HardhatEthersSigner, contentHash: string) {
+  return (await commitAndReveal(registry, squatter, contentHash, { cid: "bafkreisquat" })).workId;
 }
 
 describe("WorkRegistry", () => {
   describe("deployment", () => {
     it("gives the constructor's admin DEFAULT_ADMIN_ROLE and nobody the registrar role by default", async () => {
-      const { admin, alice: other } = await namedSigners();
-      const registry = await ethers.deployContract("WorkRegistry", [other.address]);
-      expect(await registry.hasRole(DEFAULT_ADMIN_ROLE, other.address)).to.equal(true);
-      expect(await registry.hasRole(DEFAULT_ADMIN_ROLE, admin.address)).to.equal(false);
-      expect(await registry.hasRole(REGISTRAR_ROLE, other.address)).to.equal(false);
-      expect(await registry.REGISTRAR_ROLE()).to.equal(REGISTRAR_ROLE);
-      expect(await registry.getRoleAdmin(REGISTRAR_ROLE)).to.equal(DEFAULT_ADMIN_ROLE);
-    });
-
-    it("starts with no works and caps co-author lists at 32", async () => {
-      const { registry } = await networkHelpers.loadFixture(deployRegistry);
-      expect(await registry.workCount()).to.equal(0n);
-      expect(await registry.MAX_CO_AUTHORS()).to.equal(BigInt(MAX_CO_AUTHORS));
+      const [admin, other] = await ethers.getSigners();
+      const registry = await ethers.deployContract("WorkRegistry", [other!.address]);
+      expect(await registry.hasRole(DEFAULT_ADMIN_ROLE, other!.address)).to.equal(true);
+      expect(await registry.hasRole(DEFAULT_ADMIN_ROLE, admin!.address)).to.equal(false);
+      expect(await registry.hasRole(REGISTRAR_ROLE, other!.address)).to.equal(false);
     });
 
     it("uses the shared EIP-712 domain name and version", async () => {
@@ -116,82 +96,94 @@ describe("WorkRegistry", () => {
 
     it("reports IWorkRegistry, IAccessControl and IERC165 through ERC-165", async () => {
       const { registry } = await networkHelpers.loadFixture(deployRegistry);
-      const registryId = interfaceIdOf(IWorkRegistry__factory.abi);
-      expect(await registry.supportsInterface(registryId)).to.equal(true);
+      expect(await registry.supportsInterface(interfaceIdOf(IWorkRegistry__factory.abi))).to.equal(true);
       expect(await registry.supportsInterface(ACCESS_CONTROL_ID)).to.equal(true);
       expect(await registry.supportsInterface(ERC165_ID)).to.equal(true);
       expect(await registry.supportsInterface("0xffffffff")).to.equal(false);
     });
   });
 
-  describe("register", () => {
-    it("registers the SHA-256 of a file's bytes under id 1 with the caller as creator", async () => {
-      const { registry, alice } = await networkHelpers.loadFixture(deployRegistry);
-      const fileBytes = await readFile(new URL("../../contracts/WorkRegistry.sol", import.meta.url));
-      const contentHash = sha256Hex(fileBytes);
-
-      await expect(register(registry, alice, contentHash))
-        .to.emit(registry, "WorkRegistered")
-        .withArgs(1n, contentHash, alice.address, 0n, SAMPLE_CID, SAMPLE_METADATA_URI);
-
-      const registeredAt = BigInt(await networkHelpers.time.latest());
-      expect(await registry.workOf(contentHash)).to.equal(1n);
-      expect(await registry.workCount()).to.equal(1n);
-      expect(await registry.creatorOf(1n)).to.equal(alice.address);
-      const work = await registry.getWork(1n);
-      expect(work.contentHash).to.equal(contentHash);
-      expect(work.creator).to.equal(alice.address);
-      expect(work.registeredAt).to.equal(registeredAt);
-      expect(work.parentId).to.equal(0n);
-    });
-
-    it("stores the plain SHA-256 digest, matching the FIPS 180-2 vector for 'abc'", async () => {
-      const { registry, alice } = await networkHelpers.loadFixture(deployRegistry);
-      const abc = "0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-      expect(sha256Hex(new TextEncoder().encode("abc"))).to.equal(abc);
-
-      await register(registry, alice, abc);
-
-      expect(await registry.workOf(abc)).to.equal(1n);
-    });
-
-    it("returns the new work id and numbers works consecutively from 1", async () => {
+  describe("commit and reveal", () => {
+    it("reserves consecutive ids from 1 at commit time and emits each id", async () => {
       const { registry, alice, bob } = await networkHelpers.loadFixture(deployRegistry);
-      const first = sha256Hex("first");
-      const second = sha256Hex("second");
-      expect(
-        await registry.connect(alice).register.staticCall(first, SAMPLE_CID, SAMPLE_METADATA_URI, 0n),
-      ).to.equal(1n);
-
-      await register(registry, alice, first);
-      await expect(register(registry, bob, second))
-        .to.emit(registry, "WorkRegistered")
-        .withArgs(2n, second, bob.address, 0n, SAMPLE_CID, SAMPLE_METADATA_URI);
-
+      const first = commitmentOf(alice.address, sha256Hex("one"), 7n);
+      await expect(registry.connect(alice).commit(first)).to.emit(registry, "WorkCommitted").withArgs(1n);
+      await expect(registry.connect(bob).commit(ethers.id("anything")))
+        .to.emit(registry, "WorkCommitted")
+        .withArgs(2n);
       expect(await registry.workCount()).to.equal(2n);
-      expect(await registry.workOf(second)).to.equal(2n);
-      expect(await registry.creatorOf(2n)).to.equal(bob.address);
     });
 
-    it("returns work id 0 for a hash nobody registered", async () => {
+    it("binds the revealed hash to the reserved id with the commit's time as registration time", async () => {
       const { registry, alice } = await networkHelpers.loadFixture(deployRegistry);
-      await register(registry, alice, sha256Hex("registered"));
-      expect(await registry.workOf(sha256Hex("never registered"))).to.equal(0n);
+      const hash = sha256Hex("abc");
+      const commitTx = await registry.connect(alice).commit(commitmentOf(alice.address, hash, 9n));
+      const committedAt = BigInt(
+        (await ethers.provider.getBlock((await commitTx.wait())!.blockNumber))!.timestamp,
+      );
+      await networkHelpers.time.increase(60);
+
+      await expect(registry.connect(alice).reveal(1n, hash, 9n, SAMPLE_CID, SAMPLE_METADATA_URI, 0n))
+        .to.emit(registry, "WorkRegistered")
+        .withArgs(1n, hash, alice.address, 0n, committedAt, SAMPLE_CID, SAMPLE_METADATA_URI);
+      expect(await registry.workOf(hash)).to.equal(1n);
+      expect(await registry.creatorOf(1n)).to.equal(alice.address);
+      expect(await registry.getWork(1n)).to.deep.equal([alice.address, committedAt, 0n, false]);
     });
 
-    it("rejects a second registration of the same hash with AlreadyRegistered, keeping the first creator", async () => {
-      const { registry, alice, bob } = await networkHelpers.loadFixture(deployRegistry);
-      const contentHash = sha256Hex("contested");
-      await register(registry, alice, contentHash);
+    it("rejects a reveal in the commit's own block with RevealTooEarly", async () => {
+      const { registry, alice } = await networkHelpers.loadFixture(deployRegistry);
+      const hash = sha256Hex("same block");
+      await networkHelpers.mine(1);
+      await ethers.provider.send("evm_setAutomine", [false]);
+      try {
+        await registry.connect(alice).commit(commitmentOf(alice.address, hash, 1n), { gasLimit: 200_000 });
+        const reveal = await registry
+          .connect(alice)
+          .reveal(1n, hash, 1n, SAMPLE_CID, SAMPLE_METADATA_URI, 0n, { gasLimit: 200_000 });
+        await networkHelpers.mine(1);
+        const receipt = await ethers.provider.getTransactionReceipt(reveal.hash);
+        expect(receipt!.status).to.equal(0);
+      } finally {
+        await ethers.provider.send("evm_setAutomine", [true]);
+      }
+      expect(await registry.workOf(hash)).to.equal(0n);
+    });
 
-      await expect(register(registry, bob, contentHash))
-        .to.be.revertedWithCustomError(registry, "AlreadyRegistered")
-        .withArgs(contentHash, 1n);
-      await expect(register(registry, alice, contentHash))
-        .to.be.revertedWithCustomError(registry, "AlreadyRegistered")
-        .withArgs(contentHash, 1n);
-      expect(await registry.creatorOf(1n)).to.equal(alice.address);
-      expect(await registry.workCount()).to.equal(1n);
+    it("rejects a contract that commits and reveals in one transaction with RevealTooEarly", async () => {
+      const { registry } = await networkHelpers.loadFixture(deployRegistry);
+      const squatter = await ethers.deployContract("AtomicSquatter");
+      await expect(
+        squatter.squat(await registry.getAddress(), sha256Hex("seen in the mempool"), 1n),
+      ).to.be.revertedWithCustomError(registry, "RevealTooEarly");
+    });
+
+    it("rejects a reveal by anyone but the committed creator, or of another hash or nonce, with CommitmentMismatch", async () => {
+      const { registry, alice, bob } = await networkHelpers.loadFixture(deployRegistry);
+      const hash = sha256Hex("private file");
+      await registry.connect(alice).commit(commitmentOf(alice.address, hash, 5n));
+      const attempts: [HardhatEthersSigner, string, bigint][] = [
+        [bob, hash, 5n],
+        [alice, sha256Hex("another file"), 5n],
+        [alice, hash, 6n],
+      ];
+      for (const [who, h, nonce] of attempts) {
+        await expect(registry.connect(who).reveal(1n, h, nonce, SAMPLE_CID, SAMPLE_METADATA_URI, 0n))
+          .to.be.revertedWithCustomError(registry, "CommitmentMismatch")
+          .withArgs(1n);
+      }
+    });
+
+    it("rejects revealing an id twice, an id never reserved, or a batch's id with NotCommitted", async () => {
+      const { registry, alice, registrar } = await networkHelpers.loadFixture(deployRegistry);
+      const hash = sha256Hex("twice");
+      const { workId } = await commitAndReveal(registry, alice, hash, { nonce: 3n });
+      await registry.connect(registrar).anchorBatch(ethers.id("root"), 2n, MANIFEST_CID);
+      for (const id of [workId, 2n, 9n]) {
+        await expect(registry.connect(alice).reveal(id, hash, 3n, SAMPLE_CID, SAMPLE_METADATA_URI, 0n))
+          .to.be.revertedWithCustomError(registry, "NotCommitted")
+          .withArgs(id);
+      }
     });
 
     it("rejects the zero hash with EmptyContentHash", async () => {
@@ -202,295 +194,228 @@ describe("WorkRegistry", () => {
       );
     });
 
-    it("records a new version's parent and emits it", async () => {
-      const { registry, alice } = await networkHelpers.loadFixture(deployRegistry);
-      await register(registry, alice, sha256Hex("v1"));
-      const v2 = sha256Hex("v2");
-
-      await expect(register(registry, alice, v2, 1n))
-        .to.emit(registry, "WorkRegistered")
-        .withArgs(2n, v2, alice.address, 1n, SAMPLE_CID, SAMPLE_METADATA_URI);
-
-      const work = await registry.getWork(2n);
-      expect(work.parentId).to.equal(1n);
-      expect(work.contentHash).to.equal(v2);
-      expect((await registry.getWork(1n)).parentId).to.equal(0n);
-    });
-
-    it("links a chain of versions, each to its predecessor", async () => {
+    it("records a new version of the creator's own live work, and refuses another's with ParentNotOwned", async () => {
       const { registry, alice, bob } = await networkHelpers.loadFixture(deployRegistry);
-      await register(registry, alice, sha256Hex("draft"));
-      await register(registry, bob, sha256Hex("unrelated"));
-      await register(registry, alice, sha256Hex("revision"), 1n);
-      await register(registry, alice, sha256Hex("final"), 3n);
-
-      expect((await registry.getWork(3n)).parentId).to.equal(1n);
-      expect((await registry.getWork(4n)).parentId).to.equal(3n);
-      expect((await registry.getWork(2n)).parentId).to.equal(0n);
-    });
-
-    it("rejects a parent id that was never registered with UnknownWork", async () => {
-      const { registry, alice } = await networkHelpers.loadFixture(deployRegistry);
-      await register(registry, alice, sha256Hex("v1"));
-      await expect(register(registry, alice, sha256Hex("v2"), 2n))
-        .to.be.revertedWithCustomError(registry, "UnknownWork")
-        .withArgs(2n);
-    });
-
-    it("rejects another creator's work as parent with ParentNotOwned", async () => {
-      const { registry, alice, bob } = await networkHelpers.loadFixture(deployRegistry);
-      await register(registry, alice, sha256Hex("alice's original"));
-      await expect(register(registry, bob, sha256Hex("bob's derivative"), 1n))
+      const { workId: parent } = await register(registry, alice, sha256Hex("v1"));
+      const { workId: child } = await register(registry, alice, sha256Hex("v2"), parent);
+      expect((await registry.getWork(child)).parentId).to.equal(parent);
+      await expect(register(registry, bob, sha256Hex("bob v2"), parent))
         .to.be.revertedWithCustomError(registry, "ParentNotOwned")
-        .withArgs(1n, bob.address);
+        .withArgs(parent, bob.address);
+      await expect(register(registry, alice, sha256Hex("orphan"), 99n))
+        .to.be.revertedWithCustomError(registry, "UnknownWork")
+        .withArgs(99n);
     });
 
-    it("keeps id, creator and time intact for a creator address with every bit set", async () => {
-      const { registry } = await networkHelpers.loadFixture(deployRegistry);
-      const allOnes = ethers.getAddress(`0x${"ff".repeat(20)}`);
-      await networkHelpers.impersonateAccount(allOnes);
-      await networkHelpers.setBalance(allOnes, ethers.parseEther("1"));
-      const creator = await ethers.getImpersonatedSigner(allOnes);
-      const contentHash = `0x${"ff".repeat(32)}`;
-
-      await register(registry, creator, contentHash);
-
-      const work = await registry.getWork(1n);
-      expect(work.creator).to.equal(allOnes);
-      expect(work.registeredAt).to.equal(BigInt(await networkHelpers.time.latest()));
-      expect(work.contentHash).to.equal(contentHash);
-      expect(await registry.workOf(contentHash)).to.equal(1n);
-    });
-
-    it("reads back every registration of a random sequence exactly as written", async () => {
-      const signers = await ethers.getSigners();
-      const hashes = fc.uniqueArray(
-        fc.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => ethers.hexlify(bytes)),
-        { minLength: 1, maxLength: 6, selector: (hash) => hash },
-      );
-      const entries = hashes.chain((list) =>
-        fc.tuple(
-          fc.constant(list),
-          fc.array(fc.nat(signers.length - 1), { minLength: list.length, maxLength: list.length }),
-        ),
-      );
-      await fc.assert(
-        fc.asyncProperty(entries, async ([list, creators]) => {
-          fc.pre(!list.includes(ethers.ZeroHash));
-          const { registry } = await networkHelpers.loadFixture(deployRegistry);
-          const times: bigint[] = [];
-          for (const [i, contentHash] of list.entries()) {
-            await register(registry, signers[creators[i]!]!, contentHash);
-            times.push(BigInt(await networkHelpers.time.latest()));
-          }
-          expect(await registry.workCount()).to.equal(BigInt(list.length));
-          for (const [i, contentHash] of list.entries()) {
-            const id = BigInt(i + 1);
-            expect(await registry.workOf(contentHash)).to.equal(id);
-            const work = await registry.getWork(id);
-            expect(work.contentHash).to.equal(contentHash);
-            expect(work.creator).to.equal(signers[creators[i]!]!.address);
-            expect(work.registeredAt).to.equal(times[i]);
-            expect(work.parentId).to.equal(0n);
-          }
-        }),
-        { numRuns: 15 },
-      );
-    });
-  });
-
-  describe("getWork and creatorOf", () => {
-    it("reject id 0 and ids above the work count with UnknownWork", async () => {
+    it("reports committed but unrevealed ids as UnknownWork", async () => {
       const { registry, alice } = await networkHelpers.loadFixture(deployRegistry);
-      await register(registry, alice, sha256Hex("only work"));
-
-      for (const id of [0n, 2n]) {
-        await expect(registry.getWork(id))
-          .to.be.revertedWithCustomError(registry, "UnknownWork")
-          .withArgs(id);
+      await registry.connect(alice).commit(ethers.id("pending"));
+      for (const id of [0n, 1n, 2n]) {
         await expect(registry.creatorOf(id))
           .to.be.revertedWithCustomError(registry, "UnknownWork")
           .withArgs(id);
+        await expect(registry.getWork(id))
+          .to.be.revertedWithCustomError(registry, "UnknownWork")
+          .withArgs(id);
       }
+    });
+
+    it("keeps creator, time and parent intact for an address with every bit set", async () => {
+      const { registry, alice } = await networkHelpers.loadFixture(deployRegistry);
+      const maxAddress = ethers.getAddress(`0x${"ff".repeat(20)}`);
+      await networkHelpers.impersonateAccount(maxAddress);
+      await networkHelpers.setBalance(maxAddress, 10n ** 18n);
+      const max = await ethers.getSigner(maxAddress);
+      const { workId: parent } = await register(registry, max as HardhatEthersSigner, sha256Hex("max v1"));
+      await register(registry, alice, sha256Hex("between"));
+      const { workId } = await register(registry, max as HardhatEthersSigner, sha256Hex("max v2"), parent);
+      const work = await registry.getWork(workId);
+      expect([work.creator, work.parentId, work.superseded]).to.deep.equal([maxAddress, parent, false]);
     });
   });
 
-  describe("registerFor", () => {
-    it("registers in the signing creator's name while the relayer pays, and marks the nonce used", async () => {
-      const { registry, alice, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
-      const message = await registerMessage(alice.address, { nonce: 42n });
-      const signature = await signRegister(alice, domain, message);
-      expect(await registry.nonceUsed(alice.address, 42n)).to.equal(false);
+  describe("squatters", () => {
+    it("a squatter who copies the hash from the creator's pending reveal ends up superseded", async () => {
+      const { registry, alice, bob } = await networkHelpers.loadFixture(deployRegistry);
+      const hash = sha256Hex("the creator's file");
+      await registry.connect(alice).commit(commitmentOf(alice.address, hash, 11n));
+      await networkHelpers.mine(1);
 
-      await expect(submit(registry, relayer, message, signature))
-        .to.emit(registry, "WorkRegistered")
-        .withArgs(1n, message.contentHash, alice.address, 0n, message.cid, message.metadataURI);
+      // Alice's reveal waits in the mempool; Bob sees the hash and outbids her to commit first.
+      await ethers.provider.send("evm_setAutomine", [false]);
+      let bobId: bigint;
+      try {
+        await registry.connect(alice).reveal(1n, hash, 11n, SAMPLE_CID, SAMPLE_METADATA_URI, 0n, {
+          gasLimit: 300_000,
+          maxPriorityFeePerGas: 1n,
+        });
+        const bobCommit = await registry.connect(bob).commit(commitmentOf(bob.address, hash, 12n), {
+          gasLimit: 300_000,
+          maxPriorityFeePerGas: 10n ** 10n,
+        });
+        await networkHelpers.mine(1);
+        bobId = await committedWorkId(bobCommit);
+      } finally {
+        await ethers.provider.send("evm_setAutomine", [true]);
+      }
+      await expect(registry.connect(bob).reveal(bobId, hash, 12n, "bafkreisquat", "ipfs://squat", 0n))
+        .to.emit(registry, "ClaimSuperseded")
+        .withArgs(bobId, hash, 1n);
 
+      expect(await registry.workOf(hash)).to.equal(1n);
       expect(await registry.creatorOf(1n)).to.equal(alice.address);
+      await expect(registry.creatorOf(bobId))
+        .to.be.revertedWithCustomError(registry, "WorkSuperseded")
+        .withArgs(bobId);
+      expect((await registry.getWork(bobId)).superseded).to.equal(true);
+    });
+
+    it("a squatter whose reveal lands before the creator's delayed reveal loses the work once she reveals", async () => {
+      const { registry, alice, bob } = await networkHelpers.loadFixture(deployRegistry);
+      const hash = sha256Hex("a slow reveal");
+      await registry.connect(alice).commit(commitmentOf(alice.address, hash, 1n));
+      const bobId = await squat(registry, bob, hash);
+      expect(await registry.workOf(hash)).to.equal(bobId);
+
+      await expect(registry.connect(alice).reveal(1n, hash, 1n, SAMPLE_CID, SAMPLE_METADATA_URI, 0n))
+        .to.emit(registry, "ClaimSuperseded")
+        .withArgs(bobId, hash, 1n);
+      expect(await registry.workOf(hash)).to.equal(1n);
+      expect(await registry.creatorOf(1n)).to.equal(alice.address);
+      await expect(registry.creatorOf(bobId)).to.be.revertedWithCustomError(registry, "WorkSuperseded");
+      await expect(registry.connect(bob).setCoAuthors(bobId, [])).to.be.revertedWithCustomError(
+        registry,
+        "WorkSuperseded",
+      );
+    });
+
+    it("a squatter who copies a pending commitment reserves an id only the creator can reveal", async () => {
+      const { registry, alice, bob } = await networkHelpers.loadFixture(deployRegistry);
+      const hash = sha256Hex("copied commitment");
+      const commitment = commitmentOf(alice.address, hash, 4n);
+      await registry.connect(bob).commit(commitment);
+      await registry.connect(alice).commit(commitment);
+      await expect(
+        registry.connect(bob).reveal(1n, hash, 4n, SAMPLE_CID, SAMPLE_METADATA_URI, 0n),
+      ).to.be.revertedWithCustomError(registry, "CommitmentMismatch");
+      await registry.connect(alice).reveal(2n, hash, 4n, SAMPLE_CID, SAMPLE_METADATA_URI, 0n);
+      expect(await registry.creatorOf(2n)).to.equal(alice.address);
+    });
+
+    it("a squatter reading a published batch manifest is superseded once a leaf is claimed", async () => {
+      const { registry, registrar, alice, bob, relayer, domain } =
+        await networkHelpers.loadFixture(deployRegistry);
+      const message = await registerMessage(alice.address, { contentHash: sha256Hex("batched"), nonce: 21n });
+      const signature = await signRegister(alice, domain, message);
+      const digest = registerDigest(domain, message);
+      const tree = StandardMerkleTree.of(
+        [
+          [0n, alice.address, message.contentHash, digest],
+          [1n, alice.address, sha256Hex("batched too"), ethers.id("other digest")],
+        ],
+        [...BATCH_LEAF_ENCODING],
+      );
+      await registry.connect(registrar).anchorBatch(tree.root, 2n, MANIFEST_CID);
+
+      // The manifest is public now: Bob registers the hash directly, and his claim even counts until the leaf is claimed.
+      const bobId = await squat(registry, bob, message.contentHash);
+      expect(bobId).to.equal(3n);
+      expect(await registry.creatorOf(bobId)).to.equal(bob.address);
+
+      const index = [...tree.entries()].find(([, v]) => v[0] === 0n)![0];
+      await expect(registry.connect(relayer).claimBatched(1n, 0n, message, signature, tree.getProof(index)))
+        .to.emit(registry, "ClaimSuperseded")
+        .withArgs(bobId, message.contentHash, 1n);
       expect(await registry.workOf(message.contentHash)).to.equal(1n);
-      expect(await registry.nonceUsed(alice.address, 42n)).to.equal(true);
-      expect(await registry.nonceUsed(relayer.address, 42n)).to.equal(false);
-    });
-
-    it("accepts unused nonces in any order and leaves the others unused", async () => {
-      const { registry, alice, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
-      const nonces = [7n, 3n, 2n ** 255n, 256n];
-      for (const [i, nonce] of nonces.entries()) {
-        const message = await registerMessage(alice.address, { nonce, contentHash: sha256Hex(`work ${i}`) });
-        await submit(registry, relayer, message, await signRegister(alice, domain, message));
-      }
-
-      expect(await registry.workCount()).to.equal(4n);
-      for (const nonce of nonces) expect(await registry.nonceUsed(alice.address, nonce)).to.equal(true);
-      for (const nonce of [0n, 4n, 255n, 257n])
-        expect(await registry.nonceUsed(alice.address, nonce)).to.equal(false);
-    });
-
-    it("rejects a replayed signature with NonceAlreadyUsed", async () => {
-      const { registry, alice, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
-      const message = await registerMessage(alice.address, { nonce: 9n });
-      const signature = await signRegister(alice, domain, message);
-      await submit(registry, relayer, message, signature);
-
-      await expect(submit(registry, relayer, message, signature))
-        .to.be.revertedWithCustomError(registry, "NonceAlreadyUsed")
-        .withArgs(alice.address, 9n);
-    });
-
-    it("rejects a new message that reuses a spent nonce with NonceAlreadyUsed", async () => {
-      const { registry, alice, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
-      const first = await registerMessage(alice.address, { nonce: 5n });
-      await submit(registry, relayer, first, await signRegister(alice, domain, first));
-      const second = await registerMessage(alice.address, {
-        nonce: 5n,
-        contentHash: sha256Hex("another work"),
-      });
-
-      await expect(submit(registry, relayer, second, await signRegister(alice, domain, second)))
-        .to.be.revertedWithCustomError(registry, "NonceAlreadyUsed")
-        .withArgs(alice.address, 5n);
-    });
-
-    it("tracks nonces per creator, so two creators may use the same nonce", async () => {
-      const { registry, alice, bob, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
-      const forAlice = await registerMessage(alice.address, { nonce: 1n, contentHash: sha256Hex("alice") });
-      const forBob = await registerMessage(bob.address, { nonce: 1n, contentHash: sha256Hex("bob") });
-      await submit(registry, relayer, forAlice, await signRegister(alice, domain, forAlice));
-      await submit(registry, relayer, forBob, await signRegister(bob, domain, forBob));
-
       expect(await registry.creatorOf(1n)).to.equal(alice.address);
-      expect(await registry.creatorOf(2n)).to.equal(bob.address);
+      await expect(registry.creatorOf(bobId)).to.be.revertedWithCustomError(registry, "WorkSuperseded");
     });
 
-    it("rejects a signature from someone other than the named creator with InvalidCreatorSignature", async () => {
-      const { registry, alice, bob, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
-      const message = await registerMessage(alice.address);
-      await expect(submit(registry, relayer, message, await signRegister(bob, domain, message)))
+    it("a squatter cannot claim another creator's batch leaf under his own name", async () => {
+      const { registry, registrar, alice, bob, domain } = await networkHelpers.loadFixture(deployRegistry);
+      const message = await registerMessage(alice.address, { contentHash: sha256Hex("leaf") });
+      const digest = registerDigest(domain, message);
+      const tree = StandardMerkleTree.of(
+        [[0n, alice.address, message.contentHash, digest]],
+        [...BATCH_LEAF_ENCODING],
+      );
+      await registry.connect(registrar).anchorBatch(tree.root, 1n, MANIFEST_CID);
+
+      const bobMessage = { ...message, creator: bob.address };
+      await expect(
+        registry
+          .connect(bob)
+          .claimBatched(1n, 0n, bobMessage, await signRegister(bob, domain, bobMessage), []),
+      )
+        .to.be.revertedWithCustomError(registry, "InvalidBatchProof")
+        .withArgs(1n, 0n);
+      await expect(
+        registry.connect(bob).claimBatched(1n, 0n, message, await signRegister(bob, domain, message), []),
+      )
         .to.be.revertedWithCustomError(registry, "InvalidCreatorSignature")
         .withArgs(alice.address);
-      expect(await registry.nonceUsed(alice.address, message.nonce)).to.equal(false);
+    });
+  });
+
+  describe("revealFor", () => {
+    it("reveals the relayer's commitment in the signing creator's name", async () => {
+      const { registry, relayer, alice, domain } = await networkHelpers.loadFixture(deployRegistry);
+      const message = await registerMessage(alice.address);
+      const workId = await relayCommit(registry, relayer, message);
+      await expect(
+        registry.connect(relayer).revealFor(workId, message, await signRegister(alice, domain, message)),
+      )
+        .to.emit(registry, "WorkRegistered")
+        .withArgs(
+          workId,
+          message.contentHash,
+          alice.address,
+          0n,
+          (v: bigint) => v > 0n,
+          message.cid,
+          message.metadataURI,
+        );
+      expect(await registry.creatorOf(workId)).to.equal(alice.address);
     });
 
-    it("rejects a submission whose fields differ from the signed ones", async () => {
-      const { registry, alice, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
+    it("rejects a signature by someone else, or for other fields, with InvalidCreatorSignature", async () => {
+      const { registry, relayer, alice, bob, domain } = await networkHelpers.loadFixture(deployRegistry);
       const message = await registerMessage(alice.address);
-      const signature = await signRegister(alice, domain, message);
-      const tampered: Partial<RegisterMessage>[] = [
-        { contentHash: sha256Hex("swapped file") },
-        { cid: SAMPLE_CID.replace("bafk", "bafy") },
-        { metadataURI: "ipfs://elsewhere" },
-        { deadline: message.deadline + 1n },
-        { nonce: message.nonce + 1n },
+      const workId = await relayCommit(registry, relayer, message);
+      const bad = [
+        await signRegister(bob, domain, message),
+        await signRegister(alice, domain, { ...message, metadataURI: "ipfs://other" }),
+        await signRegister(alice, { ...domain, chainId: domain.chainId + 1n }, message),
+        "0x1234",
       ];
-      for (const change of tampered) {
-        await expect(submit(registry, relayer, { ...message, ...change }, signature))
+      for (const signature of bad) {
+        await expect(registry.connect(relayer).revealFor(workId, message, signature))
           .to.be.revertedWithCustomError(registry, "InvalidCreatorSignature")
           .withArgs(alice.address);
       }
     });
 
-    it("rejects a malformed signature with InvalidCreatorSignature", async () => {
-      const { registry, alice, relayer } = await networkHelpers.loadFixture(deployRegistry);
+    it("rejects a signature past its deadline with SignatureExpired", async () => {
+      const { registry, relayer, alice, domain } = await networkHelpers.loadFixture(deployRegistry);
       const message = await registerMessage(alice.address);
-      for (const signature of ["0x", `0x${"11".repeat(64)}`, `0x${"00".repeat(65)}`]) {
-        await expect(submit(registry, relayer, message, signature))
-          .to.be.revertedWithCustomError(registry, "InvalidCreatorSignature")
-          .withArgs(alice.address);
-      }
-    });
-
-    it("rejects a signature made for another chain id", async () => {
-      const { registry, alice, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
-      const message = await registerMessage(alice.address);
-      const signature = await signRegister(alice, { ...domain, chainId: domain.chainId + 1n }, message);
-      await expect(submit(registry, relayer, message, signature))
-        .to.be.revertedWithCustomError(registry, "InvalidCreatorSignature")
-        .withArgs(alice.address);
-    });
-
-    it("rejects a signature made for another registry deployment", async () => {
-      const { registry, admin, alice, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
-      const otherRegistry = await ethers.deployContract("WorkRegistry", [admin.address]);
-      const message = await registerMessage(alice.address);
-      const signature = await signRegister(
-        alice,
-        { ...domain, registry: await otherRegistry.getAddress() },
-        message,
-      );
-
-      await expect(submit(registry, relayer, message, signature))
-        .to.be.revertedWithCustomError(registry, "InvalidCreatorSignature")
-        .withArgs(alice.address);
-      await expect(submit(otherRegistry, relayer, message, signature)).to.emit(
-        otherRegistry,
-        "WorkRegistered",
-      );
-    });
-
-    it("rejects a signature past its deadline with SignatureExpired and accepts it at the deadline", async () => {
-      const { registry, alice, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
-      const message = await registerMessage(alice.address);
-      const signature = await signRegister(alice, domain, message);
-      const snapshot = await networkHelpers.takeSnapshot();
-
-      await networkHelpers.time.setNextBlockTimestamp(message.deadline);
-      await expect(submit(registry, relayer, message, signature)).to.emit(registry, "WorkRegistered");
-
-      await snapshot.restore();
+      const workId = await relayCommit(registry, relayer, message);
       await networkHelpers.time.increaseTo(message.deadline + 1n);
-      await expect(submit(registry, relayer, message, signature))
+      await expect(
+        registry.connect(relayer).revealFor(workId, message, await signRegister(alice, domain, message)),
+      )
         .to.be.revertedWithCustomError(registry, "SignatureExpired")
         .withArgs(message.deadline);
     });
 
-    it("records a relayed new version when the parent belongs to the signing creator", async () => {
-      const { registry, alice, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
-      await register(registry, alice, sha256Hex("v1"));
-      const message = await registerMessage(alice.address, { parentId: 1n });
-
-      await submit(registry, relayer, message, await signRegister(alice, domain, message));
-
-      expect((await registry.getWork(2n)).parentId).to.equal(1n);
-    });
-
-    it("rejects a relayed version whose parent belongs to the relayer rather than the creator", async () => {
-      const { registry, alice, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
-      await register(registry, relayer, sha256Hex("relayer's work"));
-      const message = await registerMessage(alice.address, { parentId: 1n });
-
-      await expect(submit(registry, relayer, message, await signRegister(alice, domain, message)))
-        .to.be.revertedWithCustomError(registry, "ParentNotOwned")
-        .withArgs(1n, alice.address);
-    });
-
-    it("rejects a relayed hash that is already registered with AlreadyRegistered", async () => {
-      const { registry, alice, bob, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
+    it("rejects a replayed signature: the commitment is spent", async () => {
+      const { registry, relayer, alice, domain } = await networkHelpers.loadFixture(deployRegistry);
       const message = await registerMessage(alice.address);
-      await register(registry, bob, message.contentHash);
-
-      await expect(submit(registry, relayer, message, await signRegister(alice, domain, message)))
-        .to.be.revertedWithCustomError(registry, "AlreadyRegistered")
-        .withArgs(message.contentHash, 1n);
+      const signature = await signRegister(alice, domain, message);
+      const workId = await relayCommit(registry, relayer, message);
+      await registry.connect(relayer).revealFor(workId, message, signature);
+      await expect(registry.connect(relayer).revealFor(workId, message, signature))
+        .to.be.revertedWithCustomError(registry, "NotCommitted")
+        .withArgs(workId);
     });
 
     it("accepts an ERC-1271 contract wallet that approves the Register digest", async () => {
@@ -499,163 +424,74 @@ describe("WorkRegistry", () => {
       await networkHelpers.setCode(wallet, SINGLE_DIGEST_WALLET_CODE);
       const message = await registerMessage(wallet);
       await networkHelpers.setStorageAt(wallet, 0, registerDigest(domain, message));
-
-      await expect(submit(registry, relayer, message, "0x1234"))
-        .to.emit(registry, "WorkRegistered")
-        .withArgs(1n, message.contentHash, wallet, 0n, message.cid, message.metadataURI);
-      expect(await registry.nonceUsed(wallet, message.nonce)).to.equal(true);
-    });
-
-    it("rejects an ERC-1271 wallet that approves a different digest with InvalidCreatorSignature", async () => {
-      const { registry, relayer, domain } = await networkHelpers.loadFixture(deployRegistry);
-      const wallet = ethers.getAddress(`0x${"c0de".repeat(10)}`);
-      await networkHelpers.setCode(wallet, SINGLE_DIGEST_WALLET_CODE);
-      const message = await registerMessage(wallet);
-      await networkHelpers.setStorageAt(wallet, 0, registerDigest(domain, { ...message, nonce: 2n }));
-
-      await expect(submit(registry, relayer, message, "0x1234"))
-        .to.be.revertedWithCustomError(registry, "InvalidCreatorSignature")
-        .withArgs(wallet);
+      const workId = await relayCommit(registry, relayer, message);
+      await registry.connect(relayer).revealFor(workId, message, "0x1234");
+      expect(await registry.creatorOf(workId)).to.equal(wallet);
+      expect(await registry.registrationDigest(message)).to.equal(registerDigest(domain, message));
     });
   });
 
   describe("setCoAuthors", () => {
-    async function registeredWork() {
-      const fixture = await networkHelpers.loadFixture(deployRegistry);
-      await register(fixture.registry, fixture.alice, sha256Hex("joint work"));
-      return fixture;
-    }
-
-    it("emits the creator's co-author list", async () => {
-      const { registry, alice, bob, others } = await registeredWork();
-      const coAuthors = [bob.address, others[0]!.address];
-      await expect(registry.connect(alice).setCoAuthors(1n, coAuthors))
+    it("emits the creator's list, and refuses others, oversized lists and invalid entries", async () => {
+      const { registry, alice, bob, others } = await networkHelpers.loadFixture(deployRegistry);
+      const { workId } = await register(registry, alice, sha256Hex("joint work"));
+      await expect(registry.connect(alice).setCoAuthors(workId, [bob.address, others[0]!.address]))
         .to.emit(registry, "CoAuthorsSet")
-        .withArgs(1n, alice.address, coAuthors);
-    });
-
-    it("replaces the list on a later call, including with an empty one", async () => {
-      const { registry, alice, bob } = await registeredWork();
-      await registry.connect(alice).setCoAuthors(1n, [bob.address]);
-      await expect(registry.connect(alice).setCoAuthors(1n, []))
-        .to.emit(registry, "CoAuthorsSet")
-        .withArgs(1n, alice.address, []);
-    });
-
-    it("accepts exactly 32 co-authors and rejects 33 with TooManyCoAuthors", async () => {
-      const { registry, alice } = await registeredWork();
-      const addresses = Array.from({ length: MAX_CO_AUTHORS + 1 }, (_, i) =>
+        .withArgs(workId, alice.address, [bob.address, others[0]!.address]);
+      await expect(registry.connect(bob).setCoAuthors(workId, []))
+        .to.be.revertedWithCustomError(registry, "NotWorkCreator")
+        .withArgs(workId, bob.address);
+      const many = Array.from({ length: MAX_CO_AUTHORS + 1 }, (_, i) =>
         ethers.getAddress(ethers.dataSlice(ethers.id(`co-author ${i}`), 12)),
       );
-
-      await expect(registry.connect(alice).setCoAuthors(1n, addresses.slice(0, MAX_CO_AUTHORS)))
-        .to.emit(registry, "CoAuthorsSet")
-        .withArgs(1n, alice.address, addresses.slice(0, MAX_CO_AUTHORS));
-      await expect(registry.connect(alice).setCoAuthors(1n, addresses))
+      await expect(registry.connect(alice).setCoAuthors(workId, many))
         .to.be.revertedWithCustomError(registry, "TooManyCoAuthors")
         .withArgs(BigInt(MAX_CO_AUTHORS + 1), BigInt(MAX_CO_AUTHORS));
-    });
-
-    it("rejects the zero address, the creator and duplicates with InvalidCoAuthor", async () => {
-      const { registry, alice, bob, others } = await registeredWork();
-      const invalid: [string[], string][] = [
-        [[bob.address, ethers.ZeroAddress], ethers.ZeroAddress],
+      for (const [list, culprit] of [
+        [[ethers.ZeroAddress], ethers.ZeroAddress],
         [[alice.address], alice.address],
-        [[bob.address, others[0]!.address, bob.address], bob.address],
-      ];
-      for (const [coAuthors, culprit] of invalid) {
-        await expect(registry.connect(alice).setCoAuthors(1n, coAuthors))
+        [[bob.address, bob.address], bob.address],
+      ] as [string[], string][]) {
+        await expect(registry.connect(alice).setCoAuthors(workId, list))
           .to.be.revertedWithCustomError(registry, "InvalidCoAuthor")
           .withArgs(culprit);
       }
     });
-
-    it("rejects anyone but the creator with NotWorkCreator", async () => {
-      const { registry, bob, admin } = await registeredWork();
-      for (const caller of [bob, admin]) {
-        await expect(registry.connect(caller).setCoAuthors(1n, []))
-          .to.be.revertedWithCustomError(registry, "NotWorkCreator")
-          .withArgs(1n, caller.address);
-      }
-    });
-
-    it("rejects an unknown work with UnknownWork", async () => {
-      const { registry, alice } = await registeredWork();
-      await expect(registry.connect(alice).setCoAuthors(2n, []))
-        .to.be.revertedWithCustomError(registry, "UnknownWork")
-        .withArgs(2n);
-    });
   });
 
   describe("anchorBatch", () => {
-    it("stores root, time and count under batch id 1 and emits BatchAnchored", async () => {
-      const { registry, registrar } = await networkHelpers.loadFixture(deployRegistry);
+    it("reserves one work id per leaf after those already reserved and emits the first", async () => {
+      const { registry, registrar, alice } = await networkHelpers.loadFixture(deployRegistry);
+      await registry.connect(alice).commit(ethers.id("before"));
       const root = ethers.id("root");
-
       await expect(registry.connect(registrar).anchorBatch(root, 1000n, MANIFEST_CID))
         .to.emit(registry, "BatchAnchored")
-        .withArgs(1n, root, registrar.address, 1000n, MANIFEST_CID);
-
+        .withArgs(1n, root, registrar.address, 1000n, 2n, MANIFEST_CID);
       const anchoredAt = BigInt(await networkHelpers.time.latest());
-      expect(await registry.getBatch(1n)).to.deep.equal([root, anchoredAt, 1000n]);
+      expect(await registry.getBatch(1n)).to.deep.equal([root, anchoredAt, 1000n, 2n]);
+      expect(await registry.workCount()).to.equal(1001n);
+      await expect(registry.connect(alice).commit(ethers.id("after")))
+        .to.emit(registry, "WorkCommitted")
+        .withArgs(1002n);
     });
 
-    it("numbers batches consecutively and returns the id", async () => {
-      const { registry, registrar } = await networkHelpers.loadFixture(deployRegistry);
-      await registry.connect(registrar).anchorBatch(ethers.id("first"), 1n, MANIFEST_CID);
-      expect(await registry.connect(registrar).anchorBatch.staticCall(ethers.id("second"), 2n, "")).to.equal(
-        2n,
-      );
-
-      await expect(registry.connect(registrar).anchorBatch(ethers.id("second"), 2n, ""))
-        .to.emit(registry, "BatchAnchored")
-        .withArgs(2n, ethers.id("second"), registrar.address, 2n, "");
-      expect((await registry.getBatch(2n))[2]).to.equal(2n);
-    });
-
-    it("rejects accounts without REGISTRAR_ROLE, the admin included", async () => {
-      const { registry, admin, alice } = await networkHelpers.loadFixture(deployRegistry);
-      for (const caller of [alice, admin]) {
-        await expect(registry.connect(caller).anchorBatch(ethers.id("root"), 1n, MANIFEST_CID))
-          .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
-          .withArgs(caller.address, REGISTRAR_ROLE);
-      }
-    });
-
-    it("rejects a registrar whose role the admin revoked", async () => {
-      const { registry, admin, registrar } = await networkHelpers.loadFixture(deployRegistry);
-      await registry.connect(admin).revokeRole(REGISTRAR_ROLE, registrar.address);
-      await expect(registry.connect(registrar).anchorBatch(ethers.id("root"), 1n, MANIFEST_CID))
+    it("rejects non-registrars, empty batches and oversized ones", async () => {
+      const { registry, registrar, admin } = await networkHelpers.loadFixture(deployRegistry);
+      await expect(registry.connect(admin).anchorBatch(ethers.id("r"), 1n, MANIFEST_CID))
         .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
-        .withArgs(registrar.address, REGISTRAR_ROLE);
-    });
-
-    it("rejects a zero root or a zero count with EmptyBatch", async () => {
-      const { registry, registrar } = await networkHelpers.loadFixture(deployRegistry);
+        .withArgs(admin.address, REGISTRAR_ROLE);
       await expect(
         registry.connect(registrar).anchorBatch(ethers.ZeroHash, 1n, MANIFEST_CID),
       ).to.be.revertedWithCustomError(registry, "EmptyBatch");
       await expect(
-        registry.connect(registrar).anchorBatch(ethers.id("root"), 0n, MANIFEST_CID),
+        registry.connect(registrar).anchorBatch(ethers.id("r"), 0n, MANIFEST_CID),
       ).to.be.revertedWithCustomError(registry, "EmptyBatch");
-    });
-
-    it("rejects a count that does not fit 48 bits", async () => {
-      const { registry, registrar } = await networkHelpers.loadFixture(deployRegistry);
-      const count = 2n ** 48n;
-      await expect(registry.connect(registrar).anchorBatch(ethers.id("root"), count, MANIFEST_CID))
-        .to.be.revertedWithCustomError(registry, "SafeCastOverflowedUintDowncast")
-        .withArgs(48, count);
-    });
-
-    it("rejects getBatch for id 0 and ids never anchored with UnknownBatch", async () => {
-      const { registry, registrar } = await networkHelpers.loadFixture(deployRegistry);
-      await registry.connect(registrar).anchorBatch(ethers.id("root"), 1n, MANIFEST_CID);
-      for (const id of [0n, 2n]) {
-        await expect(registry.getBatch(id))
-          .to.be.revertedWithCustomError(registry, "UnknownBatch")
-          .withArgs(id);
-      }
+      await expect(registry.connect(registrar).anchorBatch(ethers.id("r"), (1n << 24n) + 1n, MANIFEST_CID))
+        .to.be.revertedWithCustomError(registry, "BatchTooLarge")
+        .withArgs((1n << 24n) + 1n, 1n << 24n);
+      await expect(registry.getBatch(1n))
+        .to.be.revertedWithCustomError(registry, "UnknownBatch")
+        .withArgs(1n);
     });
   });
 
@@ -663,101 +499,150 @@ describe("WorkRegistry", () => {
     const creators = Array.from({ length: 17 }, (_, i) =>
       ethers.getAddress(ethers.dataSlice(ethers.id(`batch creator ${i}`), 12)),
     );
-    const values: [string, string][] = Array.from({ length: 1000 }, (_, i) => [
-      sha256Hex(`batched file ${i}`),
+    const values: [bigint, string, string, string][] = Array.from({ length: 1000 }, (_, i) => [
+      BigInt(i),
       creators[i % creators.length]!,
+      sha256Hex(`batched file ${i}`),
+      ethers.id(`digest ${i}`),
     ]);
-    const tree = StandardMerkleTree.of(values, ["bytes32", "address"]);
-    const otherTree = StandardMerkleTree.of(
-      values.slice(0, 10).map(([hash]) => [hash, creators[0]!]),
-      ["bytes32", "address"],
-    );
+    const tree = StandardMerkleTree.of(values, [...BATCH_LEAF_ENCODING]);
 
-    async function anchoredBatches() {
+    async function anchored() {
       const fixture = await networkHelpers.loadFixture(deployRegistry);
-      await fixture.registry
-        .connect(fixture.registrar)
-        .anchorBatch(tree.root, BigInt(values.length), MANIFEST_CID);
-      await fixture.registry.connect(fixture.registrar).anchorBatch(otherTree.root, 10n, MANIFEST_CID);
+      await fixture.registry.connect(fixture.registrar).anchorBatch(tree.root, 1000n, MANIFEST_CID);
       return fixture;
     }
 
-    it("computes leaves exactly as StandardMerkleTree does for (bytes32, address)", async () => {
+    it("computes leaves exactly as StandardMerkleTree does", async () => {
       const { registry } = await networkHelpers.loadFixture(deployRegistry);
       await fc.assert(
         fc.asyncProperty(
-          fc.uint8Array({ minLength: 32, maxLength: 32 }),
-          fc.uint8Array({ minLength: 20, maxLength: 20 }),
-          async (hashBytes, addressBytes) => {
-            const value = [ethers.hexlify(hashBytes), ethers.getAddress(ethers.hexlify(addressBytes))];
-            const expected = StandardMerkleTree.of([value], ["bytes32", "address"]).leafHash(value);
-            expect(await registry.leafOf(value[0]!, value[1]!)).to.equal(expected);
+          fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+          fc.uint8Array({ minLength: 52, maxLength: 52 }),
+          async (index, bytes) => {
+            const value = [
+              index,
+              ethers.getAddress(ethers.hexlify(bytes.slice(0, 20))),
+              ethers.hexlify(bytes.slice(20, 52)),
+              ethers.id(String(index)),
+            ] as const;
+            const expected = StandardMerkleTree.of([[...value]], [...BATCH_LEAF_ENCODING]).leafHash([
+              ...value,
+            ]);
+            expect(await registry.leafOf(...value)).to.equal(expected);
           },
         ),
-        { numRuns: 25 },
+        { numRuns: 20 },
       );
     });
 
-    it("verifies randomly chosen leaves of a 1,000-leaf batch", async () => {
-      const { registry } = await anchoredBatches();
-      await fc.assert(
-        fc.asyncProperty(fc.nat(values.length - 1), async (i) => {
-          const [contentHash, creator] = values[i]!;
-          const leaf = await registry.leafOf(contentHash, creator);
-          expect(leaf).to.equal(tree.leafHash(values[i]!));
-          expect(await registry.verifyAnchored(1n, leaf, tree.getProof(i))).to.equal(true);
-        }),
-        { numRuns: 20, examples: [[0], [values.length - 1]] },
-      );
-    });
-
-    it("rejects a leaf with another leaf's proof", async () => {
-      const { registry } = await anchoredBatches();
-      expect(await registry.verifyAnchored(1n, tree.leafHash(values[3]!), tree.getProof(700))).to.equal(
-        false,
-      );
-    });
-
-    it("rejects a leaf whose creator differs from the anchored one", async () => {
-      const { registry, alice } = await anchoredBatches();
-      const leaf = await registry.leafOf(values[42]![0], alice.address);
-      expect(await registry.verifyAnchored(1n, leaf, tree.getProof(42))).to.equal(false);
-    });
-
-    it("rejects a proof with a tampered sibling or a missing step", async () => {
-      const { registry } = await anchoredBatches();
-      const proof = tree.getProof(123);
-      const leaf = tree.leafHash(values[123]!);
-      const tampered = [...proof];
-      tampered[2] = ethers.id("forged sibling");
-      expect(await registry.verifyAnchored(1n, leaf, tampered)).to.equal(false);
-      expect(await registry.verifyAnchored(1n, leaf, proof.slice(0, -1))).to.equal(false);
-    });
-
-    it("rejects a valid leaf and proof against a different batch", async () => {
-      const { registry } = await anchoredBatches();
-      expect(await registry.verifyAnchored(2n, tree.leafHash(values[5]!), tree.getProof(5))).to.equal(false);
-      expect(
-        await registry.verifyAnchored(2n, otherTree.leafHash(otherTree.at(0)!), otherTree.getProof(0)),
-      ).to.equal(true);
-    });
-
-    it("rejects verification against an unknown batch with UnknownBatch", async () => {
-      const { registry } = await anchoredBatches();
-      for (const id of [0n, 3n]) {
-        await expect(registry.verifyAnchored(id, tree.leafHash(values[0]!), tree.getProof(0)))
-          .to.be.revertedWithCustomError(registry, "UnknownBatch")
-          .withArgs(id);
+    it("verifies randomly chosen leaves of a 1,000-leaf batch and rejects them with other values", async () => {
+      const { registry } = await anchored();
+      for (const i of [0, 1, 499, 998, 999]) {
+        const [index, creator, hash, digest] = tree.at(i)!;
+        const proof = tree.getProof(i);
+        expect(await registry.verifyAnchored(1n, index, creator, hash, digest, proof)).to.equal(true);
+        expect(await registry.verifyAnchored(1n, index + 1n, creator, hash, digest, proof)).to.equal(false);
+        expect(
+          await registry.verifyAnchored(
+            1n,
+            index,
+            creators[0] === creator ? creators[1]! : creators[0]!,
+            hash,
+            digest,
+            proof,
+          ),
+        ).to.equal(false);
       }
     });
 
-    it("verifies the only leaf of a one-leaf batch with an empty proof", async () => {
-      const { registry, registrar, alice } = await networkHelpers.loadFixture(deployRegistry);
-      const single = StandardMerkleTree.of([[sha256Hex("lonely"), alice.address]], ["bytes32", "address"]);
-      await registry.connect(registrar).anchorBatch(single.root, 1n, MANIFEST_CID);
+    it("refuses an inner node of the tree presented as a leaf", async () => {
+      const { registry } = await anchored();
+      // Parent of leaves 0 and 1 with the rest of leaf 0's proof: the old leaf-hash interface accepted this.
+      const proof = tree.getProof(0);
+      const inner = ethers.keccak256(
+        ethers.concat(
+          [tree.leafHash(tree.at(0)!), proof[0]!].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
+        ),
+      );
       expect(
-        await registry.verifyAnchored(1n, await registry.leafOf(sha256Hex("lonely"), alice.address), []),
-      ).to.equal(true);
+        await registry.verifyAnchored(1n, 0n, ethers.ZeroAddress, inner, inner, proof.slice(1)),
+      ).to.equal(false);
+      const asValues = ethers.AbiCoder.defaultAbiCoder().decode(
+        ["uint256", "address", "bytes32", "bytes32"],
+        ethers.concat([ethers.zeroPadValue("0x00", 32), ethers.zeroPadValue("0x00", 32), inner, inner]),
+      );
+      expect(
+        await registry.verifyAnchored(1n, asValues[0], asValues[1], asValues[2], asValues[3], proof.slice(1)),
+      ).to.equal(false);
+    });
+
+    it("claims a leaf only once, within the batch's range", async () => {
+      const { registry, registrar, alice, relayer, domain } =
+        await networkHelpers.loadFixture(deployRegistry);
+      const message = await registerMessage(alice.address);
+      const signature = await signRegister(alice, domain, message);
+      const leafTree = StandardMerkleTree.of(
+        [[0n, alice.address, message.contentHash, registerDigest(domain, message)]],
+        [...BATCH_LEAF_ENCODING],
+      );
+      await registry.connect(registrar).anchorBatch(leafTree.root, 1n, MANIFEST_CID);
+      await registry.connect(relayer).claimBatched(1n, 0n, message, signature, []);
+      expect(await registry.creatorOf(1n)).to.equal(alice.address);
+      await expect(registry.connect(relayer).claimBatched(1n, 0n, message, signature, []))
+        .to.be.revertedWithCustomError(registry, "LeafAlreadyClaimed")
+        .withArgs(1n, 0n);
+      await expect(registry.connect(relayer).claimBatched(1n, 1n, message, signature, []))
+        .to.be.revertedWithCustomError(registry, "LeafOutOfRange")
+        .withArgs(1n, 1n);
+      await expect(registry.connect(relayer).claimBatched(2n, 0n, message, signature, []))
+        .to.be.revertedWithCustomError(registry, "UnknownBatch")
+        .withArgs(2n);
+    });
+  });
+
+  describe("priority model", () => {
+    it("for random interleavings of commits and reveals of shared hashes, the lowest revealed id holds each hash", async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.record({ who: fc.integer({ min: 0, max: 2 }), file: fc.integer({ min: 0, max: 2 }) }), {
+            minLength: 1,
+            maxLength: 6,
+          }),
+          fc.func(fc.boolean()),
+          async (claims, revealNow) => {
+            const { registry, alice, bob, others } = await networkHelpers.loadFixture(deployRegistry);
+            const people = [alice, bob, others[0]!];
+            const pending: { id: bigint; who: number; hash: string; nonce: bigint }[] = [];
+            for (const [n, c] of claims.entries()) {
+              const hash = sha256Hex(`file ${c.file}`);
+              const nonce = BigInt(n + 1);
+              const id = await committedWorkId(
+                await registry
+                  .connect(people[c.who]!)
+                  .commit(commitmentOf(people[c.who]!.address, hash, nonce)),
+              );
+              pending.push({ id, who: c.who, hash, nonce });
+            }
+            // Reveal in a shuffled order: those the function picks first, then the rest in reverse.
+            const order = [
+              ...pending.filter((_, i) => revealNow(i)),
+              ...pending.filter((_, i) => !revealNow(i)).reverse(),
+            ];
+            for (const p of order) {
+              await registry
+                .connect(people[p.who]!)
+                .reveal(p.id, p.hash, p.nonce, SAMPLE_CID, SAMPLE_METADATA_URI, 0n);
+            }
+            for (const p of pending) {
+              const lowest = pending.filter((q) => q.hash === p.hash).reduce((a, b) => (a.id < b.id ? a : b));
+              expect(await registry.workOf(p.hash)).to.equal(lowest.id);
+              expect((await registry.getWork(p.id)).superseded).to.equal(p.id !== lowest.id);
+            }
+          },
+        ),
+        { numRuns: 15 },
+      );
     });
   });
 });

@@ -168,9 +168,9 @@ describe("buildBundle", function () {
       );
     });
 
-    it("records the batch id, root, the registry's leaf of (contentHash, creator) and the proof", async function () {
+    it("records the batch id, root, the registry's leaf of (index, creator, contentHash, digest) and the proof", async function () {
       const manifest = readManifest(await unzip(await buildBundle(batchInput(chain, batch, 1, platform))));
-      const [contentHash, creator] = batch.tree.at(1)!;
+      const [leafIndex, creator, contentHash, registrationDigest] = batch.tree.at(1)!;
       expect(manifest.work).to.deep.include({ contentHash, creator, coAuthors: [] });
       expect(manifest.work.workId).to.equal(undefined);
       expect(manifest.registration).to.deep.include({
@@ -178,7 +178,9 @@ describe("buildBundle", function () {
         txHash: batch.txHash,
         batchId: "1",
         merkleRoot: batch.tree.root,
-        leaf: await chain.registry.leafOf(contentHash, creator),
+        leaf: await chain.registry.leafOf(leafIndex, creator, contentHash, registrationDigest),
+        leafIndex: Number(leafIndex),
+        registrationDigest,
         proof: batch.tree.getProof(1),
       });
     });

@@ -91,8 +91,8 @@ describe("evidence manifest schema", function () {
     expect(issues(manifest({ files: [{ path: "/etc/passwd", ...entry }] }))).to.have.length(1);
   });
 
-  it("requires the batch facts of a Merkle registration", function () {
+  it("requires the batch facts of a Merkle registration: batch, root, leaf, index, signed digest and proof", function () {
     const registration = { ...manifest().registration, kind: "batch" };
-    expect(issues(manifest({ registration } as unknown as Partial<Manifest>))).to.have.length(4);
+    expect(issues(manifest({ registration } as unknown as Partial<Manifest>))).to.have.length(6);
   });
 });

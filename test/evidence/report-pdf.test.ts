@@ -145,6 +145,8 @@ describe("evidence report PDF", function () {
           batchId: "3",
           merkleRoot: root,
           leaf,
+          leafIndex: 4,
+          registrationDigest: `0x${"d1".repeat(32)}`,
           proof,
         },
       }),

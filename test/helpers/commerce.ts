@@ -6,6 +6,7 @@ import { ethers, type JsonRpcSigner } from "ethers";
 import request from "supertest";
 import { CREATE_OFFER_TYPES, licenseDomain } from "../../lib/eip712.ts";
 import { SplitFactory__factory, WorkRegistry__factory } from "../../types/typechain/index.ts";
+import { commitAndReveal } from "./registry.ts";
 import type { TestStack } from "./stack.ts";
 
 export interface OfferTermsInput {
@@ -29,8 +30,11 @@ export async function registerWork(stack: TestStack, creator: JsonRpcSigner): Pr
   const registry = WorkRegistry__factory.connect(stack.deployment.contracts.WorkRegistry.address, creator);
   works += 1;
   const hash = ethers.id(`${stack.db.name} work ${works} ${Date.now()}`);
-  await (await registry.register(hash, "bafkreiwork", "ipfs://work", 0)).wait();
-  return (await registry.workOf(hash)).toString();
+  const { workId } = await commitAndReveal(registry, creator, hash, {
+    cid: "bafkreiwork",
+    metadataURI: "ipfs://work",
+  });
+  return workId.toString();
 }
 
 /** The creator's sole-recipient split, created on chain if needed. */

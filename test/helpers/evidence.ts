@@ -3,6 +3,7 @@ import { getBytes, type BaseWallet } from "ethers";
 import JSZip from "jszip";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { digestsOf, sha256Bytes32 } from "../../lib/evidence/hashes.ts";
+import { BATCH_LEAF_ENCODING } from "../../lib/evidence/registry.ts";
 import {
   BUNDLE_PATHS,
   SIGNATURE_SCHEME,
@@ -12,7 +13,7 @@ import {
 import { fetchChainFacts, type ChainFacts } from "../../server/evidence/chain-facts.ts";
 import type { BundleInput } from "../../server/evidence/build-bundle.ts";
 import type { WorkRegistry } from "../../types/typechain/index.js";
-import { SAMPLE_CID, SAMPLE_METADATA_URI } from "./registry.ts";
+import { SAMPLE_CID, SAMPLE_METADATA_URI, commitAndReveal, registerDigest } from "./registry.ts";
 
 /** A small but real file to register: a PNG-like header and some text. */
 export function sampleFile(tag = "sunset"): Uint8Array {
@@ -65,11 +66,7 @@ export async function registerFile(
   parentId = 0n,
 ): Promise<DirectRegistration> {
   const contentHash = sha256Bytes32(bytes);
-  const tx = await chain.registry
-    .connect(creator)
-    .register(contentHash, SAMPLE_CID, SAMPLE_METADATA_URI, parentId);
-  await tx.wait();
-  const workId = await chain.registry.workOf(contentHash);
+  const { workId, revealTx: tx } = await commitAndReveal(chain.registry, creator, contentHash, { parentId });
   return {
     txHash: tx.hash,
     workId,
@@ -81,16 +78,34 @@ export async function registerFile(
 
 export interface BatchRegistration extends ChainFacts {
   txHash: string;
-  tree: StandardMerkleTree<[string, string]>;
+  /** Leaves of (leafIndex, creator, contentHash, registrationDigest). */
+  tree: StandardMerkleTree<[bigint, string, string, string]>;
   /** The leaves' files, in tree input order. */
   files: Uint8Array[];
 }
 
 /** Anchors a Merkle batch of `files` by `creator` through the relayer. */
 export async function anchorFiles(chain: EvidenceChain, files: Uint8Array[]): Promise<BatchRegistration> {
+  const domain = { chainId: BigInt(chain.chainId), registry: chain.registryAddress };
   const tree = StandardMerkleTree.of(
-    files.map((f) => [sha256Bytes32(f), chain.creator.address] as [string, string]),
-    ["bytes32", "address"],
+    files.map((f, i) => {
+      const message = {
+        creator: chain.creator.address,
+        contentHash: sha256Bytes32(f),
+        cid: SAMPLE_CID,
+        metadataURI: SAMPLE_METADATA_URI,
+        parentId: 0n,
+        nonce: BigInt(i + 1),
+        deadline: 4_000_000_000n,
+      };
+      return [BigInt(i), message.creator, message.contentHash, registerDigest(domain, message)] as [
+        bigint,
+        string,
+        string,
+        string,
+      ];
+    }),
+    [...BATCH_LEAF_ENCODING],
   );
   const tx = await chain.registry.connect(chain.relayer).anchorBatch(tree.root, files.length, SAMPLE_CID);
   await tx.wait();
@@ -157,7 +172,7 @@ export function batchInput(
   index: number,
   signer: BaseWallet,
 ): BundleInput {
-  const [contentHash, creator] = batch.tree.at(index)!;
+  const [leafIndex, creator, contentHash, registrationDigest] = batch.tree.at(index)!;
   return {
     work: { contentHash, creator },
     registration: {
@@ -166,6 +181,8 @@ export function batchInput(
       registry: chain.registryAddress,
       txHash: batch.txHash,
       merkleRoot: batch.tree.root,
+      leafIndex: Number(leafIndex),
+      registrationDigest,
       proof: batch.tree.getProof(index),
     },
     infringement: { observedAt: OBSERVED_AT },

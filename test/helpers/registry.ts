@@ -1,6 +1,16 @@
 import { createHash } from "node:crypto";
-import { Interface, TypedDataEncoder, type InterfaceAbi, type Signer } from "ethers";
+import {
+  Interface,
+  TypedDataEncoder,
+  keccak256,
+  toUtf8Bytes,
+  type ContractTransactionResponse,
+  type InterfaceAbi,
+  type Signer,
+} from "ethers";
 import { REGISTER_TYPES, registryDomain, type RegisterMessage } from "../../lib/eip712.ts";
+import { commitmentOf, committedWorkId as committedWorkIdOf } from "../../lib/evidence/registry.ts";
+import type { WorkRegistry } from "../../types/typechain/index.ts";
 
 /** A realistic CIDv1 (raw leaves, base32) and the metadata URI the web app derives from it. */
 export const SAMPLE_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
@@ -46,4 +56,42 @@ export function interfaceIdOf(abi: InterfaceAbi): string {
     id ^= BigInt(fragment.selector);
   });
   return `0x${id.toString(16).padStart(8, "0")}`;
+}
+
+let saltCounter = 0n;
+
+/** The work id a commit transaction reserved, read from its WorkCommitted log. */
+export async function committedWorkId(tx: ContractTransactionResponse): Promise<bigint> {
+  const workId = committedWorkIdOf((await tx.wait())?.logs ?? []);
+  if (workId === null) throw new Error(`no WorkCommitted log in ${tx.hash}`);
+  return workId;
+}
+
+/**
+ * Registers `contentHash` for `creator` the squat-proof way: a commit, then the reveal in a later
+ * block (automining gives each transaction its own block). Answers the work id and both transactions.
+ */
+export async function commitAndReveal(
+  registry: WorkRegistry,
+  creator: Signer,
+  contentHash: string,
+  options: { cid?: string; metadataURI?: string; parentId?: bigint; nonce?: bigint } = {},
+): Promise<{ workId: bigint; commitTx: ContractTransactionResponse; revealTx: ContractTransactionResponse }> {
+  saltCounter += 1n;
+  const nonce = options.nonce ?? BigInt(keccak256(toUtf8Bytes(`salt ${saltCounter} ${contentHash}`)));
+  const commitment = commitmentOf(await creator.getAddress(), contentHash, nonce);
+  const commitTx = await registry.connect(creator).commit(commitment);
+  const workId = await committedWorkId(commitTx);
+  const revealTx = await registry
+    .connect(creator)
+    .reveal(
+      workId,
+      contentHash,
+      nonce,
+      options.cid ?? SAMPLE_CID,
+      options.metadataURI ?? SAMPLE_METADATA_URI,
+      options.parentId ?? 0n,
+    );
+  await revealTx.wait();
+  return { workId, commitTx, revealTx };
 }

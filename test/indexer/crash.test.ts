@@ -107,7 +107,15 @@ describe("indexer crash and restart", () => {
     ({ request, provider } = await createChain());
     emitters = await installEmitters(request);
     // One range with every kind of write: raw events, history rows, current rows changed and removed.
-    await emitters.emit("WorkRegistry", "WorkRegistered", [1, HASH(1), ADDRESS(0xc1), 0, "cid", "m"]);
+    await emitters.emit("WorkRegistry", "WorkRegistered", [
+      1,
+      HASH(1),
+      ADDRESS(0xc1),
+      0,
+      1_700_000_000,
+      "cid",
+      "m",
+    ]);
     await emitters.emit("LicenseToken", "OfferCreated", [
       1,
       1,

@@ -4,7 +4,7 @@ import { encodeBytes32String, ZeroAddress } from "ethers";
 import type pg from "pg";
 import { deployAll, type Deployed } from "../helpers/deployed.ts";
 import { createChain, createIndexerEnv, type IndexerEnv } from "../helpers/indexer.ts";
-import { sha256Hex } from "../helpers/registry.ts";
+import { commitAndReveal, sha256Hex } from "../helpers/registry.ts";
 import { RevenueSplit__factory } from "../../types/typechain/index.ts";
 
 const PRICE = 10n ** 16n;
@@ -30,10 +30,19 @@ describe("indexed events of the deployed contracts", () => {
     const time = conn.networkHelpers.time;
 
     // Works: a first version, a new version, co-authors, an anchored batch.
-    await (await d.registry.register(hashes[0]!, "bafy-one", "ipfs://one", 0)).wait();
-    await (await d.registry.register(hashes[1]!, "bafy-two", "ipfs://two", 1)).wait();
+    await commitAndReveal(d.registry, d.creator, hashes[0]!, { cid: "bafy-one", metadataURI: "ipfs://one" });
+    await commitAndReveal(d.registry, d.creator, hashes[1]!, {
+      cid: "bafy-two",
+      metadataURI: "ipfs://two",
+      parentId: 1n,
+    });
     await (await d.registry.setCoAuthors(1, [d.coCreator.address])).wait();
     await (await d.registry.connect(d.relayer).anchorBatch(hashes[2]!, 1000, "bafy-manifest")).wait();
+    // A squatter's later claim of the first work's file.
+    await commitAndReveal(d.registry, d.buyer, hashes[0]!, {
+      cid: "bafy-squat",
+      metadataURI: "ipfs://squat",
+    });
 
     // A 70/30 split, an offer sold for native currency with a referrer, renewed, sold by card, revoked.
     splitRecipients = [d.creator.address, d.coCreator.address];
@@ -126,7 +135,9 @@ describe("indexed events of the deployed contracts", () => {
     );
     const seen = Object.fromEntries(counts.map((r) => [`${r.contract_name}.${r.event_name}`, r.n]));
     for (const name of [
+      "WorkRegistry.WorkCommitted",
       "WorkRegistry.WorkRegistered",
+      "WorkRegistry.ClaimSuperseded",
       "WorkRegistry.CoAuthorsSet",
       "WorkRegistry.BatchAnchored",
       "WorkRegistry.RoleGranted",
@@ -175,7 +186,7 @@ describe("indexed events of the deployed contracts", () => {
       "SELECT contract, args FROM chain_events WHERE event_name = 'WorkRegistered' ORDER BY block_number LIMIT 1",
     );
     expect(registered.contract).to.equal(lower(d.deployment.contracts.WorkRegistry.address));
-    expect(registered.args).to.deep.equal({
+    expect(registered.args).to.deep.include({
       workId: "1",
       contentHash: hashes[0],
       creator: lower(d.creator),
@@ -183,11 +194,22 @@ describe("indexed events of the deployed contracts", () => {
       cid: "bafy-one",
       metadataURI: "ipfs://one",
     });
+    expect(registered.args.registeredAt).to.match(/^[1-9][0-9]*$/);
+  });
+
+  it("keeps a later claim of a registered file as superseded by the earlier one, never as its work", async () => {
+    const claims = await rows(
+      "SELECT work_id::text, creator, superseded_by::text FROM works WHERE content_hash = $1 ORDER BY work_id",
+      [hashes[0]],
+    );
+    expect(claims).to.have.length(2);
+    expect(claims[0]).to.deep.equal({ work_id: "1", creator: lower(d.creator), superseded_by: null });
+    expect(claims[1]).to.deep.include({ creator: lower(d.buyer), superseded_by: "1" });
   });
 
   it("records works with their version chain and co-authors, findable by creator and content hash", async () => {
     const works = await rows(
-      "SELECT work_id, content_hash, creator, parent_id, root_id, version, cid, metadata_uri, co_authors FROM works ORDER BY work_id",
+      "SELECT work_id, content_hash, creator, parent_id, root_id, version, cid, metadata_uri, co_authors FROM works WHERE superseded_by IS NULL ORDER BY work_id",
     );
     expect(works).to.deep.equal([
       {
@@ -214,12 +236,13 @@ describe("indexed events of the deployed contracts", () => {
       },
     ]);
     const byHash = await rows("SELECT work_id FROM works WHERE content_hash = $1", [hashes[1]]);
+    expect(await rows("SELECT work_id FROM works WHERE creator = $1", [lower(d.creator)])).to.have.length(2);
     expect(byHash).to.deep.equal([{ work_id: "2" }]);
   });
 
   it("records anchored batches", async () => {
     const batches = await rows(
-      "SELECT batch_id, merkle_root, submitter, leaf_count, manifest_cid FROM batches",
+      "SELECT batch_id, merkle_root, submitter, leaf_count, first_work_id, manifest_cid FROM batches",
     );
     expect(batches).to.deep.equal([
       {
@@ -227,6 +250,7 @@ describe("indexed events of the deployed contracts", () => {
         merkle_root: hashes[2],
         submitter: lower(d.relayer),
         leaf_count: "1000",
+        first_work_id: "3",
         manifest_cid: "bafy-manifest",
       },
     ]);

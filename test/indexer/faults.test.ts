@@ -31,6 +31,7 @@ describe("indexer under faults", () => {
       HASH(workId),
       ADDRESS(0xc1),
       0,
+      1_700_000_000,
       `cid${workId}`,
       "m",
     ]);
@@ -125,6 +126,7 @@ describe("indexer under faults", () => {
           HASH(1000 + i),
           ADDRESS(0xc2),
           1,
+          i + 1,
           "manifest",
         ]);
       }
@@ -176,7 +178,15 @@ describe("indexer under faults", () => {
       const db = await freshDatabase("faults_undecodable");
       const { topics } = (await import("../../indexer/abi.ts"))
         .contractInterfaces()
-        .WorkRegistry.encodeEventLog("WorkRegistered", [77, HASH(77), ADDRESS(0xc1), 0, "cid", "m"]);
+        .WorkRegistry.encodeEventLog("WorkRegistered", [
+          77,
+          HASH(77),
+          ADDRESS(0xc1),
+          0,
+          1_700_000_000,
+          "cid",
+          "m",
+        ]);
       await emitters.emitRaw(emitters.deployment.contracts.WorkRegistry.address, topics, "0x1234");
       const indexer = env.indexer({
         provider,

@@ -35,6 +35,7 @@ describe("indexer following the chain", () => {
       HASH(workId),
       ADDRESS(0xc1),
       0,
+      1_700_000_000,
       `cid${workId}`,
       "m",
     ]);
@@ -108,8 +109,22 @@ describe("indexer following the chain", () => {
       const dropped = String(workId);
       await waitFor(caughtUp(indexer), "the doomed block");
       await request("evm_revert", [snapshot]);
-      await emitters.emit("WorkRegistry", "BatchAnchored", [1, HASH(0xba7c), ADDRESS(0xc1), 2, "manifest"]);
-      await emitters.emit("WorkRegistry", "BatchAnchored", [2, HASH(0xba7d), ADDRESS(0xc1), 2, "manifest"]);
+      await emitters.emit("WorkRegistry", "BatchAnchored", [
+        1,
+        HASH(0xba7c),
+        ADDRESS(0xc1),
+        2,
+        1,
+        "manifest",
+      ]);
+      await emitters.emit("WorkRegistry", "BatchAnchored", [
+        2,
+        HASH(0xba7d),
+        ADDRESS(0xc1),
+        2,
+        3,
+        "manifest",
+      ]);
       await waitFor(() => messages.some((m) => m.kind === "rolledBack"), "the rollback notification");
 
       const rollback = messages.find((m) => m.kind === "rolledBack");

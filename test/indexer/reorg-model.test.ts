@@ -98,6 +98,7 @@ async function apply(emitters: Emitters, model: Model, op: Op, salt: number): Pr
         HASH(salt),
         account(op.c),
         parent,
+        1_700_000_000 + salt,
         `cid-${salt}`,
         `ipfs://meta-${salt}`,
       ]);
@@ -118,6 +119,7 @@ async function apply(emitters: Emitters, model: Model, op: Op, salt: number): Pr
         HASH(salt),
         account(op.a),
         op.b + 1,
+        1,
         `manifest-${salt}`,
       ]);
       return m;

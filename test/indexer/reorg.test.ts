@@ -11,7 +11,8 @@ import {
   type IndexerEnv,
   type Request,
 } from "../helpers/indexer.ts";
-import { sha256Hex } from "../helpers/registry.ts";
+import { commitmentOf } from "../../lib/evidence/registry.ts";
+import { commitAndReveal, committedWorkId, sha256Hex } from "../helpers/registry.ts";
 
 const PRICE = 10n ** 15n;
 
@@ -22,6 +23,8 @@ describe("indexer reorgs on the deployed contracts", () => {
   let d: Deployed;
   let nonce = 0;
   let itemsAddress: string;
+  /** Work ids committed up front, by `${variant}-${n}`, so a registration in `activity` is its one reveal. */
+  const committed = new Map<string, bigint>();
 
   /** One transaction of a mix of registrations, purchases, transfers and trades; `variant` changes its content. */
   async function activity(variant: string): Promise<void> {
@@ -30,7 +33,16 @@ describe("indexer reorgs on the deployed contracts", () => {
     switch (n % 5) {
       case 0:
         await (
-          await d.registry.register(sha256Hex(`${variant}-${n}`), `cid-${n}`, `ipfs://${variant}`, 0)
+          await d.registry
+            .connect(d.creator)
+            .reveal(
+              committed.get(`${variant}-${n}`)!,
+              sha256Hex(`${variant}-${n}`),
+              BigInt(n + 1),
+              `cid-${n}`,
+              `ipfs://${variant}`,
+              0,
+            )
         ).wait();
         break;
       case 1:
@@ -65,7 +77,19 @@ describe("indexer reorgs on the deployed contracts", () => {
     provider = chain.provider;
     d = await deployAll(chain.conn);
     itemsAddress = await d.items.getAddress();
-    await (await d.registry.register(sha256Hex("work"), "cid", "ipfs://work", 0)).wait();
+    await commitAndReveal(d.registry, d.creator, sha256Hex("work"), {
+      cid: "cid",
+      metadataURI: "ipfs://work",
+    });
+    for (let n = 0; n < 120; n += 5) {
+      for (const variant of ["old", "new"]) {
+        const hash = sha256Hex(`${variant}-${n}`);
+        const tx = await d.registry
+          .connect(d.creator)
+          .commit(commitmentOf(d.creator.address, hash, BigInt(n + 1)));
+        committed.set(`${variant}-${n}`, await committedWorkId(tx));
+      }
+    }
     await (await d.splits.createSplit([d.creator.address], [10_000])).wait();
     const split = await d.splits.predictSplit([d.creator.address], [10_000]);
     await (

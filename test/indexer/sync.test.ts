@@ -35,6 +35,7 @@ describe("indexer sync engine", () => {
       HASH(1),
       ADDRESS(0xc1),
       0n,
+      1_700_000_000n,
       "cid1",
       "ipfs://m1",
     ]);

@@ -21,6 +21,7 @@ import { EvidenceRequestsRepository } from "../../server/repositories/evidence-r
 import { LicenseToken__factory, SplitFactory__factory } from "../../types/typechain/index.ts";
 import { flipByte, readManifest, replaceText, rezip, unzip } from "../helpers/evidence.ts";
 import { readPdf, squeeze } from "../helpers/pdf.ts";
+import { commitAndReveal } from "../helpers/registry.ts";
 import { sessionToken, startTestStack, type TestStack } from "../helpers/stack.ts";
 import { startTestTsa, type TestTsa } from "../helpers/tsa.ts";
 
@@ -683,9 +684,10 @@ describe("evidence API (direct registrations)", function () {
 
     it("refuses to include the original of a work never uploaded here, with 409", async function () {
       const bytes = Buffer.from("registered straight on chain");
-      await (
-        await stack.registry.connect(creator).register(sha256(bytes), "bafkrei", "ipfs://elsewhere", 0)
-      ).wait();
+      await commitAndReveal(stack.registry, creator, sha256(bytes), {
+        cid: "bafkrei",
+        metadataURI: "ipfs://elsewhere",
+      });
       const facts = new EvidenceFactsRepository(stack.db.pool);
       const indexed = await stack.waitFor(() => facts.workByHash(sha256(bytes)));
       const before = await evidenceCount(stack);
@@ -748,9 +750,14 @@ describe("evidence API (Merkle batches and time-stamps)", function () {
     if (manifest.registration.kind !== "batch") return;
     expect(manifest.registration.txHash).to.equal(work.txHash);
     expect(manifest.registration.proof).to.have.length(1);
-    expect(await stack.registry.leafOf(work.contentHash, manifest.work.creator)).to.equal(
-      manifest.registration.leaf,
-    );
+    expect(
+      await stack.registry.leafOf(
+        manifest.registration.leafIndex,
+        manifest.work.creator,
+        work.contentHash,
+        manifest.registration.registrationDigest,
+      ),
+    ).to.equal(manifest.registration.leaf);
     expect(passedChecks(result)).to.include.members([CHECK.merkle, CHECK.registrationOnChain]);
   });
 

@@ -6,6 +6,7 @@ import {
   SplitFactory__factory,
   WorkRegistry__factory,
 } from "../../types/typechain/index.ts";
+import { commitAndReveal } from "../helpers/registry.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
 
 const DAY = 24 * 3600;
@@ -42,7 +43,10 @@ describe("licenses API", function () {
     other = await stack.signer(7);
     const c = stack.deployment.contracts;
     const registry = WorkRegistry__factory.connect(c.WorkRegistry.address, creator);
-    await (await registry.register(ethers.id("licensed work"), "bafkrei", "ipfs://meta", 0)).wait();
+    await commitAndReveal(registry, creator, ethers.id("licensed work"), {
+      cid: "bafkrei",
+      metadataURI: "ipfs://meta",
+    });
     workId = await registry.workCount();
     const splits = SplitFactory__factory.connect(c.SplitFactory.address, creator);
     await (await splits.createSplit([creator.address], [10_000])).wait();

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import request from "supertest";
 import type { JsonRpcSigner } from "ethers";
 import { ApiKeys } from "../../server/auth/api-keys.ts";
+import { commitAndReveal } from "../helpers/registry.ts";
 import { sessionToken, startTestStack, type TestStack } from "../helpers/stack.ts";
 
 interface UploadBody {
@@ -88,6 +89,40 @@ describe("works API (direct notarization)", function () {
     expect(byId.status).to.equal(200);
     expect(byId.body.contentHash).to.equal(body.sha256);
     expect(byId.body.title).to.equal("A work");
+  });
+
+  it("commits first and reveals in a later block, one transaction each for the file", async () => {
+    const { body, registerBody } = await uploadAndSign(stack, creator, Buffer.from("committed first"));
+    await request(stack.app).post(`/v1/works/${body.sha256}/register`).send(registerBody).expect(202);
+    await anchored(stack, body.sha256);
+    const { rows } = await stack.db.pool.query<{ purpose: string; hash: string }>(
+      `SELECT purpose, hash FROM relayer_transactions WHERE ref = $1 ORDER BY sent_at`,
+      [body.sha256],
+    );
+    expect(rows.map((r) => r.purpose)).to.deep.equal(["commit", "revealFor"]);
+    const [commit, reveal] = await Promise.all(rows.map((r) => stack.provider.getTransactionReceipt(r.hash)));
+    expect(reveal!.blockNumber).to.be.greaterThan(commit!.blockNumber);
+    // The commit's calldata shows only the commitment, never the file's hash.
+    const sent = await stack.provider.getTransaction(rows[0]!.hash);
+    expect(sent!.data.toLowerCase()).to.not.contain(body.sha256.slice(2));
+  });
+
+  it("shows a squatter who copies a registered hash as a superseded claim, never as its author", async () => {
+    const { body, registerBody } = await uploadAndSign(stack, creator, Buffer.from("worth squatting"));
+    await request(stack.app).post(`/v1/works/${body.sha256}/register`).send(registerBody).expect(202);
+    const done = await anchored(stack, body.sha256);
+    const squat = await commitAndReveal(stack.registry, other, body.sha256);
+    expect((await stack.registry.getWork(squat.workId)).superseded).to.equal(true);
+    const claim = await stack.waitFor(async () => {
+      const res = await request(stack.app).get(`/v1/works/${squat.workId}`);
+      return res.status === 200 && res.body.supersededBy !== null ? res.body : null;
+    });
+    expect(claim.supersededBy).to.equal(done.work.workId);
+    expect(claim.creator.toLowerCase()).to.equal(other.address.toLowerCase());
+    const registration = await request(stack.app).get(`/v1/works/by-hash/${body.sha256}/registration`);
+    expect(registration.body.work.workId).to.equal(done.work.workId);
+    expect(registration.body.work.creator.toLowerCase()).to.equal(creator.address.toLowerCase());
+    expect(registration.body.work.supersededBy).to.equal(null);
   });
 
   it("answers 409 with the existing registration for a file registered already", async () => {
@@ -366,9 +401,15 @@ describe("works API (batch notarization)", function () {
     ]);
     expect(rows).to.have.length(1);
     for (const [i, r] of results.entries()) {
-      expect(await stack.registry.leafOf(hashes[i]!, creators[i]!.address)).to.equal(r.batch.leaf);
+      const values = [
+        r.batch.leafIndex,
+        creators[i]!.address,
+        hashes[i]!,
+        r.batch.registrationDigest,
+      ] as const;
+      expect(await stack.registry.leafOf(...values)).to.equal(r.batch.leaf);
       expect(
-        await stack.registry.verifyAnchored(BigInt(rows[0].batch_id), r.batch.leaf, r.batch.proof),
+        await stack.registry.verifyAnchored(BigInt(rows[0].batch_id), ...values, r.batch.proof),
       ).to.equal(true);
     }
   });

@@ -14,6 +14,8 @@ export interface Work {
   metadataURI: string;
   coAuthors: string[];
   registeredAt: string;
+  /** The earlier claim of the same file that holds the work; this claim's creator is then not its author. */
+  supersededBy: string | null;
   blockNumber: string;
   txHash: string;
   finality: Finality;

@@ -38,10 +38,17 @@ export function WorkPage({ id }: { id: string }) {
         <h1>{w.title ?? "Untitled work"}</h1>
         <FinalityBadge finality={w.finality} />
       </div>
-      <p className="lead">
-        Registered <Time iso={w.registeredAt} /> by <code>{w.creator}</code>
-        {mine && <span className="badge badge-info">you</span>}
-      </p>
+      {w.supersededBy === null ? (
+        <p className="lead">
+          Registered <Time iso={w.registeredAt} /> by <code>{w.creator}</code>
+          {mine && <span className="badge badge-info">you</span>}
+        </p>
+      ) : (
+        <p className="lead" role="alert">
+          A later claim of this file by <code>{w.creator}</code>, superseded: the file was claimed earlier as{" "}
+          <Link href={`/works/${w.supersededBy}`}>work #{w.supersededBy}</Link>, whose creator is its author.
+        </p>
+      )}
 
       <div className="two-columns">
         <section className="card" aria-labelledby="proof-heading">
@@ -57,7 +64,7 @@ export function WorkPage({ id }: { id: string }) {
                 </a>
               </span>
             </Definition>
-            <Definition term="Creator">
+            <Definition term={w.supersededBy === null ? "Creator" : "Claimed by (superseded)"}>
               <Mono value={w.creator} label="creator address" />
             </Definition>
             {w.coAuthors.length > 0 && (
