@@ -44,6 +44,7 @@ import { EvidenceService } from "./services/evidence.ts";
 import { GasBudget } from "./services/gas-budget.ts";
 import { LicenseVerifier } from "./services/license-verifier.ts";
 import { PLATFORM_STEP_SECONDS } from "./services/stuck-items.ts";
+import { isUnanchoredUpload } from "./services/uploads.ts";
 import { WorksService } from "./services/works.ts";
 
 export interface AppDeps {
@@ -155,7 +156,7 @@ export function createApp(deps: AppDeps): Express {
     ),
   );
   app.use(apiKeysRouter(apiKeys, registry));
-  app.use(ipfsRouter(ipfs));
+  app.use(ipfsRouter(ipfs, (cid) => isUnanchoredUpload(db, cid)));
   app.use(chainRouter(chain.chainId, chain.deployment, registry));
   const rpc: RpcSender =
     chain.provider instanceof JsonRpcApiProvider ? chain.provider : httpRpc(config.chain.rpcUrl);

@@ -208,3 +208,30 @@ export async function recordUpload(db: Pool, upload: Omit<StoredUpload, "fields"
     [upload.metadataUri, upload.contentHash, upload.title, upload.description],
   );
 }
+
+/**
+ * Whether `cid` is an upload, or the metadata document of one, whose registration is not anchored
+ * yet: its bytes (or the hash its metadata names) stay private until a commitment or batch has
+ * reserved the creator's work id, so nobody who fetches them can claim the file first.
+ */
+export async function isUnanchoredUpload(db: Pool, cid: string): Promise<boolean> {
+  const { rows } = await db.query<{ private: boolean }>({
+    name: "unanchored-upload",
+    text: `WITH hashes AS (
+             SELECT content_hash FROM uploads WHERE cid = $1
+             UNION SELECT content_hash FROM work_metadata WHERE metadata_uri = 'ipfs://' || $1
+           )
+           SELECT EXISTS (
+             SELECT 1 FROM hashes h
+              WHERE NOT EXISTS (SELECT 1 FROM works w WHERE w.content_hash = h.content_hash)
+                AND NOT EXISTS (SELECT 1 FROM registration_requests r
+                                 WHERE r.content_hash = h.content_hash AND r.work_id IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM registration_requests r
+                                  JOIN notarization_batches nb ON nb.id = r.batch_id
+                                  JOIN batches b ON b.merkle_root = nb.merkle_root
+                                 WHERE r.content_hash = h.content_hash)
+           ) AS private`,
+    values: [cid],
+  });
+  return rows[0]!.private;
+}

@@ -91,6 +91,22 @@ describe("works API (direct notarization)", function () {
     expect(byId.body.title).to.equal("A work");
   });
 
+  it("keeps an upload's bytes and metadata private until its registration is anchored", async () => {
+    const { body, registerBody } = await uploadAndSign(stack, creator, Buffer.from("unpublished draft"));
+    const metadataCid = body.metadataURI.replace("ipfs://", "");
+    for (const cid of [body.cid, metadataCid]) {
+      const res = await request(stack.app).get(`/ipfs/${cid}`);
+      expect(res.status, cid).to.equal(404);
+      expect(res.body.error.code).to.equal("NOT_FOUND");
+    }
+    await request(stack.app).post(`/v1/works/${body.sha256}/register`).send(registerBody).expect(202);
+    await anchored(stack, body.sha256);
+    const file = await request(stack.app).get(`/ipfs/${body.cid}`).buffer(true);
+    expect(file.status).to.equal(200);
+    expect(Buffer.from(file.body as Buffer).toString()).to.equal("unpublished draft");
+    expect((await request(stack.app).get(`/ipfs/${metadataCid}`)).status).to.equal(200);
+  });
+
   it("commits first and reveals in a later block, one transaction each for the file", async () => {
     const { body, registerBody } = await uploadAndSign(stack, creator, Buffer.from("committed first"));
     await request(stack.app).post(`/v1/works/${body.sha256}/register`).send(registerBody).expect(202);
