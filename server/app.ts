@@ -13,6 +13,7 @@ import { SessionTokens } from "./auth/session.ts";
 import type { Config } from "./config.ts";
 import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import { errorHandler, routeNotFound } from "./errors.ts";
+import { clientOf } from "./http/client-address.ts";
 import { OpenApiRegistry } from "./http/openapi.ts";
 import { registerOperationsMetrics } from "./http/operations-metrics.ts";
 import { rateLimit } from "./http/rate-limit.ts";
@@ -123,7 +124,7 @@ export function createApp(deps: AppDeps): Express {
       rule: "per-ip",
       limit: config.http.rateLimitPerMinute,
       windowSeconds: 60,
-      key: (req) => req.ip ?? "unknown",
+      key: clientOf,
     }),
   );
   app.use(express.json({ limit: "256kb" }));

@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { isIP } from "node:net";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { z } from "zod";
 import { parseCrashPoints, type ArmedCrash } from "./crash-points.ts";
@@ -36,7 +37,39 @@ const url = (protocols: string[]) =>
 const MiB = 1024 * 1024;
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
-const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+/** One IPv4 or IPv6 address, or a CIDR block of them. */
+function isCidr(value: string): boolean {
+  const [address, bits, ...rest] = value.split("/");
+  if (rest.length > 0 || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const max = family === 4 ? 32 : 128;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
+
+/**
+ * Which proxies' X-Forwarded-For entries to believe: none (`false`), the nearest N hops, or hops
+ * from the listed addresses and CIDR blocks. "Every hop" is refused: the left-most entry is
+ * whatever the client wrote, so each request could claim a fresh address.
+ */
+const trustProxy = z.string().transform((value, ctx): false | number | string[] => {
+  const text = value.trim();
+  if (text === "false") return false;
+  if (/^\d{1,2}$/.test(text)) return Number(text) === 0 ? false : Number(text);
+  const blocks = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (blocks.length > 0 && blocks.every(isCidr)) return blocks;
+  ctx.addIssue({
+    code: "custom",
+    message:
+      "must be a hop count (the number of proxies in front of the API) or a comma-separated list of the proxies' addresses or CIDR blocks",
+  });
+  return z.NEVER;
+});
+
 const redisPrefix = z
   .string()
   .regex(/^[a-zA-Z0-9:_-]+$/, "letters, digits, ':', '_' and '-' only")
@@ -87,7 +120,7 @@ const envSchema = z
     BATCH_MAX_WORKS: positiveInt.default(1000),
     BATCH_FLUSH_SECONDS: positiveInt.default(10),
     RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
-    TRUST_PROXY: flag.default(false),
+    TRUST_PROXY: trustProxy.optional(),
     WEB_DIR: z.string().default("dist/web"),
     PAYMENTS_PROVIDER: z.enum(["stripe", "dev"]).optional(),
     STRIPE_SECRET_KEY: z
@@ -159,7 +192,7 @@ const envSchema = z
       host: env.HOST,
       port: env.PORT,
       publicUrl: env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`,
-      trustProxy: env.TRUST_PROXY,
+      trustProxy: env.TRUST_PROXY ?? false,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       workers: env.API_WORKERS,
     },

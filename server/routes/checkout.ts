@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
+import { clientOf } from "../http/client-address.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { addressSchema, idSchema } from "../http/schemas.ts";
@@ -42,7 +43,7 @@ export function checkoutRouter(
     },
     async ({ body, req, res }) => {
       try {
-        const order = await checkout.checkout(body, req.ip ?? "unknown", req.log);
+        const order = await checkout.checkout(body, clientOf(req), req.log);
         return orders.view(order, null);
       } catch (err) {
         if (err instanceof AppError && err.status === 429) {

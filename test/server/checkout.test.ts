@@ -140,7 +140,7 @@ describe("card checkout (Stripe)", function () {
       workers: false,
       env: {
         ...stripe.env,
-        TRUST_PROXY: "true",
+        TRUST_PROXY: "1",
         CHECKOUT_LIMIT_PER_WALLET_PER_OFFER: "3",
         CHECKOUT_LIMIT_PER_IP_PER_OFFER: "4",
         CHECKOUT_VELOCITY_PER_MINUTE: "5",

@@ -202,4 +202,16 @@ describe("server configuration", () => {
       /^invalid configuration: STUCK_AFTER_SECONDS /,
     );
   });
+
+  it("trusts no proxy by default, a hop count or a CIDR list when told, and refuses 'trust every hop'", () => {
+    expect(loadConfig(base).http.trustProxy).to.equal(false);
+    expect(loadConfig({ ...base, TRUST_PROXY: "2" }).http.trustProxy).to.equal(2);
+    expect(loadConfig({ ...base, TRUST_PROXY: "0" }).http.trustProxy).to.equal(false);
+    expect(
+      loadConfig({ ...base, TRUST_PROXY: " 10.0.0.0/8, 2001:db8::/32 ,192.0.2.1" }).http.trustProxy,
+    ).to.deep.equal(["10.0.0.0/8", "2001:db8::/32", "192.0.2.1"]);
+    for (const refused of ["true", "1.2.3.4/33", "2001:db8::/129", "not-an-ip", "-1"]) {
+      expect(errorOf({ ...base, TRUST_PROXY: refused })).to.match(/^invalid configuration: TRUST_PROXY /);
+    }
+  });
 });
