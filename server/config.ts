@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { isIP } from "node:net";
-import { HDNodeWallet, Mnemonic } from "ethers";
+import { HDNodeWallet, Mnemonic, computeAddress, getAddress } from "ethers";
 import { z } from "zod";
 import { parseCrashPoints, type ArmedCrash } from "./crash-points.ts";
 
@@ -20,6 +20,9 @@ export const DEV_EVIDENCE_SIGNER_KEY = HDNodeWallet.fromMnemonic(
  * operators are told it is stuck: a quarter of an hour covers `safe` finality on Ethereum.
  */
 export const DEFAULT_STUCK_AFTER_SECONDS = 900;
+
+/** Chain id of the local development chain (Hardhat's and Anvil's). */
+export const LOCAL_CHAIN_ID = 31337;
 
 /** Confirmations a registration needs before its evidence is built, in production (the verifier's default). */
 const PRODUCTION_MIN_CONFIRMATIONS = 12;
@@ -77,7 +80,8 @@ const redisPrefix = z
 
 const envSchema = z
   .object({
-    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    // No default: a production process that forgot it would serve free dev payments.
+    NODE_ENV: z.enum(["development", "production", "test"]),
     HOST: z.string().default("127.0.0.1"),
     PORT: nonNegativeInt.max(65_535).default(3000),
     API_WORKERS: positiveInt.max(64).default(1),
@@ -181,6 +185,20 @@ const envSchema = z
     }
     if (env.CRASH_POINTS !== undefined && env.NODE_ENV !== "test") {
       ctx.addIssue({ code: "custom", path: ["CRASH_POINTS"], message: "is for tests only (NODE_ENV=test)" });
+    }
+    if (production && env.PAYMENTS_PROVIDER === "dev") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["PAYMENTS_PROVIDER"],
+        message: "dev (free licenses) is refused in production",
+      });
+    }
+    if (!production && !isLoopbackUrl(env.CHAIN_RPC_URL)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CHAIN_RPC_URL"],
+        message: `must be the local chain (a loopback address) with NODE_ENV=${env.NODE_ENV}, which serves the dev RPC routes and dev payments`,
+      });
     }
     if (production && !env.STRIPE_WEBHOOK_SECRET) {
       ctx.addIssue({ code: "custom", path: ["STRIPE_WEBHOOK_SECRET"], message: "is required in production" });
@@ -286,6 +304,12 @@ function devWebhookSecret(sessionSecret: string): string {
   return `whsec_dev_${createHmac("sha256", sessionSecret).update("stripe-webhook").digest("hex")}`;
 }
 
+/** Whether `url` names this machine: the only place a development chain runs. */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
+}
+
 /** The validated server configuration, read once at start-up and passed down. */
 export type Config = z.output<typeof envSchema>;
 
@@ -299,8 +323,39 @@ function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.out
   const issue = parsed.error.issues[0]!;
   const name = String(issue.path[0] ?? "configuration");
   const problem =
-    issue.code === "invalid_type" && cleaned[name] === undefined ? "is required" : issue.message;
+    (issue.code === "invalid_type" || issue.code === "invalid_value") && cleaned[name] === undefined
+      ? "is required"
+      : issue.message;
   throw new ConfigError(`invalid configuration: ${name} ${problem}`);
+}
+
+/**
+ * Start-up checks that need the chain: outside production (dev RPC routes, dev payments) it must be
+ * the local chain; in production the workers must hold the deployment's revoker key (its own, or
+ * the relayer's when the relayer is the revoker), or refunded card licenses would stay valid.
+ */
+export function checkChain(config: Config, chain: { chainId: number; revoker: string }): void {
+  if (config.env !== "production" && chain.chainId !== LOCAL_CHAIN_ID) {
+    throw new ConfigError(
+      `invalid configuration: CHAIN_RPC_URL serves chain ${chain.chainId}, not the local chain ${LOCAL_CHAIN_ID} that NODE_ENV=${config.env} needs`,
+    );
+  }
+  const revoker = chain.revoker.toLowerCase();
+  const key = config.payments.revokerPrivateKey;
+  if (key !== undefined && computeAddress(key).toLowerCase() !== revoker) {
+    throw new ConfigError(
+      `invalid configuration: REVOKER_PRIVATE_KEY is not the key of the deployment's revoker ${getAddress(revoker)}`,
+    );
+  }
+  if (
+    config.env === "production" &&
+    key === undefined &&
+    computeAddress(config.chain.relayerPrivateKey).toLowerCase() !== revoker
+  ) {
+    throw new ConfigError(
+      `invalid configuration: REVOKER_PRIVATE_KEY is required in production: the deployment's revoker ${getAddress(revoker)} is not the relayer`,
+    );
+  }
 }
 
 /** Reads and validates the configuration from environment variables. */

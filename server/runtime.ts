@@ -6,7 +6,7 @@ import { readDeployment, type Deployment } from "../lib/deployment.ts";
 import { WorkRegistry__factory, type WorkRegistry } from "../types/typechain/index.ts";
 import { ChangeFeed } from "./chain/change-feed.ts";
 import { Relayer } from "./chain/relayer.ts";
-import type { Config } from "./config.ts";
+import { checkChain, type Config } from "./config.ts";
 import { crashAt, type Checkpoint } from "./crash-points.ts";
 import { createIpfsStore } from "./ipfs/create-store.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
@@ -58,6 +58,7 @@ export async function createRuntime(
   const provider = createProvider(config.chain.rpcUrl);
   const chainId = Number((await provider.getNetwork()).chainId);
   const deployment = await readDeployment(chainId, config.chain.deploymentsDir);
+  checkChain(config, { chainId, revoker: deployment.roles.revoker });
   const checkpoint = crashAt(config.crashPoints);
   const wallet = new Wallet(config.chain.relayerPrivateKey, provider);
   const registry = WorkRegistry__factory.connect(deployment.contracts.WorkRegistry.address, wallet);

@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { ConfigError, DEV_EVIDENCE_SIGNER_KEY, loadConfig } from "../../server/config.ts";
+import { ConfigError, DEV_EVIDENCE_SIGNER_KEY, checkChain, loadConfig } from "../../server/config.ts";
 
 const base = {
+  NODE_ENV: "development",
   DATABASE_URL: "postgres://postgres@127.0.0.1:5432/rights",
   REDIS_URL: "redis://127.0.0.1:6379",
   CHAIN_RPC_URL: "http://127.0.0.1:8545",
@@ -11,6 +12,16 @@ const base = {
 };
 
 const stripe = { STRIPE_SECRET_KEY: "sk_live_x", STRIPE_WEBHOOK_SECRET: "whsec_x" };
+const revoker = new Wallet("0x" + "33".repeat(32));
+/** A production environment that starts, on a public chain. */
+const production = {
+  ...base,
+  ...stripe,
+  NODE_ENV: "production",
+  CHAIN_RPC_URL: "https://rpc.example/v2/secret-key",
+  EVIDENCE_SIGNER_KEY: "0x" + "22".repeat(32),
+  REVOKER_PRIVATE_KEY: revoker.privateKey,
+};
 
 function errorOf(env: Record<string, string>): string {
   try {
@@ -213,5 +224,58 @@ describe("server configuration", () => {
     for (const refused of ["true", "1.2.3.4/33", "2001:db8::/129", "not-an-ip", "-1"]) {
       expect(errorOf({ ...base, TRUST_PROXY: refused })).to.match(/^invalid configuration: TRUST_PROXY /);
     }
+  });
+
+  it("has no default NODE_ENV: a process must say whether it is production", () => {
+    const { NODE_ENV: _, ...unset } = base;
+    expect(errorOf(unset)).to.equal("invalid configuration: NODE_ENV is required");
+    expect(errorOf({ ...base, NODE_ENV: "staging" })).to.match(/^invalid configuration: NODE_ENV /);
+  });
+
+  it("refuses the dev payment provider in production", () => {
+    expect(loadConfig(production).payments.provider).to.equal("stripe");
+    expect(errorOf({ ...production, PAYMENTS_PROVIDER: "dev" })).to.equal(
+      "invalid configuration: PAYMENTS_PROVIDER dev (free licenses) is refused in production",
+    );
+  });
+
+  it("starts the dev payment provider and dev routes only against a chain on a loopback address", () => {
+    for (const local of ["http://127.0.0.1:8545", "http://localhost:8545", "ws://[::1]:8545"]) {
+      expect(loadConfig({ ...base, CHAIN_RPC_URL: local }).chain.rpcUrl).to.equal(local);
+    }
+    for (const env of ["development", "test"]) {
+      expect(errorOf({ ...base, NODE_ENV: env, CHAIN_RPC_URL: "https://rpc.example/v2/key" })).to.equal(
+        `invalid configuration: CHAIN_RPC_URL must be the local chain (a loopback address) with NODE_ENV=${env}, which serves the dev RPC routes and dev payments`,
+      );
+    }
+    expect(
+      errorOf({ ...production, ...stripe, PAYMENTS_PROVIDER: "dev", CHAIN_RPC_URL: "http://127.0.0.1:8545" }),
+    ).to.match(/PAYMENTS_PROVIDER dev/);
+  });
+
+  it("refuses at start-up a dev configuration whose chain is not the local chain (id 31337)", () => {
+    const local = { chainId: 31337, revoker: revoker.address };
+    expect(() => checkChain(loadConfig(base), local)).to.not.throw();
+    expect(() => checkChain(loadConfig(base), { ...local, chainId: 1 })).to.throw(
+      ConfigError,
+      "invalid configuration: CHAIN_RPC_URL serves chain 1, not the local chain 31337 that NODE_ENV=development needs",
+    );
+    expect(() => checkChain(loadConfig(production), { ...local, chainId: 1 })).to.not.throw();
+  });
+
+  it("needs a key for the deployment's revoker in production, so refunded licenses are revoked", () => {
+    const chain = { chainId: 1, revoker: revoker.address };
+    const { REVOKER_PRIVATE_KEY: _, ...keyless } = production;
+    expect(() => checkChain(loadConfig(keyless), chain)).to.throw(
+      ConfigError,
+      `invalid configuration: REVOKER_PRIVATE_KEY is required in production: the deployment's revoker ${revoker.address} is not the relayer`,
+    );
+    const relayer = new Wallet(base.RELAYER_PRIVATE_KEY).address;
+    expect(() => checkChain(loadConfig(keyless), { ...chain, revoker: relayer })).to.not.throw();
+    expect(() =>
+      checkChain(loadConfig({ ...production, REVOKER_PRIVATE_KEY: "0x" + "44".repeat(32) }), chain),
+    ).to.throw(ConfigError, /REVOKER_PRIVATE_KEY is not the key of the deployment's revoker/);
+    expect(() => checkChain(loadConfig(production), chain)).to.not.throw();
+    expect(() => checkChain(loadConfig(base), { chainId: 31337, revoker: revoker.address })).to.not.throw();
   });
 });
