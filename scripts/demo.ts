@@ -258,7 +258,7 @@ async function main(): Promise<void> {
   );
 
   say("A buyer pays by card (dev payments) and the license lands in their wallet");
-  const order = await expectStatus<{ orderId: string; checkoutUrl: string }>(
+  const order = await expectStatus<{ orderId: string; checkoutUrl: string; orderSecret: string }>(
     api("POST", "/v1/checkout", { offerId, wallet: buyer!.address }),
     201,
     "checkout",
@@ -270,7 +270,10 @@ async function main(): Promise<void> {
   });
   check(pay.status === 303, "paid on the checkout page (a signed payment webhook was posted)");
   const fulfilled = await waitFor("the order to be fulfilled", async () => {
-    const r = await api<{ status: string; tokenId: string | null }>("GET", `/v1/orders/${order.orderId}`);
+    const r = await api<{ status: string; tokenId: string | null }>(
+      "GET",
+      `/v1/orders/${order.orderId}?secret=${order.orderSecret}`,
+    );
     if (r.body.status === "failed") throw new DemoFailure(`order failed: ${JSON.stringify(r.body)}`);
     return r.body.status === "fulfilled" ? r.body : null;
   });

@@ -11,6 +11,7 @@ import type { Checkpoint } from "./crash-points.ts";
 import type { OpenApiRegistry } from "./http/openapi.ts";
 import type { Outbox } from "./queues/outbox.ts";
 import type { Queues } from "./queues/queues.ts";
+import { OrderSecrets } from "./auth/order-secrets.ts";
 import { createPaymentProvider } from "./payments/create-provider.ts";
 import { DevPaymentProvider } from "./payments/dev.ts";
 import { OrderBatches } from "./repositories/orders.ts";
@@ -58,6 +59,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
   const { deployment, chainId, provider } = chain;
   const payments = createPaymentProvider(config, db);
   const events = new OrderEvents(redis, config.redis.prefix, logger);
+  const secrets = new OrderSecrets(config.auth.sessionSecret);
   const works = new WorksRepository(db, chainId);
   const heads = () => works.heads();
   const licenseTokenAddress = deployment.contracts.LicenseToken.address;
@@ -80,6 +82,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     events,
     settings: config.checkout,
     gasBudget,
+    secrets,
   });
   const orders = new OrdersService({
     db,
@@ -87,6 +90,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     chainId,
     licenseTokenAddress,
     revokerAddress: deployment.roles.revoker,
+    secrets,
   });
   const offers = new OffersService({
     db,
@@ -112,11 +116,11 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
   const api = [
     offersRouter(offers, registry),
     splitsRouter(splits, registry),
-    checkoutRouter(checkout, orders, registry),
+    checkoutRouter(checkout, orders, secrets, registry),
     ordersRouter({ orders, events, feed }, registry),
     tradesRouter(trades, registry),
     itemsRouter(trades, registry),
   ];
-  if (payments instanceof DevPaymentProvider) api.push(devCheckoutRouter(payments));
+  if (payments instanceof DevPaymentProvider) api.push(devCheckoutRouter(payments, secrets));
   return { webhooks: webhooksRouter(webhooks, registry), api };
 }

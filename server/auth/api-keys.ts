@@ -8,6 +8,8 @@ export interface ApiKey {
   id: string;
   name: string;
   scopes: ApiKeyScope[];
+  /** Keys of one organisation read each other's evidence requests, and nobody else's. */
+  organisation: string;
   createdAt: string;
   revokedAt: string | null;
 }
@@ -17,10 +19,12 @@ interface ApiKeyRow {
   name: string;
   secret_hash: Buffer;
   scopes: ApiKeyScope[];
+  organisation: string;
   created_at: Date;
   revoked_at: Date | null;
 }
 
+const COLUMNS = "id, name, secret_hash, scopes, organisation, created_at, revoked_at";
 const KEY_PATTERN = /^rlk_([0-9a-f]{16})_([0-9A-Za-z_-]{43})$/;
 
 function hashSecret(secret: string): Buffer {
@@ -32,6 +36,7 @@ function toApiKey(row: ApiKeyRow): ApiKey {
     id: row.id,
     name: row.name,
     scopes: row.scopes,
+    organisation: row.organisation,
     createdAt: row.created_at.toISOString(),
     revokedAt: row.revoked_at?.toISOString() ?? null,
   };
@@ -41,14 +46,22 @@ function toApiKey(row: ApiKeyRow): ApiKey {
 export class ApiKeys {
   constructor(private readonly db: Pool) {}
 
-  /** Creates a key and returns it once, in full; it cannot be shown again. */
-  async create(name: string, scopes: ApiKeyScope[]): Promise<{ key: string; apiKey: ApiKey }> {
+  /**
+   * Creates a key of `organisation` (by default an organisation of its own) and returns it once,
+   * in full; it cannot be shown again.
+   */
+  async create(
+    name: string,
+    scopes: ApiKeyScope[],
+    organisation?: string,
+  ): Promise<{ key: string; apiKey: ApiKey }> {
     const id = randomBytes(8).toString("hex");
     const secret = randomBytes(32).toString("base64url");
     const { rows } = await this.db.query<ApiKeyRow>(
-      `INSERT INTO api_keys (id, name, secret_hash, scopes) VALUES ($1, $2, $3, $4)
-       RETURNING id, name, secret_hash, scopes, created_at, revoked_at`,
-      [id, name, hashSecret(secret), scopes],
+      `INSERT INTO api_keys (id, name, secret_hash, scopes, organisation)
+       VALUES ($1, $2, $3, $4, COALESCE($5, $1))
+       RETURNING ${COLUMNS}`,
+      [id, name, hashSecret(secret), scopes, organisation ?? null],
     );
     return { key: `rlk_${id}_${secret}`, apiKey: toApiKey(rows[0]!) };
   }
@@ -58,10 +71,7 @@ export class ApiKeys {
     const match = KEY_PATTERN.exec(key);
     if (!match) return null;
     const [, id, secret] = match;
-    const { rows } = await this.db.query<ApiKeyRow>(
-      `SELECT id, name, secret_hash, scopes, created_at, revoked_at FROM api_keys WHERE id = $1`,
-      [id],
-    );
+    const { rows } = await this.db.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [id]);
     const row = rows[0];
     if (!row || row.revoked_at) return null;
     return timingSafeEqual(row.secret_hash, hashSecret(secret!)) ? toApiKey(row) : null;
@@ -76,9 +86,7 @@ export class ApiKeys {
   }
 
   async list(): Promise<ApiKey[]> {
-    const { rows } = await this.db.query<ApiKeyRow>(
-      `SELECT id, name, secret_hash, scopes, created_at, revoked_at FROM api_keys ORDER BY created_at`,
-    );
+    const { rows } = await this.db.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at`);
     return rows.map(toApiKey);
   }
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
-export type Security = "session" | "apiKey";
+export type Security = "session" | "apiKey" | "orderSecret";
 
 export interface ResponseSpec {
   description: string;
@@ -122,6 +122,12 @@ export class OpenApiRegistry {
             description: "Sign-In with Ethereum session",
           },
           apiKey: { type: "apiKey", in: "header", name: "X-Api-Key" },
+          orderSecret: {
+            type: "apiKey",
+            in: "header",
+            name: "X-Order-Secret",
+            description: "the order secret the checkout answered (also accepted as ?secret=)",
+          },
         },
       },
     };

@@ -24,6 +24,11 @@ export interface RequestLogOptions {
 
 const LOGGER = Symbol("request logger");
 
+/** The URL as logged: an order secret in the query is a credential, kept out of logs. */
+function redacted(url: string): string {
+  return url.replace(/([?&]secret=)[^&]*/g, "$1…");
+}
+
 /**
  * Gives each request of `app` an id (echoed as X-Request-Id), a logger bound to it, one log line
  * when it ends and a sample in the duration histogram — with one listener and nothing the request
@@ -51,7 +56,7 @@ export function useRequestLog(app: Express, { logger, duration, quiet }: Request
       if (!logger.isLevelEnabled(level)) return;
       req.log[level](
         {
-          req: { method: req.method, url: req.originalUrl, remoteAddress: req.ip },
+          req: { method: req.method, url: redacted(req.originalUrl), remoteAddress: req.ip },
           res: { statusCode: res.statusCode },
           responseTime: Math.round(seconds * 1000),
         },

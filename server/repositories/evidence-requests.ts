@@ -12,7 +12,8 @@ export interface InfringementInput {
   suspectSha256?: string;
 }
 
-export type Requester = { kind: "apiKey"; keyId: string } | { kind: "address"; address: string };
+export type Requester =
+  { kind: "apiKey"; keyId: string; organisation?: string } | { kind: "address"; address: string };
 
 export interface EvidenceRequest {
   id: string;
@@ -43,6 +44,7 @@ interface Row {
   creator: string;
   requested_by_key: string | null;
   requested_by_address: string | null;
+  requested_by_organisation?: string;
   infringement: InfringementInput;
   include_original: boolean;
   status: EvidenceStatus;
@@ -64,7 +66,7 @@ function toRequest(row: Row): EvidenceRequest {
     creator: row.creator,
     requestedBy:
       row.requested_by_key !== null
-        ? { kind: "apiKey", keyId: row.requested_by_key }
+        ? { kind: "apiKey", keyId: row.requested_by_key, organisation: row.requested_by_organisation }
         : { kind: "address", address: row.requested_by_address! },
     infringement: row.infringement,
     includeOriginal: row.include_original,
@@ -113,7 +115,12 @@ export class EvidenceRequestsRepository {
   }
 
   async find(id: string): Promise<EvidenceRequest | null> {
-    const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM evidence_requests WHERE id = $1`, [id]);
+    const { rows } = await this.db.query<Row>(
+      `SELECT ${COLUMNS},
+         (SELECT k.organisation FROM api_keys k WHERE k.id = requested_by_key) AS requested_by_organisation
+       FROM evidence_requests WHERE id = $1`,
+      [id],
+    );
     return rows[0] ? toRequest(rows[0]) : null;
   }
 

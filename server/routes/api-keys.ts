@@ -11,6 +11,7 @@ const apiKeySchema = z
     id: z.string(),
     name: z.string(),
     scopes: z.array(z.enum(API_KEY_SCOPES)),
+    organisation: z.string(),
     createdAt: z.string(),
     revokedAt: z.string().nullable(),
   })
@@ -32,6 +33,13 @@ export function apiKeysRouter(apiKeys: ApiKeys, registry: OpenApiRegistry): Rout
       body: z.object({
         name: z.string().trim().min(1).max(100),
         scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(API_KEY_SCOPES.length),
+        organisation: z
+          .string()
+          .trim()
+          .min(1)
+          .max(100)
+          .optional()
+          .describe("keys of one organisation share their evidence requests; by default one of its own"),
       }),
       responses: {
         201: { description: "Created", schema: z.object({ key: z.string(), apiKey: apiKeySchema }) },
@@ -39,7 +47,7 @@ export function apiKeysRouter(apiKeys: ApiKeys, registry: OpenApiRegistry): Rout
     },
     async ({ body, req }) => {
       requireAdmin(req);
-      return apiKeys.create(body.name, [...new Set(body.scopes)]);
+      return apiKeys.create(body.name, [...new Set(body.scopes)], body.organisation);
     },
   );
 

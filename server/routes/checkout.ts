@@ -6,6 +6,7 @@ import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { addressSchema, idSchema } from "../http/schemas.ts";
 import type { CheckoutService } from "../services/checkout.ts";
+import type { OrderSecrets } from "../auth/order-secrets.ts";
 import type { OrdersService } from "../services/orders.ts";
 import { orderSchema } from "./orders.ts";
 
@@ -13,6 +14,7 @@ import { orderSchema } from "./orders.ts";
 export function checkoutRouter(
   checkout: CheckoutService,
   orders: OrdersService,
+  secrets: OrderSecrets,
   registry: OpenApiRegistry,
 ): Router {
   const router = Router();
@@ -34,7 +36,11 @@ export function checkoutRouter(
       responses: {
         201: {
           description: "Order created; send the buyer to checkoutUrl and follow GET /v1/orders/:id/events",
-          schema: orderSchema,
+          schema: orderSchema.extend({
+            orderSecret: z
+              .string()
+              .describe("lets its holder read the order (X-Order-Secret or ?secret=); shown once"),
+          }),
         },
         403: { description: "A purchase limit of the offer was reached (details.rule names it)" },
         409: { description: "Sold out, paused, or not for sale by card" },
@@ -44,7 +50,7 @@ export function checkoutRouter(
     async ({ body, req, res }) => {
       try {
         const order = await checkout.checkout(body, clientOf(req), req.log);
-        return orders.view(order, null);
+        return { ...orders.view(order, null), orderSecret: secrets.of(order.id) };
       } catch (err) {
         if (err instanceof AppError && err.status === 429) {
           res.setHeader(

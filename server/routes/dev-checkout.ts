@@ -1,4 +1,5 @@
 import { Router, type Response } from "express";
+import type { OrderSecrets } from "../auth/order-secrets.ts";
 import type { DevPaymentProvider, DevSession } from "../payments/dev.ts";
 
 const SESSION = /^cs_dev_[0-9a-f]{24}$/;
@@ -39,7 +40,7 @@ function page(res: Response, status: number, title: string, body: string): void 
     );
 }
 
-function checkoutPage(res: Response, session: DevSession): void {
+function checkoutPage(res: Response, session: DevSession, secret: string): void {
   const price = money(session.amount, session.currency);
   const payable = session.orderStatus === "created";
   const refundable = session.paymentStatus === "succeeded" && !session.refunded;
@@ -54,7 +55,7 @@ function checkoutPage(res: Response, session: DevSession): void {
   <dt>License offer</dt><dd>#${escape(session.offerId)}</dd>
   <dt>Amount</dt><dd>${escape(price)}</dd>
 </dl>
-<p id="status" role="status" aria-live="polite" data-order="${escape(session.orderId)}">Order status: ${escape(session.orderStatus)}</p>
+<p id="status" role="status" aria-live="polite" data-order="${escape(session.orderId)}" data-secret="${escape(secret)}">Order status: ${escape(session.orderStatus)}</p>
 ${
   payable
     ? `<form method="post" action="/dev/checkout/${escape(session.sessionId)}/pay"><button type="submit">Pay ${escape(price)}</button></form>`
@@ -73,7 +74,9 @@ ${
 const STATUS_SCRIPT = `(() => {
   const line = document.getElementById("status");
   if (!line || !window.EventSource) return;
-  const source = new EventSource("/v1/orders/" + encodeURIComponent(line.dataset.order) + "/events");
+  const source = new EventSource(
+    "/v1/orders/" + encodeURIComponent(line.dataset.order) + "/events?secret=" + encodeURIComponent(line.dataset.secret),
+  );
   source.addEventListener("status", (event) => {
     const update = JSON.parse(event.data);
     const reason = update.order && update.order.failureReason ? " (" + update.order.failureReason + ")" : "";
@@ -84,7 +87,7 @@ const STATUS_SCRIPT = `(() => {
 `;
 
 /** The local checkout page of PAYMENTS_PROVIDER=dev: pay (and refund) without Stripe. */
-export function devCheckoutRouter(provider: DevPaymentProvider): Router {
+export function devCheckoutRouter(provider: DevPaymentProvider, secrets: OrderSecrets): Router {
   const router = Router();
 
   router.get("/dev/checkout/status.js", (_req, res) => {
@@ -105,7 +108,7 @@ export function devCheckoutRouter(provider: DevPaymentProvider): Router {
 
   router.get("/dev/checkout/:sessionId", async (req, res) => {
     const session = await withSession(req.params.sessionId, res);
-    if (session) checkoutPage(res, session);
+    if (session) checkoutPage(res, session, secrets.of(session.orderId));
   });
 
   router.post("/dev/checkout/:sessionId/pay", async (req, res) => {

@@ -1,14 +1,14 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { ChainChange } from "../../lib/chain-changes.ts";
-import { requireAdmin } from "../auth/middleware.ts";
+import { hasScope, requireAdmin } from "../auth/middleware.ts";
 import type { ChangeFeed } from "../chain/change-feed.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { finalitySchema } from "../http/schemas.ts";
 import { transactionRequestSchema } from "../http/transaction-request.ts";
 import type { OrderEvents } from "../services/order-events.ts";
-import type { OrdersService, OrderView } from "../services/orders.ts";
+import type { OrderReader, OrdersService, OrderView } from "../services/orders.ts";
 
 const statusSchema = z.enum([
   "created",
@@ -148,6 +148,24 @@ async function streamOrder(
   catchUp();
 }
 
+const secretQuery = z.object({
+  secret: z
+    .string()
+    .max(64)
+    .optional()
+    .describe("the order secret from the checkout (or send it as X-Order-Secret)"),
+});
+
+/** The caller as an order reader: its session and the order secret it sent (header or query). */
+function readerOf(req: Request, secret: string | undefined): OrderReader {
+  const session = req.auth?.kind === "session" ? req.auth.session : null;
+  return {
+    wallet: session?.address ?? null,
+    admin: session?.isAdmin === true || hasScope(req, "admin"),
+    secret: req.get("x-order-secret") ?? secret,
+  };
+}
+
 /** Orders: status with history, a live event stream, and the admin's revocation request. */
 export function ordersRouter(deps: OrdersRouterDeps, registry: OpenApiRegistry): Router {
   const router = Router();
@@ -159,15 +177,18 @@ export function ordersRouter(deps: OrdersRouterDeps, registry: OpenApiRegistry):
     {
       method: "get",
       path: "/v1/orders/:id",
-      summary: "An order with its status history",
+      summary: "An order with its status history, for its buyer (session of its wallet or the order secret)",
       tags: ["checkout"],
+      security: ["session", "orderSecret"],
       params: idParams,
+      query: secretQuery,
       responses: {
         200: { description: "Order", schema: orderSchema.extend({ history: z.array(eventSchema) }) },
       },
     },
-    async ({ params, res }) => {
+    async ({ params, query, req, res }) => {
       res.setHeader("Cache-Control", "no-store");
+      await deps.orders.assertReadable(params.id, readerOf(req, query.secret));
       return deps.orders.withHistory(params.id);
     },
   );
@@ -181,7 +202,9 @@ export function ordersRouter(deps: OrdersRouterDeps, registry: OpenApiRegistry):
       summary:
         "Server-sent events of an order: created → paid → minting → fulfilled (or failed, with a reason)",
       tags: ["checkout"],
+      security: ["session", "orderSecret"],
       params: idParams,
+      query: secretQuery,
       responses: {
         200: {
           description:
@@ -190,7 +213,8 @@ export function ordersRouter(deps: OrdersRouterDeps, registry: OpenApiRegistry):
         },
       },
     },
-    async ({ params, req, res }) => {
+    async ({ params, query, req, res }) => {
+      await deps.orders.assertReadable(params.id, readerOf(req, query.secret));
       await streamOrder(deps, params.id, req, res);
       return undefined;
     },

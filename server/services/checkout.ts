@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
+import type { OrderSecrets } from "../auth/order-secrets.ts";
 import type { Config } from "../config.ts";
 import type { GasBudget } from "./gas-budget.ts";
 import { AppError, notFound } from "../errors.ts";
@@ -27,6 +28,7 @@ export interface CheckoutDeps {
   events: OrderEvents;
   settings: Config["checkout"];
   gasBudget: GasBudget;
+  secrets: OrderSecrets;
 }
 
 export interface CheckoutInput {
@@ -139,7 +141,7 @@ export class CheckoutService {
         workId,
         amount: order.amount,
         currency: order.currency,
-        returnUrl: settings.returnUrl,
+        returnUrl: this.#returnUrl(order.id),
       });
     } catch (err) {
       log.error({ err, orderId: order.id }, "payment provider refused to create a checkout session");
@@ -162,6 +164,13 @@ export class CheckoutService {
     };
     await updateOrder(this.deps.db, order.id, fields);
     return { ...order, ...fields };
+  }
+
+  /** Where the buyer comes back to: the order's page, with the secret that lets it read the order. */
+  #returnUrl(orderId: string): string {
+    const url = new URL(this.deps.settings.returnUrl);
+    url.searchParams.set("secret", this.deps.secrets.of(orderId));
+    return url.toString();
   }
 
   /** A fixed one-minute window per key, shared by every API process through Redis. */

@@ -56,7 +56,7 @@ function requesterOf(auth: Auth | undefined): Requester {
     if (!auth.apiKey.scopes.includes("legal")) {
       throw new AppError("FORBIDDEN", 403, "evidence needs an API key with the legal scope");
     }
-    return { kind: "apiKey", keyId: auth.apiKey.id };
+    return { kind: "apiKey", keyId: auth.apiKey.id, organisation: auth.apiKey.organisation };
   }
   if (auth?.kind === "session") return { kind: "address", address: auth.session.address };
   throw new AppError(
@@ -66,11 +66,17 @@ function requesterOf(auth: Auth | undefined): Requester {
   );
 }
 
-/** A legal key may see every request; a wallet only those about works it created. */
+/** A wallet may see only requests about works it created (legal keys: see `sameOrganisation`). */
 function authorize(requester: Requester, creator: string): void {
   if (requester.kind === "address" && requester.address !== creator) {
     throw new AppError("NOT_WORK_CREATOR", 403, "only the work's creator or a legal API key may do this");
   }
+}
+
+/** A legal key reads only the requests of its own organisation's keys; wallets are checked by `authorize`. */
+function sameOrganisation(requester: Requester, requestedBy: Requester): boolean {
+  if (requester.kind !== "apiKey") return true;
+  return requestedBy.kind === "apiKey" && requestedBy.organisation === requester.organisation;
 }
 
 function toView(r: EvidenceRequest): EvidenceView {
@@ -148,7 +154,9 @@ export class EvidenceService {
   async #find(auth: Auth | undefined, id: string): Promise<EvidenceRequest> {
     const requester = requesterOf(auth);
     const request = await this.deps.requests.find(id);
-    if (!request) throw notFound("evidence request", { id });
+    // Another organisation's request is answered as if it did not exist.
+    if (!request || !sameOrganisation(requester, request.requestedBy))
+      throw notFound("evidence request", { id });
     authorize(requester, request.creator);
     return request;
   }

@@ -1,6 +1,7 @@
 import type { Pool } from "pg";
 import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
 import { ILicenseToken__factory } from "../../types/typechain/index.ts";
+import type { OrderSecrets } from "../auth/order-secrets.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
 import type { TransactionRequest } from "../http/transaction-request.ts";
@@ -55,6 +56,14 @@ export function toEventView(event: OrderEvent): OrderEventView {
   return { seq: event.seq, status: event.status, detail: event.detail, at: event.at.toISOString() };
 }
 
+/** Who asks for an order: a signed-in wallet, whether it is an admin, and the order secret given. */
+export interface OrderReader {
+  /** Lower case; null without a session. */
+  wallet: string | null;
+  admin: boolean;
+  secret: string | undefined;
+}
+
 /** Orders as buyers and checkout pages see them. */
 export interface OrdersServiceDeps {
   db: Pool;
@@ -63,6 +72,7 @@ export interface OrdersServiceDeps {
   licenseTokenAddress: string;
   /** Holds LicenseToken's REVOKER_ROLE: signs revocations by hand when the workers hold no revoker key. */
   revokerAddress: string;
+  secrets: OrderSecrets;
 }
 
 export class OrdersService {
@@ -105,6 +115,19 @@ export class OrdersService {
       createdAt: order.createdAt.toISOString(),
       updatedAt: order.updatedAt.toISOString(),
     };
+  }
+
+  /**
+   * Refuses with 404 — as if it did not exist — anyone but the order's buyer (a session of its
+   * wallet, or the order secret from the checkout) and admins: an order names the buyer's wallet
+   * and its payment.
+   */
+  async assertReadable(orderId: string, reader: OrderReader): Promise<void> {
+    const order = await findOrder(this.#db, orderId);
+    const allowed =
+      order !== null &&
+      (reader.admin || reader.wallet === order.wallet || this.deps.secrets.matches(orderId, reader.secret));
+    if (!allowed) throw notFound("order", { orderId });
   }
 
   async current(orderId: string): Promise<OrderView> {

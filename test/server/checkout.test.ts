@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { OrderSecrets } from "../../server/auth/order-secrets.ts";
 import { JsonRpcProvider, Wallet, keccak256, toUtf8Bytes, type JsonRpcSigner } from "ethers";
 import pino from "pino";
 import request from "supertest";
@@ -73,7 +74,9 @@ describe("card checkout (Stripe)", function () {
   }
 
   async function order(orderId: string): Promise<OrderBody> {
-    const res = await request(stack.app).get(`/v1/orders/${orderId}`);
+    const res = await request(stack.app)
+      .get(`/v1/orders/${orderId}`)
+      .set("X-Order-Secret", new OrderSecrets(stack.config.auth.sessionSecret).of(orderId));
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     return res.body as OrderBody;
   }
@@ -222,9 +225,12 @@ describe("card checkout (Stripe)", function () {
       const res = await checkout(buyer());
       const orderId = res.body.orderId as string;
       const controller = new AbortController();
-      const stream = await fetch(`http://127.0.0.1:${port}/v1/orders/${orderId}/events`, {
-        signal: controller.signal,
-      });
+      const stream = await fetch(
+        `http://127.0.0.1:${port}/v1/orders/${orderId}/events?secret=${res.body.orderSecret}`,
+        {
+          signal: controller.signal,
+        },
+      );
       expect(stream.headers.get("content-type")).to.match(/^text\/event-stream/);
       const seen: string[] = [];
       const reading = (async () => {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { OrderSecrets } from "../../server/auth/order-secrets.ts";
 import { Wallet, type JsonRpcSigner } from "ethers";
 import type { Server } from "node:http";
 import request from "supertest";
@@ -16,7 +17,12 @@ describe("card checkout offline (PAYMENTS_PROVIDER=dev)", function () {
   let workId: string;
   let split: string;
 
-  const orderOf = async (orderId: string) => (await request(stack.app).get(`/v1/orders/${orderId}`)).body;
+  const orderOf = async (orderId: string) =>
+    (
+      await request(stack.app)
+        .get(`/v1/orders/${orderId}`)
+        .set("X-Order-Secret", new OrderSecrets(stack.config.auth.sessionSecret).of(orderId))
+    ).body;
   const orderWhere = (orderId: string, check: (o: { status: string; license: unknown }) => boolean) =>
     stack.waitFor(async () => {
       const o = await orderOf(orderId);

@@ -455,6 +455,24 @@ describe("evidence API (direct registrations)", function () {
       expect(await evidenceCount(stack)).to.equal(before);
     });
 
+    it("answers 404 to a legal key of another organisation on every route, and serves the requester's colleagues", async function () {
+      const keys = new ApiKeys(stack.db.pool);
+      const firmA = await keys.create("firm A, litigation", ["legal"], "Firm A");
+      const firmB = { apiKey: (await keys.create("firm B", ["legal"], "Firm B")).key };
+      const colleague = { apiKey: (await keys.create("firm A, paralegal", ["legal"], "Firm A")).key };
+      const made = await requestEvidence(stack, { apiKey: firmA.key }, body());
+      expect(made.status, JSON.stringify(made.body)).to.equal(202);
+      for (const path of [`/v1/evidence/${made.body.id}`, `/v1/evidence/${made.body.id}/bundle.zip`]) {
+        const res = await authed(request(stack.app).get(path), firmB);
+        expect(res.status, path).to.equal(404);
+        expect(res.body.error.code).to.equal("NOT_FOUND");
+      }
+      const status = await authed(request(stack.app).get(`/v1/evidence/${made.body.id}`), colleague);
+      expect(status.status).to.equal(200);
+      // The first key made here belongs to an organisation of its own.
+      expect((await authed(request(stack.app).get(`/v1/evidence/${first.id}`), firmB)).status).to.equal(404);
+    });
+
     it("lets the creator follow and download a request a legal key made", async function () {
       const token = await signIn(stack, creator);
       const zip = await download(stack, { token }, first.id);
@@ -487,7 +505,8 @@ describe("evidence API (direct registrations)", function () {
           workId: work.workId,
           contentHash: work.contentHash,
           creator: creator.address.toLowerCase(),
-          requestedBy: { kind: "address", address: creator.address.toLowerCase() },
+          // The legal key's own request, so that key may read it.
+          requestedBy: { kind: "apiKey", keyId: legal.apiKey.split("_")[1]! },
           infringement: { observedAt: OBSERVED_AT },
           includeOriginal: false,
         },

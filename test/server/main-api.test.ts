@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
+import { OrderSecrets } from "../../server/auth/order-secrets.ts";
 import { startServerProcess, type ServerProcess } from "../helpers/server-process.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
 
@@ -46,7 +47,8 @@ describe("npm run api with API_WORKERS", function () {
       orderId,
     ]);
     // A checkout page following its order: a stream that never ends by itself.
-    const stream = (await fetch(`${api.url}/v1/orders/${orderId}/events`)).body!.getReader();
+    const secret = new OrderSecrets(stack.config.auth.sessionSecret).of(orderId);
+    const stream = (await fetch(`${api.url}/v1/orders/${orderId}/events?secret=${secret}`)).body!.getReader();
     expect(new TextDecoder().decode((await stream.read()).value)).to.contain("event: status");
     const pids = api.lines.filter(listening).map(pidOf);
     const stopping = Date.now();

@@ -105,8 +105,9 @@ describe("platform: sign-in, API keys, health, OpenAPI", function () {
       const created = await request(stack.app)
         .post("/v1/admin/api-keys")
         .set("Authorization", `Bearer ${token}`)
-        .send({ name: "Legal team", scopes: ["legal"] });
+        .send({ name: "Legal team", scopes: ["legal"], organisation: "Firm A" });
       expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      expect(created.body.apiKey.organisation).to.equal("Firm A");
       const key: string = created.body.key;
       const { rows } = await stack.db.pool.query(`SELECT secret_hash FROM api_keys WHERE id = $1`, [
         created.body.apiKey.id,
@@ -117,6 +118,7 @@ describe("platform: sign-in, API keys, health, OpenAPI", function () {
       expect(await new ApiKeys(stack.db.pool).verify(key)).to.deep.include({
         name: "Legal team",
         scopes: ["legal"],
+        organisation: "Firm A",
       });
     });
 

@@ -18,7 +18,7 @@ const NAV = [
   { href: "/verify", label: "Verify" },
 ];
 
-function page(path: string) {
+function page(path: string, params: URLSearchParams) {
   if (path === "/") return <ExplorePage />;
   if (path === "/create") return <CreatePage />;
   if (path === "/licenses") return <LicensesPage />;
@@ -27,11 +27,12 @@ function page(path: string) {
   const work = /^\/works\/(\d+)$/.exec(path);
   if (work) return <WorkPage id={work[1]!} />;
   const order = /^\/orders\/([\w-]+)$/.exec(path);
-  if (order) return <OrderPage id={order[1]!} />;
+  // The order secret in the query is what lets the page read the order without a session.
+  const secret = params.get("secret") ?? "";
+  if (order) return <OrderPage id={order[1]!} secret={secret} />;
   // Where the card payment provider sends the buyer back.
-  const returned =
-    path === "/checkout/return" ? new URLSearchParams(window.location.search).get("orderId") : null;
-  if (returned && /^[\w-]+$/.test(returned)) return <OrderPage id={returned} />;
+  const returned = path === "/checkout/return" ? params.get("orderId") : null;
+  if (returned && /^[\w-]+$/.test(returned)) return <OrderPage id={returned} secret={secret} />;
   return <NotFoundPage />;
 }
 
@@ -40,7 +41,7 @@ function isCurrent(href: string, path: string): boolean {
 }
 
 export function App() {
-  const { path } = useLocation();
+  const { path, params } = useLocation();
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
 
@@ -82,7 +83,7 @@ export function App() {
         </div>
       </header>
       <main id="main" ref={main} tabIndex={-1} className="page">
-        {page(path)}
+        {page(path, params)}
       </main>
       <footer className="site-footer">
         <p>

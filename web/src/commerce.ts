@@ -118,12 +118,20 @@ export async function listOffers(workId: string, signal?: AbortSignal): Promise<
 }
 
 /** Reserves a unit and opens a card checkout; the license goes to the connected wallet once paid. */
-export function startCheckout(wallet: Wallet, offer: Offer): Promise<Order> {
-  return api<Order>("/v1/checkout", { json: { offerId: offer.offerId, wallet: requireAddress(wallet) } });
+export function startCheckout(wallet: Wallet, offer: Offer): Promise<Order & { orderSecret: string }> {
+  return api<Order & { orderSecret: string }>("/v1/checkout", {
+    json: { offerId: offer.offerId, wallet: requireAddress(wallet) },
+  });
 }
 
-export function getOrder(id: string, signal?: AbortSignal): Promise<Order> {
-  return api<Order>(`/v1/orders/${id}`, { signal });
+/** An order, read with the secret its checkout answered (the buyer's proof without signing in). */
+export function getOrder(id: string, secret: string, signal?: AbortSignal): Promise<Order> {
+  return api<Order>(`/v1/orders/${id}?secret=${encodeURIComponent(secret)}`, { signal });
+}
+
+/** The order's server-sent events. */
+export function orderEvents(id: string, secret: string): EventSource {
+  return new EventSource(`/v1/orders/${id}/events?secret=${encodeURIComponent(secret)}`);
 }
 
 /** Buys a license to the connected wallet, paying the offer's native-currency price. */

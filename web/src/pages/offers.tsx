@@ -94,7 +94,7 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
     setBusy("Opening checkout");
     try {
       const order = await startCheckout(wallet, offer);
-      navigate(`/orders/${order.orderId}`);
+      navigate(`/orders/${order.orderId}?secret=${encodeURIComponent(order.orderSecret)}`);
     } catch (err) {
       setError(err);
       setBusy(null);

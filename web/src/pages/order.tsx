@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { getOrder, type Order, type OrderStatus } from "../commerce.ts";
+import { getOrder, orderEvents, type Order, type OrderStatus } from "../commerce.ts";
 import { ErrorNote, FinalityBadge, Loading, Steps, usePageTitle } from "../components.tsx";
 import { formatMoney } from "../format.ts";
 import { Link } from "../router.tsx";
@@ -28,7 +28,7 @@ const MESSAGES: Record<OrderStatus, string> = {
 };
 
 /** A card order's live status: the API's server-sent events, with the order re-read on each. */
-export function OrderPage({ id }: { id: string }) {
+export function OrderPage({ id, secret }: { id: string; secret: string }) {
   usePageTitle("Your order");
   const [order, setOrder] = useState<Order | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -36,7 +36,7 @@ export function OrderPage({ id }: { id: string }) {
   useEffect(() => {
     let closed = false;
     const refresh = () =>
-      getOrder(id).then(
+      getOrder(id, secret).then(
         (next) => {
           if (closed) return;
           setOrder(next);
@@ -45,14 +45,14 @@ export function OrderPage({ id }: { id: string }) {
         (err: unknown) => !closed && setError(err),
       );
     void refresh();
-    const events = new EventSource(`/v1/orders/${id}/events`);
+    const events = orderEvents(id, secret);
     events.addEventListener("status", refresh);
     events.addEventListener("license", refresh);
     return () => {
       closed = true;
       events.close();
     };
-  }, [id]);
+  }, [id, secret]);
 
   if (error && !order) return <ErrorNote error={error} />;
   if (!order) return <Loading label="Loading your order" />;
