@@ -10,6 +10,7 @@ import { ApiKeys } from "./auth/api-keys.ts";
 import { authenticate } from "./auth/middleware.ts";
 import { commerceRouters } from "./commerce.ts";
 import { SessionTokens } from "./auth/session.ts";
+import { SessionDenyList } from "./auth/session-deny-list.ts";
 import type { Config } from "./config.ts";
 import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import { errorHandler, routeNotFound } from "./errors.ts";
@@ -109,7 +110,17 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.use(healthRouter({ db, redis, provider: chain.provider, ipfs, metrics, logger }));
+  app.use(
+    healthRouter({
+      db,
+      redis,
+      provider: chain.provider,
+      ipfs,
+      metrics,
+      logger,
+      operatorToken: config.http.operatorToken,
+    }),
+  );
   const registry = new OpenApiRegistry();
   const gasBudget = new GasBudget(redis, config.redis.prefix, config.gasBudget, metrics);
   const commerce = commerceRouters(
@@ -132,7 +143,8 @@ export function createApp(deps: AppDeps): Express {
   const tokens = new SessionTokens(config.auth.sessionSecret, config.auth.sessionTtlSeconds);
   const apiKeys = new ApiKeys(db);
   const admins = new Set([...config.auth.adminAddresses, chain.deployment.roles.admin.toLowerCase()]);
-  app.use(authenticate(tokens, apiKeys));
+  const denied = new SessionDenyList(redis, config.redis.prefix, config.auth.sessionTtlSeconds);
+  app.use(authenticate(tokens, apiKeys, denied));
 
   // The verify hot path is matched first, before the routers of rarer calls.
   const works = new WorksRepository(db, chain.chainId);
@@ -148,6 +160,7 @@ export function createApp(deps: AppDeps): Express {
         redis,
         redisPrefix: config.redis.prefix,
         tokens,
+        denied,
         provider: chain.provider,
         chainId: chain.chainId,
         domain: config.auth.siweDomain,

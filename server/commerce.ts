@@ -28,6 +28,7 @@ import { webhooksRouter } from "./routes/webhooks.ts";
 import { CheckoutService } from "./services/checkout.ts";
 import { OffersService } from "./services/offers.ts";
 import { OrderEvents } from "./services/order-events.ts";
+import { OrderStreams } from "./services/order-streams.ts";
 import { OrdersService } from "./services/orders.ts";
 import { SplitsService } from "./services/splits.ts";
 import { TradesService } from "./services/trades.ts";
@@ -117,7 +118,13 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     offersRouter(offers, registry),
     splitsRouter(splits, registry),
     checkoutRouter(checkout, orders, secrets, registry),
-    ordersRouter({ orders, events, feed }, registry),
+    ordersRouter(
+      {
+        orders,
+        streams: new OrderStreams({ orders, events, feed, limits: config.http.streams, logger }),
+      },
+      registry,
+    ),
     tradesRouter(trades, registry),
     itemsRouter(trades, registry),
   ];

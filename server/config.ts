@@ -125,6 +125,9 @@ const envSchema = z
     BATCH_FLUSH_SECONDS: positiveInt.default(10),
     RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
     TRUST_PROXY: trustProxy.optional(),
+    OPERATOR_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+    SSE_MAX_PER_IP: positiveInt.default(20),
+    SSE_MAX_PER_ORDER: positiveInt.default(5),
     WEB_DIR: z.string().default("dist/web"),
     PAYMENTS_PROVIDER: z.enum(["stripe", "dev"]).optional(),
     STRIPE_SECRET_KEY: z
@@ -211,6 +214,8 @@ const envSchema = z
       port: env.PORT,
       publicUrl: env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`,
       trustProxy: env.TRUST_PROXY ?? false,
+      operatorToken: env.OPERATOR_TOKEN,
+      streams: { maxPerClient: env.SSE_MAX_PER_IP, maxPerOrder: env.SSE_MAX_PER_ORDER },
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       workers: env.API_WORKERS,
     },

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { AppError } from "../errors.ts";
 import type { ApiKey, ApiKeyScope, ApiKeys } from "./api-keys.ts";
 import type { Session, SessionTokens } from "./session.ts";
+import type { SessionDenyList } from "./session-deny-list.ts";
 
 export type Auth =
   { kind: "session"; session: Session } | { kind: "apiKey"; apiKey: ApiKey } | { kind: "anonymous" };
@@ -13,7 +14,11 @@ declare module "express-serve-static-core" {
 }
 
 /** Reads a bearer session token or an `X-Api-Key`; invalid credentials are refused, absent ones are anonymous. */
-export function authenticate(tokens: SessionTokens, apiKeys: ApiKeys): RequestHandler {
+export function authenticate(
+  tokens: SessionTokens,
+  apiKeys: ApiKeys,
+  denied: SessionDenyList,
+): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.get("authorization");
     const key = req.get("x-api-key");
@@ -21,7 +26,11 @@ export function authenticate(tokens: SessionTokens, apiKeys: ApiKeys): RequestHa
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match)
         throw new AppError("INVALID_SESSION", 401, "Authorization must be 'Bearer <session token>'");
-      req.auth = { kind: "session", session: await tokens.verify(match[1]!) };
+      const session = await tokens.verify(match[1]!);
+      if (await denied.denies(session)) {
+        throw new AppError("SESSION_REVOKED", 401, "this session was signed out or revoked; sign in again");
+      }
+      req.auth = { kind: "session", session };
     } else if (key) {
       const apiKey = await apiKeys.verify(key);
       if (!apiKey) throw new AppError("INVALID_API_KEY", 401, "API key is invalid or revoked");

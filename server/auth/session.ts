@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import { AppError } from "../errors.ts";
 
@@ -6,6 +7,10 @@ export interface Session {
   address: string;
   isAdmin: boolean;
   expiresAt: number;
+  /** The token's own id (JWT `jti`), what a logout puts on the deny list. */
+  tokenId: string;
+  /** When the token was issued, in seconds. */
+  issuedAt: number;
 }
 
 const ISSUER = "rights-ledger";
@@ -25,6 +30,7 @@ export class SessionTokens {
   async issue(address: string, isAdmin: boolean): Promise<{ token: string; expiresAt: number }> {
     const expiresAt = Math.floor(Date.now() / 1000) + this.ttlSeconds;
     const token = await new SignJWT({ adm: isAdmin })
+      .setJti(randomBytes(16).toString("hex"))
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(address.toLowerCase())
       .setIssuer(ISSUER)
@@ -45,11 +51,19 @@ export class SessionTokens {
       if (
         typeof payload.sub !== "string" ||
         !/^0x[0-9a-f]{40}$/.test(payload.sub) ||
-        payload.exp === undefined
+        payload.exp === undefined ||
+        payload.iat === undefined ||
+        typeof payload.jti !== "string"
       ) {
         throw new AppError("INVALID_SESSION", 401, "session token is malformed");
       }
-      return { address: payload.sub, isAdmin: payload.adm === true, expiresAt: payload.exp };
+      return {
+        address: payload.sub,
+        isAdmin: payload.adm === true,
+        expiresAt: payload.exp,
+        tokenId: payload.jti,
+        issuedAt: payload.iat,
+      };
     } catch (err) {
       if (err instanceof AppError) throw err;
       if (err instanceof joseErrors.JWTExpired)

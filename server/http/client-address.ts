@@ -29,6 +29,12 @@ export function clientKey(ip: string): string {
   return `${prefix.map((g) => g.toString(16)).join(":")}::/64`;
 }
 
+/** Whether `address` (as a socket reports it) is this machine. */
+export function isLoopback(address: string): boolean {
+  const ip = address.replace(/^::ffff:/i, "");
+  return ip === "::1" || (isIPv4(ip) && ip.startsWith("127."));
+}
+
 /**
  * The client of a request as the rate limits and checkout rules count it. `req.ip` follows the
  * `trust proxy` setting (TRUST_PROXY: a hop count or the proxies' CIDRs), so entries a client

@@ -16,12 +16,18 @@ export interface CheckoutSession {
   url: string;
 }
 
+/** What a payment event says was paid, refunded or disputed: minor units and lower-case ISO 4217; null when it does not say. */
+export interface Money {
+  amount: number | null;
+  currency: string | null;
+}
+
 /** A verified webhook event, reduced to what fulfilment needs. */
 export type PaymentEvent = { id: string; stripeType: string } & (
-  | { kind: "checkout.completed"; sessionId: string; paymentIntent: string; orderId: string | null }
+  | ({ kind: "checkout.completed"; sessionId: string; paymentIntent: string; orderId: string | null } & Money)
   | { kind: "checkout.expired"; sessionId: string }
-  | { kind: "refunded"; paymentIntent: string }
-  | { kind: "disputed"; paymentIntent: string; reason: string }
+  | ({ kind: "refunded"; paymentIntent: string } & Money)
+  | ({ kind: "disputed"; paymentIntent: string; reason: string } & Money)
   | { kind: "ignored" }
 );
 

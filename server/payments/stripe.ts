@@ -4,6 +4,7 @@ import {
   WebhookSignatureError,
   type CheckoutRequest,
   type CheckoutSession,
+  type Money,
   type PaymentEvent,
   type PaymentProvider,
 } from "./provider.ts";
@@ -18,6 +19,10 @@ export interface StripeProviderOptions {
 function idOf(value: string | { id: string } | null | undefined): string | null {
   if (!value) return null;
   return typeof value === "string" ? value : value.id;
+}
+
+function moneyOf(amount: number | null | undefined, currency: string | null | undefined): Money {
+  return { amount: amount ?? null, currency: currency?.toLowerCase() ?? null };
 }
 
 /** Verifies a Stripe webhook with the SDK and reduces it to the events fulfilment acts on. */
@@ -45,6 +50,7 @@ export function parseStripeEvent(
         sessionId: session.id,
         paymentIntent,
         orderId: session.metadata?.orderId ?? session.client_reference_id ?? null,
+        ...moneyOf(session.amount_total, session.currency),
       };
     }
     case "checkout.session.expired":
@@ -54,13 +60,19 @@ export function parseStripeEvent(
       const paymentIntent = idOf(charge.payment_intent);
       // A partial refund leaves the sale standing; only a full refund takes the license back.
       if (!paymentIntent || !charge.refunded) return { ...base, kind: "ignored" };
-      return { ...base, kind: "refunded", paymentIntent };
+      return { ...base, kind: "refunded", paymentIntent, ...moneyOf(charge.amount, charge.currency) };
     }
     case "charge.dispute.created": {
       const dispute = event.data.object;
       const paymentIntent = idOf(dispute.payment_intent);
       if (!paymentIntent) return { ...base, kind: "ignored" };
-      return { ...base, kind: "disputed", paymentIntent, reason: dispute.reason };
+      return {
+        ...base,
+        kind: "disputed",
+        paymentIntent,
+        reason: dispute.reason,
+        ...moneyOf(dispute.amount, dispute.currency),
+      };
     }
     default:
       return { ...base, kind: "ignored" };

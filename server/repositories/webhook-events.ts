@@ -47,6 +47,9 @@ export interface CheckoutPayment {
   orderId: string;
   sessionId: string;
   paymentIntent: string;
+  /** What the event says was paid; the order is paid here only when both match it. */
+  amount: number | null;
+  currency: string | null;
 }
 
 export interface PaymentOutcome {
@@ -88,14 +91,15 @@ export async function recordCheckoutPayments(
     `WITH input AS (
        SELECT e.item->>'eventId' AS event_id, e.item->>'eventType' AS event_type,
               (e.item->>'orderId')::uuid AS order_id, e.item->>'sessionId' AS session_id,
-              e.item->>'paymentIntent' AS payment_intent, e.n
+              e.item->>'paymentIntent' AS payment_intent, (e.item->>'amount')::bigint AS amount,
+              e.item->>'currency' AS currency, e.n
          FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, n)
      ), paid AS (
        UPDATE orders o SET status = 'paid', payment_intent = i.payment_intent, payment_status = 'authorized',
               updated_at = now()
          FROM input i
         WHERE o.id = i.order_id AND o.session_id = i.session_id AND o.status = 'created'
-          AND o.reserved_until > now()
+          AND o.reserved_until > now() AND o.amount = i.amount AND o.currency = i.currency
        RETURNING o.*, i.n
      ), event AS (
        INSERT INTO order_events (order_id, status, detail)

@@ -8,14 +8,29 @@ import { AppError } from "../errors.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { checksum } from "../../lib/address.ts";
+import { requireAdmin, requireSession } from "../auth/middleware.ts";
 import type { SessionTokens } from "../auth/session.ts";
+import type { SessionDenyList } from "../auth/session-deny-list.ts";
+import { addressSchema } from "../http/schemas.ts";
 
 const NONCE_TTL_SECONDS = 300;
+const MAX_SIGNATURE_BYTES = 1024;
+
+/** Whether `uri` is an http(s) address on `host` (the SIWE domain: host and port). */
+function sameHost(uri: string, host: string): boolean {
+  try {
+    const url = new URL(uri);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.host === host;
+  } catch {
+    return false;
+  }
+}
 
 export interface AuthRouteDeps {
   redis: Redis;
   redisPrefix: string;
   tokens: SessionTokens;
+  denied: SessionDenyList;
   provider: Provider;
   chainId: number;
   /** Expected `domain` of SIWE messages: the site users sign in to. */
@@ -66,7 +81,11 @@ export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Rout
       tags: ["auth"],
       body: z.object({
         message: z.string().min(1).max(4096),
-        signature: z.string().regex(/^0x[0-9a-fA-F]+$/, "must be 0x-prefixed hex"),
+        // 65 bytes for a wallet key; contract wallets (EIP-1271) may need more, never this much.
+        signature: z
+          .string()
+          .max(2 + MAX_SIGNATURE_BYTES * 2)
+          .regex(/^0x[0-9a-fA-F]+$/, "must be 0x-prefixed hex"),
       }),
       responses: { 200: { description: "Session", schema: sessionSchema } },
     },
@@ -82,6 +101,9 @@ export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Rout
       const domain = deps.domain;
       if (message.domain !== domain) {
         throw new AppError("SIWE_DOMAIN_MISMATCH", 401, `message is for ${message.domain}, not ${domain}`);
+      }
+      if (!sameHost(message.uri, domain)) {
+        throw new AppError("SIWE_URI_MISMATCH", 401, `message URI must be on ${domain}`);
       }
       if (message.chainId !== deps.chainId) {
         throw new AppError(
@@ -110,6 +132,42 @@ export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Rout
         isAdmin,
         expiresAt: new Date(expiresAt * 1000).toISOString(),
       };
+    },
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/auth/logout",
+      summary: "End this session: its token is refused from now on, by every API process",
+      tags: ["auth"],
+      security: ["session"],
+      responses: { 200: { description: "Signed out", schema: z.object({ signedOut: z.literal(true) }) } },
+    },
+    async ({ req }) => {
+      await deps.denied.logout(requireSession(req));
+      return { signedOut: true as const };
+    },
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/admin/sessions/revoke",
+      summary: "Revoke every session token a wallet holds now (a stolen token, a departed admin)",
+      tags: ["admin"],
+      security: ["session", "apiKey"],
+      body: z.object({ address: addressSchema }),
+      responses: { 200: { description: "Revoked", schema: z.object({ revoked: z.literal(true) }) } },
+    },
+    async ({ req, body }) => {
+      requireAdmin(req);
+      await deps.denied.revokeWallet(body.address.toLowerCase());
+      return { revoked: true as const };
     },
   );
 

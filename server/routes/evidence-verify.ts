@@ -7,6 +7,7 @@ import { verifyBundle } from "../../lib/evidence/verify.ts";
 import { ZipLimitError, type ZipLimits } from "../../lib/evidence/zip.ts";
 import { AppError } from "../errors.ts";
 import { bodyTooLarge, closeAfterAnswer, refuseDeclaredSize } from "../http/body-limit.ts";
+import { guardedRpc } from "../http/dependency-errors.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 
@@ -156,7 +157,7 @@ export function evidenceVerifyRouter(deps: EvidenceVerifyDeps, registry: OpenApi
         const parts = await receiveParts(req, deps.maxBytes);
         const result = await verifyBundle(parts.get("bundle")!, {
           file: parts.get("file"),
-          provider: deps.provider,
+          provider: guardedRpc(deps.provider, { requestId: req.id, logger: req.log }),
           expectedSigner: deps.expectedSigner,
           minConfirmations: deps.minConfirmations,
           zipLimits: deps.zipLimits,

@@ -1,10 +1,13 @@
-import { Router } from "express";
+import { timingSafeEqual } from "node:crypto";
+import { Router, type RequestHandler } from "express";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Provider } from "ethers";
 import type { Registry } from "prom-client";
 import type { Logger } from "pino";
 import type { IpfsStore } from "../ipfs/store.ts";
+import { AppError } from "../errors.ts";
+import { isLoopback } from "../http/client-address.ts";
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -22,9 +25,35 @@ export interface HealthDeps {
   ipfs: IpfsStore;
   metrics: Registry;
   logger: Logger;
+  /** Bearer token of /metrics and /readyz; without it they answer only this machine. */
+  operatorToken: string | undefined;
 }
 
-/** Liveness (`/healthz`), readiness of every dependency (`/readyz`) and Prometheus metrics (`/metrics`). */
+/** Operators only: the configured bearer token, or a caller on this machine when none is set. */
+function operatorOnly(token: string | undefined): RequestHandler {
+  const expected = token === undefined ? null : Buffer.from(`Bearer ${token}`);
+  return (req, _res, next) => {
+    const given = Buffer.from(req.get("authorization") ?? "");
+    const allowed =
+      expected === null
+        ? // A request a local proxy forwarded comes from this machine too, but carries X-Forwarded-For.
+          isLoopback(req.socket.remoteAddress ?? "") && req.get("x-forwarded-for") === undefined
+        : given.length === expected.length && timingSafeEqual(given, expected);
+    if (!allowed) {
+      throw new AppError(
+        "OPERATOR_TOKEN_REQUIRED",
+        401,
+        "operator endpoint: send Authorization: Bearer <OPERATOR_TOKEN>",
+      );
+    }
+    next();
+  };
+}
+
+/**
+ * Liveness (`/healthz`, public and cheap), and for operators only readiness of every dependency
+ * (`/readyz`) and Prometheus metrics (`/metrics`).
+ */
 export function healthRouter(deps: HealthDeps): Router {
   const router = Router();
 
@@ -32,7 +61,8 @@ export function healthRouter(deps: HealthDeps): Router {
     res.json({ status: "ok" });
   });
 
-  router.get("/readyz", async (_req, res) => {
+  const operator = operatorOnly(deps.operatorToken);
+  router.get("/readyz", operator, async (_req, res) => {
     const checks: Record<string, () => Promise<unknown>> = {
       database: () => deps.db.query("SELECT 1"),
       redis: () => deps.redis.ping(),
@@ -57,7 +87,7 @@ export function healthRouter(deps: HealthDeps): Router {
       .json({ status: ready ? "ready" : "unavailable", checks: Object.fromEntries(results) });
   });
 
-  router.get("/metrics", async (_req, res) => {
+  router.get("/metrics", operator, async (_req, res) => {
     res.setHeader("Content-Type", deps.metrics.contentType);
     res.send(await deps.metrics.metrics());
   });

@@ -79,6 +79,9 @@ function setCacheable(res: Response, etag: string): void {
   res.setHeader("ETag", etag);
   res.setHeader("Cache-Control", IMMUTABLE);
   res.setHeader("X-Content-Type-Options", "nosniff");
+  // Anyone's bytes: downloaded, never rendered as a page (or run as a script) of this origin.
+  res.setHeader("Content-Disposition", `attachment; filename="${etag.slice(1, -1)}"`);
+  res.setHeader("Content-Security-Policy", "sandbox; default-src 'none'");
 }
 
 // If-None-Match uses weak comparison (RFC 9110 §13.1.2): `W/"x"` matches `"x"`.

@@ -1,14 +1,13 @@
-import { Router, type Request, type Response } from "express";
+import { Router, type Request } from "express";
 import { z } from "zod";
-import type { ChainChange } from "../../lib/chain-changes.ts";
 import { hasScope, requireAdmin } from "../auth/middleware.ts";
-import type { ChangeFeed } from "../chain/change-feed.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { finalitySchema } from "../http/schemas.ts";
 import { transactionRequestSchema } from "../http/transaction-request.ts";
-import type { OrderEvents } from "../services/order-events.ts";
-import type { OrderReader, OrdersService, OrderView } from "../services/orders.ts";
+import { clientOf } from "../http/client-address.ts";
+import type { OrderStreams } from "../services/order-streams.ts";
+import type { OrderReader, OrdersService } from "../services/orders.ts";
 
 const statusSchema = z.enum([
   "created",
@@ -62,90 +61,9 @@ const eventSchema = z.object({
   at: z.string(),
 });
 
-const HEARTBEAT_MS = 15_000;
-
 export interface OrdersRouterDeps {
   orders: OrdersService;
-  events: OrderEvents;
-  feed: ChangeFeed;
-}
-
-/**
- * Streams an order: a `status` event for its current state at once (or every event after
- * Last-Event-ID), then one per transition as order notifications arrive, and a `license` event
- * whenever the indexer reports the mint or a change of its finality. Heartbeats every 15 s also
- * catch up on any notification that was lost.
- */
-async function streamOrder(
-  deps: OrdersRouterDeps,
-  orderId: string,
-  req: Request,
-  res: Response,
-): Promise<void> {
-  const { orders } = deps;
-  let view: OrderView = await orders.current(orderId);
-  res.status(200);
-  res.set({
-    "Content-Type": "text/event-stream",
-    "Cache-Control": "no-cache, no-transform",
-    Connection: "keep-alive",
-    "X-Accel-Buffering": "no",
-  });
-  res.flushHeaders();
-  const send = (event: string, data: unknown, id?: string) => {
-    res.write(`${id ? `id: ${id}\n` : ""}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  };
-
-  const resumeFrom = req.get("last-event-id");
-  let lastSeq = resumeFrom && /^\d{1,18}$/.test(resumeFrom) ? resumeFrom : null;
-  let lastLicense = JSON.stringify(view.license);
-  let closed = false;
-  let queue = Promise.resolve();
-  const serially = (work: () => Promise<void>) => {
-    queue = queue
-      .then(() => (closed ? undefined : work()))
-      .catch((err: unknown) => req.log.warn({ err, orderId }, "order stream update failed"));
-  };
-  const catchUp = () =>
-    serially(async () => {
-      const events = await orders.eventsAfter(orderId, lastSeq ?? "0");
-      if (events.length === 0) return;
-      view = await orders.current(orderId);
-      // A fresh subscriber starts from the current state; one resuming gets every event it missed.
-      const due = lastSeq === null ? events.slice(-1) : events;
-      for (const event of due) send("status", { ...event, order: view }, event.seq);
-      lastSeq = events.at(-1)!.seq;
-      lastLicense = JSON.stringify(view.license);
-    });
-  const onChange = (change: ChainChange) => {
-    const relevant =
-      change.kind === "heads" ||
-      change.truncated ||
-      (view.paymentRef !== null && change.keys.paymentRefs.includes(view.paymentRef)) ||
-      (view.license !== null && change.keys.tokenIds.includes(view.license.tokenId));
-    if (!relevant || !view.license) return;
-    serially(async () => {
-      view = await orders.current(orderId);
-      const license = JSON.stringify(view.license);
-      if (license === lastLicense) return;
-      lastLicense = license;
-      send("license", { license: view.license, order: view });
-    });
-  };
-
-  const unsubscribe = await deps.events.subscribe(orderId, () => catchUp());
-  deps.feed.on("change", onChange);
-  const heartbeat = setInterval(() => {
-    res.write(": heartbeat\n\n");
-    catchUp();
-  }, HEARTBEAT_MS);
-  req.on("close", () => {
-    closed = true;
-    clearInterval(heartbeat);
-    deps.feed.off("change", onChange);
-    unsubscribe();
-  });
-  catchUp();
+  streams: OrderStreams;
 }
 
 const secretQuery = z.object({
@@ -215,7 +133,7 @@ export function ordersRouter(deps: OrdersRouterDeps, registry: OpenApiRegistry):
     },
     async ({ params, query, req, res }) => {
       await deps.orders.assertReadable(params.id, readerOf(req, query.secret));
-      await streamOrder(deps, params.id, req, res);
+      await deps.streams.open(params.id, clientOf(req), req.get("last-event-id"), res);
       return undefined;
     },
   );

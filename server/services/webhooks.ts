@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { Batcher } from "../../lib/batcher.ts";
 import { AppError } from "../errors.ts";
-import { WebhookSignatureError, type PaymentEvent } from "../payments/provider.ts";
+import { WebhookSignatureError, type Money, type PaymentEvent } from "../payments/provider.ts";
 import {
   findOrder,
   findOrderByPaymentIntent,
@@ -47,6 +47,13 @@ const MAX_GROUP = 200;
 /** An event still unprocessed this long after it arrived was abandoned half-way, not in progress. */
 const UNFINISHED_AFTER_SECONDS = 30;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MISMATCH = "the payment's amount or currency does not match the order";
+
+/** Whether a payment event is for exactly the order's price. */
+function sameMoney(order: { amount: number; currency: string }, paid: Money): boolean {
+  return paid.amount === order.amount && paid.currency === order.currency;
+}
+
 const LAPSED_AND_SOLD_OUT = "the reservation lapsed before payment and the offer sold out meanwhile";
 
 /**
@@ -94,6 +101,8 @@ export class WebhookService {
         orderId: event.orderId,
         sessionId: event.sessionId,
         paymentIntent: event.paymentIntent,
+        amount: event.amount,
+        currency: event.currency,
       });
       if (outcome.paid) {
         this.deps.events.publish(outcome.paid.event);
@@ -126,6 +135,10 @@ export class WebhookService {
           log.warn({ sessionId: event.sessionId }, "payment for a checkout session with no order");
           return;
         }
+        if (!sameMoney(order, event)) {
+          await this.#flagMismatch(order, event, log);
+          return;
+        }
         const { order: paid, moved } = await this.#markPaid(order, event.paymentIntent);
         // A payment recorded just now queued its own fulfilment; an earlier one may need it again.
         if (!moved && awaitsFulfilment(paid)) await ensureFulfilment(this.deps, paid.id);
@@ -146,6 +159,18 @@ export class WebhookService {
       case "disputed": {
         const order = await findOrderByPaymentIntent(this.deps.db, event.paymentIntent);
         if (!order) return;
+        if (!sameMoney(order, event)) {
+          // Money moved back that is not this order's: a person must look before a license is taken.
+          log.error(
+            {
+              orderId: order.id,
+              kind: event.kind,
+              event: { amount: event.amount, currency: event.currency },
+            },
+            "flagged: a refund or dispute whose amount or currency does not match its order",
+          );
+          return;
+        }
         const reason = event.kind === "refunded" ? "refunded" : `chargeback: ${event.reason}`;
         const moved = await this.deps.orders.transition(order.id, {
           // An authorization released on a failed order also reports a refund; there is no license to take back.
@@ -168,6 +193,26 @@ export class WebhookService {
       case "ignored":
         return;
     }
+  }
+
+  /**
+   * A payment that is not the order's price: the order fails (its fulfilment job releases the
+   * authorization, nothing is minted) and is flagged for a person to look at.
+   */
+  async #flagMismatch(order: Order, event: { paymentIntent: string } & Money, log: Logger): Promise<void> {
+    const paid = { amount: event.amount, currency: event.currency };
+    log.error(
+      { orderId: order.id, paid, expected: { amount: order.amount, currency: order.currency } },
+      "flagged: a payment whose amount or currency does not match its order",
+    );
+    const moved = await this.deps.orders.transition(order.id, {
+      from: ["created", "expired"],
+      to: "failed",
+      set: { paymentIntent: event.paymentIntent, paymentStatus: "authorized", failureReason: MISMATCH },
+      detail: { reason: MISMATCH, flagged: true, paid },
+      jobs: [orderJob("fulfil", order.id)],
+    });
+    if (moved) this.deps.events.publish(moved.event);
   }
 
   /** Re-queues fulfilment of an order that is paid but not done yet. */

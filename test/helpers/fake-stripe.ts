@@ -167,8 +167,14 @@ export function signedEvent(
   return { id, payload, signature: Stripe.webhooks.generateTestHeaderString({ payload, secret }) };
 }
 
-/** `checkout.session.completed` for a session paid with `paymentIntent`. */
-export function sessionCompleted(secret: string, sessionId: string, paymentIntent: string, orderId: string) {
+/** `checkout.session.completed` for a session paid with `paymentIntent` (by default 12.00 USD, the tests' card price). */
+export function sessionCompleted(
+  secret: string,
+  sessionId: string,
+  paymentIntent: string,
+  orderId: string,
+  paid: { amount: number; currency: string } = { amount: 1200, currency: "usd" },
+) {
   return signedEvent(secret, "checkout.session.completed", {
     id: sessionId,
     object: "checkout.session",
@@ -176,6 +182,8 @@ export function sessionCompleted(secret: string, sessionId: string, paymentInten
     status: "complete",
     payment_status: "unpaid",
     payment_intent: paymentIntent,
+    amount_total: paid.amount,
+    currency: paid.currency,
     client_reference_id: orderId,
     metadata: { orderId },
   });

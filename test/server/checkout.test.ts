@@ -386,6 +386,7 @@ describe("card checkout (Stripe)", function () {
       object: "charge",
       amount: 1200,
       amount_refunded: 1200,
+      currency: "usd",
       payment_intent: paid.paymentIntent,
       refunded: true,
     });
@@ -411,6 +412,7 @@ describe("card checkout (Stripe)", function () {
       id: "dp_1",
       object: "dispute",
       amount: 1200,
+      currency: "usd",
       charge: "ch_1",
       payment_intent: paid.paymentIntent,
       reason: "fraudulent",
@@ -422,6 +424,33 @@ describe("card checkout (Stripe)", function () {
     expect(disputed.revocation!.reason).to.equal("chargeback: fraudulent");
     expect(await licenses.isValid(BigInt(done.license!.tokenId))).to.equal(false);
   });
+
+  for (const [what, paidWith] of [
+    ["amount", { amount: 1, currency: "usd" }],
+    ["currency", { amount: 1200, currency: "jpy" }],
+  ] as const) {
+    it(`does not fulfil a payment whose ${what} differs from the order: flags it and cancels the authorization`, async () => {
+      const paid = await paidCheckout();
+      const event = sessionCompleted(
+        stripe.webhookSecret,
+        paid.sessionId,
+        paid.paymentIntent,
+        paid.orderId,
+        paidWith,
+      );
+      await postEvent(event).expect(200);
+      const failed = await orderWhere(paid.orderId, (o) => o.status === "failed" && o.payment === "canceled");
+      expect(failed.failureReason).to.match(/does not match the order/);
+      expect(stripe.count("capture", paid.paymentIntent)).to.equal(0);
+      expect(await licenses.balanceOf(paid.wallet)).to.equal(0n);
+      expect((await mintTransactions(failed.paymentRef!)).length).to.equal(0);
+      const { rows } = await stack.db.pool.query(
+        `SELECT detail FROM order_events WHERE order_id = $1 AND status = 'failed'`,
+        [paid.orderId],
+      );
+      expect(rows[0].detail).to.deep.include({ flagged: true });
+    });
+  }
 
   it("cancels the authorization and fails the order when the offer is paused before the mint", async () => {
     const offer = await publishOffer(stack, creator, workId, offerTerms(split));

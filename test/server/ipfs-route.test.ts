@@ -88,6 +88,9 @@ describe("GET /ipfs/:cid", () => {
     expect(res.headers["cache-control"]).to.equal(IMMUTABLE);
     expect(res.headers["x-content-type-options"]).to.equal("nosniff");
     expect(res.headers["accept-ranges"]).to.equal("bytes");
+    // Uploads are anyone's bytes: never rendered as a page of this origin.
+    expect(res.headers["content-disposition"]).to.equal(`attachment; filename="${cid}"`);
+    expect(res.headers["content-security-policy"]).to.equal("sandbox; default-src 'none'");
   }
 
   function expectError(res: Response, status: number, code: string): void {

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import type { JsonRpcSigner } from "ethers";
 import request from "supertest";
-import { offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
-import { startFakeStripe, type FakeStripe } from "../helpers/fake-stripe.ts";
+import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
+import { sessionCompleted, startFakeStripe, type FakeStripe } from "../helpers/fake-stripe.ts";
 import { signIn } from "../helpers/sign-in.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
 
@@ -12,15 +12,18 @@ describe("orders are read by their buyer only", function () {
   let buyer: JsonRpcSigner;
   let stranger: JsonRpcSigner;
   let order: { orderId: string; orderSecret: string };
+  let offerId: string;
 
   before(async () => {
     stripe = await startFakeStripe();
-    stack = await startTestStack("order_access", { env: { ...stripe.env } });
+    stack = await startTestStack("order_access", {
+      env: { ...stripe.env, SSE_MAX_PER_ORDER: "3", SSE_MAX_PER_IP: "4" },
+    });
     const creator = await stack.signer(5);
     buyer = await stack.signer(7);
     stranger = await stack.signer(8);
     const workId = await registerWork(stack, creator);
-    const offerId = await publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)));
+    offerId = await publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)));
     const res = await request(stack.app).post("/v1/checkout").send({ offerId, wallet: buyer.address });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     order = res.body;
@@ -84,5 +87,100 @@ describe("orders are read by their buyer only", function () {
       controller.abort();
       server.close();
     }
+  });
+
+  describe("event streams", () => {
+    let server: import("node:http").Server;
+    let base: string;
+    const open: AbortController[] = [];
+
+    before(async () => {
+      server = stack.app.listen(0, "127.0.0.1");
+      await new Promise((resolve) => server.once("listening", resolve));
+      base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+    afterEach(() => {
+      for (const c of open.splice(0)) c.abort();
+    });
+    after(() => server.close());
+
+    /** Opens a stream and resolves once its first status event arrived. */
+    async function follow(o: { orderId: string; orderSecret: string }) {
+      const controller = new AbortController();
+      open.push(controller);
+      const res = await fetch(`${base}/v1/orders/${o.orderId}/events?secret=${o.orderSecret}`, {
+        signal: controller.signal,
+      });
+      if (res.status !== 200)
+        return {
+          status: res.status,
+          body: (await res.json()) as { error: { code: string; details: { rule: string } } },
+        };
+      const reader = res.body!.getReader();
+      let text = "";
+      while (!text.includes("event: status")) text += new TextDecoder().decode((await reader.read()).value);
+      void (async () => {
+        for (;;) if ((await reader.read().catch(() => ({ done: true }))).done) return;
+      })();
+      return { status: 200, body: null };
+    }
+
+    it("caps streams per order and per client with 429 naming the rule", async () => {
+      const second = (await request(stack.app).post("/v1/checkout").send({ offerId, wallet: buyer.address }))
+        .body;
+      for (let i = 0; i < 3; i++) expect((await follow(order)).status).to.equal(200);
+      const perOrder = await follow(order);
+      expect(perOrder.status).to.equal(429);
+      expect(perOrder.body!.error.code).to.equal("TOO_MANY_STREAMS");
+      expect(perOrder.body!.error.details.rule).to.equal("streams-per-order");
+      expect((await follow(second)).status).to.equal(200);
+      const perClient = await follow(second);
+      expect(perClient.status).to.equal(429);
+      expect(perClient.body!.error.details.rule).to.equal("streams-per-ip");
+      for (const c of open.splice(0)) c.abort();
+      await stack.waitFor(async () => (await follow(order)).status === 200, 5_000);
+    });
+
+    it("reads a minted order once per chain change, however many streams follow it", async () => {
+      const session = [...stripe.sessions.values()].find(
+        (s) => s.params["metadata[orderId]"] === order.orderId,
+      )!;
+      const paymentIntent = stripe.authorize(session.id);
+      const event = sessionCompleted(stripe.webhookSecret, session.id, paymentIntent, order.orderId);
+      await request(stack.app)
+        .post("/v1/webhooks/stripe")
+        .set("content-type", "application/json")
+        .set("stripe-signature", event.signature)
+        .send(event.payload)
+        .expect(200);
+      await stack.waitFor(async () => {
+        await mine(stack);
+        const o = await get(`/v1/orders/${order.orderId}?secret=${order.orderSecret}`);
+        return o.body.status === "fulfilled";
+      }, 60_000);
+      for (let i = 0; i < 3; i++) await follow(order);
+
+      const pool = stack.db.pool;
+      const query = pool.query.bind(pool);
+      let reads = 0;
+      pool.query = ((...args: Parameters<typeof query>) => {
+        if (typeof args[0] === "string" && /FROM orders/.test(args[0])) reads += 1;
+        return query(...args);
+      }) as typeof pool.query;
+      try {
+        const changes = 5;
+        for (let i = 0; i < changes; i++) {
+          stack.feed.emit("change", {
+            kind: "heads",
+            chainId: stack.chainId,
+            heads: { head: 1000 + i, safe: 999, finalized: 998 },
+          });
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(reads).to.be.within(1, changes + 2);
+      } finally {
+        pool.query = query;
+      }
+    });
   });
 });
