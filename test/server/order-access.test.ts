@@ -23,6 +23,7 @@ describe("orders are read by their buyer only", function () {
     buyer = await stack.signer(7);
     stranger = await stack.signer(8);
     const workId = await registerWork(stack, creator);
+    await stack.waitFor(async () => (await request(stack.app).get(`/v1/works/${workId}`)).status === 200);
     offerId = await publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)));
     const res = await request(stack.app).post("/v1/checkout").send({ offerId, wallet: buyer.address });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
