@@ -1,11 +1,20 @@
 import { AbiCoder, type EventFragment, type ParamType } from "ethers";
 import { toJson, type JsonArgs, type JsonValue } from "./abi.ts";
+import { untrustedArray, untrustedText, type ValueNote, type ValueNotes } from "./untrusted.ts";
 
-/** Reads one ABI value from hex `data` (no 0x) at byte `offset` of the current head. */
-type Reader = (data: string, head: number, offset: number) => JsonValue;
+/**
+ * Reads one ABI value from hex `data` (no 0x) at byte `offset` of the current head; `note` receives what
+ * was done to an untrusted value to store it.
+ */
+type Reader = (data: string, head: number, offset: number, note: (note: ValueNote) => void) => JsonValue;
+
+/** An event's arguments as stored, and notes on the ones that had to be changed or cut. */
+export interface DecodedArgs {
+  args: JsonArgs;
+  notes: ValueNotes | null;
+}
 
 const WORD = 64;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 class AbiDataError extends Error {}
 
@@ -58,8 +67,13 @@ function readerFor(type: ParamType): Reader | null {
   const single = staticValue(type);
   if (single) return (data, head, offset) => single(word(data, head + offset));
   if (type.baseType === "string") {
-    return (data, head, offset) =>
-      utf8.decode(Buffer.from(dynamicBytes(data, head + Number(uint(word(data, head + offset)))), "hex"));
+    return (data, head, offset, note) => {
+      const { text, note: changed } = untrustedText(
+        dynamicBytes(data, head + Number(uint(word(data, head + offset)))),
+      );
+      if (changed) note(changed);
+      return text;
+    };
   }
   if (type.baseType === "bytes") {
     return (data, head, offset) => `0x${dynamicBytes(data, head + Number(uint(word(data, head + offset))))}`;
@@ -67,11 +81,14 @@ function readerFor(type: ParamType): Reader | null {
   if (type.isArray() && type.arrayLength === -1) {
     const element = staticValue(type.arrayChildren);
     if (!element) return null;
-    return (data, head, offset) => {
+    return (data, head, offset, note) => {
       const at = head + Number(uint(word(data, head + offset)));
       const length = Number(uint(word(data, at)));
       if ((at + 32 + length * 32) * 2 > data.length) throw new AbiDataError("array runs past the data");
-      return Array.from({ length }, (_, i) => element(word(data, at + 32 + i * 32)));
+      const words = Array.from({ length }, (_, i) => word(data, at + 32 + i * 32));
+      const cut = untrustedArray(words);
+      if (cut) note(cut);
+      return words.map(element);
     };
   }
   return null;
@@ -86,9 +103,12 @@ function topicReader(type: ParamType): (topic: string) => JsonValue {
 /**
  * Compiles a decoder for one event's arguments that reads the hex directly, several times faster than
  * ethers' general decoder for the types events use; other types fall back to ethers. Both render values
- * as `toJson` does. Throws on data that does not fit the event.
+ * as `toJson` does, untrusted strings and arrays as `untrusted.ts` decides. Throws on data that does not
+ * fit the event.
  */
-export function compileEventDecoder(fragment: EventFragment): (topics: string[], data: string) => JsonArgs {
+export function compileEventDecoder(
+  fragment: EventFragment,
+): (topics: string[], data: string) => DecodedArgs {
   const indexed = fragment.inputs.filter((input) => input.indexed);
   const plain = fragment.inputs.filter((input) => !input.indexed);
   const readers = plain.map(readerFor);
@@ -103,7 +123,7 @@ export function compileEventDecoder(fragment: EventFragment): (topics: string[],
       const args: JsonArgs = {};
       indexed.forEach((input, i) => (args[input.name] = topicReaders[i]!(topics[i + 1]!)));
       plain.forEach((input, i) => (args[input.name] = toJson(input, values[i])));
-      return order(fragment, args);
+      return { args: order(fragment, args), notes: null };
     };
   }
 
@@ -112,9 +132,12 @@ export function compileEventDecoder(fragment: EventFragment): (topics: string[],
     const hex = data.slice(2);
     if (hex.length < plain.length * WORD) throw new AbiDataError("data shorter than the event's head");
     const args: JsonArgs = {};
+    let notes: ValueNotes | null = null;
     indexed.forEach((input, i) => (args[input.name] = topicReaders[i]!(topics[i + 1]!)));
-    plain.forEach((input, i) => (args[input.name] = readers[i]!(hex, 0, i * 32)));
-    return order(fragment, args);
+    plain.forEach((input, i) => {
+      args[input.name] = readers[i]!(hex, 0, i * 32, (note) => ((notes ??= {})[input.name] = note));
+    });
+    return { args: order(fragment, args), notes };
   };
 }
 

@@ -1,4 +1,5 @@
 import { Indexed, Interface, type ParamType } from "ethers";
+import { untrustedText } from "./untrusted.ts";
 import {
   IGameItems__factory,
   IItemEscrow__factory,
@@ -98,7 +99,7 @@ export function toJson(type: ParamType, value: unknown): JsonValue {
     case "bool":
       return Boolean(value);
     case "string":
-      return String(value);
+      return untrustedText(Buffer.from(String(value)).toString("hex")).text;
     case "address":
       return String(value).toLowerCase();
     default:

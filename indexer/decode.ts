@@ -1,6 +1,7 @@
 import type { EventFragment, Interface } from "ethers";
 import type { ContractKind, JsonArgs } from "./abi.ts";
 import { compileEventDecoder } from "./abi-decode.ts";
+import type { ValueNotes } from "./untrusted.ts";
 
 type ArgsDecoder = ReturnType<typeof compileEventDecoder>;
 
@@ -24,7 +25,12 @@ export interface ChainEvent<A = JsonArgs> {
   contract: ContractKind;
   address: string;
   name: string;
+  /** Strings and arrays as `untrusted.ts` stores them (arrays still whole). */
   args: A;
+  /** The arguments that had to be changed or cut to be stored; null for almost every event. */
+  notes: ValueNotes | null;
+  /** The log's data as emitted (hex), kept when `notes` says a stored value differs from it. */
+  rawData: string | null;
   blockNumber: number;
   blockHash: string;
   /** Unix seconds; null until filled from the block header when the log did not carry it. */
@@ -67,9 +73,9 @@ export function createDecoder(interfaces: Record<ContractKind, Interface>) {
       return { skipped: "unknown_event", detail: `${kind} ${log.address} topic ${topic ?? "(none)"}` };
     }
     const { fragment, decodeArgs } = known;
-    let args: JsonArgs;
+    let decoded: { args: JsonArgs; notes: ValueNotes | null };
     try {
-      args = decodeArgs(log.topics, log.data);
+      decoded = decodeArgs(log.topics, log.data);
     } catch (error) {
       return {
         skipped: "undecodable",
@@ -81,7 +87,9 @@ export function createDecoder(interfaces: Record<ContractKind, Interface>) {
         contract: kind,
         address: log.address,
         name: fragment.name,
-        args,
+        args: decoded.args,
+        notes: decoded.notes,
+        rawData: decoded.notes ? log.data : null,
         blockNumber: log.blockNumber,
         blockHash: log.blockHash,
         blockTime: log.blockTimestamp,

@@ -37,6 +37,7 @@ import { HANDLERS } from "./handlers/index.ts";
 import type { IndexerMetrics } from "./metrics.ts";
 import type { ChangePublisher } from "./notify.ts";
 import { RangeStore } from "./store.ts";
+import { storedArgs } from "./untrusted.ts";
 
 /** The chain reorganised below its finalized block; indexing stops and the database is left as it was. */
 export class DeepReorgError extends Error {
@@ -177,7 +178,9 @@ export function createSync(deps: SyncDeps) {
       contract: event.address,
       contract_name: event.contract,
       event_name: event.name,
-      args: event.args,
+      args: storedArgs(event.args, event.notes),
+      raw_data: event.rawData === null ? null : `\\x${event.rawData.slice(2)}`,
+      value_notes: event.notes,
     };
   }
 

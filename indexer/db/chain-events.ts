@@ -1,5 +1,6 @@
 import type { PoolClient } from "pg";
 import type { ContractKind, JsonArgs } from "../abi.ts";
+import type { ValueNotes } from "../untrusted.ts";
 import { historyTable } from "./rows.ts";
 
 export interface ChainEventRow {
@@ -14,6 +15,9 @@ export interface ChainEventRow {
   contract_name: ContractKind;
   event_name: string;
   args: JsonArgs;
+  /** The log's data as emitted (`\x` hex), kept only when `value_notes` is set. */
+  raw_data: string | null;
+  value_notes: ValueNotes | null;
 }
 
 export const chainEvents = historyTable<ChainEventRow>("chain_events");

@@ -1,3 +1,4 @@
+import type { ValueNotes } from "../untrusted.ts";
 import { currentTable, historyTable, type Origin } from "./rows.ts";
 
 export interface GameItemRow extends Origin {
@@ -6,6 +7,8 @@ export interface GameItemRow extends Origin {
   max_supply: string;
   minted: string;
   burned: string;
+  /** How the uri was changed to be stored; null when it was not. */
+  value_notes: ValueNotes | null;
   updated_block: number;
 }
 

@@ -1,3 +1,4 @@
+import type { ValueNotes } from "../untrusted.ts";
 import { currentTable, historyTable, type Origin } from "./rows.ts";
 
 export interface OfferRow extends Origin {
@@ -20,6 +21,8 @@ export interface OfferRow extends Origin {
   revocable: boolean;
   /** The platform fee fixed when the offer was published. */
   platform_fee_bps: number;
+  /** How untrusted columns (territory) were changed to be stored; null when they were not. */
+  value_notes: ValueNotes | null;
   updated_block: number;
 }
 

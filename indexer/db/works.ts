@@ -1,3 +1,4 @@
+import type { ValueNotes } from "../untrusted.ts";
 import { currentTable, historyTable, type Origin } from "./rows.ts";
 
 export interface WorkRow extends Origin {
@@ -16,6 +17,8 @@ export interface WorkRow extends Origin {
   registered_at: string | null;
   /** The earlier claim of the same content hash that holds the work; null while this claim holds it. */
   superseded_by: string | null;
+  /** How cid and metadata_uri were changed to be stored; null when they were not. */
+  value_notes: ValueNotes | null;
   updated_block: number;
 }
 
@@ -26,6 +29,8 @@ export interface BatchRow extends Origin {
   leaf_count: string;
   first_work_id: string;
   manifest_cid: string;
+  /** How manifest_cid was changed to be stored; null when it was not. */
+  value_notes: ValueNotes | null;
 }
 
 export const works = currentTable<WorkRow>("works", ["work_id"]);

@@ -2,6 +2,7 @@ import type { ChainEvent } from "../decode.ts";
 import type { Erc1155TransferBatch, Erc1155TransferSingle, Erc1155Uri, Stored } from "../abi.ts";
 import { gameItems, itemBalances, itemTransfers } from "../db/game-items.ts";
 import { need, type Needed, type RangeStore } from "../store.ts";
+import { notesFor } from "../untrusted.ts";
 import type { ItemDefinedEvent } from "../../types/typechain/interfaces/IGameItems.ts";
 import { on, origin, ZERO_ADDRESS, type ContractHandlers } from "./handler.ts";
 
@@ -79,6 +80,7 @@ export const gameItemsHandlers: ContractHandlers = {
           max_supply: a.maxSupply,
           minted: "0",
           burned: "0",
+          value_notes: notesFor(event.notes, { uri: "uri" }),
           ...origin(event),
           updated_block: event.blockNumber,
         },
@@ -94,7 +96,12 @@ export const gameItemsHandlers: ContractHandlers = {
       if (!item || item.uri === event.args.value) return;
       store.update(
         gameItems,
-        { ...item, uri: event.args.value, updated_block: event.blockNumber },
+        {
+          ...item,
+          uri: event.args.value,
+          value_notes: notesFor(event.notes, { value: "uri" }),
+          updated_block: event.blockNumber,
+        },
         event.blockNumber,
       );
     },

@@ -19,6 +19,7 @@ import type {
   RevenuePaidEvent,
   WithdrawnEvent,
 } from "../../types/typechain/interfaces/ILicenseToken.ts";
+import { notesFor } from "../untrusted.ts";
 import { on, origin, ZERO_HASH, type ContractHandlers } from "./handler.ts";
 
 type OfferCreated = Stored<OfferCreatedEvent.OutputObject>;
@@ -58,6 +59,7 @@ export const licenseTokenHandlers: ContractHandlers = {
           active: true,
           revocable: a.revocable,
           platform_fee_bps: Number(a.platformFeeBps),
+          value_notes: notesFor(event.notes, { territory: "territory" }),
           ...origin(event),
           updated_block: event.blockNumber,
         },

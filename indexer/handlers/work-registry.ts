@@ -1,6 +1,7 @@
 import type { Stored } from "../abi.ts";
 import { batches, works } from "../db/works.ts";
 import { need } from "../store.ts";
+import { notesFor } from "../untrusted.ts";
 import type {
   BatchAnchoredEvent,
   ClaimSupersededEvent,
@@ -37,6 +38,7 @@ export const workRegistryHandlers: ContractHandlers = {
           co_authors: [],
           registered_at: a.registeredAt,
           superseded_by: null,
+          value_notes: notesFor(event.notes, { cid: "cid", metadataURI: "metadata_uri" }),
           ...origin(event),
           updated_block: event.blockNumber,
         },
@@ -81,6 +83,7 @@ export const workRegistryHandlers: ContractHandlers = {
         leaf_count: a.count,
         first_work_id: a.firstWorkId,
         manifest_cid: a.manifestCid,
+        value_notes: notesFor(event.notes, { manifestCid: "manifest_cid" }),
         ...origin(event),
       });
     },

@@ -54,3 +54,20 @@ export const hexSignatureSchema = z
 export const limitSchema = z.coerce.number().int().min(1).max(100).default(20);
 
 export const finalitySchema = z.enum(["pending", "safe", "final"]);
+
+/** How a value someone chose on chain was changed to be stored (see the indexer's untrusted values). */
+export const valueNoteSchema = z
+  .object({
+    length: z.number().describe("bytes of the value on chain"),
+    keccak256: z.string().describe("keccak-256 of the value's bytes on chain"),
+    cut: z.boolean().describe("only a prefix of the value is given"),
+    replaced: z.boolean().describe("NUL or invalid UTF-8 was replaced by U+FFFD"),
+  })
+  .meta({ id: "ValueNote" });
+
+/** Notes by field name, for the fields of a chain record whose value differs from the chain's. */
+export const valueNotesSchema = z
+  .record(z.string(), valueNoteSchema)
+  .describe(
+    "the fields whose on-chain value was cut or had characters replaced; empty for almost every record",
+  );

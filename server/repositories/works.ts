@@ -2,6 +2,22 @@ import type { Pool } from "pg";
 import { finalityOf, headsOf, NO_HEADS, type ChainHeads, type Finality } from "../../lib/finality.ts";
 import { checksum } from "../../lib/address.ts";
 
+/** How a value someone chose on chain was changed to be stored, by field (the indexer's `value_notes`). */
+export type ValueNotes = Record<
+  string,
+  { length: number; keccak256: string; cut: boolean; replaced: boolean }
+>;
+
+/** Stored notes (by column) keyed by the API's field names instead. */
+function valueNotesOf(stored: ValueNotes | null, fields: Record<string, string>): ValueNotes {
+  if (!stored) return {};
+  return Object.fromEntries(
+    Object.entries(fields)
+      .filter(([column]) => stored[column])
+      .map(([column, field]) => [field, stored[column]!]),
+  );
+}
+
 /** A work as the indexer mirrored it from the chain, with the title the creator gave at upload. */
 export interface IndexedWork {
   workId: string;
@@ -14,6 +30,8 @@ export interface IndexedWork {
   cid: string;
   metadataURI: string;
   coAuthors: string[];
+  /** cid or metadataURI as stored differ from the chain's (cut, or characters replaced). */
+  valueNotes: ValueNotes;
   /** When the claim's id was reserved: its commitment's or batch's block time. */
   registeredAt: string;
   /** The earlier claim of the same content hash that holds the work, or null when this one does. */
@@ -38,6 +56,7 @@ interface WorkRow {
   co_authors: string[];
   registered_at: string | null;
   superseded_by: string | null;
+  value_notes: ValueNotes | null;
   block_time: Date;
   block_number: string;
   block_hash: string;
@@ -50,7 +69,7 @@ interface WorkRow {
 
 // The registration's block hash and time come from the indexer's event_blocks view, the heads from chain_heads.
 const SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, w.version,
-  m.title, w.cid, w.metadata_uri, w.co_authors, w.registered_at::text, w.superseded_by::text, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index,
+  m.title, w.cid, w.metadata_uri, w.co_authors, w.value_notes, w.registered_at::text, w.superseded_by::text, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index,
   s.head_block::text AS head, s.safe_block::text AS safe, s.finalized_block::text AS finalized
   FROM works w
   JOIN event_blocks e ON e.block_number = w.block_number AND e.log_index = w.log_index
@@ -93,6 +112,7 @@ export class WorksRepository {
       cid: row.cid,
       metadataURI: row.metadata_uri,
       coAuthors: row.co_authors.map((a) => checksum(a)!),
+      valueNotes: valueNotesOf(row.value_notes, { cid: "cid", metadata_uri: "metadataURI" }),
       registeredAt: (row.registered_at === null
         ? row.block_time
         : new Date(Number(row.registered_at) * 1000)

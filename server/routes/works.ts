@@ -10,6 +10,7 @@ import {
   limitSchema,
   sha256Schema,
   uintString,
+  valueNotesSchema,
 } from "../http/schemas.ts";
 import { AppError, notFound } from "../errors.ts";
 import { closeAfterAnswer } from "../http/body-limit.ts";
@@ -25,6 +26,7 @@ export const workSchema = z
     cid: z.string(),
     metadataURI: z.string(),
     coAuthors: z.array(z.string()),
+    valueNotes: valueNotesSchema,
     registeredAt: z
       .string()
       .describe("ISO 8601 time the claim's id was reserved (its commitment's or batch's block)"),

@@ -35,7 +35,7 @@ function expectSameAsEthers(iface: Interface, fragment: EventFragment): void {
       const expected = Object.fromEntries(
         fragment.inputs.map((input, i) => [input.name, toJson(input, reference[i])]),
       );
-      expect(decode(lowered.topics, lowered.data)).to.deep.equal(expected);
+      expect(decode(lowered.topics, lowered.data).args).to.deep.equal(expected);
     }),
     { numRuns: 40 },
   );

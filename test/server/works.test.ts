@@ -218,6 +218,26 @@ describe("works API (direct notarization)", function () {
     expect(work.body.title).to.equal("The real title");
   });
 
+  it("returns a work whose strings someone chose to be hostile safely, saying which were changed or cut", async () => {
+    const hash = sha256(Buffer.from("hostile strings"));
+    const hostile = stack.registry.connect(await stack.signer(7));
+    const long = `ipfs://${"\u202E".repeat(5000)}`;
+    await (await hostile.register(hash, "a\u0000b\u202Egpj.exe", long, 0)).wait();
+    const work = await stack.waitFor(async () => {
+      const res = await request(stack.app).get(`/v1/works/by-hash/${hash}`);
+      return res.status === 200 ? res.body : null;
+    });
+    expect(work.cid).to.equal("a\uFFFDb\u202Egpj.exe");
+    expect(Buffer.byteLength(work.metadataURI)).to.be.below(Buffer.byteLength(long));
+    expect(long.startsWith(work.metadataURI)).to.equal(true);
+    expect(work.valueNotes.cid).to.include({ cut: false, replaced: true, length: 13 });
+    expect(work.valueNotes.metadataURI).to.include({
+      cut: true,
+      replaced: false,
+      length: Buffer.byteLength(long),
+    });
+  });
+
   it("lists works by creator with cursor pagination", async () => {
     const page1 = await request(stack.app).get(`/v1/works?creator=${creator.address}&limit=2`).expect(200);
     expect(page1.body.items).to.have.length(2);

@@ -13,6 +13,8 @@ export interface Work {
   cid: string;
   metadataURI: string;
   coAuthors: string[];
+  /** Fields whose on-chain value was cut or had characters replaced, with the whole value's length and hash. */
+  valueNotes?: Record<string, { length: number; keccak256: string; cut: boolean; replaced: boolean }>;
   registeredAt: string;
   /** The earlier claim of the same file that holds the work; this claim's creator is then not its author. */
   supersededBy: string | null;

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useRef, useState, type DragEvent, type ReactNode } from "react";
 import { describeError, type Finality } from "./api.ts";
-import { formatDate, fromNow, shortHex } from "./format.ts";
+import { formatDate, fromNow, shortHex, visible } from "./format.ts";
 
 /** Runs `load` when `deps` change; answers its data, error and a reload function. */
 export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]) {
@@ -94,6 +94,19 @@ export function CopyButton({ value, label }: { value: string; label: string }) {
         {copied ? "Copied" : ""}
       </span>
     </button>
+  );
+}
+
+/**
+ * Text someone chose (a title, a CID or territory from the chain): controls and bidirectional characters as
+ * visible markers, isolated from the text around it, wrapped anywhere; `cut` says only a prefix is shown.
+ */
+export function Untrusted({ text, cut = false }: { text: string; cut?: boolean }) {
+  return (
+    <span className="untrusted">
+      {visible(text)}
+      {cut && <span className="badge badge-muted">cut</span>}
+    </span>
   );
 }
 

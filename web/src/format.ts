@@ -77,3 +77,12 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
+
+// Controls and the characters that reorder or hide text (bidirectional overrides, isolates, marks,
+// zero-width spaces): someone on chain may use them to spoof a name or break the layout.
+const HIDDEN = /[\p{Cc}\u061C\u200B\u200C\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/gu;
+
+/** `text` with every control or bidirectional character shown as a visible marker such as ⟨U+202E⟩. */
+export function visible(text: string): string {
+  return text.replace(HIDDEN, (c) => `⟨U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}⟩`);
+}

@@ -1,6 +1,15 @@
 import { useEffect, useId, useState } from "react";
 import { api, query, type Page, type Work } from "../api.ts";
-import { Empty, ErrorNote, FinalityBadge, Loading, Time, useAsync, usePageTitle } from "../components.tsx";
+import {
+  Empty,
+  ErrorNote,
+  FinalityBadge,
+  Loading,
+  Time,
+  Untrusted,
+  useAsync,
+  usePageTitle,
+} from "../components.tsx";
 import { shortHex } from "../format.ts";
 import { Link } from "../router.tsx";
 
@@ -117,7 +126,9 @@ function WorkCard({ work }: { work: Work }) {
         <FinalityBadge finality={work.finality} />
       </div>
       <h2 className="card-title">
-        <Link href={`/works/${work.workId}`}>{work.title ?? "Untitled work"}</Link>
+        <Link href={`/works/${work.workId}`}>
+          {work.title === null ? "Untitled work" : <Untrusted text={work.title} />}
+        </Link>
       </h2>
       <dl className="card-meta">
         <div>

@@ -7,6 +7,7 @@ import {
   ErrorNote,
   FinalityBadge,
   Loading,
+  Untrusted,
   useAsync,
   usePageTitle,
 } from "../components.tsx";
@@ -115,7 +116,7 @@ export function LicensesPage() {
                   <tr key={license.tokenId}>
                     <td data-label="Work">
                       <Link href={`/works/${license.workId}`}>
-                        {work?.title ?? `Work #${license.workId}`}
+                        {work?.title ? <Untrusted text={work.title} /> : `Work #${license.workId}`}
                       </Link>
                     </td>
                     <td data-label="License">

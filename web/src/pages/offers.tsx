@@ -9,7 +9,7 @@ import {
   startCheckout,
   type Offer,
 } from "../commerce.ts";
-import { Badge, Empty, ErrorNote, Loading, useAsync } from "../components.tsx";
+import { Badge, Empty, ErrorNote, Loading, Untrusted, useAsync } from "../components.tsx";
 import { formatDuration, formatEth, formatMoney, shortHex } from "../format.ts";
 import { navigate } from "../router.tsx";
 import { useWallet } from "../wallet.tsx";
@@ -142,7 +142,9 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
           <Badge tone="muted">{offer.transferable ? "Transferable" : "Non-transferable"}</Badge>
         </li>
         <li>
-          <Badge tone="muted">{offer.territory || "WORLD"}</Badge>
+          <Badge tone="muted">
+            <Untrusted text={offer.territory || "WORLD"} />
+          </Badge>
         </li>
         {offer.revocable && (
           <li>

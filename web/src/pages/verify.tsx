@@ -9,6 +9,7 @@ import {
   Loading,
   Mono,
   Time,
+  Untrusted,
   usePageTitle,
 } from "../components.tsx";
 import { formatBytes, formatDate } from "../format.ts";
@@ -112,8 +113,10 @@ function Result({ lookup }: { lookup: Lookup }) {
       </p>
       <p>
         <strong>{file.name}</strong> is registered as{" "}
-        <Link href={`/works/${work.workId}`}>{work.title ?? `work #${work.workId}`}</Link> since{" "}
-        {formatDate(work.registeredAt)} (<Time iso={work.registeredAt} />
+        <Link href={`/works/${work.workId}`}>
+          {work.title === null ? `work #${work.workId}` : <Untrusted text={work.title} />}
+        </Link>{" "}
+        since {formatDate(work.registeredAt)} (<Time iso={work.registeredAt} />
         ).
       </p>
       <dl className="facts">

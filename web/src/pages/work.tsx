@@ -6,10 +6,11 @@ import {
   Loading,
   Mono,
   Time,
+  Untrusted,
   useAsync,
   usePageTitle,
 } from "../components.tsx";
-import { formatDate } from "../format.ts";
+import { formatDate, visible } from "../format.ts";
 import { Link } from "../router.tsx";
 import { useWallet } from "../wallet.tsx";
 import { Offers } from "./offers.tsx";
@@ -20,7 +21,7 @@ export function WorkPage({ id }: { id: string }) {
   const wallet = useWallet();
   const work = useAsync((signal) => api<Work>(`/v1/works/${id}`, { signal }), [id]);
   const versions = useAsync((signal) => api<Page<Work>>(`/v1/works/${id}/versions`, { signal }), [id]);
-  usePageTitle(work.data?.title ?? `Work #${id}`);
+  usePageTitle(work.data?.title ? visible(work.data.title) : `Work #${id}`);
 
   if (work.loading && !work.data) return <Loading label="Loading the work" />;
   if (work.error instanceof ApiError && work.error.status === 404)
@@ -35,7 +36,7 @@ export function WorkPage({ id }: { id: string }) {
         <Link href="/">Explore</Link> <span aria-hidden="true">/</span> <span>Work #{w.workId}</span>
       </nav>
       <div className="page-title">
-        <h1>{w.title ?? "Untitled work"}</h1>
+        <h1>{w.title === null ? "Untitled work" : <Untrusted text={w.title} />}</h1>
         <FinalityBadge finality={w.finality} />
       </div>
       {w.supersededBy === null ? (
@@ -59,8 +60,10 @@ export function WorkPage({ id }: { id: string }) {
             </Definition>
             <Definition term="CID">
               <span className="mono-value">
-                <a href={`/ipfs/${w.cid}`} className="mono-link">
-                  <code>{w.cid}</code>
+                <a href={`/ipfs/${encodeURIComponent(w.cid)}`} className="mono-link">
+                  <code>
+                    <Untrusted text={w.cid} cut={w.valueNotes?.cid?.cut} />
+                  </code>
                 </a>
               </span>
             </Definition>
@@ -96,9 +99,13 @@ export function WorkPage({ id }: { id: string }) {
                 <li key={v.workId} aria-current={v.workId === w.workId ? "true" : undefined}>
                   <span className="version-number">v{v.version ?? index + 1}</span>
                   {v.workId === w.workId ? (
-                    <strong>{v.title ?? `Work #${v.workId}`} (this page)</strong>
+                    <strong>
+                      {v.title === null ? `Work #${v.workId}` : <Untrusted text={v.title} />} (this page)
+                    </strong>
                   ) : (
-                    <Link href={`/works/${v.workId}`}>{v.title ?? `Work #${v.workId}`}</Link>
+                    <Link href={`/works/${v.workId}`}>
+                      {v.title === null ? `Work #${v.workId}` : <Untrusted text={v.title} />}
+                    </Link>
                   )}
                   <span className="muted">
                     {" "}
