@@ -29,8 +29,9 @@ export interface ChainEvent<A = JsonArgs> {
   args: A;
   /** The arguments that had to be changed or cut to be stored; null for almost every event. */
   notes: ValueNotes | null;
-  /** The log's data as emitted (hex), kept when `notes` says a stored value differs from it. */
-  rawData: string | null;
+  /** The log's topics and data as emitted: what a quarantined or noted event keeps. */
+  topics: string[];
+  data: string;
   blockNumber: number;
   blockHash: string;
   /** Unix seconds; null until filled from the block header when the log did not carry it. */
@@ -43,7 +44,9 @@ export interface ChainEvent<A = JsonArgs> {
 /** Why a log was not turned into an event. */
 export type SkipReason = "unlisted_address" | "unknown_event" | "undecodable";
 
-export type DecodeResult = { event: ChainEvent } | { skipped: SkipReason; detail: string };
+export type DecodeResult =
+  | { event: ChainEvent }
+  | { skipped: SkipReason; detail: string; kind?: ContractKind; name?: string; error?: string };
 
 /** Decodes logs of followed contracts with their kind's ABI. */
 export function createDecoder(interfaces: Record<ContractKind, Interface>) {
@@ -80,6 +83,9 @@ export function createDecoder(interfaces: Record<ContractKind, Interface>) {
       return {
         skipped: "undecodable",
         detail: `${kind}.${fragment.name} at ${log.blockNumber}/${log.logIndex}: ${(error as Error).message}`,
+        kind,
+        name: fragment.name,
+        error: (error as Error).message,
       };
     }
     return {
@@ -89,7 +95,8 @@ export function createDecoder(interfaces: Record<ContractKind, Interface>) {
         name: fragment.name,
         args: decoded.args,
         notes: decoded.notes,
-        rawData: decoded.notes ? log.data : null,
+        topics: log.topics,
+        data: log.data,
         blockNumber: log.blockNumber,
         blockHash: log.blockHash,
         blockTime: log.blockTimestamp,

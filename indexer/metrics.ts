@@ -58,6 +58,11 @@ export function createMetrics() {
     labelNames: ["reason"] as const,
     registers: [registry],
   });
+  const quarantinedEvents = new Gauge({
+    name: "indexer_quarantined_events",
+    help: "Logs of followed contracts held in quarantine (undecodable, or rows PostgreSQL refused)",
+    registers: [registry],
+  });
   const errors = new Counter({
     name: "indexer_errors_total",
     help: "Failed steps that were retried, by kind",
@@ -79,6 +84,10 @@ export function createMetrics() {
       events.inc(count);
       recent.push({ at: now, count });
       forget(now);
+    },
+    /** Records how many logs are quarantined now. */
+    quarantined(count: number): void {
+      quarantinedEvents.set(count);
     },
     /** Records the head seen while idle. */
     head(head: number, indexed: number): void {

@@ -43,7 +43,11 @@ export class RangeStore {
   private readonly appended = new Map<string, { table: HistoryTable<unknown>; rows: unknown[] }>();
   readonly undo: UndoRow[] = [];
 
-  constructor(private readonly trackUndo: boolean) {}
+  /** `firstSeq`: the undo sequence number to start from (the blocks may hold images already). */
+  constructor(
+    private readonly trackUndo: boolean,
+    private readonly firstSeq = 0,
+  ) {}
 
   private state<R extends object>(table: CurrentTable<R>): TableState {
     let state = this.tables.get(table.name);
@@ -124,7 +128,7 @@ export class RangeStore {
     if (this.trackUndo && state.undoneAt.get(k) !== block) {
       this.undo.push({
         block_number: block,
-        seq: this.undo.length,
+        seq: this.firstSeq + this.undo.length,
         table_name: state.table.name,
         row_key: state.keys.get(k)!,
         prior,

@@ -2,17 +2,18 @@ import type { Pool, PoolClient } from "pg";
 import type { Logger } from "pino";
 import type { ChainHeads } from "../lib/finality.ts";
 import { firstDeployBlock, CONTRACT_NAMES, type Deployment } from "../lib/deployment.ts";
-import { contractInterfaces, type ContractKind, type JsonArgs } from "./abi.ts";
+import { contractInterfaces, type ContractKind } from "./abi.ts";
+import { applyEvents, isRefusal, neededRows } from "./apply.ts";
+import { untrustedText } from "./untrusted.ts";
 import { RangeTooLargeError, type BlockHeader, type ChainClient } from "./chain.ts";
 import { KeyCollector } from "./changes.ts";
 import type { IndexerConfig } from "./config.ts";
-import { chainEvents, eventsAbove, type ChainEventRow } from "./db/chain-events.ts";
+import { eventsAbove } from "./db/chain-events.ts";
 import { CURRENT_TABLES, HISTORY_TABLES } from "./db/derived.ts";
 import {
   blockRow,
   dropAbove,
   indexerBlocks,
-  indexerUndo,
   initState,
   lockCheckpoint,
   pruneBelow,
@@ -21,23 +22,13 @@ import {
   storedHashes,
   type Checkpoint,
 } from "./db/indexer-state.ts";
-import {
-  deleteAbove,
-  deleteRows,
-  insertRows,
-  loadRows,
-  restoreFromUndo,
-  type CurrentTable,
-} from "./db/rows.ts";
+import { quarantine, quarantinedCount, type QuarantineRow } from "./db/quarantine.ts";
+import { deleteAbove, insertRows, restoreFromUndo } from "./db/rows.ts";
 import { splitAddresses } from "./db/splits.ts";
 import { createDecoder, type ChainEvent, type ChainLog } from "./decode.ts";
 import type { HeadTracker } from "./finality.ts";
-import type { EventHandler } from "./handlers/handler.ts";
-import { HANDLERS } from "./handlers/index.ts";
 import type { IndexerMetrics } from "./metrics.ts";
 import type { ChangePublisher } from "./notify.ts";
-import { RangeStore } from "./store.ts";
-import { storedArgs } from "./untrusted.ts";
 
 /** The chain reorganised below its finalized block; indexing stops and the database is left as it was. */
 export class DeepReorgError extends Error {
@@ -79,7 +70,52 @@ interface FetchedRange {
   tracked: boolean;
   /** The followed-address version the logs were asked for with. */
   followed: number;
-  result: Promise<{ numbers: number[]; headers: (BlockHeader | null)[]; events: ChainEvent[] }>;
+  result: Promise<{
+    numbers: number[];
+    headers: (BlockHeader | null)[];
+    events: ChainEvent[];
+    undecodable: RejectedLog[];
+  }>;
+}
+
+/** A log of a followed contract whose known event does not decode, or an event whose rows were refused. */
+export interface RejectedLog {
+  contract: ContractKind;
+  address: string;
+  name: string;
+  blockNumber: number;
+  blockHash: string;
+  blockTime: number | null;
+  txHash: string;
+  txIndex: number;
+  logIndex: number;
+  topics: string[];
+  data: string;
+  error: string;
+  code: string | null;
+}
+
+/** The rows of quarantined logs. */
+function quarantineRows(chainId: number, rejected: RejectedLog[], reason: QuarantineRow["reason"]) {
+  return rejected.map((r): QuarantineRow => ({
+    chain_id: chainId,
+    block_number: r.blockNumber,
+    log_index: r.logIndex,
+    block_hash: r.blockHash,
+    block_time: r.blockTime === null ? null : new Date(r.blockTime * 1000),
+    tx_hash: r.txHash,
+    tx_index: r.txIndex,
+    contract: r.address,
+    contract_name: r.contract,
+    event_name: r.name,
+    topics: r.topics,
+    data: `\\x${r.data.slice(2)}`,
+    reason,
+    // Error texts can quote the refused value; they are stored as untrusted text too.
+    error: untrustedText(Buffer.from(r.error).toString("hex")).text,
+    error_code: r.code,
+    quarantined_at: new Date(),
+  }));
 }
 
 /** What one step did; after anything but `idle` the next step follows at once. */
@@ -120,32 +156,63 @@ export function createSync(deps: SyncDeps) {
     logger.warn({ reason, detail }, "log skipped");
   }
 
-  function decodeAll(logs: ChainLog[], newSplits?: Set<string>): ChainEvent[] {
+  /** Decodes `logs`; known events that do not decode go to `undecodable`, to be quarantined. */
+  function decodeAll(logs: ChainLog[], undecodable: RejectedLog[], newSplits?: Set<string>): ChainEvent[] {
     const events: ChainEvent[] = [];
     for (const log of logs) {
       if (log.removed)
         throw new ChainMovedError(`provider returned a removed log in block ${log.blockNumber}`);
       const result = decode(log, kindAt(log.address, newSplits));
-      if ("event" in result) events.push(result.event);
-      else skip(result.skipped, result.detail);
+      if ("event" in result) {
+        events.push(result.event);
+        continue;
+      }
+      skip(result.skipped, result.detail);
+      if (result.skipped === "undecodable") {
+        undecodable.push({
+          contract: result.kind!,
+          address: log.address,
+          name: result.name!,
+          blockNumber: log.blockNumber,
+          blockHash: log.blockHash,
+          blockTime: log.blockTimestamp,
+          txHash: log.txHash,
+          txIndex: log.txIndex,
+          logIndex: log.logIndex,
+          topics: log.topics,
+          data: log.data,
+          error: result.error!,
+          code: null,
+        });
+      }
     }
     return events;
   }
 
   /** Logs of every followed contract, including splits created within the range itself. */
-  async function fetchEvents(from: number, to: number): Promise<ChainEvent[]> {
+  async function fetchEvents(
+    from: number,
+    to: number,
+  ): Promise<{ events: ChainEvent[]; undecodable: RejectedLog[] }> {
+    const undecodable: RejectedLog[] = [];
     const logs = await chain.logs(from, to, [...fixedContracts.keys(), ...splits]);
-    const events = decodeAll(logs);
+    const events = decodeAll(logs, undecodable);
     const created = events.filter((e) => e.contract === "SplitFactory" && e.name === "SplitCreated");
     const newSplits = new Set(created.map((e) => String(e.args.split)).filter((split) => !splits.has(split)));
-    if (newSplits.size === 0) return events;
+    if (newSplits.size === 0) return { events, undecodable };
     const firstBlock = Math.min(...created.map((e) => e.blockNumber));
-    const more = decodeAll(await chain.logs(firstBlock, to, [...newSplits]), newSplits);
-    return [...events, ...more].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+    const more = decodeAll(await chain.logs(firstBlock, to, [...newSplits]), undecodable, newSplits);
+    return {
+      events: [...events, ...more].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex),
+      undecodable,
+    };
   }
 
   /** Sets the block time of events whose logs did not carry it, from headers already fetched or fetched now. */
-  async function fillBlockTimes(events: ChainEvent[], known: Map<number, BlockHeader>): Promise<void> {
+  async function fillBlockTimes(
+    events: { blockNumber: number; blockHash: string; blockTime: number | null }[],
+    known: Map<number, BlockHeader>,
+  ): Promise<void> {
     const missing = [
       ...new Set(
         events.filter((e) => e.blockTime === null && !known.has(e.blockNumber)).map((e) => e.blockNumber),
@@ -160,28 +227,6 @@ export function createSync(deps: SyncDeps) {
       known.set(header.number, header);
     });
     for (const event of events) event.blockTime ??= known.get(event.blockNumber)!.timestamp;
-  }
-
-  function handlerFor(event: ChainEvent): EventHandler<JsonArgs> | undefined {
-    return HANDLERS[event.contract][event.name] as EventHandler<JsonArgs> | undefined;
-  }
-
-  function eventRow(event: ChainEvent): ChainEventRow {
-    return {
-      chain_id: chainId,
-      block_number: event.blockNumber,
-      log_index: event.logIndex,
-      block_hash: event.blockHash,
-      block_time: new Date(event.blockTime! * 1000),
-      tx_hash: event.txHash,
-      tx_index: event.txIndex,
-      contract: event.address,
-      contract_name: event.contract,
-      event_name: event.name,
-      args: storedArgs(event.args, event.notes),
-      raw_data: event.rawData === null ? null : `\\x${event.rawData.slice(2)}`,
-      value_notes: event.notes,
-    };
   }
 
   async function transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -202,38 +247,67 @@ export function createSync(deps: SyncDeps) {
     }
   }
 
-  /** Applies the events of `from..to` and moves the checkpoint to `to`, all in one transaction. */
+  /**
+   * Applies the events of `from..to`, quarantines the logs that cannot be indexed and moves the checkpoint
+   * to `to`, all in one transaction. When PostgreSQL refuses a row (or a handler fails), the range is
+   * applied again event by event, each under a savepoint, and the refused events are quarantined.
+   */
   async function commitRange(
     to: BlockHeader,
     events: ChainEvent[],
+    undecodable: RejectedLog[],
     blocks: BlockHeader[],
     tracked: boolean,
     view: ChainHeads,
-  ): Promise<void> {
-    const store = new RangeStore(tracked);
-    const needed = new Map<string, { table: CurrentTable<object>; keys: object[] }>();
-    for (const event of events) {
-      for (const { table, key } of handlerFor(event)?.needs?.(event.args) ?? []) {
-        let entry = needed.get(table.name);
-        if (!entry) needed.set(table.name, (entry = { table, keys: [] }));
-        entry.keys.push(key);
-      }
-    }
-    await transaction(async (client) => {
-      await lockCheckpoint(client, chainId, checkpoint);
-      for (const { table, keys } of needed.values())
-        store.preload(table, keys, await loadRows(client, table, keys));
-      for (const event of events) handlerFor(event)?.apply(event, store);
-      await insertRows(client, chainEvents, events.map(eventRow));
-      for (const { table, rows } of store.historyWrites()) await insertRows(client, table, rows);
-      for (const { table, deletes, inserts } of store.currentWrites()) {
-        await deleteRows(client, table, deletes);
-        await insertRows(client, table, inserts);
-      }
-      await insertRows(client, indexerUndo, store.undo);
+  ): Promise<RejectedLog[]> {
+    const needed = neededRows(events);
+    const finish = async (client: PoolClient, rejected: RejectedLog[]) => {
+      await insertRows(client, quarantine, [
+        ...quarantineRows(chainId, undecodable, "undecodable"),
+        ...quarantineRows(chainId, rejected, "refused"),
+      ]);
       await insertRows(client, indexerBlocks, blocks.map(blockRow));
       await pruneBelow(client, view.finalized, to.number);
       await saveCheckpoint(client, chainId, { number: to.number, hash: to.hash }, view);
+    };
+    try {
+      await transaction(async (client) => {
+        await lockCheckpoint(client, chainId, checkpoint);
+        await applyEvents(client, events, { chainId, trackUndo: tracked, needed });
+        await finish(client, []);
+      });
+      return [];
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      logger.warn({ err: error, to: to.number }, "a row was refused; applying the range event by event");
+    }
+    return transaction(async (client) => {
+      await lockCheckpoint(client, chainId, checkpoint);
+      const refused: RejectedLog[] = [];
+      let undoSeq = 0;
+      for (const event of events) {
+        await client.query("SAVEPOINT event");
+        try {
+          undoSeq = await applyEvents(client, [event], { chainId, trackUndo: tracked, undoSeq });
+          await client.query("RELEASE SAVEPOINT event");
+        } catch (error) {
+          if (!isRefusal(error)) throw error;
+          await client.query("ROLLBACK TO SAVEPOINT event");
+          const { code } = error as { code?: string };
+          refused.push({ ...event, error: (error as Error).message, code: code ?? null });
+          logger.error(
+            {
+              err: error,
+              block: event.blockNumber,
+              logIndex: event.logIndex,
+              event: `${event.contract}.${event.name}`,
+            },
+            "event quarantined: its rows were refused",
+          );
+        }
+      }
+      await finish(client, refused);
+      return refused;
     });
   }
 
@@ -248,7 +322,7 @@ export function createSync(deps: SyncDeps) {
     const result = chain.headers(numbers).then(async (headers) => ({
       numbers,
       headers,
-      events: await fetchEvents(from, to),
+      ...(await fetchEvents(from, to)),
     }));
     result.catch(() => undefined);
     return { from, to, tracked, followed: followedVersion, result };
@@ -257,7 +331,7 @@ export function createSync(deps: SyncDeps) {
   async function indexRange(range: FetchedRange, view: ChainHeads): Promise<void> {
     const { from, to, tracked } = range;
     const started = performance.now();
-    const { numbers, headers, events } = await range.result;
+    const { numbers, headers, events, undecodable } = await range.result;
     const byNumber = new Map<number, BlockHeader>();
     headers.forEach((header, i) => {
       if (!header) throw new ChainMovedError(`provider has no block ${numbers[i]} yet`);
@@ -273,14 +347,26 @@ export function createSync(deps: SyncDeps) {
       const stale = events.find((e) => byNumber.get(e.blockNumber)?.hash !== e.blockHash);
       if (stale) throw new ChainMovedError(`log of block ${stale.blockNumber} is from another fork`);
     }
-    await fillBlockTimes(events, byNumber);
+    await fillBlockTimes([...events, ...undecodable], byNumber);
     const last = byNumber.get(to)!;
-    await commitRange(last, events, tracked ? headers.map((h) => h!) : [last], tracked, view);
+    const refused = await commitRange(
+      last,
+      events,
+      undecodable,
+      tracked ? headers.map((h) => h!) : [last],
+      tracked,
+      view,
+    );
+    if (undecodable.length + refused.length > 0) metrics.quarantined(await quarantinedCount(db, chainId));
 
     checkpoint = { number: to, hash: last.hash };
     savedHeads = view;
     for (const e of events) {
-      if (e.contract === "SplitFactory" && e.name === "SplitCreated") {
+      if (
+        e.contract === "SplitFactory" &&
+        e.name === "SplitCreated" &&
+        !refused.some((r) => r.logIndex === e.logIndex && r.blockNumber === e.blockNumber)
+      ) {
         splits.add(String(e.args.split));
         followedVersion += 1;
       }
@@ -367,6 +453,7 @@ export function createSync(deps: SyncDeps) {
     splits = new Set(await splitAddresses(db));
     followedVersion += 1;
     metrics.reorgs.inc();
+    metrics.quarantined(await quarantinedCount(db, chainId));
     const keys = new KeyCollector();
     for (const row of removed) keys.addEvent(row.contract_name, row.contract, row.args);
     publisher.publish({
@@ -408,6 +495,7 @@ export function createSync(deps: SyncDeps) {
       checkpoint = state.checkpoint;
       savedHeads = state.heads;
       splits = new Set(await splitAddresses(db));
+      metrics.quarantined(await quarantinedCount(db, chainId));
       logger.info({ chainId, checkpoint: checkpoint.number, splits: splits.size }, "indexer state loaded");
     },
 

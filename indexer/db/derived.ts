@@ -10,6 +10,7 @@ import {
   revenuePayments,
   withdrawals,
 } from "./licenses.ts";
+import { quarantine } from "./quarantine.ts";
 import type { CurrentTable, HistoryTable } from "./rows.ts";
 import { splitPayouts, splitReceipts, splits } from "./splits.ts";
 import { batches, works } from "./works.ts";
@@ -24,7 +25,7 @@ export const CURRENT_TABLES: CurrentTable<object>[] = [
   listings,
 ] as CurrentTable<object>[];
 
-/** Append-only tables, raw events included; a reorg deletes their rows above the fork. */
+/** Append-only tables, raw and quarantined events included; a reorg deletes their rows above the fork. */
 export const HISTORY_TABLES: HistoryTable<unknown>[] = [
   chainEvents,
   batches,
@@ -38,4 +39,5 @@ export const HISTORY_TABLES: HistoryTable<unknown>[] = [
   splitPayouts,
   itemTransfers,
   listingStates,
+  quarantine,
 ] as HistoryTable<unknown>[];

@@ -82,9 +82,18 @@ export function healthRouter(deps: HealthDeps): Router {
       }),
     );
     const ready = results.every(([, r]) => r.ok);
-    res
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? "ready" : "unavailable", checks: Object.fromEntries(results) });
+    // Quarantined logs do not make the API unready; operators see them here and in `npm run quarantine`.
+    const quarantinedEvents = await withTimeout(
+      deps.db.query<{ n: number }>("SELECT count(*)::int AS n FROM quarantined_events"),
+    ).then(
+      ({ rows }) => rows[0]!.n,
+      () => null,
+    );
+    res.status(ready ? 200 : 503).json({
+      status: ready ? "ready" : "unavailable",
+      checks: Object.fromEntries(results),
+      quarantinedEvents,
+    });
   });
 
   router.get("/metrics", operator, async (_req, res) => {

@@ -174,7 +174,7 @@ describe("indexer under faults", () => {
       expect(String(warning?.detail)).to.contain(unknownTopic);
     });
 
-    it("skips and reports a known event whose data does not decode", async () => {
+    it("quarantines and reports a known event whose data does not decode", async () => {
       const db = await freshDatabase("faults_undecodable");
       const { topics } = (await import("../../indexer/abi.ts"))
         .contractInterfaces()
@@ -198,6 +198,17 @@ describe("indexer under faults", () => {
       const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM works WHERE work_id = 77");
       expect(rows[0].n).to.equal(0);
       expect(await metricValue(indexer, "indexer_skipped_logs_total", { reason: "undecodable" })).to.equal(1);
+      const quarantined = await db.pool.query(
+        "SELECT event_name, reason, encode(data, 'hex') AS data, block_time FROM indexer_quarantine",
+      );
+      expect(quarantined.rows).to.have.length(1);
+      expect(quarantined.rows[0]).to.include({
+        event_name: "WorkRegistered",
+        reason: "undecodable",
+        data: "1234",
+      });
+      expect(quarantined.rows[0].block_time).to.be.instanceOf(Date);
+      expect(await metricValue(indexer, "indexer_quarantined_events")).to.equal(1);
     });
 
     it("skips a log the provider returns from an address that was not asked for", async () => {

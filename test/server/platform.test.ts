@@ -147,6 +147,7 @@ describe("platform: sign-in, API keys, health, OpenAPI", function () {
       await request(stack.app).get("/healthz").expect(200, { status: "ok" });
       const ready = await request(stack.app).get("/readyz").expect(200);
       expect(Object.keys(ready.body.checks).sort()).to.deep.equal(["chain", "database", "ipfs", "redis"]);
+      expect(ready.body.quarantinedEvents).to.equal(0);
     });
 
     it("exposes Prometheus metrics including request durations", async () => {
