@@ -9,7 +9,7 @@ import { createHeadTracker } from "./finality.ts";
 import { createMetrics, type IndexerMetrics } from "./metrics.ts";
 import { createChangePublisher } from "./notify.ts";
 import { migrateIndexerSchema } from "./schema.ts";
-import { createSync, DeepReorgError, type Sync } from "./sync.ts";
+import { ChainIdentityError, createSync, DeepReorgError, type Sync } from "./sync.ts";
 
 export interface IndexerDeps {
   config: IndexerConfig;
@@ -44,7 +44,7 @@ const SUBSCRIBED_POLL_MS = 1000;
 
 /** Errors that retrying cannot fix. */
 function isFatal(error: unknown): boolean {
-  return error instanceof DeepReorgError;
+  return error instanceof DeepReorgError || error instanceof ChainIdentityError;
 }
 
 /** Builds the indexer from its dependencies; nothing connects until `ready()`, `run()` or `syncToHead()`. */

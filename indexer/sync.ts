@@ -19,7 +19,9 @@ import {
   pruneBelow,
   saveCheckpoint,
   saveHeads,
+  storedAnchor,
   storedHashes,
+  type ChainAnchor,
   type Checkpoint,
 } from "./db/indexer-state.ts";
 import { quarantine, quarantinedCount, type QuarantineRow } from "./db/quarantine.ts";
@@ -33,6 +35,11 @@ import type { ChangePublisher } from "./notify.ts";
 /** The chain reorganised below its finalized block; indexing stops and the database is left as it was. */
 export class DeepReorgError extends Error {
   override name = "DeepReorgError";
+}
+
+/** The node serves another chain than the one this database mirrors; indexing stops, the database untouched. */
+export class ChainIdentityError extends Error {
+  override name = "ChainIdentityError";
 }
 
 /** The chain changed between the calls that fetched one range; the range is fetched again. */
@@ -136,7 +143,33 @@ export function createSync(deps: SyncDeps) {
   /** Changes whenever the set of followed addresses does, so a prefetched range is not used stale. */
   let followedVersion = 0;
   let prefetched: FetchedRange | null = null;
+  let anchor: ChainAnchor | null = null;
   const warned = new Set<string>();
+
+  /**
+   * Checks that the node serves the chain this database mirrors: its block at the recorded anchor's
+   * height (on first run, at `start`) must have the recorded hash. Returns the anchor to keep.
+   */
+  async function checkChainIdentity(start: number): Promise<ChainAnchor> {
+    const stored = anchor ?? (await storedAnchor(db, chainId));
+    const number = stored?.number ?? start;
+    const [header] = await chain.headers([number]);
+    if (!header) {
+      if (stored)
+        throw new ChainMovedError(`the node has no block ${number} yet; waiting for it to catch up`);
+      throw new ChainMovedError(`the node has no block ${number}, the first block to index, yet`);
+    }
+    if (stored && header.hash !== stored.hash) {
+      throw new ChainIdentityError(
+        `the node at ${config.chainRpcUrl} serves another chain than the one this database mirrors: ` +
+          `block ${number} of chain ${chainId} is ${stored.hash} in the database but ${header.hash} on the node ` +
+          `(a restarted development chain, or a different network with the same chain id). Indexing stopped ` +
+          `and the database was left untouched: point CHAIN_RPC_URL at the chain this database mirrors, or ` +
+          `index this chain into an empty database (another DATABASE_URL, or drop this one's tables).`,
+      );
+    }
+    return { number, hash: header.hash };
+  }
 
   function kindAt(address: string, newSplits?: Set<string>): ContractKind | undefined {
     return (
@@ -436,6 +469,8 @@ export function createSync(deps: SyncDeps) {
 
   async function rollBack(view: ChainHeads, top: number): Promise<StepResult> {
     prefetched = null;
+    // What looks like a reorg may be another chain behind the same URL: never roll back into it.
+    await checkChainIdentity(anchor!.number);
     const fork = await findFork(view, top);
     if (fork === null || fork.number === checkpoint.number) return "idle";
     const removed = await transaction(async (client) => {
@@ -491,7 +526,8 @@ export function createSync(deps: SyncDeps) {
     /** Loads (or creates) the checkpoint and the set of known splits. */
     async init(): Promise<void> {
       const start = config.startBlock ?? firstDeployBlock(deployment);
-      const state = await initState(db, chainId, start);
+      anchor = await checkChainIdentity(start);
+      const state = await initState(db, chainId, start, anchor);
       checkpoint = state.checkpoint;
       savedHeads = state.heads;
       splits = new Set(await splitAddresses(db));

@@ -51,17 +51,44 @@ function toState(row: StateRow): StoredState {
   };
 }
 
-/** The stored state of `chainId`, creating it at `startBlock - 1` on first run. Fails if the database indexes another chain. */
-export async function initState(db: Pool, chainId: number, startBlock: number): Promise<StoredState> {
-  const { rows } = await db.query<StateRow>(
-    `WITH created AS (
-       INSERT INTO indexer_state (chain_id, block_number) VALUES ($1, $2) ON CONFLICT (chain_id) DO NOTHING
-       RETURNING *)
-     SELECT * FROM created UNION ALL SELECT * FROM indexer_state`,
-    [chainId, startBlock - 1],
-  );
+/** A block that identifies the chain a database mirrors. */
+export interface ChainAnchor {
+  number: number;
+  hash: string;
+}
+
+/**
+ * The anchor recorded for `chainId`, null on first run (or for a database from before anchors). Fails,
+ * writing nothing, if the database indexes another chain id.
+ */
+export async function storedAnchor(db: Pool, chainId: number): Promise<ChainAnchor | null> {
+  const { rows } = await db.query<{
+    chain_id: string;
+    anchor_block: string | null;
+    anchor_hash: string | null;
+  }>("SELECT chain_id, anchor_block, anchor_hash FROM indexer_state");
   const other = rows.find((row) => Number(row.chain_id) !== chainId);
   if (other) throw new Error(`this database already indexes chain ${other.chain_id}, not chain ${chainId}`);
+  const row = rows[0];
+  return row?.anchor_hash ? { number: Number(row.anchor_block), hash: row.anchor_hash } : null;
+}
+
+/** The stored state of `chainId`, creating it at `startBlock - 1` on first run, with `anchor` recorded. */
+export async function initState(
+  db: Pool,
+  chainId: number,
+  startBlock: number,
+  anchor: ChainAnchor,
+): Promise<StoredState> {
+  const { rows } = await db.query<StateRow>(
+    `WITH created AS (
+       INSERT INTO indexer_state (chain_id, block_number, anchor_block, anchor_hash) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (chain_id) DO UPDATE SET anchor_block = coalesce(indexer_state.anchor_block, EXCLUDED.anchor_block),
+         anchor_hash = coalesce(indexer_state.anchor_hash, EXCLUDED.anchor_hash)
+       RETURNING *)
+     SELECT * FROM created`,
+    [chainId, startBlock - 1, anchor.number, anchor.hash],
+  );
   return toState(rows[0]!);
 }
 

@@ -34,6 +34,8 @@ export async function registerWork(stack: TestStack, creator: JsonRpcSigner): Pr
     cid: "bafkreiwork",
     metadataURI: "ipfs://work",
   });
+  // Offers are checked against the indexed work: wait until the indexer has it.
+  await stack.waitFor(async () => (await request(stack.app).get(`/v1/works/${workId}`)).status === 200);
   return workId.toString();
 }
 

@@ -112,6 +112,8 @@ describe("indexer under faults", () => {
   describe("reorgs deeper than finality", () => {
     it("stops with DeepReorgError naming the final block and leaves the database untouched", async () => {
       const db = await freshDatabase("faults_deep");
+      // The first block indexed stays: replacing it would make this another chain, not a reorg.
+      await register();
       const snapshot = (await request("evm_snapshot")) as string;
       for (let i = 0; i < 8; i++) await register();
       const config = { ...db.config, confirmations: 3, safeConfirmations: 1 };
