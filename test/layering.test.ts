@@ -8,8 +8,14 @@ import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const LAYERS = ["lib", "indexer", "server", "web", "scripts", "bench"];
-/** The indexer's bookkeeping and raw log: readers use its views (chain_heads, event_blocks) instead. */
-const INDEXER_INTERNAL_TABLES = ["indexer_state", "indexer_blocks", "indexer_undo", "chain_events"];
+/** The indexer's bookkeeping, raw log and quarantine: readers use its views (chain_heads, event_blocks, quarantined_events). */
+const INDEXER_INTERNAL_TABLES = [
+  "indexer_state",
+  "indexer_blocks",
+  "indexer_undo",
+  "chain_events",
+  "indexer_quarantine",
+];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
