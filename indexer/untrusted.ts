@@ -1,5 +1,4 @@
 import { keccak256 } from "ethers";
-import type { JsonArgs, JsonValue } from "./abi.ts";
 
 /**
  * How values chosen by whoever sent a transaction are stored. Every string and array an event carries
@@ -79,14 +78,14 @@ export function untrustedArray(words: string[]): ValueNote | null {
 }
 
 /** The arguments as stored in the raw event log: arrays noted as cut keep their first items only. */
-export function storedArgs(args: JsonArgs, notes: ValueNotes | null): JsonArgs {
+export function storedArgs<A extends Record<string, unknown>>(args: A, notes: ValueNotes | null): A {
   if (!notes) return args;
-  const stored: JsonArgs = { ...args };
+  const stored: Record<string, unknown> = { ...args };
   for (const [name, note] of Object.entries(notes)) {
     const value = stored[name];
-    if (note.cut && Array.isArray(value)) stored[name] = value.slice(0, MAX_STORED_ITEMS) as JsonValue[];
+    if (note.cut && Array.isArray(value)) stored[name] = value.slice(0, MAX_STORED_ITEMS);
   }
-  return stored;
+  return stored as A;
 }
 
 /**
