@@ -5,6 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { freePort, waitForPort } from "./free-port.ts";
+import { serializeSessions } from "./serialized-sessions.ts";
 
 const run = promisify(execFile);
 const DATABASE = "rights_ledger";
@@ -95,13 +96,16 @@ async function startEmbedded(dataRoot: string): Promise<StackPostgres> {
   await mkdir(path.resolve(dataRoot), { recursive: true });
   const db = await PGlite.create(path.resolve(dataRoot, "pglite"));
   const port = await freePort();
-  // PGlite runs one session; the socket server queues queries from several pool connections onto it.
+  // PGlite runs one session; the socket server queues messages from several pool connections onto it,
+  // and the front takes turns so one connection's exchange or transaction never interleaves with another's.
   const server = new PGLiteSocketServer({ db, port, host: "127.0.0.1", maxConnections: 32 });
   await server.start();
+  const front = await serializeSessions(port);
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres@127.0.0.1:${front.port}/postgres`,
     kind: "embedded",
     async stop() {
+      await front.close();
       await server.stop();
       await db.close();
     },

@@ -101,13 +101,13 @@ export async function registrationFacts(
   contentHash: string,
   parentId: string,
 ): Promise<RegistrationFacts> {
-  // Named, so each connection plans it once: it runs on every registration.
+  // Unnamed: the embedded database serves every pooled connection from one session, where a
+  // statement name prepared by one connection collides with another's.
   const { rows } = await db.query<{
     upload_cid: string | null;
     registered: boolean;
     parent_creator: string | null;
   }>({
-    name: "registration-facts",
     text: `SELECT (SELECT cid FROM uploads WHERE content_hash = $1) AS upload_cid,
                   EXISTS (SELECT 1 FROM works WHERE content_hash = $1 AND superseded_by IS NULL) AS registered,
                   (SELECT creator FROM works WHERE work_id = $2::numeric AND superseded_by IS NULL) AS parent_creator`,
@@ -131,7 +131,6 @@ export async function insertRequests(
   for (const r of requests) if (!firsts.has(r.contentHash)) firsts.set(r.contentHash, r);
   const rows = [...firsts.values()];
   const { rows: inserted } = await db.query<Row & { outbox_jobs: OutboxJob[] }>({
-    name: "registration-insert",
     text: `WITH inserted AS (
      INSERT INTO registration_requests (content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline, signature, mode, status)
      SELECT u.content_hash, u.creator, u.cid, u.metadata_uri, u.parent_id, u.nonce, u.deadline, u.signature, u.mode, 'pending'

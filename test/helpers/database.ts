@@ -1,5 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import pg from "pg";
+import { startPostgres } from "../../scripts/stack/postgres.ts";
 
 const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -40,6 +44,24 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
       } finally {
         await client.end();
       }
+    },
+  };
+}
+
+/** An embedded PGlite in a temporary directory, served over the PostgreSQL protocol as `npm start` serves it. */
+export async function createEmbeddedDatabase(label: string): Promise<TestDatabase> {
+  const dir = await mkdtemp(path.join(tmpdir(), `rl-pglite-${label}-`));
+  const server = await startPostgres(undefined, dir, "embedded");
+  const pool = new pg.Pool({ connectionString: server.url, max: 4 });
+  return {
+    url: server.url,
+    name: "postgres",
+    pool,
+    async drop() {
+      pool.on("error", () => {});
+      await pool.end();
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

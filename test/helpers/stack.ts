@@ -19,7 +19,7 @@ import { createQueues, type Queues } from "../../server/queues/queues.ts";
 import { migrateServerSchema } from "../../server/schema.ts";
 import { startWorkers, type Workers } from "../../server/workers.ts";
 import { WorkRegistry__factory, type WorkRegistry } from "../../types/typechain/index.ts";
-import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { createEmbeddedDatabase, createTestDatabase, type TestDatabase } from "./database.ts";
 import { createTestRedis, type TestRedis } from "./redis.ts";
 
 /** Hardhat's well-known development mnemonic: its accounts are funded on every Hardhat chain. */
@@ -77,6 +77,8 @@ export interface TestStackOptions {
   workers?: boolean;
   /** Follow the chain with an indexer in this process (default true); false leaves it to an indexer process. */
   indexer?: boolean;
+  /** `embedded`: an embedded PGlite served over the PostgreSQL protocol, as `npm start` falls back to. */
+  database?: "postgres" | "embedded";
 }
 
 /**
@@ -104,7 +106,8 @@ export async function startTestStack(label: string, options: TestStackOptions = 
     revoker: accounts[1]!.address,
   });
 
-  const db = await createTestDatabase(label);
+  const db =
+    options.database === "embedded" ? await createEmbeddedDatabase(label) : await createTestDatabase(label);
   const cache = await createTestRedis(label);
   const ipfsDir = await mkdtemp(path.join(tmpdir(), `rl-ipfs-${label}-`));
   // Warnings and errors are kept (the last 200) for a failed test to show; TEST_LOG_LEVEL prints instead.
