@@ -9,7 +9,7 @@ import {
   interceptProvider,
   type IndexerEnv,
 } from "../helpers/indexer.ts";
-import { sha256Hex } from "../helpers/registry.ts";
+import { commitAndReveal, sha256Hex } from "../helpers/registry.ts";
 
 describe("chain identity: a database mirrors one chain", () => {
   let env: IndexerEnv;
@@ -21,7 +21,10 @@ describe("chain identity: a database mirrors one chain", () => {
     const { conn, provider, request } = await createChain();
     if (emptyBlocks > 0) await request("hardhat_mine", [`0x${emptyBlocks.toString(16)}`]);
     const d = await deployAll(conn);
-    await (await d.registry.register(sha256Hex(work), work, `ipfs://${work}`, 0)).wait();
+    await commitAndReveal(d.registry, d.creator, sha256Hex(work), {
+      cid: work,
+      metadataURI: `ipfs://${work}`,
+    });
     return { provider: provider as HardhatEthersProvider, d };
   }
 
@@ -77,7 +80,10 @@ describe("chain identity: a database mirrors one chain", () => {
     await indexer.syncToHead();
     const before = await dumpTables(env.database.pool);
     current = b.provider;
-    await (await b.d.registry.register(sha256Hex("more on b"), "more", "ipfs://more", 0)).wait();
+    await commitAndReveal(b.d.registry, b.d.creator, sha256Hex("more on b"), {
+      cid: "more",
+      metadataURI: "ipfs://more",
+    });
     const error = await indexer.syncToHead().then(
       () => null,
       (err: Error) => err,

@@ -5,14 +5,21 @@ import type pg from "pg";
 import { MAX_STORED_ITEMS, MAX_TEXT_BYTES } from "../../indexer/untrusted.ts";
 import { deployAll, type Deployed } from "../helpers/deployed.ts";
 import { createChain, createIndexerEnv, type IndexerEnv } from "../helpers/indexer.ts";
-import { sha256Hex } from "../helpers/registry.ts";
+import { commitAndReveal, committedWorkId, sha256Hex } from "../helpers/registry.ts";
 
-/** Calldata of `register(hash, cid, metadataURI, 0)` with the strings given as raw bytes, valid UTF-8 or not. */
-function registerCalldata(d: Deployed, hash: string, cid: Uint8Array, metadataURI: Uint8Array): string {
-  const selector = d.registry.interface.getFunction("register")!.selector;
+/** Calldata of `reveal(workId, hash, nonce, cid, metadataURI, 0)` with the strings given as raw bytes, valid UTF-8 or not. */
+function revealCalldata(
+  d: Deployed,
+  workId: bigint,
+  hash: string,
+  nonce: bigint,
+  cid: Uint8Array,
+  metadataURI: Uint8Array,
+): string {
+  const selector = d.registry.interface.getFunction("reveal")!.selector;
   const args = AbiCoder.defaultAbiCoder().encode(
-    ["bytes32", "bytes", "bytes", "uint256"],
-    [hash, cid, metadataURI, 0],
+    ["uint256", "bytes32", "uint256", "bytes", "bytes", "uint256"],
+    [workId, hash, nonce, cid, metadataURI, 0],
   );
   return concat([selector, args]);
 }
@@ -39,14 +46,19 @@ describe("hostile values in events sent from an ordinary wallet", () => {
     const { conn, provider } = await createChain();
     d = await deployAll(conn);
     const registry = d.registry.connect(d.buyer);
-    await (await registry.register(sha256Hex("nul"), "a\u0000b", "ipfs://x", 0)).wait();
+    await commitAndReveal(registry, d.buyer, sha256Hex("nul"), { cid: "a\u0000b", metadataURI: "ipfs://x" });
+    const nonce = 7n;
+    const commitTx = await registry.commit(
+      await registry.commitmentOf(d.buyer.address, sha256Hex("invalid"), nonce),
+    );
+    const workId = await committedWorkId(commitTx);
     await (
       await d.buyer.sendTransaction({
         to: await registry.getAddress(),
-        data: registerCalldata(d, sha256Hex("invalid"), invalid, long),
+        data: revealCalldata(d, workId, sha256Hex("invalid"), nonce, invalid, long),
       })
     ).wait();
-    await (await registry.register(sha256Hex("bidi"), bidi, "ipfs://y", 0)).wait();
+    await commitAndReveal(registry, d.buyer, sha256Hex("bidi"), { cid: bidi, metadataURI: "ipfs://y" });
     // Any holder may move zero of any item id: a batch of the largest ids, longer than an array is stored.
     const ids = Array.from({ length: MAX_STORED_ITEMS + 44 }, (_, i) => MaxUint256 - BigInt(i));
     await (
@@ -58,7 +70,10 @@ describe("hostile values in events sent from an ordinary wallet", () => {
         "0x",
       )
     ).wait();
-    await (await registry.register(sha256Hex("honest"), "bafy-honest", "ipfs://honest", 0)).wait();
+    await commitAndReveal(registry, d.buyer, sha256Hex("honest"), {
+      cid: "bafy-honest",
+      metadataURI: "ipfs://honest",
+    });
     const indexer = env.indexer({ provider: provider as HardhatEthersProvider, deployment: d.deployment });
     await indexer.syncToHead();
   });

@@ -12,7 +12,7 @@ import {
   type IndexerEnv,
   type Request,
 } from "../helpers/indexer.ts";
-import { sha256Hex } from "../helpers/registry.ts";
+import { commitAndReveal, sha256Hex } from "../helpers/registry.ts";
 
 const run = promisify(execFile);
 
@@ -31,8 +31,13 @@ describe("quarantine of events whose rows PostgreSQL refuses", () => {
         "SELECT block_number::text, event_name, reason, error_code FROM indexer_quarantine ORDER BY block_number",
       )
     ).rows;
-  const register = async (name: string) =>
-    (await (await d.registry.register(sha256Hex(name), name, `ipfs://${name}`, 0)).wait())!.blockNumber;
+  const register = async (name: string) => {
+    const { revealTx } = await commitAndReveal(d.registry, d.creator, sha256Hex(name), {
+      cid: name,
+      metadataURI: `ipfs://${name}`,
+    });
+    return (await revealTx.wait())!.blockNumber;
+  };
   /** `npm run quarantine` on this file's database. */
   const command = (...args: string[]) =>
     run(process.execPath, ["--import", "tsx", "scripts/quarantine.ts", ...args], {

@@ -220,9 +220,11 @@ describe("works API (direct notarization)", function () {
 
   it("returns a work whose strings someone chose to be hostile safely, saying which were changed or cut", async () => {
     const hash = sha256(Buffer.from("hostile strings"));
-    const hostile = stack.registry.connect(await stack.signer(7));
     const long = `ipfs://${"\u202E".repeat(5000)}`;
-    await (await hostile.register(hash, "a\u0000b\u202Egpj.exe", long, 0)).wait();
+    await commitAndReveal(stack.registry, await stack.signer(7), hash, {
+      cid: "a\u0000b\u202Egpj.exe",
+      metadataURI: long,
+    });
     const work = await stack.waitFor(async () => {
       const res = await request(stack.app).get(`/v1/works/by-hash/${hash}`);
       return res.status === 200 ? res.body : null;
