@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { JsonRpcSigner } from "ethers";
 import request from "supertest";
 import { offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
-import { startTestStack, type TestStack } from "../helpers/stack.ts";
+import { sessionToken, startTestStack, type TestStack } from "../helpers/stack.ts";
 
 interface Upload {
   sha256: string;
@@ -17,6 +17,7 @@ interface Upload {
 async function uploadAndRegister(stack: TestStack, signer: JsonRpcSigner, text: string): Promise<string> {
   const uploaded = await request(stack.app)
     .post("/v1/works")
+    .set("Authorization", `Bearer ${await sessionToken(signer.address)}`)
     .field("creator", signer.address)
     .field("title", text)
     .attach("file", Buffer.from(text), { filename: "work.txt", contentType: "text/plain" });
