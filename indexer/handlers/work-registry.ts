@@ -1,6 +1,6 @@
 import type { Stored } from "../abi.ts";
-import { batches, works } from "../db/works.ts";
-import { need } from "../store.ts";
+import { batches, works, type WorkRow } from "../db/works.ts";
+import { need, type RangeStore } from "../store.ts";
 import { notesFor } from "../untrusted.ts";
 import type {
   BatchAnchoredEvent,
@@ -14,6 +14,17 @@ type WorkRegistered = Stored<WorkRegisteredEvent.OutputObject>;
 type CoAuthorsSet = Stored<CoAuthorsSetEvent.OutputObject>;
 type BatchAnchored = Stored<BatchAnchoredEvent.OutputObject>;
 type ClaimSuperseded = Stored<ClaimSupersededEvent.OutputObject>;
+
+/** Changes fields of work `workId` at `block`, if it is mirrored. */
+function updateWork(
+  store: RangeStore,
+  workId: WorkRow["work_id"],
+  block: number,
+  fields: Partial<WorkRow>,
+): void {
+  const work = store.get(works, { work_id: workId });
+  if (work) store.update(works, { ...work, ...fields, updated_block: block }, block);
+}
 
 /** Works (every claim, the superseded ones marked) with their version chains and co-authors, and anchored batches. */
 export const workRegistryHandlers: ContractHandlers = {
@@ -50,26 +61,14 @@ export const workRegistryHandlers: ContractHandlers = {
   ClaimSuperseded: on<ClaimSuperseded>({
     needs: (a) => [need(works, { work_id: a.workId })],
     apply(event, store) {
-      const work = store.get(works, { work_id: event.args.workId });
-      if (!work) return;
-      store.update(
-        works,
-        { ...work, superseded_by: event.args.earlierWorkId, updated_block: event.blockNumber },
-        event.blockNumber,
-      );
+      updateWork(store, event.args.workId, event.blockNumber, { superseded_by: event.args.earlierWorkId });
     },
   }),
 
   CoAuthorsSet: on<CoAuthorsSet>({
     needs: (a) => [need(works, { work_id: a.workId })],
     apply(event, store) {
-      const work = store.get(works, { work_id: event.args.workId });
-      if (!work) return;
-      store.update(
-        works,
-        { ...work, co_authors: event.args.coAuthors, updated_block: event.blockNumber },
-        event.blockNumber,
-      );
+      updateWork(store, event.args.workId, event.blockNumber, { co_authors: event.args.coAuthors });
     },
   }),
 
