@@ -7,7 +7,6 @@ import { UnrecoverableError } from "bullmq";
 import { expect } from "chai";
 import { Wallet, ZeroAddress, type JsonRpcSigner } from "ethers";
 import pino from "pino";
-import { SiweMessage } from "siwe";
 import request from "supertest";
 import { BUNDLE_PATHS } from "../../lib/evidence/manifest.ts";
 import { parseCertificates } from "../../lib/evidence/timestamp.ts";
@@ -22,6 +21,7 @@ import { LicenseToken__factory, SplitFactory__factory } from "../../types/typech
 import { flipByte, readManifest, replaceText, rezip, unzip } from "../helpers/evidence.ts";
 import { readPdf, squeeze } from "../helpers/pdf.ts";
 import { commitAndReveal } from "../helpers/registry.ts";
+import { signIn } from "../helpers/sign-in.ts";
 import { sessionToken, startTestStack, type TestStack } from "../helpers/stack.ts";
 import { startTestTsa, type TestTsa } from "../helpers/tsa.ts";
 
@@ -67,26 +67,6 @@ async function registerThroughApi(
     return res.body.status === "anchored" ? res.body : null;
   }, 30_000);
   return { workId: done.work?.workId ?? null, contentHash: upload.body.sha256, bytes, txHash: done.txHash };
-}
-
-/** Signs in with Ethereum (EIP-4361) and returns the session's bearer token. */
-async function signIn(stack: TestStack, signer: JsonRpcSigner): Promise<string> {
-  const { body } = await request(stack.app).post("/v1/auth/nonce").expect(201);
-  const message = new SiweMessage({
-    domain: "rights-ledger.test",
-    address: signer.address,
-    statement: "Sign in to Rights Ledger",
-    uri: "https://rights-ledger.test",
-    version: "1",
-    chainId: stack.chainId,
-    nonce: body.nonce,
-    issuedAt: new Date().toISOString(),
-  }).prepareMessage();
-  const res = await request(stack.app)
-    .post("/v1/auth/verify")
-    .send({ message, signature: await signer.signMessage(message) });
-  expect(res.status, JSON.stringify(res.body)).to.equal(200);
-  return res.body.token;
 }
 
 type Credentials = { apiKey: string } | { token: string } | Record<string, never>;
