@@ -142,13 +142,18 @@ const envSchema = z
     STRIPE_API_PORT: positiveInt.max(65_535).optional(),
     STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),
     REVOKER_PRIVATE_KEY: hex32.optional(),
-    ORDER_TTL_SECONDS: positiveInt.default(900),
+    ORDER_TTL_SECONDS: positiveInt.max(86_400).default(1800),
+    CHECKOUT_HOLD_SECONDS: positiveInt.default(300),
     ORDER_SWEEP_SECONDS: positiveInt.default(30),
     CAPTURE_FINALITY: z.enum(["safe", "final"]).default("safe"),
     CHECKOUT_RETURN_URL: url(["http", "https"]).optional(),
     CHECKOUT_LIMIT_PER_WALLET_PER_OFFER: positiveInt.default(5),
     CHECKOUT_LIMIT_PER_IP_PER_OFFER: positiveInt.default(20),
     CHECKOUT_VELOCITY_PER_MINUTE: positiveInt.default(10),
+    CHECKOUT_HOLDS_PER_WALLET_PER_OFFER: positiveInt.default(2),
+    CHECKOUT_HOLDS_PER_WALLET: positiveInt.default(5),
+    CHECKOUT_HOLDS_PER_IP_PER_OFFER: positiveInt.default(3),
+    CHECKOUT_HOLDS_PER_IP: positiveInt.default(10),
     CARD_MIN_PRICE: positiveInt.default(100),
     RELAYER_GAS_PER_WALLET_PER_DAY: positiveInt.default(5_000_000),
     RELAYER_GAS_PER_DAY: positiveInt.default(500_000_000),
@@ -184,6 +189,13 @@ const envSchema = z
         code: "custom",
         path: ["STRIPE_SECRET_KEY"],
         message: "is required when PAYMENTS_PROVIDER is stripe",
+      });
+    }
+    if (env.CHECKOUT_HOLD_SECONDS > env.ORDER_TTL_SECONDS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CHECKOUT_HOLD_SECONDS"],
+        message: "must not exceed ORDER_TTL_SECONDS (an order holds its unit only while it can be paid)",
       });
     }
     if (env.CRASH_POINTS !== undefined && env.NODE_ENV !== "test") {
@@ -269,6 +281,7 @@ const envSchema = z
     },
     checkout: {
       orderTtlSeconds: env.ORDER_TTL_SECONDS,
+      holdSeconds: env.CHECKOUT_HOLD_SECONDS,
       sweepSeconds: env.ORDER_SWEEP_SECONDS,
       captureFinality: env.CAPTURE_FINALITY,
       returnUrl:
@@ -278,6 +291,12 @@ const envSchema = z
         perWalletPerOffer: env.CHECKOUT_LIMIT_PER_WALLET_PER_OFFER,
         perIpPerOffer: env.CHECKOUT_LIMIT_PER_IP_PER_OFFER,
         velocityPerMinute: env.CHECKOUT_VELOCITY_PER_MINUTE,
+      },
+      holds: {
+        perWalletPerOffer: env.CHECKOUT_HOLDS_PER_WALLET_PER_OFFER,
+        perWallet: env.CHECKOUT_HOLDS_PER_WALLET,
+        perIpPerOffer: env.CHECKOUT_HOLDS_PER_IP_PER_OFFER,
+        perIp: env.CHECKOUT_HOLDS_PER_IP,
       },
     },
     gasBudget: {

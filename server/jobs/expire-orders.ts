@@ -14,9 +14,9 @@ export interface ExpireOrdersDeps {
 const BATCH = 500;
 
 /**
- * Expires orders left unpaid past their reservation and closes their checkout sessions. Their units
- * are back on sale from the moment the reservation lapsed (availability counts only live
- * reservations); this makes it visible and stops the buyer from paying a stale session.
+ * Expires orders left unpaid past the time they could be paid and closes their checkout sessions.
+ * Their units were back on sale from the moment their hold lapsed (availability counts only live
+ * holds); this makes it visible and stops the buyer from paying a stale session.
  */
 export async function expireOrders(deps: ExpireOrdersDeps): Promise<{ expired: number }> {
   let expired = 0;

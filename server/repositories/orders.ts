@@ -35,7 +35,10 @@ export interface Order {
   revokeReason: string | null;
   revokeTxHash: string | null;
   revokedAt: Date | null;
+  /** Until then the order holds a unit of its offer (unless paid sooner). */
   reservedUntil: Date;
+  /** Until then the order can be paid; a payment after reservedUntil is kept only while a unit is free. */
+  payableUntil: Date;
   ip: string;
   createdAt: Date;
   updatedAt: Date;
@@ -102,6 +105,7 @@ export interface OrderRow {
   revoke_tx_hash: string | null;
   revoked_at: Date | null;
   reserved_until: Date;
+  payable_until: Date;
   ip: string;
   created_at: Date;
   updated_at: Date;
@@ -111,7 +115,7 @@ export const orderColumns = (t: string) =>
   `${t}.id, ${t}.offer_id::text, ${t}.wallet, ${t}.referrer, ${t}.amount::text, ${t}.currency, ${t}.status,
    ${t}.failure_reason, ${t}.session_id, ${t}.checkout_url, ${t}.payment_intent, ${t}.payment_ref,
    ${t}.payment_status, ${t}.token_id::text, ${t}.mint_tx_hash, ${t}.mint_block::text, ${t}.revoke_reason,
-   ${t}.revoke_tx_hash, ${t}.revoked_at, ${t}.reserved_until, ${t}.ip, ${t}.created_at, ${t}.updated_at`;
+   ${t}.revoke_tx_hash, ${t}.revoked_at, ${t}.reserved_until, ${t}.payable_until, ${t}.ip, ${t}.created_at, ${t}.updated_at`;
 
 export function toOrder(row: OrderRow): Order {
   return {
@@ -135,6 +139,7 @@ export function toOrder(row: OrderRow): Order {
     revokeTxHash: row.revoke_tx_hash,
     revokedAt: row.revoked_at,
     reservedUntil: row.reserved_until,
+    payableUntil: row.payable_until,
     ip: row.ip,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -201,6 +206,9 @@ export interface NewOrder {
   amount: number;
   currency: string;
   ip: string;
+  /** How long the order holds its unit. */
+  holdSeconds: number;
+  /** How long the order can be paid (at least holdSeconds). */
   ttlSeconds: number;
 }
 
@@ -211,8 +219,10 @@ export async function insertOrder(
 ): Promise<{ order: Order; event: OrderEvent }> {
   const { rows } = await db.query<OrderRow & OrderEventRow>(
     `WITH inserted AS (
-       INSERT INTO orders (id, offer_id, wallet, referrer, amount, currency, status, ip, reserved_until)
-       VALUES ($1, $2, $3, $4, $5, $6, 'created', $7, now() + make_interval(secs => $8))
+       INSERT INTO orders (id, offer_id, wallet, referrer, amount, currency, status, ip, reserved_until,
+                           payable_until)
+       VALUES ($1, $2, $3, $4, $5, $6, 'created', $7, now() + make_interval(secs => $8),
+               now() + make_interval(secs => $9))
        RETURNING *
      ), event AS (
        INSERT INTO order_events (order_id, status) SELECT id, status FROM inserted
@@ -229,6 +239,7 @@ export async function insertOrder(
       order.amount,
       order.currency,
       order.ip,
+      order.holdSeconds,
       order.ttlSeconds,
     ],
   );
@@ -382,15 +393,15 @@ export async function updateOrder(db: Queryable, id: string, set: OrderFields): 
   await db.query(`UPDATE orders SET ${sets.join(", ")} WHERE id = $1`, params);
 }
 
-/** Expires up to `limit` orders left unpaid past their reservation; returns them with their events. */
+/** Expires up to `limit` orders left unpaid past the time they could be paid; returns them with their events. */
 export async function expireUnpaid(
   db: Queryable,
   limit: number,
 ): Promise<{ order: Order; event: OrderEvent }[]> {
   const { rows } = await db.query<OrderRow & OrderEventRow>(
     `WITH due AS (
-       SELECT id FROM orders WHERE status = 'created' AND reserved_until <= now()
-        ORDER BY reserved_until LIMIT $1 FOR UPDATE SKIP LOCKED
+       SELECT id FROM orders WHERE status = 'created' AND payable_until <= now()
+        ORDER BY payable_until LIMIT $1 FOR UPDATE SKIP LOCKED
      ), expired AS (
        UPDATE orders o SET status = 'expired', updated_at = now() FROM due WHERE o.id = due.id RETURNING o.*
      ), event AS (
@@ -473,6 +484,59 @@ export async function stockOf(
     holding: row.holding,
     byWallet: row.by_wallet,
     byIp: row.by_ip,
+  };
+}
+
+/** The live holds (unpaid orders within their hold) of one buyer in one scope, and when the first lapses. */
+export interface Holds {
+  count: number;
+  firstLapse: Date | null;
+}
+
+/** A buyer's live holds: its wallet's and its network's, on the offer and on every offer. */
+export type BuyerHolds = Record<"walletOnOffer" | "wallet" | "ipOnOffer" | "ip", Holds>;
+
+const HOLD_SCOPES = {
+  walletOnOffer: "wallet = $2 AND offer_id = $1",
+  wallet: "wallet = $2",
+  ipOnOffer: "ip = $3 AND offer_id = $1",
+  ip: "ip = $3",
+} as const;
+
+/**
+ * Locks the buyer (its network, then its wallet) until the end of the caller's transaction, so its
+ * concurrent checkouts of different offers count each other's holds, and counts its live holds.
+ */
+export async function lockBuyerHolds(
+  client: PoolClient,
+  offerId: string,
+  wallet: string,
+  ip: string,
+): Promise<BuyerHolds> {
+  await client.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended('checkout-holds:ip:' || $1, 0)),
+            pg_advisory_xact_lock(hashtextextended('checkout-holds:wallet:' || $2, 0))`,
+    [ip, wallet],
+  );
+  const columns = Object.entries(HOLD_SCOPES).map(
+    ([scope, where]) =>
+      `count(*) FILTER (WHERE ${where})::int AS "${scope}_count", min(reserved_until) FILTER (WHERE ${where}) AS "${scope}_lapse"`,
+  );
+  const { rows } = await client.query<Record<string, number | Date | null>>(
+    `SELECT ${columns.join(", ")} FROM orders
+      WHERE status = 'created' AND reserved_until > now() AND (wallet = $2 OR ip = $3)`,
+    [offerId, wallet, ip],
+  );
+  const row = rows[0]!;
+  const holds = (scope: keyof BuyerHolds): Holds => ({
+    count: row[`${scope}_count`] as number,
+    firstLapse: row[`${scope}_lapse`] as Date | null,
+  });
+  return {
+    walletOnOffer: holds("walletOnOffer"),
+    wallet: holds("wallet"),
+    ipOnOffer: holds("ipOnOffer"),
+    ip: holds("ip"),
   };
 }
 

@@ -26,7 +26,7 @@ export function checkoutRouter(
       method: "post",
       path: "/v1/checkout",
       summary:
-        "Reserve one unit of an offer and open a card checkout; the license is minted to `wallet` once paid",
+        "Hold one unit of an offer briefly and open a card checkout; the license is minted to `wallet` once paid",
       tags: ["checkout"],
       body: z.object({
         offerId: idSchema,
@@ -44,7 +44,10 @@ export function checkoutRouter(
         },
         403: { description: "A purchase limit of the offer was reached (details.rule names it)" },
         409: { description: "Sold out, paused, or not for sale by card" },
-        429: { description: "Too many checkouts (details.rule names the velocity rule); see Retry-After" },
+        429: {
+          description:
+            "Too many checkouts, or too many unpaid holds of this buyer (details.rule names the rule); see Retry-After",
+        },
       },
     },
     async ({ body, req, res }) => {

@@ -35,6 +35,11 @@ export const orderSchema = z
       .nullable()
       .describe("where the buyer pays; null once the order is no longer payable"),
     reservedUntil: z.string().describe("the unit is held for the order until then unless paid"),
+    payableUntil: z
+      .string()
+      .describe(
+        "the order can be paid until then; paid after reservedUntil, it is kept only while a unit is free",
+      ),
     paymentRef: z.string().nullable(),
     payment: z.enum(["none", "authorized", "captured", "canceled"]),
     tokenId: z.string().nullable().describe("the license minted for the order"),

@@ -11,8 +11,10 @@ import {
   available,
   inTransaction,
   insertOrder,
+  lockBuyerHolds,
   lockFiatPrice,
   stockOf,
+  type BuyerHolds,
   transition,
   updateOrder,
   type Order,
@@ -52,11 +54,21 @@ function refuse(
   });
 }
 
+/** The caps on a buyer's live holds, by the rule that names each in a refusal. */
+const HOLD_RULES: { rule: string; scope: keyof BuyerHolds; cap: keyof Config["checkout"]["holds"] }[] = [
+  { rule: "holds-per-wallet-per-offer", scope: "walletOnOffer", cap: "perWalletPerOffer" },
+  { rule: "holds-per-wallet", scope: "wallet", cap: "perWallet" },
+  { rule: "holds-per-ip-per-offer", scope: "ipOnOffer", cap: "perIpPerOffer" },
+  { rule: "holds-per-ip", scope: "ip", cap: "perIp" },
+];
+
 /**
- * Card checkout: reserves one unit of the offer for the order's time to live, creates the order
- * and a checkout session with the payment provider. Risk rules refuse a checkout before anything
- * is reserved: creation velocity per IP and per wallet (429), and purchases per offer per wallet
- * and per IP (403), counted under the offer's lock so concurrent checkouts cannot slip past them.
+ * Card checkout: holds one unit of the offer for a short while (CHECKOUT_HOLD_SECONDS), creates
+ * the order, payable for longer (ORDER_TTL_SECONDS), and a checkout session with the payment
+ * provider. Risk rules refuse a checkout before anything is held: creation velocity per IP and per
+ * wallet (429), purchases per offer per wallet and per IP (403), and unpaid holds per wallet and
+ * per IP, on the offer and overall (429 until the first lapses) — counted under the buyer's and the
+ * offer's locks so concurrent checkouts cannot slip past them.
  */
 export class CheckoutService {
   constructor(private readonly deps: CheckoutDeps) {}
@@ -72,6 +84,7 @@ export class CheckoutService {
     // The relayer pays the mint: counted for the buyer's wallet before a unit is held for it.
     const refund = await this.deps.gasBudget.reserve("cardMint", input.wallet);
     const { order, event, workId } = await inTransaction(this.deps.db, async (client) => {
+      const holds = await lockBuyerHolds(client, input.offerId, input.wallet, ip);
       const price = await lockFiatPrice(client, input.offerId);
       const { rows } = await client.query<{ work_id: string }>(
         `SELECT work_id::text FROM offers WHERE offer_id = $1`,
@@ -109,6 +122,19 @@ export class CheckoutService {
           },
         );
       }
+      for (const { rule, scope, cap } of HOLD_RULES) {
+        const limit = settings.holds[cap];
+        const { count, firstLapse } = holds[scope];
+        if (count < limit) continue;
+        const retryAfterSeconds = Math.max(1, Math.ceil((firstLapse!.getTime() - Date.now()) / 1000));
+        throw refuse(
+          log,
+          429,
+          rule,
+          `too many unpaid checkouts; pay one or retry in ${retryAfterSeconds} s`,
+          { limit, holdSeconds: settings.holdSeconds, retryAfterSeconds, offerId: input.offerId },
+        );
+      }
       if (available(stock) === 0) {
         throw new AppError("SOLD_OUT", 409, `offer ${input.offerId} is sold out`, {
           maxSupply: stock.maxSupply,
@@ -124,6 +150,7 @@ export class CheckoutService {
         amount: price.amount,
         currency: price.currency,
         ip,
+        holdSeconds: settings.holdSeconds,
         ttlSeconds: settings.orderTtlSeconds,
       });
       return { ...created, workId: rows[0].work_id };

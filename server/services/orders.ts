@@ -29,6 +29,7 @@ export interface OrderView {
   failureReason: string | null;
   checkoutUrl: string | null;
   reservedUntil: string;
+  payableUntil: string;
   /** The mintForFiat reference (keccak256 of the checkout session id); null until the checkout exists. */
   paymentRef: string | null;
   payment: "none" | "authorized" | "captured" | "canceled";
@@ -94,6 +95,7 @@ export class OrdersService {
       failureReason: order.failureReason,
       checkoutUrl: order.status === "created" ? order.checkoutUrl : null,
       reservedUntil: order.reservedUntil.toISOString(),
+      payableUntil: order.payableUntil.toISOString(),
       paymentRef: order.paymentRef,
       payment: order.paymentStatus,
       tokenId: order.tokenId,

@@ -146,6 +146,9 @@ describe("card checkout (Stripe)", function () {
         TRUST_PROXY: "1",
         CHECKOUT_LIMIT_PER_WALLET_PER_OFFER: "3",
         CHECKOUT_LIMIT_PER_IP_PER_OFFER: "4",
+        // Holds capped no lower than purchases, so the purchase limits are the ones reached here.
+        CHECKOUT_HOLDS_PER_WALLET_PER_OFFER: "3",
+        CHECKOUT_HOLDS_PER_IP_PER_OFFER: "4",
         CHECKOUT_VELOCITY_PER_MINUTE: "5",
       },
     });

@@ -123,7 +123,7 @@ describe("server configuration", () => {
     expect(loadConfig({ ...base, SESSION_SECRET: "t".repeat(32) }).payments.webhookSecret).not.to.equal(
       payments.webhookSecret,
     );
-    expect(checkout).to.deep.include({ orderTtlSeconds: 900, captureFinality: "safe" });
+    expect(checkout).to.deep.include({ orderTtlSeconds: 1800, holdSeconds: 300, captureFinality: "safe" });
     expect(checkout.limits).to.deep.equal({ perWalletPerOffer: 5, perIpPerOffer: 20, velocityPerMinute: 10 });
     expect(checkout.returnUrl).to.equal("http://127.0.0.1:3000/checkout/return");
   });

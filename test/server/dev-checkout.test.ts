@@ -37,6 +37,7 @@ describe("card checkout offline (PAYMENTS_PROVIDER=dev)", function () {
         PAYMENTS_PROVIDER: "dev",
         PUBLIC_URL: publicUrl,
         ORDER_TTL_SECONDS: "2",
+        CHECKOUT_HOLD_SECONDS: "2",
         ORDER_SWEEP_SECONDS: "1",
       },
     });

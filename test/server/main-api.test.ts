@@ -39,8 +39,9 @@ describe("npm run api with API_WORKERS", function () {
     const orderId = randomUUID();
     await stack.db.pool.query(`INSERT INTO fiat_prices (offer_id, amount, currency) VALUES (1, 1200, 'usd')`);
     await stack.db.pool.query(
-      `INSERT INTO orders (id, offer_id, wallet, amount, currency, status, ip, reserved_until)
-       VALUES ($1, 1, '0x00000000000000000000000000000000000000aa', 1200, 'usd', 'created', '10.0.0.1', now() + interval '15 minutes')`,
+      `INSERT INTO orders (id, offer_id, wallet, amount, currency, status, ip, reserved_until, payable_until)
+       VALUES ($1, 1, '0x00000000000000000000000000000000000000aa', 1200, 'usd', 'created', '10.0.0.1',
+               now() + interval '5 minutes', now() + interval '30 minutes')`,
       [orderId],
     );
     await stack.db.pool.query(`INSERT INTO order_events (order_id, status) VALUES ($1, 'created')`, [

@@ -26,8 +26,8 @@ describe("stuck items: what is older than expected in its state", function () {
     ids[name] = id;
     await db.pool.query(
       `INSERT INTO orders (id, offer_id, wallet, amount, currency, status, payment_status, revoke_reason, ip,
-                           reserved_until, updated_at)
-       VALUES ($1, 1, '0x00', 1200, 'usd', $2, $3, $4, '10.0.0.1', now(), now() - make_interval(secs => $5))`,
+                           reserved_until, payable_until, updated_at)
+       VALUES ($1, 1, '0x00', 1200, 'usd', $2, $3, $4, '10.0.0.1', now(), now(), now() - make_interval(secs => $5))`,
       [id, status, extra.payment ?? "none", extra.revoke ?? null, secondsAgo],
     );
   }
