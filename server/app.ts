@@ -123,8 +123,9 @@ export function createApp(deps: AppDeps): Express {
   );
   const registry = new OpenApiRegistry();
   const gasBudget = new GasBudget(redis, config.redis.prefix, config.gasBudget, metrics);
+  const clock = new ChainClock(chain.provider);
   const commerce = commerceRouters(
-    { config, db, redis, chain, queues, outbox, feed, logger, checkpoint, gasBudget },
+    { config, db, redis, chain, queues, outbox, feed, logger, checkpoint, gasBudget, clock },
     registry,
   );
   app.use(commerce.webhooks);
@@ -149,7 +150,6 @@ export function createApp(deps: AppDeps): Express {
   // The verify hot path is matched first, before the routers of rarer calls.
   const works = new WorksRepository(db, chain.chainId);
   const licenses = new LicensesRepository(db);
-  const clock = new ChainClock(chain.provider);
   app.use(
     licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed, clock), clock, registry),
   );
@@ -186,6 +186,7 @@ export function createApp(deps: AppDeps): Express {
     works,
     chainId: chain.chainId,
     registryAddress: chain.deployment.contracts.WorkRegistry.address,
+    clock,
     uploads: {
       maxUploadBytes: config.uploads.maxBytes,
       quotaBytes: config.uploads.quotaBytes,

@@ -12,6 +12,7 @@ import type { OpenApiRegistry } from "./http/openapi.ts";
 import type { Outbox } from "./queues/outbox.ts";
 import type { Queues } from "./queues/queues.ts";
 import { OrderSecrets } from "./auth/order-secrets.ts";
+import type { ChainClock } from "./chain/chain-clock.ts";
 import { createPaymentProvider } from "./payments/create-provider.ts";
 import { DevPaymentProvider } from "./payments/dev.ts";
 import { OrderBatches } from "./repositories/orders.ts";
@@ -45,6 +46,7 @@ export interface CommerceDeps {
   logger: Logger;
   checkpoint: Checkpoint;
   gasBudget: GasBudget;
+  clock: ChainClock;
 }
 
 export interface CommerceRouters {
@@ -56,7 +58,7 @@ export interface CommerceRouters {
 
 /** The commerce part of the API: offers, card checkout, orders and escrowed trades. */
 export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): CommerceRouters {
-  const { config, db, redis, chain, queues, outbox, feed, logger, checkpoint, gasBudget } = deps;
+  const { config, db, redis, chain, queues, outbox, feed, logger, checkpoint, gasBudget, clock } = deps;
   const { deployment, chainId, provider } = chain;
   const payments = createPaymentProvider(config, db);
   const events = new OrderEvents(redis, config.redis.prefix, logger);
@@ -100,6 +102,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     chainId,
     licenseTokenAddress,
     gasBudget,
+    clock,
     minFiatPrice: config.checkout.minFiatPrice,
   });
   const splits = new SplitsService(

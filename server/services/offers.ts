@@ -29,6 +29,8 @@ export interface OffersServiceDeps {
   licenseTokenAddress: string;
   /** What the relayer may spend on offer publications, per creator and per day. */
   gasBudget: GasBudget;
+  /** The chain's time, by which the signature's deadline is judged on chain. */
+  clock: { nowSeconds(): Promise<number> };
   /** The lowest card price, in minor units of any currency: below it a card mint's gas is not covered. */
   minFiatPrice: number;
 }
@@ -92,7 +94,7 @@ export class OffersService {
     if (work.creator.toLowerCase() !== input.creator) {
       throw new AppError("NOT_WORK_CREATOR", 403, `work ${workId} was registered by another creator`);
     }
-    if (BigInt(input.deadline) * 1000n < BigInt(Date.now())) {
+    if (BigInt(input.deadline) < BigInt(await this.deps.clock.nowSeconds())) {
       throw new AppError("SIGNATURE_EXPIRED", 400, "the signed offer's deadline has passed; sign it again");
     }
     const terms: OfferTerms = {

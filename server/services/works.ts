@@ -41,6 +41,8 @@ export interface WorksServiceDeps {
   works: WorksRepository;
   chainId: number;
   registryAddress: string;
+  /** The chain's time: signature deadlines are judged by it on chain, so they are set and checked by it. */
+  clock: { nowSeconds(): Promise<number> };
   uploads: {
     maxUploadBytes: number;
     /** Bytes each account may have uploaded and not yet collected. */
@@ -190,7 +192,10 @@ export class WorksService {
       registration: existing,
       typedData: existing
         ? null
-        : this.#payload({ creator, contentHash: file.contentHash, cid, metadataUri, parentId }),
+        : this.#payload(
+            { creator, contentHash: file.contentHash, cid, metadataUri, parentId },
+            await this.deps.clock.nowSeconds(),
+          ),
     };
   }
 
@@ -203,7 +208,7 @@ export class WorksService {
     if (facts.uploadCid !== input.cid) {
       throw new AppError("CID_MISMATCH", 400, `cid does not match the uploaded file (${facts.uploadCid})`);
     }
-    if (BigInt(input.deadline) * 1000n < BigInt(Date.now())) {
+    if (BigInt(input.deadline) < BigInt(await this.deps.clock.nowSeconds())) {
       throw new AppError(
         "SIGNATURE_EXPIRED",
         400,
@@ -329,13 +334,16 @@ export class WorksService {
     };
   }
 
-  #payload(p: {
-    creator: string;
-    contentHash: string;
-    cid: string;
-    metadataUri: string;
-    parentId: string;
-  }): TypedDataPayload {
+  #payload(
+    p: {
+      creator: string;
+      contentHash: string;
+      cid: string;
+      metadataUri: string;
+      parentId: string;
+    },
+    nowSeconds: number,
+  ): TypedDataPayload {
     const ttl = this.deps.signatureTtlSeconds ?? 24 * 3600;
     return {
       domain: {
@@ -354,7 +362,7 @@ export class WorksService {
         parentId: p.parentId,
         // Salts the commitment that hides the hash until the reveal: 128 random bits.
         nonce: BigInt(`0x${randomBytes(16).toString("hex")}`).toString(),
-        deadline: String(Math.floor(Date.now() / 1000) + ttl),
+        deadline: String(nowSeconds + ttl),
       },
     };
   }

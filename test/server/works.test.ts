@@ -388,6 +388,31 @@ describe("works API (direct notarization)", function () {
       expect(rows[0].filename).to.equal("passwd");
     });
   });
+
+  // Last in this stack: it moves the chain's clock a month ahead of the wall clock, as a dev chain does.
+  it("sets and checks signature deadlines by the chain's clock, so a chain ahead of the wall clock still registers", async () => {
+    await stack.provider.send("evm_increaseTime", [31 * 24 * 3600]);
+    await stack.provider.send("evm_mine", []);
+    const chainNow = (await stack.provider.getBlock("latest"))!.timestamp;
+    const { body, registerBody } = await uploadAndSign(
+      stack,
+      creator,
+      Buffer.from("after a month of chain time"),
+    );
+    expect(Number(body.typedData!.message.deadline)).to.be.greaterThan(chainNow);
+    await request(stack.app).post(`/v1/works/${body.sha256}/register`).send(registerBody).expect(202);
+    expect((await anchored(stack, body.sha256)).work.workId).to.be.a("string");
+
+    const stale = await uploadAndSign(stack, creator, Buffer.from("signed with a wall-clock deadline"));
+    const wallDeadline = String(Math.floor(Date.now() / 1000) + 3600);
+    const message = { ...stale.body.typedData!.message, deadline: wallDeadline };
+    const signature = await sign(creator, { ...stale.body.typedData!, message });
+    const res = await request(stack.app)
+      .post(`/v1/works/${stale.body.sha256}/register`)
+      .send({ ...message, signature });
+    expect(res.status).to.equal(400);
+    expect(res.body.error.code).to.equal("SIGNATURE_EXPIRED");
+  });
 });
 
 describe("works API (oversized uploads)", function () {
