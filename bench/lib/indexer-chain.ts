@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { parentPort, workerData } from "node:worker_threads";
 import { ZeroAddress, type Interface } from "ethers";
 import { network } from "hardhat";
+import { commitmentOf } from "../../lib/evidence/registry.ts";
 import { deployContracts } from "../../scripts/deploy-contracts.ts";
 import {
   GameItems__factory,
@@ -33,8 +34,8 @@ export type FromChain =
   | { type: "liveDone" };
 
 const WORKERS = 5;
-/** Events one worker round emits: register 1, purchase 4, transfer 1, list 2, buy 1, confirm 1, claim items 2. */
-export const EVENTS_PER_ROUND = 12;
+/** Events one worker round emits: commit 1, reveal 1, purchase 4, transfer 1, list 2, buy 1, confirm 1, claim items 2. */
+export const EVENTS_PER_ROUND = 13;
 const PRICE = 10n ** 12n;
 const ITEM = 1n;
 const GAS = "0x7a120";
@@ -99,10 +100,22 @@ async function receipt(hash: string): Promise<Receipt> {
 
 let contentCounter = 0;
 const nextHash = () => `0x${(++contentCounter).toString(16).padStart(64, "0")}`;
-const register = (from: string) =>
-  send(from, at.registry, abi.registry, "register", [nextHash(), CID, `ipfs://${CID}`, 0]);
-const purchase = (buyer: string) =>
-  send(buyer, at.licenses, abi.licenses, "purchase", [1, buyer, ZeroAddress], PRICE);
+const WORK_COMMITTED = abi.registry.getEvent("WorkCommitted")!.topicHash;
+/** Registers a new work the squat-proof way: a commitment, then the reveal in a later block. */
+async function register(from: string): Promise<string> {
+  const hash = nextHash();
+  const nonce = BigInt(contentCounter);
+  const committed = await receipt(
+    await send(from, at.registry, abi.registry, "commit", [commitmentOf(from, hash, nonce)]),
+  );
+  const workId = BigInt(committed.logs.find((l) => l.topics[0] === WORK_COMMITTED)!.topics[1]!);
+  return send(from, at.registry, abi.registry, "reveal", [workId, hash, nonce, CID, `ipfs://${CID}`, 0]);
+}
+let walletCounter = 0;
+/** A wallet nobody used yet: licenses go to many holders, as in a real market, not piled on a few. */
+const freshWallet = () => `0x${(0xbe000000 + ++walletCounter).toString(16).padStart(40, "0")}`;
+const purchase = (payer: string, recipient = payer) =>
+  send(payer, at.licenses, abi.licenses, "purchase", [1, recipient, ZeroAddress], PRICE);
 
 // A work with an offer whose revenue goes to a split, and an item every seller holds plenty of.
 const creator = accounts[5]!;
@@ -156,7 +169,7 @@ async function round(w: (typeof workers)[number]): Promise<void> {
   await register(w.seller);
   const bought = await receipt(await purchase(w.holder));
   const tokenId = BigInt(bought.logs.find((l) => l.topics[0] === LICENSE_ISSUED)!.topics[1]!);
-  await send(w.holder, at.licenses, abi.licenses, "transferFrom", [w.holder, w.buyer, tokenId]);
+  await send(w.holder, at.licenses, abi.licenses, "transferFrom", [w.holder, freshWallet(), tokenId]);
   const listed = await receipt(
     await send(w.seller, at.escrow, abi.escrow, "list", [
       at.items,
@@ -222,7 +235,7 @@ port.on("message", (message: ToChain) => {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
       sends.push(
         (async () => {
-          const hash = i % 2 === 0 ? await register(live.seller) : await purchase(live.holder);
+          const hash = i % 2 === 0 ? await register(live.seller) : await purchase(live.holder, freshWallet());
           const mined = now();
           post({ type: "mined", block: Number((await receipt(hash)).blockNumber), at: mined });
         })(),
