@@ -235,11 +235,16 @@ async function main(): Promise<void> {
     offerTerms,
   );
   const publication = await expectStatus<{ id: string }>(
-    api("POST", `/v1/works/${version.workId}/offers`, {
-      ...offerTerms,
-      signature: offerSignature,
-      fiatPrice: { amount: 1900, currency: "usd" },
-    }),
+    api(
+      "POST",
+      `/v1/works/${version.workId}/offers`,
+      {
+        ...offerTerms,
+        signature: offerSignature,
+        fiatPrice: { amount: 1900, currency: "usd" },
+      },
+      { authorization: `Bearer ${creatorToken}` },
+    ),
     202,
     "publish offer",
   );

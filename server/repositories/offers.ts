@@ -291,7 +291,10 @@ export async function markPublicationFailed(db: Queryable, id: string, error: st
   );
 }
 
-/** Links the publication to its on-chain offer and puts the card price on sale, together. */
+/**
+ * Links the publication to its on-chain offer and puts its card price on sale, together — unless
+ * the offer has a price already: a publication linked late (or replayed) never changes a price.
+ */
 export async function markPublished(
   db: Pool,
   publication: Publication,
@@ -305,7 +308,12 @@ export async function markPublished(
         WHERE id = $1`,
       [publication.id, offerId, txHash],
     );
-    if (publication.fiatPrice) await setFiatPrice(client, offerId, publication.fiatPrice);
+    if (publication.fiatPrice) {
+      await client.query(
+        `INSERT INTO fiat_prices (offer_id, amount, currency) VALUES ($1, $2, $3) ON CONFLICT (offer_id) DO NOTHING`,
+        [offerId, publication.fiatPrice.amount, publication.fiatPrice.currency],
+      );
+    }
   });
 }
 

@@ -97,7 +97,9 @@ const publishBody = z.object({
   nonce: uintString,
   deadline: uintString,
   signature: hexSignatureSchema,
-  fiatPrice: fiatPriceSchema.optional(),
+  fiatPrice: fiatPriceSchema
+    .optional()
+    .describe("card price; only in a session of the creator, as the signature does not cover it"),
 });
 
 /** Offers: publish a signed offer (creators), read offers with supply and card price (everyone). */
@@ -111,7 +113,8 @@ export function offersRouter(service: OffersService, registry: OpenApiRegistry):
       method: "post",
       path: "/v1/works/:id/offers",
       summary:
-        "Publish an offer signed by the work's creator (EIP-712 CreateOffer); the relayer sends createOfferFor",
+        "Publish an offer signed by the work's creator (EIP-712 CreateOffer); the relayer sends createOfferFor. A card price needs the creator's session",
+      security: ["session"],
       tags: ["offers"],
       params: z.object({ id: idSchema }),
       body: publishBody,
@@ -120,9 +123,17 @@ export function offersRouter(service: OffersService, registry: OpenApiRegistry):
           description: "Accepted; poll GET /v1/offers/publications/:id",
           schema: publicationSchema,
         },
+        401: { description: "A card price was sent without a session" },
+        403: {
+          description: "Not signed by the work's creator, or a card price from another wallet's session",
+        },
+        409: {
+          description: "The nonce was used for other terms, or this offer was sent with another card price",
+        },
       },
     },
-    async ({ params, body }) => service.publish(params.id, body),
+    async ({ params, body, req }) =>
+      service.publish(params.id, body, req.auth?.kind === "session" ? req.auth.session.address : null),
   );
 
   route(

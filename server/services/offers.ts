@@ -47,6 +47,22 @@ function assertAboveFloor(price: FiatPriceView | undefined, minFiatPrice: number
   }
 }
 
+/** A card price is the creator's to set: refused without a session (401) or from another wallet's (403). */
+function assertCreatorSession(caller: string | null, creator: string): void {
+  if (caller === null) {
+    throw new AppError("AUTH_REQUIRED", 401, "sign in as the offer's creator to set its card price");
+  }
+  if (caller !== creator) {
+    throw new AppError("NOT_OFFER_CREATOR", 403, "only the offer's creator may set its card price", {
+      creator: checksum(creator),
+      signedIn: checksum(caller),
+    });
+  }
+}
+
+const samePrice = (a: FiatPriceView | null, b: FiatPriceView) =>
+  a !== null && a.amount === b.amount && a.currency === b.currency;
+
 export interface PublishInput extends Omit<OfferTerms, "workId"> {
   creator: string;
   nonce: string;
@@ -87,8 +103,12 @@ function toView(p: Publication): PublicationView {
 export class OffersService {
   constructor(private readonly deps: OffersServiceDeps) {}
 
-  /** Checks the creator's EIP-712 `CreateOffer` signature and queues the publication. */
-  async publish(workId: string, input: PublishInput): Promise<PublicationView> {
+  /**
+   * Checks the creator's EIP-712 `CreateOffer` signature and queues the publication. The signature
+   * does not cover the card price, so a price is taken only from a session of the creator (`caller`,
+   * the signed-in wallet or null): whoever else holds the signed offer cannot price it.
+   */
+  async publish(workId: string, input: PublishInput, caller: string | null): Promise<PublicationView> {
     const work = await this.deps.works.findById(workId);
     if (!work) throw notFound("work", { workId });
     if (work.creator.toLowerCase() !== input.creator) {
@@ -137,6 +157,7 @@ export class OffersService {
       "offer",
     );
     assertAboveFloor(input.fiatPrice, this.deps.minFiatPrice);
+    if (input.fiatPrice) assertCreatorSession(caller, input.creator);
     const refund = await this.deps.gasBudget.reserve("offer", input.creator);
     const { publication, created, jobs } = await insertPublication(this.deps.db, {
       id: randomUUID(),
@@ -153,6 +174,14 @@ export class OffersService {
       throw new AppError("NONCE_USED", 409, `nonce ${input.nonce} was already used by this creator`, {
         publicationId: publication.id,
       });
+    }
+    if (!created && input.fiatPrice && !samePrice(publication.fiatPrice, input.fiatPrice)) {
+      throw new AppError(
+        "PUBLICATION_EXISTS",
+        409,
+        "this signed offer was already sent with another card price; set the price with PUT /v1/offers/:id/fiat-price",
+        { publicationId: publication.id, fiatPrice: publication.fiatPrice },
+      );
     }
     await this.deps.outbox.deliver(jobs);
     return toView(publication);
@@ -174,7 +203,7 @@ export class OffersService {
     return offer;
   }
 
-  /** Sets the card price of an offer; only its creator may. */
+  /** Sets the card price of an offer; only its creator, signed in, may. */
   async setFiatPrice(offerId: string, caller: string, price: FiatPriceView): Promise<OfferView> {
     assertAboveFloor(price, this.deps.minFiatPrice);
     const offer = await this.get(offerId);

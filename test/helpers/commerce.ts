@@ -7,7 +7,7 @@ import request from "supertest";
 import { CREATE_OFFER_TYPES, licenseDomain } from "../../lib/eip712.ts";
 import { SplitFactory__factory, WorkRegistry__factory } from "../../types/typechain/index.ts";
 import { commitAndReveal } from "./registry.ts";
-import type { TestStack } from "./stack.ts";
+import { sessionToken, type TestStack } from "./stack.ts";
 
 export interface OfferTermsInput {
   currency: string;
@@ -102,7 +102,11 @@ export async function publishOffer(
     terms,
     fiatPrice ? { fiatPrice } : {},
   );
-  const res = await request(stack.app).post(`/v1/works/${workId}/offers`).send(body);
+  // A card price is taken only from the creator's session.
+  const res = await request(stack.app)
+    .post(`/v1/works/${workId}/offers`)
+    .set(fiatPrice ? { Authorization: `Bearer ${await sessionToken(creator.address)}` } : {})
+    .send(body);
   expect(res.status, JSON.stringify(res.body)).to.equal(202);
   const published = await stack.waitFor(async () => {
     const p = await request(stack.app).get(`/v1/offers/publications/${res.body.id}`);

@@ -128,7 +128,10 @@ describe("offers and splits API", function () {
         body.signature,
       )
     ).wait();
-    const res = await request(stack.app).post(`/v1/works/${workId}/offers`).send(body);
+    const res = await request(stack.app)
+      .post(`/v1/works/${workId}/offers`)
+      .set("Authorization", `Bearer ${await sessionOf(creator)}`)
+      .send(body);
     expect(res.status).to.equal(202);
     const published = await stack.waitFor(async () => {
       const p = await request(stack.app).get(`/v1/offers/publications/${res.body.id}`);
@@ -164,6 +167,115 @@ describe("offers and splits API", function () {
       .send({ amount: 300, currency: "GBP" });
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     expect(res.body.fiatPrice).to.deep.equal({ amount: 300, currency: "gbp" });
+  });
+
+  describe("the card price is the creator's", () => {
+    const publishedOffer = async (publicationId: string) =>
+      (
+        await stack.waitFor(async () => {
+          const p = await request(stack.app).get(`/v1/offers/publications/${publicationId}`);
+          return p.body.status === "published" ? (p.body as { offerId: string }) : null;
+        })
+      ).offerId;
+
+    it("refuses a card price in a publication without the creator's session: 401 anonymous, 403 from another wallet; nothing recorded", async () => {
+      const before = await publications();
+      const body = await signedOfferBody(stack, creator, creator.address, workId, offerTerms(split), {
+        fiatPrice: { amount: 100, currency: "usd" },
+      });
+      const anonymous = await request(stack.app).post(`/v1/works/${workId}/offers`).send(body);
+      expect(anonymous.status).to.equal(401);
+      expect(anonymous.body.error.code).to.equal("AUTH_REQUIRED");
+      const stranger = await request(stack.app)
+        .post(`/v1/works/${workId}/offers`)
+        .set("Authorization", `Bearer ${await sessionOf(other)}`)
+        .send(body);
+      expect(stranger.status).to.equal(403);
+      expect(stranger.body.error.code).to.equal("NOT_OFFER_CREATOR");
+      expect(await publications()).to.equal(before);
+    });
+
+    it("a replayed offer signature never changes the price of the offer it created", async () => {
+      // The creator sends the signed offer on chain and prices it in their session: the signature is public now.
+      const terms = offerTerms(split, { territory: "replayed", price: "4242" });
+      const signed = await signedOfferBody(stack, creator, creator.address, workId, terms);
+      const own = LicenseToken__factory.connect(await licenses.getAddress(), creator);
+      await (
+        await own.createOfferFor(
+          { ...terms, workId },
+          creator.address,
+          signed.nonce,
+          signed.deadline,
+          signed.signature,
+        )
+      ).wait();
+      const offerId = await stack.waitFor(async () => {
+        const list = await request(stack.app).get(`/v1/offers?workId=${workId}&limit=100`);
+        return list.body.items.find((o: { territory: string }) => o.territory === "replayed")?.offerId as
+          string | undefined;
+      });
+      const creatorSession = await sessionOf(creator);
+      await request(stack.app)
+        .put(`/v1/offers/${offerId}/fiat-price`)
+        .set("Authorization", `Bearer ${creatorSession}`)
+        .send({ amount: 2500, currency: "eur" })
+        .expect(200);
+
+      const cheap = { ...signed, fiatPrice: { amount: 100, currency: "usd" } };
+      const strangers = await request(stack.app)
+        .post(`/v1/works/${workId}/offers`)
+        .set("Authorization", `Bearer ${await sessionOf(other)}`)
+        .send(cheap);
+      expect(strangers.status).to.equal(403);
+      const replayed = await request(stack.app).post(`/v1/works/${workId}/offers`).send(signed);
+      expect(replayed.status, JSON.stringify(replayed.body)).to.equal(202);
+      expect(await publishedOffer(replayed.body.id as string)).to.equal(offerId);
+      const withPrice = await request(stack.app)
+        .post(`/v1/works/${workId}/offers`)
+        .set("Authorization", `Bearer ${creatorSession}`)
+        .send(cheap);
+      expect(withPrice.status).to.equal(409);
+      expect(withPrice.body.error.code).to.equal("PUBLICATION_EXISTS");
+
+      const offer = await request(stack.app).get(`/v1/offers/${offerId}`);
+      expect(offer.body.fiatPrice).to.deep.equal({ amount: 2500, currency: "eur" });
+    });
+
+    it("a publication linked to an offer priced meanwhile keeps the offer's price, even from the creator's session", async () => {
+      const terms = offerTerms(split, { territory: "priced-meanwhile", price: "4343" });
+      const body = await signedOfferBody(stack, creator, creator.address, workId, terms, {
+        fiatPrice: { amount: 9900, currency: "usd" },
+      });
+      const own = LicenseToken__factory.connect(await licenses.getAddress(), creator);
+      await (
+        await own.createOfferFor(
+          { ...terms, workId },
+          creator.address,
+          body.nonce,
+          body.deadline,
+          body.signature,
+        )
+      ).wait();
+      const offerId = await stack.waitFor(async () => {
+        const list = await request(stack.app).get(`/v1/offers?workId=${workId}&limit=100`);
+        return list.body.items.find((o: { territory: string }) => o.territory === "priced-meanwhile")
+          ?.offerId as string | undefined;
+      });
+      const creatorSession = await sessionOf(creator);
+      await request(stack.app)
+        .put(`/v1/offers/${offerId}/fiat-price`)
+        .set("Authorization", `Bearer ${creatorSession}`)
+        .send({ amount: 700, currency: "gbp" })
+        .expect(200);
+      const res = await request(stack.app)
+        .post(`/v1/works/${workId}/offers`)
+        .set("Authorization", `Bearer ${creatorSession}`)
+        .send(body);
+      expect(res.status).to.equal(202);
+      expect(await publishedOffer(res.body.id as string)).to.equal(offerId);
+      const offer = await request(stack.app).get(`/v1/offers/${offerId}`);
+      expect(offer.body.fiatPrice).to.deep.equal({ amount: 700, currency: "gbp" });
+    });
   });
 
   it("rejects malformed offers and unknown works with clear 4xx", async () => {

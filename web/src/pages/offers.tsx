@@ -12,7 +12,7 @@ import {
 import { Badge, Empty, ErrorNote, Loading, Untrusted, useAsync } from "../components.tsx";
 import { formatDuration, formatEth, formatMoney, shortHex } from "../format.ts";
 import { navigate } from "../router.tsx";
-import { useWallet } from "../wallet.tsx";
+import { ensureSession, useWallet } from "../wallet.tsx";
 import { percentToBps, splitProblem, SplitEditor, type SplitRow } from "./split-editor.tsx";
 
 /** A work's offers with their buy actions, the licenses sold, and (for its creator) the publish form. */
@@ -235,6 +235,8 @@ function PublishOffer({ work, onDone, onCancel }: { work: Work; onDone(): void; 
       return;
     }
     try {
+      // The API takes a card price only from the creator's session: the offer's signature does not cover it.
+      if (fiatCents > 0) await ensureSession(wallet);
       await publishOffer(
         wallet,
         work.workId,
