@@ -242,6 +242,27 @@ export class Relayer {
   }
 
   /**
+   * The transaction sent earlier for (purpose, ref) that is pending or mined, from the ledger every
+   * send is recorded in before its broadcast: a retried job waits for it instead of sending again.
+   */
+  async sentFor(purpose: string, ref: string): Promise<string | null> {
+    const { rows } = await this.#o.db.query<{ hash: string }>(
+      `SELECT hash FROM relayer_transactions
+        WHERE purpose = $1 AND ref = $2 AND status IN ('sent', 'mined')
+        ORDER BY sent_at DESC LIMIT 1`,
+      [purpose, ref],
+    );
+    return rows[0]?.hash ?? null;
+  }
+
+  /** Sends `request` once for its (purpose, ref): the earlier transaction if one was sent, else a new one. */
+  async sendOnce(request: RelayRequest): Promise<{ hash: string; earlier: boolean }> {
+    const earlier = await this.sentFor(request.purpose, request.ref);
+    if (earlier) return { hash: earlier, earlier: true };
+    return { hash: (await this.send(request)).hash, earlier: false };
+  }
+
+  /**
    * Broadcasts what a turn that died recorded but may not have sent, and derives the nonce again if
    * needed (or always, with `force`). Worker processes run it as they start; a wait that finds its
    * transaction unknown to the node runs it too.

@@ -30,47 +30,35 @@ export interface NotarizeResult {
 
 const CLAIM_SUPERSEDED_TOPIC = workRegistryInterface.getEvent("ClaimSuperseded")!.topicHash;
 
-async function previousTransaction(db: Pool, purpose: string, contentHash: string): Promise<string | null> {
-  const { rows } = await db.query<{ hash: string }>(
-    `SELECT hash FROM relayer_transactions
-      WHERE purpose = $1 AND ref = $2 AND status IN ('sent', 'mined')
-      ORDER BY sent_at DESC LIMIT 1`,
-    [purpose, contentHash],
-  );
-  return rows[0]?.hash ?? null;
-}
-
 /**
  * Sends `data` once for (purpose, content hash) and waits for it to be mined: a retried job waits
  * for the transaction an earlier attempt recorded instead of sending another.
  */
-async function sendOnce(
+async function relayOnce(
   deps: NotarizeDeps,
   request: RegistrationRequest,
   purpose: "commit" | "revealFor",
   data: string,
 ): Promise<TransactionReceipt> {
   const { db, relayer, registry } = deps;
-  let hash = await previousTransaction(db, purpose, request.contentHash);
-  if (!hash) {
-    try {
-      ({ hash } = await relayer.send({
-        to: await registry.getAddress(),
-        data,
-        purpose,
-        ref: request.contentHash,
-      }));
-    } catch (err) {
-      // The node estimated in the commit's block; the next one takes the reveal.
-      if (err instanceof TransactionRevertedError && err.errorName === "RevealTooEarly") {
-        throw new DeferredError("the commitment's block is the node's latest", 1000);
-      }
-      if (err instanceof TransactionRevertedError) {
-        await markFailed(db, request.contentHash, err.message);
-        throw new UnrecoverableError(err.message);
-      }
-      throw err;
+  let hash: string;
+  try {
+    ({ hash } = await relayer.sendOnce({
+      to: await registry.getAddress(),
+      data,
+      purpose,
+      ref: request.contentHash,
+    }));
+  } catch (err) {
+    // The node estimated in the commit's block; the next one takes the reveal.
+    if (err instanceof TransactionRevertedError && err.errorName === "RevealTooEarly") {
+      throw new DeferredError("the commitment's block is the node's latest", 1000);
     }
+    if (err instanceof TransactionRevertedError) {
+      await markFailed(db, request.contentHash, err.message);
+      throw new UnrecoverableError(err.message);
+    }
+    throw err;
   }
   if (purpose === "revealFor") await markSubmitted(db, request.contentHash, hash);
   const receipt = await relayer.wait(hash);
@@ -115,10 +103,10 @@ export async function notarize(deps: NotarizeDeps, contentHash: string): Promise
 
   let workId = request.workId === null ? null : BigInt(request.workId);
   if (workId === null) {
-    const committed = await previousTransaction(db, "commit", contentHash);
+    const committed = await deps.relayer.sentFor("commit", contentHash);
     if (!committed && (await refuseTaken(deps, request))) return { status: "skipped" };
     const commitment = commitmentOf(request.creator, contentHash, BigInt(request.nonce));
-    const receipt = await sendOnce(
+    const receipt = await relayOnce(
       deps,
       request,
       "commit",
@@ -142,7 +130,7 @@ export async function notarize(deps: NotarizeDeps, contentHash: string): Promise
     },
     request.signature,
   ]);
-  const receipt = await sendOnce(deps, request, "revealFor", data);
+  const receipt = await relayOnce(deps, request, "revealFor", data);
   if (receipt.hash !== request.txHash) await markSubmitted(db, contentHash, receipt.hash);
   const lost = receipt.logs.some(
     (log) => log.topics[0] === CLAIM_SUPERSEDED_TOPIC && BigInt(log.topics[1]!) === workId,

@@ -24,16 +24,6 @@ export interface PublishOfferResult {
   offerId?: string;
 }
 
-async function previousTransaction(db: Pool, publicationId: string): Promise<string | null> {
-  const { rows } = await db.query<{ hash: string }>(
-    `SELECT hash FROM relayer_transactions
-      WHERE purpose = 'createOfferFor' AND ref = $1 AND status IN ('sent', 'mined')
-      ORDER BY sent_at DESC LIMIT 1`,
-    [publicationId],
-  );
-  return rows[0]?.hash ?? null;
-}
-
 /** The signature was used by another transaction (the creator's own): find the offer it created. */
 async function linkSentElsewhere(
   deps: PublishOfferDeps,
@@ -60,7 +50,7 @@ export async function publishOffer(
   if (publication.status === "published" || publication.status === "failed") return { status: "skipped" };
   const { licenses, relayer } = deps;
 
-  let hash = publication.txHash ?? (await previousTransaction(deps.db, publicationId));
+  let hash = publication.txHash ?? (await relayer.sentFor("createOfferFor", publicationId));
   if (!hash) {
     if (await licenses.nonceUsed(publication.creator, publication.nonce))
       return linkSentElsewhere(deps, publication);

@@ -18,16 +18,6 @@ export interface RevokeLicenseDeps {
 
 export type RevokeResult = "revoked" | "awaiting-revoker" | "skipped";
 
-async function previousRevoke(db: Pool, orderId: string): Promise<string | null> {
-  const { rows } = await db.query<{ hash: string }>(
-    `SELECT hash FROM relayer_transactions
-      WHERE purpose = 'revoke' AND ref = $1 AND status IN ('sent', 'mined')
-      ORDER BY sent_at DESC LIMIT 1`,
-    [orderId],
-  );
-  return rows[0]?.hash ?? null;
-}
-
 /**
  * Revokes the license of a refunded or disputed card order on chain, with the reason recorded on
  * the order. Idempotent: a license already revoked counts as done, and a transaction an earlier
@@ -48,7 +38,7 @@ export async function revokeLicense(deps: RevokeLicenseDeps, orderId: string): P
     return "awaiting-revoker";
   }
 
-  let hash = order.revokeTxHash ?? (await previousRevoke(deps.db, orderId));
+  let hash = order.revokeTxHash ?? (await deps.revoker.sentFor("revoke", orderId));
   if (!hash && !(await deps.licenses.getLicense(tokenId)).revoked) {
     try {
       ({ hash } = await deps.revoker.send({
