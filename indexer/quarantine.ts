@@ -4,6 +4,7 @@ import { applyEvents, isRefusal } from "./apply.ts";
 import { quarantined, type QuarantineRow } from "./db/quarantine.ts";
 import { createDecoder } from "./decode.ts";
 import { untrustedText } from "./untrusted.ts";
+import { withTransaction } from "../lib/transaction.ts";
 
 /** What re-applying the quarantine did, log by log. */
 export interface ReapplyResult {
@@ -23,10 +24,7 @@ export async function reapplyQuarantined(db: Pool, chainId: number): Promise<Rea
   const decode = createDecoder(contractInterfaces());
   const result: ReapplyResult = { applied: [], kept: [] };
   for (const row of await quarantined(db, chainId)) {
-    const client = await db.connect();
-    let failed = false;
-    try {
-      await client.query("BEGIN");
+    await withTransaction(db, async (client) => {
       const { rows: state } = await client.query<{ finalized: number }>(
         "SELECT finalized_block::int AS finalized FROM indexer_state WHERE chain_id = $1 FOR UPDATE",
         [chainId],
@@ -82,14 +80,7 @@ export async function reapplyQuarantined(db: Pool, chainId: number): Promise<Rea
         );
         result.applied.push(row);
       }
-      await client.query("COMMIT");
-    } catch (error) {
-      failed = true;
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release(failed);
-    }
+    });
   }
   return result;
 }

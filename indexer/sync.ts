@@ -31,6 +31,7 @@ import { createDecoder, type ChainEvent, type ChainLog } from "./decode.ts";
 import type { HeadTracker } from "./finality.ts";
 import type { IndexerMetrics } from "./metrics.ts";
 import type { ChangePublisher } from "./notify.ts";
+import { withTransaction } from "../lib/transaction.ts";
 
 /** The chain reorganised below its finalized block; indexing stops and the database is left as it was. */
 export class DeepReorgError extends Error {
@@ -262,24 +263,6 @@ export function createSync(deps: SyncDeps) {
     for (const event of events) event.blockTime ??= known.get(event.blockNumber)!.timestamp;
   }
 
-  async function transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await db.connect();
-    let failed = false;
-    try {
-      await client.query("BEGIN");
-      const result = await work(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      failed = true;
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      // A connection that failed mid-transaction may be broken; the pool opens a fresh one.
-      client.release(failed);
-    }
-  }
-
   /**
    * Applies the events of `from..to`, quarantines the logs that cannot be indexed and moves the checkpoint
    * to `to`, all in one transaction. When PostgreSQL refuses a row (or a handler fails), the range is
@@ -304,7 +287,7 @@ export function createSync(deps: SyncDeps) {
       await saveCheckpoint(client, chainId, { number: to.number, hash: to.hash }, view);
     };
     try {
-      await transaction(async (client) => {
+      await withTransaction(db, async (client) => {
         await lockCheckpoint(client, chainId, checkpoint);
         await applyEvents(client, events, { chainId, trackUndo: tracked, needed });
         await finish(client, []);
@@ -314,7 +297,7 @@ export function createSync(deps: SyncDeps) {
       if (!isRefusal(error)) throw error;
       logger.warn({ err: error, to: to.number }, "a row was refused; applying the range event by event");
     }
-    return transaction(async (client) => {
+    return withTransaction(db, async (client) => {
       await lockCheckpoint(client, chainId, checkpoint);
       const refused: RejectedLog[] = [];
       let undoSeq = 0;
@@ -473,7 +456,7 @@ export function createSync(deps: SyncDeps) {
     await checkChainIdentity(anchor!.number);
     const fork = await findFork(view, top);
     if (fork === null || fork.number === checkpoint.number) return "idle";
-    const removed = await transaction(async (client) => {
+    const removed = await withTransaction(db, async (client) => {
       await lockCheckpoint(client, chainId, checkpoint);
       const rows = await eventsAbove(client, fork.number);
       for (const table of CURRENT_TABLES) await restoreFromUndo(client, table, fork.number);

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Pool } from "pg";
+import { inTransaction } from "./transaction.ts";
 
 const FILE = /^(\d{3,})_[a-z0-9_-]+\.sql$/;
 
@@ -45,17 +46,16 @@ export async function migrate(pool: Pool, dir: string, table: string): Promise<A
           if (previous !== checksum) throw new Error(`migration ${file} changed after it was applied`);
           continue;
         }
-        await client.query("BEGIN");
         try {
-          await client.query(sql);
-          await client.query(`INSERT INTO ${table} (version, name, checksum) VALUES ($1, $2, $3)`, [
-            version,
-            file,
-            checksum,
-          ]);
-          await client.query("COMMIT");
+          await inTransaction(client, async () => {
+            await client.query(sql);
+            await client.query(`INSERT INTO ${table} (version, name, checksum) VALUES ($1, $2, $3)`, [
+              version,
+              file,
+              checksum,
+            ]);
+          });
         } catch (err) {
-          await client.query("ROLLBACK");
           throw new Error(`migration ${file} failed: ${err instanceof Error ? err.message : String(err)}`, {
             cause: err,
           });

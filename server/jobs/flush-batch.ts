@@ -1,3 +1,4 @@
+import { withTransaction } from "../../lib/transaction.ts";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { UnrecoverableError } from "bullmq";
 import { TypedDataEncoder } from "ethers";
@@ -37,14 +38,9 @@ const BATCH_COLUMNS = "id::text, merkle_root, leaf_count, manifest_cid";
  * earlier could commit to the hashes before the batch reserved their ids.
  */
 async function buildBatch(deps: FlushBatchDeps): Promise<BatchRow | null> {
-  const client = await deps.db.connect();
-  try {
-    await client.query("BEGIN");
+  return withTransaction(deps.db, async (client) => {
     const requests = await claimBatch(client, deps.maxWorks);
-    if (requests.length === 0) {
-      await client.query("COMMIT");
-      return null;
-    }
+    if (requests.length === 0) return null;
     const registry = (await deps.registry.getAddress()).toLowerCase();
     const domain = registryDomain(BigInt(deps.chainId), registry);
     const digests = requests.map((r) =>
@@ -106,25 +102,14 @@ async function buildBatch(deps: FlushBatchDeps): Promise<BatchRow | null> {
         WHERE r.content_hash = u.content_hash`,
       [batch.id, hashes, leaves, proofs, indexes, indexes.map((i) => digests[i]!)],
     );
-    await client.query("COMMIT");
     return batch;
-  } catch (err) {
-    await client.query("ROLLBACK");
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Anchors a built batch; waits for an earlier attempt's transaction instead of sending a second one. */
 async function anchor(deps: FlushBatchDeps, batch: BatchRow): Promise<string> {
   const { db, relayer, registry } = deps;
-  const { rows } = await db.query<{ hash: string }>(
-    `SELECT hash FROM relayer_transactions WHERE purpose = 'anchorBatch' AND ref = $1 AND status IN ('sent', 'mined')
-      ORDER BY sent_at DESC LIMIT 1`,
-    [batch.merkle_root],
-  );
-  let hash = rows[0]?.hash;
+  let hash = await relayer.sentFor("anchorBatch", batch.merkle_root);
   if (!hash) {
     const data = registry.interface.encodeFunctionData("anchorBatch", [
       batch.merkle_root,

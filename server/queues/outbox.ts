@@ -1,3 +1,4 @@
+import { withTransaction } from "../../lib/transaction.ts";
 import type { Pool, PoolClient } from "pg";
 import type { Logger } from "pino";
 import { noCrashes, type Checkpoint } from "../crash-points.ts";
@@ -85,9 +86,7 @@ export class Outbox {
       [RELAY_AFTER_MS / 1000],
     );
     if (due.rowCount === 0) return 0;
-    const client = await db.connect();
-    try {
-      await client.query("BEGIN");
+    const rows = await withTransaction(db, async (client) => {
       const { rows } = await client.query<OutboxJob>(
         `SELECT id::text, queue, job_id AS "jobId", data FROM outbox
           WHERE created_at < now() - make_interval(secs => $1)
@@ -99,22 +98,17 @@ export class Outbox {
         this.#checkpoint("outbox:after-queue");
         await client.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
       }
-      await client.query("COMMIT");
-      if (rows.length > 0) {
-        this.deps.recoveries.record(
-          RECOVERY_KINDS.outboxRelayed,
-          rows.length,
-          { jobIds: rows.slice(0, 10).map((r) => r.jobId) },
-          "queued jobs a process committed but did not queue",
-        );
-      }
-      return rows.length;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+      return rows;
+    });
+    if (rows.length > 0) {
+      this.deps.recoveries.record(
+        RECOVERY_KINDS.outboxRelayed,
+        rows.length,
+        { jobIds: rows.slice(0, 10).map((r) => r.jobId) },
+        "queued jobs a process committed but did not queue",
+      );
     }
+    return rows.length;
   }
 
   /** Runs the relay every `intervalMs` until stopped. */

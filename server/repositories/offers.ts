@@ -3,7 +3,8 @@ import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.t
 import { checksum } from "../../lib/address.ts";
 import { outboxJobs, recordJobsSql, type OutboxJob } from "../queues/outbox.ts";
 import { QUEUE_NAMES } from "../queues/queues.ts";
-import { HOLDING, inTransaction, type Queryable } from "./orders.ts";
+import { withTransaction } from "../../lib/transaction.ts";
+import { HOLDING, type Queryable } from "./orders.ts";
 
 /** The terms of an offer as signed (`OfferParams`), numbers as decimal strings. */
 export interface OfferTerms {
@@ -301,7 +302,7 @@ export async function markPublished(
   offerId: string,
   txHash: string | null,
 ): Promise<void> {
-  await inTransaction(db, async (client: PoolClient) => {
+  await withTransaction(db, async (client: PoolClient) => {
     await client.query(
       `UPDATE offer_publications SET status = 'published', offer_id = $2, tx_hash = COALESCE($3, tx_hash),
               error = NULL, updated_at = now()

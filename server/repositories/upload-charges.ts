@@ -1,3 +1,4 @@
+import { withTransaction } from "../../lib/transaction.ts";
 import type { Pool } from "pg";
 import { AppError } from "../errors.ts";
 
@@ -29,9 +30,7 @@ export class UploadCharges {
    * slip under the quota. Resolves true when this call made the charge.
    */
   async charge(account: string, contentHash: string, size: number, quotaBytes: number): Promise<boolean> {
-    const client = await this.db.connect();
-    try {
-      await client.query("BEGIN");
+    return withTransaction(this.db, async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtextextended('upload-charges:' || $1, 0))", [
         account,
       ]);
@@ -40,10 +39,7 @@ export class UploadCharges {
            FROM upload_charges WHERE account = $1`,
         [account, contentHash],
       );
-      if (rows[0]!.charged) {
-        await client.query("COMMIT");
-        return false;
-      }
+      if (rows[0]!.charged) return false;
       const used = Number(rows[0]!.used);
       if (used + size > quotaBytes) throw quotaExceeded(quotaBytes, used);
       await client.query("INSERT INTO upload_charges (account, content_hash, size) VALUES ($1, $2, $3)", [
@@ -51,14 +47,8 @@ export class UploadCharges {
         contentHash,
         size,
       ]);
-      await client.query("COMMIT");
       return true;
-    } catch (err) {
-      await client.query("ROLLBACK");
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Takes back a charge whose file was not stored after all. */

@@ -1,3 +1,4 @@
+import { withTransaction } from "../../lib/transaction.ts";
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
@@ -9,7 +10,6 @@ import { AppError, notFound } from "../errors.ts";
 import type { PaymentProvider } from "../payments/provider.ts";
 import {
   available,
-  inTransaction,
   insertOrder,
   lockBuyerHolds,
   lockFiatPrice,
@@ -83,7 +83,7 @@ export class CheckoutService {
 
     // The relayer pays the mint: counted for the buyer's wallet before a unit is held for it.
     const refund = await this.deps.gasBudget.reserve("cardMint", input.wallet);
-    const { order, event, workId } = await inTransaction(this.deps.db, async (client) => {
+    const { order, event, workId } = await withTransaction(this.deps.db, async (client) => {
       const holds = await lockBuyerHolds(client, input.offerId, input.wallet, ip);
       const price = await lockFiatPrice(client, input.offerId);
       const { rows } = await client.query<{ work_id: string }>(

@@ -1,3 +1,4 @@
+import { withTransaction } from "../../lib/transaction.ts";
 import type { Logger } from "pino";
 import { Batcher } from "../../lib/batcher.ts";
 import { AppError } from "../errors.ts";
@@ -6,7 +7,6 @@ import {
   findOrder,
   findOrderByPaymentIntent,
   findOrderBySession,
-  inTransaction,
   lockFiatPrice,
   lockOrder,
   stockOf,
@@ -246,7 +246,7 @@ export class WebhookService {
 
   /** Under the offer's lock: a lapsed reservation is honoured only if a unit is still free. */
   async #markPaidLate(order: Order, paymentIntent: string) {
-    const moved = await inTransaction(this.deps.db, async (client) => {
+    const moved = await withTransaction(this.deps.db, async (client) => {
       await lockFiatPrice(client, order.offerId);
       const current = await lockOrder(client, order.id);
       if (!current || (current.status !== "created" && current.status !== "expired")) return null;
