@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConfigError } from "../lib/config-error.ts";
 
 const integer = (min: number) =>
   z.coerce
@@ -59,11 +60,6 @@ export interface IndexerConfig {
   targetLogsPerRange: number;
   metricsPort: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-}
-
-/** Thrown with one line naming the offending variable. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
 }
 
 /** Reads and validates the indexer's environment variables. */

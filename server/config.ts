@@ -5,6 +5,7 @@ import { isIP } from "node:net";
 import { HDNodeWallet, Mnemonic, computeAddress, getAddress } from "ethers";
 import { z } from "zod";
 import { parseCrashPoints, type ArmedCrash } from "./crash-points.ts";
+import { ConfigError } from "../lib/config-error.ts";
 
 /**
  * Signing key of evidence bundles outside production: account 9 of Hardhat's public test mnemonic,
@@ -336,9 +337,6 @@ function isLoopbackUrl(url: string): boolean {
 
 /** The validated server configuration, read once at start-up and passed down. */
 export type Config = z.output<typeof envSchema>;
-
-/** A configuration value is missing or malformed; `message` is one line naming it. */
-export class ConfigError extends Error {}
 
 function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));

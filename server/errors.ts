@@ -1,6 +1,14 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 
+/**
+ * The platform's errors, one tree: a user error (AppError: the caller's request, answered with its
+ * HTTP status), a passing fault (DeferredError: try again later, spending nothing), a permanent
+ * fault (PermanentError: trying again cannot help). Anything else is a fault that may pass, retried
+ * with backoff by jobs and answered 500 by the API. The HTTP translation is `errorHandler` below;
+ * the queue translation is in jobs/job-worker.ts.
+ */
+
 /** An error a service throws on purpose; the error middleware answers it as JSON with its status. */
 export class AppError extends Error {
   constructor(
@@ -26,6 +34,17 @@ export class DeferredError extends Error {
   ) {
     super(message);
     this.name = "DeferredError";
+  }
+}
+
+/**
+ * A fault that trying again cannot mend (a known revert, a record that does not exist): the job
+ * fails at once instead of retrying. The job worker translates it to the queue's terms.
+ */
+export class PermanentError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PermanentError";
   }
 }
 

@@ -1,10 +1,10 @@
-import { UnrecoverableError } from "bullmq";
 import type { ChainChange } from "../../lib/chain-changes.ts";
 import { finalityOf, type ChainHeads } from "../../lib/finality.ts";
 import type { ChangeFeed } from "../chain/change-feed.ts";
 import { PaymentRejectedError } from "../payments/provider.ts";
 import { findOrder, updateOrder, type IndexedMint, type Order } from "../repositories/orders.ts";
 import { failOrder, releaseAuthorization, type FulfilmentDeps } from "../services/fulfilment.ts";
+import { PermanentError } from "../errors.ts";
 
 export interface CapturePaymentDeps extends FulfilmentDeps {
   feed: ChangeFeed;
@@ -94,7 +94,7 @@ export async function capturePayment(deps: CapturePaymentDeps, order: Order): Pr
       await failOrder(deps, order, `payment could not be captured: ${err.message}`, {
         reason: "payment not captured",
       });
-      throw new UnrecoverableError(err.message);
+      throw new PermanentError(err.message);
     }
     deps.checkpoint("capture:after");
   }
@@ -115,6 +115,6 @@ export async function capturePayment(deps: CapturePaymentDeps, order: Order): Pr
 /** The capture-payment job: an order whose mint was not settled yet when its fulfilment ran. */
 export async function captureOrder(deps: CapturePaymentDeps, orderId: string): Promise<CaptureResult> {
   const order = await findOrder(deps.db, orderId);
-  if (!order) throw new UnrecoverableError(`no order ${orderId}`);
+  if (!order) throw new PermanentError(`no order ${orderId}`);
   return capturePayment(deps, order);
 }

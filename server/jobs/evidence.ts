@@ -1,4 +1,3 @@
-import { UnrecoverableError } from "bullmq";
 import type { Logger } from "pino";
 import type { Certificate } from "pkijs";
 import { sha256Hex } from "../../lib/evidence/hashes.ts";
@@ -13,6 +12,7 @@ import { ChainFactsPendingError, fetchChainFacts } from "../evidence/chain-facts
 import type { IpfsStore } from "../ipfs/store.ts";
 import type { EvidenceFactsRepository } from "../repositories/evidence-facts.ts";
 import type { EvidenceRequest, EvidenceRequestsRepository } from "../repositories/evidence-requests.ts";
+import { PermanentError } from "../errors.ts";
 
 export interface EvidenceJobDeps {
   requests: EvidenceRequestsRepository;
@@ -155,7 +155,7 @@ export async function buildEvidence(
   const request = await deps.requests.startBuilding(requestId);
   if (!request) {
     if (await deps.requests.find(requestId)) return { status: "skipped" };
-    throw new UnrecoverableError(`no evidence request ${requestId}`);
+    throw new PermanentError(`no evidence request ${requestId}`);
   }
   try {
     const bundle = await buildBundle(await gather(deps, request));
@@ -167,7 +167,7 @@ export async function buildEvidence(
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof BundleInputError) {
       await deps.requests.fail(requestId, message);
-      throw new UnrecoverableError(message);
+      throw new PermanentError(message);
     }
     if (options.finalAttempt) await deps.requests.fail(requestId, message);
     throw err;

@@ -1,6 +1,5 @@
 import { withTransaction } from "../../lib/transaction.ts";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { UnrecoverableError } from "bullmq";
 import { TypedDataEncoder } from "ethers";
 import { REGISTER_TYPES, registryDomain } from "../../lib/eip712.ts";
 import { BATCH_LEAF_ENCODING } from "../../lib/evidence/registry.ts";
@@ -11,6 +10,7 @@ import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
 import { cidOf } from "../ipfs/unixfs-options.ts";
 import { claimBatch } from "../repositories/registrations.ts";
+import { PermanentError } from "../errors.ts";
 
 export interface FlushBatchDeps {
   db: Pool;
@@ -133,7 +133,7 @@ async function anchor(deps: FlushBatchDeps, batch: BatchRow): Promise<string> {
           `UPDATE registration_requests SET status = 'failed', error = $2, updated_at = now() WHERE batch_id = $1`,
           [batch.id, err.message],
         );
-        throw new UnrecoverableError(err.message);
+        throw new PermanentError(err.message);
       }
       throw err;
     }
@@ -157,7 +157,7 @@ async function anchor(deps: FlushBatchDeps, batch: BatchRow): Promise<string> {
       `UPDATE registration_requests SET status = 'failed', error = $2, updated_at = now() WHERE batch_id = $1`,
       [batch.id, error],
     );
-    throw new UnrecoverableError(error);
+    throw new PermanentError(error);
   }
   if (receipt.hash !== hash) {
     await db.query(`UPDATE notarization_batches SET tx_hash = $2 WHERE id = $1`, [batch.id, receipt.hash]);
@@ -177,7 +177,7 @@ async function publish(deps: FlushBatchDeps, batch: BatchRow): Promise<void> {
   );
   const { cid } = await deps.ipfs.add(new TextEncoder().encode(rows[0]!.manifest));
   if (cid !== batch.manifest_cid) {
-    throw new UnrecoverableError(
+    throw new PermanentError(
       `manifest of batch ${batch.id} stored as ${cid}, anchored as ${batch.manifest_cid}`,
     );
   }

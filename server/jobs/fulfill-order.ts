@@ -1,4 +1,3 @@
-import { UnrecoverableError } from "bullmq";
 import type { TransactionReceipt } from "ethers";
 import { ILicenseToken__factory, type LicenseToken } from "../../types/typechain/index.ts";
 import type { FiatMinter } from "../chain/fiat-minter.ts";
@@ -6,6 +5,7 @@ import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
 import { findOrder, type IndexedMint, type Order } from "../repositories/orders.ts";
 import { enqueueOnce, failOrder, releaseAuthorization } from "../services/fulfilment.ts";
 import { capturePayment, type CapturePaymentDeps } from "./capture-payment.ts";
+import { PermanentError } from "../errors.ts";
 
 export interface FulfillOrderDeps extends CapturePaymentDeps {
   relayer: Relayer;
@@ -45,7 +45,7 @@ function tokenIdOf(receipt: TransactionReceipt, target: string, paymentRef: stri
  */
 export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Promise<FulfillOrderResult> {
   const state = await deps.orders.fulfilment(orderId);
-  if (!state) throw new UnrecoverableError(`no order ${orderId}`);
+  if (!state) throw new PermanentError(`no order ${orderId}`);
   let { order } = state;
   if (order.status === "failed") {
     await releaseAuthorization(deps, order);
@@ -53,7 +53,7 @@ export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Pro
   }
   if (order.status !== "paid" && order.status !== "minting") return { status: "skipped" };
   if (!order.tokenId) {
-    if (!order.paymentRef) throw new UnrecoverableError(`order ${orderId} has no payment reference`);
+    if (!order.paymentRef) throw new PermanentError(`order ${orderId} has no payment reference`);
     const mint = state.mint ?? (await sendMint(deps, order, order.paymentRef, state.sentHash));
     const minted = await deps.orders.transition(orderId, {
       from: ["paid", "minting"],
@@ -102,7 +102,7 @@ async function sendMint(
         throw new AwaitingIndexerError(`payment ${paymentRef} is minted; waiting for the indexer`);
       }
       await failOrder(deps, order, `license could not be minted: ${err.errorName ?? "reverted"}`);
-      throw new UnrecoverableError(err.message);
+      throw new PermanentError(err.message);
     }
     deps.checkpoint("fulfil:after-mint-sent");
     const sending = await deps.orders.transition(order.id, {
@@ -123,6 +123,6 @@ async function sendMint(
     throw new Error(`mint transaction ${receipt.hash} reverted; minting again`);
   }
   const tokenId = tokenIdOf(receipt, target, paymentRef);
-  if (!tokenId) throw new UnrecoverableError(`mint ${receipt.hash} has no LicenseIssued event`);
+  if (!tokenId) throw new PermanentError(`mint ${receipt.hash} has no LicenseIssued event`);
   return { tokenId, txHash: receipt.hash, blockNumber: receipt.blockNumber };
 }

@@ -1,6 +1,14 @@
-import { DelayedError, WaitingError, Worker, type ConnectionOptions, type Job, type Processor } from "bullmq";
+import {
+  DelayedError,
+  UnrecoverableError,
+  WaitingError,
+  Worker,
+  type ConnectionOptions,
+  type Job,
+  type Processor,
+} from "bullmq";
 import type { Logger } from "pino";
-import { DeferredError } from "../errors.ts";
+import { DeferredError, PermanentError } from "../errors.ts";
 import { RECOVERY_KINDS, type Recoveries } from "../recoveries.ts";
 import { workerOptions, type QueueName } from "../queues/queues.ts";
 
@@ -23,7 +31,8 @@ class HandedBack extends Error {}
  *   puts the job back, delayed, without spending one of its attempts;
  * - when the worker stops, a job still running after the grace period goes back to its queue at
  *   once for another worker; the work already done is safe to repeat, as every job's is;
- * - any other error is a failed attempt, retried with backoff; UnrecoverableError fails the job.
+ * - a PermanentError fails the job at once (BullMQ's UnrecoverableError);
+ * - any other error is a failed attempt, retried with backoff.
  */
 function processor<T, R>(
   deps: JobWorkerDeps,
@@ -56,6 +65,7 @@ function processor<T, R>(
         await job.moveToDelayed(Date.now() + err.retryInMs, token);
         throw new DelayedError();
       }
+      if (err instanceof PermanentError) throw new UnrecoverableError(err.message);
       throw err;
     }
   };

@@ -1,11 +1,10 @@
-import { UnrecoverableError } from "bullmq";
 import type { TransactionReceipt } from "ethers";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import { commitmentOf, committedWorkId, workRegistryInterface } from "../../lib/evidence/registry.ts";
 import type { WorkRegistry } from "../../types/typechain/index.ts";
 import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
-import { DeferredError } from "../errors.ts";
+import { DeferredError, PermanentError } from "../errors.ts";
 import {
   findRequest,
   markCommitted,
@@ -56,7 +55,7 @@ async function relayOnce(
     }
     if (err instanceof TransactionRevertedError) {
       await markFailed(db, request.contentHash, err.message);
-      throw new UnrecoverableError(err.message);
+      throw new PermanentError(err.message);
     }
     throw err;
   }
@@ -64,7 +63,7 @@ async function relayOnce(
   const receipt = await relayer.wait(hash);
   if (receipt.status !== 1) {
     await markFailed(db, request.contentHash, `${purpose} ${receipt.hash} reverted`);
-    throw new UnrecoverableError(`${purpose} ${receipt.hash} reverted`);
+    throw new PermanentError(`${purpose} ${receipt.hash} reverted`);
   }
   return receipt;
 }
@@ -80,7 +79,7 @@ async function refuseTaken(deps: NotarizeDeps, request: RegistrationRequest): Pr
       request.contentHash,
       `already registered by ${work.creator} as work ${existing}`,
     );
-    throw new UnrecoverableError(`${request.contentHash} is already registered by another creator`);
+    throw new PermanentError(`${request.contentHash} is already registered by another creator`);
   }
   deps.logger.info(
     { contentHash: request.contentHash, workId: existing.toString() },
@@ -98,7 +97,7 @@ async function refuseTaken(deps: NotarizeDeps, request: RegistrationRequest): Pr
 export async function notarize(deps: NotarizeDeps, contentHash: string): Promise<NotarizeResult> {
   const { db, registry } = deps;
   const request = await findRequest(db, contentHash);
-  if (!request) throw new UnrecoverableError(`no registration request for ${contentHash}`);
+  if (!request) throw new PermanentError(`no registration request for ${contentHash}`);
   if (request.mode !== "direct" || request.status === "failed") return { status: "skipped" };
 
   let workId = request.workId === null ? null : BigInt(request.workId);
@@ -113,7 +112,7 @@ export async function notarize(deps: NotarizeDeps, contentHash: string): Promise
       registry.interface.encodeFunctionData("commit", [commitment]),
     );
     workId = committedWorkId(receipt.logs);
-    if (workId === null) throw new UnrecoverableError(`commit ${receipt.hash} reserved no work id`);
+    if (workId === null) throw new PermanentError(`commit ${receipt.hash} reserved no work id`);
     await markCommitted(db, contentHash, workId, receipt.hash);
   }
 
@@ -138,7 +137,7 @@ export async function notarize(deps: NotarizeDeps, contentHash: string): Promise
   if (lost) {
     const error = `an earlier claim of ${contentHash} holds the work; claim ${workId} is superseded`;
     await markFailed(db, contentHash, error);
-    throw new UnrecoverableError(error);
+    throw new PermanentError(error);
   }
   return {
     status: "submitted",

@@ -1,4 +1,3 @@
-import { UnrecoverableError } from "bullmq";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { LicenseToken } from "../../types/typechain/index.ts";
@@ -11,6 +10,7 @@ import {
   markPublished,
   type Publication,
 } from "../repositories/offers.ts";
+import { PermanentError } from "../errors.ts";
 
 export interface PublishOfferDeps {
   db: Pool;
@@ -46,7 +46,7 @@ export async function publishOffer(
   publicationId: string,
 ): Promise<PublishOfferResult> {
   const publication = await findPublication(deps.db, publicationId);
-  if (!publication) throw new UnrecoverableError(`no offer publication ${publicationId}`);
+  if (!publication) throw new PermanentError(`no offer publication ${publicationId}`);
   if (publication.status === "published" || publication.status === "failed") return { status: "skipped" };
   const { licenses, relayer } = deps;
 
@@ -86,7 +86,7 @@ export async function publishOffer(
       if (!(err instanceof TransactionRevertedError)) throw err;
       if (err.errorName === "NonceAlreadyUsed") return linkSentElsewhere(deps, publication);
       await markPublicationFailed(deps.db, publicationId, err.message);
-      throw new UnrecoverableError(err.message);
+      throw new PermanentError(err.message);
     }
     await markPublicationSubmitted(deps.db, publicationId, hash);
   }
@@ -95,7 +95,7 @@ export async function publishOffer(
     if (await licenses.nonceUsed(publication.creator, publication.nonce))
       return linkSentElsewhere(deps, publication);
     await markPublicationFailed(deps.db, publicationId, `transaction ${receipt.hash} reverted`);
-    throw new UnrecoverableError(`createOfferFor ${receipt.hash} reverted`);
+    throw new PermanentError(`createOfferFor ${receipt.hash} reverted`);
   }
   const target = (await licenses.getAddress()).toLowerCase();
   let offerId: string | null = null;
@@ -104,7 +104,7 @@ export async function publishOffer(
     const parsed = licenses.interface.parseLog(log);
     if (parsed?.name === "OfferCreated") offerId = (parsed.args.offerId as bigint).toString();
   }
-  if (!offerId) throw new UnrecoverableError(`createOfferFor ${receipt.hash} emitted no OfferCreated`);
+  if (!offerId) throw new PermanentError(`createOfferFor ${receipt.hash} emitted no OfferCreated`);
   await markPublished(deps.db, publication, offerId, receipt.hash);
   deps.logger.info({ publicationId, offerId, txHash: receipt.hash }, "offer published");
   return { status: "published", offerId };

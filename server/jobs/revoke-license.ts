@@ -1,4 +1,3 @@
-import { UnrecoverableError } from "bullmq";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { LicenseToken } from "../../types/typechain/index.ts";
@@ -6,6 +5,7 @@ import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
 import { findOrder, mintOf, transition, updateOrder } from "../repositories/orders.ts";
 import type { OrderEvents } from "../services/order-events.ts";
 import { revocationReasonOf } from "../services/orders.ts";
+import { PermanentError } from "../errors.ts";
 
 export interface RevokeLicenseDeps {
   db: Pool;
@@ -25,7 +25,7 @@ export type RevokeResult = "revoked" | "awaiting-revoker" | "skipped";
  */
 export async function revokeLicense(deps: RevokeLicenseDeps, orderId: string): Promise<RevokeResult> {
   const order = await findOrder(deps.db, orderId);
-  if (!order) throw new UnrecoverableError(`no order ${orderId}`);
+  if (!order) throw new PermanentError(`no order ${orderId}`);
   if (!order.revokeReason || order.revokedAt) return "skipped";
   const tokenId =
     order.tokenId ?? (order.paymentRef ? (await mintOf(deps.db, order.paymentRef))?.tokenId : null);
@@ -52,14 +52,14 @@ export async function revokeLicense(deps: RevokeLicenseDeps, orderId: string): P
       }));
     } catch (err) {
       if (!(err instanceof TransactionRevertedError)) throw err;
-      if (err.errorName !== "LicenseIsRevoked") throw new UnrecoverableError(err.message);
+      if (err.errorName !== "LicenseIsRevoked") throw new PermanentError(err.message);
     }
     if (hash) await updateOrder(deps.db, orderId, { revokeTxHash: hash });
   }
   if (hash) {
     const receipt = await deps.revoker.wait(hash);
     if (receipt.status !== 1 && !(await deps.licenses.getLicense(tokenId)).revoked) {
-      throw new UnrecoverableError(`revoke ${receipt.hash} reverted`);
+      throw new PermanentError(`revoke ${receipt.hash} reverted`);
     }
     hash = receipt.hash;
   }

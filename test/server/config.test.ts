@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { ConfigError, DEV_EVIDENCE_SIGNER_KEY, checkChain, loadConfig } from "../../server/config.ts";
+import { ConfigError } from "../../lib/config-error.ts";
+import { DEV_EVIDENCE_SIGNER_KEY, checkChain, loadConfig } from "../../server/config.ts";
 
 const base = {
   NODE_ENV: "development",

@@ -3,7 +3,6 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { UnrecoverableError } from "bullmq";
 import { expect } from "chai";
 import { Wallet, ZeroAddress, type JsonRpcSigner } from "ethers";
 import pino from "pino";
@@ -11,6 +10,7 @@ import request from "supertest";
 import { BUNDLE_PATHS } from "../../lib/evidence/manifest.ts";
 import { parseCertificates } from "../../lib/evidence/timestamp.ts";
 import { CHECK, fileCheckName, verifyBundle, type VerifyResult } from "../../lib/evidence/verify.ts";
+import { PermanentError } from "../../server/errors.ts";
 import { ApiKeys } from "../../server/auth/api-keys.ts";
 import { DEV_EVIDENCE_SIGNER_KEY } from "../../server/config.ts";
 import { ChainFactsPendingError } from "../../server/evidence/chain-facts.ts";
@@ -524,7 +524,7 @@ describe("evidence API (direct registrations)", function () {
       const wrongRegistry = { ...deps, registryAddress: stack.deployment.contracts.LicenseToken.address };
       await buildEvidence(wrongRegistry, id, { finalAttempt: false }).then(
         () => expect.fail("built from contradicting facts"),
-        (err) => expect(err).to.be.instanceOf(UnrecoverableError),
+        (err) => expect(err).to.be.instanceOf(PermanentError),
       );
       const failed = (await requests().find(id))!;
       expect(failed.status).to.equal("failed");

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Queue, type Worker } from "bullmq";
 import pino from "pino";
-import { DeferredError } from "../../server/errors.ts";
+import { DeferredError, PermanentError } from "../../server/errors.ts";
 import { closeWorkers, jobWorker } from "../../server/jobs/job-worker.ts";
 import { bullPrefix, QUEUE_NAMES } from "../../server/queues/queues.ts";
 import { Recoveries, recoveryTotals } from "../../server/recoveries.ts";
@@ -55,6 +55,34 @@ describe("job workers", function () {
     // The one attempt allowed is the run that completed.
     expect(done!.attemptsMade).to.equal(1);
     expect(done!.returnvalue).to.equal("done");
+  });
+
+  it("fails a job at once on a permanent error, with attempts left, and retries any other error", async () => {
+    let permanentRuns = 0;
+    let passingRuns = 0;
+    start(async (job) => {
+      if (job.name === "permanent") {
+        permanentRuns += 1;
+        throw new PermanentError("the offer is sold out");
+      }
+      passingRuns += 1;
+      if (passingRuns < 3) throw new Error("the node timed out");
+      return "done";
+    });
+    const permanent = await queue.add(
+      "permanent",
+      {},
+      { attempts: 5, backoff: { type: "fixed", delay: 10 } },
+    );
+    const passing = await queue.add("passing", {}, { attempts: 5, backoff: { type: "fixed", delay: 10 } });
+    const failed = await waitFor(async () => {
+      const current = await queue.getJob(permanent.id!);
+      return (await current?.getState()) === "failed" ? current : null;
+    });
+    expect(permanentRuns).to.equal(1);
+    expect(failed!.failedReason).to.equal("the offer is sold out");
+    await waitFor(async () => ((await queue.getJobState(passing.id!)) === "completed" ? true : null));
+    expect(passingRuns).to.equal(3);
   });
 
   it("hands a job still running after the grace period back to its queue on close, and another worker completes it", async () => {
