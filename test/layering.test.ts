@@ -136,4 +136,21 @@ describe("layering", () => {
       );
     expect(naming).to.deep.equal([]);
   });
+
+  it("decides job retries in one place: only the job worker and the queues use BullMQ's values", () => {
+    const using = [...graph.keys()]
+      .filter((f) => under(f, "server") || under(f, "indexer") || under(f, "lib"))
+      .filter((f) => f !== "server/jobs/job-worker.ts" && f !== "server/queues/queues.ts")
+      .filter((f) =>
+        [
+          ...readFileSync(path.join(ROOT, f), "utf8").matchAll(
+            /import\s+(type\s+)?\{([^}]*)\}\s+from\s+"bullmq"/g,
+          ),
+        ].some(
+          (m) =>
+            !m[1] && m[2]!.split(",").some((name) => name.trim() !== "" && !name.trim().startsWith("type ")),
+        ),
+      );
+    expect(using).to.deep.equal([]);
+  });
 });
