@@ -16,6 +16,7 @@ import { DEV_EVIDENCE_SIGNER_KEY } from "../server/config.ts";
 import { buildEvidence, type EvidenceJobDeps } from "../server/jobs/evidence.ts";
 import { EvidenceFactsRepository } from "../server/repositories/evidence-facts.ts";
 import { EvidenceRequestsRepository } from "../server/repositories/evidence-requests.ts";
+import { EvidenceBundleStore } from "../server/evidence/bundle-store.ts";
 import { LicenseToken__factory, SplitFactory__factory } from "../types/typechain/index.ts";
 import { devWallet, sessionToken, startTestStack, type TestStack } from "../test/helpers/stack.ts";
 import { startTestTsa } from "../test/helpers/tsa.ts";
@@ -167,6 +168,8 @@ try {
   const deps: EvidenceJobDeps = {
     requests: new EvidenceRequestsRepository(stack.db.pool),
     facts: new EvidenceFactsRepository(stack.db.pool),
+    bundles: new EvidenceBundleStore(stack.config.evidence.dir),
+    quotaBytes: stack.config.evidence.quotaBytes,
     provider: stack.provider,
     ipfs: stack.ipfs,
     chainId: stack.chainId,

@@ -98,6 +98,7 @@ try {
     RELAYER_PRIVATE_KEY: process.env.RELAYER_PRIVATE_KEY ?? DEV_RELAYER_KEY,
     SESSION_SECRET: process.env.SESSION_SECRET ?? (await devSessionSecret()),
     IPFS_DIR: process.env.IPFS_DIR ?? path.join(DATA, "ipfs"),
+    EVIDENCE_DIR: process.env.EVIDENCE_DIR ?? path.join(DATA, "evidence"),
     PAYMENTS_PROVIDER: process.env.PAYMENTS_PROVIDER ?? "dev",
     WEB_DIR: process.env.WEB_DIR ?? WEB_DIST,
   };

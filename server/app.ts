@@ -40,6 +40,7 @@ import { Recoveries } from "./recoveries.ts";
 import { EvidenceFactsRepository } from "./repositories/evidence-facts.ts";
 import type { Chain } from "./chain/chain.ts";
 import { EvidenceRequestsRepository } from "./repositories/evidence-requests.ts";
+import { EvidenceBundleStore } from "./evidence/bundle-store.ts";
 import { LicensesRepository } from "./repositories/licenses.ts";
 import { WorksRepository } from "./repositories/works.ts";
 import { EvidenceService } from "./services/evidence.ts";
@@ -202,6 +203,8 @@ export function createApp(deps: AppDeps): Express {
     facts: new EvidenceFactsRepository(db),
     ipfs,
     outbox,
+    bundles: new EvidenceBundleStore(config.evidence.dir),
+    quotaBytes: config.evidence.quotaBytes,
   });
   app.use(evidenceRouter(evidence, registry));
   app.use(...commerce.api);

@@ -165,6 +165,8 @@ const envSchema = z
     TSA_URL: url(["http", "https"]).optional(),
     TSA_CA_FILE: z.string().optional(),
     EVIDENCE_MIN_CONFIRMATIONS: positiveInt.optional(),
+    EVIDENCE_DIR: z.string().default(".data/evidence"),
+    EVIDENCE_QUOTA_BYTES: positiveInt.default(1024 * MiB),
     STUCK_AFTER_SECONDS: positiveInt.default(DEFAULT_STUCK_AFTER_SECONDS),
     CRASH_POINTS: z
       .string()
@@ -318,6 +320,8 @@ const envSchema = z
       // A development chain mines only when asked, so waiting for 12 blocks there would never end.
       minConfirmations:
         env.EVIDENCE_MIN_CONFIRMATIONS ?? (env.NODE_ENV === "production" ? PRODUCTION_MIN_CONFIRMATIONS : 1),
+      dir: env.EVIDENCE_DIR,
+      quotaBytes: env.EVIDENCE_QUOTA_BYTES,
     },
   }));
 

@@ -31,6 +31,7 @@ import {
 } from "./queues/queues.ts";
 import { EvidenceFactsRepository } from "./repositories/evidence-facts.ts";
 import { EvidenceRequestsRepository } from "./repositories/evidence-requests.ts";
+import { EvidenceBundleStore } from "./evidence/bundle-store.ts";
 
 export interface WorkerDeps {
   config: Config;
@@ -79,6 +80,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const evidenceDeps = {
     requests: new EvidenceRequestsRepository(deps.db),
     facts: new EvidenceFactsRepository(deps.db),
+    bundles: new EvidenceBundleStore(config.evidence.dir),
+    quotaBytes: config.evidence.quotaBytes,
     provider: deps.provider,
     ipfs: deps.ipfs,
     chainId: deps.chainId,

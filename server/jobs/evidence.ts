@@ -8,6 +8,7 @@ import {
   type BundleInput,
   type ManifestSigner,
 } from "../evidence/build-bundle.ts";
+import type { EvidenceBundleStore } from "../evidence/bundle-store.ts";
 import { ChainFactsPendingError, fetchChainFacts } from "../evidence/chain-facts.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
 import type { EvidenceFactsRepository } from "../repositories/evidence-facts.ts";
@@ -17,6 +18,10 @@ import { PermanentError } from "../errors.ts";
 export interface EvidenceJobDeps {
   requests: EvidenceRequestsRepository;
   facts: EvidenceFactsRepository;
+  /** Where finished bundles are kept (PostgreSQL keeps their location). */
+  bundles: EvidenceBundleStore;
+  /** Bytes the stored bundles of one organisation (or one creator's wallet) may take. */
+  quotaBytes: number;
   provider: RpcSender;
   ipfs: IpfsStore;
   chainId: number;
@@ -34,6 +39,9 @@ export interface EvidenceJobResult {
   sha256?: string;
   size?: number;
 }
+
+/** The bundle would take its requester over its storage quota; building again will not help. */
+class EvidenceQuotaError extends Error {}
 
 async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -142,10 +150,11 @@ async function gather(deps: EvidenceJobDeps, request: EvidenceRequest): Promise<
 
 /**
  * The `evidence` job, keyed by the request id: gathers the facts of the work, builds and signs the
- * bundle and stores it. Idempotent: a ready request is left alone, and of two concurrent runs the
- * first stored bundle wins. Inputs that contradict the chain fail the request for good; anything
- * else (node, IPFS or time-stamping authority unreachable, too few confirmations) is retried, and
- * fails the request only on the last attempt.
+ * bundle and stores it in the bundle store. Idempotent: a ready request is left alone, and of two
+ * concurrent runs the first stored bundle wins (the other's file is deleted). Inputs that
+ * contradict the chain, and a bundle that would take its requester over its storage quota, fail
+ * the request for good; anything else (node, IPFS or time-stamping authority unreachable, too few
+ * confirmations) is retried, and fails the request only on the last attempt.
  */
 export async function buildEvidence(
   deps: EvidenceJobDeps,
@@ -160,12 +169,22 @@ export async function buildEvidence(
   try {
     const bundle = await buildBundle(await gather(deps, request));
     const sha256 = sha256Hex(bundle);
-    await deps.requests.complete(requestId, Buffer.from(bundle), sha256);
-    deps.logger.info({ requestId, sha256, size: bundle.byteLength }, "evidence bundle ready");
-    return { status: "ready", sha256, size: bundle.byteLength };
+    const size = bundle.byteLength;
+    const location = await deps.bundles.put(requestId, bundle);
+    // A failure to record it leaves the file (the commit's outcome is unknown); a retry writes another.
+    const completion = await deps.requests.complete(requestId, { location, size, sha256 }, deps.quotaBytes);
+    if (completion.kind !== "stored") await deps.bundles.remove(location);
+    if (completion.kind === "over-quota") {
+      throw new EvidenceQuotaError(
+        `the bundle (${size} bytes) would take its requester's stored evidence (${completion.usedBytes} bytes) over its quota of ${deps.quotaBytes} bytes`,
+      );
+    }
+    if (completion.kind === "ready-already") return { status: "skipped" };
+    deps.logger.info({ requestId, sha256, size }, "evidence bundle ready");
+    return { status: "ready", sha256, size };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof BundleInputError) {
+    if (err instanceof BundleInputError || err instanceof EvidenceQuotaError) {
       await deps.requests.fail(requestId, message);
       throw new PermanentError(message);
     }

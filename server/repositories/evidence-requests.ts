@@ -1,4 +1,6 @@
+import { Readable } from "node:stream";
 import type { Pool } from "pg";
+import { withTransaction } from "../../lib/transaction.ts";
 import { outboxJobs, recordJobsSql, type OutboxJob } from "../queues/outbox.ts";
 import { QUEUE_NAMES } from "../queues/queues.ts";
 
@@ -28,6 +30,8 @@ export interface EvidenceRequest {
   error: string | null;
   bundleSha256: string | null;
   bundleSize: number | null;
+  /** Where in the bundle store the bundle is; null for one built before bundles left PostgreSQL's rows. */
+  bundleLocation: string | null;
   createdAt: Date;
   completedAt: Date | null;
 }
@@ -50,13 +54,40 @@ interface Row {
   status: EvidenceStatus;
   error: string | null;
   bundle_sha256: string | null;
-  bundle_size: number | null;
+  bundle_size: string | null;
+  bundle_location: string | null;
   created_at: Date;
   completed_at: Date | null;
 }
 
 const COLUMNS = `id::text, work_id::text, content_hash, creator, requested_by_key, requested_by_address, infringement,
-  include_original, status, error, bundle_sha256, octet_length(bundle) AS bundle_size, created_at, completed_at`;
+  include_original, status, error, bundle_sha256, bundle_size::text, bundle_location, created_at, completed_at`;
+
+/** Who a request's stored bundles count against: the organisation of its API key, or its wallet. */
+const OWNER = `COALESCE('org:' || (SELECT k.organisation FROM api_keys k WHERE k.id = r.requested_by_key),
+  'wallet:' || r.requested_by_address)`;
+
+/** Bytes the ready bundles of `owner` (an OWNER value) take. */
+const USED_BYTES = `SELECT COALESCE(sum(r.bundle_size), 0)::text AS used FROM evidence_requests r
+  WHERE r.status = 'ready' AND ${OWNER} = $1`;
+
+/** Most bytes a bundle kept in its row (built before bundles left PostgreSQL) is read in at once. */
+const ROW_CHUNK_BYTES = 1024 * 1024;
+
+/** What storing a finished bundle came to. */
+export type Completion =
+  | { kind: "stored" }
+  /** Another run stored its bundle first. */
+  | { kind: "ready-already" }
+  /** The requester's stored bundles and this one would exceed its quota. */
+  | { kind: "over-quota"; usedBytes: number };
+
+/** The owner key of a requester, as OWNER computes it for its requests. */
+export function ownerOf(requester: Requester): string {
+  return requester.kind === "apiKey"
+    ? `org:${requester.organisation ?? requester.keyId}`
+    : `wallet:${requester.address}`;
+}
 
 function toRequest(row: Row): EvidenceRequest {
   return {
@@ -73,7 +104,8 @@ function toRequest(row: Row): EvidenceRequest {
     status: row.status,
     error: row.error,
     bundleSha256: row.bundle_sha256,
-    bundleSize: row.bundle_size,
+    bundleSize: row.bundle_size === null ? null : Number(row.bundle_size),
+    bundleLocation: row.bundle_location,
     createdAt: row.created_at,
     completedAt: row.completed_at,
   };
@@ -124,13 +156,30 @@ export class EvidenceRequestsRepository {
     return rows[0] ? toRequest(rows[0]) : null;
   }
 
-  /** The finished bundle's bytes, or null while it is not ready. */
-  async bundle(id: string): Promise<Uint8Array | null> {
-    const { rows } = await this.db.query<{ bundle: Buffer }>(
-      `SELECT bundle FROM evidence_requests WHERE id = $1 AND status = 'ready'`,
-      [id],
+  /** Bytes the ready bundles of a requester's organisation (or wallet) take. */
+  async usedBytes(requester: Requester): Promise<number> {
+    const { rows } = await this.db.query<{ used: string }>(USED_BYTES, [ownerOf(requester)]);
+    return Number(rows[0]!.used);
+  }
+
+  /**
+   * Bytes `start` to `end` (inclusive) of a bundle built before bundles left PostgreSQL's rows,
+   * read a chunk per query so a download never holds it whole.
+   */
+  rowBundle(id: string, start: number, end: number): Readable {
+    const db = this.db;
+    return Readable.from(
+      (async function* () {
+        for (let offset = start; offset <= end; offset += ROW_CHUNK_BYTES) {
+          const length = Math.min(ROW_CHUNK_BYTES, end - offset + 1);
+          const { rows } = await db.query<{ chunk: Buffer }>(
+            `SELECT substring(bundle FROM $2 FOR $3) AS chunk FROM evidence_requests WHERE id = $1`,
+            [id, offset + 1, length],
+          );
+          yield rows[0]!.chunk;
+        }
+      })(),
     );
-    return rows[0]?.bundle ?? null;
   }
 
   /** Marks the request as being built; null when it is ready already (or gone), so there is nothing to do. */
@@ -144,14 +193,36 @@ export class EvidenceRequestsRepository {
     return rows[0] ? toRequest(rows[0]) : null;
   }
 
-  /** Stores the bundle; a request that is ready already keeps its first bundle. */
-  async complete(id: string, bundle: Uint8Array, sha256: string): Promise<void> {
-    await this.db.query(
-      `UPDATE evidence_requests
-          SET status = 'ready', bundle = $2, bundle_sha256 = $3, error = NULL, completed_at = now()
-        WHERE id = $1 AND status <> 'ready'`,
-      [id, bundle, sha256],
-    );
+  /**
+   * Records a bundle written to the bundle store, unless the request is ready already (it keeps
+   * its first bundle) or the requester's stored bundles and this one would exceed `quotaBytes`.
+   * Counted under a lock of the requester's organisation, so concurrent builds cannot both slip in.
+   */
+  async complete(
+    id: string,
+    bundle: { location: string; size: number; sha256: string },
+    quotaBytes: number,
+  ): Promise<Completion> {
+    return withTransaction(this.db, async (client) => {
+      const { rows } = await client.query<{ owner: string }>(
+        `SELECT ${OWNER} AS owner FROM evidence_requests r WHERE r.id = $1`,
+        [id],
+      );
+      const owner = rows[0]!.owner;
+      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('evidence-quota:' || $1, 0))`, [
+        owner,
+      ]);
+      const used = Number((await client.query<{ used: string }>(USED_BYTES, [owner])).rows[0]!.used);
+      if (used + bundle.size > quotaBytes) return { kind: "over-quota", usedBytes: used };
+      const stored = await client.query(
+        `UPDATE evidence_requests
+            SET status = 'ready', bundle_location = $2, bundle_size = $3, bundle_sha256 = $4, error = NULL,
+                completed_at = now()
+          WHERE id = $1 AND status <> 'ready'`,
+        [id, bundle.location, bundle.size, bundle.sha256],
+      );
+      return stored.rowCount === 1 ? { kind: "stored" } : { kind: "ready-already" };
+    });
   }
 
   async fail(id: string, error: string): Promise<void> {

@@ -1,5 +1,9 @@
-import { Router, type Request } from "express";
+import { pipeline } from "node:stream/promises";
+import { Router } from "express";
 import { z } from "zod";
+import { AppError } from "../errors.ts";
+import { parseByteRange } from "../http/byte-range.ts";
+import { matchesIfNoneMatch, matchesIfRange } from "../http/conditional.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { idSchema, sha256Schema } from "../http/schemas.ts";
@@ -67,16 +71,6 @@ const evidenceSchema = z
 
 const idParams = z.object({ id: z.uuid("must be a UUID") });
 
-// If-None-Match uses weak comparison (RFC 9110 §13.1.2): `W/"x"` matches `"x"`.
-function matchesIfNoneMatch(req: Request, etag: string): boolean {
-  const header = req.get("If-None-Match");
-  if (header === undefined) return false;
-  return header
-    .split(",")
-    .map((tag) => tag.trim().replace(/^W\//, ""))
-    .some((tag) => tag === "*" || tag === etag);
-}
-
 /** Evidence bundles: request (legal API key or the work's creator), follow, download. */
 export function evidenceRouter(service: EvidenceService, registry: OpenApiRegistry): Router {
   const router = Router();
@@ -134,7 +128,9 @@ export function evidenceRouter(service: EvidenceService, registry: OpenApiRegist
           contentType: "application/zip",
           schema: z.string().meta({ contentMediaType: "application/zip" }),
         },
+        206: { description: "The byte range asked for (Range: bytes=…)", contentType: "application/zip" },
         304: { description: "Not modified (If-None-Match)" },
+        416: { description: "The range lies beyond the bundle" },
       },
     },
     async ({ req, res, params }) => {
@@ -143,15 +139,32 @@ export function evidenceRouter(service: EvidenceService, registry: OpenApiRegist
       // A ready bundle never changes, but only its requesters may see it.
       res.setHeader("ETag", etag);
       res.setHeader("Cache-Control", "private, max-age=31536000, immutable");
+      res.setHeader("Accept-Ranges", "bytes");
       if (matchesIfNoneMatch(req, etag)) {
         res.status(304).end();
         return;
       }
+      const range = matchesIfRange(req, etag) ? parseByteRange(req.get("Range"), bundle.size) : null;
+      if (range?.kind === "unsatisfiable") {
+        res.setHeader("Content-Range", `bytes */${bundle.size}`);
+        throw new AppError("RANGE_NOT_SATISFIABLE", 416, `the bundle has ${bundle.size} bytes`, {
+          size: bundle.size,
+        });
+      }
+      let [start, end] = [0, bundle.size - 1];
+      if (range?.kind === "partial") {
+        [start, end] = [range.start, range.end];
+        res.status(206).setHeader("Content-Range", `bytes ${start}-${end}/${bundle.size}`);
+      }
       res.setHeader("Content-Type", "application/zip");
       res.setHeader("Content-Disposition", `attachment; filename="${bundle.filename}"`);
-      res.setHeader("Content-Length", String(bundle.bytes.byteLength));
+      res.setHeader("Content-Length", String(end - start + 1));
       res.setHeader("X-Content-Type-Options", "nosniff");
-      res.status(200).end(bundle.bytes);
+      if (req.method === "HEAD") {
+        res.end();
+        return;
+      }
+      await pipeline(await bundle.read(start, end), res);
     },
   );
 

@@ -1,8 +1,9 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Router, type Request, type Response } from "express";
+import { Router, type Response } from "express";
 import { AppError, notFound } from "../errors.ts";
 import { parseByteRange, type ByteRange } from "../http/byte-range.ts";
+import { matchesIfNoneMatch, matchesIfRange } from "../http/conditional.ts";
 import { parseFileCid, type IpfsStore } from "../ipfs/store.ts";
 
 // Content under a CID never changes, so any cache may keep it for as long as HTTP allows.
@@ -82,20 +83,4 @@ function setCacheable(res: Response, etag: string): void {
   // Anyone's bytes: downloaded, never rendered as a page (or run as a script) of this origin.
   res.setHeader("Content-Disposition", `attachment; filename="${etag.slice(1, -1)}"`);
   res.setHeader("Content-Security-Policy", "sandbox; default-src 'none'");
-}
-
-// If-None-Match uses weak comparison (RFC 9110 §13.1.2): `W/"x"` matches `"x"`.
-function matchesIfNoneMatch(req: Request, etag: string): boolean {
-  const header = req.get("If-None-Match");
-  if (header === undefined) return false;
-  return header
-    .split(",")
-    .map((tag) => tag.trim().replace(/^W\//, ""))
-    .some((tag) => tag === "*" || tag === etag);
-}
-
-// If-Range uses strong comparison; a date or another tag means "send it all" (RFC 9110 §13.1.5).
-function matchesIfRange(req: Request, etag: string): boolean {
-  const header = req.get("If-Range");
-  return header === undefined || header.trim() === etag;
 }

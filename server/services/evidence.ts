@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
+import type { Readable } from "node:stream";
 import type { Auth } from "../auth/middleware.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
+import type { EvidenceBundleStore } from "../evidence/bundle-store.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
 import type { Outbox } from "../queues/outbox.ts";
 import type { EvidenceFactsRepository } from "../repositories/evidence-facts.ts";
@@ -19,6 +21,10 @@ export interface EvidenceServiceDeps {
   ipfs: IpfsStore;
   /** Where the evidence jobs are recorded with the requests, and queued from. */
   outbox: Outbox;
+  /** Where finished bundles are kept. */
+  bundles: EvidenceBundleStore;
+  /** Bytes the stored bundles of one organisation (or one creator's wallet) may take. */
+  quotaBytes: number;
 }
 
 /** The work by its id (direct registration) or its SHA-256 (direct or Merkle batch), never both. */
@@ -46,9 +52,11 @@ export interface EvidenceView {
 }
 
 export interface EvidenceDownload {
-  bytes: Uint8Array;
   sha256: string;
+  size: number;
   filename: string;
+  /** Bytes `start` to `end` (inclusive) of the bundle, streamed. */
+  read(start: number, end: number): Promise<Readable>;
 }
 
 function requesterOf(auth: Auth | undefined): Requester {
@@ -112,6 +120,15 @@ export class EvidenceService {
     const work = await this.#resolve(input.work);
     authorize(requester, work.creator);
     if (input.includeOriginal) await this.#requireOriginal(work.contentHash);
+    const usedBytes = await this.deps.requests.usedBytes(requester);
+    if (usedBytes >= this.deps.quotaBytes) {
+      throw new AppError(
+        "EVIDENCE_QUOTA_EXCEEDED",
+        429,
+        "the stored evidence bundles of this organisation take its whole quota",
+        { quotaBytes: this.deps.quotaBytes, usedBytes },
+      );
+    }
 
     const { request: created, jobs } = await this.deps.requests.insert(
       {
@@ -133,21 +150,25 @@ export class EvidenceService {
     return toView(await this.#find(auth, id));
   }
 
-  /** The bundle of a ready request; 409 while it is being built or when building failed. */
+  /** The bundle of a ready request, to stream; 409 while it is being built or when building failed. */
   async download(auth: Auth | undefined, id: string): Promise<EvidenceDownload> {
     const request = await this.#find(auth, id);
-    const bytes = request.status === "ready" ? await this.deps.requests.bundle(id) : null;
-    if (!bytes || request.bundleSha256 === null) {
+    if (request.status !== "ready" || request.bundleSha256 === null || request.bundleSize === null) {
       throw new AppError("EVIDENCE_NOT_READY", 409, `the bundle is ${request.status}, not ready`, {
         status: request.status,
         error: request.error,
       });
     }
     const subject = request.workId !== null ? `work-${request.workId}` : request.contentHash.slice(2, 14);
+    const { bundleLocation } = request;
     return {
-      bytes,
       sha256: request.bundleSha256,
+      size: request.bundleSize,
       filename: `rights-ledger-evidence-${subject}-${id.slice(0, 8)}.zip`,
+      read: async (start, end) =>
+        bundleLocation !== null
+          ? this.deps.bundles.read(bundleLocation, start, end)
+          : this.deps.requests.rowBundle(id, start, end),
     };
   }
 

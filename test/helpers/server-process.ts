@@ -110,6 +110,7 @@ export async function startServerProcess(
       SESSION_SECRET: stack.config.auth.sessionSecret,
       IPFS_DIR: stack.config.ipfs.dir,
       UPLOAD_STAGING_DIR: stack.config.uploads.stagingDir,
+      EVIDENCE_DIR: stack.config.evidence.dir,
       SIWE_DOMAIN: stack.config.auth.siweDomain,
       NOTARIZE_MODE: stack.config.notarize.mode,
       BATCH_MAX_WORKS: String(stack.config.notarize.batchMaxWorks),

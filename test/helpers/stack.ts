@@ -136,6 +136,7 @@ export async function startTestStack(label: string, options: TestStackOptions = 
     SESSION_SECRET: TEST_SESSION_SECRET,
     IPFS_DIR: ipfsDir,
     UPLOAD_STAGING_DIR: `${ipfsDir}-staging`,
+    EVIDENCE_DIR: `${ipfsDir}-evidence`,
     SIWE_DOMAIN: "rights-ledger.test",
     RATE_LIMIT_PER_MINUTE: "1000000",
     ...options.env,
@@ -242,6 +243,7 @@ export async function startTestStack(label: string, options: TestStackOptions = 
       await ipfs.close();
       await rm(ipfsDir, { recursive: true, force: true });
       await rm(`${ipfsDir}-staging`, { recursive: true, force: true });
+      await rm(`${ipfsDir}-evidence`, { recursive: true, force: true });
       await cache.cleanup();
       await db.drop();
       provider.destroy();

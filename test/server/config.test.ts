@@ -99,6 +99,8 @@ describe("server configuration", () => {
       tsaUrl: undefined,
       tsaCaFile: undefined,
       minConfirmations: 12,
+      dir: ".data/evidence",
+      quotaBytes: 1024 * 1024 * 1024,
     });
   });
 

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
-import { createHash, randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -17,6 +17,7 @@ import { ChainFactsPendingError } from "../../server/evidence/chain-facts.ts";
 import { buildEvidence, type EvidenceJobDeps } from "../../server/jobs/evidence.ts";
 import { EvidenceFactsRepository } from "../../server/repositories/evidence-facts.ts";
 import { EvidenceRequestsRepository } from "../../server/repositories/evidence-requests.ts";
+import { EvidenceBundleStore } from "../../server/evidence/bundle-store.ts";
 import { LicenseToken__factory, SplitFactory__factory } from "../../types/typechain/index.ts";
 import { flipByte, readManifest, replaceText, rezip, unzip } from "../helpers/evidence.ts";
 import { readPdf, squeeze } from "../helpers/pdf.ts";
@@ -460,6 +461,136 @@ describe("evidence API (direct registrations)", function () {
     });
   });
 
+  describe("bundle storage", () => {
+    const body = () => ({ workId: work.workId, infringement: { observedAt: OBSERVED_AT } });
+    const keys = () => new ApiKeys(stack.db.pool);
+    const bundleDir = () => stack.config.evidence.dir;
+
+    /** Raw bytes of the bundle, with the status and headers the route answered. */
+    const fetchBundle = (credentials: Credentials, id: string, headers: Record<string, string> = {}) =>
+      authed(request(stack.app).get(`/v1/evidence/${id}/bundle.zip`), credentials)
+        .set(headers)
+        .buffer(true)
+        .parse((response, done) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (c: Buffer) => chunks.push(c));
+          response.on("end", () => done(null, Buffer.concat(chunks)));
+        });
+
+    /** A ready request of `keyId` whose stored bundle takes `size` bytes, as bundles stored earlier would. */
+    async function storedBundle(keyId: string, size: number): Promise<void> {
+      const id = randomUUID();
+      await stack.db.pool.query(
+        `INSERT INTO evidence_requests (id, work_id, content_hash, creator, requested_by_key, infringement,
+           include_original, status, bundle_sha256, bundle_size, bundle_location, completed_at)
+         VALUES ($1, $2, $3, $4, $5, '{"observedAt":"2025-03-14T09:26:53.000Z"}', false, 'ready', $6, $7, $8, now())`,
+        [
+          id,
+          work.workId,
+          work.contentHash,
+          creator.address.toLowerCase(),
+          keyId,
+          "0".repeat(64),
+          size,
+          `${id}-${randomUUID()}.zip`,
+        ],
+      );
+    }
+
+    it("keeps the bundle as a file outside PostgreSQL's rows: the row holds its location, size and SHA-256", async function () {
+      const { rows } = await stack.db.pool.query(
+        `SELECT bundle IS NULL AS outside, bundle_location, bundle_size::int AS size, bundle_sha256
+           FROM evidence_requests WHERE id = $1`,
+        [first.id],
+      );
+      expect(rows[0]).to.include({ outside: true, size: first.zip.length });
+      const file = await readFile(path.join(bundleDir(), rows[0].bundle_location));
+      expect(file).to.deep.equal(first.zip);
+      expect(sha256(file).slice(2)).to.equal(rows[0].bundle_sha256);
+    });
+
+    it("streams the download, whole or one byte range, matching the stored hash; another organisation gets 404", async function () {
+      const whole = await fetchBundle(legal, first.id);
+      expect(whole.status).to.equal(200);
+      expect(whole.headers["accept-ranges"]).to.equal("bytes");
+      expect(`"${sha256(whole.body as Buffer).slice(2)}"`).to.equal(whole.headers.etag);
+      const head = await fetchBundle(legal, first.id, { Range: "bytes=0-99" });
+      expect(head.status).to.equal(206);
+      expect(head.headers["content-range"]).to.equal(`bytes 0-99/${first.zip.length}`);
+      expect(head.body).to.deep.equal(first.zip.subarray(0, 100));
+      const tail = await fetchBundle(legal, first.id, { Range: "bytes=-10" });
+      expect(tail.body).to.deep.equal(first.zip.subarray(-10));
+      const beyond = await fetchBundle(legal, first.id, { Range: `bytes=${first.zip.length}-` });
+      expect(beyond.status).to.equal(416);
+      expect(beyond.headers["content-range"]).to.equal(`bytes */${first.zip.length}`);
+      const stale = await fetchBundle(legal, first.id, { Range: "bytes=0-9", "If-Range": '"other"' });
+      expect(stale.status).to.equal(200);
+
+      const stranger = { apiKey: (await keys().create("another firm", ["legal"], "Another firm")).key };
+      for (const headers of [{}, { Range: "bytes=0-99" }] as Record<string, string>[]) {
+        const res = await fetchBundle(stranger, first.id, headers);
+        expect(res.status).to.equal(404);
+      }
+    });
+
+    it("serves a bundle stored in its row before bundles left PostgreSQL, a chunk at a time", async function () {
+      const legacy = Buffer.concat([first.zip, randomBytes(2 * 1024 * 1024 + 123)]);
+      const id = randomUUID();
+      await stack.db.pool.query(
+        `INSERT INTO evidence_requests (id, work_id, content_hash, creator, requested_by_key, infringement,
+           include_original, status, bundle, bundle_sha256, bundle_size, completed_at)
+         VALUES ($1, $2, $3, $4, $5, '{"observedAt":"2025-03-14T09:26:53.000Z"}', false, 'ready', $6, $7, $8, now())`,
+        [
+          id,
+          work.workId,
+          work.contentHash,
+          creator.address.toLowerCase(),
+          first.status.requestedBy.id,
+          legacy,
+          sha256(legacy).slice(2),
+          legacy.length,
+        ],
+      );
+      const whole = await fetchBundle(legal, id);
+      expect(whole.status).to.equal(200);
+      expect(sha256(whole.body as Buffer)).to.equal(sha256(legacy));
+      const across = 1024 * 1024;
+      const range = await fetchBundle(legal, id, { Range: `bytes=${across - 5}-${across + 4}` });
+      expect(range.status).to.equal(206);
+      expect(range.body).to.deep.equal(legacy.subarray(across - 5, across + 5));
+    });
+
+    it("refuses a request with 429 once its organisation's stored bundles take the quota; other organisations still ask", async function () {
+      const full = await keys().create("full firm", ["legal"], "Full firm");
+      await storedBundle(full.apiKey.id, stack.config.evidence.quotaBytes);
+      const before = await evidenceCount(stack);
+      const refused = await requestEvidence(stack, { apiKey: full.key }, body());
+      expect(refused.status).to.equal(429);
+      expect(refused.body.error.code).to.equal("EVIDENCE_QUOTA_EXCEEDED");
+      expect(refused.body.error.details).to.deep.equal({
+        quotaBytes: stack.config.evidence.quotaBytes,
+        usedBytes: stack.config.evidence.quotaBytes,
+      });
+      expect(await evidenceCount(stack)).to.equal(before);
+      const colleague = await keys().create("full firm, paralegal", ["legal"], "Full firm");
+      expect((await requestEvidence(stack, { apiKey: colleague.key }, body())).status).to.equal(429);
+      const other = await keys().create("roomy firm", ["legal"], "Roomy firm");
+      expect((await requestEvidence(stack, { apiKey: other.key }, body())).status).to.equal(202);
+    });
+
+    it("fails a build that would take its organisation over the quota, and keeps no file of it", async function () {
+      const nearly = await keys().create("nearly full firm", ["legal"], "Nearly full firm");
+      await storedBundle(nearly.apiKey.id, stack.config.evidence.quotaBytes - 100);
+      const made = await requestEvidence(stack, { apiKey: nearly.key }, body());
+      expect(made.status, JSON.stringify(made.body)).to.equal(202);
+      const status = await settled(stack, { apiKey: nearly.key }, made.body.id);
+      expect(status.status).to.equal("failed");
+      expect(status.error).to.match(/over its quota of \d+ bytes/);
+      const files = await readdir(bundleDir());
+      expect(files.filter((f) => f.includes(made.body.id as string))).to.deep.equal([]);
+    });
+  });
+
   describe("the evidence job", () => {
     let deps: EvidenceJobDeps;
     const requests = () => new EvidenceRequestsRepository(stack.db.pool);
@@ -468,6 +599,8 @@ describe("evidence API (direct registrations)", function () {
       deps = {
         requests: requests(),
         facts: new EvidenceFactsRepository(stack.db.pool),
+        bundles: new EvidenceBundleStore(stack.config.evidence.dir),
+        quotaBytes: stack.config.evidence.quotaBytes,
         provider: stack.provider,
         ipfs: stack.ipfs,
         chainId: stack.chainId,
@@ -502,7 +635,9 @@ describe("evidence API (direct registrations)", function () {
       });
       const after = await requests().find(first.id);
       expect(after).to.deep.equal(before);
-      expect(await requests().bundle(first.id)).to.deep.equal(first.zip);
+      expect(await readFile(path.join(stack.config.evidence.dir, after!.bundleLocation!))).to.deep.equal(
+        first.zip,
+      );
     });
 
     it("keeps a request building while its block lacks confirmations, and fails it on the last attempt", async function () {

@@ -1,0 +1,17 @@
+import type { Request } from "express";
+
+/** Whether `If-None-Match` names `etag`, by weak comparison (RFC 9110 §13.1.2): `W/"x"` matches `"x"`. */
+export function matchesIfNoneMatch(req: Request, etag: string): boolean {
+  const header = req.get("If-None-Match");
+  if (header === undefined) return false;
+  return header
+    .split(",")
+    .map((tag) => tag.trim().replace(/^W\//, ""))
+    .some((tag) => tag === "*" || tag === etag);
+}
+
+/** Whether a `Range` may be honoured: no `If-Range`, or one naming the current `etag` (RFC 9110 §13.1.5). */
+export function matchesIfRange(req: Request, etag: string): boolean {
+  const header = req.get("If-Range");
+  return header === undefined || header.trim() === etag;
+}
