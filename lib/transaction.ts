@@ -1,5 +1,8 @@
 import type { Pool, PoolClient } from "pg";
 
+/** Where a statement can run: the pool, or a connection holding a transaction. */
+export type Queryable = Pool | PoolClient;
+
 /**
  * Runs `work` in one transaction on a connection of its own: COMMIT when it resolves, ROLLBACK when
  * it throws. A connection whose transaction failed is discarded rather than returned to the pool,

@@ -11,19 +11,19 @@ import { Relayer } from "./chain/relayer.ts";
 import type { Config } from "./config.ts";
 import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import { DeferredError } from "./errors.ts";
-import { captureOrder } from "./jobs/capture-payment.ts";
-import { expireOrders } from "./jobs/expire-orders.ts";
-import { fulfillOrder } from "./jobs/fulfill-order.ts";
+import { captureOrder } from "./orders/jobs/capture-payment.ts";
+import { expireOrders } from "./orders/jobs/expire-orders.ts";
+import { fulfillOrder } from "./orders/jobs/fulfill-order.ts";
 import { publishOffer } from "./jobs/publish-offer.ts";
 import { closeWorkers, jobWorker } from "./jobs/job-worker.ts";
 import { Outbox } from "./queues/outbox.ts";
 import { QUEUE_NAMES, type OrderJob, type PublishOfferJob, type Queues } from "./queues/queues.ts";
-import { revokeLicense } from "./jobs/revoke-license.ts";
+import { revokeLicense } from "./orders/jobs/revoke-license.ts";
 import { createPaymentProvider } from "./payments/create-provider.ts";
 import type { PaymentProvider } from "./payments/provider.ts";
-import { OrderBatches } from "./repositories/orders.ts";
+import { OrderBatches } from "./orders/batches.ts";
 import { Recoveries } from "./recoveries.ts";
-import { OrderEvents } from "./services/order-events.ts";
+import { OrderEvents } from "./orders/events.ts";
 
 export interface CommerceWorkerDeps {
   config: Config;

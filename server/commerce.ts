@@ -15,7 +15,7 @@ import { OrderSecrets } from "./auth/order-secrets.ts";
 import type { ChainClock } from "./chain/chain-clock.ts";
 import { createPaymentProvider } from "./payments/create-provider.ts";
 import { DevPaymentProvider } from "./payments/dev.ts";
-import { OrderBatches } from "./repositories/orders.ts";
+import { OrderBatches } from "./orders/batches.ts";
 import { TradesRepository } from "./repositories/trades.ts";
 import { WorksRepository } from "./repositories/works.ts";
 import { checkoutRouter } from "./routes/checkout.ts";
@@ -26,14 +26,14 @@ import { ordersRouter } from "./routes/orders.ts";
 import { splitsRouter } from "./routes/splits.ts";
 import { tradesRouter } from "./routes/trades.ts";
 import { webhooksRouter } from "./routes/webhooks.ts";
-import { CheckoutService } from "./services/checkout.ts";
+import { CheckoutService } from "./orders/checkout.ts";
 import { OffersService } from "./services/offers.ts";
-import { OrderEvents } from "./services/order-events.ts";
-import { OrderStreams } from "./services/order-streams.ts";
-import { OrdersService } from "./services/orders.ts";
+import { OrderEvents } from "./orders/events.ts";
+import { OrderStreams } from "./orders/streams.ts";
+import { OrdersService } from "./orders/orders.ts";
 import { SplitsService } from "./services/splits.ts";
 import { TradesService } from "./services/trades.ts";
-import { WebhookService } from "./services/webhooks.ts";
+import { WebhookService } from "./orders/webhooks.ts";
 
 export interface CommerceDeps {
   config: Config;

@@ -46,6 +46,19 @@ function importGraph(): Map<string, string[]> {
 const graph = importGraph();
 const edges = [...graph].flatMap(([from, targets]) => targets.map((to) => ({ from, to })));
 const under = (file: string, folder: string) => file.startsWith(`${folder}/`);
+/** Files holding SQL of a table group: the repositories, and the stores inside feature folders. */
+const isStore = (f: string) =>
+  under(f, "server/repositories") ||
+  [
+    "server/orders/store.ts",
+    "server/orders/indexed-mints.ts",
+    "server/orders/webhook-events.ts",
+    "server/orders/status.ts",
+  ].includes(f);
+const isJob = (f: string) => under(f, "server/jobs") || under(f, "server/orders/jobs");
+/** Business rules: the services, and the lifecycle code of feature folders that is neither store nor job. */
+const isService = (f: string) =>
+  under(f, "server/services") || (under(f, "server/orders") && !isStore(f) && !isJob(f));
 const show = (list: { from: string; to: string }[]) => list.map((e) => `${e.from} → ${e.to}`);
 
 /** The import loops among `files`, each as the path that closes it. */
@@ -92,10 +105,9 @@ describe("layering", () => {
     expect(show(outside)).to.deep.equal([]);
   });
 
-  it("keeps repositories below the HTTP layer", () => {
+  it("keeps repositories and stores below the HTTP layer", () => {
     const up = edges.filter(
-      (e) =>
-        under(e.from, "server/repositories") && (under(e.to, "server/routes") || under(e.to, "server/http")),
+      (e) => isStore(e.from) && (under(e.to, "server/routes") || under(e.to, "server/http")),
     );
     expect(show(up)).to.deep.equal([]);
   });
@@ -103,10 +115,28 @@ describe("layering", () => {
   it("keeps services below jobs and routes, and queues below both", () => {
     const up = edges.filter(
       (e) =>
-        (under(e.from, "server/services") && (under(e.to, "server/jobs") || under(e.to, "server/routes"))) ||
-        (under(e.from, "server/queues") && (under(e.to, "server/services") || under(e.to, "server/jobs"))),
+        (isService(e.from) && (isJob(e.to) || under(e.to, "server/routes"))) ||
+        (under(e.from, "server/queues") && (isService(e.to) || isJob(e.to))),
     );
     expect(show(up)).to.deep.equal([]);
+  });
+
+  it("keeps the order lifecycle in its folder, with one table of status moves", () => {
+    const lifecycle = [
+      "checkout",
+      "webhooks",
+      "fulfilment",
+      "orders",
+      "events",
+      "streams",
+      "store",
+      "batches",
+    ];
+    for (const name of lifecycle) expect(graph.has(`server/orders/${name}.ts`), name).to.equal(true);
+    const moves = [...graph.keys()].filter((f) =>
+      /ORDER_MOVES\s*[:=]/.test(readFileSync(path.join(ROOT, f), "utf8")),
+    );
+    expect(moves).to.deep.equal(["server/orders/status.ts"]);
   });
 
   it("has no import loop in the server, the indexer or lib", () => {

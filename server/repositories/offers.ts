@@ -4,7 +4,8 @@ import { checksum } from "../../lib/address.ts";
 import { outboxJobs, recordJobsSql, type OutboxJob } from "../queues/outbox.ts";
 import { QUEUE_NAMES } from "../queues/queues.ts";
 import { withTransaction } from "../../lib/transaction.ts";
-import { HOLDING, type Queryable } from "./orders.ts";
+import { HOLDING } from "./offer-stock.ts";
+import type { Queryable } from "../../lib/transaction.ts";
 
 /** The terms of an offer as signed (`OfferParams`), numbers as decimal strings. */
 export interface OfferTerms {

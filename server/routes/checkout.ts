@@ -5,9 +5,9 @@ import { clientOf } from "../http/client-address.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { addressSchema, idSchema } from "../http/schemas.ts";
-import type { CheckoutService } from "../services/checkout.ts";
+import type { CheckoutService } from "../orders/checkout.ts";
 import type { OrderSecrets } from "../auth/order-secrets.ts";
-import type { OrdersService } from "../services/orders.ts";
+import type { OrdersService } from "../orders/orders.ts";
 import { orderSchema } from "./orders.ts";
 
 /** Card checkout: one license of an offer, paid through the payment provider's hosted page. */

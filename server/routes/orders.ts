@@ -6,8 +6,8 @@ import { route } from "../http/route.ts";
 import { finalitySchema } from "../http/schemas.ts";
 import { transactionRequestSchema } from "../http/transaction-request.ts";
 import { clientOf } from "../http/client-address.ts";
-import type { OrderStreams } from "../services/order-streams.ts";
-import type { OrderReader, OrdersService } from "../services/orders.ts";
+import type { OrderStreams } from "../orders/streams.ts";
+import type { OrderReader, OrdersService } from "../orders/orders.ts";
 
 const statusSchema = z.enum([
   "created",

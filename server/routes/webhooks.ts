@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import type { WebhookService } from "../services/webhooks.ts";
+import type { WebhookService } from "../orders/webhooks.ts";
 
 const PATH = "/v1/webhooks/stripe";
 

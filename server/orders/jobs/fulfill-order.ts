@@ -1,11 +1,12 @@
 import type { TransactionReceipt } from "ethers";
-import { ILicenseToken__factory, type LicenseToken } from "../../types/typechain/index.ts";
-import type { FiatMinter } from "../chain/fiat-minter.ts";
-import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
-import { findOrder, type IndexedMint, type Order } from "../repositories/orders.ts";
-import { enqueueOnce, failOrder, releaseAuthorization } from "../services/fulfilment.ts";
+import { ILicenseToken__factory, type LicenseToken } from "../../../types/typechain/index.ts";
+import type { FiatMinter } from "../../chain/fiat-minter.ts";
+import { TransactionRevertedError, type Relayer } from "../../chain/relayer.ts";
+import { findOrder, type Order } from "../store.ts";
+import type { IndexedMint } from "../indexed-mints.ts";
+import { enqueueOnce, failOrder, releaseAuthorization } from "../fulfilment.ts";
 import { capturePayment, type CapturePaymentDeps } from "./capture-payment.ts";
-import { PermanentError } from "../errors.ts";
+import { PermanentError } from "../../errors.ts";
 
 export interface FulfillOrderDeps extends CapturePaymentDeps {
   relayer: Relayer;

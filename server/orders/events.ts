@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { OrderEvent } from "../repositories/orders.ts";
+import type { OrderEvent } from "./store.ts";
 
 type Listener = (seq: string) => void;
 

@@ -5,22 +5,19 @@ import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { OrderSecrets } from "../auth/order-secrets.ts";
 import type { Config } from "../config.ts";
-import type { GasBudget } from "./gas-budget.ts";
+import type { GasBudget } from "../services/gas-budget.ts";
 import { AppError, notFound } from "../errors.ts";
 import type { PaymentProvider } from "../payments/provider.ts";
 import {
   available,
-  insertOrder,
   lockBuyerHolds,
   lockFiatPrice,
   stockOf,
   type BuyerHolds,
-  transition,
-  updateOrder,
-  type Order,
-} from "../repositories/orders.ts";
+} from "../repositories/offer-stock.ts";
+import { insertOrder, transition, updateOrder, type Order } from "./store.ts";
 import { paymentRefOf } from "./fulfilment.ts";
-import type { OrderEvents } from "./order-events.ts";
+import type { OrderEvents } from "./events.ts";
 
 export interface CheckoutDeps {
   db: Pool;

@@ -5,13 +5,8 @@ import type { OrderSecrets } from "../auth/order-secrets.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
 import type { TransactionRequest } from "../http/transaction-request.ts";
-import {
-  findOrder,
-  orderEvents,
-  type Order,
-  type OrderEvent,
-  type OrderStatus,
-} from "../repositories/orders.ts";
+import { findOrder, orderEvents, type Order, type OrderEvent } from "./store.ts";
+import type { OrderStatus } from "./status.ts";
 
 /** `ILicenseToken.RevocationReason` of an order's revoke reason: a chargeback, or else a card refund. */
 export function revocationReasonOf(revokeReason: string): 0 | 1 {

@@ -1,8 +1,8 @@
 import type { Pool } from "pg";
 import type { Logger } from "pino";
-import type { PaymentProvider } from "../payments/provider.ts";
-import { expireUnpaid } from "../repositories/orders.ts";
-import type { OrderEvents } from "../services/order-events.ts";
+import type { PaymentProvider } from "../../payments/provider.ts";
+import { expireUnpaid } from "../store.ts";
+import type { OrderEvents } from "../events.ts";
 
 export interface ExpireOrdersDeps {
   db: Pool;

@@ -1,10 +1,11 @@
-import type { ChainChange } from "../../lib/chain-changes.ts";
-import { finalityOf, type ChainHeads } from "../../lib/finality.ts";
-import type { ChangeFeed } from "../chain/change-feed.ts";
-import { PaymentRejectedError } from "../payments/provider.ts";
-import { findOrder, updateOrder, type IndexedMint, type Order } from "../repositories/orders.ts";
-import { failOrder, releaseAuthorization, type FulfilmentDeps } from "../services/fulfilment.ts";
-import { PermanentError } from "../errors.ts";
+import type { ChainChange } from "../../../lib/chain-changes.ts";
+import { finalityOf, type ChainHeads } from "../../../lib/finality.ts";
+import type { ChangeFeed } from "../../chain/change-feed.ts";
+import { PaymentRejectedError } from "../../payments/provider.ts";
+import { findOrder, updateOrder, type Order } from "../store.ts";
+import type { IndexedMint } from "../indexed-mints.ts";
+import { failOrder, releaseAuthorization, type FulfilmentDeps } from "../fulfilment.ts";
+import { PermanentError } from "../../errors.ts";
 
 export interface CapturePaymentDeps extends FulfilmentDeps {
   feed: ChangeFeed;

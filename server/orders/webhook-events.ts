@@ -7,10 +7,9 @@ import {
   type Moved,
   type OrderEventRow,
   type OrderRow,
-  type OrderStatus,
-  type PaymentStatus,
-  type Queryable,
-} from "./orders.ts";
+} from "./store.ts";
+import type { OrderStatus, PaymentStatus } from "./status.ts";
+import type { Queryable } from "../../lib/transaction.ts";
 
 /**
  * Records a delivery of payment event `id` and says whether this delivery should apply it: a new

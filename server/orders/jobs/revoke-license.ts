@@ -1,11 +1,12 @@
 import type { Pool } from "pg";
 import type { Logger } from "pino";
-import type { LicenseToken } from "../../types/typechain/index.ts";
-import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
-import { findOrder, mintOf, transition, updateOrder } from "../repositories/orders.ts";
-import type { OrderEvents } from "../services/order-events.ts";
-import { revocationReasonOf } from "../services/orders.ts";
-import { PermanentError } from "../errors.ts";
+import type { LicenseToken } from "../../../types/typechain/index.ts";
+import { TransactionRevertedError, type Relayer } from "../../chain/relayer.ts";
+import { findOrder, transition, updateOrder } from "../store.ts";
+import { mintOf } from "../indexed-mints.ts";
+import type { OrderEvents } from "../events.ts";
+import { revocationReasonOf } from "../orders.ts";
+import { PermanentError } from "../../errors.ts";
 
 export interface RevokeLicenseDeps {
   db: Pool;

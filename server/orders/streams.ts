@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { ChainChange } from "../../lib/chain-changes.ts";
 import type { ChangeFeed } from "../chain/change-feed.ts";
 import { AppError } from "../errors.ts";
-import type { OrderEvents } from "./order-events.ts";
+import type { OrderEvents } from "./events.ts";
 import type { OrderEventView, OrdersService, OrderView } from "./orders.ts";
 
 const HEARTBEAT_MS = 15_000;

@@ -6,8 +6,10 @@ import type { Checkpoint } from "../crash-points.ts";
 import type { Outbox } from "../queues/outbox.ts";
 import { orderJob, type OrderJob, type Queues } from "../queues/queues.ts";
 import type { PaymentProvider } from "../payments/provider.ts";
-import { updateOrder, type Order, type OrderStatus, type OrderBatches } from "../repositories/orders.ts";
-import type { OrderEvents } from "./order-events.ts";
+import { updateOrder, type Order } from "./store.ts";
+import type { OrderBatches } from "./batches.ts";
+import { movingTo } from "./status.ts";
+import type { OrderEvents } from "./events.ts";
 
 /** What the steps of an order's fulfilment share, in the API and in the workers. */
 export interface FulfilmentDeps {
@@ -54,7 +56,7 @@ export async function ensureFulfilment(deps: Pick<FulfilmentDeps, "queues">, ord
   await enqueueOnce(deps.queues, "fulfil", orderId);
 }
 
-const FAILABLE: OrderStatus[] = ["created", "paid", "minting", "expired"];
+const FAILABLE = movingTo("failed");
 
 /**
  * Fails an order for good and releases the buyer's authorization, so nobody is charged for a

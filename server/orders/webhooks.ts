@@ -7,22 +7,19 @@ import {
   findOrder,
   findOrderByPaymentIntent,
   findOrderBySession,
-  lockFiatPrice,
   lockOrder,
-  stockOf,
-  available,
   transition,
   type Order,
-  type OrderStatus,
-  type PaymentStatus,
-} from "../repositories/orders.ts";
+} from "./store.ts";
+import { lockFiatPrice, stockOf, available } from "../repositories/offer-stock.ts";
+import type { OrderStatus, PaymentStatus } from "./status.ts";
 import {
   claimEvent,
   markProcessed,
   recordCheckoutPayments,
   type CheckoutPayment,
   type PaymentOutcome,
-} from "../repositories/webhook-events.ts";
+} from "./webhook-events.ts";
 import { orderJob } from "../queues/queues.ts";
 import { ensureFulfilment, type FulfilmentDeps } from "./fulfilment.ts";
 

@@ -1,0 +1,44 @@
+/**
+ * An order's life in one table: from each status, the statuses it may move to. Every change of an
+ * order's status goes through the store's `transition`, which refuses a move this table does not
+ * list; a move to the same status only sets fields (a revocation recorded on a refunded order).
+ *
+ *   created ──paid──▶ paid ──mint sent──▶ minting ──captured──▶ fulfilled
+ *      │  ╲                 │                 │  ╲                  │
+ *      │   expired ─(late payment, stock left)─▶ paid                │
+ *      ▼                    ▼                 ▼    ▼                 ▼
+ *    failed ◀───────────────┴─────────────────┘  refunded / disputed ◀┘
+ */
+export type OrderStatus =
+  "created" | "paid" | "minting" | "fulfilled" | "failed" | "expired" | "refunded" | "disputed";
+export type PaymentStatus = "none" | "authorized" | "captured" | "canceled";
+
+export const ORDER_MOVES: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  created: ["paid", "failed", "expired"],
+  expired: ["paid", "failed"],
+  paid: ["minting", "failed"],
+  minting: ["fulfilled", "failed", "refunded", "disputed"],
+  fulfilled: ["refunded", "disputed"],
+  failed: [],
+  refunded: [],
+  disputed: [],
+};
+
+/** Statuses in which an order still holds a unit of its offer's supply (until its mint is indexed). */
+export const HOLDING_STATUSES: OrderStatus[] = ["created", "paid", "minting"];
+
+/** Whether an order may move from `from` to `to`. */
+export function canMove(from: OrderStatus, to: OrderStatus): boolean {
+  return from === to || ORDER_MOVES[from].includes(to);
+}
+
+/** The statuses from which an order may move to `to`. */
+export function movingTo(to: OrderStatus): OrderStatus[] {
+  return (Object.keys(ORDER_MOVES) as OrderStatus[]).filter((from) => from !== to && canMove(from, to));
+}
+
+/** Throws when a transition names a move the table does not list: a fault of the code, not of the order. */
+export function assertMoves(from: readonly OrderStatus[], to: OrderStatus): void {
+  const illegal = from.filter((f) => !canMove(f, to));
+  if (illegal.length > 0) throw new Error(`an order cannot move from ${illegal.join(", ")} to ${to}`);
+}
