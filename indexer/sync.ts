@@ -1,3 +1,8 @@
+/**
+ * The indexer's sync loop: backfill, live following, reorg rollback, chain identity and quarantine of
+ * refused rows. Kept in one file, though long, because each step decides on the same checkpoint row
+ * inside the same transaction; the pure parts (decoding, handlers, finality, fetching) live apart.
+ */
 import type { Pool, PoolClient } from "pg";
 import type { Logger } from "pino";
 import type { ChainHeads } from "../lib/finality.ts";

@@ -1,3 +1,9 @@
+/**
+ * The server's configuration: every environment variable, its default and its validation, read once
+ * at start-up into a typed object. Long because it is the one list of settings (the README's table
+ * mirrors it); the cross-setting rules (production refuses dev providers, keys match the deployment)
+ * sit at its end.
+ */
 import { createHmac } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";

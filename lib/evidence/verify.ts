@@ -1,3 +1,8 @@
+/**
+ * The independent verifier of evidence bundles, used by `npx rights-ledger verify` and the API. One
+ * file, though long, so that whoever audits a bundle reads every check it makes in one place, in the
+ * order it makes them, with nothing but `lib/` beneath it.
+ */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { getAddress, getBytes, toQuantity, verifyMessage } from "ethers";
 import type { Certificate } from "pkijs";

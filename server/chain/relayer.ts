@@ -1,3 +1,10 @@
+/**
+ * The relayer: the platform's wallet sending transactions for creators, buyers and jobs. One file,
+ * though long, because its parts share one invariant — a nonce is recorded in `relayer_transactions`
+ * before its transaction is broadcast, under one Redis lock — and splitting the turn (group, record,
+ * broadcast, fill gaps), the resynchronization after a crash and the stuck-transaction replacement
+ * across files would spread that invariant where no reader sees it whole.
+ */
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";

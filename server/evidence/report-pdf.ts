@@ -1,3 +1,9 @@
+/**
+ * The court-ready PDF of an evidence bundle. Long because it is layout: each section of the report
+ * (summary, file, registration, chain proof, timestamps, verification steps) is drawn by a function
+ * here, and they share one page model (margins, fonts, cutting long hex values) that a split would
+ * have to export for no other reader.
+ */
 import PDFDocument from "pdfkit";
 import { BUNDLE_PATHS, type Manifest } from "../../lib/evidence/manifest.ts";
 
