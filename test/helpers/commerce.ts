@@ -25,6 +25,37 @@ export interface OfferTermsInput {
 
 let works = 0;
 
+/**
+ * Uploads `bytes` as `signer` (signed in), signs the registration the API answers with and submits
+ * it: the registration is queued (202). Answers the file's SHA-256.
+ */
+export async function submitRegistration(
+  stack: TestStack,
+  signer: JsonRpcSigner,
+  bytes: Buffer,
+  fields: Record<string, string> = {},
+): Promise<string> {
+  const upload = await request(stack.app)
+    .post("/v1/works")
+    .set("Authorization", `Bearer ${await sessionToken(signer.address)}`)
+    .field("creator", signer.address)
+    .field("title", "Harbour at dusk")
+    .field(fields)
+    .attach("file", bytes, { filename: "harbour at dusk.txt", contentType: "text/plain" });
+  expect(upload.status, JSON.stringify(upload.body)).to.equal(201);
+  const typed = upload.body.typedData;
+  const signature = await signer.signTypedData(
+    typed.domain,
+    { Register: typed.types.Register },
+    typed.message,
+  );
+  await request(stack.app)
+    .post(`/v1/works/${upload.body.sha256}/register`)
+    .send({ ...typed.message, signature })
+    .expect(202);
+  return upload.body.sha256 as string;
+}
+
 /** Registers a new work by `creator` directly on chain and returns its id. */
 export async function registerWork(stack: TestStack, creator: JsonRpcSigner): Promise<string> {
   const registry = WorkRegistry__factory.connect(stack.deployment.contracts.WorkRegistry.address, creator);

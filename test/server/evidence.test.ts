@@ -19,11 +19,12 @@ import { EvidenceFactsRepository } from "../../server/repositories/evidence-fact
 import { EvidenceRequestsRepository } from "../../server/repositories/evidence-requests.ts";
 import { EvidenceBundleStore } from "../../server/evidence/bundle-store.ts";
 import { LicenseToken__factory, SplitFactory__factory } from "../../types/typechain/index.ts";
+import { submitRegistration } from "../helpers/commerce.ts";
 import { flipByte, readManifest, replaceText, rezip, unzip } from "../helpers/evidence.ts";
 import { readPdf, squeeze } from "../helpers/pdf.ts";
 import { commitAndReveal } from "../helpers/registry.ts";
 import { signIn } from "../helpers/sign-in.ts";
-import { sessionToken, startTestStack, type TestStack } from "../helpers/stack.ts";
+import { startTestStack, type TestStack } from "../helpers/stack.ts";
 import { startTestTsa, type TestTsa } from "../helpers/tsa.ts";
 
 const PLATFORM_SIGNER = new Wallet(DEV_EVIDENCE_SIGNER_KEY).address;
@@ -45,29 +46,12 @@ async function registerThroughApi(
   bytes: Buffer,
   extra: Record<string, string> = {},
 ): Promise<RegisteredWork> {
-  const upload = await request(stack.app)
-    .post("/v1/works")
-    .set("Authorization", `Bearer ${await sessionToken(signer.address)}`)
-    .field("creator", signer.address)
-    .field("title", "Harbour at dusk")
-    .field(extra)
-    .attach("file", bytes, { filename: "harbour at dusk.txt", contentType: "text/plain" });
-  expect(upload.status, JSON.stringify(upload.body)).to.equal(201);
-  const typed = upload.body.typedData;
-  const signature = await signer.signTypedData(
-    typed.domain,
-    { Register: typed.types.Register },
-    typed.message,
-  );
-  await request(stack.app)
-    .post(`/v1/works/${upload.body.sha256}/register`)
-    .send({ ...typed.message, signature })
-    .expect(202);
+  const contentHash = await submitRegistration(stack, signer, bytes, extra);
   const done = await stack.waitFor(async () => {
-    const res = await request(stack.app).get(`/v1/works/by-hash/${upload.body.sha256}/registration`);
+    const res = await request(stack.app).get(`/v1/works/by-hash/${contentHash}/registration`);
     return res.body.status === "anchored" ? res.body : null;
   }, 30_000);
-  return { workId: done.work?.workId ?? null, contentHash: upload.body.sha256, bytes, txHash: done.txHash };
+  return { workId: done.work?.workId ?? null, contentHash, bytes, txHash: done.txHash };
 }
 
 type Credentials = { apiKey: string } | { token: string } | Record<string, never>;

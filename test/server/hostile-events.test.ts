@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { expect } from "chai";
 import fc from "fast-check";
 import { Interface, keccak256, toBeHex, type JsonRpcSigner, type Log } from "ethers";
@@ -19,7 +18,8 @@ import {
   rawCalldata,
   type HostileDictionary,
 } from "../helpers/hostile-abi.ts";
-import { sessionToken, startTestStack, type TestStack } from "../helpers/stack.ts";
+import { submitRegistration } from "../helpers/commerce.ts";
+import { startTestStack, type TestStack } from "../helpers/stack.ts";
 
 const SEED = 20261202;
 /** Argument lists generated per state-changing function of each contract. */
@@ -289,24 +289,7 @@ describe("hostile events generated from every contract's ABI", function () {
     this.timeout(60_000);
     const creator = await stack.signer(5);
     const bytes = Buffer.from(`an honest work after the hostile ones ${Date.now()}`);
-    const hash = "0x" + createHash("sha256").update(bytes).digest("hex");
-    const uploaded = await request(stack.app)
-      .post("/v1/works")
-      .set("Authorization", `Bearer ${await sessionToken(creator.address)}`)
-      .field("creator", creator.address)
-      .field("title", "An honest work")
-      .attach("file", bytes, { filename: "work.txt", contentType: "text/plain" });
-    expect(uploaded.status, JSON.stringify(uploaded.body)).to.equal(201);
-    const typed = uploaded.body.typedData;
-    const signature = await creator.signTypedData(
-      typed.domain,
-      { Register: typed.types.Register },
-      typed.message,
-    );
-    await request(stack.app)
-      .post(`/v1/works/${hash}/register`)
-      .send({ ...typed.message, signature })
-      .expect(202);
+    const hash = await submitRegistration(stack, creator, bytes, { title: "An honest work" });
 
     const registered = registryAbi.getEvent("WorkRegistered")!.topicHash;
     await stack.waitFor(async () => {
