@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { network } from "hardhat";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import type { ContractTransactionResponse } from "ethers";
+import { TypedDataEncoder, type ContractTransactionResponse } from "ethers";
 import { deployContracts } from "../scripts/deploy-contracts.ts";
 import { REGISTER_TYPES, registryDomain } from "../lib/eip712.ts";
 import { BATCH_LEAF_ENCODING, commitmentOf, committedWorkId } from "../lib/evidence/registry.ts";
@@ -104,6 +104,45 @@ const tree = StandardMerkleTree.of(leaves, [...BATCH_LEAF_ENCODING]);
 await gasOf(registry.connect(relayer).anchorBatch(sha256("warm-up-batch"), 1, CID));
 figures.anchorBatch1000 = await gasOf(registry.connect(relayer).anchorBatch(tree.root, 1000, CID));
 figures.anchorBatchPerWork1000 = Math.ceil(figures.anchorBatch1000 / 1000);
+
+// Claiming the leaves of an anchored batch of 51 signed registrations: one alone, then 50 in one transaction.
+const claimMessages = await Promise.all(
+  Array.from({ length: 51 }, async (_, i) => {
+    const m = { ...message, contentHash: sha256(`claimed-${i}`), nonce: salt() };
+    return { m, signature: await creator!.signTypedData(domain, REGISTER_TYPES, m) };
+  }),
+);
+const claimTree = StandardMerkleTree.of(
+  claimMessages.map(({ m }, i) => [
+    BigInt(i),
+    m.creator,
+    m.contentHash,
+    TypedDataEncoder.hash(domain, REGISTER_TYPES, m),
+  ]),
+  [...BATCH_LEAF_ENCODING],
+);
+const claimAnchor = (await (
+  await registry.connect(relayer).anchorBatch(claimTree.root, claimMessages.length, CID)
+).wait())!;
+const claimBatchId = claimAnchor.logs
+  .map((log) => registry.interface.parseLog(log))
+  .find((parsed) => parsed?.name === "BatchAnchored")!.args.batchId as bigint;
+const leafClaim = (i: number) => ({
+  batchId: claimBatchId,
+  index: BigInt(i),
+  registration: claimMessages[i]!.m,
+  signature: claimMessages[i]!.signature,
+  proof: claimTree.getProof(i),
+});
+figures.claimBatched = await gasOf(
+  registry
+    .connect(relayer)
+    .claimBatched(claimBatchId, 0n, claimMessages[0]!.m, claimMessages[0]!.signature, claimTree.getProof(0)),
+);
+figures.claimBatchedMany50 = await gasOf(
+  registry.connect(relayer).claimBatchedMany(Array.from({ length: 50 }, (_, i) => leafClaim(i + 1))),
+);
+figures.claimBatchedPerWork50 = Math.ceil(figures.claimBatchedMany50 / 50);
 
 const recipients = [creator!.address, seller!.address, player!.address].sort();
 await gasOf(splits.createSplit(recipients, [5000, 3000, 2000]));

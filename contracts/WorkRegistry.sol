@@ -116,14 +116,17 @@ contract WorkRegistry is IWorkRegistry, AccessControl, EIP712 {
         bytes calldata signature,
         bytes32[] calldata proof
     ) external {
-        Batch storage batch = _batch(batchId);
-        if (index >= batch.count) revert LeafOutOfRange(batchId, index);
-        uint256 workId = batch.firstWorkId + index;
-        if (_claims[workId] != 0) revert LeafAlreadyClaimed(batchId, index);
-        bytes32 digest = _checkSignature(registration, signature);
-        bytes32 leaf = _leaf(index, registration.creator, registration.contentHash, digest);
-        if (!MerkleProof.verifyCalldata(proof, batch.merkleRoot, leaf)) revert InvalidBatchProof(batchId, index);
-        _emitRecorded(workId, registration, batch.anchoredAt);
+        if (!_claimLeaf(batchId, index, registration, signature, proof)) revert LeafAlreadyClaimed(batchId, index);
+    }
+
+    /// @inheritdoc IWorkRegistry
+    function claimBatchedMany(BatchClaim[] calldata claims) external returns (uint256 claimed) {
+        uint256 count = claims.length;
+        if (count == 0) revert EmptyClaimBatch();
+        for (uint256 i = 0; i < count; ++i) {
+            BatchClaim calldata c = claims[i];
+            if (_claimLeaf(c.batchId, c.index, c.registration, c.signature, c.proof)) ++claimed;
+        }
     }
 
     // ----- registrar -----
@@ -265,6 +268,25 @@ contract WorkRegistry is IWorkRegistry, AccessControl, EIP712 {
             (parentId << PARENT_SHIFT) |
             (uint256(registeredAt) << TIME_SHIFT) |
             uint160(creator);
+    }
+
+    /// @dev Makes a batch leaf its work; false, changing nothing, when the leaf was claimed already.
+    function _claimLeaf(
+        uint256 batchId,
+        uint256 index,
+        Registration calldata registration,
+        bytes calldata signature,
+        bytes32[] calldata proof
+    ) private returns (bool) {
+        Batch storage batch = _batch(batchId);
+        if (index >= batch.count) revert LeafOutOfRange(batchId, index);
+        uint256 workId = batch.firstWorkId + index;
+        if (_claims[workId] != 0) return false;
+        bytes32 digest = _checkSignature(registration, signature);
+        bytes32 leaf = _leaf(index, registration.creator, registration.contentHash, digest);
+        if (!MerkleProof.verifyCalldata(proof, batch.merkleRoot, leaf)) revert InvalidBatchProof(batchId, index);
+        _emitRecorded(workId, registration, batch.anchoredAt);
+        return true;
     }
 
     function _emitRecorded(uint256 workId, Registration calldata r, uint48 registeredAt) private {

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { Deployment } from "../lib/deployment.ts";
 import { parseCertificates } from "../lib/evidence/timestamp.ts";
 import type { WorkRegistry } from "../types/typechain/index.ts";
+import { BatchClaimer, MAX_CLAIM_BATCH } from "./chain/batch-claimer.ts";
 import { RedisLock } from "./chain/redis-lock.ts";
 import type { Relayer } from "./chain/relayer.ts";
 import { startCommerceWorkers } from "./commerce-workers.ts";
@@ -15,6 +16,7 @@ import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import { DeferredError } from "./errors.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
 import { collectUploads } from "./jobs/collect-uploads.ts";
+import { claimLeaf } from "./jobs/claim-leaf.ts";
 import { buildEvidence } from "./jobs/evidence.ts";
 import { flushBatches } from "./jobs/flush-batch.ts";
 import { closeWorkers, jobWorker } from "./jobs/job-worker.ts";
@@ -24,6 +26,7 @@ import { markFailed } from "./repositories/registrations.ts";
 import { Recoveries } from "./recoveries.ts";
 import {
   QUEUE_NAMES,
+  type ClaimLeafJob,
   type EvidenceJob,
   type FlushBatchJob,
   type NotarizeJob,
@@ -70,7 +73,9 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const recoveries = new Recoveries(deps.redis, config.redis.prefix, logger);
   const worker = { connection, redisPrefix: config.redis.prefix, logger, recoveries };
   await deps.relayer.recover();
-  const relay = new Outbox({ db: deps.db, queues: deps.queues, logger, recoveries, checkpoint }).start();
+  const outbox = new Outbox({ db: deps.db, queues: deps.queues, logger, recoveries, checkpoint });
+  const relay = outbox.start();
+  const claimer = new BatchClaimer(deps.relayer, deps.registry);
   // Held for a whole flush, which waits for receipts: a renewed lease, waited for as long as a flush takes.
   const batchLock = new RedisLock(deps.redis, `${config.redis.prefix}:flush-batch:lock`, {
     leaseMs: 10_000,
@@ -116,10 +121,19 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
           relayer: deps.relayer,
           registry: deps.registry,
           ipfs: deps.ipfs,
+          outbox,
           logger,
           chainId: deps.chainId,
           maxWorks: config.notarize.batchMaxWorks,
         }),
+      ),
+    ),
+    // As many at once as one claim transaction holds, so an anchored batch's leaves are claimed in groups.
+    jobWorker<ClaimLeafJob, unknown>(worker, QUEUE_NAMES.claimLeaf, MAX_CLAIM_BATCH, async (job) =>
+      claimLeaf(
+        { db: deps.db, relayer: deps.relayer, claimer, registry: deps.registry, logger },
+        job.data.batchId,
+        job.data.leafIndex,
       ),
     ),
     jobWorker<EvidenceJob, unknown>(worker, QUEUE_NAMES.evidence, 4, async (job) =>

@@ -32,6 +32,15 @@ interface IWorkRegistry {
         uint256 deadline;
     }
 
+    /// @notice One leaf to claim with `claimBatchedMany`: the creator's signed registration and the leaf's proof.
+    struct BatchClaim {
+        uint256 batchId;
+        uint256 index;
+        Registration registration;
+        bytes signature;
+        bytes32[] proof;
+    }
+
     /// @notice Work id `workId` was reserved for a commitment; its content is revealed later.
     event WorkCommitted(uint256 indexed workId);
     /// @notice A commitment or batch leaf was revealed as a work. `parentId` is 0 for a first version;
@@ -95,6 +104,8 @@ interface IWorkRegistry {
     error InvalidBatchProof(uint256 batchId, uint256 index);
     /// @notice The batch leaf's work id was already claimed.
     error LeafAlreadyClaimed(uint256 batchId, uint256 index);
+    /// @notice `claimBatchedMany` needs at least one claim.
+    error EmptyClaimBatch();
 
     /// @notice Reserves the next work id for `commitment = keccak256(abi.encode(creator, contentHash, nonce))`.
     /// Anyone may commit; only the creator (or their signature) can reveal.
@@ -125,6 +136,11 @@ interface IWorkRegistry {
         bytes calldata signature,
         bytes32[] calldata proof
     ) external;
+
+    /// @notice Claims several batch leaves in one transaction, as `claimBatched` each. A leaf already claimed
+    /// is skipped rather than reverting, so whoever claims one leaf first cannot make the others fail.
+    /// @return claimed how many leaves this call claimed.
+    function claimBatchedMany(BatchClaim[] calldata claims) external returns (uint256 claimed);
 
     /// @notice Names the co-authors of a work; only its creator.
     function setCoAuthors(uint256 workId, address[] calldata coAuthors) external;

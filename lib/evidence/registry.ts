@@ -29,6 +29,7 @@ export const workRegistryInterface = new Interface([
   "function reveal(uint256 workId, bytes32 contentHash, uint256 nonce, string cid, string metadataURI, uint256 parentId)",
   "function revealFor(uint256 workId, tuple(address creator, bytes32 contentHash, string cid, string metadataURI, uint256 parentId, uint256 nonce, uint256 deadline) registration, bytes signature)",
   "function claimBatched(uint256 batchId, uint256 index, tuple(address creator, bytes32 contentHash, string cid, string metadataURI, uint256 parentId, uint256 nonce, uint256 deadline) registration, bytes signature, bytes32[] proof)",
+  "function claimBatchedMany(tuple(uint256 batchId, uint256 index, tuple(address creator, bytes32 contentHash, string cid, string metadataURI, uint256 parentId, uint256 nonce, uint256 deadline) registration, bytes signature, bytes32[] proof)[] claims) returns (uint256 claimed)",
   "function setCoAuthors(uint256 workId, address[] coAuthors)",
   "function anchorBatch(bytes32 merkleRoot, uint256 count, string manifestCid) returns (uint256 batchId)",
   "function verifyAnchored(uint256 batchId, uint256 index, address creator, bytes32 contentHash, bytes32 registrationDigest, bytes32[] proof) view returns (bool)",

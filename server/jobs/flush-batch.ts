@@ -9,6 +9,8 @@ import type { WorkRegistry } from "../../types/typechain/index.ts";
 import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
 import { cidOf } from "../ipfs/unixfs-options.ts";
+import { recordJobs, type Outbox } from "../queues/outbox.ts";
+import { claimLeafJob } from "../queues/queues.ts";
 import { claimBatch } from "../repositories/registrations.ts";
 import { PermanentError } from "../errors.ts";
 
@@ -17,6 +19,7 @@ export interface FlushBatchDeps {
   relayer: Relayer;
   registry: WorkRegistry;
   ipfs: IpfsStore;
+  outbox: Outbox;
   logger: Logger;
   chainId: number;
   maxWorks: number;
@@ -33,7 +36,7 @@ const BATCH_COLUMNS = "id::text, merkle_root, leaf_count, manifest_cid";
 
 /**
  * Builds the next Merkle batch from queued requests. Leaf `i` binds the creator, the hash and the
- * digest the creator signed, and becomes work `firstWorkId + i` when claimed. The manifest's CID is
+ * digest the creator signed, and becomes work `firstWorkId + i` when claimed (server/jobs/claim-leaf.ts). The manifest's CID is
  * computed here, but its bytes wait in PostgreSQL until the anchor is mined: whoever read them
  * earlier could commit to the hashes before the batch reserved their ids.
  */
@@ -159,17 +162,24 @@ async function anchor(deps: FlushBatchDeps, batch: BatchRow): Promise<string> {
     );
     throw new PermanentError(error);
   }
-  if (receipt.hash !== hash) {
-    await db.query(`UPDATE notarization_batches SET tx_hash = $2 WHERE id = $1`, [batch.id, receipt.hash]);
-    await db.query(`UPDATE registration_requests SET tx_hash = $2 WHERE batch_id = $1`, [
-      batch.id,
-      receipt.hash,
-    ]);
-  }
+  const anchored = receipt.logs
+    .map((log) => registry.interface.parseLog(log))
+    .find((parsed) => parsed?.name === "BatchAnchored");
+  if (!anchored) throw new UnrecoverableError(`anchorBatch ${receipt.hash} anchored no batch`);
+  const firstWorkId = anchored.args.firstWorkId as bigint;
+  // Each leaf's work id is known now, and is claimed under it.
+  await db.query(
+    `UPDATE notarization_batches SET tx_hash = $2, chain_batch_id = $3, first_work_id = $4 WHERE id = $1`,
+    [batch.id, receipt.hash, (anchored.args.batchId as bigint).toString(), firstWorkId.toString()],
+  );
+  await db.query(
+    `UPDATE registration_requests SET tx_hash = $2, work_id = $3 + leaf_index, updated_at = now() WHERE batch_id = $1`,
+    [batch.id, receipt.hash, firstWorkId.toString()],
+  );
   return receipt.hash;
 }
 
-/** Publishes an anchored batch's manifest to IPFS under the CID the anchor named. */
+/** Publishes an anchored batch's manifest to IPFS under the CID the anchor named, and queues its leaves' claims. */
 async function publish(deps: FlushBatchDeps, batch: BatchRow): Promise<void> {
   const { rows } = await deps.db.query<{ manifest: string }>(
     `SELECT manifest FROM notarization_batches WHERE id = $1`,
@@ -181,7 +191,25 @@ async function publish(deps: FlushBatchDeps, batch: BatchRow): Promise<void> {
       `manifest of batch ${batch.id} stored as ${cid}, anchored as ${batch.manifest_cid}`,
     );
   }
-  await deps.db.query(`UPDATE notarization_batches SET published = true WHERE id = $1`, [batch.id]);
+  // Published and every leaf's claim queued in one transaction, so a flush that stops between the
+  // two is taken up again until both are done.
+  const client = await deps.db.connect();
+  let jobs;
+  try {
+    await client.query("BEGIN");
+    await client.query(`UPDATE notarization_batches SET published = true WHERE id = $1`, [batch.id]);
+    jobs = await recordJobs(
+      client,
+      Array.from({ length: batch.leaf_count }, (_, index) => claimLeafJob(batch.id, index)),
+    );
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK");
+    throw err;
+  } finally {
+    client.release();
+  }
+  await deps.outbox.deliver(jobs);
 }
 
 /**

@@ -3,6 +3,7 @@ import { Queue, type ConnectionOptions, type WorkerOptions } from "bullmq";
 export const QUEUE_NAMES = {
   notarize: "notarize",
   flushBatch: "flush-batch",
+  claimLeaf: "claim-leaf",
   maintenance: "relayer-maintenance",
   publishOffer: "publish-offer",
   fulfillOrder: "fulfill-order",
@@ -50,6 +51,24 @@ export interface FlushBatchJob {
   reason: "size" | "timer";
 }
 
+/** Claims one leaf of an anchored batch: the server's batch id and the leaf's index make it unique. */
+export type ClaimLeafJob = {
+  batchId: string;
+  leafIndex: number;
+};
+
+/** The claim job of a leaf: one per leaf, so a job queued twice runs once. */
+export function claimLeafJob(
+  batchId: string,
+  leafIndex: number,
+): { queue: QueueName; jobId: string; data: ClaimLeafJob } {
+  return {
+    queue: QUEUE_NAMES.claimLeaf,
+    jobId: `claim-${batchId}-${leafIndex}`,
+    data: { batchId, leafIndex },
+  };
+}
+
 export interface EvidenceJob {
   requestId: string;
 }
@@ -57,6 +76,7 @@ export interface EvidenceJob {
 export interface Queues {
   notarize: Queue<NotarizeJob>;
   flushBatch: Queue<FlushBatchJob>;
+  claimLeaf: Queue<ClaimLeafJob>;
   maintenance: Queue<Record<string, never>>;
   publishOffer: Queue<PublishOfferJob>;
   fulfillOrder: Queue<OrderJob>;
@@ -131,6 +151,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     prefix,
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
   });
+  const claimLeaf = new Queue<ClaimLeafJob>(QUEUE_NAMES.claimLeaf, options);
   const maintenance = new Queue<Record<string, never>>(QUEUE_NAMES.maintenance, {
     connection,
     prefix,
@@ -160,6 +181,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
   const all: Record<QueueName, Queue> = {
     [QUEUE_NAMES.notarize]: notarize,
     [QUEUE_NAMES.flushBatch]: flushBatch,
+    [QUEUE_NAMES.claimLeaf]: claimLeaf,
     [QUEUE_NAMES.maintenance]: maintenance,
     [QUEUE_NAMES.evidence]: evidence,
     [QUEUE_NAMES.collectUploads]: collectUploads,
@@ -172,6 +194,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
   return {
     notarize,
     flushBatch,
+    claimLeaf,
     maintenance,
     evidence,
     collectUploads,

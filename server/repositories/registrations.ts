@@ -52,8 +52,35 @@ interface Row {
   created_at: Date;
 }
 
-const COLUMNS = `content_hash, creator, cid, metadata_uri, parent_id::text, nonce::text, deadline::text, signature,
-  mode, status, tx_hash, batch_id::text, leaf, proof, work_id::text, leaf_index, registration_digest, error, created_at`;
+/** The request columns, each qualified with `table.` when given. */
+function columns(table = ""): string {
+  const prefix = table ? `${table}.` : "";
+  return [
+    "content_hash",
+    "creator",
+    "cid",
+    "metadata_uri",
+    "parent_id::text",
+    "nonce::text",
+    "deadline::text",
+    "signature",
+    "mode",
+    "status",
+    "tx_hash",
+    "batch_id::text",
+    "leaf",
+    "proof",
+    "work_id::text",
+    "leaf_index",
+    "registration_digest",
+    "error",
+    "created_at",
+  ]
+    .map((column) => prefix + column)
+    .join(", ");
+}
+
+const COLUMNS = columns();
 
 function toRequest(row: Row): RegistrationRequest {
   return {
@@ -251,4 +278,68 @@ export async function claimBatch(client: PoolClient, limit: number): Promise<Reg
     [limit],
   );
   return rows.map(toRequest);
+}
+
+/** A batch entry as its claim needs it: the request, its batch's root and on-chain ids, and its claim so far. */
+export interface BatchLeaf {
+  request: RegistrationRequest;
+  merkleRoot: string;
+  /** The batch's id on chain; null until its anchor is mined. */
+  chainBatchId: string | null;
+  claimTxHash: string | null;
+  claimedAt: Date | null;
+}
+
+/** The entry at `leafIndex` of batch `batchId` (the server's batch id), or null. */
+export async function findLeaf(db: Queryable, batchId: string, leafIndex: number): Promise<BatchLeaf | null> {
+  const { rows } = await db.query<
+    Row & {
+      merkle_root: string;
+      chain_batch_id: string | null;
+      claim_tx_hash: string | null;
+      claimed_at: Date | null;
+    }
+  >(
+    `SELECT ${columns("r")}, b.merkle_root, b.chain_batch_id::text,
+            r.claim_tx_hash, r.claimed_at
+       FROM registration_requests r JOIN notarization_batches b ON b.id = r.batch_id
+      WHERE r.batch_id = $1 AND r.leaf_index = $2`,
+    [batchId, leafIndex],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    request: toRequest(row),
+    merkleRoot: row.merkle_root,
+    chainBatchId: row.chain_batch_id,
+    claimTxHash: row.claim_tx_hash,
+    claimedAt: row.claimed_at,
+  };
+}
+
+/** Records that the leaf is claimed on chain, by `txHash` or (null) by someone else's transaction. */
+export async function markLeafClaimed(
+  db: Queryable,
+  batchId: string,
+  leafIndex: number,
+  txHash: string | null,
+): Promise<void> {
+  await db.query(
+    `UPDATE registration_requests SET claim_tx_hash = $3, claimed_at = now(), error = NULL, updated_at = now()
+      WHERE batch_id = $1 AND leaf_index = $2 AND claimed_at IS NULL`,
+    [batchId, leafIndex, txHash],
+  );
+}
+
+/** Records why the leaf's claim failed; the registration itself stays anchored. */
+export async function markLeafClaimFailed(
+  db: Queryable,
+  batchId: string,
+  leafIndex: number,
+  error: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE registration_requests SET error = $3, updated_at = now() WHERE batch_id = $1 AND leaf_index = $2`,
+    [batchId, leafIndex, error],
+  );
 }

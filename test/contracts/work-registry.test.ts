@@ -1,3 +1,4 @@
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { expect } from "chai";
 import fc from "fast-check";
 import { network } from "hardhat";
@@ -598,6 +599,86 @@ describe("WorkRegistry", () => {
       await expect(registry.connect(relayer).claimBatched(2n, 0n, message, signature, []))
         .to.be.revertedWithCustomError(registry, "UnknownBatch")
         .withArgs(2n);
+    });
+
+    it("claims many leaves in one transaction, skipping a leaf someone claimed first, so a front-run claim cannot make it revert", async () => {
+      const { registry, registrar, alice, bob, relayer, others, domain } =
+        await networkHelpers.loadFixture(deployRegistry);
+      const signers = [alice, bob, relayer];
+      const messages = await Promise.all(
+        signers.map((s, i) => registerMessage(s.address, { contentHash: sha256Hex(`many ${i}`) })),
+      );
+      const signatures = await Promise.all(messages.map((m, i) => signRegister(signers[i]!, domain, m)));
+      const manyTree = StandardMerkleTree.of(
+        messages.map((m, i) => [BigInt(i), m.creator, m.contentHash, registerDigest(domain, m)]),
+        [...BATCH_LEAF_ENCODING],
+      );
+      await registry.connect(registrar).anchorBatch(manyTree.root, 3n, MANIFEST_CID);
+      const claims = messages.map((registration, i) => ({
+        batchId: 1n,
+        index: BigInt(i),
+        registration,
+        signature: signatures[i]!,
+        proof: manyTree.getProof(i),
+      }));
+      // Anyone holding the published manifest may claim a leaf before the platform does.
+      await registry.connect(others[0]!).claimBatched(1n, 1n, messages[1]!, signatures[1]!, claims[1]!.proof);
+      const tx = registry.connect(relayer).claimBatchedMany(claims);
+      await expect(tx)
+        .to.emit(registry, "WorkRegistered")
+        .withArgs(1n, messages[0]!.contentHash, alice.address, 0n, anyValue, SAMPLE_CID, SAMPLE_METADATA_URI);
+      await expect(tx)
+        .to.emit(registry, "WorkRegistered")
+        .withArgs(
+          3n,
+          messages[2]!.contentHash,
+          relayer.address,
+          0n,
+          anyValue,
+          SAMPLE_CID,
+          SAMPLE_METADATA_URI,
+        );
+      expect(await registry.creatorOf(1n)).to.equal(alice.address);
+      expect(await registry.creatorOf(2n)).to.equal(bob.address);
+      expect(await registry.creatorOf(3n)).to.equal(relayer.address);
+      // Everything claimed already: nothing to do, and no revert.
+      const again = await (await registry.connect(relayer).claimBatchedMany(claims)).wait();
+      expect(again!.logs).to.have.length(0);
+      const forged = { ...claims[0]!, index: 0n, proof: claims[2]!.proof };
+      await expect(registry.connect(relayer).claimBatchedMany([])).to.be.revertedWithCustomError(
+        registry,
+        "EmptyClaimBatch",
+      );
+      const fresh = await networkHelpers.loadFixture(deployRegistry);
+      await fresh.registry.connect(fresh.registrar).anchorBatch(manyTree.root, 3n, MANIFEST_CID);
+      await expect(fresh.registry.connect(relayer).claimBatchedMany([forged]))
+        .to.be.revertedWithCustomError(fresh.registry, "InvalidBatchProof")
+        .withArgs(1n, 0n);
+    });
+
+    it("gives an earlier batch leaf the work when it is claimed after a squatter's direct claim of its hash", async () => {
+      const { registry, registrar, alice, bob, relayer, domain } =
+        await networkHelpers.loadFixture(deployRegistry);
+      const message = await registerMessage(alice.address, { contentHash: sha256Hex("squatted leaf") });
+      const signature = await signRegister(alice, domain, message);
+      const leafTree = StandardMerkleTree.of(
+        [[0n, alice.address, message.contentHash, registerDigest(domain, message)]],
+        [...BATCH_LEAF_ENCODING],
+      );
+      await registry.connect(registrar).anchorBatch(leafTree.root, 1n, MANIFEST_CID);
+      const squatterId = await squat(registry, bob, message.contentHash);
+      expect(await registry.workOf(message.contentHash)).to.equal(squatterId);
+      await expect(
+        registry
+          .connect(relayer)
+          .claimBatchedMany([{ batchId: 1n, index: 0n, registration: message, signature, proof: [] }]),
+      )
+        .to.emit(registry, "ClaimSuperseded")
+        .withArgs(squatterId, message.contentHash, 1n);
+      expect(await registry.workOf(message.contentHash)).to.equal(1n);
+      await expect(registry.creatorOf(squatterId))
+        .to.be.revertedWithCustomError(registry, "WorkSuperseded")
+        .withArgs(squatterId);
     });
   });
 

@@ -895,14 +895,21 @@ describe("evidence API (Merkle batches and time-stamps)", function () {
     );
   });
 
-  it("refuses a work id for a batch-registered work, which has none: 404 and nothing written", async function () {
-    const before = await evidenceCount(stack);
-    const res = await requestEvidence(stack, legal, {
-      workId: "1",
+  it("builds the bundle of a batch-registered work by the work id its claimed leaf holds, naming its creator", async function () {
+    const workId = await stack.waitFor(async () => {
+      const id = await stack.registry.workOf(work.contentHash);
+      const res = await request(stack.app).get(`/v1/works/by-hash/${work.contentHash}`);
+      return id !== 0n && res.status === 200 ? id : null;
+    });
+    const { zip: byId } = await bundleOf(stack, legal, {
+      workId: workId.toString(),
       infringement: { observedAt: OBSERVED_AT },
     });
-    expect(res.status).to.equal(404);
-    expect(res.body.error.code).to.equal("WORK_NOT_FOUND");
-    expect(await evidenceCount(stack)).to.equal(before);
+    const result = await verifyBundle(byId, { provider: stack.provider, minConfirmations: 1 });
+    expect(failedChecks(result)).to.deep.equal([]);
+    expect(result.manifest!.work.workId).to.equal(workId.toString());
+    expect(result.manifest!.work.creator.toLowerCase()).to.equal(
+      (await stack.signer(5)).address.toLowerCase(),
+    );
   });
 });
