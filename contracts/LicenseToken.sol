@@ -90,6 +90,8 @@ contract LicenseToken is ERC721, ERC2981, AccessControlDefaultAdminRules, EIP712
     mapping(address holder => mapping(uint256 workId => Holding)) private _holdings;
     mapping(uint256 offerId => mapping(address referrer => bool)) private _referrers;
     mapping(bytes32 paymentRef => bool) private _paymentRefUsed;
+    /// @dev Works an earlier claim superseded, as the registry told: one slot a sale reads instead of a call.
+    mapping(uint256 workId => bool) private _supersededWorks;
 
     /// @notice Whether `creator` has used `nonce` in a `createOfferFor` signature.
     mapping(address creator => mapping(uint256 nonce => bool)) public nonceUsed;
@@ -218,7 +220,7 @@ contract LicenseToken is ERC721, ERC2981, AccessControlDefaultAdminRules, EIP712
         uint64 currentExpiry = license.expiresAt;
         if (currentExpiry == 0) revert LicenseNotRenewable(tokenId);
         OfferData storage offer = _offers[license.offerId];
-        if (!offer.active) revert OfferInactive(license.offerId);
+        _requireActive(license.offerId, offer);
         _checkPayment(offer.currency, offer.price);
 
         expiresAt = uint64(Math.max(block.timestamp, currentExpiry)) + offer.duration;
@@ -257,6 +259,14 @@ contract LicenseToken is ERC721, ERC2981, AccessControlDefaultAdminRules, EIP712
     /// @inheritdoc ILicenseToken
     function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setTreasury(treasury_);
+    }
+
+    // --- registry ---
+
+    /// @notice Called by the registry in the transaction that supersedes work `workId`: its offers stop selling.
+    function onWorkSuperseded(uint256 workId) external {
+        if (msg.sender != address(registry)) revert NotRegistry(msg.sender);
+        _supersededWorks[workId] = true;
     }
 
     // --- views ---
@@ -474,11 +484,15 @@ contract LicenseToken is ERC721, ERC2981, AccessControlDefaultAdminRules, EIP712
         return tokenId;
     }
 
+    /// @dev An offer sells while it is active and its work has not been superseded (a work's creator never
+    /// changes otherwise, so the offer's creator still holds it).
     function _requireActive(uint256 offerId, OfferData storage offer) private view {
         if (!offer.active) {
             _existingOffer(offerId);
             revert OfferInactive(offerId);
         }
+        uint256 workId = offer.workId;
+        if (_supersededWorks[workId]) revert WorkSuperseded(workId);
     }
 
     /// @dev Credits the platform fee fixed at publication and an approved referrer's commission for withdrawal,

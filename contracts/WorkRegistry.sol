@@ -6,6 +6,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
+import {ISupersessionHook} from "./interfaces/ISupersessionHook.sol";
 import {IWorkRegistry} from "./interfaces/IWorkRegistry.sol";
 
 /// @title Rights Ledger work registry
@@ -47,6 +48,7 @@ contract WorkRegistry is IWorkRegistry, AccessControl, EIP712 {
     /// @dev The earliest revealed claim of each hash.
     mapping(bytes32 contentHash => uint256 workId) private _workOf;
     mapping(uint256 batchId => Batch) private _batches;
+    address private _supersessionHook;
 
     constructor(address admin) EIP712("RightsLedger WorkRegistry", "1") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -152,6 +154,14 @@ contract WorkRegistry is IWorkRegistry, AccessControl, EIP712 {
         emit BatchAnchored(batchId, merkleRoot, msg.sender, count, firstWorkId, manifestCid);
     }
 
+    // ----- admin -----
+
+    /// @inheritdoc IWorkRegistry
+    function setSupersessionHook(address hook) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _supersessionHook = hook;
+        emit SupersessionHookSet(hook);
+    }
+
     // ----- views -----
 
     /// @inheritdoc IWorkRegistry
@@ -207,6 +217,11 @@ contract WorkRegistry is IWorkRegistry, AccessControl, EIP712 {
     /// @inheritdoc IWorkRegistry
     function creatorOf(uint256 workId) external view returns (address) {
         return _creatorOf(workId);
+    }
+
+    /// @inheritdoc IWorkRegistry
+    function supersessionHook() external view returns (address) {
+        return _supersessionHook;
     }
 
     /// @inheritdoc IWorkRegistry
@@ -302,6 +317,9 @@ contract WorkRegistry is IWorkRegistry, AccessControl, EIP712 {
         } else {
             _claims[other] |= SUPERSEDED << STATE_SHIFT;
             emit ClaimSuperseded(other, contentHash, workId);
+            // Only a claim that was live can have offers; the hook is the admin's, so it is trusted.
+            address hook = _supersessionHook;
+            if (hook != address(0)) ISupersessionHook(hook).onWorkSuperseded(other);
         }
     }
 

@@ -100,6 +100,8 @@ export async function deployContracts(
   const escrowInfo = await record(escrow, escrow.deploymentTransaction());
 
   await confirm(registry.grantRole(await registry.REGISTRAR_ROLE(), roles.relayer));
+  // Offers on a work stop selling in the transaction that supersedes it.
+  await confirm(registry.setSupersessionHook(licensesInfo.address));
   await confirm(items.grantRole(await items.MINTER_ROLE(), roles.studio));
 
   if (roles.admin.toLowerCase() !== deployerAddress.toLowerCase()) {

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IPullPayments} from "./IPullPayments.sol";
+import {ISupersessionHook} from "./ISupersessionHook.sol";
 
 /// @title Time-limited licenses as ERC-721 tokens
 /// @notice Creators publish offers on their works; buyers pay in native currency or an ERC-20 and
@@ -10,7 +11,7 @@ import {IPullPayments} from "./IPullPayments.sol";
 /// payments are minted by the platform's minter with a payment reference that can be used once only.
 /// A license is revoked only for a stated reason: its card payment was refunded or charged back, or
 /// the terms of an offer that declared itself revocable.
-interface ILicenseToken is IPullPayments {
+interface ILicenseToken is IPullPayments, ISupersessionHook {
     /// @notice Terms of an offer, as given by the creator.
     struct OfferParams {
         uint256 workId;
@@ -138,6 +139,11 @@ interface ILicenseToken is IPullPayments {
     error UnknownSplit(address split);
     /// @notice The offer's sales are paused.
     error OfferInactive(uint256 offerId);
+    /// @notice An earlier claim of the file superseded the offer's work: its creator is not the author, and
+    /// nothing sells on it any more (the registry's error of the same name).
+    error WorkSuperseded(uint256 workId);
+    /// @notice Only the work registry tells the license token that a work was superseded.
+    error NotRegistry(address caller);
     /// @notice The offer sold its whole supply.
     error OfferSoldOut(uint256 offerId);
     /// @notice The card payment reference was used before.

@@ -58,6 +58,8 @@ interface IWorkRegistry {
     event ClaimSuperseded(uint256 indexed workId, bytes32 indexed contentHash, uint256 indexed earlierWorkId);
     /// @notice The creator named the work's co-authors (replaces any earlier list).
     event CoAuthorsSet(uint256 indexed workId, address indexed creator, address[] coAuthors);
+    /// @notice The contract told when a live work is superseded is now `hook` (zero for none).
+    event SupersessionHookSet(address indexed hook);
     /// @notice A Merkle root was anchored; leaf `i` holds work id `firstWorkId + i`.
     event BatchAnchored(
         uint256 indexed batchId,
@@ -142,6 +144,10 @@ interface IWorkRegistry {
     /// @return claimed how many leaves this call claimed.
     function claimBatchedMany(BatchClaim[] calldata claims) external returns (uint256 claimed);
 
+    /// @notice Sets the contract told in the same transaction when a live work is superseded (the license
+    /// token, so offers on the work stop selling), or zero for none; DEFAULT_ADMIN_ROLE only.
+    function setSupersessionHook(address hook) external;
+
     /// @notice Names the co-authors of a work; only its creator.
     function setCoAuthors(uint256 workId, address[] calldata coAuthors) external;
 
@@ -187,6 +193,9 @@ interface IWorkRegistry {
 
     /// @notice The creator of a live work; reverts with UnknownWork or WorkSuperseded.
     function creatorOf(uint256 workId) external view returns (address);
+
+    /// @notice The contract told when a live work is superseded, zero when none.
+    function supersessionHook() external view returns (address);
 
     /// @notice Number of reserved work ids (the highest work id).
     function workCount() external view returns (uint256);

@@ -30,6 +30,7 @@ export const workRegistryInterface = new Interface([
   "function revealFor(uint256 workId, tuple(address creator, bytes32 contentHash, string cid, string metadataURI, uint256 parentId, uint256 nonce, uint256 deadline) registration, bytes signature)",
   "function claimBatched(uint256 batchId, uint256 index, tuple(address creator, bytes32 contentHash, string cid, string metadataURI, uint256 parentId, uint256 nonce, uint256 deadline) registration, bytes signature, bytes32[] proof)",
   "function claimBatchedMany(tuple(uint256 batchId, uint256 index, tuple(address creator, bytes32 contentHash, string cid, string metadataURI, uint256 parentId, uint256 nonce, uint256 deadline) registration, bytes signature, bytes32[] proof)[] claims) returns (uint256 claimed)",
+  "function setSupersessionHook(address hook)",
   "function setCoAuthors(uint256 workId, address[] coAuthors)",
   "function anchorBatch(bytes32 merkleRoot, uint256 count, string manifestCid) returns (uint256 batchId)",
   "function verifyAnchored(uint256 batchId, uint256 index, address creator, bytes32 contentHash, bytes32 registrationDigest, bytes32[] proof) view returns (bool)",
@@ -39,11 +40,13 @@ export const workRegistryInterface = new Interface([
   "function workOf(bytes32 contentHash) view returns (uint256)",
   "function getWork(uint256 workId) view returns (tuple(address creator, uint48 registeredAt, uint40 parentId, bool superseded))",
   "function creatorOf(uint256 workId) view returns (address)",
+  "function supersessionHook() view returns (address)",
   "function workCount() view returns (uint256)",
   "function getBatch(uint256 batchId) view returns (bytes32 merkleRoot, uint48 anchoredAt, uint48 count, uint48 firstWorkId)",
   "event WorkCommitted(uint256 indexed workId)",
   "event WorkRegistered(uint256 indexed workId, bytes32 indexed contentHash, address indexed creator, uint256 parentId, uint256 registeredAt, string cid, string metadataURI)",
   "event ClaimSuperseded(uint256 indexed workId, bytes32 indexed contentHash, uint256 indexed earlierWorkId)",
+  "event SupersessionHookSet(address indexed hook)",
   "event BatchAnchored(uint256 indexed batchId, bytes32 indexed merkleRoot, address indexed submitter, uint256 count, uint256 firstWorkId, string manifestCid)",
 ]);
 

@@ -83,11 +83,21 @@ export class CheckoutService {
     const { order, event, workId } = await withTransaction(this.deps.db, async (client) => {
       const holds = await lockBuyerHolds(client, input.offerId, input.wallet, ip);
       const price = await lockFiatPrice(client, input.offerId);
-      const { rows } = await client.query<{ work_id: string }>(
-        `SELECT work_id::text FROM offers WHERE offer_id = $1`,
+      const { rows } = await client.query<{ work_id: string; superseded_by: string | null }>(
+        `SELECT o.work_id::text, w.superseded_by::text
+           FROM offers o LEFT JOIN works w ON w.work_id = o.work_id WHERE o.offer_id = $1`,
         [input.offerId],
       );
       if (!rows[0]) throw notFound("offer", { offerId: input.offerId });
+      // The chain refuses to mint on a superseded work: a card paid now could never be served.
+      if (rows[0].superseded_by !== null) {
+        throw new AppError(
+          "WORK_SUPERSEDED",
+          409,
+          `offer ${input.offerId} is on claim ${rows[0].work_id}, which lost to the earlier claim ${rows[0].superseded_by} of the same file; its licenses are not for sale`,
+          { offerId: input.offerId, workId: rows[0].work_id, supersededBy: rows[0].superseded_by },
+        );
+      }
       if (!price) {
         throw new AppError("NO_CARD_PRICE", 409, `offer ${input.offerId} is not for sale by card`);
       }

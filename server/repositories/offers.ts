@@ -45,6 +45,8 @@ export interface OfferView {
   /** Units left to sell; null when the supply is unlimited. */
   remaining: number | null;
   active: boolean;
+  /** The offer's work lost to an earlier claim of its file: nothing sells on it, on chain or by card. */
+  workSuperseded: boolean;
   transferable: boolean;
   commercialUse: boolean;
   referrerBps: number;
@@ -76,6 +78,7 @@ interface OfferRow {
   split: string;
   territory: string;
   active: boolean;
+  work_superseded: boolean;
   revocable: boolean;
   platform_fee_bps: number | null;
   block_number: string;
@@ -90,7 +93,8 @@ const SELECT = `SELECT o.offer_id::text, o.work_id::text, o.creator, o.currency,
   o.max_supply::text, o.sold::text, o.transferable, o.commercial_use, o.referrer_bps, o.royalty_bps, o.split,
   o.territory, o.active, o.revocable, o.platform_fee_bps, o.block_number::text, o.tx_hash, o.updated_block::text,
   f.amount::text AS fiat_amount, f.currency AS fiat_currency,
-  (SELECT count(*) FROM orders r WHERE r.offer_id = o.offer_id AND ${HOLDING})::int AS reserved
+  (SELECT count(*) FROM orders r WHERE r.offer_id = o.offer_id AND ${HOLDING})::int AS reserved,
+  EXISTS (SELECT 1 FROM works w WHERE w.work_id = o.work_id AND w.superseded_by IS NOT NULL) AS work_superseded
   FROM offers o LEFT JOIN fiat_prices f ON f.offer_id = o.offer_id`;
 
 function toOffer(row: OfferRow, heads: ChainHeads): OfferView {
@@ -109,6 +113,7 @@ function toOffer(row: OfferRow, heads: ChainHeads): OfferView {
     reserved: row.reserved,
     remaining: maxSupply === 0 ? null : Math.max(0, maxSupply - sold - row.reserved),
     active: row.active,
+    workSuperseded: row.work_superseded,
     transferable: row.transferable,
     commercialUse: row.commercial_use,
     referrerBps: row.referrer_bps,

@@ -44,6 +44,11 @@ const offerSchema = z
     reserved: z.number().describe("units held by card orders not yet minted"),
     remaining: z.number().nullable().describe("units left; null when unlimited"),
     active: z.boolean(),
+    workSuperseded: z
+      .boolean()
+      .describe(
+        "the offer's work lost to an earlier claim of its file: nothing sells on it, on chain or by card",
+      ),
     transferable: z.boolean(),
     commercialUse: z.boolean(),
     referrerBps: z.number(),

@@ -20,7 +20,18 @@ import {
   LicenseToken__factory,
   ReentrantReceiver__factory,
   RejectingReceiver__factory,
+  WorkRegistry__factory,
 } from "../../types/typechain/index.ts";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { BATCH_LEAF_ENCODING } from "../../lib/evidence/registry.ts";
+import {
+  SAMPLE_CID,
+  SAMPLE_METADATA_URI,
+  commitAndReveal,
+  registerDigest,
+  sha256Hex,
+  signRegister,
+} from "../helpers/registry.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { loadFixture, time } = networkHelpers;
@@ -56,7 +67,98 @@ async function withOffers(connection: NetworkConnection) {
   return { ...fixture, splitAddress, token, licenseAddress: await fixture.license.getAddress() };
 }
 
+/**
+ * The real registry and a license token on it: the creator's file sits in an anchored batch leaf not
+ * yet claimed, and a squatter who read the manifest has claimed the hash directly and offers licenses.
+ */
+async function withSquattedWork(connection: NetworkConnection) {
+  const { ethers } = connection;
+  const fixture = await deployLicensing(connection);
+  const { admin, creator, stranger: squatter } = fixture;
+  const registry = await new WorkRegistry__factory(admin).deploy(admin.address);
+  await registry.grantRole(ethers.id("REGISTRAR_ROLE"), admin.address);
+  const license = await new LicenseToken__factory(admin).deploy(
+    admin.address,
+    ADMIN_DELAY,
+    await registry.getAddress(),
+    await fixture.factory.getAddress(),
+    fixture.treasury.address,
+    PLATFORM_FEE_BPS,
+    fixture.minter.address,
+    fixture.revoker.address,
+  );
+  const domain = {
+    chainId: (await ethers.provider.getNetwork()).chainId,
+    registry: await registry.getAddress(),
+  };
+  const registration = {
+    creator: creator.address,
+    contentHash: sha256Hex("a squatted photograph"),
+    cid: SAMPLE_CID,
+    metadataURI: SAMPLE_METADATA_URI,
+    parentId: 0n,
+    nonce: 7n,
+    deadline: BigInt(await time.latest()) + 3600n,
+  };
+  const signature = await signRegister(creator, domain, registration);
+  const tree = StandardMerkleTree.of(
+    [[0n, creator.address, registration.contentHash, registerDigest(domain, registration)]],
+    [...BATCH_LEAF_ENCODING],
+  );
+  await registry.setSupersessionHook(await license.getAddress());
+  await registry.anchorBatch(tree.root, 1n, "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi");
+  const { workId: squatterWorkId } = await commitAndReveal(registry, squatter, registration.contentHash);
+  const splitAddress = await fixture.split.getAddress();
+  await license.connect(squatter).createOffer(offerParams(splitAddress, { workId: squatterWorkId }));
+  const claimLeaf = () => registry.claimBatched(1n, 0n, registration, signature, []);
+  return { ...fixture, registry, license, squatter, squatterWorkId, claimLeaf };
+}
+
 describe("LicenseToken", function () {
+  describe("offers on a superseded work", function () {
+    it("sells and renews a squatter's licenses only until an earlier claim supersedes its work, then reverts with WorkSuperseded", async function () {
+      const { license, buyer, squatterWorkId, claimLeaf } = await loadFixture(withSquattedWork);
+      await license.connect(buyer).purchase(1n, buyer.address, NO_REFERRER, { value: PRICE });
+      expect(await license.ownerOf(1n)).to.equal(buyer.address);
+      await claimLeaf();
+      await expect(license.connect(buyer).purchase(1n, buyer.address, NO_REFERRER, { value: PRICE }))
+        .to.be.revertedWithCustomError(license, "WorkSuperseded")
+        .withArgs(squatterWorkId);
+      // Nor does the licence sold before renew: that too would pay the squatter.
+      await expect(license.connect(buyer).renew(1n, { value: PRICE }))
+        .to.be.revertedWithCustomError(license, "WorkSuperseded")
+        .withArgs(squatterWorkId);
+    });
+
+    it("takes word of a superseded work only from the registry, and the registry's hook only from its admin", async function () {
+      const { license, registry, squatter, squatterWorkId } = await loadFixture(withSquattedWork);
+      await expect(license.connect(squatter).onWorkSuperseded(1n))
+        .to.be.revertedWithCustomError(license, "NotRegistry")
+        .withArgs(squatter.address);
+      await expect(
+        registry.connect(squatter).setSupersessionHook(squatter.address),
+      ).to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount");
+      expect(await registry.supersessionHook()).to.equal(await license.getAddress());
+      expect(await registry.creatorOf(squatterWorkId)).to.equal(squatter.address);
+    });
+
+    it("refuses card mints of a superseded work's offer, alone or in a batch, with WorkSuperseded", async function () {
+      const { license, minter, buyer, squatterWorkId, claimLeaf } = await loadFixture(withSquattedWork);
+      await license.connect(minter).mintForFiat(1n, buyer.address, ethers.id("cs_before"));
+      await claimLeaf();
+      await expect(license.connect(minter).mintForFiat(1n, buyer.address, ethers.id("cs_after")))
+        .to.be.revertedWithCustomError(license, "WorkSuperseded")
+        .withArgs(squatterWorkId);
+      await expect(
+        license
+          .connect(minter)
+          .mintForFiatBatch([{ offerId: 1n, recipient: buyer.address, paymentRef: ethers.id("cs_batch") }]),
+      )
+        .to.be.revertedWithCustomError(license, "WorkSuperseded")
+        .withArgs(squatterWorkId);
+    });
+  });
+
   describe("deployment", function () {
     it("sets name, symbol, roles, treasury, fee and collaborators", async function () {
       const { license, registry, factory, admin, treasury, minter, revoker } =

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { OrderSecrets } from "../../server/auth/order-secrets.ts";
-import { JsonRpcProvider, Wallet, keccak256, toUtf8Bytes, type JsonRpcSigner } from "ethers";
+import { JsonRpcProvider, Wallet, ZeroAddress, keccak256, toUtf8Bytes, type JsonRpcSigner } from "ethers";
 import pino from "pino";
 import request from "supertest";
 import { Relayer } from "../../server/chain/relayer.ts";
@@ -10,6 +10,7 @@ import {
   ILicenseToken__factory,
   IWorkRegistry__factory,
   LicenseToken__factory,
+  WorkRegistry__factory,
   type LicenseToken,
 } from "../../types/typechain/index.ts";
 import {
@@ -21,6 +22,8 @@ import {
   startRpcProxy,
 } from "../helpers/commerce.ts";
 import { sessionCompleted, signedEvent, startFakeStripe, type FakeStripe } from "../helpers/fake-stripe.ts";
+import { commitmentOf } from "../../lib/evidence/registry.ts";
+import { commitAndReveal, committedWorkId } from "../helpers/registry.ts";
 import { devWallet, startTestStack, type TestStack } from "../helpers/stack.ts";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -508,6 +511,54 @@ describe("card checkout (Stripe)", function () {
       expect(await licenses.balanceOf(p.wallet)).to.equal(1n);
     }
     expect(await licenses.balanceOf(doomed.wallet)).to.equal(0n);
+  });
+
+  it("sells a squatter's offer until the creator's earlier commitment supersedes its work, then answers card checkout 409 and shows it unavailable", async () => {
+    const owner = await stack.signer(8);
+    const squatter = await stack.signer(9);
+    const registry = WorkRegistry__factory.connect(stack.deployment.contracts.WorkRegistry.address, owner);
+    const hash = keccak256(toUtf8Bytes(`a file committed to first ${Date.now()}`));
+    // The creator commits first; the squatter, who saw the file, claims it directly before the reveal.
+    const ownerWorkId = await committedWorkId(await registry.commit(commitmentOf(owner.address, hash, 11n)));
+    const { workId: squatterWorkId } = await commitAndReveal(registry.connect(squatter), squatter, hash);
+    await stack.waitFor(
+      async () => (await request(stack.app).get(`/v1/works/${squatterWorkId}`)).status === 200,
+    );
+    const squatterOffer = await publishOffer(
+      stack,
+      squatter,
+      squatterWorkId.toString(),
+      offerTerms(await soleSplit(stack, squatter)),
+    );
+    const before = await checkout(buyer(), nextIp(), squatterOffer);
+    expect(before.status, JSON.stringify(before.body)).to.equal(201);
+    const onChain = licenses.connect(await stack.signer(10));
+    const price = (await licenses.getOffer(squatterOffer)).price;
+    const buy = () => onChain.purchase(squatterOffer, devWallet(10).address, ZeroAddress, { value: price });
+    await (await buy()).wait();
+
+    await (await registry.reveal(ownerWorkId, hash, 11n, "bafkreiowner", "ipfs://owner", 0n)).wait();
+    const shown = await stack.waitFor(async () => {
+      const res = await request(stack.app).get(`/v1/offers/${squatterOffer}`);
+      return res.body.workSuperseded ? res.body : null;
+    });
+    expect(shown.active).to.equal(true);
+    const after = await checkout(buyer(), nextIp(), squatterOffer);
+    expect(after.status).to.equal(409);
+    expect(after.body.error).to.deep.include({
+      code: "WORK_SUPERSEDED",
+      details: {
+        offerId: squatterOffer,
+        workId: squatterWorkId.toString(),
+        supersededBy: ownerWorkId.toString(),
+      },
+    });
+    const refused = await buy().then(
+      () => null,
+      (err: { data?: string }) => licenses.interface.parseError(err.data ?? "0x"),
+    );
+    expect(refused?.name).to.equal("WorkSuperseded");
+    expect([...refused!.args]).to.deep.equal([squatterWorkId]);
   });
 
   it("refuses a webhook with a wrong, tampered or missing signature with 400 and records nothing", async () => {

@@ -24,6 +24,8 @@ export interface Offer {
   reserved: number;
   remaining: number | null;
   active: boolean;
+  /** The work lost to an earlier claim of its file: nothing sells on it. */
+  workSuperseded: boolean;
   transferable: boolean;
   commercialUse: boolean;
   referrerBps: number;

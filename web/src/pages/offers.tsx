@@ -87,7 +87,7 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
     ? formatEth(offer.price)
     : `${offer.price} units of token ${shortHex(offer.currency)}`;
   const duration = Number(offer.duration);
-  const available = offer.active && !soldOut;
+  const available = offer.active && !soldOut && !offer.workSuperseded;
 
   const byCard = async () => {
     setError(null);
@@ -119,7 +119,9 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
     <article className="offer" aria-label={`Offer #${offer.offerId}`}>
       <div className="card-top">
         <span className="work-id">Offer #{offer.offerId}</span>
-        {!offer.active ? (
+        {offer.workSuperseded ? (
+          <Badge tone="bad">Unavailable: an earlier registration of this file holds the work</Badge>
+        ) : !offer.active ? (
           <Badge tone="muted">Paused</Badge>
         ) : soldOut ? (
           <Badge tone="bad">Sold out</Badge>
