@@ -1,9 +1,9 @@
-import { UnrecoverableError } from "bullmq";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { WorkRegistry } from "../../types/typechain/index.ts";
 import { leafRef, type BatchClaimer } from "../chain/batch-claimer.ts";
 import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
+import { PermanentError } from "../errors.ts";
 import { findLeaf, markLeafClaimed, markLeafClaimFailed } from "../repositories/registrations.ts";
 
 export interface ClaimLeafDeps {
@@ -20,18 +20,6 @@ export interface ClaimLeafResult {
   txHash?: string;
 }
 
-/** The relayer's live or mined transaction that claims leaf `ref`, alone or in a group. */
-async function previousClaim(db: Pool, ref: string): Promise<string | null> {
-  const { rows } = await db.query<{ hash: string }>(
-    `SELECT hash FROM relayer_transactions
-      WHERE status IN ('sent', 'mined')
-        AND ((purpose = 'claimBatched' AND ref = $1) OR (purpose = 'claimBatchedMany' AND item_refs @> ARRAY[$1]))
-      ORDER BY sent_at DESC LIMIT 1`,
-    [ref],
-  );
-  return rows[0]?.hash ?? null;
-}
-
 /**
  * Claims leaf `leafIndex` of anchored batch `batchId` (the server's id), making it the work its
  * anchor reserved: until then a later direct claim of the same hash holds the work. The leaf's key
@@ -45,17 +33,17 @@ export async function claimLeaf(
 ): Promise<ClaimLeafResult> {
   const { db, relayer, claimer, registry, logger } = deps;
   const leaf = await findLeaf(db, batchId, leafIndex);
-  if (!leaf) throw new UnrecoverableError(`batch ${batchId} has no leaf ${leafIndex}`);
+  if (!leaf) throw new PermanentError(`batch ${batchId} has no leaf ${leafIndex}`);
   const { request } = leaf;
   if (leaf.chainBatchId === null || request.workId === null || request.proof === null) {
-    throw new UnrecoverableError(`batch ${batchId} is not anchored`);
+    throw new PermanentError(`batch ${batchId} is not anchored`);
   }
   const workId = request.workId;
   if (leaf.claimedAt !== null) {
     return { status: "already-recorded", workId, txHash: leaf.claimTxHash ?? undefined };
   }
   const ref = leafRef(leaf.merkleRoot, leafIndex);
-  let hash = await previousClaim(db, ref);
+  let hash = (await relayer.sentFor("claimBatched", ref)) ?? (await relayer.sentFor("claimBatchedMany", ref));
   if (!hash) {
     try {
       ({ hash } = await claimer.claim({
@@ -82,7 +70,7 @@ export async function claimLeaf(
       }
       if (err instanceof TransactionRevertedError) {
         await markLeafClaimFailed(db, batchId, leafIndex, err.message);
-        throw new UnrecoverableError(err.message);
+        throw new PermanentError(err.message);
       }
       throw err;
     }
@@ -91,12 +79,12 @@ export async function claimLeaf(
   if (receipt.status !== 1) {
     const error = `claim of leaf ${leafIndex} of batch ${batchId} in ${receipt.hash} reverted`;
     await markLeafClaimFailed(db, batchId, leafIndex, error);
-    throw new UnrecoverableError(error);
+    throw new PermanentError(error);
   }
   // A group skips a leaf claimed before it was mined: the registry says who holds the id.
   const work = await registry.getWork(BigInt(workId));
   if (work.creator.toLowerCase() !== request.creator.toLowerCase()) {
-    throw new UnrecoverableError(
+    throw new PermanentError(
       `work ${workId} names ${work.creator}, not the leaf's creator ${request.creator}`,
     );
   }

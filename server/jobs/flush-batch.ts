@@ -165,7 +165,7 @@ async function anchor(deps: FlushBatchDeps, batch: BatchRow): Promise<string> {
   const anchored = receipt.logs
     .map((log) => registry.interface.parseLog(log))
     .find((parsed) => parsed?.name === "BatchAnchored");
-  if (!anchored) throw new UnrecoverableError(`anchorBatch ${receipt.hash} anchored no batch`);
+  if (!anchored) throw new PermanentError(`anchorBatch ${receipt.hash} anchored no batch`);
   const firstWorkId = anchored.args.firstWorkId as bigint;
   // Each leaf's work id is known now, and is claimed under it.
   await db.query(
@@ -193,22 +193,13 @@ async function publish(deps: FlushBatchDeps, batch: BatchRow): Promise<void> {
   }
   // Published and every leaf's claim queued in one transaction, so a flush that stops between the
   // two is taken up again until both are done.
-  const client = await deps.db.connect();
-  let jobs;
-  try {
-    await client.query("BEGIN");
+  const jobs = await withTransaction(deps.db, async (client) => {
     await client.query(`UPDATE notarization_batches SET published = true WHERE id = $1`, [batch.id]);
-    jobs = await recordJobs(
+    return recordJobs(
       client,
       Array.from({ length: batch.leaf_count }, (_, index) => claimLeafJob(batch.id, index)),
     );
-    await client.query("COMMIT");
-  } catch (err) {
-    await client.query("ROLLBACK");
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
   await deps.outbox.deliver(jobs);
 }
 
