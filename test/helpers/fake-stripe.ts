@@ -6,7 +6,9 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Express } from "express";
 import Stripe from "stripe";
+import request from "supertest";
 
 export type IntentStatus = "requires_capture" | "succeeded" | "canceled";
 
@@ -187,4 +189,30 @@ export function sessionCompleted(
     client_reference_id: orderId,
     metadata: { orderId },
   });
+}
+
+/** Posts a signed Stripe event to the app's webhook route, as Stripe would. */
+export function postStripeEvent(app: Express, event: { payload: string; signature: string }): request.Test {
+  return request(app)
+    .post("/v1/webhooks/stripe")
+    .set("content-type", "application/json")
+    .set("stripe-signature", event.signature)
+    .send(event.payload);
+}
+
+/**
+ * Pays an order as a buyer would: authorizes its checkout session's card on the fake Stripe and
+ * posts the session's completion `times` times (Stripe may deliver twice). Answers the payment intent.
+ */
+export async function payOrder(
+  app: Express,
+  stripe: FakeStripe,
+  orderId: string,
+  times = 1,
+): Promise<string> {
+  const session = [...stripe.sessions.values()].find((s) => s.params["metadata[orderId]"] === orderId)!;
+  const paymentIntent = stripe.authorize(session.id);
+  const event = sessionCompleted(stripe.webhookSecret, session.id, paymentIntent, orderId);
+  for (let i = 0; i < times; i++) await postStripeEvent(app, event).expect(200);
+  return paymentIntent;
 }

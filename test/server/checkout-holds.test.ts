@@ -4,7 +4,7 @@ import request from "supertest";
 import { OrderSecrets } from "../../server/auth/order-secrets.ts";
 import { LicenseToken__factory, type LicenseToken } from "../../types/typechain/index.ts";
 import { offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
-import { sessionCompleted, startFakeStripe, type FakeStripe } from "../helpers/fake-stripe.ts";
+import { type FakeStripe, payOrder, startFakeStripe } from "../helpers/fake-stripe.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
 
 const HOLD_SECONDS = 300;
@@ -45,18 +45,7 @@ describe("checkout holds: short, capped per buyer, a late payment kept only whil
 
   /** The buyer's card is authorized and Stripe's `checkout.session.completed` is delivered. */
   async function pay(orderId: string) {
-    const session = [...stripe.sessions.values()].find((s) => s.params["metadata[orderId]"] === orderId)!;
-    const paymentIntent = stripe.authorize(session.id);
-    const event = sessionCompleted(stripe.webhookSecret, session.id, paymentIntent, orderId);
-    for (let i = 0; i < 2; i++) {
-      await request(stack.app)
-        .post("/v1/webhooks/stripe")
-        .set("content-type", "application/json")
-        .set("stripe-signature", event.signature)
-        .send(event.payload)
-        .expect(200);
-    }
-    return paymentIntent;
+    return payOrder(stack.app, stripe, orderId, 2);
   }
 
   /** Time passes for an order: its hold lapses (its payment session stays open). */

@@ -21,7 +21,13 @@ import {
   soleSplit,
   startRpcProxy,
 } from "../helpers/commerce.ts";
-import { sessionCompleted, signedEvent, startFakeStripe, type FakeStripe } from "../helpers/fake-stripe.ts";
+import {
+  type FakeStripe,
+  postStripeEvent,
+  sessionCompleted,
+  signedEvent,
+  startFakeStripe,
+} from "../helpers/fake-stripe.ts";
 import { commitmentOf } from "../../lib/evidence/registry.ts";
 import { commitAndReveal, committedWorkId } from "../helpers/registry.ts";
 import { devWallet, startTestStack, type TestStack } from "../helpers/stack.ts";
@@ -109,13 +115,7 @@ describe("card checkout (Stripe)", function () {
     };
   }
 
-  function postEvent(event: { payload: string; signature: string }) {
-    return request(stack.app)
-      .post("/v1/webhooks/stripe")
-      .set("content-type", "application/json")
-      .set("stripe-signature", event.signature)
-      .send(event.payload);
-  }
+  const postEvent = (event: { payload: string; signature: string }) => postStripeEvent(stack.app, event);
 
   async function fulfilled(orderId: string): Promise<OrderBody> {
     await orderWhere(orderId, (o) => o.license !== null);

@@ -4,7 +4,7 @@ import request from "supertest";
 import { recoveryTotals } from "../../server/recoveries.ts";
 import { LicenseToken__factory } from "../../types/typechain/index.ts";
 import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
-import { sessionCompleted, startFakeStripe, type FakeStripe } from "../helpers/fake-stripe.ts";
+import { type FakeStripe, payOrder, startFakeStripe } from "../helpers/fake-stripe.ts";
 import { startServerProcess, type ServerProcess } from "../helpers/server-process.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
 
@@ -40,15 +40,7 @@ describe("npm run worker on SIGTERM", function () {
       const res = await request(stack.app).post("/v1/checkout").send({ offerId, wallet });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       const orderId = res.body.orderId as string;
-      const session = [...stripe.sessions.values()].find((s) => s.params["metadata[orderId]"] === orderId)!;
-      const paymentIntent = stripe.authorize(session.id);
-      const event = sessionCompleted(stripe.webhookSecret, session.id, paymentIntent, orderId);
-      await request(stack.app)
-        .post("/v1/webhooks/stripe")
-        .set("content-type", "application/json")
-        .set("stripe-signature", event.signature)
-        .send(event.payload)
-        .expect(200);
+      const paymentIntent = await payOrder(stack.app, stripe, orderId);
       orders.push({ orderId, wallet, paymentIntent });
     }
     await stack.waitFor(async () => (await stack.queues.fulfillOrder.getActiveCount()) === ORDERS);

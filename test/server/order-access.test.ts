@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { JsonRpcSigner } from "ethers";
 import request from "supertest";
 import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
-import { sessionCompleted, startFakeStripe, type FakeStripe } from "../helpers/fake-stripe.ts";
+import { type FakeStripe, payOrder, startFakeStripe } from "../helpers/fake-stripe.ts";
 import { signIn } from "../helpers/sign-in.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
 
@@ -146,17 +146,7 @@ describe("orders are read by their buyer only", function () {
     });
 
     it("reads a minted order once per chain change, however many streams follow it", async () => {
-      const session = [...stripe.sessions.values()].find(
-        (s) => s.params["metadata[orderId]"] === order.orderId,
-      )!;
-      const paymentIntent = stripe.authorize(session.id);
-      const event = sessionCompleted(stripe.webhookSecret, session.id, paymentIntent, order.orderId);
-      await request(stack.app)
-        .post("/v1/webhooks/stripe")
-        .set("content-type", "application/json")
-        .set("stripe-signature", event.signature)
-        .send(event.payload)
-        .expect(200);
+      await payOrder(stack.app, stripe, order.orderId);
       await stack.waitFor(async () => {
         await mine(stack);
         const o = await get(`/v1/orders/${order.orderId}?secret=${order.orderSecret}`);

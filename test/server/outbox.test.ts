@@ -12,7 +12,12 @@ import { migrateServerSchema } from "../../server/schema.ts";
 import { LicenseToken__factory } from "../../types/typechain/index.ts";
 import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { sessionCompleted, startFakeStripe, type FakeStripe } from "../helpers/fake-stripe.ts";
+import {
+  type FakeStripe,
+  postStripeEvent,
+  sessionCompleted,
+  startFakeStripe,
+} from "../helpers/fake-stripe.ts";
 import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
 
@@ -61,11 +66,7 @@ describe("outbox: what a commit promises is queued even if its process dies", fu
     const session = [...stripe.sessions.values()].find((s) => s.params["metadata[orderId]"] === orderId)!;
     const paymentIntent = stripe.authorize(session.id);
     const event = sessionCompleted(stripe.webhookSecret, session.id, paymentIntent, orderId);
-    const webhook = await request(dying)
-      .post("/v1/webhooks/stripe")
-      .set("content-type", "application/json")
-      .set("stripe-signature", event.signature)
-      .send(event.payload);
+    const webhook = await postStripeEvent(dying, event);
     expect(webhook.status).to.equal(500);
     const { rows } = await stack.db.pool.query(`SELECT status FROM orders WHERE id = $1`, [orderId]);
     expect(rows[0].status).to.equal("paid");
