@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import type { JsonRpcSigner } from "ethers";
 import pino from "pino";
 import request from "supertest";
 import { BatchClaimer, leafRef } from "../../server/chain/batch-claimer.ts";
@@ -8,30 +7,9 @@ import { flushBatches } from "../../server/jobs/flush-batch.ts";
 import { Outbox } from "../../server/queues/outbox.ts";
 import { Recoveries } from "../../server/recoveries.ts";
 import { findLeaf } from "../../server/repositories/registrations.ts";
+import { submitRegistration } from "../helpers/commerce.ts";
 import { commitAndReveal } from "../helpers/registry.ts";
 import { sessionToken, startTestStack, type TestStack } from "../helpers/stack.ts";
-
-/** Uploads `bytes` as `signer`, signs the registration and submits it; answers the content hash. */
-async function submit(stack: TestStack, signer: JsonRpcSigner, bytes: Buffer): Promise<string> {
-  const upload = await request(stack.app)
-    .post("/v1/works")
-    .set("Authorization", `Bearer ${await sessionToken(signer.address)}`)
-    .field("creator", signer.address)
-    .field("title", "Lighthouse in fog")
-    .attach("file", bytes, { filename: "lighthouse.txt", contentType: "text/plain" });
-  expect(upload.status, JSON.stringify(upload.body)).to.equal(201);
-  const typed = upload.body.typedData;
-  const signature = await signer.signTypedData(
-    typed.domain,
-    { Register: typed.types.Register },
-    typed.message,
-  );
-  await request(stack.app)
-    .post(`/v1/works/${upload.body.sha256}/register`)
-    .send({ ...typed.message, signature })
-    .expect(202);
-  return upload.body.sha256 as string;
-}
 
 /** Relayer transactions that claim leaf `ref`, alone or in a group. */
 async function claimTransactions(stack: TestStack, ref: string): Promise<number> {
@@ -85,7 +63,7 @@ describe("batch leaf claims", function () {
   it("gives the batch creator the work a squatter claimed between the anchor and the claim, sending one claim when the job runs again after dying", async () => {
     const creator = await stack.signer(5);
     const squatter = await stack.signer(6);
-    const hash = await submit(stack, creator, Buffer.from("lighthouse in fog, first draft"));
+    const hash = await submitRegistration(stack, creator, Buffer.from("lighthouse in fog, first draft"));
     expect(await flush()).to.deep.equal({ batches: 1, works: 1 });
     const { rows } = await stack.db.pool.query<{ id: string; merkle_root: string; first_work_id: string }>(
       `SELECT id::text, merkle_root, first_work_id::text FROM notarization_batches`,
@@ -160,7 +138,7 @@ describe("batch leaf claims", function () {
     const creators = await Promise.all([7, 8, 9].map((i) => stack.signer(i)));
     const hashes = [];
     for (const [i, signer] of creators.entries())
-      hashes.push(await submit(stack, signer, Buffer.from(`harbour sketch ${i}`)));
+      hashes.push(await submitRegistration(stack, signer, Buffer.from(`harbour sketch ${i}`)));
     expect(await flush()).to.deep.equal({ batches: 1, works: 3 });
     const { rows } = await stack.db.pool.query<{ id: string; merkle_root: string; first_work_id: string }>(
       `SELECT id::text, merkle_root, first_work_id::text FROM notarization_batches ORDER BY id DESC LIMIT 1`,
