@@ -4,7 +4,7 @@ import { ILicenseToken__factory } from "../../types/typechain/index.ts";
 import type { OrderSecrets } from "../auth/order-secrets.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
-import type { TransactionRequest } from "../http/transaction-request.ts";
+import type { TransactionRequest } from "../../lib/api/transactions.ts";
 import { findOrder, orderEvents, type Order, type OrderEvent } from "./store.ts";
 import type { OrderStatus } from "./status.ts";
 

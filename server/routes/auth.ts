@@ -11,7 +11,7 @@ import { checksum } from "../../lib/address.ts";
 import { requireAdmin, requireSession } from "../auth/middleware.ts";
 import type { SessionTokens } from "../auth/session.ts";
 import type { SessionDenyList } from "../auth/session-deny-list.ts";
-import { addressSchema } from "../http/schemas.ts";
+import { addressSchema } from "../../lib/api/primitives.ts";
 
 const NONCE_TTL_SECONDS = 300;
 const MAX_SIGNATURE_BYTES = 1024;

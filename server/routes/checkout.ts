@@ -4,7 +4,7 @@ import { AppError } from "../errors.ts";
 import { clientOf } from "../http/client-address.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { addressSchema, idSchema } from "../http/schemas.ts";
+import { addressSchema, idSchema } from "../../lib/api/primitives.ts";
 import type { CheckoutService } from "../orders/checkout.ts";
 import type { OrderSecrets } from "../auth/order-secrets.ts";
 import type { OrdersService } from "../orders/orders.ts";

@@ -6,7 +6,7 @@ import { parseByteRange } from "../http/byte-range.ts";
 import { matchesIfNoneMatch, matchesIfRange } from "../http/conditional.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { idSchema, sha256Schema } from "../http/schemas.ts";
+import { idSchema, sha256Schema } from "../../lib/api/primitives.ts";
 import type { EvidenceService } from "../services/evidence.ts";
 
 /** Clocks differ; an observation a few minutes "ahead" of ours is still plausible. */

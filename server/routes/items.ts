@@ -2,7 +2,7 @@ import { Router } from "express";
 import { z } from "zod";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { addressSchema, finalitySchema } from "../http/schemas.ts";
+import { addressSchema, finalitySchema } from "../../lib/api/primitives.ts";
 import type { TradesService } from "../services/trades.ts";
 
 /** Game items a wallet holds, as indexed. */

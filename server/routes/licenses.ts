@@ -3,7 +3,7 @@ import { z } from "zod";
 import { notFound } from "../errors.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { addressSchema, finalitySchema, idSchema, limitSchema } from "../http/schemas.ts";
+import { addressSchema, finalitySchema, idSchema, limitSchema } from "../../lib/api/primitives.ts";
 import type { LicensesRepository } from "../repositories/licenses.ts";
 import type { WorksRepository } from "../repositories/works.ts";
 import type { ChainClock } from "../chain/chain-clock.ts";

@@ -10,7 +10,7 @@ import {
   idSchema,
   limitSchema,
   uintString,
-} from "../http/schemas.ts";
+} from "../../lib/api/primitives.ts";
 import type { OffersService } from "../services/offers.ts";
 
 const MAX_UINT64 = 2n ** 64n - 1n;

@@ -2,8 +2,8 @@ import { Router } from "express";
 import { z } from "zod";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { addressSchema } from "../http/schemas.ts";
-import { transactionRequestSchema } from "../http/transaction-request.ts";
+import { addressSchema } from "../../lib/api/primitives.ts";
+import { transactionRequestSchema } from "../../lib/api/transactions.ts";
 import type { SplitsService } from "../services/splits.ts";
 
 /** Revenue splits: creators need one (its address) before they publish an offer. */

@@ -3,8 +3,14 @@ import { z } from "zod";
 import { requireAdmin } from "../auth/middleware.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { addressSchema, finalitySchema, idSchema, limitSchema, uintString } from "../http/schemas.ts";
-import { transactionRequestSchema } from "../http/transaction-request.ts";
+import {
+  addressSchema,
+  finalitySchema,
+  idSchema,
+  limitSchema,
+  uintString,
+} from "../../lib/api/primitives.ts";
+import { transactionRequestsSchema } from "../../lib/api/transactions.ts";
 import { TRADE_STATES } from "../repositories/trades.ts";
 import type { TradesService } from "../services/trades.ts";
 
@@ -46,18 +52,12 @@ const stepSchema = z.object({
   finality: finalitySchema,
 });
 
-const transactionsSchema = z
-  .object({
-    transactions: z.array(transactionRequestSchema).describe("send in order, from the `from` wallet"),
-  })
-  .meta({ id: "TransactionRequests" });
-
 const idParams = z.object({ id: idSchema });
 
 /** Escrowed trades: read from the indexer, acted on with transactions the players' wallets sign. */
 export function tradesRouter(service: TradesService, registry: OpenApiRegistry): Router {
   const router = Router();
-  const prepared = { 200: { description: "Transactions to sign", schema: transactionsSchema } };
+  const prepared = { 200: { description: "Transactions to sign", schema: transactionRequestsSchema } };
 
   route(
     router,

@@ -11,7 +11,7 @@ import {
   sha256Schema,
   uintString,
   valueNotesSchema,
-} from "../http/schemas.ts";
+} from "../../lib/api/primitives.ts";
 import { AppError, notFound } from "../errors.ts";
 import { closeAfterAnswer } from "../http/body-limit.ts";
 import type { WorksRepository } from "../repositories/works.ts";

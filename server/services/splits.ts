@@ -1,6 +1,6 @@
 import { AppError } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
-import type { TransactionRequest } from "../http/transaction-request.ts";
+import type { TransactionRequest } from "../../lib/api/transactions.ts";
 import type { SplitFactory } from "../../types/typechain/index.ts";
 
 export interface PreparedSplit {

@@ -9,7 +9,7 @@ import {
 } from "../../types/typechain/index.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
-import type { TransactionRequest } from "../http/transaction-request.ts";
+import type { TransactionRequest } from "../../lib/api/transactions.ts";
 import type { TradesRepository, TradeState, TradeStep, TradeView } from "../repositories/trades.ts";
 
 export interface TradesServiceDeps {

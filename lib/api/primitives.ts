@@ -1,5 +1,7 @@
+/** Field schemas the API's requests and responses are built from (addresses, uint256s, digests, finality). */
 import { getAddress } from "ethers";
 import { z } from "zod";
+import type { Finality } from "../finality.ts";
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
@@ -51,9 +53,10 @@ export const hexSignatureSchema = z
   .string()
   .regex(/^0x([0-9a-fA-F]{2}){64,}$/, "must be a 0x-prefixed hex signature");
 
+/** A page size in a query. */
 export const limitSchema = z.coerce.number().int().min(1).max(100).default(20);
 
-export const finalitySchema = z.enum(["pending", "safe", "final"]);
+export const finalitySchema = z.enum(["pending", "safe", "final"]) satisfies z.ZodType<Finality>;
 
 /** How a value someone chose on chain was changed to be stored (see the indexer's untrusted values). */
 export const valueNoteSchema = z
