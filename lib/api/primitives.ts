@@ -74,3 +74,14 @@ export const valueNotesSchema = z
   .describe(
     "the fields whose on-chain value was cut or had characters replaced; empty for almost every record",
   );
+
+/** A page of `item`s, oldest or newest first as the route says; `nextCursor` asks for the next one. */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}
+
+export type ValueNotes = z.infer<typeof valueNotesSchema>;
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

@@ -18,6 +18,7 @@ import {
 import { insertOrder, transition, updateOrder, type Order } from "./store.ts";
 import { paymentRefOf } from "./fulfilment.ts";
 import type { OrderEvents } from "./events.ts";
+import type { CheckoutRequest } from "../../lib/api/orders.ts";
 
 export interface CheckoutDeps {
   db: Pool;
@@ -28,12 +29,6 @@ export interface CheckoutDeps {
   settings: Config["checkout"];
   gasBudget: GasBudget;
   secrets: OrderSecrets;
-}
-
-export interface CheckoutInput {
-  offerId: string;
-  wallet: string;
-  referrer?: string | undefined;
 }
 
 /** A checkout refused by a risk rule: logged with its rule and answered 403 or 429. */
@@ -70,7 +65,7 @@ const HOLD_RULES: { rule: string; scope: keyof BuyerHolds; cap: keyof Config["ch
 export class CheckoutService {
   constructor(private readonly deps: CheckoutDeps) {}
 
-  async checkout(input: CheckoutInput, ip: string, log: Logger): Promise<Order> {
+  async checkout(input: CheckoutRequest, ip: string, log: Logger): Promise<Order> {
     const { settings } = this.deps;
     if (input.referrer && input.referrer === input.wallet) {
       throw new AppError("SELF_REFERRAL", 400, "a buyer cannot refer themselves");

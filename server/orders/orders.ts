@@ -1,51 +1,20 @@
 import type { Pool } from "pg";
-import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
+import { finalityOf, type ChainHeads } from "../../lib/finality.ts";
 import { ILicenseToken__factory } from "../../types/typechain/index.ts";
 import type { OrderSecrets } from "../auth/order-secrets.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
-import type { TransactionRequest } from "../../lib/api/transactions.ts";
+import type {
+  Order as OrderView,
+  OrderEvent as OrderEventView,
+  OrderWithHistory,
+  RevocationRequest,
+} from "../../lib/api/orders.ts";
 import { findOrder, orderEvents, type Order, type OrderEvent } from "./store.ts";
-import type { OrderStatus } from "./status.ts";
 
 /** `ILicenseToken.RevocationReason` of an order's revoke reason: a chargeback, or else a card refund. */
 export function revocationReasonOf(revokeReason: string): 0 | 1 {
   return revokeReason.startsWith("chargeback") ? 1 : 0;
-}
-
-export interface OrderView {
-  orderId: string;
-  offerId: string;
-  wallet: string;
-  referrer: string | null;
-  amount: number;
-  currency: string;
-  status: OrderStatus;
-  failureReason: string | null;
-  checkoutUrl: string | null;
-  reservedUntil: string;
-  payableUntil: string;
-  /** The mintForFiat reference (keccak256 of the checkout session id); null until the checkout exists. */
-  paymentRef: string | null;
-  payment: "none" | "authorized" | "captured" | "canceled";
-  /** The license minted for the order, once minted. */
-  tokenId: string | null;
-  license: {
-    tokenId: string;
-    txHash: string | null;
-    blockNumber: number | null;
-    finality: Finality | null;
-  } | null;
-  revocation: { reason: string; txHash: string | null; revokedAt: string | null } | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface OrderEventView {
-  seq: string;
-  status: OrderStatus;
-  detail: Record<string, unknown>;
-  at: string;
 }
 
 export function toEventView(event: OrderEvent): OrderEventView {
@@ -133,7 +102,7 @@ export class OrdersService {
     return this.view(order, heads);
   }
 
-  async withHistory(orderId: string): Promise<OrderView & { history: OrderEventView[] }> {
+  async withHistory(orderId: string): Promise<OrderWithHistory> {
     const view = await this.current(orderId);
     const history = await orderEvents(this.#db, orderId);
     return { ...view, history: history.map(toEventView) };
@@ -148,7 +117,7 @@ export class OrdersService {
    * The revocation a refunded or disputed order still needs, ready for the revoker's wallet to sign
    * (used when the workers hold no revoker key).
    */
-  async revocationRequest(orderId: string): Promise<{ reason: string; transaction: TransactionRequest }> {
+  async revocationRequest(orderId: string): Promise<RevocationRequest> {
     const order = await findOrder(this.#db, orderId);
     if (!order) throw notFound("order", { orderId });
     if (!order.revokeReason || !order.tokenId) {

@@ -9,9 +9,10 @@
  *      ▼                    ▼                 ▼    ▼                 ▼
  *    failed ◀───────────────┴─────────────────┘  refunded / disputed ◀┘
  */
-export type OrderStatus =
-  "created" | "paid" | "minting" | "fulfilled" | "failed" | "expired" | "refunded" | "disputed";
-export type PaymentStatus = "none" | "authorized" | "captured" | "canceled";
+import type { OrderStatus } from "../../lib/api/orders.ts";
+
+/** The statuses are the API's (lib/api/orders.ts); this table says which moves between them are legal. */
+export type { OrderStatus, PaymentStatus } from "../../lib/api/orders.ts";
 
 export const ORDER_MOVES: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   created: ["paid", "failed", "expired"],

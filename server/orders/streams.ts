@@ -4,7 +4,8 @@ import type { ChainChange } from "../../lib/chain-changes.ts";
 import type { ChangeFeed } from "../chain/change-feed.ts";
 import { AppError } from "../errors.ts";
 import type { OrderEvents } from "./events.ts";
-import type { OrderEventView, OrdersService, OrderView } from "./orders.ts";
+import type { Order as OrderView, OrderEvent as OrderEventView } from "../../lib/api/orders.ts";
+import type { OrdersService } from "./orders.ts";
 
 const HEARTBEAT_MS = 15_000;
 

@@ -1,24 +1,8 @@
 import type { Pool } from "pg";
-import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
+import { finalityOf, type ChainHeads } from "../../lib/finality.ts";
 import { checksum } from "../../lib/address.ts";
-
-export interface LicenseView {
-  tokenId: string;
-  offerId: string;
-  workId: string;
-  holder: string;
-  payer: string;
-  paymentRef: string | null;
-  expiresAt: string | null;
-  perpetual: boolean;
-  valid: boolean;
-  revoked: boolean;
-  revokedReason: string | null;
-  renewals: number;
-  blockNumber: string;
-  txHash: string;
-  finality: Finality;
-}
+import type { Page } from "../../lib/api/primitives.ts";
+import type { License, LicenseEvent, ListLicensesQuery } from "../../lib/api/licenses.ts";
 
 export interface ValidLicense {
   tokenId: string;
@@ -47,7 +31,7 @@ interface LicenseRow {
 const SELECT = `SELECT token_id::text, offer_id::text, work_id::text, holder, payer, payment_ref, expires_at::text,
   revoked, revoked_reason, renewals, block_number::text, updated_block::text, tx_hash FROM licenses`;
 
-export function toLicenseView(row: LicenseRow, heads: ChainHeads, nowSeconds: number): LicenseView {
+export function toLicense(row: LicenseRow, heads: ChainHeads, nowSeconds: number): License {
   const expires = Number(row.expires_at);
   return {
     tokenId: row.token_id,
@@ -87,17 +71,13 @@ export class LicensesRepository {
       : null;
   }
 
-  async byToken(tokenId: string, heads: ChainHeads, nowSeconds: number): Promise<LicenseView | null> {
+  async byToken(tokenId: string, heads: ChainHeads, nowSeconds: number): Promise<License | null> {
     const { rows } = await this.db.query<LicenseRow>(`${SELECT} WHERE token_id = $1`, [tokenId]);
-    return rows[0] ? toLicenseView(rows[0], heads, nowSeconds) : null;
+    return rows[0] ? toLicense(rows[0], heads, nowSeconds) : null;
   }
 
   /** A holder's licenses, newest first; `cursor` is the last token id of the previous page. */
-  async byHolder(
-    query: { holder: string; workId?: string; cursor?: string; limit: number },
-    heads: ChainHeads,
-    nowSeconds: number,
-  ): Promise<{ items: LicenseView[]; nextCursor: string | null }> {
+  async byHolder(query: ListLicensesQuery, heads: ChainHeads, nowSeconds: number): Promise<Page<License>> {
     const params: unknown[] = [query.holder];
     let where = "holder = $1";
     if (query.workId) {
@@ -116,14 +96,12 @@ export class LicensesRepository {
     const more = rows.length > query.limit;
     if (more) rows.pop();
     return {
-      items: rows.map((r) => toLicenseView(r, heads, nowSeconds)),
+      items: rows.map((r) => toLicense(r, heads, nowSeconds)),
       nextCursor: more ? rows.at(-1)!.token_id : null,
     };
   }
 
-  async history(
-    tokenId: string,
-  ): Promise<{ kind: string; blockNumber: string; txHash: string; detail: Record<string, string> }[]> {
+  async history(tokenId: string): Promise<LicenseEvent[]> {
     const { rows } = await this.db.query<{
       kind: string;
       block_number: string;

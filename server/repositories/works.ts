@@ -1,12 +1,8 @@
 import type { Pool } from "pg";
-import { finalityOf, headsOf, NO_HEADS, type ChainHeads, type Finality } from "../../lib/finality.ts";
+import { finalityOf, headsOf, NO_HEADS, type ChainHeads } from "../../lib/finality.ts";
+import type { ValueNotes } from "../../lib/api/primitives.ts";
+import type { ListWorksQuery, Work } from "../../lib/api/works.ts";
 import { checksum } from "../../lib/address.ts";
-
-/** How a value someone chose on chain was changed to be stored, by field (the indexer's `value_notes`). */
-export type ValueNotes = Record<
-  string,
-  { length: number; keccak256: string; cut: boolean; replaced: boolean }
->;
 
 /** Stored notes (by column) keyed by the API's field names instead. */
 function valueNotesOf(stored: ValueNotes | null, fields: Record<string, string>): ValueNotes {
@@ -16,31 +12,6 @@ function valueNotesOf(stored: ValueNotes | null, fields: Record<string, string>)
       .filter(([column]) => stored[column])
       .map(([column, field]) => [field, stored[column]!]),
   );
-}
-
-/** A work as the indexer mirrored it from the chain, with the title the creator gave at upload. */
-export interface IndexedWork {
-  workId: string;
-  contentHash: string;
-  creator: string;
-  parentId: string | null;
-  rootId: string;
-  version: number;
-  title: string | null;
-  cid: string;
-  metadataURI: string;
-  coAuthors: string[];
-  /** cid or metadataURI as stored differ from the chain's (cut, or characters replaced). */
-  valueNotes: ValueNotes;
-  /** When the claim's id was reserved: its commitment's or batch's block time. */
-  registeredAt: string;
-  /** The earlier claim of the same content hash that holds the work, or null when this one does. */
-  supersededBy: string | null;
-  blockNumber: string;
-  blockHash: string;
-  txHash: string;
-  logIndex: number;
-  finality: Finality;
 }
 
 interface WorkRow {
@@ -76,13 +47,6 @@ const SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::
   LEFT JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
   LEFT JOIN chain_heads s ON s.chain_id = $1`;
 
-export interface ListWorksQuery {
-  creator?: string;
-  q?: string;
-  cursor?: string;
-  limit: number;
-}
-
 /** Reads the indexer's works and batches tables. */
 export class WorksRepository {
   constructor(
@@ -99,7 +63,7 @@ export class WorksRepository {
     return rows[0] ? headsOf(rows[0]) : NO_HEADS;
   }
 
-  #toWork(row: WorkRow): IndexedWork {
+  #toWork(row: WorkRow): Work {
     const heads = headsOf(row);
     return {
       workId: row.work_id,
@@ -127,13 +91,13 @@ export class WorksRepository {
   }
 
   /** Runs a query built on SELECT; `params` start at $2 ($1 is the chain id). */
-  async #many(sql: string, params: unknown[]): Promise<IndexedWork[]> {
+  async #many(sql: string, params: unknown[]): Promise<Work[]> {
     const { rows } = await this.db.query<WorkRow>(sql, [this.chainId, ...params]);
     return rows.map((row) => this.#toWork(row));
   }
 
   /** The work of a content hash: its earliest claim, which no other claim supersedes. */
-  async findByHash(contentHash: string): Promise<IndexedWork | null> {
+  async findByHash(contentHash: string): Promise<Work | null> {
     return (
       (
         await this.#many(
@@ -144,12 +108,12 @@ export class WorksRepository {
     );
   }
 
-  async findById(workId: string): Promise<IndexedWork | null> {
+  async findById(workId: string): Promise<Work | null> {
     return (await this.#many(`${SELECT} WHERE w.work_id = $2`, [workId]))[0] ?? null;
   }
 
   /** Newest first; `cursor` is the last work id of the previous page. */
-  async list(query: ListWorksQuery): Promise<{ items: IndexedWork[]; nextCursor: string | null }> {
+  async list(query: ListWorksQuery): Promise<{ items: Work[]; nextCursor: string | null }> {
     const params: unknown[] = [this.chainId];
     const where: string[] = [];
     if (query.creator) {
@@ -176,7 +140,7 @@ export class WorksRepository {
   }
 
   /** Every version in the chain the work belongs to, oldest first. */
-  async versions(workId: string): Promise<IndexedWork[]> {
+  async versions(workId: string): Promise<Work[]> {
     return this.#many(
       `${SELECT} WHERE w.root_id = (SELECT root_id FROM works WHERE work_id = $2) ORDER BY w.version, w.work_id`,
       [workId],

@@ -1,14 +1,12 @@
 import { Router } from "express";
-import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { clientOf } from "../http/client-address.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { addressSchema, idSchema } from "../../lib/api/primitives.ts";
+import { checkoutBody, checkoutOrderSchema } from "../../lib/api/orders.ts";
 import type { CheckoutService } from "../orders/checkout.ts";
 import type { OrderSecrets } from "../auth/order-secrets.ts";
 import type { OrdersService } from "../orders/orders.ts";
-import { orderSchema } from "./orders.ts";
 
 /** Card checkout: one license of an offer, paid through the payment provider's hosted page. */
 export function checkoutRouter(
@@ -28,19 +26,11 @@ export function checkoutRouter(
       summary:
         "Hold one unit of an offer briefly and open a card checkout; the license is minted to `wallet` once paid",
       tags: ["checkout"],
-      body: z.object({
-        offerId: idSchema,
-        wallet: addressSchema.describe("receives the license"),
-        referrer: addressSchema.optional(),
-      }),
+      body: checkoutBody,
       responses: {
         201: {
           description: "Order created; send the buyer to checkoutUrl and follow GET /v1/orders/:id/events",
-          schema: orderSchema.extend({
-            orderSecret: z
-              .string()
-              .describe("lets its holder read the order (X-Order-Secret or ?secret=); shown once"),
-          }),
+          schema: checkoutOrderSchema,
         },
         403: { description: "A purchase limit of the offer was reached (details.rule names it)" },
         409: { description: "Sold out, paused, or not for sale by card" },

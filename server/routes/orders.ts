@@ -3,81 +3,15 @@ import { z } from "zod";
 import { hasScope, requireAdmin } from "../auth/middleware.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { finalitySchema } from "../../lib/api/primitives.ts";
-import { transactionRequestSchema } from "../../lib/api/transactions.ts";
+import { orderSecretQuery, orderWithHistorySchema, revocationRequestSchema } from "../../lib/api/orders.ts";
 import { clientOf } from "../http/client-address.ts";
 import type { OrderStreams } from "../orders/streams.ts";
 import type { OrderReader, OrdersService } from "../orders/orders.ts";
-
-const statusSchema = z.enum([
-  "created",
-  "paid",
-  "minting",
-  "fulfilled",
-  "failed",
-  "expired",
-  "refunded",
-  "disputed",
-]);
-
-export const orderSchema = z
-  .object({
-    orderId: z.string(),
-    offerId: z.string(),
-    wallet: z.string(),
-    referrer: z.string().nullable(),
-    amount: z.number().describe("minor units"),
-    currency: z.string(),
-    status: statusSchema,
-    failureReason: z.string().nullable(),
-    checkoutUrl: z
-      .string()
-      .nullable()
-      .describe("where the buyer pays; null once the order is no longer payable"),
-    reservedUntil: z.string().describe("the unit is held for the order until then unless paid"),
-    payableUntil: z
-      .string()
-      .describe(
-        "the order can be paid until then; paid after reservedUntil, it is kept only while a unit is free",
-      ),
-    paymentRef: z.string().nullable(),
-    payment: z.enum(["none", "authorized", "captured", "canceled"]),
-    tokenId: z.string().nullable().describe("the license minted for the order"),
-    license: z
-      .object({
-        tokenId: z.string(),
-        txHash: z.string().nullable(),
-        blockNumber: z.number().nullable(),
-        finality: finalitySchema.nullable(),
-      })
-      .nullable(),
-    revocation: z
-      .object({ reason: z.string(), txHash: z.string().nullable(), revokedAt: z.string().nullable() })
-      .nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: "Order" });
-
-const eventSchema = z.object({
-  seq: z.string(),
-  status: statusSchema,
-  detail: z.record(z.string(), z.unknown()),
-  at: z.string(),
-});
 
 export interface OrdersRouterDeps {
   orders: OrdersService;
   streams: OrderStreams;
 }
-
-const secretQuery = z.object({
-  secret: z
-    .string()
-    .max(64)
-    .optional()
-    .describe("the order secret from the checkout (or send it as X-Order-Secret)"),
-});
 
 /** The caller as an order reader: its session and the order secret it sent (header or query). */
 function readerOf(req: Request, secret: string | undefined): OrderReader {
@@ -104,9 +38,9 @@ export function ordersRouter(deps: OrdersRouterDeps, registry: OpenApiRegistry):
       tags: ["checkout"],
       security: ["session", "orderSecret"],
       params: idParams,
-      query: secretQuery,
+      query: orderSecretQuery,
       responses: {
-        200: { description: "Order", schema: orderSchema.extend({ history: z.array(eventSchema) }) },
+        200: { description: "Order", schema: orderWithHistorySchema },
       },
     },
     async ({ params, query, req, res }) => {
@@ -127,7 +61,7 @@ export function ordersRouter(deps: OrdersRouterDeps, registry: OpenApiRegistry):
       tags: ["checkout"],
       security: ["session", "orderSecret"],
       params: idParams,
-      query: secretQuery,
+      query: orderSecretQuery,
       responses: {
         200: {
           description:
@@ -156,7 +90,7 @@ export function ordersRouter(deps: OrdersRouterDeps, registry: OpenApiRegistry):
       responses: {
         200: {
           description: "Revocation to sign",
-          schema: z.object({ reason: z.string(), transaction: transactionRequestSchema }),
+          schema: revocationRequestSchema,
         },
       },
     },

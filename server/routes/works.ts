@@ -2,96 +2,20 @@ import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
+import { idSchema, pageOf } from "../../lib/api/primitives.ts";
 import {
-  addressSchema,
-  finalitySchema,
-  hexSignatureSchema,
-  idSchema,
-  limitSchema,
-  sha256Schema,
-  uintString,
-  valueNotesSchema,
-} from "../../lib/api/primitives.ts";
+  listWorksQuery,
+  registerBody,
+  registrationSchema,
+  sha256Params,
+  uploadSchema,
+  workSchema,
+} from "../../lib/api/works.ts";
 import { AppError, notFound } from "../errors.ts";
 import { closeAfterAnswer } from "../http/body-limit.ts";
 import type { WorksRepository } from "../repositories/works.ts";
 import type { Uploader, WorksService } from "../services/works.ts";
 
-export const workSchema = z
-  .object({
-    workId: z.string(),
-    contentHash: z.string(),
-    creator: z.string(),
-    parentId: z.string().nullable(),
-    cid: z.string(),
-    metadataURI: z.string(),
-    coAuthors: z.array(z.string()),
-    valueNotes: valueNotesSchema,
-    registeredAt: z
-      .string()
-      .describe("ISO 8601 time the claim's id was reserved (its commitment's or batch's block)"),
-    supersededBy: z
-      .string()
-      .nullable()
-      .describe(
-        "The earlier claim of the same file that holds the work; this claim's creator is not its author",
-      ),
-    blockNumber: z.string(),
-    blockHash: z.string(),
-    txHash: z.string(),
-    logIndex: z.number(),
-    finality: finalitySchema,
-  })
-  .meta({ id: "Work" });
-
-const registrationSchema = z
-  .object({
-    contentHash: z.string(),
-    status: z.enum(["pending", "submitted", "anchored", "failed"]),
-    mode: z.enum(["direct", "batch"]).nullable(),
-    creator: z.string(),
-    txHash: z.string().nullable(),
-    error: z.string().nullable(),
-    work: workSchema.nullable(),
-    batch: z
-      .object({
-        id: z.string(),
-        merkleRoot: z.string().nullable(),
-        leaf: z.string(),
-        leafIndex: z.number().nullable(),
-        registrationDigest: z.string().nullable(),
-        proof: z.array(z.string()),
-      })
-      .nullable(),
-  })
-  .meta({ id: "Registration" });
-
-const uploadSchema = z
-  .object({
-    sha256: z.string(),
-    cid: z.string(),
-    size: z.number(),
-    metadataURI: z.string(),
-    alreadyRegistered: z.boolean(),
-    registration: workSchema.nullable(),
-    typedData: z
-      .object({
-        domain: z.object({
-          name: z.string(),
-          version: z.string(),
-          chainId: z.string(),
-          verifyingContract: z.string(),
-        }),
-        types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
-        primaryType: z.literal("Register"),
-        message: z.record(z.string(), z.string()),
-      })
-      .nullable()
-      .describe("EIP-712 payload for the creator to sign; null when the file is registered already"),
-  })
-  .meta({ id: "Upload" });
-
-const sha256Params = z.object({ sha256: sha256Schema });
 const idParams = z.object({ id: idSchema });
 
 /** Works: upload and register (creators), read (everyone). */
@@ -139,15 +63,7 @@ export function worksRouter(
       summary: "Register an uploaded file with the creator's EIP-712 signature; the relayer pays gas",
       tags: ["works"],
       params: sha256Params,
-      body: z.object({
-        creator: addressSchema,
-        cid: z.string().min(1).max(128),
-        metadataURI: z.string().min(1).max(512),
-        parentId: uintString.default("0"),
-        nonce: uintString,
-        deadline: uintString,
-        signature: hexSignatureSchema,
-      }),
+      body: registerBody,
       responses: {
         202: {
           description: "Accepted; poll GET /v1/works/by-hash/:sha256/registration",
@@ -195,16 +111,11 @@ export function worksRouter(
       path: "/v1/works",
       summary: "Registered works, newest first, with cursor pagination",
       tags: ["works"],
-      query: z.object({
-        creator: addressSchema.optional(),
-        q: z.string().max(200).optional().describe("text in the title or description"),
-        cursor: idSchema.optional().describe("nextCursor of the previous page"),
-        limit: limitSchema,
-      }),
+      query: listWorksQuery,
       responses: {
         200: {
           description: "A page of works",
-          schema: z.object({ items: z.array(workSchema), nextCursor: z.string().nullable() }),
+          schema: pageOf(workSchema),
         },
       },
     },

@@ -1,18 +1,11 @@
-import type { ChainHeads, Finality } from "../../lib/finality.ts";
+import type { ChainHeads } from "../../lib/finality.ts";
 import { finalityOf, NO_HEADS } from "../../lib/finality.ts";
 import type { ChainChange } from "../../lib/chain-changes.ts";
 import type { ChainClock } from "../chain/chain-clock.ts";
 import type { ChangeFeed } from "../chain/change-feed.ts";
 import type { LicensesRepository, ValidLicense } from "../repositories/licenses.ts";
 import type { WorksRepository } from "../repositories/works.ts";
-
-export interface VerifyResult {
-  valid: boolean;
-  tokenId: string | null;
-  validUntil: string | null;
-  perpetual: boolean;
-  finality: Finality | null;
-}
+import type { LicenseCheck } from "../../lib/api/licenses.ts";
 
 interface Entry {
   license: ValidLicense | null;
@@ -52,7 +45,7 @@ export class LicenseVerifier {
     feed.on("reset", () => this.clear());
   }
 
-  async verify(workId: string, holder: string): Promise<VerifyResult> {
+  async verify(workId: string, holder: string): Promise<LicenseCheck> {
     const now = (await this.clock.nowSeconds()) * 1000;
     const key = `${workId}:${holder}`;
     let entry = this.#entries.get(key);

@@ -14,7 +14,15 @@ import {
   RequestWriter,
   type RegistrationRequest,
 } from "../repositories/registrations.ts";
-import type { IndexedWork, WorksRepository } from "../repositories/works.ts";
+import type { WorksRepository } from "../repositories/works.ts";
+import type {
+  RegisterRequest,
+  RegisterTypedData,
+  Registration,
+  RegistrationStatus,
+  Upload,
+  Work,
+} from "../../lib/api/works.ts";
 import { closeAfterAnswer } from "../http/body-limit.ts";
 import { quotaExceeded, UploadCharges } from "../repositories/upload-charges.ts";
 import type { GasBudget } from "./gas-budget.ts";
@@ -57,43 +65,6 @@ export interface WorksServiceDeps {
   signatureTtlSeconds?: number;
 }
 
-export interface TypedDataPayload {
-  domain: { name: string; version: string; chainId: string; verifyingContract: string };
-  types: typeof REGISTER_TYPES;
-  primaryType: "Register";
-  message: Record<keyof RegisterMessage, string>;
-}
-
-export type RegistrationStatus = "pending" | "submitted" | "anchored" | "failed";
-
-export interface RegistrationView {
-  contentHash: string;
-  status: RegistrationStatus;
-  mode: "direct" | "batch" | null;
-  creator: string;
-  txHash: string | null;
-  error: string | null;
-  work: IndexedWork | null;
-  batch: {
-    id: string;
-    merkleRoot: string | null;
-    leaf: string;
-    leafIndex: number | null;
-    registrationDigest: string | null;
-    proof: string[];
-  } | null;
-}
-
-export interface RegisterInput {
-  creator: string;
-  cid: string;
-  metadataURI: string;
-  parentId: string;
-  nonce: string;
-  deadline: string;
-  signature: string;
-}
-
 /** Creators' side of works: upload, sign, register, and the registration's progress. */
 export class WorksService {
   readonly #requests: RequestWriter;
@@ -109,7 +80,7 @@ export class WorksService {
    * left of the account's quota), charges the account, stores the file in IPFS, records it, and
    * returns what the creator must sign to register it. A refused or failed upload stores nothing.
    */
-  async upload(req: IncomingMessage, res: ServerResponse, uploader: Uploader) {
+  async upload(req: IncomingMessage, res: ServerResponse, uploader: Uploader): Promise<Upload> {
     const { maxUploadBytes, quotaBytes } = this.deps.uploads;
     const used = await this.#charges.usedBytes(uploader.account);
     const tooLarge = () =>
@@ -200,7 +171,7 @@ export class WorksService {
   }
 
   /** Checks the creator's signature and queues the registration; answers the current status. */
-  async register(contentHash: string, input: RegisterInput): Promise<RegistrationView> {
+  async register(contentHash: string, input: RegisterRequest): Promise<Registration> {
     const { db } = this.deps;
     const facts = await registrationFacts(db, contentHash, input.parentId);
     if (facts.uploadCid === null)
@@ -282,7 +253,7 @@ export class WorksService {
   }
 
   /** Where a registration stands: anchored once the indexer has its event. */
-  async status(contentHash: string): Promise<RegistrationView> {
+  async status(contentHash: string): Promise<Registration> {
     const [request, work] = await Promise.all([
       findRequest(this.deps.db, contentHash),
       this.deps.works.findByHash(contentHash),
@@ -303,7 +274,7 @@ export class WorksService {
     return this.#view(request, work);
   }
 
-  async #view(request: RegistrationRequest, work: IndexedWork | null): Promise<RegistrationView> {
+  async #view(request: RegistrationRequest, work: Work | null): Promise<Registration> {
     let status: RegistrationStatus = request.status;
     let merkleRoot: string | null = null;
     if (request.mode === "batch" && request.batchId) {
@@ -343,7 +314,7 @@ export class WorksService {
       parentId: string;
     },
     nowSeconds: number,
-  ): TypedDataPayload {
+  ): RegisterTypedData {
     const ttl = this.deps.signatureTtlSeconds ?? 24 * 3600;
     return {
       domain: {

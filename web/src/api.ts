@@ -1,75 +1,9 @@
 /** The Rights Ledger HTTP API as the web app uses it: same origin, JSON, `{ error }` on failure. */
-
-export type Finality = "pending" | "safe" | "final";
-
-export interface Work {
-  workId: string;
-  contentHash: string;
-  creator: string;
-  parentId: string | null;
-  rootId?: string;
-  version?: number;
-  title: string | null;
-  cid: string;
-  metadataURI: string;
-  coAuthors: string[];
-  /** Fields whose on-chain value was cut or had characters replaced, with the whole value's length and hash. */
-  valueNotes?: Record<string, { length: number; keccak256: string; cut: boolean; replaced: boolean }>;
-  registeredAt: string;
-  /** The earlier claim of the same file that holds the work; this claim's creator is then not its author. */
-  supersededBy: string | null;
-  blockNumber: string;
-  txHash: string;
-  finality: Finality;
-}
-
 export interface TypedDataPayload {
   domain: Record<string, string>;
   types: Record<string, { name: string; type: string }[]>;
   primaryType: string;
   message: Record<string, unknown>;
-}
-
-export interface Upload {
-  sha256: string;
-  cid: string;
-  size: number;
-  metadataURI: string;
-  alreadyRegistered: boolean;
-  registration: Work | null;
-  typedData: TypedDataPayload | null;
-}
-
-export type RegistrationStatus = "pending" | "submitted" | "anchored" | "failed";
-
-export interface Registration {
-  contentHash: string;
-  status: RegistrationStatus;
-  mode: "direct" | "batch" | null;
-  creator: string;
-  txHash: string | null;
-  error: string | null;
-  work: Work | null;
-}
-
-export interface License {
-  tokenId: string;
-  offerId: string;
-  workId: string;
-  holder: string;
-  expiresAt: string | null;
-  perpetual: boolean;
-  valid: boolean;
-  revoked: boolean;
-  revokedReason: string | null;
-  renewals: number;
-  txHash: string;
-  finality: Finality;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor?: string | null;
 }
 
 export interface DevAccount {

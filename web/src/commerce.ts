@@ -1,7 +1,11 @@
 /** Offers, card checkout, on-chain purchases, renewals and trades: the API calls behind the buying pages. */
 import { Interface } from "ethers";
 import { CREATE_OFFER_TYPES, DOMAIN_VERSION, LICENSE_DOMAIN_NAME } from "../../lib/eip712.ts";
-import { api, query, type Finality, type License, type Page } from "./api.ts";
+import type { Finality } from "../../lib/finality.ts";
+import type { Page } from "../../lib/api/primitives.ts";
+import type { License } from "../../lib/api/licenses.ts";
+import type { CheckoutOrder, Order } from "../../lib/api/orders.ts";
+import { api, query } from "./api.ts";
 import type { TxRequest, Wallet } from "./wallet.tsx";
 
 export const NATIVE_CURRENCY = "0x0000000000000000000000000000000000000000";
@@ -36,21 +40,6 @@ export interface Offer {
   platformFeeBps: number;
   fiatPrice: FiatPrice | null;
   finality: Finality;
-}
-
-export type OrderStatus =
-  "created" | "paid" | "minting" | "fulfilled" | "failed" | "expired" | "refunded" | "disputed";
-
-export interface Order {
-  orderId: string;
-  offerId: string;
-  wallet: string;
-  amount: number;
-  currency: string;
-  status: OrderStatus;
-  failureReason: string | null;
-  checkoutUrl: string | null;
-  license: { tokenId: string; txHash: string | null; finality: Finality | null } | null;
 }
 
 export const TRADE_STATES = [
@@ -120,8 +109,8 @@ export async function listOffers(workId: string, signal?: AbortSignal): Promise<
 }
 
 /** Reserves a unit and opens a card checkout; the license goes to the connected wallet once paid. */
-export function startCheckout(wallet: Wallet, offer: Offer): Promise<Order & { orderSecret: string }> {
-  return api<Order & { orderSecret: string }>("/v1/checkout", {
+export function startCheckout(wallet: Wallet, offer: Offer): Promise<CheckoutOrder> {
+  return api<CheckoutOrder>("/v1/checkout", {
     json: { offerId: offer.offerId, wallet: requireAddress(wallet) },
   });
 }

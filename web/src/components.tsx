@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useId, useRef, useState, type DragEvent, type ReactNode } from "react";
-import { describeError, type Finality } from "./api.ts";
+import type { Finality } from "../../lib/finality.ts";
+import { describeError } from "./api.ts";
 import { formatDate, fromNow, shortHex, visible } from "./format.ts";
 
 /** Runs `load` when `deps` change; answers its data, error and a reload function. */

@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState } from "react";
-import { api, ApiError, type Registration, type Upload, type Work } from "../api.ts";
+import type { Registration, Upload, Work } from "../../../lib/api/works.ts";
+import { api, ApiError } from "../api.ts";
 import { Definition, Dropzone, ErrorNote, FinalityBadge, Mono, Steps, usePageTitle } from "../components.tsx";
 import { formatBytes } from "../format.ts";
 import { sha256File } from "../hash.ts";

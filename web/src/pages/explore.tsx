@@ -1,5 +1,7 @@
 import { useEffect, useId, useState } from "react";
-import { api, query, type Page, type Work } from "../api.ts";
+import type { Page } from "../../../lib/api/primitives.ts";
+import type { Work } from "../../../lib/api/works.ts";
+import { api, query } from "../api.ts";
 import {
   Empty,
   ErrorNote,

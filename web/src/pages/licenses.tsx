@@ -1,5 +1,8 @@
 import { useState } from "react";
-import { api, describeError, query, type License, type Page, type Work } from "../api.ts";
+import type { Page } from "../../../lib/api/primitives.ts";
+import type { Work } from "../../../lib/api/works.ts";
+import type { License } from "../../../lib/api/licenses.ts";
+import { api, describeError, query } from "../api.ts";
 import {
   Badge,
   Countdown,

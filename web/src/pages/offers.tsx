@@ -1,6 +1,7 @@
 import { parseEther } from "ethers";
 import { useId, useState, type FormEvent } from "react";
-import { describeError, isUnavailable, type Work } from "../api.ts";
+import type { Work } from "../../../lib/api/works.ts";
+import { describeError, isUnavailable } from "../api.ts";
 import {
   buyWithWallet,
   listOffers,

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
-import { getOrder, orderEvents, type Order, type OrderStatus } from "../commerce.ts";
+import type { Order, OrderStatus } from "../../../lib/api/orders.ts";
+import { getOrder, orderEvents } from "../commerce.ts";
 import { ErrorNote, FinalityBadge, Loading, Steps, usePageTitle } from "../components.tsx";
 import { formatMoney } from "../format.ts";
 import { Link } from "../router.tsx";

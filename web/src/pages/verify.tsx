@@ -1,5 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
-import { api, ApiError, raw, type Work } from "../api.ts";
+import type { Work } from "../../../lib/api/works.ts";
+import { api, ApiError, raw } from "../api.ts";
 import {
   Badge,
   Definition,

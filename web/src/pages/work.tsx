@@ -1,4 +1,5 @@
-import { api, ApiError, type Page, type Work } from "../api.ts";
+import type { Work } from "../../../lib/api/works.ts";
+import { api, ApiError } from "../api.ts";
 import {
   Definition,
   ErrorNote,
@@ -20,7 +21,7 @@ import { NotFoundPage } from "./not-found.tsx";
 export function WorkPage({ id }: { id: string }) {
   const wallet = useWallet();
   const work = useAsync((signal) => api<Work>(`/v1/works/${id}`, { signal }), [id]);
-  const versions = useAsync((signal) => api<Page<Work>>(`/v1/works/${id}/versions`, { signal }), [id]);
+  const versions = useAsync((signal) => api<{ items: Work[] }>(`/v1/works/${id}/versions`, { signal }), [id]);
   usePageTitle(work.data?.title ? visible(work.data.title) : `Work #${id}`);
 
   if (work.loading && !work.data) return <Loading label="Loading the work" />;
