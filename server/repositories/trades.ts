@@ -1,68 +1,9 @@
 import type { Pool } from "pg";
-import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
+import { finalityOf, type ChainHeads } from "../../lib/finality.ts";
+import type { Page } from "../../lib/api/primitives.ts";
+import type { ItemHolding } from "../../lib/api/items.ts";
+import type { ListTradesQuery, Trade, TradeState, TradeStep } from "../../lib/api/trades.ts";
 import { checksum } from "../../lib/address.ts";
-
-export const TRADE_STATES = [
-  "listed",
-  "paid",
-  "disputed",
-  "completed",
-  "cancelled",
-  "expired",
-  "refunded",
-] as const;
-export type TradeState = (typeof TRADE_STATES)[number];
-
-export interface TradeView {
-  listingId: string;
-  seller: string;
-  buyer: string | null;
-  token: string;
-  itemId: string;
-  amount: string;
-  price: string;
-  currency: string;
-  /** Last moment a buyer can pay (ISO 8601). */
-  deadline: string;
-  /** End of the buyer's confirmation window once paid (ISO 8601). */
-  confirmBy: string | null;
-  state: TradeState;
-  /** Commission fixed at listing, in basis points. */
-  commissionBps: number;
-  /** End of the arbiter's time once disputed (ISO 8601); after it anyone can unwind the trade. */
-  resolveBy: string | null;
-  sellerProceeds: string | null;
-  commission: string | null;
-  settled: boolean | null;
-  /** Who resolved the dispute; null before, and when nobody did by its deadline. */
-  arbiter: string | null;
-  /** The arbiter the admin handed the dispute to, if any. */
-  assignedArbiter: string | null;
-  /** Whether the items of an ended trade have left the escrow. */
-  itemsClaimed: boolean;
-  /** Whether the money of an ended trade has left the escrow. */
-  fundsClaimed: boolean;
-  blockNumber: string;
-  txHash: string;
-  finality: Finality;
-}
-
-export interface TradeStep {
-  event: string;
-  state: TradeState;
-  blockNumber: string;
-  txHash: string;
-  finality: Finality;
-}
-
-export interface ItemHolding {
-  token: string;
-  itemId: string;
-  balance: string;
-  uri: string | null;
-  maxSupply: string | null;
-  finality: Finality;
-}
 
 interface ListingRow {
   listing_id: string;
@@ -97,7 +38,7 @@ const SELECT = `SELECT listing_id::text, seller, buyer, token, item_id::text, am
 
 const iso = (seconds: string) => new Date(Number(seconds) * 1000).toISOString();
 
-function toTrade(row: ListingRow, heads: ChainHeads): TradeView {
+function toTrade(row: ListingRow, heads: ChainHeads): Trade {
   return {
     listingId: row.listing_id,
     seller: checksum(row.seller)!,
@@ -130,10 +71,7 @@ export class TradesRepository {
   constructor(private readonly db: Pool) {}
 
   /** Newest first; `cursor` is the last trade id of the previous page. */
-  async list(
-    query: { seller?: string; buyer?: string; state?: TradeState; cursor?: string; limit: number },
-    heads: ChainHeads,
-  ): Promise<{ items: TradeView[]; nextCursor: string | null }> {
+  async list(query: ListTradesQuery, heads: ChainHeads): Promise<Page<Trade>> {
     const params: unknown[] = [];
     const where: string[] = [];
     for (const [column, value] of [
@@ -159,7 +97,7 @@ export class TradesRepository {
     return { items: rows.map((r) => toTrade(r, heads)), nextCursor: more ? rows.at(-1)!.listing_id : null };
   }
 
-  async find(tradeId: string, heads: ChainHeads): Promise<TradeView | null> {
+  async find(tradeId: string, heads: ChainHeads): Promise<Trade | null> {
     const { rows } = await this.db.query<ListingRow>(`${SELECT} WHERE listing_id = $1`, [tradeId]);
     return rows[0] ? toTrade(rows[0], heads) : null;
   }

@@ -11,10 +11,9 @@ import { checksum } from "../../lib/address.ts";
 import { requireAdmin, requireSession } from "../auth/middleware.ts";
 import type { SessionTokens } from "../auth/session.ts";
 import type { SessionDenyList } from "../auth/session-deny-list.ts";
-import { addressSchema } from "../../lib/api/primitives.ts";
+import { nonceSchema, revokeSessionsBody, sessionSchema, verifySiweBody } from "../../lib/api/auth.ts";
 
 const NONCE_TTL_SECONDS = 300;
-const MAX_SIGNATURE_BYTES = 1024;
 
 /** Whether `uri` is an http(s) address on `host` (the SIWE domain: host and port). */
 function sameHost(uri: string, host: string): boolean {
@@ -38,15 +37,6 @@ export interface AuthRouteDeps {
   isAdmin(address: string): boolean;
 }
 
-const sessionSchema = z
-  .object({
-    token: z.string(),
-    address: z.string(),
-    isAdmin: z.boolean(),
-    expiresAt: z.string().describe("ISO 8601"),
-  })
-  .meta({ id: "Session" });
-
 /** Sign-In with Ethereum (EIP-4361): a one-time nonce, then a signed message for a session token. */
 export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Router {
   const router = Router();
@@ -61,7 +51,7 @@ export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Rout
       summary: "Get a one-time nonce for a Sign-In with Ethereum message",
       tags: ["auth"],
       responses: {
-        201: { description: "Nonce", schema: z.object({ nonce: z.string(), expiresIn: z.number() }) },
+        201: { description: "Nonce", schema: nonceSchema },
       },
     },
     async () => {
@@ -79,14 +69,7 @@ export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Rout
       path: "/v1/auth/verify",
       summary: "Exchange a signed EIP-4361 message for a session token",
       tags: ["auth"],
-      body: z.object({
-        message: z.string().min(1).max(4096),
-        // 65 bytes for a wallet key; contract wallets (EIP-1271) may need more, never this much.
-        signature: z
-          .string()
-          .max(2 + MAX_SIGNATURE_BYTES * 2)
-          .regex(/^0x[0-9a-fA-F]+$/, "must be 0x-prefixed hex"),
-      }),
+      body: verifySiweBody,
       responses: { 200: { description: "Session", schema: sessionSchema } },
     },
     async ({ body }) => {
@@ -161,7 +144,7 @@ export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Rout
       summary: "Revoke every session token a wallet holds now (a stolen token, a departed admin)",
       tags: ["admin"],
       security: ["session", "apiKey"],
-      body: z.object({ address: addressSchema }),
+      body: revokeSessionsBody,
       responses: { 200: { description: "Revoked", schema: z.object({ revoked: z.literal(true) }) } },
     },
     async ({ req, body }) => {

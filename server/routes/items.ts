@@ -1,8 +1,7 @@
 import { Router } from "express";
-import { z } from "zod";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { addressSchema, finalitySchema } from "../../lib/api/primitives.ts";
+import { holdingsSchema, itemsQuery } from "../../lib/api/items.ts";
 import type { TradesService } from "../services/trades.ts";
 
 /** Game items a wallet holds, as indexed. */
@@ -17,24 +16,11 @@ export function itemsRouter(service: TradesService, registry: OpenApiRegistry): 
       path: "/v1/items",
       summary: "Game items a wallet holds (items in escrow belong to the escrow until the trade ends)",
       tags: ["trades"],
-      query: z.object({ owner: addressSchema }),
+      query: itemsQuery,
       responses: {
         200: {
           description: "Holdings",
-          schema: z.object({
-            items: z.array(
-              z
-                .object({
-                  token: z.string(),
-                  itemId: z.string(),
-                  balance: z.string(),
-                  uri: z.string().nullable(),
-                  maxSupply: z.string().nullable().describe("0 for uncapped"),
-                  finality: finalitySchema,
-                })
-                .meta({ id: "ItemHolding" }),
-            ),
-          }),
+          schema: holdingsSchema,
         },
       },
     },

@@ -3,54 +3,18 @@ import { z } from "zod";
 import { requireAdmin } from "../auth/middleware.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import {
-  addressSchema,
-  finalitySchema,
-  idSchema,
-  limitSchema,
-  uintString,
-} from "../../lib/api/primitives.ts";
+import { addressSchema, idSchema, pageOf } from "../../lib/api/primitives.ts";
 import { transactionRequestsSchema } from "../../lib/api/transactions.ts";
-import { TRADE_STATES } from "../repositories/trades.ts";
+import {
+  assignArbiterBody,
+  listItemsBody,
+  listTradesQuery,
+  resolveTradeBody,
+  tradeSchema,
+  tradeWithHistorySchema,
+  withdrawBody,
+} from "../../lib/api/trades.ts";
 import type { TradesService } from "../services/trades.ts";
-
-const NATIVE = "0x0000000000000000000000000000000000000000";
-
-const tradeSchema = z
-  .object({
-    listingId: z.string(),
-    seller: z.string(),
-    buyer: z.string().nullable(),
-    token: z.string(),
-    itemId: z.string(),
-    amount: z.string(),
-    price: z.string(),
-    currency: z.string().describe("0x000…0 for the native currency"),
-    deadline: z.string(),
-    confirmBy: z.string().nullable(),
-    state: z.enum(TRADE_STATES),
-    commissionBps: z.number().describe("commission fixed at listing, in basis points"),
-    resolveBy: z.string().nullable().describe("end of the arbiter's time; after it anyone can unwind"),
-    sellerProceeds: z.string().nullable(),
-    commission: z.string().nullable(),
-    settled: z.boolean().nullable(),
-    arbiter: z.string().nullable().describe("who resolved the dispute (null when it lapsed)"),
-    assignedArbiter: z.string().nullable(),
-    itemsClaimed: z.boolean(),
-    fundsClaimed: z.boolean(),
-    blockNumber: z.string(),
-    txHash: z.string(),
-    finality: finalitySchema,
-  })
-  .meta({ id: "Trade" });
-
-const stepSchema = z.object({
-  event: z.string(),
-  state: z.enum(TRADE_STATES),
-  blockNumber: z.string(),
-  txHash: z.string(),
-  finality: finalitySchema,
-});
 
 const idParams = z.object({ id: idSchema });
 
@@ -67,17 +31,11 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
       path: "/v1/trades",
       summary: "Escrowed trades, newest first",
       tags: ["trades"],
-      query: z.object({
-        seller: addressSchema.optional(),
-        buyer: addressSchema.optional(),
-        state: z.enum(TRADE_STATES).optional(),
-        cursor: idSchema.optional(),
-        limit: limitSchema,
-      }),
+      query: listTradesQuery,
       responses: {
         200: {
           description: "A page of trades",
-          schema: z.object({ items: z.array(tradeSchema), nextCursor: z.string().nullable() }),
+          schema: pageOf(tradeSchema),
         },
       },
     },
@@ -94,7 +52,7 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
       tags: ["trades"],
       params: idParams,
       responses: {
-        200: { description: "Trade", schema: tradeSchema.extend({ history: z.array(stepSchema) }) },
+        200: { description: "Trade", schema: tradeWithHistorySchema },
       },
     },
     async ({ params }) => service.get(params.id),
@@ -108,14 +66,7 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
       path: "/v1/trades",
       summary: "Transactions to list items in escrow (setApprovalForAll first if missing)",
       tags: ["trades"],
-      body: z.object({
-        seller: addressSchema,
-        itemId: uintString,
-        amount: idSchema,
-        price: idSchema,
-        currency: addressSchema.default(NATIVE),
-        deadline: uintString.describe("unix seconds: last moment a buyer can pay"),
-      }),
+      body: listItemsBody,
       responses: prepared,
     },
     async ({ body }) => ({ transactions: await service.prepareList(body) }),
@@ -189,7 +140,7 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
       path: "/v1/escrow/withdraw",
       summary: "Transaction to withdraw what the escrow owes a wallet (the treasury's commissions)",
       tags: ["trades"],
-      body: z.object({ account: addressSchema, currency: addressSchema.default(NATIVE) }),
+      body: withdrawBody,
       responses: prepared,
     },
     async ({ body }) => ({ transactions: await service.prepareWithdraw(body.account, body.currency) }),
@@ -205,7 +156,7 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
       tags: ["admin"],
       security: ["session", "apiKey"],
       params: idParams,
-      body: z.object({ refundBuyer: z.boolean() }),
+      body: resolveTradeBody,
       responses: prepared,
     },
     async ({ params, body, req }) => {
@@ -224,7 +175,7 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
       tags: ["admin"],
       security: ["session", "apiKey"],
       params: idParams,
-      body: z.object({ arbiter: addressSchema }),
+      body: assignArbiterBody,
       responses: prepared,
     },
     async ({ params, body, req }) => {

@@ -1,15 +1,7 @@
 import { AppError } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
-import type { TransactionRequest } from "../../lib/api/transactions.ts";
+import type { PreparedSplit } from "../../lib/api/splits.ts";
 import type { SplitFactory } from "../../types/typechain/index.ts";
-
-export interface PreparedSplit {
-  /** Where the split lives (or will, once created): the offer's revenue recipient. */
-  split: string;
-  exists: boolean;
-  /** The createSplit call to send; null when the split exists already. */
-  transaction: TransactionRequest | null;
-}
 
 const TOTAL_BPS = 10_000;
 const MAX_RECIPIENTS = 50;

@@ -9,8 +9,11 @@ import {
 } from "../../types/typechain/index.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
+import type { Page } from "../../lib/api/primitives.ts";
 import type { TransactionRequest } from "../../lib/api/transactions.ts";
-import type { TradesRepository, TradeState, TradeStep, TradeView } from "../repositories/trades.ts";
+import type { TradesRepository } from "../repositories/trades.ts";
+import type { Holdings } from "../../lib/api/items.ts";
+import type { ListItemsRequest, ListTradesQuery, Trade, TradeWithHistory } from "../../lib/api/trades.ts";
 
 export interface TradesServiceDeps {
   provider: Provider;
@@ -37,16 +40,6 @@ const ERC20 = new Interface([
   "function allowance(address owner, address spender) view returns (uint256)",
   "function approve(address spender, uint256 amount) returns (bool)",
 ]);
-
-export interface ListInput {
-  seller: string;
-  itemId: string;
-  amount: string;
-  price: string;
-  currency: string;
-  /** Unix seconds. */
-  deadline: string;
-}
 
 interface ChainListing {
   seller: string;
@@ -80,18 +73,18 @@ export class TradesService {
     this.#items = GameItems__factory.connect(deps.deployment.contracts.GameItems.address, deps.provider);
   }
 
-  list(query: { seller?: string; buyer?: string; state?: TradeState; cursor?: string; limit: number }) {
+  list(query: ListTradesQuery): Promise<Page<Trade>> {
     return this.deps.heads().then((heads) => this.deps.trades.list(query, heads));
   }
 
-  async get(tradeId: string): Promise<TradeView & { history: TradeStep[] }> {
+  async get(tradeId: string): Promise<TradeWithHistory> {
     const heads = await this.deps.heads();
     const trade = await this.deps.trades.find(tradeId, heads);
     if (!trade) throw notFound("trade", { listingId: tradeId });
     return { ...trade, history: await this.deps.trades.history(tradeId, heads) };
   }
 
-  async items(owner: string) {
+  async items(owner: string): Promise<Holdings> {
     const heads = await this.deps.heads();
     return {
       items: await this.deps.trades.items(owner, this.deps.deployment.contracts.GameItems.address, heads),
@@ -99,7 +92,7 @@ export class TradesService {
   }
 
   /** Listing: approval of the escrow for the seller's items if missing, then `list`. */
-  async prepareList(input: ListInput): Promise<TransactionRequest[]> {
+  async prepareList(input: ListItemsRequest): Promise<TransactionRequest[]> {
     const now = await this.#now();
     if (BigInt(input.deadline) <= now)
       throw new AppError("INVALID_DEADLINE", 400, "deadline must be in the future");

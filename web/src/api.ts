@@ -18,13 +18,6 @@ export interface DevConfig {
   accounts: DevAccount[];
 }
 
-export interface Session {
-  token: string;
-  address: string;
-  isAdmin: boolean;
-  expiresAt: string;
-}
-
 /** An answer in the API's error shape, or a network failure (status 0). */
 export class ApiError extends Error {
   constructor(

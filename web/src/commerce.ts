@@ -4,7 +4,11 @@ import { CREATE_OFFER_TYPES, DOMAIN_VERSION, LICENSE_DOMAIN_NAME } from "../../l
 import type { Finality } from "../../lib/finality.ts";
 import type { Page } from "../../lib/api/primitives.ts";
 import type { License } from "../../lib/api/licenses.ts";
+import type { Chain } from "../../lib/api/chain.ts";
 import type { CheckoutOrder, Order } from "../../lib/api/orders.ts";
+import type { PreparedSplit, PrepareSplitRequest } from "../../lib/api/splits.ts";
+import type { Trade } from "../../lib/api/trades.ts";
+import type { TransactionRequests } from "../../lib/api/transactions.ts";
 import { api, query } from "./api.ts";
 import type { TxRequest, Wallet } from "./wallet.tsx";
 
@@ -40,39 +44,6 @@ export interface Offer {
   platformFeeBps: number;
   fiatPrice: FiatPrice | null;
   finality: Finality;
-}
-
-export const TRADE_STATES = [
-  "listed",
-  "paid",
-  "disputed",
-  "completed",
-  "cancelled",
-  "expired",
-  "refunded",
-] as const;
-
-export interface Trade {
-  listingId: string;
-  seller: string;
-  buyer: string | null;
-  state: (typeof TRADE_STATES)[number];
-  token: string;
-  itemId: string;
-  amount: string;
-  price: string;
-  currency: string;
-  deadline: string;
-  confirmBy: string | null;
-  resolveBy: string | null;
-  itemsClaimed: boolean;
-  fundsClaimed: boolean;
-  finality: Finality;
-}
-
-interface Chain {
-  chainId: number;
-  contracts: Record<"WorkRegistry" | "SplitFactory" | "LicenseToken" | "GameItems" | "ItemEscrow", string>;
 }
 
 let chain: Promise<Chain> | null = null;
@@ -167,10 +138,9 @@ const ACTION_BODY: Record<TradeAction, string> = {
 
 /** Sends one escrow action on a trade from the connected wallet. */
 export async function tradeAction(wallet: Wallet, trade: Trade, action: TradeAction): Promise<string> {
-  const { transactions } = await api<{ transactions: TxRequest[] }>(
-    `/v1/trades/${trade.listingId}/${action}`,
-    { json: { [ACTION_BODY[action]]: requireAddress(wallet) } },
-  );
+  const { transactions } = await api<TransactionRequests>(`/v1/trades/${trade.listingId}/${action}`, {
+    json: { [ACTION_BODY[action]]: requireAddress(wallet) },
+  });
   return sendAll(wallet, transactions);
 }
 
@@ -183,12 +153,6 @@ export interface OfferTerms {
   territory: string;
   revocable: boolean;
   fiatPrice: FiatPrice | null;
-}
-
-interface PreparedSplit {
-  split: string;
-  exists: boolean;
-  transaction: TxRequest | null;
 }
 
 interface OfferPublication {
@@ -218,7 +182,7 @@ export async function publishOffer(
   const creator = requireAddress(wallet);
   onProgress("Preparing the revenue split");
   const [prepared, { chainId, contracts }] = await Promise.all([
-    api<PreparedSplit>("/v1/splits", { json: { ...split, from: creator } }),
+    api<PreparedSplit>("/v1/splits", { json: { ...split, from: creator } satisfies PrepareSplitRequest }),
     getChain(),
   ]);
   if (!prepared.exists && prepared.transaction) {

@@ -1,13 +1,7 @@
 import { getAddress, hexlify, toQuantity, toUtf8Bytes, type Eip1193Provider } from "ethers";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import {
-  api,
-  ApiError,
-  setSessionToken,
-  type DevConfig,
-  type Session,
-  type TypedDataPayload,
-} from "./api.ts";
+import type { Nonce, Session, VerifySiweRequest } from "../../lib/api/auth.ts";
+import { api, ApiError, setSessionToken, type DevConfig, type TypedDataPayload } from "./api.ts";
 
 declare global {
   interface Window {
@@ -186,7 +180,7 @@ export function WalletProvider({ children }: { children: ReactNode }) {
     if (!connected) throw new Error("Connect a wallet first");
     setBusy(true);
     try {
-      const { nonce } = await api<{ nonce: string }>("/v1/auth/nonce", { method: "POST" });
+      const { nonce } = await api<Nonce>("/v1/auth/nonce", { method: "POST" });
       const message = siweMessage({
         domain: window.location.host,
         address: connected.address,
@@ -198,7 +192,9 @@ export function WalletProvider({ children }: { children: ReactNode }) {
         method: "personal_sign",
         params: [hexlify(toUtf8Bytes(message)), connected.address.toLowerCase()],
       })) as string;
-      const next = await api<Session>("/v1/auth/verify", { json: { message, signature } });
+      const next = await api<Session>("/v1/auth/verify", {
+        json: { message, signature } satisfies VerifySiweRequest,
+      });
       setSessionToken(next.token);
       setSession(next);
       return next;

@@ -1,11 +1,12 @@
 import { useState } from "react";
 import { describeError, isUnavailable } from "../api.ts";
-import { listTrades, tradeAction, type Trade, type TradeAction } from "../commerce.ts";
+import type { Trade, TradeState } from "../../../lib/api/trades.ts";
+import { listTrades, tradeAction, type TradeAction } from "../commerce.ts";
 import { Badge, Empty, ErrorNote, Loading, Time, useAsync, usePageTitle } from "../components.tsx";
 import { formatEth, shortHex } from "../format.ts";
 import { useWallet } from "../wallet.tsx";
 
-const STATE_TONE: Record<Trade["state"], "ok" | "warn" | "bad" | "info" | "muted"> = {
+const STATE_TONE: Record<TradeState, "ok" | "warn" | "bad" | "info" | "muted"> = {
   listed: "info",
   paid: "warn",
   disputed: "bad",
