@@ -1,11 +1,7 @@
 /** An offer's stock as card checkout sees it: its card price, units sold and held, and a buyer's holds. */
 import type { PoolClient } from "pg";
 import type { Queryable } from "../../lib/transaction.ts";
-
-export interface FiatPrice {
-  amount: number;
-  currency: string;
-}
+import type { FiatPrice } from "../../lib/api/offers.ts";
 
 /** Locks the offer's card price row: checkouts of one offer reserve units one at a time. */
 export async function lockFiatPrice(client: PoolClient, offerId: string): Promise<FiatPrice | null> {

@@ -1,5 +1,7 @@
 import type { Pool, PoolClient } from "pg";
-import { finalityOf, type ChainHeads, type Finality } from "../../lib/finality.ts";
+import { finalityOf, type ChainHeads } from "../../lib/finality.ts";
+import type { Page } from "../../lib/api/primitives.ts";
+import type { FiatPrice, ListOffersQuery, Offer, PublicationStatus } from "../../lib/api/offers.ts";
 import { checksum } from "../../lib/address.ts";
 import { outboxJobs, recordJobsSql, type OutboxJob } from "../queues/outbox.ts";
 import { QUEUE_NAMES } from "../queues/queues.ts";
@@ -22,44 +24,6 @@ export interface OfferTerms {
   territory: string;
   /** Whether the creator may revoke licenses for breach of the offer's terms. */
   revocable: boolean;
-}
-
-export interface FiatPriceView {
-  /** Minor units of `currency` (cents for USD and EUR). */
-  amount: number;
-  currency: string;
-}
-
-export interface OfferView {
-  offerId: string;
-  workId: string;
-  creator: string;
-  currency: string;
-  price: string;
-  duration: string;
-  perpetual: boolean;
-  maxSupply: number;
-  sold: number;
-  /** Units held by card orders not yet minted. */
-  reserved: number;
-  /** Units left to sell; null when the supply is unlimited. */
-  remaining: number | null;
-  active: boolean;
-  /** The offer's work lost to an earlier claim of its file: nothing sells on it, on chain or by card. */
-  workSuperseded: boolean;
-  transferable: boolean;
-  commercialUse: boolean;
-  referrerBps: number;
-  royaltyBps: number;
-  split: string;
-  territory: string;
-  revocable: boolean;
-  /** The platform fee fixed when the offer was published. */
-  platformFeeBps: number;
-  fiatPrice: FiatPriceView | null;
-  blockNumber: string;
-  txHash: string;
-  finality: Finality;
 }
 
 interface OfferRow {
@@ -97,7 +61,7 @@ const SELECT = `SELECT o.offer_id::text, o.work_id::text, o.creator, o.currency,
   EXISTS (SELECT 1 FROM works w WHERE w.work_id = o.work_id AND w.superseded_by IS NOT NULL) AS work_superseded
   FROM offers o LEFT JOIN fiat_prices f ON f.offer_id = o.offer_id`;
 
-function toOffer(row: OfferRow, heads: ChainHeads): OfferView {
+function toOffer(row: OfferRow, heads: ChainHeads): Offer {
   const maxSupply = Number(row.max_supply);
   const sold = Number(row.sold);
   return {
@@ -132,9 +96,9 @@ function toOffer(row: OfferRow, heads: ChainHeads): OfferView {
 
 export async function listOffers(
   db: Queryable,
-  query: { workId?: string; creator?: string; cursor?: string; limit: number },
+  query: ListOffersQuery,
   heads: ChainHeads,
-): Promise<{ items: OfferView[]; nextCursor: string | null }> {
+): Promise<Page<Offer>> {
   const params: unknown[] = [];
   const where: string[] = [];
   if (query.workId) {
@@ -159,25 +123,19 @@ export async function listOffers(
   return { items: rows.map((r) => toOffer(r, heads)), nextCursor: more ? rows.at(-1)!.offer_id : null };
 }
 
-export async function findOffer(
-  db: Queryable,
-  offerId: string,
-  heads: ChainHeads,
-): Promise<OfferView | null> {
+export async function findOffer(db: Queryable, offerId: string, heads: ChainHeads): Promise<Offer | null> {
   const { rows } = await db.query<OfferRow>(`${SELECT} WHERE o.offer_id = $1`, [offerId]);
   return rows[0] ? toOffer(rows[0], heads) : null;
 }
 
 /** Sets (or changes) the card price of an offer. */
-export async function setFiatPrice(db: Queryable, offerId: string, price: FiatPriceView): Promise<void> {
+export async function setFiatPrice(db: Queryable, offerId: string, price: FiatPrice): Promise<void> {
   await db.query(
     `INSERT INTO fiat_prices (offer_id, amount, currency) VALUES ($1, $2, $3)
      ON CONFLICT (offer_id) DO UPDATE SET amount = EXCLUDED.amount, currency = EXCLUDED.currency, updated_at = now()`,
     [offerId, price.amount, price.currency],
   );
 }
-
-export type PublicationStatus = "pending" | "submitted" | "published" | "failed";
 
 export interface Publication {
   id: string;
@@ -187,7 +145,7 @@ export interface Publication {
   terms: OfferTerms;
   deadline: string;
   signature: string;
-  fiatPrice: FiatPriceView | null;
+  fiatPrice: FiatPrice | null;
   status: PublicationStatus;
   txHash: string | null;
   offerId: string | null;

@@ -12,13 +12,18 @@ import {
   insertPublication,
   listOffers,
   setFiatPrice,
-  type FiatPriceView,
   type OfferTerms,
-  type OfferView,
   type Publication,
-  type PublicationStatus,
 } from "../repositories/offers.ts";
 import type { WorksRepository } from "../repositories/works.ts";
+import type { Page } from "../../lib/api/primitives.ts";
+import type {
+  FiatPrice,
+  ListOffersQuery,
+  Offer,
+  OfferPublication,
+  PublishOfferRequest,
+} from "../../lib/api/offers.ts";
 
 export interface OffersServiceDeps {
   db: Pool;
@@ -36,7 +41,7 @@ export interface OffersServiceDeps {
 }
 
 /** Refuses a card price below the floor that pays for the mint's gas. */
-function assertAboveFloor(price: FiatPriceView | undefined, minFiatPrice: number): void {
+function assertAboveFloor(price: FiatPrice | undefined, minFiatPrice: number): void {
   if (price && price.amount < minFiatPrice) {
     throw new AppError(
       "PRICE_BELOW_FLOOR",
@@ -60,31 +65,10 @@ function assertCreatorSession(caller: string | null, creator: string): void {
   }
 }
 
-const samePrice = (a: FiatPriceView | null, b: FiatPriceView) =>
+const samePrice = (a: FiatPrice | null, b: FiatPrice) =>
   a !== null && a.amount === b.amount && a.currency === b.currency;
 
-export interface PublishInput extends Omit<OfferTerms, "workId"> {
-  creator: string;
-  nonce: string;
-  deadline: string;
-  signature: string;
-  fiatPrice?: FiatPriceView | undefined;
-}
-
-export interface PublicationView {
-  id: string;
-  status: PublicationStatus;
-  creator: string;
-  workId: string;
-  nonce: string;
-  offerId: string | null;
-  txHash: string | null;
-  error: string | null;
-  fiatPrice: FiatPriceView | null;
-  createdAt: string;
-}
-
-function toView(p: Publication): PublicationView {
+function toView(p: Publication): OfferPublication {
   return {
     id: p.id,
     status: p.status,
@@ -108,7 +92,11 @@ export class OffersService {
    * does not cover the card price, so a price is taken only from a session of the creator (`caller`,
    * the signed-in wallet or null): whoever else holds the signed offer cannot price it.
    */
-  async publish(workId: string, input: PublishInput, caller: string | null): Promise<PublicationView> {
+  async publish(
+    workId: string,
+    input: PublishOfferRequest,
+    caller: string | null,
+  ): Promise<OfferPublication> {
     const work = await this.deps.works.findById(workId);
     if (!work) throw notFound("work", { workId });
     if (work.creator.toLowerCase() !== input.creator) {
@@ -187,24 +175,24 @@ export class OffersService {
     return toView(publication);
   }
 
-  async publication(id: string): Promise<PublicationView> {
+  async publication(id: string): Promise<OfferPublication> {
     const publication = await findPublication(this.deps.db, id);
     if (!publication) throw notFound("offer publication", { id });
     return toView(publication);
   }
 
-  async list(query: { workId?: string; creator?: string; cursor?: string; limit: number }) {
+  async list(query: ListOffersQuery): Promise<Page<Offer>> {
     return listOffers(this.deps.db, query, await this.deps.works.heads());
   }
 
-  async get(offerId: string): Promise<OfferView> {
+  async get(offerId: string): Promise<Offer> {
     const offer = await findOffer(this.deps.db, offerId, await this.deps.works.heads());
     if (!offer) throw notFound("offer", { offerId });
     return offer;
   }
 
   /** Sets the card price of an offer; only its creator, signed in, may. */
-  async setFiatPrice(offerId: string, caller: string, price: FiatPriceView): Promise<OfferView> {
+  async setFiatPrice(offerId: string, caller: string, price: FiatPrice): Promise<Offer> {
     assertAboveFloor(price, this.deps.minFiatPrice);
     const offer = await this.get(offerId);
     if (offer.creator.toLowerCase() !== caller) {

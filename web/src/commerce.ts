@@ -1,10 +1,10 @@
 /** Offers, card checkout, on-chain purchases, renewals and trades: the API calls behind the buying pages. */
 import { Interface } from "ethers";
 import { CREATE_OFFER_TYPES, DOMAIN_VERSION, LICENSE_DOMAIN_NAME } from "../../lib/eip712.ts";
-import type { Finality } from "../../lib/finality.ts";
 import type { Page } from "../../lib/api/primitives.ts";
 import type { License } from "../../lib/api/licenses.ts";
 import type { Chain } from "../../lib/api/chain.ts";
+import type { FiatPrice, Offer, OfferPublication, PublishOfferBody } from "../../lib/api/offers.ts";
 import type { CheckoutOrder, Order } from "../../lib/api/orders.ts";
 import type { PreparedSplit, PrepareSplitRequest } from "../../lib/api/splits.ts";
 import type { Trade } from "../../lib/api/trades.ts";
@@ -13,38 +13,6 @@ import { api, query } from "./api.ts";
 import type { TxRequest, Wallet } from "./wallet.tsx";
 
 export const NATIVE_CURRENCY = "0x0000000000000000000000000000000000000000";
-
-export interface FiatPrice {
-  amount: number;
-  currency: string;
-}
-
-export interface Offer {
-  offerId: string;
-  workId: string;
-  creator: string;
-  currency: string;
-  price: string;
-  duration: string;
-  perpetual: boolean;
-  maxSupply: number;
-  sold: number;
-  reserved: number;
-  remaining: number | null;
-  active: boolean;
-  /** The work lost to an earlier claim of its file: nothing sells on it. */
-  workSuperseded: boolean;
-  transferable: boolean;
-  commercialUse: boolean;
-  referrerBps: number;
-  royaltyBps: number;
-  split: string;
-  territory: string;
-  revocable: boolean;
-  platformFeeBps: number;
-  fiatPrice: FiatPrice | null;
-  finality: Finality;
-}
 
 let chain: Promise<Chain> | null = null;
 
@@ -155,13 +123,6 @@ export interface OfferTerms {
   fiatPrice: FiatPrice | null;
 }
 
-interface OfferPublication {
-  id: string;
-  status: "pending" | "submitted" | "published" | "failed";
-  offerId: string | null;
-  error: string | null;
-}
-
 /** An unused nonce: the contract takes any unused value, so a random one never collides. */
 function randomNonce(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
@@ -221,7 +182,11 @@ export async function publishOffer(
   onProgress("Publishing");
   const { workId: _workId, ...body } = message;
   let publication = await api<OfferPublication>(`/v1/works/${workId}/offers`, {
-    json: { ...body, signature, ...(terms.fiatPrice ? { fiatPrice: terms.fiatPrice } : {}) },
+    json: {
+      ...body,
+      signature,
+      ...(terms.fiatPrice ? { fiatPrice: terms.fiatPrice } : {}),
+    } satisfies PublishOfferBody,
   });
   while (publication.status === "pending" || publication.status === "submitted") {
     await new Promise((resolve) => setTimeout(resolve, 750));

@@ -1,15 +1,9 @@
 import { parseEther } from "ethers";
 import { useId, useState, type FormEvent } from "react";
+import type { Offer } from "../../../lib/api/offers.ts";
 import type { Work } from "../../../lib/api/works.ts";
 import { describeError, isUnavailable } from "../api.ts";
-import {
-  buyWithWallet,
-  listOffers,
-  NATIVE_CURRENCY,
-  publishOffer,
-  startCheckout,
-  type Offer,
-} from "../commerce.ts";
+import { buyWithWallet, listOffers, NATIVE_CURRENCY, publishOffer, startCheckout } from "../commerce.ts";
 import { Badge, Empty, ErrorNote, Loading, Untrusted, useAsync } from "../components.tsx";
 import { formatDuration, formatEth, formatMoney, shortHex } from "../format.ts";
 import { navigate } from "../router.tsx";
