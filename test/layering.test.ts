@@ -81,6 +81,26 @@ function loops(files: string[]): string[][] {
   return found;
 }
 
+/** Names a file declares itself as a type or interface (not the ones it imports). */
+function declaredTypes(text: string): string[] {
+  return [
+    ...text.matchAll(/^[ \t]*(?:export\s+)?(?:declare\s+)?(?:interface|type)\s+([A-Za-z_$][\w$]*)/gm),
+  ].map((m) => m[1]!);
+}
+
+/** What the API's contract (lib/api) exports: schemas and the types inferred from them. */
+const contractNames = new Set(
+  [...graph.keys()]
+    .filter((f) => under(f, "lib/api"))
+    .flatMap((f) =>
+      [
+        ...readFileSync(path.join(ROOT, f), "utf8").matchAll(
+          /^export\s+(?:const|function|type|interface|class)\s+([A-Za-z_$][\w$]*)/gm,
+        ),
+      ].map((m) => m[1]!),
+    ),
+);
+
 describe("layering", () => {
   it("reads a graph of the whole tree", () => {
     expect(graph.size).to.be.greaterThan(100);
@@ -103,6 +123,21 @@ describe("layering", () => {
   it("lets the web app import only itself and lib", () => {
     const outside = edges.filter((e) => under(e.from, "web") && !under(e.to, "web") && !under(e.to, "lib"));
     expect(show(outside)).to.deep.equal([]);
+  });
+
+  it("lets the web app declare no type of the API's contract: it imports them from lib/api", () => {
+    expect([...contractNames]).to.include.members(["Work", "Offer", "Order", "workSchema"]);
+    expect(
+      declaredTypes("export interface Work {\n  type Offer = string;\nimport type { Order } from 'x';"),
+    ).to.deep.equal(["Work", "Offer"]);
+    const copies = [...graph.keys()]
+      .filter((f) => under(f, "web/src"))
+      .flatMap((f) =>
+        declaredTypes(readFileSync(path.join(ROOT, f), "utf8"))
+          .filter((name) => contractNames.has(name))
+          .map((name) => `${f}: ${name}`),
+      );
+    expect(copies).to.deep.equal([]);
   });
 
   it("keeps repositories and stores below the HTTP layer", () => {

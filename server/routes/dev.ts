@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { checksum } from "../../lib/address.ts";
+import { devConfigSchema, type DevConfig } from "../../lib/api/dev.ts";
 
 /** How many of the chain's unlocked development accounts the web app offers. */
 const DEV_ACCOUNTS = 10;
@@ -66,17 +67,11 @@ export function devRouter(deps: DevRouteDeps, registry: OpenApiRegistry): Router
       responses: {
         200: {
           description: "Chain and accounts",
-          schema: z.object({
-            chainId: z.number(),
-            rpcUrl: z.string(),
-            accounts: z.array(
-              z.object({ index: z.number(), address: z.string(), role: z.string().nullable() }),
-            ),
-          }),
+          schema: devConfigSchema,
         },
       },
     },
-    async () => {
+    async (): Promise<DevConfig> => {
       const accounts = (await deps.send("eth_accounts", [])) as string[];
       return {
         chainId: deps.chainId,

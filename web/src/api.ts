@@ -6,18 +6,6 @@ export interface TypedDataPayload {
   message: Record<string, unknown>;
 }
 
-export interface DevAccount {
-  index: number;
-  address: string;
-  role: string | null;
-}
-
-export interface DevConfig {
-  chainId: number;
-  rpcUrl: string;
-  accounts: DevAccount[];
-}
-
 /** An answer in the API's error shape, or a network failure (status 0). */
 export class ApiError extends Error {
   constructor(

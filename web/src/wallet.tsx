@@ -1,7 +1,8 @@
 import { getAddress, hexlify, toQuantity, toUtf8Bytes, type Eip1193Provider } from "ethers";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import type { Nonce, Session, VerifySiweRequest } from "../../lib/api/auth.ts";
-import { api, ApiError, setSessionToken, type DevConfig, type TypedDataPayload } from "./api.ts";
+import type { DevConfig } from "../../lib/api/dev.ts";
+import { api, ApiError, setSessionToken, type TypedDataPayload } from "./api.ts";
 
 declare global {
   interface Window {
