@@ -5,7 +5,8 @@
  */
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { API_KEY_SCOPES, ApiKeys, type ApiKeyScope } from "../server/auth/api-keys.ts";
+import { API_KEY_SCOPES, type ApiKeyScope } from "../lib/api/api-keys.ts";
+import { ApiKeys } from "../server/auth/api-keys.ts";
 import { migrateServerSchema } from "../server/schema.ts";
 
 const { values } = parseArgs({

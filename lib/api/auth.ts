@@ -26,6 +26,11 @@ export const sessionSchema = z
 
 export const revokeSessionsBody = z.object({ address: addressSchema });
 
+export const signedOutSchema = z.object({ signedOut: z.literal(true) });
+
+/** The answer of a revocation: sessions of a wallet, an API key. */
+export const revokedSchema = z.object({ revoked: z.literal(true) });
+
 export type Nonce = z.infer<typeof nonceSchema>;
 export type VerifySiweRequest = z.input<typeof verifySiweBody>;
 export type Session = z.infer<typeof sessionSchema>;

@@ -1,18 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Pool } from "pg";
-
-export const API_KEY_SCOPES = ["legal", "admin"] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  scopes: ApiKeyScope[];
-  /** Keys of one organisation read each other's evidence requests, and nobody else's. */
-  organisation: string;
-  createdAt: string;
-  revokedAt: string | null;
-}
+import type { ApiKey, ApiKeyScope, CreatedApiKey } from "../../lib/api/api-keys.ts";
 
 interface ApiKeyRow {
   id: string;
@@ -50,11 +38,7 @@ export class ApiKeys {
    * Creates a key of `organisation` (by default an organisation of its own) and returns it once,
    * in full; it cannot be shown again.
    */
-  async create(
-    name: string,
-    scopes: ApiKeyScope[],
-    organisation?: string,
-  ): Promise<{ key: string; apiKey: ApiKey }> {
+  async create(name: string, scopes: ApiKeyScope[], organisation?: string): Promise<CreatedApiKey> {
     const id = randomBytes(8).toString("hex");
     const secret = randomBytes(32).toString("base64url");
     const { rows } = await this.db.query<ApiKeyRow>(

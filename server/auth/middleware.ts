@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { AppError } from "../errors.ts";
-import type { ApiKey, ApiKeyScope, ApiKeys } from "./api-keys.ts";
+import type { ApiKey, ApiKeyScope } from "../../lib/api/api-keys.ts";
+import type { ApiKeys } from "./api-keys.ts";
 import type { Session, SessionTokens } from "./session.ts";
 import type { SessionDenyList } from "./session-deny-list.ts";
 

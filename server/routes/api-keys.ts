@@ -1,21 +1,16 @@
 import { Router } from "express";
-import { z } from "zod";
-import { API_KEY_SCOPES, type ApiKeys } from "../auth/api-keys.ts";
+import type { ApiKeys } from "../auth/api-keys.ts";
+import { revokedSchema } from "../../lib/api/auth.ts";
+import {
+  apiKeyParams,
+  apiKeysSchema,
+  createApiKeyBody,
+  createdApiKeySchema,
+} from "../../lib/api/api-keys.ts";
 import { requireAdmin } from "../auth/middleware.ts";
 import { notFound } from "../errors.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-
-const apiKeySchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    scopes: z.array(z.enum(API_KEY_SCOPES)),
-    organisation: z.string(),
-    createdAt: z.string(),
-    revokedAt: z.string().nullable(),
-  })
-  .meta({ id: "ApiKey" });
 
 /** API keys for integrators and legal teams; admin only. */
 export function apiKeysRouter(apiKeys: ApiKeys, registry: OpenApiRegistry): Router {
@@ -30,19 +25,9 @@ export function apiKeysRouter(apiKeys: ApiKeys, registry: OpenApiRegistry): Rout
       summary: "Create an API key; the key is shown once",
       tags: ["admin"],
       security: ["session", "apiKey"],
-      body: z.object({
-        name: z.string().trim().min(1).max(100),
-        scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(API_KEY_SCOPES.length),
-        organisation: z
-          .string()
-          .trim()
-          .min(1)
-          .max(100)
-          .optional()
-          .describe("keys of one organisation share their evidence requests; by default one of its own"),
-      }),
+      body: createApiKeyBody,
       responses: {
-        201: { description: "Created", schema: z.object({ key: z.string(), apiKey: apiKeySchema }) },
+        201: { description: "Created", schema: createdApiKeySchema },
       },
     },
     async ({ body, req }) => {
@@ -60,7 +45,7 @@ export function apiKeysRouter(apiKeys: ApiKeys, registry: OpenApiRegistry): Rout
       summary: "List API keys (never the secrets)",
       tags: ["admin"],
       security: ["session", "apiKey"],
-      responses: { 200: { description: "Keys", schema: z.object({ items: z.array(apiKeySchema) }) } },
+      responses: { 200: { description: "Keys", schema: apiKeysSchema } },
     },
     async ({ req }) => {
       requireAdmin(req);
@@ -77,8 +62,8 @@ export function apiKeysRouter(apiKeys: ApiKeys, registry: OpenApiRegistry): Rout
       summary: "Revoke an API key",
       tags: ["admin"],
       security: ["session", "apiKey"],
-      params: z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, "must be a key id") }),
-      responses: { 200: { description: "Revoked", schema: z.object({ revoked: z.literal(true) }) } },
+      params: apiKeyParams,
+      responses: { 200: { description: "Revoked", schema: revokedSchema } },
     },
     async ({ params, req }) => {
       requireAdmin(req);

@@ -3,7 +3,6 @@ import { Router } from "express";
 import type { Redis } from "ioredis";
 import type { Provider } from "ethers";
 import { SiweMessage } from "siwe";
-import { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
@@ -11,7 +10,14 @@ import { checksum } from "../../lib/address.ts";
 import { requireAdmin, requireSession } from "../auth/middleware.ts";
 import type { SessionTokens } from "../auth/session.ts";
 import type { SessionDenyList } from "../auth/session-deny-list.ts";
-import { nonceSchema, revokeSessionsBody, sessionSchema, verifySiweBody } from "../../lib/api/auth.ts";
+import {
+  nonceSchema,
+  revokedSchema,
+  revokeSessionsBody,
+  sessionSchema,
+  signedOutSchema,
+  verifySiweBody,
+} from "../../lib/api/auth.ts";
 
 const NONCE_TTL_SECONDS = 300;
 
@@ -127,7 +133,7 @@ export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Rout
       summary: "End this session: its token is refused from now on, by every API process",
       tags: ["auth"],
       security: ["session"],
-      responses: { 200: { description: "Signed out", schema: z.object({ signedOut: z.literal(true) }) } },
+      responses: { 200: { description: "Signed out", schema: signedOutSchema } },
     },
     async ({ req }) => {
       await deps.denied.logout(requireSession(req));
@@ -145,7 +151,7 @@ export function authRouter(deps: AuthRouteDeps, registry: OpenApiRegistry): Rout
       tags: ["admin"],
       security: ["session", "apiKey"],
       body: revokeSessionsBody,
-      responses: { 200: { description: "Revoked", schema: z.object({ revoked: z.literal(true) }) } },
+      responses: { 200: { description: "Revoked", schema: revokedSchema } },
     },
     async ({ req, body }) => {
       requireAdmin(req);
