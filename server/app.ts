@@ -30,6 +30,8 @@ import { evidenceRouter } from "./routes/evidence.ts";
 import { healthRouter } from "./routes/health.ts";
 import { ipfsRouter } from "./routes/ipfs.ts";
 import { licensesRouter } from "./routes/licenses.ts";
+import { LicensesService } from "./services/licenses.ts";
+import { WorkLookup } from "./services/work-lookup.ts";
 import { webRouter } from "./routes/web.ts";
 import { worksRouter } from "./routes/works.ts";
 import { ChainClock } from "./chain/chain-clock.ts";
@@ -152,7 +154,11 @@ export function createApp(deps: AppDeps): Express {
   const works = new WorksRepository(db, chain.chainId);
   const licenses = new LicensesRepository(db);
   app.use(
-    licensesRouter(licenses, works, new LicenseVerifier(licenses, works, feed, clock), clock, registry),
+    licensesRouter(
+      new LicensesService(licenses, works, clock),
+      new LicenseVerifier(licenses, works, feed, clock),
+      registry,
+    ),
   );
 
   app.use(
@@ -197,7 +203,7 @@ export function createApp(deps: AppDeps): Express {
     batchMaxWorks: config.notarize.batchMaxWorks,
     gasBudget,
   });
-  app.use(worksRouter(worksService, works, registry));
+  app.use(worksRouter(worksService, new WorkLookup(works), registry));
   const evidence = new EvidenceService({
     requests: new EvidenceRequestsRepository(db),
     facts: new EvidenceFactsRepository(db),

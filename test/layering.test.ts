@@ -156,6 +156,11 @@ describe("layering", () => {
     expect(show(up)).to.deep.equal([]);
   });
 
+  it("lets routes reach the data only through services", () => {
+    const direct = edges.filter((e) => under(e.from, "server/routes") && isStore(e.to));
+    expect(show(direct)).to.deep.equal([]);
+  });
+
   it("keeps the order lifecycle in its folder, with one table of status moves", () => {
     const lifecycle = [
       "checkout",

@@ -1,6 +1,5 @@
 import { Router } from "express";
 import { z } from "zod";
-import { notFound } from "../errors.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { idSchema, pageOf } from "../../lib/api/primitives.ts";
@@ -11,21 +10,16 @@ import {
   listLicensesQuery,
   verifyLicenseQuery,
 } from "../../lib/api/licenses.ts";
-import type { LicensesRepository } from "../repositories/licenses.ts";
-import type { WorksRepository } from "../repositories/works.ts";
-import type { ChainClock } from "../chain/chain-clock.ts";
 import type { LicenseVerifier } from "../services/license-verifier.ts";
+import type { LicensesService } from "../services/licenses.ts";
 
 /** Licenses: the read side, including the hot verify path. */
 export function licensesRouter(
-  licenses: LicensesRepository,
-  works: WorksRepository,
+  licenses: LicensesService,
   verifier: LicenseVerifier,
-  clock: ChainClock,
   registry: OpenApiRegistry,
 ): Router {
   const router = Router();
-  const now = () => clock.nowSeconds();
 
   route(
     router,
@@ -60,7 +54,7 @@ export function licensesRouter(
         },
       },
     },
-    async ({ query }) => licenses.byHolder(query, await works.heads(), await now()),
+    async ({ query }) => licenses.byHolder(query),
   );
 
   route(
@@ -79,11 +73,7 @@ export function licensesRouter(
         },
       },
     },
-    async ({ params }) => {
-      const license = await licenses.byToken(params.tokenId, await works.heads(), await now());
-      if (!license) throw notFound("license", { tokenId: params.tokenId });
-      return { ...license, history: await licenses.history(params.tokenId) };
-    },
+    async ({ params }) => licenses.withHistory(params.tokenId),
   );
 
   return router;

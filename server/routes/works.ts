@@ -11,9 +11,9 @@ import {
   uploadSchema,
   workSchema,
 } from "../../lib/api/works.ts";
-import { AppError, notFound } from "../errors.ts";
+import { AppError } from "../errors.ts";
 import { closeAfterAnswer } from "../http/body-limit.ts";
-import type { WorksRepository } from "../repositories/works.ts";
+import type { WorkLookup } from "../services/work-lookup.ts";
 import type { Uploader, WorksService } from "../services/works.ts";
 
 const idParams = z.object({ id: idSchema });
@@ -29,11 +29,7 @@ function uploaderOf(req: Request, res: Response): Uploader {
   throw new AppError("AUTH_REQUIRED", 401, "sign in with Ethereum or send an API key to upload");
 }
 
-export function worksRouter(
-  service: WorksService,
-  works: WorksRepository,
-  registry: OpenApiRegistry,
-): Router {
+export function worksRouter(service: WorksService, works: WorkLookup, registry: OpenApiRegistry): Router {
   const router = Router();
 
   route(
@@ -99,8 +95,7 @@ export function worksRouter(
       params: sha256Params,
       responses: { 200: { description: "Work", schema: workSchema } },
     },
-    async ({ params }) =>
-      (await works.findByHash(params.sha256)) ?? Promise.reject(notFound("work", { sha256: params.sha256 })),
+    async ({ params }) => works.byHash(params.sha256),
   );
 
   route(
@@ -133,8 +128,7 @@ export function worksRouter(
       params: idParams,
       responses: { 200: { description: "Work", schema: workSchema } },
     },
-    async ({ params }) =>
-      (await works.findById(params.id)) ?? Promise.reject(notFound("work", { id: params.id })),
+    async ({ params }) => works.byId(params.id),
   );
 
   route(
@@ -148,11 +142,7 @@ export function worksRouter(
       params: idParams,
       responses: { 200: { description: "Versions", schema: z.object({ items: z.array(workSchema) }) } },
     },
-    async ({ params }) => {
-      const items = await works.versions(params.id);
-      if (items.length === 0) throw notFound("work", { id: params.id });
-      return { items };
-    },
+    async ({ params }) => works.versions(params.id),
   );
 
   return router;
