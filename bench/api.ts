@@ -14,7 +14,13 @@ import {
   SplitFactory__factory,
   WorkRegistry__factory,
 } from "../types/typechain/index.ts";
-import { devWallet, sessionToken, startTestStack, type TestStack } from "../test/helpers/stack.ts";
+import {
+  devWallet,
+  sessionToken,
+  startTestStack,
+  UNLIMITED_RATES,
+  type TestStack,
+} from "../test/helpers/stack.ts";
 import { commitAndReveal } from "../test/helpers/registry.ts";
 import { startServerProcess } from "../test/helpers/server-process.ts";
 import type { LoadPlan, LoadResult } from "./lib/load.ts";
@@ -72,7 +78,12 @@ async function sendAll(
           }),
         ),
       );
-      await Promise.all(signed.map((raw) => stack.provider.send("eth_sendRawTransaction", [raw])));
+      // A few at a time: hundreds of concurrent requests make the node's HTTP server reset connections.
+      for (let j = 0; j < signed.length; j += 20) {
+        await Promise.all(
+          signed.slice(j, j + 20).map((raw) => stack.provider.send("eth_sendRawTransaction", [raw])),
+        );
+      }
       await stack.provider.send("evm_mine", []);
     }
     while ((await stack.provider.getTransactionCount(wallet.address, "latest")) < nonce) {
@@ -183,14 +194,17 @@ const stack = await startTestStack("bench_api", {
     NOTARIZE_MODE: "batch",
     BATCH_MAX_WORKS: "1000",
     BATCH_FLUSH_SECONDS: "1",
-    RATE_LIMIT_PER_MINUTE: "100000000",
-    RELAYER_GAS_PER_WALLET_PER_DAY: "1000000000000",
+    ...UNLIMITED_RATES,
   },
 });
 try {
   console.log(`seeding ${LICENSES} licenses over ${WORKS} works and ${HOLDERS} holders…`);
   const { workIds, holders } = await seedLicenses(stack);
-  const api = await startServerProcess(stack, { part: "api", processes: API_PROCESSES });
+  const api = await startServerProcess(stack, {
+    part: "api",
+    processes: API_PROCESSES,
+    env: UNLIMITED_RATES,
+  });
   let verify, registrations;
   try {
     console.log(`GET /v1/licenses/verify for ${DURATION_SECONDS} s, ${API_PROCESSES} API processes…`);
