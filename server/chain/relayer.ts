@@ -253,12 +253,12 @@ export class Relayer {
    * send is recorded in before its broadcast: a retried job waits for it instead of sending again.
    * A transaction serving several requests at once is found by any of its item refs.
    */
-  async sentFor(purpose: string, ref: string): Promise<string | null> {
+  async sentFor(purpose: string | readonly string[], ref: string): Promise<string | null> {
     const { rows } = await this.#o.db.query<{ hash: string }>(
       `SELECT hash FROM relayer_transactions
-        WHERE purpose = $1 AND (ref = $2 OR item_refs @> ARRAY[$2]) AND status IN ('sent', 'mined')
+        WHERE purpose = ANY($1::text[]) AND (ref = $2 OR item_refs @> ARRAY[$2]) AND status IN ('sent', 'mined')
         ORDER BY sent_at DESC LIMIT 1`,
-      [purpose, ref],
+      [typeof purpose === "string" ? [purpose] : purpose, ref],
     );
     return rows[0]?.hash ?? null;
   }

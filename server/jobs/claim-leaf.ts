@@ -43,7 +43,7 @@ export async function claimLeaf(
     return { status: "already-recorded", workId, txHash: leaf.claimTxHash ?? undefined };
   }
   const ref = leafRef(leaf.merkleRoot, leafIndex);
-  let hash = (await relayer.sentFor("claimBatched", ref)) ?? (await relayer.sentFor("claimBatchedMany", ref));
+  let hash = await relayer.sentFor(["claimBatched", "claimBatchedMany"], ref);
   if (!hash) {
     try {
       ({ hash } = await claimer.claim({
@@ -77,21 +77,32 @@ export async function claimLeaf(
   }
   const receipt = await relayer.wait(hash);
   if (receipt.status !== 1) {
-    const error = `claim of leaf ${leafIndex} of batch ${batchId} in ${receipt.hash} reverted`;
-    await markLeafClaimFailed(db, batchId, leafIndex, error);
-    throw new PermanentError(error);
+    // Someone claimed the leaf between the estimate and the block: done. Otherwise the ledger shows
+    // the transaction reverted, so the next attempt sends a new claim.
+    if (await claimedOnChain(registry, workId)) {
+      await markLeafClaimed(db, batchId, leafIndex, null);
+      return { status: "claimed-by-other", workId };
+    }
+    throw new Error(`claim of leaf ${leafIndex} of batch ${batchId} in ${receipt.hash} reverted`);
   }
-  // A group skips a leaf claimed before it was mined: the registry says who holds the id.
-  const work = await registry.getWork(BigInt(workId));
-  if (work.creator.toLowerCase() !== request.creator.toLowerCase()) {
-    throw new PermanentError(
-      `work ${workId} names ${work.creator}, not the leaf's creator ${request.creator}`,
-    );
-  }
+  // A group skips a leaf claimed before it was mined: the leaf is ours only if this transaction revealed it.
   const ours = receipt.logs.some((log) => {
     const parsed = registry.interface.parseLog(log);
     return parsed?.name === "WorkRegistered" && parsed.args.workId === BigInt(workId);
   });
   await markLeafClaimed(db, batchId, leafIndex, ours ? receipt.hash : null);
   return { status: ours ? "claimed" : "claimed-by-other", workId, txHash: ours ? receipt.hash : undefined };
+}
+
+/** Whether the work id a leaf reserved has been revealed (by anyone: a leaf binds its creator). */
+async function claimedOnChain(registry: WorkRegistry, workId: string): Promise<boolean> {
+  try {
+    await registry.getWork(BigInt(workId));
+    return true;
+  } catch (err) {
+    if (registry.interface.parseError((err as { data?: string }).data ?? "0x")?.name === "UnknownWork") {
+      return false;
+    }
+    throw err;
+  }
 }

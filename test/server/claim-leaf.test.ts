@@ -173,4 +173,50 @@ describe("batch leaf claims", function () {
       );
     }
   });
+
+  it("counts a leaf claimed by a transaction mined just before its own claim as claimed, not failed", async () => {
+    const creator = await stack.signer(11);
+    const hash = await submitRegistration(stack, creator, Buffer.from("breakwater at noon"));
+    expect(await flush()).to.deep.equal({ batches: 1, works: 1 });
+    const { rows } = await stack.db.pool.query<{ id: string; merkle_root: string }>(
+      `SELECT id::text, merkle_root FROM notarization_batches ORDER BY id DESC LIMIT 1`,
+    );
+    const batch = rows[0]!;
+    const leaf = (await findLeaf(stack.db.pool, batch.id, 0))!;
+    await stack.provider.send("evm_setAutomine", [false]);
+    try {
+      const claiming = claimLeaf(deps, batch.id, 0);
+      // The job's claim is broadcast and waits in the pool; a bystander outbids it for the same leaf.
+      await stack.waitFor(async () => (await claimTransactions(stack, leafRef(batch.merkle_root, 0))) === 1);
+      const bystander = await stack.signer(12);
+      await stack.registry.connect(bystander).claimBatched(
+        BigInt(leaf.chainBatchId!),
+        0n,
+        {
+          creator: leaf.request.creator,
+          contentHash: hash,
+          cid: leaf.request.cid,
+          metadataURI: leaf.request.metadataUri,
+          parentId: BigInt(leaf.request.parentId),
+          nonce: BigInt(leaf.request.nonce),
+          deadline: BigInt(leaf.request.deadline),
+        },
+        leaf.request.signature,
+        leaf.request.proof!,
+        { gasLimit: 500_000n, maxPriorityFeePerGas: 50_000_000_000n, maxFeePerGas: 100_000_000_000n },
+      );
+      await stack.provider.send("evm_mine", []);
+      const result = await claiming;
+      expect(result).to.deep.include({ status: "claimed-by-other" });
+    } finally {
+      await stack.provider.send("evm_setAutomine", [true]);
+    }
+    const { rows: sent } = await stack.db.pool.query<{ status: string }>(
+      `SELECT status FROM relayer_transactions WHERE ref = $1 OR item_refs @> ARRAY[$1]`,
+      [leafRef(batch.merkle_root, 0)],
+    );
+    expect(sent.map((r) => r.status)).to.deep.equal(["reverted"]);
+    expect((await findLeaf(stack.db.pool, batch.id, 0))!.claimedAt).to.not.equal(null);
+    expect(await stack.registry.creatorOf(await stack.registry.workOf(hash))).to.equal(creator.address);
+  });
 });
