@@ -112,34 +112,31 @@ async function buildBatch(deps: FlushBatchDeps): Promise<BatchRow | null> {
 /** Anchors a built batch; waits for an earlier attempt's transaction instead of sending a second one. */
 async function anchor(deps: FlushBatchDeps, batch: BatchRow): Promise<string> {
   const { db, relayer, registry } = deps;
-  let hash = await relayer.sentFor("anchorBatch", batch.merkle_root);
-  if (!hash) {
-    const data = registry.interface.encodeFunctionData("anchorBatch", [
-      batch.merkle_root,
-      batch.leaf_count,
-      batch.manifest_cid,
-    ]);
-    try {
-      ({ hash } = await relayer.send({
-        to: await registry.getAddress(),
-        data,
-        purpose: "anchorBatch",
-        ref: batch.merkle_root,
-      }));
-    } catch (err) {
-      if (err instanceof TransactionRevertedError) {
-        await db.query(`UPDATE notarization_batches SET status = 'failed', error = $2 WHERE id = $1`, [
-          batch.id,
-          err.message,
-        ]);
-        await db.query(
-          `UPDATE registration_requests SET status = 'failed', error = $2, updated_at = now() WHERE batch_id = $1`,
-          [batch.id, err.message],
-        );
-        throw new PermanentError(err.message);
-      }
-      throw err;
+  let hash: string;
+  try {
+    ({ hash } = await relayer.sendOnce({
+      to: await registry.getAddress(),
+      data: registry.interface.encodeFunctionData("anchorBatch", [
+        batch.merkle_root,
+        batch.leaf_count,
+        batch.manifest_cid,
+      ]),
+      purpose: "anchorBatch",
+      ref: batch.merkle_root,
+    }));
+  } catch (err) {
+    if (err instanceof TransactionRevertedError) {
+      await db.query(`UPDATE notarization_batches SET status = 'failed', error = $2 WHERE id = $1`, [
+        batch.id,
+        err.message,
+      ]);
+      await db.query(
+        `UPDATE registration_requests SET status = 'failed', error = $2, updated_at = now() WHERE batch_id = $1`,
+        [batch.id, err.message],
+      );
+      throw new PermanentError(err.message);
     }
+    throw err;
   }
   await db.query(`UPDATE notarization_batches SET tx_hash = $2, status = 'submitted' WHERE id = $1`, [
     batch.id,
