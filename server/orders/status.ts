@@ -1,7 +1,8 @@
 /**
  * An order's life in one table: from each status, the statuses it may move to. Every change of an
- * order's status goes through the store's `transition`, which refuses a move this table does not
- * list; a move to the same status only sets fields (a revocation recorded on a refunded order).
+ * order's status is checked against it — the store's `transition`, and the two grouped statements
+ * that pay and expire orders — and a move it does not list is refused; a move to the same status
+ * only sets fields (a revocation recorded on a refunded order).
  *
  *   created ──paid──▶ paid ──mint sent──▶ minting ──captured──▶ fulfilled
  *      │  ╲                 │                 │  ╲                  │
@@ -24,9 +25,6 @@ export const ORDER_MOVES: Readonly<Record<OrderStatus, readonly OrderStatus[]>> 
   refunded: [],
   disputed: [],
 };
-
-/** Statuses in which an order still holds a unit of its offer's supply (until its mint is indexed). */
-export const HOLDING_STATUSES: OrderStatus[] = ["created", "paid", "minting"];
 
 /** Whether an order may move from `from` to `to`. */
 export function canMove(from: OrderStatus, to: OrderStatus): boolean {

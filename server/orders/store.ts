@@ -348,6 +348,7 @@ export async function expireUnpaid(
   db: Queryable,
   limit: number,
 ): Promise<{ order: Order; event: OrderEvent }[]> {
+  assertMoves(["created"], "expired");
   const { rows } = await db.query<OrderRow & OrderEventRow>(
     `WITH due AS (
        SELECT id FROM orders WHERE status = 'created' AND payable_until <= now()

@@ -8,7 +8,7 @@ import {
   type OrderEventRow,
   type OrderRow,
 } from "./store.ts";
-import type { OrderStatus, PaymentStatus } from "./status.ts";
+import { assertMoves, type OrderStatus, type PaymentStatus } from "./status.ts";
 import type { Queryable } from "../../lib/transaction.ts";
 
 /**
@@ -77,6 +77,7 @@ export async function recordCheckoutPayments(
   payments: CheckoutPayment[],
   abandonedAfterSeconds: number,
 ): Promise<PaymentOutcome[]> {
+  assertMoves(["created"], "paid");
   const { rows } = await db.query<
     Partial<OrderRow & OrderEventRow> & {
       n: number;

@@ -279,7 +279,8 @@ describe("hostile events generated from every contract's ABI", function () {
       [revealed],
     );
     const quarantined = await stack.db.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM indexer_quarantine WHERE event_name = 'WorkRegistered'`,
+      `SELECT count(*)::int AS n FROM indexer_quarantine WHERE event_name = 'WorkRegistered' AND topics[3] = ANY($1)`,
+      [revealed],
     );
     expect(rows.length + quarantined.rows[0]!.n).to.equal(revealed.length);
     expect(rows.some((r) => r.value_notes !== null)).to.equal(true);
