@@ -211,6 +211,7 @@ export function createApp(deps: AppDeps): Express {
     outbox,
     bundles: new EvidenceBundleStore(config.evidence.dir),
     quotaBytes: config.evidence.quotaBytes,
+    pendingMax: config.evidence.pendingMax,
   });
   app.use(evidenceRouter(evidence, registry));
   app.use(...commerce.api);

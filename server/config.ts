@@ -173,6 +173,7 @@ const envSchema = z
     EVIDENCE_MIN_CONFIRMATIONS: positiveInt.optional(),
     EVIDENCE_DIR: z.string().default(".data/evidence"),
     EVIDENCE_QUOTA_BYTES: positiveInt.default(1024 * MiB),
+    EVIDENCE_PENDING_MAX: positiveInt.default(5),
     STUCK_AFTER_SECONDS: positiveInt.default(DEFAULT_STUCK_AFTER_SECONDS),
     CRASH_POINTS: z
       .string()
@@ -328,6 +329,7 @@ const envSchema = z
         env.EVIDENCE_MIN_CONFIRMATIONS ?? (env.NODE_ENV === "production" ? PRODUCTION_MIN_CONFIRMATIONS : 1),
       dir: env.EVIDENCE_DIR,
       quotaBytes: env.EVIDENCE_QUOTA_BYTES,
+      pendingMax: env.EVIDENCE_PENDING_MAX,
     },
   }));
 

@@ -67,9 +67,14 @@ const COLUMNS = `id::text, work_id::text, content_hash, creator, requested_by_ke
 const OWNER = `COALESCE('org:' || (SELECT k.organisation FROM api_keys k WHERE k.id = r.requested_by_key),
   'wallet:' || r.requested_by_address)`;
 
-/** Bytes the ready bundles of `owner` (an OWNER value) take. */
+/** SQL condition on a request aliased `r`: `$1` (an OWNER value) made it, through one of its keys or its wallet. */
+const OWNED_BY = `(r.requested_by_key IN (SELECT k.id FROM api_keys k
+                        WHERE k.organisation = CASE WHEN $1 LIKE 'org:%' THEN substr($1, 5) END)
+  OR r.requested_by_address = CASE WHEN $1 LIKE 'wallet:%' THEN substr($1, 8) END)`;
+
+/** Bytes the ready bundles of `owner` take, found through the indexes of ready requests. */
 const USED_BYTES = `SELECT COALESCE(sum(r.bundle_size), 0)::text AS used FROM evidence_requests r
-  WHERE r.status = 'ready' AND ${OWNER} = $1`;
+  WHERE r.status = 'ready' AND ${OWNED_BY}`;
 
 /** Most bytes a bundle kept in its row (built before bundles left PostgreSQL) is read in at once. */
 const ROW_CHUNK_BYTES = 1024 * 1024;
@@ -160,6 +165,16 @@ export class EvidenceRequestsRepository {
   async usedBytes(requester: Requester): Promise<number> {
     const { rows } = await this.db.query<{ used: string }>(USED_BYTES, [ownerOf(requester)]);
     return Number(rows[0]!.used);
+  }
+
+  /** Requests of a requester's organisation (or wallet) still waiting for their bundle. */
+  async pendingCount(requester: Requester): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM evidence_requests r
+        WHERE r.status IN ('queued', 'building') AND ${OWNED_BY}`,
+      [ownerOf(requester)],
+    );
+    return rows[0]!.n;
   }
 
   /**

@@ -25,6 +25,8 @@ export interface EvidenceServiceDeps {
   bundles: EvidenceBundleStore;
   /** Bytes the stored bundles of one organisation (or one creator's wallet) may take. */
   quotaBytes: number;
+  /** Requests one organisation (or wallet) may have waiting for their bundle at once. */
+  pendingMax: number;
 }
 
 /** The work by its id (direct registration) or its SHA-256 (direct or Merkle batch), never both. */
@@ -127,6 +129,17 @@ export class EvidenceService {
         429,
         "the stored evidence bundles of this organisation take its whole quota",
         { quotaBytes: this.deps.quotaBytes, usedBytes },
+      );
+    }
+    // Bundles are counted against the quota once built: the requests still building are capped, so
+    // an organisation just under its quota cannot start any number of builds.
+    const pending = await this.deps.requests.pendingCount(requester);
+    if (pending >= this.deps.pendingMax) {
+      throw new AppError(
+        "EVIDENCE_PENDING_LIMIT",
+        429,
+        "this organisation has as many evidence requests building as it may; wait for one to finish",
+        { pendingMax: this.deps.pendingMax, pending },
       );
     }
 

@@ -101,6 +101,7 @@ describe("server configuration", () => {
       minConfirmations: 12,
       dir: ".data/evidence",
       quotaBytes: 1024 * 1024 * 1024,
+      pendingMax: 5,
     });
   });
 

@@ -461,6 +461,16 @@ describe("evidence API (direct registrations)", function () {
           response.on("end", () => done(null, Buffer.concat(chunks)));
         });
 
+    /** A request of `keyId` still building, as a build that has not finished would leave it. */
+    async function buildingRequest(keyId: string): Promise<void> {
+      await stack.db.pool.query(
+        `INSERT INTO evidence_requests (id, work_id, content_hash, creator, requested_by_key, infringement,
+           include_original, status)
+         VALUES ($1, $2, $3, $4, $5, '{"observedAt":"2025-03-14T09:26:53.000Z"}', false, 'building')`,
+        [randomUUID(), work.workId, work.contentHash, creator.address.toLowerCase(), keyId],
+      );
+    }
+
     /** A ready request of `keyId` whose stored bundle takes `size` bytes, as bundles stored earlier would. */
     async function storedBundle(keyId: string, size: number): Promise<void> {
       const id = randomUUID();
@@ -559,6 +569,22 @@ describe("evidence API (direct registrations)", function () {
       const colleague = await keys().create("full firm, paralegal", ["legal"], "Full firm");
       expect((await requestEvidence(stack, { apiKey: colleague.key }, body())).status).to.equal(429);
       const other = await keys().create("roomy firm", ["legal"], "Roomy firm");
+      expect((await requestEvidence(stack, { apiKey: other.key }, body())).status).to.equal(202);
+    });
+
+    it("refuses a request with 429 while its organisation has as many builds running as it may, however little it stores", async function () {
+      const busy = await keys().create("busy firm", ["legal"], "Busy firm");
+      for (let i = 0; i < stack.config.evidence.pendingMax; i++) await buildingRequest(busy.apiKey.id);
+      const before = await evidenceCount(stack);
+      const refused = await requestEvidence(stack, { apiKey: busy.key }, body());
+      expect(refused.status).to.equal(429);
+      expect(refused.body.error.code).to.equal("EVIDENCE_PENDING_LIMIT");
+      expect(refused.body.error.details).to.deep.equal({
+        pendingMax: stack.config.evidence.pendingMax,
+        pending: stack.config.evidence.pendingMax,
+      });
+      expect(await evidenceCount(stack)).to.equal(before);
+      const other = await keys().create("quiet firm", ["legal"], "Quiet firm");
       expect((await requestEvidence(stack, { apiKey: other.key }, body())).status).to.equal(202);
     });
 
