@@ -13,7 +13,7 @@ export interface OperationsMetricsDeps {
   thresholds: StuckThresholds;
 }
 
-const STUCK_KINDS: StuckKind[] = ["order", "job", "relayer-transaction", "outbox"];
+const STUCK_KINDS: StuckKind[] = ["order", "job", "relayer-transaction", "outbox", "batch-leaf"];
 
 /**
  * The deployment's recoveries and stuck items, read when `/metrics` is scraped: every process adds

@@ -168,7 +168,8 @@ export async function insertRequests(
        parent_id = EXCLUDED.parent_id, nonce = EXCLUDED.nonce, deadline = EXCLUDED.deadline,
        signature = EXCLUDED.signature, mode = EXCLUDED.mode, status = 'pending', tx_hash = NULL,
        batch_id = NULL, leaf = NULL, proof = NULL, work_id = NULL, commit_tx_hash = NULL, leaf_index = NULL,
-       registration_digest = NULL, error = NULL, created_at = now(), updated_at = now()
+       registration_digest = NULL, error = NULL, claim_tx_hash = NULL, claimed_at = NULL, created_at = now(),
+       updated_at = now()
      WHERE registration_requests.status = 'failed'
      RETURNING *
      ), queued AS (

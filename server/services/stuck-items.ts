@@ -2,12 +2,12 @@ import type { Job } from "bullmq";
 import type { Pool } from "pg";
 import { QUEUE_NAMES, type Queues } from "../queues/queues.ts";
 
-export type StuckKind = "order" | "job" | "relayer-transaction" | "outbox";
+export type StuckKind = "order" | "job" | "relayer-transaction" | "outbox" | "batch-leaf";
 
 /** Something that has been in its state longer than expected. */
 export interface StuckItem {
   kind: StuckKind;
-  /** The order id, `<queue>/<job id>`, the transaction hash or the outbox job id. */
+  /** The order id, `<queue>/<job id>`, the transaction hash, the outbox job id or `<batch id>/<leaf index>`. */
   id: string;
   state: string;
   /** Since when it is in that state (its last change). */
@@ -94,6 +94,34 @@ async function stuckOutbox(db: Pool, t: StuckThresholds): Promise<StuckItem[]> {
 }
 
 /**
+ * Leaves of anchored batches not claimed yet: until its leaf is claimed a later direct claim of the
+ * same hash holds the work, so a claim that failed or never ran leaves the creator without it.
+ */
+async function stuckLeaves(db: Pool, t: StuckThresholds): Promise<StuckItem[]> {
+  const { rows } = await db.query<{
+    batch_id: string;
+    leaf_index: number;
+    error: string | null;
+    updated_at: Date;
+  }>(
+    `SELECT r.batch_id::text, r.leaf_index, r.error, r.updated_at
+       FROM registration_requests r JOIN notarization_batches b ON b.id = r.batch_id
+      WHERE b.chain_batch_id IS NOT NULL AND r.claimed_at IS NULL
+        AND r.updated_at < now() - make_interval(secs => $1)
+      ORDER BY r.updated_at LIMIT $2`,
+    [t.chainSeconds, LIMIT],
+  );
+  return rows.map((r) => ({
+    kind: "batch-leaf",
+    id: `${r.batch_id}/${r.leaf_index}`,
+    state: r.error ? `anchored, claim failed: ${r.error}` : "anchored, not claimed",
+    since: r.updated_at.toISOString(),
+    ageSeconds: age(r.updated_at),
+    expectedSeconds: t.chainSeconds,
+  }));
+}
+
+/**
  * Jobs waiting to start longer than the platform's own steps take (no worker takes them), and jobs
  * running or put back to wait longer than the chain's steps take.
  */
@@ -138,6 +166,7 @@ export async function findStuckItems(
     stuckJobs(deps.queues, thresholds),
     stuckTransactions(deps.db, thresholds),
     stuckOutbox(deps.db, thresholds),
+    stuckLeaves(deps.db, thresholds),
   ]);
   return found.flat();
 }

@@ -57,6 +57,21 @@ describe("stuck items: what is older than expected in its state", function () {
        VALUES ('fulfill-order', 'fulfill-left', '{}', now() - interval '5 minutes'),
               ('fulfill-order', 'fulfill-fresh', '{}', now())`,
     );
+    // An anchored batch with one leaf claimed, one whose claim failed an hour ago and one just anchored.
+    await db.pool.query(
+      `INSERT INTO uploads (content_hash, cid, size) VALUES ('0xa1', 'c1', 1), ('0xa2', 'c2', 1), ('0xa3', 'c3', 1)`,
+    );
+    await db.pool.query(
+      `INSERT INTO notarization_batches (id, merkle_root, leaf_count, manifest_cid, status, chain_batch_id)
+       VALUES (41, '0xroot', 3, 'cid', 'submitted', 1)`,
+    );
+    await db.pool.query(
+      `INSERT INTO registration_requests (content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline,
+                                          signature, mode, status, batch_id, leaf_index, error, claimed_at, updated_at)
+       VALUES ('0xa1', '0xc', 'c1', 'm', 0, 1, 1, '0x', 'batch', 'submitted', 41, 0, NULL, now(), now() - interval '1 hour'),
+              ('0xa2', '0xc', 'c2', 'm', 0, 2, 1, '0x', 'batch', 'submitted', 41, 1, 'reverted', NULL, now() - interval '1 hour'),
+              ('0xa3', '0xc', 'c3', 'm', 0, 3, 1, '0x', 'batch', 'submitted', 41, 2, NULL, NULL, now())`,
+    );
     // A job nobody has taken for two minutes (no worker runs here), and one just added.
     const queue = new Queue(QUEUE_NAMES.revokeLicense, {
       connection: cache.redis,
@@ -83,6 +98,7 @@ describe("stuck items: what is older than expected in its state", function () {
       `job ${QUEUE_NAMES.revokeLicense}/revoke-old waiting`,
       "relayer-transaction 0xold sent, not mined (mintForFiat, nonce 7)",
       "outbox fulfill-left committed, not queued (fulfill-order)",
+      "batch-leaf 41/1 anchored, claim failed: reverted",
     ]);
     const paid = items.find((i) => i.id === ids.paidLong)!;
     expect(paid.expectedSeconds).to.equal(60);
@@ -103,6 +119,7 @@ describe("stuck items: what is older than expected in its state", function () {
     expect(text).to.contain('rl_stuck_items{kind="job"} 1');
     expect(text).to.contain('rl_stuck_items{kind="relayer-transaction"} 1');
     expect(text).to.contain('rl_stuck_items{kind="outbox"} 1');
+    expect(text).to.contain('rl_stuck_items{kind="batch-leaf"} 1');
     expect(text).to.contain('rl_recoveries_total{kind="stalled-job"} 0');
   });
 
