@@ -1,7 +1,8 @@
 import { z } from "zod";
 
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
-export type Security = "session" | "apiKey" | "orderSecret";
+/** How a route may be called; `anonymous` beside another means the credential is needed only for some requests. */
+export type Security = "anonymous" | "session" | "apiKey" | "orderSecret";
 
 export interface ResponseSpec {
   description: string;
@@ -104,7 +105,9 @@ export class OpenApiRegistry {
               },
             }
           : {}),
-        ...(route.security ? { security: route.security.map((s) => ({ [s]: [] })) } : {}),
+        ...(route.security
+          ? { security: route.security.map((s) => (s === "anonymous" ? {} : { [s]: [] })) }
+          : {}),
         responses,
       };
     }

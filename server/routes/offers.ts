@@ -25,7 +25,7 @@ export function offersRouter(service: OffersService, registry: OpenApiRegistry):
       path: "/v1/works/:id/offers",
       summary:
         "Publish an offer signed by the work's creator (EIP-712 CreateOffer); the relayer sends createOfferFor. A card price needs the creator's session",
-      security: ["session"],
+      security: ["anonymous", "session"],
       tags: ["offers"],
       params: z.object({ id: idSchema }),
       body: publishOfferBody,

@@ -164,6 +164,9 @@ describe("platform: sign-in, API keys, health, OpenAPI", function () {
       expect(
         doc.body.paths["/v1/licenses/verify"].get.parameters.map((p: { name: string }) => p.name),
       ).to.deep.equal(["workId", "holder"]);
+      // Publishing an offer needs a session only with a card price: anonymous or signed in.
+      expect(doc.body.paths["/v1/works/{id}/offers"].post.security).to.deep.equal([{}, { session: [] }]);
+      expect(doc.body.paths["/v1/offers/{id}/fiat-price"].put.security).to.deep.equal([{ session: [] }]);
       const docs = await request(stack.app).get("/docs").expect(200);
       expect(docs.text).to.include("/docs/assets/swagger-ui-bundle.js");
       await request(stack.app).get("/docs/assets/swagger-ui-bundle.js").expect(200);
