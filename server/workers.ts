@@ -15,6 +15,7 @@ import type { Config } from "./config.ts";
 import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import { DeferredError } from "./errors.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
+import { collectBundles } from "./jobs/collect-bundles.ts";
 import { collectUploads } from "./jobs/collect-uploads.ts";
 import { claimLeaf } from "./jobs/claim-leaf.ts";
 import { buildEvidence } from "./jobs/evidence.ts";
@@ -144,14 +145,20 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     jobWorker(worker, QUEUE_NAMES.maintenance, 1, async () => ({
       replaced: await deps.relayer.replaceStuck(STUCK_AFTER_MS),
     })),
-    jobWorker(worker, QUEUE_NAMES.collectUploads, 1, async () =>
-      collectUploads({
+    jobWorker(worker, QUEUE_NAMES.collectUploads, 1, async () => ({
+      ...(await collectUploads({
         db: deps.db,
         ipfs: deps.ipfs,
         logger,
         collectAfterSeconds: config.uploads.collectAfterSeconds,
+      })),
+      bundleFiles: await collectBundles({
+        db: deps.db,
+        bundles: evidenceDeps.bundles,
+        logger,
+        collectAfterSeconds: config.uploads.collectAfterSeconds,
       }),
-    ),
+    })),
   ];
 
   await deps.queues.flushBatch.upsertJobScheduler(

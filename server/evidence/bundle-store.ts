@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 
 /** A location this store gave out: the request's id and a random suffix, so attempts never overwrite each other. */
 const LOCATION = /^[0-9a-f-]{36}-[0-9a-f-]{36}\.zip$/;
+/** A write that has not been renamed into place yet. */
+const PARTIAL = /^\.[0-9a-f-]{36}-[0-9a-f-]{36}\.zip\.partial$/;
 
 /**
  * Finished evidence bundles as files in one directory (EVIDENCE_DIR), which the workers that build
@@ -40,6 +42,30 @@ export class EvidenceBundleStore {
   /** Deletes a bundle; a missing one is fine. */
   async remove(location: string): Promise<void> {
     await rm(this.#path(location), { force: true });
+  }
+
+  /**
+   * Deletes the files last written before `before` that `isReferenced` does not claim: bundles of a
+   * build whose worker died between writing and recording them, and partial writes. Answers how many.
+   */
+  async collect(before: Date, isReferenced: (locations: string[]) => Promise<Set<string>>): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
+      throw err;
+    }
+    const old: string[] = [];
+    for (const name of names) {
+      if (!LOCATION.test(name) && !PARTIAL.test(name)) continue;
+      const info = await stat(path.join(this.dir, name)).catch(() => null);
+      if (info && info.mtime < before) old.push(name);
+    }
+    const kept = await isReferenced(old.filter((name) => LOCATION.test(name)));
+    const orphans = old.filter((name) => !kept.has(name));
+    for (const name of orphans) await rm(path.join(this.dir, name), { force: true });
+    return orphans.length;
   }
 
   #path(location: string): string {

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -14,6 +14,7 @@ import { PermanentError } from "../../server/errors.ts";
 import { ApiKeys } from "../../server/auth/api-keys.ts";
 import { DEV_EVIDENCE_SIGNER_KEY } from "../../server/config.ts";
 import { ChainFactsPendingError } from "../../server/evidence/chain-facts.ts";
+import { collectBundles } from "../../server/jobs/collect-bundles.ts";
 import { buildEvidence, type EvidenceJobDeps } from "../../server/jobs/evidence.ts";
 import { EvidenceFactsRepository } from "../../server/repositories/evidence-facts.ts";
 import { EvidenceRequestsRepository } from "../../server/repositories/evidence-requests.ts";
@@ -598,6 +599,34 @@ describe("evidence API (direct registrations)", function () {
       expect(status.error).to.match(/over its quota of \d+ bytes/);
       const files = await readdir(bundleDir());
       expect(files.filter((f) => f.includes(made.body.id as string))).to.deep.equal([]);
+    });
+
+    it("collects bundle files no request records once they are old, and keeps recorded and recent ones", async function () {
+      const { rows } = await stack.db.pool.query<{ location: string }>(
+        `SELECT bundle_location AS location FROM evidence_requests WHERE id = $1`,
+        [first.id],
+      );
+      const recorded = rows[0]!.location;
+      const orphan = `${randomUUID()}-${randomUUID()}.zip`;
+      const partial = `.${randomUUID()}-${randomUUID()}.zip.partial`;
+      const fresh = `${randomUUID()}-${randomUUID()}.zip`;
+      for (const name of [orphan, partial, fresh])
+        await writeFile(path.join(bundleDir(), name), "left behind");
+      const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+      for (const name of [orphan, partial, recorded])
+        await utimes(path.join(bundleDir(), name), twoDaysAgo, twoDaysAgo);
+      const removed = await collectBundles({
+        db: stack.db.pool,
+        bundles: new EvidenceBundleStore(bundleDir()),
+        logger: pino({ level: "silent" }),
+        collectAfterSeconds: 24 * 3600,
+      });
+      expect(removed).to.equal(2);
+      const files = await readdir(bundleDir());
+      expect(files).to.include.members([recorded, fresh]);
+      expect(files).to.not.include.members([orphan]);
+      expect(files).to.not.include.members([partial]);
+      await fetchBundle(legal, first.id).then((res) => expect(res.status).to.equal(200));
     });
   });
 
