@@ -202,17 +202,24 @@ async function publish(deps: FlushBatchDeps, batch: BatchRow): Promise<void> {
 
 /**
  * Anchors every batch that was built but not yet submitted and publishes every anchored manifest
- * not yet published (an earlier run stopped half-way), then builds, anchors and publishes new
- * batches until no queued request is left.
+ * not yet published (an earlier run stopped half-way) or anchored before its leaves' ids were
+ * recorded (their ids are read back from the anchor and their claims queued), then builds, anchors
+ * and publishes new batches until no queued request is left.
  */
 export async function flushBatches(deps: FlushBatchDeps): Promise<{ batches: number; works: number }> {
   const { rows: unfinished } = await deps.db.query<BatchRow & { status: string }>(
     `SELECT ${BATCH_COLUMNS}, status FROM notarization_batches
-      WHERE status = 'building' OR (status = 'submitted' AND NOT published) ORDER BY id`,
+      WHERE status = 'building' OR (status = 'submitted' AND (NOT published OR chain_batch_id IS NULL))
+      ORDER BY id`,
   );
   let batches = 0;
   let works = 0;
   for (const batch of unfinished) {
+    // A submitted batch is anchored by the transaction in the relayer's ledger, and never again.
+    if (batch.status === "submitted" && !(await deps.relayer.sentFor("anchorBatch", batch.merkle_root))) {
+      deps.logger.error({ batchId: batch.id }, "submitted batch has no anchor transaction on record");
+      continue;
+    }
     await anchor(deps, batch);
     await publish(deps, batch);
     batches += 1;

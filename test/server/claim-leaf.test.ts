@@ -219,4 +219,46 @@ describe("batch leaf claims", function () {
     expect((await findLeaf(stack.db.pool, batch.id, 0))!.claimedAt).to.not.equal(null);
     expect(await stack.registry.creatorOf(await stack.registry.workOf(hash))).to.equal(creator.address);
   });
+
+  it("queues the claims of a batch anchored before its leaves' ids were recorded, from its anchor", async () => {
+    const creator = await stack.signer(13);
+    await submitRegistration(stack, creator, Buffer.from("jetty before the storm"));
+    expect(await flush()).to.deep.equal({ batches: 1, works: 1 });
+    const { rows } = await stack.db.pool.query<{ id: string; chain_batch_id: string; first_work_id: string }>(
+      `SELECT id::text, chain_batch_id::text, first_work_id::text FROM notarization_batches ORDER BY id DESC LIMIT 1`,
+    );
+    const batch = rows[0]!;
+    // As a batch anchored before the ids were kept: none recorded, no claim queued.
+    await stack.db.pool.query(
+      `UPDATE notarization_batches SET chain_batch_id = NULL, first_work_id = NULL WHERE id = $1`,
+      [batch.id],
+    );
+    await stack.db.pool.query(`UPDATE registration_requests SET work_id = NULL WHERE batch_id = $1`, [
+      batch.id,
+    ]);
+    await (await stack.queues.claimLeaf.getJob(`claim-${batch.id}-0`))!.remove();
+    const anchors = async () =>
+      (
+        await stack.db.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM relayer_transactions WHERE purpose = 'anchorBatch'`,
+        )
+      ).rows[0]!.n;
+    const before = await anchors();
+
+    expect(await flush()).to.deep.equal({ batches: 1, works: 1 });
+    const { rows: after } = await stack.db.pool.query<{ chain_batch_id: string; first_work_id: string }>(
+      `SELECT chain_batch_id::text, first_work_id::text FROM notarization_batches WHERE id = $1`,
+      [batch.id],
+    );
+    expect(after[0]).to.deep.equal({
+      chain_batch_id: batch.chain_batch_id,
+      first_work_id: batch.first_work_id,
+    });
+    expect(await anchors()).to.equal(before);
+    expect(await stack.queues.claimLeaf.getJob(`claim-${batch.id}-0`)).to.not.equal(undefined);
+    expect(await claimLeaf(deps, batch.id, 0)).to.deep.include({
+      status: "claimed",
+      workId: batch.first_work_id,
+    });
+  });
 });
