@@ -13,7 +13,13 @@ import type { Page } from "../../lib/api/primitives.ts";
 import type { TransactionRequest } from "../../lib/api/transactions.ts";
 import type { TradesRepository } from "../repositories/trades.ts";
 import type { Holdings } from "../../lib/api/items.ts";
-import type { ListItemsRequest, ListTradesQuery, Trade, TradeWithHistory } from "../../lib/api/trades.ts";
+import {
+  type ListItemsRequest,
+  type ListTradesQuery,
+  type Trade,
+  type TradeWithHistory,
+  TRADE_STATES,
+} from "../../lib/api/trades.ts";
 
 export interface TradesServiceDeps {
   provider: Provider;
@@ -24,16 +30,7 @@ export interface TradesServiceDeps {
 }
 
 /** `IItemEscrow.State`, by its index. */
-const STATES = [
-  "none",
-  "listed",
-  "paid",
-  "disputed",
-  "completed",
-  "cancelled",
-  "expired",
-  "refunded",
-] as const;
+const STATES = ["none", ...TRADE_STATES] as const;
 type ChainState = (typeof STATES)[number];
 
 const ERC20 = new Interface([

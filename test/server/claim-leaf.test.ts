@@ -11,6 +11,20 @@ import { submitRegistration } from "../helpers/commerce.ts";
 import { commitAndReveal } from "../helpers/registry.ts";
 import { sessionToken, startTestStack, type TestStack } from "../helpers/stack.ts";
 
+/** The signed registration a batch leaf commits to, as `claimBatched` takes it. */
+function registrationOf(leaf: NonNullable<Awaited<ReturnType<typeof findLeaf>>>) {
+  const r = leaf.request;
+  return {
+    creator: r.creator,
+    contentHash: r.contentHash,
+    cid: r.cid,
+    metadataURI: r.metadataUri,
+    parentId: BigInt(r.parentId),
+    nonce: BigInt(r.nonce),
+    deadline: BigInt(r.deadline),
+  };
+}
+
 /** Relayer transactions that claim leaf `ref`, alone or in a group. */
 async function claimTransactions(stack: TestStack, ref: string): Promise<number> {
   const { rows } = await stack.db.pool.query<{ n: number }>(
@@ -84,15 +98,7 @@ describe("batch leaf claims", function () {
       ref: leafRef(batch.merkle_root, 0),
       batchId: BigInt(leaf.chainBatchId!),
       index: 0n,
-      registration: {
-        creator: leaf.request.creator,
-        contentHash: hash,
-        cid: leaf.request.cid,
-        metadataURI: leaf.request.metadataUri,
-        parentId: BigInt(leaf.request.parentId),
-        nonce: BigInt(leaf.request.nonce),
-        deadline: BigInt(leaf.request.deadline),
-      },
+      registration: registrationOf(leaf),
       signature: leaf.request.signature,
       proof: leaf.request.proof!,
     });
@@ -149,21 +155,15 @@ describe("batch leaf claims", function () {
     const bystander = await stack.signer(10);
     const middle = leaves.find((l) => l!.request.leafIndex === 1)!;
     await (
-      await stack.registry.connect(bystander).claimBatched(
-        BigInt(middle.chainBatchId!),
-        1n,
-        {
-          creator: middle.request.creator,
-          contentHash: middle.request.contentHash,
-          cid: middle.request.cid,
-          metadataURI: middle.request.metadataUri,
-          parentId: BigInt(middle.request.parentId),
-          nonce: BigInt(middle.request.nonce),
-          deadline: BigInt(middle.request.deadline),
-        },
-        middle.request.signature,
-        middle.request.proof!,
-      )
+      await stack.registry
+        .connect(bystander)
+        .claimBatched(
+          BigInt(middle.chainBatchId!),
+          1n,
+          registrationOf(middle),
+          middle.request.signature,
+          middle.request.proof!,
+        )
     ).wait();
     const results = await Promise.all([0, 1, 2].map((i) => claimLeaf(deps, batch.id, i)));
     expect(results.map((r) => r.status)).to.deep.equal(["claimed", "claimed-by-other", "claimed"]);
@@ -189,22 +189,16 @@ describe("batch leaf claims", function () {
       // The job's claim is broadcast and waits in the pool; a bystander outbids it for the same leaf.
       await stack.waitFor(async () => (await claimTransactions(stack, leafRef(batch.merkle_root, 0))) === 1);
       const bystander = await stack.signer(12);
-      await stack.registry.connect(bystander).claimBatched(
-        BigInt(leaf.chainBatchId!),
-        0n,
-        {
-          creator: leaf.request.creator,
-          contentHash: hash,
-          cid: leaf.request.cid,
-          metadataURI: leaf.request.metadataUri,
-          parentId: BigInt(leaf.request.parentId),
-          nonce: BigInt(leaf.request.nonce),
-          deadline: BigInt(leaf.request.deadline),
-        },
-        leaf.request.signature,
-        leaf.request.proof!,
-        { gasLimit: 500_000n, maxPriorityFeePerGas: 50_000_000_000n, maxFeePerGas: 100_000_000_000n },
-      );
+      await stack.registry
+        .connect(bystander)
+        .claimBatched(
+          BigInt(leaf.chainBatchId!),
+          0n,
+          registrationOf(leaf),
+          leaf.request.signature,
+          leaf.request.proof!,
+          { gasLimit: 500_000n, maxPriorityFeePerGas: 50_000_000_000n, maxFeePerGas: 100_000_000_000n },
+        );
       await stack.provider.send("evm_mine", []);
       const result = await claiming;
       expect(result).to.deep.include({ status: "claimed-by-other" });
