@@ -3,12 +3,8 @@ import { parseArgs } from "node:util";
 import { isAddress } from "ethers";
 import type { Certificate } from "pkijs";
 import { parseCertificates } from "../lib/evidence/timestamp.ts";
-import {
-  DEFAULT_MIN_CONFIRMATIONS,
-  verifyBundle,
-  type Check,
-  type VerifyResult,
-} from "../lib/evidence/verify.ts";
+import type { VerificationCheck } from "../lib/api/evidence.ts";
+import { DEFAULT_MIN_CONFIRMATIONS, verifyBundle, type VerifyResult } from "../lib/evidence/verify.ts";
 import { ZipLimitError } from "../lib/evidence/zip.ts";
 
 export const USAGE = `Usage: rights-ledger verify <bundle.zip> [options]
@@ -35,7 +31,7 @@ export interface Io {
 
 class UsageError extends Error {}
 
-const STATUS = (c: Check) => (c.skipped ? "SKIP" : c.ok ? "PASS" : "FAIL");
+const STATUS = (c: VerificationCheck) => (c.skipped ? "SKIP" : c.ok ? "PASS" : "FAIL");
 
 async function readInput(path: string, what: string): Promise<Buffer> {
   try {

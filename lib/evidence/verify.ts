@@ -28,22 +28,13 @@ import {
   workRegistryInterface,
   type RpcReceipt,
 } from "./registry.ts";
+import type { BundleVerification, VerificationCheck as Check } from "../api/evidence.ts";
 import { httpRpc, type RpcSender } from "./rpc.ts";
 import { verifyTimestamp, verifyTimestampChain } from "./timestamp.ts";
 import { DEFAULT_ZIP_LIMITS, readZip, ZipLimitError, type ZipLimits } from "./zip.ts";
 
-/** One verified fact. A skipped check (`skipped: true`) was not possible with the given options and does not fail. */
-export interface Check {
-  name: string;
-  ok: boolean;
-  skipped?: boolean;
-  detail: string;
-}
-
-export interface VerifyResult {
-  /** True when no check failed. */
-  ok: boolean;
-  checks: Check[];
+/** The checks, `ok` when none failed, as the API answers them; with the manifest for local callers. */
+export interface VerifyResult extends BundleVerification {
   /** The parsed manifest, when it was valid. */
   manifest?: Manifest;
 }

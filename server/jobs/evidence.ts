@@ -12,7 +12,7 @@ import type { EvidenceBundleStore } from "../evidence/bundle-store.ts";
 import { ChainFactsPendingError, fetchChainFacts } from "../evidence/chain-facts.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
 import type { EvidenceFactsRepository } from "../repositories/evidence-facts.ts";
-import type { EvidenceRequest, EvidenceRequestsRepository } from "../repositories/evidence-requests.ts";
+import type { EvidenceRequestRecord, EvidenceRequestsRepository } from "../repositories/evidence-requests.ts";
 import { PermanentError } from "../errors.ts";
 
 export interface EvidenceJobDeps {
@@ -62,7 +62,7 @@ async function ensureConfirmed(deps: EvidenceJobDeps, receiptBlock: unknown): Pr
 }
 
 /** Reads from PostgreSQL, the chain and IPFS everything the bundle of `request` states. */
-async function gather(deps: EvidenceJobDeps, request: EvidenceRequest): Promise<BundleInput> {
+async function gather(deps: EvidenceJobDeps, request: EvidenceRequestRecord): Promise<BundleInput> {
   const { facts } = deps;
   const common = { chainId: deps.chainId, registry: deps.registryAddress };
   let work: BundleInput["work"];

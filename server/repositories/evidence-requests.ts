@@ -1,30 +1,22 @@
 import { Readable } from "node:stream";
 import type { Pool } from "pg";
+import type { EvidenceStatus, Infringement } from "../../lib/api/evidence.ts";
 import { withTransaction } from "../../lib/transaction.ts";
 import { outboxJobs, recordJobsSql, type OutboxJob } from "../queues/outbox.ts";
 import { QUEUE_NAMES } from "../queues/queues.ts";
 
-export type EvidenceStatus = "queued" | "building" | "ready" | "failed";
-
-/** What the requester said about the infringement, as stored (suspectSha256 0x-prefixed lower case). */
-export interface InfringementInput {
-  url?: string;
-  observedAt: string;
-  notes?: string;
-  suspectSha256?: string;
-}
-
 export type Requester =
   { kind: "apiKey"; keyId: string; organisation?: string } | { kind: "address"; address: string };
 
-export interface EvidenceRequest {
+/** A request as stored: the requester, the raw bundle columns and dates (the API answers an `EvidenceRequest`). */
+export interface EvidenceRequestRecord {
   id: string;
   workId: string | null;
   contentHash: string;
   /** Lower case. */
   creator: string;
   requestedBy: Requester;
-  infringement: InfringementInput;
+  infringement: Infringement;
   includeOriginal: boolean;
   status: EvidenceStatus;
   error: string | null;
@@ -37,7 +29,7 @@ export interface EvidenceRequest {
 }
 
 export type NewEvidenceRequest = Pick<
-  EvidenceRequest,
+  EvidenceRequestRecord,
   "id" | "workId" | "contentHash" | "creator" | "requestedBy" | "infringement" | "includeOriginal"
 >;
 
@@ -49,7 +41,7 @@ interface Row {
   requested_by_key: string | null;
   requested_by_address: string | null;
   requested_by_organisation?: string;
-  infringement: InfringementInput;
+  infringement: Infringement;
   include_original: boolean;
   status: EvidenceStatus;
   error: string | null;
@@ -94,7 +86,7 @@ export function ownerOf(requester: Requester): string {
     : `wallet:${requester.address}`;
 }
 
-function toRequest(row: Row): EvidenceRequest {
+function toRequest(row: Row): EvidenceRequestRecord {
   return {
     id: row.id,
     workId: row.work_id,
@@ -124,7 +116,7 @@ export class EvidenceRequestsRepository {
   async insert(
     r: NewEvidenceRequest,
     { queue }: { queue: boolean },
-  ): Promise<{ request: EvidenceRequest; jobs: OutboxJob[] }> {
+  ): Promise<{ request: EvidenceRequestRecord; jobs: OutboxJob[] }> {
     const { rows } = await this.db.query<Row & { outbox_jobs: OutboxJob[] }>(
       `WITH inserted AS (
          INSERT INTO evidence_requests (id, work_id, content_hash, creator, requested_by_key, requested_by_address,
@@ -151,7 +143,7 @@ export class EvidenceRequestsRepository {
     return { request: toRequest(rows[0]!), jobs: rows[0]!.outbox_jobs };
   }
 
-  async find(id: string): Promise<EvidenceRequest | null> {
+  async find(id: string): Promise<EvidenceRequestRecord | null> {
     const { rows } = await this.db.query<Row>(
       `SELECT ${COLUMNS},
          (SELECT k.organisation FROM api_keys k WHERE k.id = requested_by_key) AS requested_by_organisation
@@ -198,7 +190,7 @@ export class EvidenceRequestsRepository {
   }
 
   /** Marks the request as being built; null when it is ready already (or gone), so there is nothing to do. */
-  async startBuilding(id: string): Promise<EvidenceRequest | null> {
+  async startBuilding(id: string): Promise<EvidenceRequestRecord | null> {
     const { rows } = await this.db.query<Row>(
       `UPDATE evidence_requests SET status = 'building', error = NULL, completed_at = NULL
         WHERE id = $1 AND status <> 'ready'

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import Busboy from "busboy";
 import { Router } from "express";
-import { z } from "zod";
+import { bundleVerificationSchema } from "../../lib/api/evidence.ts";
 import type { RpcSender } from "../../lib/evidence/rpc.ts";
 import { verifyBundle } from "../../lib/evidence/verify.ts";
 import { ZipLimitError, type ZipLimits } from "../../lib/evidence/zip.ts";
@@ -26,13 +26,6 @@ export interface EvidenceVerifyDeps {
   /** Verifications one process runs at once; more are answered 429 before their body is read. */
   concurrency: number;
 }
-
-const checkSchema = z.object({
-  name: z.string(),
-  ok: z.boolean(),
-  skipped: z.boolean().optional(),
-  detail: z.string(),
-});
 
 /**
  * Reads the multipart parts `bundle` (required) and `file` (optional) into memory, `maxBytes` of
@@ -137,9 +130,7 @@ export function evidenceVerifyRouter(deps: EvidenceVerifyDeps, registry: OpenApi
         429: { description: "Too many bundles are being verified at once; retry after `Retry-After`" },
         200: {
           description: "The verifier's checks; `ok` when none failed",
-          schema: z
-            .object({ ok: z.boolean(), checks: z.array(checkSchema) })
-            .meta({ id: "BundleVerification" }),
+          schema: bundleVerificationSchema,
         },
       },
     },

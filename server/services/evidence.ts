@@ -3,15 +3,14 @@ import type { Readable } from "node:stream";
 import type { Auth } from "../auth/middleware.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
+import type { EvidenceRequest, Infringement } from "../../lib/api/evidence.ts";
 import type { EvidenceBundleStore } from "../evidence/bundle-store.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
 import type { Outbox } from "../queues/outbox.ts";
 import type { EvidenceFactsRepository } from "../repositories/evidence-facts.ts";
 import type {
-  EvidenceRequest,
+  EvidenceRequestRecord,
   EvidenceRequestsRepository,
-  EvidenceStatus,
-  InfringementInput,
   Requester,
 } from "../repositories/evidence-requests.ts";
 
@@ -34,23 +33,8 @@ export type WorkRef = { workId: string } | { contentHash: string };
 
 export interface RequestEvidenceInput {
   work: WorkRef;
-  infringement: InfringementInput;
+  infringement: Infringement;
   includeOriginal: boolean;
-}
-
-export interface EvidenceView {
-  id: string;
-  status: EvidenceStatus;
-  workId: string | null;
-  contentHash: string;
-  creator: string;
-  requestedBy: { kind: "apiKey" | "address"; id: string };
-  infringement: InfringementInput;
-  includeOriginal: boolean;
-  error: string | null;
-  bundle: { sha256: string; size: number; url: string } | null;
-  createdAt: string;
-  completedAt: string | null;
 }
 
 export interface EvidenceDownload {
@@ -89,7 +73,7 @@ function sameOrganisation(requester: Requester, requestedBy: Requester): boolean
   return requestedBy.kind === "apiKey" && requestedBy.organisation === requester.organisation;
 }
 
-function toView(r: EvidenceRequest): EvidenceView {
+function toView(r: EvidenceRequestRecord): EvidenceRequest {
   return {
     id: r.id,
     status: r.status,
@@ -117,7 +101,7 @@ export class EvidenceService {
   constructor(private readonly deps: EvidenceServiceDeps) {}
 
   /** Checks who asks and about what, records the request and queues the `evidence` job. */
-  async request(auth: Auth | undefined, input: RequestEvidenceInput): Promise<EvidenceView> {
+  async request(auth: Auth | undefined, input: RequestEvidenceInput): Promise<EvidenceRequest> {
     const requester = requesterOf(auth);
     const work = await this.#resolve(input.work);
     authorize(requester, work.creator);
@@ -159,7 +143,7 @@ export class EvidenceService {
     return toView(created);
   }
 
-  async status(auth: Auth | undefined, id: string): Promise<EvidenceView> {
+  async status(auth: Auth | undefined, id: string): Promise<EvidenceRequest> {
     return toView(await this.#find(auth, id));
   }
 
@@ -185,7 +169,7 @@ export class EvidenceService {
     };
   }
 
-  async #find(auth: Auth | undefined, id: string): Promise<EvidenceRequest> {
+  async #find(auth: Auth | undefined, id: string): Promise<EvidenceRequestRecord> {
     const requester = requesterOf(auth);
     const request = await this.deps.requests.find(id);
     // Another organisation's request is answered as if it did not exist.

@@ -1,4 +1,5 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
+import type { BundleVerification, EvidenceRequest, RequestEvidenceBody } from "../../../lib/api/evidence.ts";
 import type { Work } from "../../../lib/api/works.ts";
 import { api, ApiError, raw } from "../api.ts";
 import {
@@ -17,25 +18,6 @@ import { formatBytes, formatDate } from "../format.ts";
 import { sha256File } from "../hash.ts";
 import { Link } from "../router.tsx";
 import { useWallet } from "../wallet.tsx";
-
-interface Check {
-  name: string;
-  ok: boolean;
-  skipped?: boolean;
-  detail: string;
-}
-
-interface Verification {
-  ok: boolean;
-  checks: Check[];
-}
-
-interface EvidenceRequest {
-  id: string;
-  status: "queued" | "building" | "ready" | "failed";
-  error: string | null;
-  bundle: { sha256: string; size: number; url: string } | null;
-}
 
 interface Lookup {
   file: File;
@@ -177,7 +159,7 @@ function EvidencePanel({ work, original }: { work: Work; original: File }) {
             observedAt: new Date(observedAt).toISOString(),
             ...(notes.trim() ? { notes: notes.trim() } : {}),
           },
-        },
+        } satisfies RequestEvidenceBody,
       });
       setRequest(current);
       while (current.status === "queued" || current.status === "building") {
@@ -296,7 +278,7 @@ function BundleCheck({ original }: { original: File | null }) {
 }
 
 function Checks({ bundle, original }: { bundle: Blob; original: File | null }) {
-  const [result, setResult] = useState<Verification | null>(null);
+  const [result, setResult] = useState<BundleVerification | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
@@ -306,7 +288,7 @@ function Checks({ bundle, original }: { bundle: Blob; original: File | null }) {
     form.append("bundle", bundle, "bundle.zip");
     setResult(null);
     setError(null);
-    api<Verification>("/v1/evidence/verify", { form, signal: controller.signal }).then(
+    api<BundleVerification>("/v1/evidence/verify", { form, signal: controller.signal }).then(
       setResult,
       (err: unknown) => {
         if (!controller.signal.aborted) setError(err);
