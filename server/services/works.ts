@@ -274,7 +274,10 @@ export class WorksService {
     return this.#view(request, work);
   }
 
-  async #view(request: RegistrationRequest, work: Work | null): Promise<Registration> {
+  async #view(request: RegistrationRequest, found: Work | null): Promise<Registration> {
+    // Another creator's claim of the hash (a squatter's, until this batch leaf is claimed) is not
+    // this registration's work.
+    const work = found && found.creator.toLowerCase() === request.creator.toLowerCase() ? found : null;
     let status: RegistrationStatus = request.status;
     let merkleRoot: string | null = null;
     if (request.mode === "batch" && request.batchId) {

@@ -91,6 +91,13 @@ describe("batch leaf claims", function () {
     const squatterId = (await commitAndReveal(stack.registry.connect(squatter), squatter, hash)).workId;
     expect(squatterId).to.be.greaterThan(leafWorkId);
     expect(await stack.registry.workOf(hash)).to.equal(squatterId);
+    // Meanwhile the creator's registration is anchored, and never shows the squatter's work as its own.
+    await stack.waitFor(async () => {
+      const res = await request(stack.app).get(`/v1/works/by-hash/${hash}`);
+      return res.status === 200 && res.body.workId === squatterId.toString();
+    });
+    const pending = await request(stack.app).get(`/v1/works/by-hash/${hash}/registration`).expect(200);
+    expect(pending.body).to.deep.include({ status: "anchored", work: null });
 
     // A first attempt sent the claim and died before waiting for it.
     const leaf = (await findLeaf(stack.db.pool, batch.id, 0))!;
@@ -116,6 +123,8 @@ describe("batch leaf claims", function () {
       return res.body.supersededBy === leafWorkId.toString() ? res.body : null;
     });
     expect(indexed.creator).to.equal(squatter.address);
+    const registration = await request(stack.app).get(`/v1/works/by-hash/${hash}/registration`).expect(200);
+    expect(registration.body.work.workId).to.equal(leafWorkId.toString());
     const work = await request(stack.app).get(`/v1/works/by-hash/${hash}`).expect(200);
     expect(work.body).to.deep.include({
       workId: leafWorkId.toString(),
