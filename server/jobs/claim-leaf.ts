@@ -4,7 +4,12 @@ import type { WorkRegistry } from "../../types/typechain/index.ts";
 import { leafRef, type BatchClaimer } from "../chain/batch-claimer.ts";
 import { TransactionRevertedError, type Relayer } from "../chain/relayer.ts";
 import { PermanentError } from "../errors.ts";
-import { findLeaf, markLeafClaimed, markLeafClaimFailed } from "../repositories/registrations.ts";
+import {
+  findLeaf,
+  markLeafClaimed,
+  markLeafClaimFailed,
+  signedRegistration,
+} from "../repositories/registrations.ts";
 
 export interface ClaimLeafDeps {
   db: Pool;
@@ -50,15 +55,7 @@ export async function claimLeaf(
         ref,
         batchId: BigInt(leaf.chainBatchId),
         index: BigInt(leafIndex),
-        registration: {
-          creator: request.creator,
-          contentHash: request.contentHash,
-          cid: request.cid,
-          metadataURI: request.metadataUri,
-          parentId: BigInt(request.parentId),
-          nonce: BigInt(request.nonce),
-          deadline: BigInt(request.deadline),
-        },
+        registration: signedRegistration(request),
         signature: request.signature,
         proof: request.proof,
       }));

@@ -11,7 +11,7 @@ import type { IpfsStore } from "../ipfs/store.ts";
 import { cidOf } from "../ipfs/unixfs-options.ts";
 import { recordJobs, type Outbox } from "../queues/outbox.ts";
 import { claimLeafJob } from "../queues/queues.ts";
-import { claimBatch } from "../repositories/registrations.ts";
+import { claimBatch, signedRegistration } from "../repositories/registrations.ts";
 import { PermanentError } from "../errors.ts";
 
 export interface FlushBatchDeps {
@@ -46,17 +46,7 @@ async function buildBatch(deps: FlushBatchDeps): Promise<BatchRow | null> {
     if (requests.length === 0) return null;
     const registry = (await deps.registry.getAddress()).toLowerCase();
     const domain = registryDomain(BigInt(deps.chainId), registry);
-    const digests = requests.map((r) =>
-      TypedDataEncoder.hash(domain, REGISTER_TYPES, {
-        creator: r.creator,
-        contentHash: r.contentHash,
-        cid: r.cid,
-        metadataURI: r.metadataUri,
-        parentId: BigInt(r.parentId),
-        nonce: BigInt(r.nonce),
-        deadline: BigInt(r.deadline),
-      }),
-    );
+    const digests = requests.map((r) => TypedDataEncoder.hash(domain, REGISTER_TYPES, signedRegistration(r)));
     const values = requests.map((r, i) => [BigInt(i), r.creator, r.contentHash, digests[i]!]);
     const tree = StandardMerkleTree.of(values, [...BATCH_LEAF_ENCODING]);
     const manifest = {

@@ -11,6 +11,7 @@ import {
   markFailed,
   markSubmitted,
   type RegistrationRequest,
+  signedRegistration,
 } from "../repositories/registrations.ts";
 
 export interface NotarizeDeps {
@@ -118,15 +119,7 @@ export async function notarize(deps: NotarizeDeps, contentHash: string): Promise
 
   const data = registry.interface.encodeFunctionData("revealFor", [
     workId,
-    {
-      creator: request.creator,
-      contentHash,
-      cid: request.cid,
-      metadataURI: request.metadataUri,
-      parentId: BigInt(request.parentId),
-      nonce: BigInt(request.nonce),
-      deadline: BigInt(request.deadline),
-    },
+    signedRegistration(request),
     request.signature,
   ]);
   const receipt = await relayOnce(deps, request, "revealFor", data);

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from "pg";
 import { Batcher } from "../../lib/batcher.ts";
+import type { RegisterMessage } from "../../lib/eip712.ts";
 import { outboxJobs, recordJobsSql, type Outbox, type OutboxJob } from "../queues/outbox.ts";
 import { QUEUE_NAMES } from "../queues/queues.ts";
 
@@ -28,6 +29,24 @@ export interface RegistrationRequest {
   registrationDigest: string | null;
   error: string | null;
   createdAt: Date;
+}
+
+/** The EIP-712 `Register` message the creator signed for a request, as the registry's functions take it. */
+export function signedRegistration(
+  r: Pick<
+    RegistrationRequest,
+    "creator" | "contentHash" | "cid" | "metadataUri" | "parentId" | "nonce" | "deadline"
+  >,
+): RegisterMessage {
+  return {
+    creator: r.creator,
+    contentHash: r.contentHash,
+    cid: r.cid,
+    metadataURI: r.metadataUri,
+    parentId: BigInt(r.parentId),
+    nonce: BigInt(r.nonce),
+    deadline: BigInt(r.deadline),
+  };
 }
 
 interface Row {

@@ -6,24 +6,10 @@ import { claimLeaf, type ClaimLeafDeps } from "../../server/jobs/claim-leaf.ts";
 import { flushBatches } from "../../server/jobs/flush-batch.ts";
 import { Outbox } from "../../server/queues/outbox.ts";
 import { Recoveries } from "../../server/recoveries.ts";
-import { findLeaf } from "../../server/repositories/registrations.ts";
+import { findLeaf, signedRegistration } from "../../server/repositories/registrations.ts";
 import { submitRegistration } from "../helpers/commerce.ts";
 import { commitAndReveal } from "../helpers/registry.ts";
 import { sessionToken, startTestStack, type TestStack } from "../helpers/stack.ts";
-
-/** The signed registration a batch leaf commits to, as `claimBatched` takes it. */
-function registrationOf(leaf: NonNullable<Awaited<ReturnType<typeof findLeaf>>>) {
-  const r = leaf.request;
-  return {
-    creator: r.creator,
-    contentHash: r.contentHash,
-    cid: r.cid,
-    metadataURI: r.metadataUri,
-    parentId: BigInt(r.parentId),
-    nonce: BigInt(r.nonce),
-    deadline: BigInt(r.deadline),
-  };
-}
 
 /** Relayer transactions that claim leaf `ref`, alone or in a group. */
 async function claimTransactions(stack: TestStack, ref: string): Promise<number> {
@@ -105,7 +91,7 @@ describe("batch leaf claims", function () {
       ref: leafRef(batch.merkle_root, 0),
       batchId: BigInt(leaf.chainBatchId!),
       index: 0n,
-      registration: registrationOf(leaf),
+      registration: signedRegistration(leaf.request),
       signature: leaf.request.signature,
       proof: leaf.request.proof!,
     });
@@ -169,7 +155,7 @@ describe("batch leaf claims", function () {
         .claimBatched(
           BigInt(middle.chainBatchId!),
           1n,
-          registrationOf(middle),
+          signedRegistration(middle.request),
           middle.request.signature,
           middle.request.proof!,
         )
@@ -203,7 +189,7 @@ describe("batch leaf claims", function () {
         .claimBatched(
           BigInt(leaf.chainBatchId!),
           0n,
-          registrationOf(leaf),
+          signedRegistration(leaf.request),
           leaf.request.signature,
           leaf.request.proof!,
           { gasLimit: 500_000n, maxPriorityFeePerGas: 50_000_000_000n, maxFeePerGas: 100_000_000_000n },
