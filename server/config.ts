@@ -162,6 +162,15 @@ const envSchema = z
     CHECKOUT_HOLDS_PER_IP_PER_OFFER: positiveInt.default(3),
     CHECKOUT_HOLDS_PER_IP: positiveInt.default(10),
     CARD_MIN_PRICE: positiveInt.default(100),
+    REFUND_WINDOW_SECONDS: positiveInt.default(14 * 86_400),
+    SETTLEMENT_HOLDBACK_SECONDS: z.coerce.number().int().min(0).optional(),
+    SETTLEMENT_EVERY_SECONDS: positiveInt.default(3600),
+    SETTLEMENT_CURRENCY: z
+      .string()
+      .regex(/^[a-z]{3}$/, "must be a lower-case ISO 4217 code")
+      .default("usd"),
+    SETTLEMENT_MAX_PAYEES: positiveInt.max(200).default(100),
+    SETTLEMENT_MAX_PAYMENT_REFS: positiveInt.max(5000).default(2000),
     RELAYER_GAS_PER_WALLET_PER_DAY: positiveInt.default(5_000_000),
     RELAYER_GAS_PER_DAY: positiveInt.default(500_000_000),
     GAS_PER_REGISTRATION: positiveInt.default(125_000),
@@ -308,6 +317,15 @@ const envSchema = z
         perIpPerOffer: env.CHECKOUT_HOLDS_PER_IP_PER_OFFER,
         perIp: env.CHECKOUT_HOLDS_PER_IP,
       },
+    },
+    payouts: {
+      refundWindowSeconds: env.REFUND_WINDOW_SECONDS,
+      // Card revenue is paid out only once it can no longer be refunded in the ordinary way.
+      holdbackSeconds: env.SETTLEMENT_HOLDBACK_SECONDS ?? env.REFUND_WINDOW_SECONDS,
+      settleEverySeconds: env.SETTLEMENT_EVERY_SECONDS,
+      currency: env.SETTLEMENT_CURRENCY,
+      maxPayees: env.SETTLEMENT_MAX_PAYEES,
+      maxPaymentRefs: env.SETTLEMENT_MAX_PAYMENT_REFS,
     },
     gasBudget: {
       perWalletPerDay: env.RELAYER_GAS_PER_WALLET_PER_DAY,

@@ -11,6 +11,7 @@ import { BatchClaimer, MAX_CLAIM_BATCH } from "./chain/batch-claimer.ts";
 import { RedisLock } from "./chain/redis-lock.ts";
 import type { Relayer } from "./chain/relayer.ts";
 import { startCommerceWorkers } from "./commerce-workers.ts";
+import { startPayoutWorkers } from "./payout-workers.ts";
 import type { Config } from "./config.ts";
 import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import { DeferredError } from "./errors.ts";
@@ -178,11 +179,12 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   );
 
   const commerce = await startCommerceWorkers({ ...deps, checkpoint });
+  const payouts = await startPayoutWorkers(deps);
 
   return {
     async close(graceMs) {
       await relay.stop();
-      await Promise.all([closeWorkers(workers, graceMs), commerce.close(graceMs)]);
+      await Promise.all([closeWorkers(workers, graceMs), commerce.close(graceMs), payouts.close(graceMs)]);
       await deps.relayer.close();
     },
   };

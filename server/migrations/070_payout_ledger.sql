@@ -6,6 +6,10 @@ ALTER TABLE orders ADD COLUMN provider_fee bigint CHECK (provider_fee >= 0);
 ALTER TABLE orders ADD COLUMN dispute_fee bigint CHECK (dispute_fee >= 0);
 ALTER TABLE orders ADD COLUMN dispute_outcome text CHECK (dispute_outcome IN ('won', 'lost'));
 
+-- The local checkout's payments keep what Stripe would report: the fee it kept at capture, and a dispute.
+ALTER TABLE dev_payment_intents ADD COLUMN fee bigint CHECK (fee >= 0);
+ALTER TABLE dev_payment_intents ADD COLUMN dispute text CHECK (dispute IN ('open', 'won', 'lost'));
+
 -- One booking: a sale, a refund, a chargeback and its reversal when won, a settlement and its
 -- cancellation. `key` makes each one unique ('sale:<order id>', 'settlement:<id>'…), so a replayed
 -- webhook or a retried job books nothing twice.

@@ -24,6 +24,11 @@ export interface Order {
   revokeReason: string | null;
   revokeTxHash: string | null;
   revokedAt: Date | null;
+  /** What the payment provider kept of the captured payment, in minor units. */
+  providerFee: number | null;
+  /** What the provider charged for a chargeback. */
+  disputeFee: number | null;
+  disputeOutcome: "won" | "lost" | null;
   /** Until then the order holds a unit of its offer (unless paid sooner). */
   reservedUntil: Date;
   /** Until then the order can be paid; a payment after reservedUntil is kept only while a unit is free. */
@@ -56,6 +61,9 @@ export interface OrderFields {
   revokeReason?: string;
   revokeTxHash?: string;
   revokedAt?: Date;
+  providerFee?: number;
+  disputeFee?: number | null;
+  disputeOutcome?: "won" | "lost";
 }
 
 const FIELD_COLUMNS: Record<keyof OrderFields, string> = {
@@ -71,6 +79,9 @@ const FIELD_COLUMNS: Record<keyof OrderFields, string> = {
   revokeReason: "revoke_reason",
   revokeTxHash: "revoke_tx_hash",
   revokedAt: "revoked_at",
+  providerFee: "provider_fee",
+  disputeFee: "dispute_fee",
+  disputeOutcome: "dispute_outcome",
 };
 
 export interface OrderRow {
@@ -93,6 +104,9 @@ export interface OrderRow {
   revoke_reason: string | null;
   revoke_tx_hash: string | null;
   revoked_at: Date | null;
+  provider_fee: string | null;
+  dispute_fee: string | null;
+  dispute_outcome: "won" | "lost" | null;
   reserved_until: Date;
   payable_until: Date;
   ip: string;
@@ -104,7 +118,8 @@ export const orderColumns = (t: string) =>
   `${t}.id, ${t}.offer_id::text, ${t}.wallet, ${t}.referrer, ${t}.amount::text, ${t}.currency, ${t}.status,
    ${t}.failure_reason, ${t}.session_id, ${t}.checkout_url, ${t}.payment_intent, ${t}.payment_ref,
    ${t}.payment_status, ${t}.token_id::text, ${t}.mint_tx_hash, ${t}.mint_block::text, ${t}.revoke_reason,
-   ${t}.revoke_tx_hash, ${t}.revoked_at, ${t}.reserved_until, ${t}.payable_until, ${t}.ip, ${t}.created_at, ${t}.updated_at`;
+   ${t}.revoke_tx_hash, ${t}.revoked_at, ${t}.provider_fee::text, ${t}.dispute_fee::text, ${t}.dispute_outcome,
+   ${t}.reserved_until, ${t}.payable_until, ${t}.ip, ${t}.created_at, ${t}.updated_at`;
 
 export function toOrder(row: OrderRow): Order {
   return {
@@ -127,6 +142,9 @@ export function toOrder(row: OrderRow): Order {
     revokeReason: row.revoke_reason,
     revokeTxHash: row.revoke_tx_hash,
     revokedAt: row.revoked_at,
+    providerFee: row.provider_fee === null ? null : Number(row.provider_fee),
+    disputeFee: row.dispute_fee === null ? null : Number(row.dispute_fee),
+    disputeOutcome: row.dispute_outcome,
     reservedUntil: row.reserved_until,
     payableUntil: row.payable_until,
     ip: row.ip,
@@ -264,6 +282,8 @@ const FIELD_TYPES: Partial<Record<keyof OrderFields, string>> = {
   tokenId: "numeric",
   mintBlock: "bigint",
   revokedAt: "timestamptz",
+  providerFee: "bigint",
+  disputeFee: "bigint",
 };
 
 /** SET clauses taking each field from a transition's `set` when it is there. */

@@ -36,6 +36,11 @@ export async function claimEvent(
   return rows[0]!.claimed;
 }
 
+/** Gives up a claim whose event could not be applied, so the provider's next delivery applies it. */
+export async function releaseEvent(db: Queryable, id: string): Promise<void> {
+  await db.query(`DELETE FROM webhook_events WHERE id = $1 AND processed_at IS NULL`, [id]);
+}
+
 export async function markProcessed(db: Queryable, id: string): Promise<void> {
   await db.query(`UPDATE webhook_events SET processed_at = now() WHERE id = $1`, [id]);
 }

@@ -17,10 +17,11 @@ import {
   claimEvent,
   markProcessed,
   recordCheckoutPayments,
+  releaseEvent,
   type CheckoutPayment,
   type PaymentOutcome,
 } from "./webhook-events.ts";
-import { orderJob } from "../queues/queues.ts";
+import { bookingJob, orderJob } from "../queues/queues.ts";
 import { ensureFulfilment, type FulfilmentDeps } from "./fulfilment.ts";
 
 export interface WebhookResult {
@@ -117,7 +118,12 @@ export class WebhookService {
       if (event.kind === "checkout.completed") await this.#resume(event.sessionId);
       return { received: true, eventId: event.id, duplicate: true };
     }
-    await this.#apply(event, log);
+    try {
+      await this.#apply(event, log);
+    } catch (err) {
+      await releaseEvent(db, event.id);
+      throw err;
+    }
     await markProcessed(db, event.id);
     return { received: true, eventId: event.id, duplicate: false };
   }
@@ -173,9 +179,12 @@ export class WebhookService {
           // An authorization released on a failed order also reports a refund; there is no license to take back.
           from: ["minting", "fulfilled"],
           to: event.kind,
-          set: { revokeReason: reason },
+          set: { revokeReason: reason, ...(event.kind === "disputed" ? { disputeFee: event.fee } : {}) },
           detail: { reason },
-          jobs: [orderJob("revoke", order.id)],
+          jobs: [
+            orderJob("revoke", order.id),
+            bookingJob(order.id, event.kind === "refunded" ? "refund" : "chargeback"),
+          ],
         });
         if (!moved) {
           log.info(
@@ -185,6 +194,35 @@ export class WebhookService {
           return;
         }
         this.deps.events.publish(moved.event);
+        return;
+      }
+      case "dispute.closed": {
+        const order = await findOrderByPaymentIntent(this.deps.db, event.paymentIntent);
+        if (!order) return;
+        // A won chargeback brings the money back (booked again for the payees); the license stays revoked.
+        const closed = await this.deps.orders.transition(order.id, {
+          from: ["disputed"],
+          to: "disputed",
+          set: { disputeOutcome: event.won ? "won" : "lost" },
+          detail: { reason: event.won ? "chargeback won" : "chargeback lost" },
+          jobs: event.won ? [bookingJob(order.id, "chargeback_won")] : [],
+        });
+        if (closed) {
+          this.deps.events.publish(closed.event);
+          return;
+        }
+        if (order.status === "minting" || order.status === "fulfilled") {
+          // Its dispute's opening has not arrived yet: refused, so the provider sends this again later.
+          throw new AppError(
+            "DISPUTE_NOT_OPEN",
+            409,
+            "the dispute this event closes has not been received yet",
+            {
+              orderId: order.id,
+            },
+          );
+        }
+        log.info({ orderId: order.id, status: order.status }, "a closed dispute for an order not disputed");
         return;
       }
       case "ignored":

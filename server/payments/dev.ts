@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import type { Pool } from "pg";
 import Stripe from "stripe";
 import { parseStripeEvent } from "./stripe.ts";
+import { MODELLED_DISPUTE_FEE, modelledCardFee } from "./card-fees.ts";
 import {
   PaymentRejectedError,
+  type CapturedPayment,
   type CheckoutRequest,
   type CheckoutSession,
   type PaymentEvent,
@@ -27,6 +29,7 @@ export interface DevSession {
   paymentIntent: string | null;
   paymentStatus: "requires_capture" | "succeeded" | "canceled" | null;
   refunded: boolean;
+  dispute: "open" | "won" | "lost" | null;
 }
 
 const STRIPE_API_VERSION = "2025-01-01";
@@ -34,7 +37,8 @@ const STRIPE_API_VERSION = "2025-01-01";
 /**
  * Payments without Stripe, for development and demos: a local checkout page stands in for Stripe
  * Checkout and completes a payment by posting the Stripe event Stripe would send, signed with the
- * webhook secret by the Stripe SDK, to the real webhook route. Authorizations live in PostgreSQL.
+ * webhook secret by the Stripe SDK, to the real webhook route. Authorizations live in PostgreSQL, and
+ * captures keep the fee Stripe would (card-fees.ts).
  */
 export class DevPaymentProvider implements PaymentProvider {
   readonly name = "dev";
@@ -46,8 +50,9 @@ export class DevPaymentProvider implements PaymentProvider {
     return { sessionId, url: `${this.options.publicUrl}/dev/checkout/${sessionId}` };
   }
 
-  async capture(paymentIntent: string): Promise<void> {
-    await this.#settle(paymentIntent, "succeeded");
+  async capture(paymentIntent: string): Promise<CapturedPayment> {
+    const { fee } = await this.#settle(paymentIntent, "succeeded");
+    return { fee: fee! };
   }
 
   async cancel(paymentIntent: string): Promise<void> {
@@ -73,9 +78,10 @@ export class DevPaymentProvider implements PaymentProvider {
       pi: string | null;
       pi_status: DevSession["paymentStatus"];
       refunded: boolean | null;
+      dispute: DevSession["dispute"];
     }>(
       `SELECT o.id, o.offer_id::text, o.amount::text, o.currency, o.status,
-              p.id AS pi, p.status AS pi_status, p.refunded
+              p.id AS pi, p.status AS pi_status, p.refunded, p.dispute
          FROM orders o LEFT JOIN dev_payment_intents p ON p.session_id = o.session_id
         WHERE o.session_id = $1`,
       [sessionId],
@@ -92,6 +98,7 @@ export class DevPaymentProvider implements PaymentProvider {
       paymentIntent: row.pi,
       paymentStatus: row.pi_status,
       refunded: row.refunded ?? false,
+      dispute: row.dispute,
     };
   }
 
@@ -120,8 +127,13 @@ export class DevPaymentProvider implements PaymentProvider {
 
   /** Refunds a captured payment in full and posts `charge.refunded`, as Stripe would. */
   async refund(session: DevSession): Promise<void> {
-    if (!session.paymentIntent || session.paymentStatus !== "succeeded") {
-      throw new PaymentRejectedError("only a captured payment can be refunded");
+    if (
+      !session.paymentIntent ||
+      session.paymentStatus !== "succeeded" ||
+      session.refunded ||
+      session.dispute
+    ) {
+      throw new PaymentRejectedError("only a captured payment, not refunded or disputed, can be refunded");
     }
     await this.options.db.query(
       `UPDATE dev_payment_intents SET refunded = true, updated_at = now() WHERE id = $1`,
@@ -138,16 +150,88 @@ export class DevPaymentProvider implements PaymentProvider {
     });
   }
 
-  async #settle(paymentIntent: string, status: "succeeded" | "canceled"): Promise<void> {
-    const { rows } = await this.options.db.query<{ status: string }>(
-      `UPDATE dev_payment_intents SET status = $2, updated_at = now()
+  /** The buyer's bank disputes a captured payment: `charge.dispute.created`, with Stripe's dispute fee. */
+  async dispute(session: DevSession, reason = "fraudulent"): Promise<void> {
+    const paymentIntent = this.#disputable(session, null);
+    await this.options.db.query(
+      `UPDATE dev_payment_intents SET dispute = 'open', updated_at = now() WHERE id = $1`,
+      [paymentIntent],
+    );
+    await this.#post("charge.dispute.created", {
+      ...this.#disputeObject(session, paymentIntent, "needs_response"),
+      reason,
+      balance_transactions: [
+        {
+          id: `txn_dev_${randomBytes(12).toString("hex")}`,
+          object: "balance_transaction",
+          amount: -session.amount,
+          fee: MODELLED_DISPUTE_FEE,
+          currency: session.currency,
+          exchange_rate: null,
+        },
+      ],
+    });
+  }
+
+  /** The bank decides an open dispute: `charge.dispute.closed`, won (the money comes back) or lost. */
+  async closeDispute(session: DevSession, won: boolean): Promise<void> {
+    const paymentIntent = this.#disputable(session, "open");
+    await this.options.db.query(
+      `UPDATE dev_payment_intents SET dispute = $2, updated_at = now() WHERE id = $1`,
+      [paymentIntent, won ? "won" : "lost"],
+    );
+    await this.#post(
+      "charge.dispute.closed",
+      this.#disputeObject(session, paymentIntent, won ? "won" : "lost"),
+    );
+  }
+
+  #disputable(session: DevSession, dispute: DevSession["dispute"]): string {
+    if (
+      !session.paymentIntent ||
+      session.paymentStatus !== "succeeded" ||
+      session.refunded ||
+      session.dispute !== dispute
+    ) {
+      throw new PaymentRejectedError(
+        dispute
+          ? "only an open dispute can be closed"
+          : "only a captured, undisputed payment can be disputed",
+      );
+    }
+    return session.paymentIntent;
+  }
+
+  #disputeObject(session: DevSession, paymentIntent: string, status: string): Record<string, unknown> {
+    return {
+      id: `dp_dev_${paymentIntent.slice("pi_dev_".length)}`,
+      object: "dispute",
+      amount: session.amount,
+      currency: session.currency,
+      payment_intent: paymentIntent,
+      charge: `ch_dev_${paymentIntent.slice("pi_dev_".length)}`,
+      status,
+      reason: "fraudulent",
+      balance_transactions: [],
+    };
+  }
+
+  async #settle(paymentIntent: string, status: "succeeded" | "canceled"): Promise<{ fee: number | null }> {
+    const { rows: found } = await this.options.db.query<{ amount: string }>(
+      `SELECT amount::text FROM dev_payment_intents WHERE id = $1`,
+      [paymentIntent],
+    );
+    const fee = found[0] && status === "succeeded" ? modelledCardFee(Number(found[0].amount)) : null;
+    const { rows } = await this.options.db.query<{ fee: string | null }>(
+      `UPDATE dev_payment_intents SET status = $2, fee = coalesce(fee, $3), updated_at = now()
         WHERE id = $1 AND status IN ('requires_capture', $2)
-        RETURNING status`,
-      [paymentIntent, status],
+        RETURNING fee::text`,
+      [paymentIntent, status, fee],
     );
     if (rows.length === 0) {
       throw new PaymentRejectedError(`payment ${paymentIntent} cannot move to ${status}`);
     }
+    return { fee: rows[0]!.fee === null ? null : Number(rows[0]!.fee) };
   }
 
   async #post(type: string, object: Record<string, unknown>): Promise<void> {

@@ -27,13 +27,25 @@ export type PaymentEvent = { id: string; stripeType: string } & (
   | ({ kind: "checkout.completed"; sessionId: string; paymentIntent: string; orderId: string | null } & Money)
   | { kind: "checkout.expired"; sessionId: string }
   | ({ kind: "refunded"; paymentIntent: string } & Money)
-  | ({ kind: "disputed"; paymentIntent: string; reason: string } & Money)
+  | ({
+      kind: "disputed";
+      paymentIntent: string;
+      reason: string;
+      /** What the provider charged for the dispute, in the payment's minor units; null when it does not say. */
+      fee: number | null;
+    } & Money)
+  | { kind: "dispute.closed"; paymentIntent: string; won: boolean }
   | { kind: "ignored" }
 );
 
 /** The webhook's signature does not match its body (or is missing or stale). */
 export class WebhookSignatureError extends Error {
   override name = "WebhookSignatureError";
+}
+
+/** A captured payment: what the provider kept of it, in the payment's currency and minor units. */
+export interface CapturedPayment {
+  fee: number;
 }
 
 /** The provider refused the operation for good (e.g. capturing a cancelled authorization); retrying cannot help. */
@@ -49,7 +61,8 @@ export class PaymentRejectedError extends Error {
 export interface PaymentProvider {
   readonly name: "stripe" | "dev";
   createCheckout(request: CheckoutRequest): Promise<CheckoutSession>;
-  capture(paymentIntent: string, orderId: string): Promise<void>;
+  /** Captures the authorization (or finds it captured) and reports the provider's fee. */
+  capture(paymentIntent: string, orderId: string): Promise<CapturedPayment>;
   cancel(paymentIntent: string, orderId: string): Promise<void>;
   /** Closes an unpaid session so the buyer can no longer pay it; a session already completed is left alone. */
   expireSession(sessionId: string): Promise<void>;

@@ -3,6 +3,7 @@ import {
   PaymentRejectedError,
   WebhookSignatureError,
   type CheckoutRequest,
+  type CapturedPayment,
   type CheckoutSession,
   type Money,
   type PaymentEvent,
@@ -71,13 +72,52 @@ export function parseStripeEvent(
         kind: "disputed",
         paymentIntent,
         reason: dispute.reason,
+        fee: disputeFeeOf(dispute),
         ...moneyOf(dispute.amount, dispute.currency),
       };
+    }
+    case "charge.dispute.closed": {
+      const dispute = event.data.object;
+      const paymentIntent = idOf(dispute.payment_intent);
+      // Only a decided dispute counts; one closed as a warning never took money.
+      if (!paymentIntent || (dispute.status !== "won" && dispute.status !== "lost")) {
+        return { ...base, kind: "ignored" };
+      }
+      return { ...base, kind: "dispute.closed", paymentIntent, won: dispute.status === "won" };
     }
     default:
       return { ...base, kind: "ignored" };
   }
 }
+
+/**
+ * A balance transaction's amount in the charge's currency: Stripe reports fees in the account's
+ * settlement currency, with the rate that converted the charge into it.
+ */
+function inChargeCurrency(amount: number, txn: Stripe.BalanceTransaction, currency: string): number {
+  if (txn.currency.toLowerCase() === currency.toLowerCase() || !txn.exchange_rate) return amount;
+  return Math.round(amount / txn.exchange_rate);
+}
+
+/** What Stripe withdrew as the dispute's fee (its balance transactions' fees), in the dispute's currency. */
+function disputeFeeOf(dispute: Stripe.Dispute): number | null {
+  const txns = dispute.balance_transactions ?? [];
+  if (txns.length === 0) return null;
+  return txns.reduce((sum, txn) => sum + inChargeCurrency(txn.fee, txn, dispute.currency), 0);
+}
+
+/** The fee Stripe kept of a captured payment, from its charge's balance transaction. */
+function capturedOf(intent: Stripe.PaymentIntent): CapturedPayment {
+  const charge = intent.latest_charge;
+  const txn = charge && typeof charge !== "string" ? charge.balance_transaction : null;
+  if (!txn || typeof txn === "string" || !charge || typeof charge === "string") {
+    // The balance transaction comes with the capture; until Stripe has it, the capture is retried.
+    throw new Error(`payment ${intent.id} has no balance transaction yet`);
+  }
+  return { fee: inChargeCurrency(txn.fee, txn, charge.currency) };
+}
+
+const WITH_FEE = ["latest_charge.balance_transaction"];
 
 function isUnexpectedState(err: unknown): boolean {
   return (
@@ -130,15 +170,21 @@ export class StripePaymentProvider implements PaymentProvider {
     return { sessionId: session.id, url: session.url };
   }
 
-  async capture(paymentIntent: string, orderId: string): Promise<void> {
+  async capture(paymentIntent: string, orderId: string): Promise<CapturedPayment> {
     try {
-      await this.#stripe.paymentIntents.capture(paymentIntent, {}, { idempotencyKey: `capture-${orderId}` });
+      const intent = await this.#stripe.paymentIntents.capture(
+        paymentIntent,
+        { expand: WITH_FEE },
+        { idempotencyKey: `capture-${orderId}` },
+      );
+      return capturedOf(intent);
     } catch (err) {
       if (!isUnexpectedState(err)) throw err;
-      const intent = await this.#stripe.paymentIntents.retrieve(paymentIntent);
+      const intent = await this.#stripe.paymentIntents.retrieve(paymentIntent, { expand: WITH_FEE });
       if (intent.status !== "succeeded") {
         throw new PaymentRejectedError(`payment ${paymentIntent} cannot be captured: it is ${intent.status}`);
       }
+      return capturedOf(intent);
     }
   }
 

@@ -12,6 +12,8 @@ export const QUEUE_NAMES = {
   expireOrders: "expire-orders",
   evidence: "evidence",
   collectUploads: "collect-uploads",
+  bookPayment: "book-payment",
+  settlePayouts: "settle-payouts",
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
@@ -41,6 +43,20 @@ export function orderJob(
 ): { queue: QueueName; jobId: string; data: { orderId: string } } {
   const { queue, prefix } = ORDER_JOBS[kind];
   return { queue, jobId: `${prefix}${orderId}`, data: { orderId } };
+}
+
+/** What a card payment's booking job books: everything the order's state calls for that is not booked yet. */
+export type Booking = "sale" | "refund" | "chargeback" | "chargeback_won";
+
+/**
+ * The payout ledger's job for an order after a change of its payment; one id per change, since a
+ * finished job's id stays taken for a day and the next change must still be booked.
+ */
+export function bookingJob(
+  orderId: string,
+  booking: Booking,
+): { queue: QueueName; jobId: string; data: { orderId: string } } {
+  return { queue: QUEUE_NAMES.bookPayment, jobId: `book-${booking}-${orderId}`, data: { orderId } };
 }
 
 export interface NotarizeJob {
@@ -85,6 +101,8 @@ export interface Queues {
   expireOrders: Queue<Record<string, never>>;
   evidence: Queue<EvidenceJob>;
   collectUploads: Queue<Record<string, never>>;
+  bookPayment: Queue<OrderJob>;
+  settlePayouts: Queue<Record<string, never>>;
   /** The queue named `name`, for jobs recorded by name (the outbox). */
   byName(name: QueueName): Queue;
   close(): Promise<void>;
@@ -177,6 +195,12 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
       prefix,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 },
     }),
+    bookPayment: new Queue<OrderJob>(QUEUE_NAMES.bookPayment, options),
+    settlePayouts: new Queue<Record<string, never>>(QUEUE_NAMES.settlePayouts, {
+      connection,
+      prefix,
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 },
+    }),
   };
   const all: Record<QueueName, Queue> = {
     [QUEUE_NAMES.notarize]: notarize,
@@ -190,6 +214,8 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     [QUEUE_NAMES.capturePayment]: commerce.capturePayment,
     [QUEUE_NAMES.revokeLicense]: commerce.revokeLicense,
     [QUEUE_NAMES.expireOrders]: commerce.expireOrders,
+    [QUEUE_NAMES.bookPayment]: commerce.bookPayment,
+    [QUEUE_NAMES.settlePayouts]: commerce.settlePayouts,
   };
   return {
     notarize,

@@ -1,6 +1,7 @@
 import { Router, type Response } from "express";
 import type { OrderSecrets } from "../auth/order-secrets.ts";
 import type { DevPaymentProvider, DevSession } from "../payments/dev.ts";
+import { PaymentRejectedError } from "../payments/provider.ts";
 
 const SESSION = /^cs_dev_[0-9a-f]{24}$/;
 
@@ -43,7 +44,9 @@ function page(res: Response, status: number, title: string, body: string): void 
 function checkoutPage(res: Response, session: DevSession, secret: string): void {
   const price = money(session.amount, session.currency);
   const payable = session.orderStatus === "created";
-  const refundable = session.paymentStatus === "succeeded" && !session.refunded;
+  const refundable = session.paymentStatus === "succeeded" && !session.refunded && session.dispute === null;
+  const action = (path: string, label: string) =>
+    `<form method="post" action="/dev/checkout/${escape(session.sessionId)}/${path}"><button type="submit" class="secondary">${label}</button></form>`;
   page(
     res,
     200,
@@ -61,11 +64,9 @@ ${
     ? `<form method="post" action="/dev/checkout/${escape(session.sessionId)}/pay"><button type="submit">Pay ${escape(price)}</button></form>`
     : ""
 }
-${
-  refundable
-    ? `<form method="post" action="/dev/checkout/${escape(session.sessionId)}/refund"><button type="submit" class="secondary">Refund ${escape(price)}</button></form>`
-    : ""
-}
+${refundable ? action("refund", `Refund ${escape(price)}`) + action("dispute", "Open a chargeback") : ""}
+${session.dispute === "open" ? action("dispute/won", "Chargeback won") + action("dispute/lost", "Chargeback lost") : ""}
+${session.dispute ? `<p class="note">Chargeback: ${escape(session.dispute)}</p>` : ""}
 <script src="/dev/checkout/status.js" defer></script>`,
   );
 }
@@ -127,21 +128,24 @@ export function devCheckoutRouter(provider: DevPaymentProvider, secrets: OrderSe
     res.redirect(303, `/dev/checkout/${session.sessionId}`);
   });
 
-  router.post("/dev/checkout/:sessionId/refund", async (req, res) => {
-    const session = await withSession(req.params.sessionId, res);
-    if (!session) return;
-    if (session.paymentStatus !== "succeeded" || session.refunded) {
-      page(
-        res,
-        409,
-        "Not refundable",
-        "<h1>Not refundable</h1><p>Only a captured payment can be refunded.</p>",
-      );
-      return;
-    }
-    await provider.refund(session);
-    res.redirect(303, `/dev/checkout/${session.sessionId}`);
-  });
+  /** Runs a provider action on a captured payment, or answers 409 with why it does not apply. */
+  const onPayment = (path: string, act: (session: DevSession) => Promise<void>) =>
+    router.post(`/dev/checkout/:sessionId/${path}`, async (req, res) => {
+      const session = await withSession(req.params.sessionId, res);
+      if (!session) return;
+      try {
+        await act(session);
+      } catch (err) {
+        if (!(err instanceof PaymentRejectedError)) throw err;
+        page(res, 409, "Not possible", `<h1>Not possible</h1><p>${escape(err.message)}.</p>`);
+        return;
+      }
+      res.redirect(303, `/dev/checkout/${session.sessionId}`);
+    });
+  onPayment("refund", (session) => provider.refund(session));
+  onPayment("dispute", (session) => provider.dispute(session));
+  onPayment("dispute/won", (session) => provider.closeDispute(session, true));
+  onPayment("dispute/lost", (session) => provider.closeDispute(session, false));
 
   return router;
 }

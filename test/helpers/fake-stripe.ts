@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import Stripe from "stripe";
 import request from "supertest";
+import { modelledCardFee } from "../../server/payments/card-fees.ts";
 
 export type IntentStatus = "requires_capture" | "succeeded" | "canceled";
 
@@ -69,7 +70,30 @@ export async function startFakeStripe(webhookSecret = `whsec_test_${random()}`):
   const calls: FakeStripeCall[] = [];
   const replies = new Map<string, { status: number; payload: unknown }>();
 
-  const intent = (id: string) => ({ id, object: "payment_intent", status: intents.get(id) });
+  const amounts = new Map<string, number>();
+  /** A payment intent; a captured one carries its charge and the balance transaction with Stripe's fee. */
+  const intent = (id: string) => {
+    const status = intents.get(id);
+    const amount = amounts.get(id) ?? 0;
+    const charge =
+      status === "succeeded"
+        ? {
+            id: `ch_${id}`,
+            object: "charge",
+            amount,
+            currency: "usd",
+            balance_transaction: {
+              id: `txn_${id}`,
+              object: "balance_transaction",
+              amount,
+              fee: modelledCardFee(amount),
+              currency: "usd",
+              exchange_rate: null,
+            },
+          }
+        : null;
+    return { id, object: "payment_intent", status, amount, latest_charge: charge };
+  };
 
   const server = createServer((req, res) => {
     void (async () => {
@@ -136,6 +160,10 @@ export async function startFakeStripe(webhookSecret = `whsec_test_${random()}`):
       if (!session) throw new Error(`no checkout session ${sessionId}`);
       session.paymentIntent ??= `pi_test_${random()}`;
       intents.set(session.paymentIntent, "requires_capture");
+      amounts.set(
+        session.paymentIntent,
+        Number(session.params["line_items[0][price_data][unit_amount]"] ?? 0),
+      );
       return session.paymentIntent;
     },
     count(action, id) {

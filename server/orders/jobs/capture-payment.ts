@@ -1,7 +1,10 @@
 import type { ChainChange } from "../../../lib/chain-changes.ts";
 import { finalityOf, type ChainHeads } from "../../../lib/finality.ts";
 import type { ChangeFeed } from "../../chain/change-feed.ts";
-import { PaymentRejectedError } from "../../payments/provider.ts";
+import { withTransaction } from "../../../lib/transaction.ts";
+import { PaymentRejectedError, type CapturedPayment } from "../../payments/provider.ts";
+import { recordJobs } from "../../queues/outbox.ts";
+import { bookingJob } from "../../queues/queues.ts";
 import { findOrder, updateOrder, type Order } from "../store.ts";
 import type { IndexedMint } from "../indexed-mints.ts";
 import { failOrder, releaseAuthorization, type FulfilmentDeps } from "../fulfilment.ts";
@@ -84,12 +87,13 @@ export async function capturePayment(deps: CapturePaymentDeps, order: Order): Pr
   }
   if (order.status !== "minting" || !order.paymentRef || !order.paymentIntent) return "skipped";
 
+  let captured: CapturedPayment | undefined;
   if (order.paymentStatus !== "captured") {
     const mint = await settledMint(deps, order.paymentRef);
     if (!mint) return "waiting";
     deps.checkpoint("capture:before");
     try {
-      await deps.payments.capture(order.paymentIntent, order.id);
+      captured = await deps.payments.capture(order.paymentIntent, order.id);
     } catch (err) {
       if (!(err instanceof PaymentRejectedError)) throw err;
       await failOrder(deps, order, `payment could not be captured: ${err.message}`, {
@@ -99,15 +103,23 @@ export async function capturePayment(deps: CapturePaymentDeps, order: Order): Pr
     }
     deps.checkpoint("capture:after");
   }
+  // The sale is booked in the payout ledger by a job committed with the capture.
   const fulfilled = await deps.orders.transition(order.id, {
     from: ["minting"],
     to: "fulfilled",
-    set: { paymentStatus: "captured" },
+    set: { paymentStatus: "captured", providerFee: captured?.fee },
     detail: { tokenId: order.tokenId },
+    jobs: [bookingJob(order.id, "sale")],
   });
   if (fulfilled) deps.events.publish(fulfilled.event);
-  // Refunded or disputed meanwhile: the capture still happened and is recorded.
-  else await updateOrder(deps.db, order.id, { paymentStatus: "captured" });
+  else {
+    // Refunded or disputed meanwhile: the capture still happened, and is recorded and booked.
+    const jobs = await withTransaction(deps.db, async (client) => {
+      await updateOrder(client, order.id, { paymentStatus: "captured", providerFee: captured?.fee });
+      return recordJobs(client, [bookingJob(order.id, "sale")]);
+    });
+    await deps.outbox.deliver(jobs);
+  }
   deps.checkpoint("capture:after-commit");
   deps.logger.info({ orderId: order.id, tokenId: order.tokenId }, "card payment captured; order fulfilled");
   return "captured";
