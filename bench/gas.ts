@@ -13,9 +13,10 @@ import {
   GameItems__factory,
   ItemEscrow__factory,
   LicenseToken__factory,
+  PayoutSettlement__factory,
   SplitFactory__factory,
   RevenueSplit__factory,
-  TestStablecoin__factory,
+  DevStablecoin__factory,
   WorkRegistry__factory,
 } from "../types/typechain/index.ts";
 import { report } from "./lib/report.ts";
@@ -49,7 +50,7 @@ const licenses = LicenseToken__factory.connect(c.LicenseToken.address, creator);
 const splits = SplitFactory__factory.connect(c.SplitFactory.address, creator);
 const items = GameItems__factory.connect(c.GameItems.address, studio);
 const escrow = ItemEscrow__factory.connect(c.ItemEscrow.address, seller);
-const stablecoin = await new TestStablecoin__factory(deployer).deploy();
+const stablecoin = await new DevStablecoin__factory(deployer).deploy();
 const figures: Record<string, number> = {};
 
 /** A creator's random 128-bit salt, as the API hands out. */
@@ -207,6 +208,29 @@ figures.release = await gasOf(
   RevenueSplit__factory.connect(split, creator).release(ethers.ZeroAddress, creator!.address),
 );
 
+// Card revenue settled to 100 payees that never held the token, the costliest case (each balance is a new slot),
+// with one card payment reference per payee.
+const settlement = await new PayoutSettlement__factory(deployer).deploy(
+  deployer!.address,
+  await stablecoin.getAddress(),
+  treasury!.address,
+);
+await gasOf(settlement.grantRole(await settlement.SETTLER_ROLE(), relayer!.address));
+await gasOf(stablecoin.mint(treasury!.address, 1_000_000n * 10n ** 6n));
+await gasOf(stablecoin.connect(treasury).approve(await settlement.getAddress(), ethers.MaxUint256));
+const payees = Array.from({ length: 100 }, () => ethers.Wallet.createRandom().address).sort((a, b) =>
+  BigInt(a) < BigInt(b) ? -1 : 1,
+);
+figures.settle100 = await gasOf(
+  settlement.connect(relayer).settle(
+    ethers.id("settlement-gas-bench"),
+    payees,
+    payees.map((_, i) => 12_340_000n + BigInt(i)),
+    payees.map((_, i) => ethers.id(`cs_test_settled_${i}`)),
+  ),
+);
+figures.settlePerPayee100 = Math.ceil(figures.settle100 / 100);
+
 await report("gas", figures, {
   register: "target <= 110,000 (commit + reveal)",
   anchorBatchPerWork1000: "target <= 100",
@@ -214,4 +238,5 @@ await report("gas", figures, {
   confirm: "target <= 90,000",
   claimItems: "target <= 90,000",
   claimFunds: "target <= 90,000",
+  settlePerPayee100: "target <= 40,000",
 });

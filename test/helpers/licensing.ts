@@ -7,7 +7,7 @@ import {
   RegistryStub__factory,
   RevenueSplit__factory,
   SplitFactory__factory,
-  TestStablecoin__factory,
+  DevStablecoin__factory,
 } from "../../types/typechain/index.ts";
 import type { LicenseToken } from "../../types/typechain/index.ts";
 import type { ILicenseToken } from "../../types/typechain/LicenseToken.ts";
@@ -27,7 +27,7 @@ export async function deploySplits({ ethers }: NetworkConnection) {
   const [deployer, alice, bob, carol, payer, other] = await ethers.getSigners();
   const factory = await new SplitFactory__factory(deployer).deploy();
   const implementation = RevenueSplit__factory.connect(await factory.implementation(), deployer);
-  const stablecoin = await new TestStablecoin__factory(deployer).deploy();
+  const stablecoin = await new DevStablecoin__factory(deployer).deploy();
   return {
     factory,
     implementation,
@@ -68,7 +68,7 @@ export async function deployLicensing({ ethers }: NetworkConnection) {
   await factory.createSplit(recipients, shares);
   const splitAddress = await factory.predictSplit(recipients, shares);
   const split = RevenueSplit__factory.connect(splitAddress, admin);
-  const stablecoin = await new TestStablecoin__factory(admin).deploy();
+  const stablecoin = await new DevStablecoin__factory(admin).deploy();
   const license = await new LicenseToken__factory(admin).deploy(
     admin!.address,
     ADMIN_DELAY,

@@ -1,10 +1,10 @@
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { toBeHex, type Interface } from "ethers";
 import {
-  TestStablecoin__factory,
+  DevStablecoin__factory,
   GameItems__factory,
   ItemEscrow__factory,
-  type TestStablecoin,
+  type DevStablecoin,
   type GameItems,
   type ItemEscrow,
 } from "../../types/typechain/index.js";
@@ -42,7 +42,7 @@ export const STARTING_STABLECOINS = 1_000_000n * 10n ** 6n;
 export interface TradingSetup {
   items: GameItems;
   escrow: ItemEscrow;
-  stablecoin: TestStablecoin;
+  stablecoin: DevStablecoin;
   admin: HardhatEthersSigner;
   studio: HardhatEthersSigner;
   arbiter: HardhatEthersSigner;
@@ -79,7 +79,7 @@ export async function deployTrading(ethers: HardhatEthers, playerCount = 3): Pro
     DISPUTE_WINDOW,
     [await items.getAddress()],
   );
-  const stablecoin = await new TestStablecoin__factory(admin).deploy();
+  const stablecoin = await new DevStablecoin__factory(admin).deploy();
 
   await items.grantRole(await items.MINTER_ROLE(), studio.address);
 

@@ -5,10 +5,10 @@ import { ApiKeys } from "../../server/auth/api-keys.ts";
 import {
   GameItems__factory,
   ItemEscrow__factory,
-  TestStablecoin__factory,
+  DevStablecoin__factory,
   type GameItems,
   type ItemEscrow,
-  type TestStablecoin,
+  type DevStablecoin,
 } from "../../types/typechain/index.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
 
@@ -29,7 +29,7 @@ describe("escrowed trades API", function () {
   let arbiter: JsonRpcSigner;
   let items: GameItems;
   let escrow: ItemEscrow;
-  let stablecoin: TestStablecoin;
+  let stablecoin: DevStablecoin;
   let adminKey: string;
 
   /** Sends the API's transaction requests from `signer`, in order, checking each names it as sender. */
@@ -83,7 +83,7 @@ describe("escrowed trades API", function () {
     escrow = ItemEscrow__factory.connect(c.ItemEscrow.address, stack.provider);
     await (await items.defineItem(SWORD, "ipfs://sword", 0)).wait();
     await (await items.mint(seller.address, SWORD, 10, "0x")).wait();
-    stablecoin = await new TestStablecoin__factory(await stack.signer(0)).deploy();
+    stablecoin = await new DevStablecoin__factory(await stack.signer(0)).deploy();
     await stablecoin.waitForDeployment();
     await (await stablecoin.mint(buyer.address, 1_000_000_000n)).wait();
     adminKey = (await new ApiKeys(stack.db.pool).create("Arbitration desk", ["admin"])).key;
