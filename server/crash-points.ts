@@ -26,6 +26,10 @@ export const CRASH_POINTS = [
   "capture:after",
   /** Worker: the order is fulfilled; its job has not completed yet. */
   "capture:after-commit",
+  /** Worker: a settlement and its booking are committed; its transaction is not sent yet. */
+  "settlement:after-prepare",
+  /** Worker: the settlement's transaction is broadcast; the settlement does not record it yet. */
+  "settlement:after-send",
 ] as const;
 
 export type CrashPoint = (typeof CRASH_POINTS)[number];
