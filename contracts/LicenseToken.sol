@@ -37,6 +37,9 @@ contract LicenseToken is ERC721, ERC2981, AccessControlDefaultAdminRules, EIP712
         "bool transferable,bool commercialUse,uint16 referrerBps,uint16 royaltyBps,address split,string territory,"
         "bool revocable,uint256 nonce,uint256 deadline)"
     );
+    bytes32 private constant SET_REFERRER_TYPEHASH = keccak256(
+        "SetReferrer(uint256 offerId,address referrer,bool approved,uint256 nonce,uint256 deadline)"
+    );
 
     // Laid out so a sale reads three slots and writes one: the terms it checks and the sold counter share
     // the first slot, the fee fixed at publication shares the split's, the creator (never needed by a sale)
@@ -93,7 +96,7 @@ contract LicenseToken is ERC721, ERC2981, AccessControlDefaultAdminRules, EIP712
     /// @dev Works an earlier claim superseded, as the registry told: one slot a sale reads instead of a call.
     mapping(uint256 workId => bool) private _supersededWorks;
 
-    /// @notice Whether `creator` has used `nonce` in a `createOfferFor` signature.
+    /// @notice Whether `creator` has used `nonce` in a `createOfferFor` or `setReferrerFor` signature.
     mapping(address creator => mapping(uint256 nonce => bool)) public nonceUsed;
 
     /// @param minter holds MINTER_ROLE; @param revoker holds REVOKER_ROLE (both may be address(0) for none).
@@ -134,13 +137,7 @@ contract LicenseToken is ERC721, ERC2981, AccessControlDefaultAdminRules, EIP712
         uint256 deadline,
         bytes calldata signature
     ) external returns (uint256 offerId) {
-        if (block.timestamp > deadline) revert SignatureExpired(deadline);
-        if (nonceUsed[creator][nonce]) revert NonceAlreadyUsed(creator, nonce);
-        bytes32 digest = _hashTypedDataV4(_createOfferStructHash(params, creator, nonce, deadline));
-        if (!SignatureChecker.isValidSignatureNowCalldata(creator, digest, signature)) {
-            revert InvalidCreatorSignature(creator);
-        }
-        nonceUsed[creator][nonce] = true;
+        _useSignature(creator, nonce, deadline, _createOfferStructHash(params, creator, nonce, deadline), signature);
         return _createOffer(params, creator);
     }
 
@@ -158,9 +155,22 @@ contract LicenseToken is ERC721, ERC2981, AccessControlDefaultAdminRules, EIP712
     function setReferrer(uint256 offerId, address referrer, bool approved) external {
         OfferData storage offer = _existingOffer(offerId);
         if (msg.sender != offer.creator) revert NotWorkCreator(offer.workId, msg.sender);
-        if (referrer == address(0)) revert InvalidRecipient(referrer);
-        _referrers[offerId][referrer] = approved;
-        emit ReferrerSet(offerId, referrer, approved);
+        _setReferrer(offerId, referrer, approved);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function setReferrerFor(
+        uint256 offerId,
+        address referrer,
+        bool approved,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        address creator = _existingOffer(offerId).creator;
+        bytes32 structHash = keccak256(abi.encode(SET_REFERRER_TYPEHASH, offerId, referrer, approved, nonce, deadline));
+        _useSignature(creator, nonce, deadline, structHash, signature);
+        _setReferrer(offerId, referrer, approved);
     }
 
     /// @inheritdoc ILicenseToken
@@ -522,6 +532,28 @@ contract LicenseToken is ERC721, ERC2981, AccessControlDefaultAdminRules, EIP712
         if (treasury_ == address(0)) revert InvalidRecipient(treasury_);
         treasury = treasury_;
         emit TreasurySet(treasury_);
+    }
+
+    function _setReferrer(uint256 offerId, address referrer, bool approved) private {
+        if (referrer == address(0)) revert InvalidRecipient(referrer);
+        _referrers[offerId][referrer] = approved;
+        emit ReferrerSet(offerId, referrer, approved);
+    }
+
+    /// @dev Spends `creator`'s `nonce` on a signature of `structHash` that must be theirs and not past `deadline`.
+    function _useSignature(
+        address creator,
+        uint256 nonce,
+        uint256 deadline,
+        bytes32 structHash,
+        bytes calldata signature
+    ) private {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        if (nonceUsed[creator][nonce]) revert NonceAlreadyUsed(creator, nonce);
+        if (!SignatureChecker.isValidSignatureNowCalldata(creator, _hashTypedDataV4(structHash), signature)) {
+            revert InvalidCreatorSignature(creator);
+        }
+        nonceUsed[creator][nonce] = true;
     }
 
     /// @dev Enforces soulbound offers and revocations, and keeps each holder's per-work list of licenses in step

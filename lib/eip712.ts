@@ -89,3 +89,22 @@ export interface CreateOfferMessage {
   nonce: bigint;
   deadline: bigint;
 }
+
+/** `setReferrerFor`: the offer's creator approves (or withdraws) a referrer; the nonce is spent like CreateOffer's. */
+export const SET_REFERRER_TYPES: { SetReferrer: TypedField[] } = {
+  SetReferrer: [
+    { name: "offerId", type: "uint256" },
+    { name: "referrer", type: "address" },
+    { name: "approved", type: "bool" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+export interface SetReferrerMessage {
+  offerId: bigint;
+  referrer: string;
+  approved: boolean;
+  nonce: bigint;
+  deadline: bigint;
+}

@@ -199,7 +199,19 @@ interface ILicenseToken is IPullPayments, ISupersessionHook {
     /// approval; the offer's creator only. Purchases naming anyone else pay no commission.
     function setReferrer(uint256 offerId, address referrer, bool approved) external;
 
-    /// @notice Marks `nonce` used so that no `createOfferFor` signature with it can be submitted any more.
+    /// @notice Approves or withdraws `referrer` as `setReferrer` does, signed (EIP-712 `SetReferrer`) by the offer's
+    /// creator with a nonce of the same space as `createOfferFor`'s; anyone may submit it.
+    function setReferrerFor(
+        uint256 offerId,
+        address referrer,
+        bool approved,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
+
+    /// @notice Marks `nonce` used so that no `createOfferFor` or `setReferrerFor` signature with it can be
+    /// submitted any more.
     function cancelNonce(uint256 nonce) external;
 
     /// @notice Revokes a license for a stated reason. A card refund or chargeback (REVOKER_ROLE) applies to

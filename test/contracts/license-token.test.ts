@@ -7,6 +7,7 @@ import {
   offerParams,
   createOfferMessage,
   signCreateOffer,
+  signSetReferrer,
   decodeTokenURI,
   PLATFORM_FEE_BPS,
   PRICE,
@@ -24,6 +25,7 @@ import {
 } from "../../types/typechain/index.ts";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { BATCH_LEAF_ENCODING } from "../../lib/evidence/registry.ts";
+import { licenseDomain, SET_REFERRER_TYPES, type SetReferrerMessage } from "../../lib/eip712.ts";
 import {
   SAMPLE_CID,
   SAMPLE_METADATA_URI,
@@ -178,6 +180,12 @@ describe("LicenseToken", function () {
       expect(await license.registry()).to.equal(await registry.getAddress());
       expect(await license.splitFactory()).to.equal(await factory.getAddress());
       expect(await license.offerCount()).to.equal(0n);
+    });
+
+    it("fits its runtime code within the 24,576 bytes public chains accept (EIP-170)", async function () {
+      const { license } = await loadFixture(deployLicensing);
+      const bytes = ethers.dataLength(await ethers.provider.getCode(await license.getAddress()));
+      expect(bytes).to.be.greaterThan(20_000).and.at.most(24_576);
     });
 
     it("emits TreasurySet and PlatformFeeSet on deployment", async function () {
@@ -1087,6 +1095,176 @@ describe("LicenseToken", function () {
       await expect(license.connect(creator).setReferrer(9, stranger.address, true))
         .to.be.revertedWithCustomError(license, "UnknownOffer")
         .withArgs(9n);
+    });
+  });
+
+  describe("setReferrerFor", function () {
+    async function signedApproval(
+      fixture: Awaited<ReturnType<typeof withOffers>>,
+      overrides: Partial<SetReferrerMessage> = {},
+      signer = fixture.creator,
+    ) {
+      const message: SetReferrerMessage = {
+        offerId: NATIVE_OFFER,
+        referrer: fixture.stranger.address,
+        approved: true,
+        nonce: 11n,
+        deadline: BigInt(await time.latest()) + 3600n,
+        ...overrides,
+      };
+      return { message, signature: await signSetReferrer(signer, fixture.license, message) };
+    }
+
+    const submit = (
+      fixture: Awaited<ReturnType<typeof withOffers>>,
+      { message, signature }: { message: SetReferrerMessage; signature: string },
+    ) =>
+      fixture.license
+        .connect(fixture.minter)
+        .setReferrerFor(
+          message.offerId,
+          message.referrer,
+          message.approved,
+          message.nonce,
+          message.deadline,
+          signature,
+        );
+
+    it("approves a referrer the offer's creator signed for, submitted by anyone, who then earns the commission", async function () {
+      const fixture = await loadFixture(withOffers);
+      const { license, creator, buyer, stranger } = fixture;
+      const approval = await signedApproval(fixture);
+      await expect(submit(fixture, approval))
+        .to.emit(license, "ReferrerSet")
+        .withArgs(NATIVE_OFFER, stranger.address, true);
+      expect(await license.isReferrer(NATIVE_OFFER, stranger.address)).to.equal(true);
+      expect(await license.nonceUsed(creator.address, 11n)).to.equal(true);
+      await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, stranger.address, { value: PRICE });
+      expect(await license.owed(stranger.address, NATIVE)).to.equal(COMMISSION);
+
+      const withdrawal = await signedApproval(fixture, { approved: false, nonce: 12n });
+      await expect(submit(fixture, withdrawal))
+        .to.emit(license, "ReferrerSet")
+        .withArgs(NATIVE_OFFER, stranger.address, false);
+      await license.connect(buyer).purchase(NATIVE_OFFER, buyer.address, stranger.address, { value: PRICE });
+      expect(await license.owed(stranger.address, NATIVE)).to.equal(COMMISSION);
+    });
+
+    it("rejects a replayed signature with NonceAlreadyUsed", async function () {
+      const fixture = await loadFixture(withOffers);
+      const approval = await signedApproval(fixture);
+      await submit(fixture, approval);
+      await expect(submit(fixture, approval))
+        .to.be.revertedWithCustomError(fixture.license, "NonceAlreadyUsed")
+        .withArgs(fixture.creator.address, 11n);
+    });
+
+    it("shares the creator's nonces with createOfferFor and cancelNonce", async function () {
+      const fixture = await loadFixture(withOffers);
+      const { license, creator, splitAddress } = fixture;
+      const params = offerParams(splitAddress);
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const offerSignature = await signCreateOffer(
+        creator,
+        license,
+        createOfferMessage(params, creator.address, 11n, deadline),
+      );
+      await license.createOfferFor(params, creator.address, 11n, deadline, offerSignature);
+      await expect(submit(fixture, await signedApproval(fixture)))
+        .to.be.revertedWithCustomError(license, "NonceAlreadyUsed")
+        .withArgs(creator.address, 11n);
+
+      await submit(fixture, await signedApproval(fixture, { nonce: 12n }));
+      const reused = await signCreateOffer(
+        creator,
+        license,
+        createOfferMessage(params, creator.address, 12n, deadline),
+      );
+      await expect(license.createOfferFor(params, creator.address, 12n, deadline, reused))
+        .to.be.revertedWithCustomError(license, "NonceAlreadyUsed")
+        .withArgs(creator.address, 12n);
+
+      const cancelled = await signedApproval(fixture, { nonce: 13n });
+      await license.connect(creator).cancelNonce(13n);
+      await expect(submit(fixture, cancelled))
+        .to.be.revertedWithCustomError(license, "NonceAlreadyUsed")
+        .withArgs(creator.address, 13n);
+    });
+
+    it("rejects a signature past its deadline with SignatureExpired", async function () {
+      const fixture = await loadFixture(withOffers);
+      const approval = await signedApproval(fixture);
+      await time.increaseTo(approval.message.deadline + 1n);
+      await expect(submit(fixture, approval))
+        .to.be.revertedWithCustomError(fixture.license, "SignatureExpired")
+        .withArgs(approval.message.deadline);
+      expect(await fixture.license.isReferrer(NATIVE_OFFER, fixture.stranger.address)).to.equal(false);
+    });
+
+    it("rejects a signature by anyone but the offer's creator, the referrer included, with InvalidCreatorSignature", async function () {
+      const fixture = await loadFixture(withOffers);
+      for (const signer of [fixture.stranger, fixture.otherCreator, fixture.minter]) {
+        await expect(submit(fixture, await signedApproval(fixture, {}, signer)))
+          .to.be.revertedWithCustomError(fixture.license, "InvalidCreatorSignature")
+          .withArgs(fixture.creator.address);
+      }
+      expect(await fixture.license.nonceUsed(fixture.creator.address, 11n)).to.equal(false);
+    });
+
+    it("rejects another creator's signature for their own offer applied to this one, and altered fields", async function () {
+      const fixture = await loadFixture(withOffers);
+      const { license, otherCreator, creator, stranger, splitAddress } = fixture;
+      await license.connect(otherCreator).createOffer(offerParams(splitAddress, { workId: OTHER_WORK_ID }));
+      const theirs = await signedApproval(fixture, { offerId: 5n }, otherCreator);
+      await expect(submit(fixture, { ...theirs, message: { ...theirs.message, offerId: NATIVE_OFFER } }))
+        .to.be.revertedWithCustomError(license, "InvalidCreatorSignature")
+        .withArgs(creator.address);
+      await submit(fixture, theirs);
+      expect(await license.isReferrer(5n, stranger.address)).to.equal(true);
+      expect(await license.isReferrer(NATIVE_OFFER, stranger.address)).to.equal(false);
+
+      const mine = await signedApproval(fixture, { approved: false });
+      for (const altered of [
+        { approved: true },
+        { referrer: otherCreator.address },
+        { deadline: mine.message.deadline + 1n },
+        { nonce: 99n },
+      ]) {
+        await expect(submit(fixture, { ...mine, message: { ...mine.message, ...altered } }))
+          .to.be.revertedWithCustomError(license, "InvalidCreatorSignature")
+          .withArgs(creator.address);
+      }
+    });
+
+    it("rejects a signature made for another deployment's domain", async function () {
+      const fixture = await loadFixture(withOffers);
+      const { license, creator, stranger } = fixture;
+      const message: SetReferrerMessage = {
+        offerId: NATIVE_OFFER,
+        referrer: stranger.address,
+        approved: true,
+        nonce: 11n,
+        deadline: BigInt(await time.latest()) + 3600n,
+      };
+      const { chainId } = await ethers.provider.getNetwork();
+      const elsewhere = await creator.signTypedData(
+        licenseDomain(chainId, stranger.address),
+        SET_REFERRER_TYPES,
+        message,
+      );
+      await expect(submit(fixture, { message, signature: elsewhere }))
+        .to.be.revertedWithCustomError(license, "InvalidCreatorSignature")
+        .withArgs(creator.address);
+    });
+
+    it("rejects unknown offers with UnknownOffer and the zero referrer with InvalidRecipient", async function () {
+      const fixture = await loadFixture(withOffers);
+      await expect(submit(fixture, await signedApproval(fixture, { offerId: 9n })))
+        .to.be.revertedWithCustomError(fixture.license, "UnknownOffer")
+        .withArgs(9n);
+      await expect(submit(fixture, await signedApproval(fixture, { referrer: ethers.ZeroAddress })))
+        .to.be.revertedWithCustomError(fixture.license, "InvalidRecipient")
+        .withArgs(ethers.ZeroAddress);
     });
   });
 

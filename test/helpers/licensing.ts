@@ -1,7 +1,13 @@
 /** Fixtures for the license and revenue split tests: contracts deployed against a stub work registry. */
 import type { NetworkConnection } from "hardhat/types/network";
 import type { Signer } from "ethers";
-import { CREATE_OFFER_TYPES, licenseDomain, type CreateOfferMessage } from "../../lib/eip712.ts";
+import {
+  CREATE_OFFER_TYPES,
+  licenseDomain,
+  SET_REFERRER_TYPES,
+  type CreateOfferMessage,
+  type SetReferrerMessage,
+} from "../../lib/eip712.ts";
 import {
   LicenseToken__factory,
   RegistryStub__factory,
@@ -158,6 +164,20 @@ export async function signCreateOffer(
   return signer.signTypedData(
     licenseDomain(chainId, await license.getAddress()),
     CREATE_OFFER_TYPES,
+    message,
+  );
+}
+
+/** `signer`'s signature of a `SetReferrer` message for `license`. */
+export async function signSetReferrer(
+  signer: Signer,
+  license: LicenseToken,
+  message: SetReferrerMessage,
+): Promise<string> {
+  const { chainId } = await signer.provider!.getNetwork();
+  return signer.signTypedData(
+    licenseDomain(chainId, await license.getAddress()),
+    SET_REFERRER_TYPES,
     message,
   );
 }
