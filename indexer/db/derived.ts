@@ -5,6 +5,7 @@ import {
   licenseRenewals,
   licenses,
   licenseTransfers,
+  offerReferrers,
   offers,
   payments,
   revenuePayments,
@@ -19,6 +20,7 @@ import { batches, works } from "./works.ts";
 export const CURRENT_TABLES: CurrentTable<object>[] = [
   works,
   offers,
+  offerReferrers,
   licenses,
   gameItems,
   itemBalances,

@@ -75,6 +75,13 @@ export interface RevenuePaymentRow extends Origin {
   referrer_commission: string;
 }
 
+/** A referrer's approval on an offer as last set; the origin columns are those of the last ReferrerSet. */
+export interface OfferReferrerRow extends Origin {
+  offer_id: string;
+  referrer: string;
+  approved: boolean;
+}
+
 export interface WithdrawalRow extends Origin {
   contract: string;
   account: string;
@@ -83,6 +90,7 @@ export interface WithdrawalRow extends Origin {
 }
 
 export const offers = currentTable<OfferRow>("offers", ["offer_id"]);
+export const offerReferrers = currentTable<OfferReferrerRow>("offer_referrers", ["offer_id", "referrer"]);
 export const licenses = currentTable<LicenseRow>("licenses", ["token_id"]);
 export const licenseRenewals = historyTable<LicenseRenewalRow>("license_renewals");
 export const licenseTransfers = historyTable<LicenseTransferRow>("license_transfers");

@@ -3,6 +3,7 @@ import {
   licenseRenewals,
   licenses,
   licenseTransfers,
+  offerReferrers,
   offers,
   payments,
   revenuePayments,
@@ -16,6 +17,7 @@ import type {
   LicenseShortenedEvent,
   OfferActiveSetEvent,
   OfferCreatedEvent,
+  ReferrerSetEvent,
   RevenuePaidEvent,
   WithdrawnEvent,
 } from "../../types/typechain/interfaces/ILicenseToken.ts";
@@ -24,6 +26,7 @@ import { on, origin, ZERO_HASH, type ContractHandlers } from "./handler.ts";
 
 type OfferCreated = Stored<OfferCreatedEvent.OutputObject>;
 type OfferActiveSet = Stored<OfferActiveSetEvent.OutputObject>;
+type ReferrerSet = Stored<ReferrerSetEvent.OutputObject>;
 type LicenseIssued = Stored<LicenseIssuedEvent.OutputObject>;
 type LicenseRenewed = Stored<LicenseRenewedEvent.OutputObject>;
 type LicenseRevoked = Stored<LicenseRevokedEvent.OutputObject>;
@@ -34,7 +37,7 @@ const REVOCATION_REASONS = ["card_refund", "card_chargeback", "offer_terms"] as 
 type RevenuePaid = Stored<RevenuePaidEvent.OutputObject>;
 type Withdrawn = Stored<WithdrawnEvent.OutputObject>;
 
-/** Offers, licenses (holder, expiry, revocation, renewals), revenue, card payments and withdrawals. */
+/** Offers and their approved referrers, licenses (holder, expiry, revocation, renewals), revenue, card payments and withdrawals. */
 export const licenseTokenHandlers: ContractHandlers = {
   OfferCreated: on<OfferCreated>({
     apply(event, store) {
@@ -78,6 +81,17 @@ export const licenseTokenHandlers: ContractHandlers = {
         { ...offer, active: event.args.active, updated_block: event.blockNumber },
         event.blockNumber,
       );
+    },
+  }),
+
+  ReferrerSet: on<ReferrerSet>({
+    needs: (a) => [need(offerReferrers, { offer_id: a.offerId, referrer: a.referrer })],
+    apply(event, store) {
+      const a = event.args;
+      const key = { offer_id: a.offerId, referrer: a.referrer };
+      const row = { ...key, approved: a.approved, ...origin(event) };
+      if (store.get(offerReferrers, key)) store.update(offerReferrers, row, event.blockNumber);
+      else store.insert(offerReferrers, row, event.blockNumber);
     },
   }),
 

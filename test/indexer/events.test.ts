@@ -64,6 +64,8 @@ describe("indexed events of the deployed contracts", () => {
     };
     await (await d.licenses.createOffer(offer)).wait();
     await (await d.licenses.setReferrer(1, d.referrer.address, true)).wait();
+    await (await d.licenses.setReferrer(1, d.buyer2.address, true)).wait();
+    await (await d.licenses.setReferrer(1, d.buyer2.address, false)).wait();
     await (await d.licenses.cancelNonce(9)).wait();
     await (
       await d.licenses.connect(d.buyer).purchase(1, d.buyer.address, d.referrer.address, { value: PRICE })
@@ -278,6 +280,20 @@ describe("indexed events of the deployed contracts", () => {
       platform_fee_bps: 250,
       active: false,
     });
+  });
+
+  it("records each referrer's approval on an offer as last set, a withdrawn one included", async () => {
+    const approvals = await rows(
+      "SELECT offer_id::text, referrer, approved, block_number FROM offer_referrers ORDER BY block_number",
+    );
+    expect(approvals.map(({ block_number: _, ...a }) => a)).to.deep.equal([
+      { offer_id: "1", referrer: lower(d.referrer), approved: true },
+      { offer_id: "1", referrer: lower(d.buyer2), approved: false },
+    ]);
+    const [withdrawn] = await rows(
+      "SELECT block_number FROM chain_events WHERE event_name = 'ReferrerSet' ORDER BY block_number DESC LIMIT 1",
+    );
+    expect(approvals[1].block_number).to.equal(withdrawn.block_number);
   });
 
   it("records licenses with holder after transfer, expiry after renewal, revocation and card payment", async () => {
@@ -537,6 +553,7 @@ describe("indexed events of the deployed contracts", () => {
     for (const table of [
       "works",
       "offers",
+      "offer_referrers",
       "licenses",
       "license_renewals",
       "payments",

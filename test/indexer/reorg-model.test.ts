@@ -56,6 +56,7 @@ const opArb = fc.record({
     "batch",
     "offer",
     "offerActive",
+    "referrer",
     "issue",
     "renew",
     "revoke",
@@ -147,6 +148,14 @@ async function apply(emitters: Emitters, model: Model, op: Op, salt: number): Pr
     case "offerActive":
       if (m.offers === 0) return apply(emitters, model, { ...op, kind: "offer" }, salt);
       await emitters.emit("LicenseToken", "OfferActiveSet", [pick(m.offers, op.a), op.b % 2 === 0]);
+      return m;
+    case "referrer":
+      if (m.offers === 0) return apply(emitters, model, { ...op, kind: "offer" }, salt);
+      await emitters.emit("LicenseToken", "ReferrerSet", [
+        pick(m.offers, op.a),
+        account(op.b),
+        op.c % 2 === 0,
+      ]);
       return m;
     case "issue":
       if (m.offers === 0) return apply(emitters, model, { ...op, kind: "offer" }, salt);
