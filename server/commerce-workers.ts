@@ -15,9 +15,16 @@ import { captureOrder } from "./orders/jobs/capture-payment.ts";
 import { expireOrders } from "./orders/jobs/expire-orders.ts";
 import { fulfillOrder } from "./orders/jobs/fulfill-order.ts";
 import { publishOffer } from "./jobs/publish-offer.ts";
+import { setReferrer } from "./jobs/set-referrer.ts";
 import { closeWorkers, jobWorker } from "./jobs/job-worker.ts";
 import { Outbox } from "./queues/outbox.ts";
-import { QUEUE_NAMES, type OrderJob, type PublishOfferJob, type Queues } from "./queues/queues.ts";
+import {
+  QUEUE_NAMES,
+  type OrderJob,
+  type PublishOfferJob,
+  type Queues,
+  type SetReferrerJob,
+} from "./queues/queues.ts";
 import { revokeLicense } from "./orders/jobs/revoke-license.ts";
 import { createPaymentProvider } from "./payments/create-provider.ts";
 import type { PaymentProvider } from "./payments/provider.ts";
@@ -57,7 +64,7 @@ const CAPTURE_WAIT_MS = 10_000;
 const INLINE_CAPTURE_WAIT_MS = 2_000;
 const CAPTURE_RECHECK_MS = 2_000;
 
-/** Starts the consumers of offer publication, fulfilment (mint, then capture), late captures, revocation and order expiry. */
+/** Starts the consumers of offer publication, referrer approvals, fulfilment (mint, then capture), late captures, revocation and order expiry. */
 export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<CommerceWorkers> {
   const { config, db, redis, connection, queues, relayer, provider, deployment, logger } = deps;
   const checkpoint = deps.checkpoint ?? noCrashes;
@@ -105,6 +112,9 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
   const workers = [
     jobWorker<PublishOfferJob, unknown>(worker, QUEUE_NAMES.publishOffer, 8, async (job) =>
       publishOffer({ db, relayer, licenses, logger }, job.data.publicationId),
+    ),
+    jobWorker<SetReferrerJob, unknown>(worker, QUEUE_NAMES.setReferrer, 8, async (job) =>
+      setReferrer({ db, relayer, licenses, logger }, job.data.requestId),
     ),
     // Two mint batches' worth: one batch on its way while the next fills. More orders at once
     // would only share the CPU more thinly and all finish later.

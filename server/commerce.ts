@@ -23,11 +23,13 @@ import { devCheckoutRouter } from "./routes/dev-checkout.ts";
 import { itemsRouter } from "./routes/items.ts";
 import { offersRouter } from "./routes/offers.ts";
 import { ordersRouter } from "./routes/orders.ts";
+import { referrersRouter } from "./routes/referrers.ts";
 import { splitsRouter } from "./routes/splits.ts";
 import { tradesRouter } from "./routes/trades.ts";
 import { webhooksRouter } from "./routes/webhooks.ts";
 import { CheckoutService } from "./orders/checkout.ts";
 import { OffersService } from "./services/offers.ts";
+import { ReferrersService } from "./services/referrers.ts";
 import { OrderEvents } from "./orders/events.ts";
 import { OrderStreams } from "./orders/streams.ts";
 import { OrdersService } from "./orders/orders.ts";
@@ -52,7 +54,7 @@ export interface CommerceDeps {
 export interface CommerceRouters {
   /** Payment webhooks: mount before any body parser (their signatures cover the raw body). */
   webhooks: Router;
-  /** Offers, splits, checkout, orders, trades, items, and the local checkout page in dev mode. */
+  /** Offers and their referrers, splits, checkout, orders, trades, items, and the local checkout page in dev mode. */
   api: Router[];
 }
 
@@ -105,6 +107,15 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     clock,
     minFiatPrice: config.checkout.minFiatPrice,
   });
+  const referrers = new ReferrersService({
+    db,
+    outbox,
+    works,
+    chainId,
+    licenseTokenAddress,
+    gasBudget,
+    clock,
+  });
   const splits = new SplitsService(
     SplitFactory__factory.connect(deployment.contracts.SplitFactory.address, provider),
     chainId,
@@ -119,6 +130,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
 
   const api = [
     offersRouter(offers, registry),
+    referrersRouter(referrers, registry),
     splitsRouter(splits, registry),
     checkoutRouter(checkout, orders, secrets, registry),
     ordersRouter(

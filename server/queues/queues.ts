@@ -6,6 +6,7 @@ export const QUEUE_NAMES = {
   claimLeaf: "claim-leaf",
   maintenance: "relayer-maintenance",
   publishOffer: "publish-offer",
+  setReferrer: "set-referrer",
   fulfillOrder: "fulfill-order",
   capturePayment: "capture-payment",
   revokeLicense: "revoke-license",
@@ -20,6 +21,16 @@ export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 export interface PublishOfferJob {
   publicationId: string;
+}
+
+/** Sends a creator's signed referrer approval: one job per request. */
+export interface SetReferrerJob {
+  requestId: string;
+}
+
+/** The job of a referrer request, its id derived from the request's, so a job queued twice runs once. */
+export function referrerJob(requestId: string): { queue: QueueName; jobId: string; data: SetReferrerJob } {
+  return { queue: QUEUE_NAMES.setReferrer, jobId: `set-referrer-${requestId}`, data: { requestId } };
 }
 
 /** Fulfilment, capture and revocation jobs carry the order they act on. */
@@ -95,6 +106,7 @@ export interface Queues {
   claimLeaf: Queue<ClaimLeafJob>;
   maintenance: Queue<Record<string, never>>;
   publishOffer: Queue<PublishOfferJob>;
+  setReferrer: Queue<SetReferrerJob>;
   fulfillOrder: Queue<OrderJob>;
   capturePayment: Queue<OrderJob>;
   revokeLicense: Queue<OrderJob>;
@@ -187,6 +199,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
   });
   const commerce = {
     publishOffer: new Queue<PublishOfferJob>(QUEUE_NAMES.publishOffer, options),
+    setReferrer: new Queue<SetReferrerJob>(QUEUE_NAMES.setReferrer, options),
     fulfillOrder: new Queue<OrderJob>(QUEUE_NAMES.fulfillOrder, options),
     capturePayment: new Queue<OrderJob>(QUEUE_NAMES.capturePayment, options),
     revokeLicense: new Queue<OrderJob>(QUEUE_NAMES.revokeLicense, options),
@@ -210,6 +223,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     [QUEUE_NAMES.evidence]: evidence,
     [QUEUE_NAMES.collectUploads]: collectUploads,
     [QUEUE_NAMES.publishOffer]: commerce.publishOffer,
+    [QUEUE_NAMES.setReferrer]: commerce.setReferrer,
     [QUEUE_NAMES.fulfillOrder]: commerce.fulfillOrder,
     [QUEUE_NAMES.capturePayment]: commerce.capturePayment,
     [QUEUE_NAMES.revokeLicense]: commerce.revokeLicense,

@@ -3,7 +3,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import { AppError } from "../errors.ts";
 
 /** What the relayer pays gas for on someone's behalf. */
-export type GasUse = "registration" | "offer" | "cardMint";
+export type GasUse = "registration" | "offer" | "cardMint" | "referrer";
 
 export interface GasBudgetSettings {
   /** Gas the relayer spends for one wallet in a UTC day. */
@@ -12,6 +12,10 @@ export interface GasBudgetSettings {
   perDay: number;
   /** Gas counted for each use (a little above what it costs). */
   gasPerUse: Record<GasUse, number>;
+}
+
+export interface ReserveOptions {
+  now?: Date;
 }
 
 const DAY_SECONDS = 86_400;
@@ -33,9 +37,10 @@ return {0, wallet + gas, total + gas}
 const dayOf = (now: Date) => now.toISOString().slice(0, 10);
 
 /**
- * The relayer's gas budget: each registration, offer publication and card mint it will pay for is
- * counted against the wallet it serves and against the day's total, in Redis (shared by every API
- * process), before it is accepted; past either budget it is refused with 429 until the next UTC day.
+ * The relayer's gas budget: each registration, offer publication, card mint and referrer approval it
+ * will pay for is counted against the wallet it serves and against the day's total, in Redis (shared
+ * by every API process), before it is accepted; past either budget it is refused with 429 until the
+ * next UTC day.
  */
 export class GasBudget {
   readonly #exhausted: Counter<"scope"> | null;
@@ -83,7 +88,11 @@ export class GasBudget {
    * budget would be passed. Resolves with a function that gives the gas back (for a request that
    * turns out to be a repeat of one already counted).
    */
-  async reserve(use: GasUse, wallet: string, now = new Date()): Promise<() => Promise<void>> {
+  async reserve(
+    use: GasUse,
+    wallet: string,
+    { now = new Date() }: ReserveOptions = {},
+  ): Promise<() => Promise<void>> {
     const gas = this.settings.gasPerUse[use];
     const keys = this.#keys(wallet, now);
     const [refused, walletUsed, totalUsed] = (await this.redis.eval(

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { ethers, type JsonRpcSigner } from "ethers";
 import request from "supertest";
-import { CREATE_OFFER_TYPES, licenseDomain } from "../../lib/eip712.ts";
+import { CREATE_OFFER_TYPES, licenseDomain, SET_REFERRER_TYPES } from "../../lib/eip712.ts";
 import { SplitFactory__factory, WorkRegistry__factory } from "../../types/typechain/index.ts";
 import { commitAndReveal } from "./registry.ts";
 import { sessionToken, type TestStack } from "./stack.ts";
@@ -115,6 +115,25 @@ export async function signedOfferBody(
     message,
   );
   return { creator, ...terms, nonce, deadline, signature, ...extra };
+}
+
+/** The body of PUT /v1/offers/:id/referrers/:address, signed by `signer` (the offer's creator, unless testing a forgery). */
+export async function signedReferrerBody(
+  stack: TestStack,
+  signer: JsonRpcSigner,
+  offerId: string,
+  referrer: string,
+  approved = true,
+  overrides: { nonce?: string; deadline?: string } = {},
+) {
+  const nonce = overrides.nonce ?? String(Date.now() * 1000 + ++nonces);
+  const deadline = overrides.deadline ?? String(Math.floor(Date.now() / 1000) + 3600);
+  const signature = await signer.signTypedData(
+    licenseDomain(BigInt(stack.chainId), stack.deployment.contracts.LicenseToken.address),
+    { SetReferrer: [...SET_REFERRER_TYPES.SetReferrer] },
+    { offerId, referrer, approved, nonce, deadline },
+  );
+  return { approved, nonce, deadline, signature };
 }
 
 /** Publishes an offer through the API and waits until the indexer lists it; returns its id. */

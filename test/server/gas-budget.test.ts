@@ -141,13 +141,13 @@ describe("the relayer's gas budget and card price floors", function () {
     const budget = new GasBudget(stack.cache.redis, `${stack.cache.prefix}:unit`, {
       perWalletPerDay: 250_000,
       perDay: 10_000_000,
-      gasPerUse: { registration: 1, offer: 1, cardMint: 100_000 },
+      gasPerUse: { registration: 1, offer: 1, cardMint: 100_000, referrer: 1 },
     });
     const day = new Date("2030-01-01T12:00:00Z");
     const buyer = "0x00000000000000000000000000000000000000b1";
-    await budget.reserve("cardMint", buyer, day);
-    const refund = await budget.reserve("cardMint", buyer, day);
-    await budget.reserve("cardMint", buyer, day).then(
+    await budget.reserve("cardMint", buyer, { now: day });
+    const refund = await budget.reserve("cardMint", buyer, { now: day });
+    await budget.reserve("cardMint", buyer, { now: day }).then(
       () => expect.fail("a third card mint was counted"),
       (err: { status: number; details: { scope: string; resetsAt: string } }) => {
         expect(err.status).to.equal(429);
@@ -156,7 +156,7 @@ describe("the relayer's gas budget and card price floors", function () {
       },
     );
     await refund();
-    await budget.reserve("cardMint", buyer, day);
-    await budget.reserve("cardMint", buyer, new Date("2030-01-02T00:00:01Z"));
+    await budget.reserve("cardMint", buyer, { now: day });
+    await budget.reserve("cardMint", buyer, { now: new Date("2030-01-02T00:00:01Z") });
   });
 });
