@@ -18,6 +18,8 @@ export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
     compilers: [compiler()],
+    // The settlement token is any ERC-20 a deployment names: the server reads it through this interface's types.
+    npmFilesToBuild: ["@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol"],
     overrides: {
       // Licenses are the largest contract; the IR pipeline keeps it under the 24 KiB code size limit.
       "contracts/LicenseToken.sol": compiler({ viaIR: true }),

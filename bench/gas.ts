@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { network } from "hardhat";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { TypedDataEncoder, type ContractTransactionResponse } from "ethers";
-import { deployContracts } from "../scripts/deploy-contracts.ts";
+import { deployContracts, DEV_SETTLEMENT_TREASURY_INDEX } from "../scripts/deploy-contracts.ts";
 import { REGISTER_TYPES, registryDomain } from "../lib/eip712.ts";
 import { BATCH_LEAF_ENCODING, commitmentOf, committedWorkId } from "../lib/evidence/registry.ts";
 import {
@@ -34,16 +34,20 @@ async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> 
 }
 
 const { ethers, networkHelpers } = await network.create();
-const [deployer, relayer, arbiter, treasury, studio, creator, buyer, buyer2, seller, player] =
-  await ethers.getSigners();
-const deployment = await deployContracts(deployer!, {
-  admin: deployer!.address,
-  relayer: relayer!.address,
-  arbiter: arbiter!.address,
-  treasury: treasury!.address,
-  studio: studio!.address,
-  revoker: relayer!.address,
-});
+const signers = await ethers.getSigners();
+const [deployer, relayer, arbiter, treasury, studio, creator, buyer, buyer2, seller, player] = signers;
+const deployment = await deployContracts(
+  deployer!,
+  {
+    admin: deployer!.address,
+    relayer: relayer!.address,
+    arbiter: arbiter!.address,
+    treasury: treasury!.address,
+    studio: studio!.address,
+    revoker: relayer!.address,
+  },
+  { devTreasury: signers[DEV_SETTLEMENT_TREASURY_INDEX]! },
+);
 const c = deployment.contracts;
 const registry = WorkRegistry__factory.connect(c.WorkRegistry.address, creator);
 const licenses = LicenseToken__factory.connect(c.LicenseToken.address, creator);
@@ -208,21 +212,14 @@ figures.release = await gasOf(
   RevenueSplit__factory.connect(split, creator).release(ethers.ZeroAddress, creator!.address),
 );
 
-// Card revenue settled to 100 payees that never held the token, the costliest case (each balance is a new slot),
-// with one card payment reference per payee.
-const settlement = await new PayoutSettlement__factory(deployer).deploy(
-  deployer!.address,
-  await stablecoin.getAddress(),
-  treasury!.address,
-);
-await gasOf(settlement.grantRole(await settlement.SETTLER_ROLE(), relayer!.address));
-await gasOf(stablecoin.mint(treasury!.address, 1_000_000n * 10n ** 6n));
-await gasOf(stablecoin.connect(treasury).approve(await settlement.getAddress(), ethers.MaxUint256));
+// Card revenue settled by the relayer from the deployment's funded treasury to 100 payees that never held the
+// token, the costliest case (each balance is a new slot), with one card payment reference per payee.
+const settlement = PayoutSettlement__factory.connect(c.PayoutSettlement.address, relayer);
 const payees = Array.from({ length: 100 }, () => ethers.Wallet.createRandom().address).sort((a, b) =>
   BigInt(a) < BigInt(b) ? -1 : 1,
 );
 figures.settle100 = await gasOf(
-  settlement.connect(relayer).settle(
+  settlement.settle(
     ethers.id("settlement-gas-bench"),
     payees,
     payees.map((_, i) => 12_340_000n + BigInt(i)),

@@ -4,14 +4,21 @@ import {
   IGameItems__factory,
   IItemEscrow__factory,
   ILicenseToken__factory,
+  IPayoutSettlement__factory,
   IRevenueSplit__factory,
   ISplitFactory__factory,
   IWorkRegistry__factory,
 } from "../types/typechain/index.ts";
 
-/** The kinds of contract the indexer follows: the deployed five and the splits the factory clones. */
+/** The kinds of contract the indexer follows: the deployed ones and the splits the factory clones. */
 export type ContractKind =
-  "WorkRegistry" | "SplitFactory" | "RevenueSplit" | "LicenseToken" | "GameItems" | "ItemEscrow";
+  | "WorkRegistry"
+  | "SplitFactory"
+  | "RevenueSplit"
+  | "LicenseToken"
+  | "GameItems"
+  | "ItemEscrow"
+  | "PayoutSettlement";
 
 /** A decoded argument as stored: integers as decimal strings, addresses and bytes as lowercase hex. */
 export type JsonValue = string | boolean | JsonValue[] | { [key: string]: JsonValue };
@@ -82,6 +89,7 @@ export function contractInterfaces(): Record<ContractKind, Interface> {
     LicenseToken: new Interface([...ILicenseToken__factory.abi, ...ERC721_EVENTS, ...ACCESS_CONTROL_EVENTS]),
     GameItems: new Interface([...IGameItems__factory.abi, ...ERC1155_EVENTS, ...ACCESS_CONTROL_EVENTS]),
     ItemEscrow: new Interface([...IItemEscrow__factory.abi, ...ACCESS_CONTROL_EVENTS]),
+    PayoutSettlement: new Interface([...IPayoutSettlement__factory.abi, ...ACCESS_CONTROL_EVENTS]),
   };
 }
 

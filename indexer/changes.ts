@@ -31,6 +31,7 @@ const KEY_ARGS: Record<ContractKind, Record<string, KeyKind>> = {
   },
   GameItems: { id: "itemIds", ids: "itemIds", from: "accounts", to: "accounts" },
   ItemEscrow: { listingId: "listingIds", seller: "accounts", buyer: "accounts", account: "accounts" },
+  PayoutSettlement: { settlementId: "settlementIds", payees: "accounts" },
 };
 
 const EMPTY_VALUES = new Set(["0", ZERO_ADDRESS, ZERO_HASH]);
@@ -73,6 +74,7 @@ export class KeyCollector {
       itemIds: [],
       splits: [],
       accounts: [],
+      settlementIds: [],
     };
     if (!truncated) for (const kind of Object.keys(keys) as KeyKind[]) keys[kind] = list(kind);
     return { keys, truncated };

@@ -28,6 +28,8 @@ export const changedKeysSchema = z.object({
   splits: z.array(hex),
   /** Accounts whose licenses, items, listings or payouts changed (lowercase). */
   accounts: z.array(hex),
+  /** Ids (bytes32, lowercase hex) of card revenue settlements paid or rolled back. */
+  settlementIds: z.array(hex),
 });
 
 export const chainHeadsSchema = z.object({

@@ -9,6 +9,7 @@ export const CONTRACT_NAMES = [
   "LicenseToken",
   "GameItems",
   "ItemEscrow",
+  "PayoutSettlement",
 ] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
@@ -30,7 +31,10 @@ export const deploymentSchema = z.object({
     LicenseToken: deployedContract,
     GameItems: deployedContract,
     ItemEscrow: deployedContract,
+    PayoutSettlement: deployedContract,
   }),
+  /** The stablecoin card revenue is settled in (a development chain's own DevStablecoin, or a real one). */
+  settlementToken: address,
   roles: z.object({
     admin: address,
     relayer: address,
@@ -38,6 +42,8 @@ export const deploymentSchema = z.object({
     treasury: address,
     studio: address,
     revoker: address,
+    /** Pays settlements: holds the stablecoin and approves PayoutSettlement for it. */
+    settlementTreasury: address,
   }),
   settings: z.object({
     platformFeeBps: z.number().int().min(0).max(10_000),

@@ -1,12 +1,32 @@
-import type { ContractTransactionResponse, Signer } from "ethers";
+import { MaxUint256, type ContractTransactionResponse, type Signer } from "ethers";
 import type { Deployment, DeployedContract } from "../lib/deployment.ts";
 import {
+  DevStablecoin__factory,
   GameItems__factory,
   ItemEscrow__factory,
   LicenseToken__factory,
+  PayoutSettlement__factory,
   SplitFactory__factory,
   WorkRegistry__factory,
+  type DevStablecoin,
 } from "../types/typechain/index.ts";
+
+/** Hardhat's development chains (the in-process network, `npm start`'s chain, a local Hardhat node). */
+export const DEV_CHAIN_ID = 31337;
+/**
+ * The account of Hardhat's test mnemonic that is the settlement treasury on development chains: the
+ * last of the 20 funded accounts, which no platform role (0–4) and no test or demo user (5 and up) takes.
+ */
+export const DEV_SETTLEMENT_TREASURY_INDEX = 19;
+/** What the development treasury is minted: 1,000,000 tUSD (6 decimals). */
+export const DEV_TREASURY_FUNDS = 1_000_000n * 10n ** 6n;
+
+/**
+ * Where settlements take their stablecoin from: a token that exists and a treasury that approves the
+ * settlement contract on its own (a real network), or, on a development chain only, a DevStablecoin
+ * deployed here, minted to the treasury account `devTreasury` signs for, and approved by it.
+ */
+export type SettlementSetup = { token: string; treasury: string } | { devTreasury: Signer };
 
 export interface DeployRoles {
   /** Holds DEFAULT_ADMIN_ROLE everywhere. */
@@ -59,16 +79,26 @@ async function confirm(tx: Promise<ContractTransactionResponse>): Promise<void> 
 /**
  * Deploys every contract with `deployer`, grants roles, and hands admin over to `roles.admin`
  * when it is another account (contracts with delayed admin handover take their roles at
- * construction, so the deployer never holds them). The deployer must be able to pay for about
- * 15 transactions.
+ * construction, so the deployer never holds them). Settlements pay in the token `settlementSetup`
+ * names, or on a development chain in a DevStablecoin deployed, minted and approved here. The
+ * deployer must be able to pay for about 20 transactions.
  */
 export async function deployContracts(
   deployer: Signer,
   roles: DeployRoles,
+  settlementSetup: SettlementSetup,
   settings: DeploySettings = DEFAULT_SETTINGS,
 ): Promise<Deployment> {
   const deployerAddress = await deployer.getAddress();
   const network = await deployer.provider!.getNetwork();
+  if ("devTreasury" in settlementSetup && network.chainId !== BigInt(DEV_CHAIN_ID)) {
+    throw new Error(
+      `a development stablecoin is deployed only on chain ${DEV_CHAIN_ID}, not ${network.chainId}`,
+    );
+  }
+  if ("token" in settlementSetup && (await deployer.provider!.getCode(settlementSetup.token)) === "0x") {
+    throw new Error(`the settlement token ${settlementSetup.token} has no code on chain ${network.chainId}`);
+  }
 
   const registry = await new WorkRegistry__factory(deployer).deploy(deployerAddress);
   const registryInfo = await record(registry, registry.deploymentTransaction());
@@ -98,14 +128,38 @@ export async function deployContracts(
     [itemsInfo.address],
   );
   const escrowInfo = await record(escrow, escrow.deploymentTransaction());
+  let settlementToken: string;
+  let settlementTreasury: string;
+  let devToken: DevStablecoin | null = null;
+  if ("token" in settlementSetup) {
+    ({ token: settlementToken, treasury: settlementTreasury } = settlementSetup);
+  } else {
+    devToken = await new DevStablecoin__factory(deployer).deploy();
+    await devToken.waitForDeployment();
+    settlementToken = await devToken.getAddress();
+    settlementTreasury = await settlementSetup.devTreasury.getAddress();
+  }
+  const settlement = await new PayoutSettlement__factory(deployer).deploy(
+    deployerAddress,
+    settlementToken,
+    settlementTreasury,
+  );
+  const settlementInfo = await record(settlement, settlement.deploymentTransaction());
 
   await confirm(registry.grantRole(await registry.REGISTRAR_ROLE(), roles.relayer));
   // Offers on a work stop selling in the transaction that supersedes it.
   await confirm(registry.setSupersessionHook(licensesInfo.address));
   await confirm(items.grantRole(await items.MINTER_ROLE(), roles.studio));
+  // The relayer sends settlements as it sends card mints.
+  await confirm(settlement.grantRole(await settlement.SETTLER_ROLE(), roles.relayer));
+  if (devToken && "devTreasury" in settlementSetup) {
+    // The treasury of a development chain is funded and approves for everything, as a real one is told to.
+    await confirm(devToken.mint(settlementTreasury, DEV_TREASURY_FUNDS));
+    await confirm(devToken.connect(settlementSetup.devTreasury).approve(settlementInfo.address, MaxUint256));
+  }
 
   if (roles.admin.toLowerCase() !== deployerAddress.toLowerCase()) {
-    for (const contract of [registry, items]) {
+    for (const contract of [registry, items, settlement]) {
       const adminRole = await contract.DEFAULT_ADMIN_ROLE();
       await confirm(contract.grantRole(adminRole, roles.admin));
       await confirm(contract.renounceRole(adminRole, deployerAddress));
@@ -121,8 +175,10 @@ export async function deployContracts(
       LicenseToken: licensesInfo,
       GameItems: itemsInfo,
       ItemEscrow: escrowInfo,
+      PayoutSettlement: settlementInfo,
     },
-    roles,
+    settlementToken,
+    roles: { ...roles, settlementTreasury },
     settings,
   };
 }

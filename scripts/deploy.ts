@@ -5,12 +5,16 @@
  *
  * Role holders come from DEPLOY_ADMIN, DEPLOY_RELAYER, DEPLOY_ARBITER, DEPLOY_TREASURY, DEPLOY_STUDIO
  * and DEPLOY_REVOKER; any that is unset falls back to the network's accounts 0–4 (on a development
- * chain, Hardhat's well-known test accounts), the revoker to the relayer.
+ * chain, Hardhat's well-known test accounts), the revoker to the relayer. Settlements pay in the
+ * stablecoin SETTLEMENT_TOKEN from SETTLEMENT_TREASURY, which must then approve the settlement contract
+ * (the script prints the call); on a development chain without them a DevStablecoin is deployed, and
+ * account 19 is funded with it and approves.
  */
 import { network } from "hardhat";
 import { isAddress } from "ethers";
 import { writeDeployment } from "../lib/deployment.ts";
 import { deployContracts, DEFAULT_SETTINGS, type DeployRoles } from "./deploy-contracts.ts";
+import { settlementSetupFromEnv, treasuryApproval } from "./settlement-setup.ts";
 
 const ROLE_VARIABLES: Record<Exclude<keyof DeployRoles, "revoker">, string> = {
   admin: "DEPLOY_ADMIN",
@@ -48,7 +52,10 @@ const roles = {} as DeployRoles;
 // The workers revoke with the relayer's key unless the revoker is a wallet of its own.
 roles.revoker = addressFromEnv("DEPLOY_REVOKER") ?? roles.relayer;
 
-const deployment = await deployContracts(deployer, roles, {
+const chainId = Number((await ethers.provider.getNetwork()).chainId);
+const settlementSetup = await settlementSetupFromEnv(process.env, chainId, signers);
+
+const deployment = await deployContracts(deployer, roles, settlementSetup, {
   platformFeeBps: settingFromEnv("PLATFORM_FEE_BPS", DEFAULT_SETTINGS.platformFeeBps),
   escrowCommissionBps: settingFromEnv("ESCROW_COMMISSION_BPS", DEFAULT_SETTINGS.escrowCommissionBps),
   confirmationWindowSeconds: settingFromEnv(
@@ -60,6 +67,19 @@ const deployment = await deployContracts(deployer, roles, {
 });
 const file = await writeDeployment(deployment, process.env.DEPLOYMENTS_DIR ?? "deployments");
 for (const [name, info] of Object.entries(deployment.contracts)) {
-  console.log(`${name.padEnd(14)} ${info.address}  (block ${info.blockNumber})`);
+  console.log(`${name.padEnd(16)} ${info.address}  (block ${info.blockNumber})`);
+}
+console.log(
+  `settlement token ${deployment.settlementToken}, treasury ${deployment.roles.settlementTreasury}`,
+);
+if ("token" in settlementSetup) {
+  const approval = treasuryApproval(
+    deployment.settlementToken,
+    deployment.contracts.PayoutSettlement.address,
+  );
+  console.log(
+    `the treasury ${deployment.roles.settlementTreasury} must now approve the settlement contract; send from it:\n` +
+      `  to   ${approval.to}\n  call ${approval.call}\n  data ${approval.data}`,
+  );
 }
 console.log(`wrote ${file}`);

@@ -1,7 +1,7 @@
 import { network } from "hardhat";
 import { JsonRpcProvider } from "ethers";
 import { readDeployment, writeDeployment, type Deployment } from "../lib/deployment.ts";
-import { deployContracts } from "./deploy-contracts.ts";
+import { deployContracts, DEV_SETTLEMENT_TREASURY_INDEX } from "./deploy-contracts.ts";
 
 const IDLE_BLOCK_MS = 2000;
 
@@ -29,7 +29,8 @@ async function deployedHere(
 /**
  * Serves an in-process Hardhat network over JSON-RPC (HTTP and WebSocket) on `host:port`, or uses
  * `rpcUrl` when given, and makes sure the contracts are deployed there (deploying them once with
- * the chain's unlocked development accounts 0–4 as admin, relayer, arbiter, treasury and studio).
+ * the chain's unlocked development accounts 0–4 as admin, relayer, arbiter, treasury and studio, and
+ * account 19 as the settlement treasury, funded with a development stablecoin).
  */
 export async function startDevChain(options: {
   rpcUrl?: string;
@@ -60,17 +61,22 @@ export async function startDevChain(options: {
   let deployment = await deployedHere(provider, chainId, dir);
   if (!deployment) {
     const accounts = await provider.listAccounts();
-    if (accounts.length < 5)
-      throw new Error(`${url} has ${accounts.length} unlocked accounts; 5 are needed to deploy`);
+    const needed = DEV_SETTLEMENT_TREASURY_INDEX + 1;
+    if (accounts.length < needed)
+      throw new Error(`${url} has ${accounts.length} unlocked accounts; ${needed} are needed to deploy`);
     const [admin, relayer, arbiter, treasury, studio] = accounts.map((a) => a.address);
-    deployment = await deployContracts(accounts[0]!, {
-      admin: admin!,
-      relayer: relayer!,
-      arbiter: arbiter!,
-      treasury: treasury!,
-      studio: studio!,
-      revoker: relayer!,
-    });
+    deployment = await deployContracts(
+      accounts[0]!,
+      {
+        admin: admin!,
+        relayer: relayer!,
+        arbiter: arbiter!,
+        treasury: treasury!,
+        studio: studio!,
+        revoker: relayer!,
+      },
+      { devTreasury: accounts[DEV_SETTLEMENT_TREASURY_INDEX]! },
+    );
     await writeDeployment(deployment, dir);
   }
   return {

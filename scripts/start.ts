@@ -169,7 +169,7 @@ try {
     config,
     db,
     redis,
-    chain: { provider, chainId: runtime.chainId, deployment: runtime.deployment },
+    chain: runtime.chain,
     ipfs,
     queues,
     feed,

@@ -22,7 +22,7 @@ async function serve(config: Config): Promise<void> {
     config,
     db: runtime.db,
     redis: runtime.redis,
-    chain: { provider: runtime.provider, chainId: runtime.chainId, deployment: runtime.deployment },
+    chain: runtime.chain,
     ipfs: runtime.ipfs,
     queues: runtime.queues,
     feed: runtime.feed,

@@ -4,6 +4,7 @@ import pg from "pg";
 import pino, { type Logger } from "pino";
 import { readDeployment, type Deployment } from "../lib/deployment.ts";
 import { WorkRegistry__factory, type WorkRegistry } from "../types/typechain/index.ts";
+import { connectChain, type Chain } from "./chain/chain.ts";
 import { ChangeFeed } from "./chain/change-feed.ts";
 import { Relayer } from "./chain/relayer.ts";
 import { checkChain, type Config } from "./config.ts";
@@ -21,6 +22,8 @@ export interface Runtime {
   provider: JsonRpcApiProvider;
   chainId: number;
   deployment: Deployment;
+  /** The provider, chain id and deployment, with the settlement contract and its token. */
+  chain: Chain;
   registry: WorkRegistry;
   relayer: Relayer;
   ipfs: IpfsStore;
@@ -82,6 +85,7 @@ export async function createRuntime(
     provider,
     chainId,
     deployment,
+    chain: connectChain(provider, chainId, deployment),
     registry,
     relayer,
     ipfs,

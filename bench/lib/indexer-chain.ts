@@ -9,7 +9,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { ZeroAddress, type Interface } from "ethers";
 import { network } from "hardhat";
 import { commitmentOf } from "../../lib/evidence/registry.ts";
-import { deployContracts } from "../../scripts/deploy-contracts.ts";
+import { deployContracts, DEV_SETTLEMENT_TREASURY_INDEX } from "../../scripts/deploy-contracts.ts";
 import {
   GameItems__factory,
   ItemEscrow__factory,
@@ -52,15 +52,12 @@ const accounts = (await request("eth_accounts")) as string[];
 if (accounts.length < 5 + WORKERS * 3)
   throw new Error(`the Hardhat network needs ${5 + WORKERS * 3} accounts`);
 const [admin, relayer, arbiter, treasury, studio] = accounts as [string, string, string, string, string];
-const [deployer] = await conn.ethers.getSigners();
-const deployment = await deployContracts(deployer!, {
-  admin,
-  relayer,
-  arbiter,
-  treasury,
-  studio,
-  revoker: relayer,
-});
+const signers = await conn.ethers.getSigners();
+const deployment = await deployContracts(
+  signers[0]!,
+  { admin, relayer, arbiter, treasury, studio, revoker: relayer },
+  { devTreasury: signers[DEV_SETTLEMENT_TREASURY_INDEX]! },
+);
 const at = {
   registry: deployment.contracts.WorkRegistry.address,
   splits: deployment.contracts.SplitFactory.address,

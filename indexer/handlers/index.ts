@@ -14,4 +14,6 @@ export const HANDLERS: Record<ContractKind, ContractHandlers> = {
   LicenseToken: licenseTokenHandlers,
   GameItems: gameItemsHandlers,
   ItemEscrow: itemEscrowHandlers,
+  // Settlements are kept in chain_events until their tables exist.
+  PayoutSettlement: {},
 };

@@ -138,10 +138,11 @@ const EMITTER_ADDRESSES: Record<ContractName, string> = {
   LicenseToken: "0x0000000000000000000000000000000000000a03",
   GameItems: "0x0000000000000000000000000000000000000a04",
   ItemEscrow: "0x0000000000000000000000000000000000000a05",
+  PayoutSettlement: "0x0000000000000000000000000000000000000a06",
 };
 
 /**
- * Log emitters installed at the five contract addresses of a deployment, to produce any event
+ * Log emitters installed at the contract addresses of a deployment, to produce any event
  * (well-formed or not) from any followed or unfollowed address.
  */
 export async function installEmitters(request: Request) {
@@ -160,7 +161,16 @@ export async function installEmitters(request: Request) {
         { address: EMITTER_ADDRESSES[name], blockNumber, txHash: `0x${"0".repeat(64)}` },
       ]),
     ) as Deployment["contracts"],
-    roles: { admin: from!, relayer: from!, arbiter: from!, treasury: from!, studio: from!, revoker: from! },
+    settlementToken: "0x0000000000000000000000000000000000000a07",
+    roles: {
+      admin: from!,
+      relayer: from!,
+      arbiter: from!,
+      treasury: from!,
+      studio: from!,
+      revoker: from!,
+      settlementTreasury: from!,
+    },
     settings: {
       platformFeeBps: 250,
       escrowCommissionBps: 250,

@@ -8,8 +8,9 @@ import pino from "pino";
 import type { Deployment } from "../../lib/deployment.ts";
 import { loadConfig as loadIndexerConfig } from "../../indexer/config.ts";
 import { createIndexer, type Indexer } from "../../indexer/create-indexer.ts";
-import { deployContracts } from "../../scripts/deploy-contracts.ts";
+import { deployContracts, DEV_SETTLEMENT_TREASURY_INDEX } from "../../scripts/deploy-contracts.ts";
 import { createApp } from "../../server/app.ts";
+import { connectChain, type Chain } from "../../server/chain/chain.ts";
 import { ChangeFeed } from "../../server/chain/change-feed.ts";
 import { SessionTokens } from "../../server/auth/session.ts";
 import { Relayer } from "../../server/chain/relayer.ts";
@@ -56,6 +57,8 @@ export interface TestStack {
   rpcUrl: string;
   deployment: Deployment;
   chainId: number;
+  /** The chain as the API sees it, with the settlement contract and its token. */
+  chain: Chain;
   db: TestDatabase;
   cache: TestRedis;
   queues: Queues;
@@ -64,7 +67,7 @@ export interface TestStack {
   ipfs: EmbeddedIpfsStore;
   indexer: Indexer;
   feed: ChangeFeed;
-  /** Signers 0–4 hold the platform roles; 5 and up are creators, buyers and players. */
+  /** Signers 0–4 hold the platform roles, 19 the settlement treasury; 5 and up are creators, buyers and players. */
   signer(index: number): Promise<JsonRpcSigner>;
   /** The stack's latest warning and error log lines, for a failed test to show. */
   warnings(): string[];
@@ -99,14 +102,18 @@ export async function startTestStack(label: string, options: TestStackOptions = 
   });
   const chainId = Number((await provider.getNetwork()).chainId);
   const accounts = await Promise.all([0, 1, 2, 3, 4].map((i) => provider.getSigner(i)));
-  const deployment = await deployContracts(accounts[0]!, {
-    admin: accounts[0]!.address,
-    relayer: accounts[1]!.address,
-    arbiter: accounts[2]!.address,
-    treasury: accounts[3]!.address,
-    studio: accounts[4]!.address,
-    revoker: accounts[1]!.address,
-  });
+  const deployment = await deployContracts(
+    accounts[0]!,
+    {
+      admin: accounts[0]!.address,
+      relayer: accounts[1]!.address,
+      arbiter: accounts[2]!.address,
+      treasury: accounts[3]!.address,
+      studio: accounts[4]!.address,
+      revoker: accounts[1]!.address,
+    },
+    { devTreasury: await provider.getSigner(DEV_SETTLEMENT_TREASURY_INDEX) },
+  );
 
   const db =
     options.database === "embedded" ? await createEmbeddedDatabase(label) : await createTestDatabase(label);
@@ -198,11 +205,12 @@ export async function startTestStack(label: string, options: TestStackOptions = 
   if (options.indexer !== false) {
     indexer.run().catch((err: unknown) => logger.error({ err }, "indexer stopped"));
   }
+  const chain = connectChain(provider, chainId, deployment);
   const app = createApp({
     config,
     db: db.pool,
     redis: cache.redis,
-    chain: { provider, chainId, deployment },
+    chain,
     ipfs,
     queues,
     feed,
@@ -216,6 +224,7 @@ export async function startTestStack(label: string, options: TestStackOptions = 
     rpcUrl,
     deployment,
     chainId,
+    chain,
     db,
     cache,
     queues,

@@ -11,6 +11,7 @@ describe("chain change messages", () => {
     itemIds: [],
     splits: [],
     accounts: ["0xabc0000000000000000000000000000000000001"],
+    settlementIds: [],
   };
 
   it("names the channel after the key prefix", () => {

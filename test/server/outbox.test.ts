@@ -52,7 +52,7 @@ describe("outbox: what a commit promises is queued even if its process dies", fu
       config: stack.config,
       db: stack.db.pool,
       redis: stack.cache.redis,
-      chain: { provider: stack.provider, chainId: stack.chainId, deployment: stack.deployment },
+      chain: stack.chain,
       ipfs: stack.ipfs,
       queues: stack.queues,
       feed: stack.feed,
