@@ -179,7 +179,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   );
 
   const commerce = await startCommerceWorkers({ ...deps, checkpoint });
-  const payouts = await startPayoutWorkers(deps);
+  const payouts = await startPayoutWorkers({ ...deps, checkpoint });
 
   return {
     async close(graceMs) {

@@ -27,6 +27,7 @@ import {
 import {
   IItemEscrow__factory,
   ILicenseToken__factory,
+  IPayoutSettlement__factory,
   IWorkRegistry__factory,
 } from "../../types/typechain/index.ts";
 import { Batcher } from "../../lib/batcher.ts";
@@ -214,6 +215,7 @@ export class Relayer {
       IWorkRegistry__factory.createInterface(),
       ILicenseToken__factory.createInterface(),
       IItemEscrow__factory.createInterface(),
+      IPayoutSettlement__factory.createInterface(),
     ];
     this.address = options.wallet.address.toLowerCase();
     this.#key = getBytes(options.wallet.privateKey);

@@ -1,7 +1,6 @@
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import { withTransaction } from "../../../lib/transaction.ts";
-import type { LicenseToken } from "../../../types/typechain/index.ts";
 import { PermanentError } from "../../errors.ts";
 import { findOrder, lockOrder } from "../../orders/store.ts";
 import type { Booking } from "../../queues/queues.ts";
@@ -12,7 +11,8 @@ export interface BookOrderDeps {
   db: Pool;
   /** The chain's clock: the holdback of a settlement counts from a booking's time by it. */
   clock: { nowSeconds(): Promise<number> };
-  licenses: Pick<LicenseToken, "isReferrer">;
+  /** Whether the offer's creator approved the referrer (LicenseToken.isReferrer). */
+  licenses: { isReferrer(offerId: string, referrer: string): Promise<boolean> };
   logger: Logger;
 }
 
