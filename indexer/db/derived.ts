@@ -13,6 +13,7 @@ import {
 } from "./licenses.ts";
 import { quarantine } from "./quarantine.ts";
 import type { CurrentTable, HistoryTable } from "./rows.ts";
+import { settlementPayments, settlementsPaid } from "./settlements.ts";
 import { splitPayouts, splitReceipts, splits } from "./splits.ts";
 import { batches, works } from "./works.ts";
 
@@ -41,5 +42,7 @@ export const HISTORY_TABLES: HistoryTable<unknown>[] = [
   splitPayouts,
   itemTransfers,
   listingStates,
+  settlementsPaid,
+  settlementPayments,
   quarantine,
 ] as HistoryTable<unknown>[];

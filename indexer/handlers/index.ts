@@ -3,6 +3,7 @@ import { gameItemsHandlers } from "./game-items.ts";
 import type { ContractHandlers } from "./handler.ts";
 import { itemEscrowHandlers } from "./item-escrow.ts";
 import { licenseTokenHandlers } from "./license-token.ts";
+import { payoutSettlementHandlers } from "./payout-settlement.ts";
 import { revenueSplitHandlers, splitFactoryHandlers } from "./revenue-split.ts";
 import { workRegistryHandlers } from "./work-registry.ts";
 
@@ -14,6 +15,5 @@ export const HANDLERS: Record<ContractKind, ContractHandlers> = {
   LicenseToken: licenseTokenHandlers,
   GameItems: gameItemsHandlers,
   ItemEscrow: itemEscrowHandlers,
-  // Settlements are kept in chain_events until their tables exist.
-  PayoutSettlement: {},
+  PayoutSettlement: payoutSettlementHandlers,
 };

@@ -71,6 +71,7 @@ const opArb = fc.record({
     "listingEvent",
     "split",
     "splitPayment",
+    "settle",
   ),
   a: fc.nat(1000),
   b: fc.nat(1000),
@@ -288,6 +289,20 @@ async function apply(emitters: Emitters, model: Model, op: Op, salt: number): Pr
       if (op.b % 2 === 0)
         await emitters.emit("RevenueSplit", "PaymentReceived", [account(op.c), salt], split);
       else await emitters.emit("RevenueSplit", "PaymentReleased", [ZERO, account(op.c), salt], split);
+      return m;
+    }
+    case "settle": {
+      // Settlement ids are unique on chain; payees ascend, as the contract requires.
+      const payees = [...new Set([account(op.a), account(op.b)])].sort();
+      const amounts = payees.map((_, i) => BigInt(salt * 1000 + i + 1));
+      await emitters.emit("PayoutSettlement", "SettlementPaid", [
+        HASH(0x5e7000000 + salt),
+        account(op.c),
+        amounts.reduce((sum, amount) => sum + amount, 0n),
+        payees,
+        amounts,
+        Array.from({ length: op.c % 3 }, (_, i) => HASH(salt * 10 + i)),
+      ]);
       return m;
     }
     default:

@@ -7,6 +7,7 @@ import {
   GameItems__factory,
   ItemEscrow__factory,
   LicenseToken__factory,
+  PayoutSettlement__factory,
   RevenueSplit__factory,
   SplitFactory__factory,
   WorkRegistry__factory,
@@ -28,6 +29,7 @@ const GAS_LIMIT = 8_000_000n;
 
 const registryAbi = new Interface(WorkRegistry__factory.abi);
 const splitFactoryAbi = new Interface(SplitFactory__factory.abi);
+const settlementAbi = new Interface(PayoutSettlement__factory.abi);
 
 /** Every function a transaction can call: neither view nor pure. */
 const stateChanging = (abi: Interface) =>
@@ -50,6 +52,7 @@ describe("hostile events generated from every contract's ABI", function () {
   const sent: Sent = { calls: 0, mined: 0 };
   const revealed: string[] = [];
   const splits: string[] = [];
+  const settlement = { id: keccak256(Buffer.from("hostile settlement")), payees: [] as string[], refs: 0 };
 
   /** Sends `data` from the attacker whatever it holds; a revert is an answer, not a failure. */
   async function send(to: string, data: string, value = 0n): Promise<Log[]> {
@@ -202,6 +205,41 @@ describe("hostile events generated from every contract's ABI", function () {
       );
     }
 
+    // A settler of its own pays the splits and the attacker generated amounts, with more card payment
+    // references than an event's array is stored with.
+    const admin = await stack.signer(0);
+    const settler = await stack.signer(13);
+    await (
+      await admin.sendTransaction({
+        to: at.PayoutSettlement.address,
+        data: settlementAbi.encodeFunctionData("grantRole", [
+          keccak256(Buffer.from("SETTLER_ROLE")),
+          settler.address,
+        ]),
+      })
+    ).wait();
+    const payees = [...new Set([attacker.address, ...splits].map((a) => a.toLowerCase()))].sort();
+    settlement.payees = payees;
+    const [amounts] = fc.sample(
+      fc.array(fc.bigInt({ min: 1n, max: 10n ** 9n }), {
+        minLength: payees.length,
+        maxLength: payees.length,
+      }),
+      { numRuns: 1, seed: SEED },
+    );
+    const refs = fc.sample(hostileValue(settlementAbi.getFunction("settle")!.inputs[0]!, dict), {
+      numRuns: 300,
+      seed: SEED,
+    });
+    const settled = await (
+      await settler.sendTransaction({
+        to: at.PayoutSettlement.address,
+        data: settlementAbi.encodeFunctionData("settle", [settlement.id, payees, amounts, refs]),
+      })
+    ).wait();
+    expect(settled?.status, "the settler's settlement was paid").to.equal(1);
+    settlement.refs = refs.length;
+
     // Every state-changing function of every contract, with generated arguments and the attacker's own ids.
     const targets: [string, Interface][] = [
       [at.WorkRegistry.address, registryAbi],
@@ -209,6 +247,7 @@ describe("hostile events generated from every contract's ABI", function () {
       [at.LicenseToken.address, licenses],
       [at.GameItems.address, items],
       [at.ItemEscrow.address, escrow],
+      [at.PayoutSettlement.address, settlementAbi],
       [split, new Interface(RevenueSplit__factory.abi)],
     ];
     for (const [to, abi] of targets) {
@@ -233,6 +272,7 @@ describe("hostile events generated from every contract's ABI", function () {
       new Interface(GameItems__factory.abi),
       new Interface(ItemEscrow__factory.abi),
       new Interface(RevenueSplit__factory.abi),
+      settlementAbi,
     ];
     const names = [...emitted].map((topic) => events.map((abi) => abi.getEvent(topic!)?.name).find(Boolean));
     expect(names).to.include.members([
@@ -244,6 +284,7 @@ describe("hostile events generated from every contract's ABI", function () {
       "Listed",
       "TransferBatch",
       "ApprovalForAll",
+      "SettlementPaid",
     ]);
     expect(sent.mined).to.be.greaterThan(20);
   });
@@ -271,6 +312,19 @@ describe("hostile events generated from every contract's ABI", function () {
       .catch(() => undefined);
     expect(want.size).to.be.greaterThan(0);
     expect([...want].filter((k) => !stored.has(k))).to.deep.equal([]);
+  });
+
+  it("mirrors the settler's settlement with every payment reference and every payee", async () => {
+    const paid = await stack.db.pool.query<{ refs: number }>(
+      "SELECT cardinality(payment_refs) AS refs FROM settlements_paid WHERE settlement_id = $1",
+      [settlement.id],
+    );
+    expect(paid.rows).to.deep.equal([{ refs: settlement.refs }]);
+    const payments = await stack.db.pool.query<{ payee: string }>(
+      "SELECT payee FROM settlement_payments WHERE settlement_id = $1 ORDER BY payee",
+      [settlement.id],
+    );
+    expect(payments.rows.map((r) => r.payee)).to.deep.equal(settlement.payees);
   });
 
   it("mirrors every hostile registration as a work, with notes on the values it had to change", async () => {
