@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the product's story, step by step, against a running stack (`npm start`):
  * a creator registers and versions a work, publishes an offer with a 3-way split; a buyer pays by
- * (dev) card and the license lands in their wallet; time passes, it expires and is renewed; two
+ * (dev) card and the license lands in their wallet; time passes, it expires and is renewed, and the
+ * card revenue is settled to the split, where the co-creator withdraws it; two
  * players trade an item through escrow, one trade disputed and resolved; a legal team exports an
  * evidence bundle and the verifier passes it. Exits 0 only if every step checked out.
  *
@@ -13,7 +14,13 @@ import { SiweMessage } from "siwe";
 import { CREATE_OFFER_TYPES, licenseDomain } from "../lib/eip712.ts";
 import { readDeployment } from "../lib/deployment.ts";
 import { verifyBundle } from "../lib/evidence/verify.ts";
-import { GameItems__factory, LicenseToken__factory } from "../types/typechain/index.ts";
+import {
+  GameItems__factory,
+  IERC20Metadata__factory,
+  LicenseToken__factory,
+  PayoutSettlement__factory,
+  RevenueSplit__factory,
+} from "../types/typechain/index.ts";
 
 const API = (process.env.API_URL ?? "http://127.0.0.1:3000").replace(/\/$/, "");
 const RPC = process.env.CHAIN_RPC_URL ?? "http://127.0.0.1:8545";
@@ -276,7 +283,7 @@ async function main(): Promise<void> {
   });
   check(pay.status === 303, "paid on the checkout page (a signed payment webhook was posted)");
   const fulfilled = await waitFor("the order to be fulfilled", async () => {
-    const r = await api<{ status: string; tokenId: string | null }>(
+    const r = await api<{ status: string; tokenId: string | null; paymentRef: string | null }>(
       "GET",
       `/v1/orders/${order.orderId}?secret=${order.orderSecret}`,
     );
@@ -318,6 +325,36 @@ async function main(): Promise<void> {
     return r.body.valid ? r.body : null;
   });
   check(renewed.valid, `renewed with the wallet: valid until ${renewed.validUntil}`);
+
+  say("The card sale's revenue is settled to the 3-way split, and the co-creator withdraws their 30%");
+  // $19.00 less Stripe's fee (2.9% + 30¢ = 85¢) and the offer's platform fee, in the 6-decimal stablecoin.
+  const platformFee = Math.floor((1900 * deployment.settings.platformFeeBps) / 10_000);
+  const toSplit = BigInt(1900 - 85 - platformFee) * 10_000n;
+  const settlements = PayoutSettlement__factory.connect(
+    deployment.contracts.PayoutSettlement.address,
+    provider,
+  );
+  const settled = await waitFor("the settlement of the card sale (past its 14-day holdback)", async () => {
+    const logs = await settlements.queryFilter(settlements.filters.SettlementPaid());
+    const log = logs.find((l) => l.args.paymentRefs.includes(fulfilled.paymentRef!));
+    if (!log) return null;
+    const at = log.args.payees.map((p) => p.toLowerCase()).indexOf(prepared.split.toLowerCase());
+    return { amount: log.args.amounts[at] ?? 0n, txHash: log.transactionHash };
+  });
+  check(
+    settled.amount === toSplit,
+    `the split received ${Number(toSplit) / 1e6} tUSD in settlement ${settled.txHash.slice(0, 10)}… (checked on chain)`,
+  );
+  const usd = IERC20Metadata__factory.connect(deployment.settlementToken, provider);
+  const split = RevenueSplit__factory.connect(prepared.split, coCreator);
+  const owed = await split.releasable(deployment.settlementToken, coCreator!.address);
+  const before = await usd.balanceOf(coCreator!.address);
+  await (await split.release(deployment.settlementToken, coCreator!.address)).wait();
+  const withdrawn = (await usd.balanceOf(coCreator!.address)) - before;
+  check(
+    withdrawn > 0n && withdrawn === owed,
+    `the co-creator withdrew ${Number(withdrawn) / 1e6} tUSD, their share`,
+  );
 
   say("Two players trade a game item through escrow");
   const items = GameItems__factory.connect(deployment.contracts.GameItems.address, studio);

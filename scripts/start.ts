@@ -101,6 +101,8 @@ try {
     EVIDENCE_DIR: process.env.EVIDENCE_DIR ?? path.join(DATA, "evidence"),
     PAYMENTS_PROVIDER: process.env.PAYMENTS_PROVIDER ?? "dev",
     WEB_DIR: process.env.WEB_DIR ?? WEB_DIST,
+    // Card revenue past its holdback (by the chain's clock, which the demo moves) is paid within seconds.
+    SETTLEMENT_EVERY_SECONDS: process.env.SETTLEMENT_EVERY_SECONDS ?? "5",
   };
   const config = loadConfig(env);
   const indexerConfig = loadIndexerConfig({

@@ -17,6 +17,7 @@ import { errorHandler, routeNotFound } from "./errors.ts";
 import { clientOf } from "./http/client-address.ts";
 import { OpenApiRegistry } from "./http/openapi.ts";
 import { registerOperationsMetrics } from "./http/operations-metrics.ts";
+import { registerPayoutMetrics } from "./http/payout-metrics.ts";
 import { rateLimit } from "./http/rate-limit.ts";
 import { useRequestLog } from "./http/request-log.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
@@ -94,6 +95,19 @@ export function createApp(deps: AppDeps): Express {
     redisPrefix: config.redis.prefix,
     queues,
     thresholds: { platformSeconds: PLATFORM_STEP_SECONDS, chainSeconds: config.operations.stuckAfterSeconds },
+  });
+  let decimals: Promise<number> | null = null;
+  registerPayoutMetrics(metrics, {
+    db,
+    currency: config.payouts.currency,
+    decimals: () =>
+      (decimals ??= chain.settlementToken
+        .decimals()
+        .then(Number)
+        .catch((err: unknown) => {
+          decimals = null;
+          throw err;
+        })),
   });
 
   useRequestLog(app, {
