@@ -94,5 +94,7 @@ export type Order = z.infer<typeof orderSchema>;
 export type OrderEvent = z.infer<typeof orderEventSchema>;
 export type OrderWithHistory = z.infer<typeof orderWithHistorySchema>;
 export type CheckoutRequest = z.output<typeof checkoutBody>;
+/** A checkout as a client sends it. */
+export type CheckoutBody = z.input<typeof checkoutBody>;
 export type CheckoutOrder = z.infer<typeof checkoutOrderSchema>;
 export type RevocationRequest = z.infer<typeof revocationRequestSchema>;

@@ -7,6 +7,7 @@ import { CreatePage } from "./pages/create.tsx";
 import { LicensesPage } from "./pages/licenses.tsx";
 import { TradesPage } from "./pages/trades.tsx";
 import { VerifyPage } from "./pages/verify.tsx";
+import { OfferPage } from "./pages/offer.tsx";
 import { OrderPage } from "./pages/order.tsx";
 import { NotFoundPage } from "./pages/not-found.tsx";
 
@@ -26,6 +27,9 @@ function page(path: string, params: URLSearchParams) {
   if (path === "/verify") return <VerifyPage />;
   const work = /^\/works\/(\d+)$/.exec(path);
   if (work) return <WorkPage id={work[1]!} />;
+  // A referral link: `ref` names the referrer of a purchase made from it.
+  const offer = /^\/offers\/(\d+)$/.exec(path);
+  if (offer) return <OfferPage id={offer[1]!} referrer={params.get("ref")} />;
   const order = /^\/orders\/([\w-]+)$/.exec(path);
   // The order secret in the query is what lets the page read the order without a session.
   const secret = params.get("secret") ?? "";
@@ -37,7 +41,9 @@ function page(path: string, params: URLSearchParams) {
 }
 
 function isCurrent(href: string, path: string): boolean {
-  return href === "/" ? path === "/" || path.startsWith("/works/") : path.startsWith(href);
+  return href === "/"
+    ? path === "/" || path.startsWith("/works/") || path.startsWith("/offers/")
+    : path.startsWith(href);
 }
 
 export function App() {

@@ -1,11 +1,11 @@
 /** Offers, card checkout, on-chain purchases, renewals and trades: the API calls behind the buying pages. */
-import { Interface } from "ethers";
+import { Interface, ZeroAddress } from "ethers";
 import { CREATE_OFFER_TYPES, DOMAIN_VERSION, LICENSE_DOMAIN_NAME } from "../../lib/eip712.ts";
 import type { Page } from "../../lib/api/primitives.ts";
 import type { License } from "../../lib/api/licenses.ts";
 import type { Chain } from "../../lib/api/chain.ts";
 import type { FiatPrice, Offer, OfferPublication, PublishOfferBody } from "../../lib/api/offers.ts";
-import type { CheckoutOrder, Order } from "../../lib/api/orders.ts";
+import type { CheckoutBody, CheckoutOrder, Order } from "../../lib/api/orders.ts";
 import type { PreparedSplit, PrepareSplitRequest } from "../../lib/api/splits.ts";
 import type { Trade } from "../../lib/api/trades.ts";
 import type { TransactionRequests } from "../../lib/api/transactions.ts";
@@ -47,10 +47,21 @@ export async function listOffers(workId: string, signal?: AbortSignal): Promise<
   return page.items;
 }
 
-/** Reserves a unit and opens a card checkout; the license goes to the connected wallet once paid. */
-export function startCheckout(wallet: Wallet, offer: Offer): Promise<CheckoutOrder> {
+/**
+ * Reserves a unit and opens a card checkout; the license goes to the connected wallet once paid, and
+ * `referrer` (from a referral link) earns the offer's commission if the creator approved them.
+ */
+export function startCheckout(
+  wallet: Wallet,
+  offer: Offer,
+  referrer: string | null = null,
+): Promise<CheckoutOrder> {
   return api<CheckoutOrder>("/v1/checkout", {
-    json: { offerId: offer.offerId, wallet: requireAddress(wallet) },
+    json: {
+      offerId: offer.offerId,
+      wallet: requireAddress(wallet),
+      ...(referrer ? { referrer } : {}),
+    } satisfies CheckoutBody,
   });
 }
 
@@ -64,11 +75,18 @@ export function orderEvents(id: string, secret: string): EventSource {
   return new EventSource(`/v1/orders/${id}/events?secret=${encodeURIComponent(secret)}`);
 }
 
-/** Buys a license to the connected wallet, paying the offer's native-currency price. */
-export async function buyWithWallet(wallet: Wallet, offer: Offer): Promise<string> {
+/**
+ * Buys a license to the connected wallet, paying the offer's native-currency price; `referrer` (from
+ * a referral link) earns the offer's commission if the creator approved them.
+ */
+export async function buyWithWallet(
+  wallet: Wallet,
+  offer: Offer,
+  referrer: string | null = null,
+): Promise<string> {
   const holder = requireAddress(wallet);
   const { contracts } = await getChain();
-  const data = licenseToken.encodeFunctionData("purchase", [offer.offerId, holder, NATIVE_CURRENCY]);
+  const data = licenseToken.encodeFunctionData("purchase", [offer.offerId, holder, referrer ?? ZeroAddress]);
   return wallet.sendTransaction({ to: contracts.LicenseToken, data, value: offer.price });
 }
 
@@ -120,11 +138,13 @@ export interface OfferTerms {
   commercialUse: boolean;
   territory: string;
   revocable: boolean;
+  /** Commission of approved referrers, in basis points. */
+  referrerBps: number;
   fiatPrice: FiatPrice | null;
 }
 
-/** An unused nonce: the contract takes any unused value, so a random one never collides. */
-function randomNonce(): string {
+/** An unused nonce of the creator's signatures: the contract takes any unused value, so a random one never collides. */
+export function randomNonce(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   return BigInt(`0x${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`).toString();
 }
@@ -160,7 +180,7 @@ export async function publishOffer(
     maxSupply: terms.maxSupply,
     transferable: terms.transferable,
     commercialUse: terms.commercialUse,
-    referrerBps: 0,
+    referrerBps: terms.referrerBps,
     royaltyBps: 0,
     split: prepared.split,
     territory: terms.territory,

@@ -6,7 +6,7 @@ import { describeError, isUnavailable } from "../api.ts";
 import { buyWithWallet, listOffers, NATIVE_CURRENCY, publishOffer, startCheckout } from "../commerce.ts";
 import { Badge, Empty, ErrorNote, Loading, Untrusted, useAsync } from "../components.tsx";
 import { formatDuration, formatEth, formatMoney, shortHex } from "../format.ts";
-import { navigate } from "../router.tsx";
+import { Link, navigate } from "../router.tsx";
 import { ensureSession, useWallet } from "../wallet.tsx";
 import { percentToBps, splitProblem, SplitEditor, type SplitRow } from "./split-editor.tsx";
 
@@ -71,7 +71,19 @@ export function Offers({ work, mine }: { work: Work; mine: boolean }) {
   );
 }
 
-function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
+/**
+ * An offer with its terms and buy actions. `referrer` comes from a referral link: both purchases name
+ * it, and a buyer cannot name themselves (refused on chain and by the API alike).
+ */
+export function OfferCard({
+  offer,
+  onBought,
+  referrer = null,
+}: {
+  offer: Offer;
+  onBought(): void;
+  referrer?: string | null;
+}) {
   const wallet = useWallet();
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -83,12 +95,13 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
     : `${offer.price} units of token ${shortHex(offer.currency)}`;
   const duration = Number(offer.duration);
   const available = offer.active && !soldOut && !offer.workSuperseded;
+  const selfReferral = referrer !== null && referrer.toLowerCase() === wallet.address?.toLowerCase();
 
   const byCard = async () => {
     setError(null);
     setBusy("Opening checkout");
     try {
-      const order = await startCheckout(wallet, offer);
+      const order = await startCheckout(wallet, offer, referrer);
       navigate(`/orders/${order.orderId}?secret=${encodeURIComponent(order.orderSecret)}`);
     } catch (err) {
       setError(err);
@@ -100,7 +113,7 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
     setError(null);
     setBusy("Confirm in your wallet");
     try {
-      const hash = await buyWithWallet(wallet, offer);
+      const hash = await buyWithWallet(wallet, offer, referrer);
       setDone(`Bought: transaction ${hash.slice(0, 10)}… is mined. It appears in My licenses once indexed.`);
       onBought();
     } catch (err) {
@@ -113,7 +126,9 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
   return (
     <article className="offer" aria-label={`Offer #${offer.offerId}`}>
       <div className="card-top">
-        <span className="work-id">Offer #{offer.offerId}</span>
+        <Link href={`/offers/${offer.offerId}`} className="work-id">
+          Offer #{offer.offerId}
+        </Link>
         {offer.workSuperseded ? (
           <Badge tone="bad">Unavailable: an earlier registration of this file holds the work</Badge>
         ) : !offer.active ? (
@@ -151,7 +166,18 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
       </ul>
       <p className="muted">
         {offer.sold} sold{offer.maxSupply > 0 ? ` of ${offer.maxSupply}` : ""}
+        {offer.referrerBps > 0 && ` · ${offer.referrerBps / 100}% to approved referrers`}
       </p>
+      {referrer && !selfReferral && (
+        <p className="hint">
+          Referred by <code>{referrer}</code>: if the creator approved them, they earn the commission.
+        </p>
+      )}
+      {selfReferral && (
+        <p className="alert alert-warn" role="alert">
+          This referral link names your own wallet: a buyer cannot refer their own purchase.
+        </p>
+      )}
       <div aria-live="polite" className="live">
         {busy && <p className="status-line">{busy}…</p>}
         {done && <p className="alert alert-success">{done}</p>}
@@ -164,7 +190,7 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
               type="button"
               className="button button-primary"
               onClick={byCard}
-              disabled={!wallet.address || busy !== null}
+              disabled={!wallet.address || busy !== null || selfReferral}
             >
               Buy with card
             </button>
@@ -174,7 +200,7 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
               type="button"
               className="button"
               onClick={byWallet}
-              disabled={!wallet.address || busy !== null}
+              disabled={!wallet.address || busy !== null || selfReferral}
             >
               Buy with wallet
             </button>
@@ -187,6 +213,9 @@ function OfferCard({ offer, onBought }: { offer: Offer; onBought(): void }) {
     </article>
   );
 }
+
+/** The contract keeps the commission within what the highest platform fee (20%) leaves. */
+const MAX_REFERRER_BPS = 8000;
 
 const DURATIONS = [
   { label: "30 days", seconds: 30 * 86400 },
@@ -207,6 +236,7 @@ function PublishOffer({ work, onDone, onCancel }: { work: Work; onDone(): void; 
   const [transferable, setTransferable] = useState(false);
   const [revocable, setRevocable] = useState(false);
   const [territory, setTerritory] = useState("WORLD");
+  const [referrerPercent, setReferrerPercent] = useState("0");
   const [rows, setRows] = useState<SplitRow[]>([{ address: wallet.address ?? "", percent: "100" }]);
   const [progress, setProgress] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -224,6 +254,11 @@ function PublishOffer({ work, onDone, onCancel }: { work: Work; onDone(): void; 
       priceWei = parseEther(price.trim() || "0");
     } catch {
       setError("Enter the price in ETH, e.g. 0.01");
+      return;
+    }
+    const referrerBps = percentToBps(referrerPercent || "0");
+    if (!Number.isFinite(referrerBps) || referrerBps > MAX_REFERRER_BPS) {
+      setError(`Enter the referrer commission as a percentage from 0 to ${MAX_REFERRER_BPS / 100}`);
       return;
     }
     const fiatCents = fiat.trim() ? Math.round(Number(fiat) * 100) : 0;
@@ -245,6 +280,7 @@ function PublishOffer({ work, onDone, onCancel }: { work: Work; onDone(): void; 
           commercialUse,
           territory: territory.trim() || "WORLD",
           revocable,
+          referrerBps,
           fiatPrice: fiatCents > 0 ? { amount: fiatCents, currency } : null,
         },
         {
@@ -319,6 +355,17 @@ function PublishOffer({ work, onDone, onCancel }: { work: Work; onDone(): void; 
             inputMode="numeric"
             value={maxSupply}
             onChange={(e) => setMaxSupply(e.target.value.replace(/\D/g, ""))}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-referrer`}>
+            Referrer commission (%) <span className="optional">(paid to referrers you approve)</span>
+          </label>
+          <input
+            id={`${id}-referrer`}
+            inputMode="decimal"
+            value={referrerPercent}
+            onChange={(e) => setReferrerPercent(e.target.value)}
           />
         </div>
         <div className="field">

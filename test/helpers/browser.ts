@@ -1,0 +1,104 @@
+/** The web app in Chromium against a whole test stack: what the web tests drive. */
+import { once } from "node:events";
+import type { Server } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { ensureWebBuild } from "../../scripts/build-web.ts";
+import { startTestStack, type TestStack } from "./stack.ts";
+
+const ARTIFACTS = path.resolve("test/artifacts");
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export interface BrowserStack {
+  stack: TestStack;
+  baseUrl: string;
+  context: BrowserContext;
+  page: Page;
+  /** Uncaught errors of the page since the last call. */
+  takePageErrors(): string[];
+  /** Saves the whole page under test/artifacts/<name>.png. */
+  screenshot(name: string): Promise<void>;
+  /** Connects development account `index` through the header's wallet dialog. */
+  connectDevAccount(index: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** A test stack serving the built web app on its own port, and Chromium (Debian's /usr/bin/chromium) on it. */
+export async function startBrowserStack(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<BrowserStack> {
+  const webDir = await ensureWebBuild();
+  // The API builds absolute links (card checkout pages) from PUBLIC_URL, so it needs the port up front.
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  // SIWE messages name the page's host (127.0.0.1:<port>), so the API checks against the request's Host.
+  const stack = await startTestStack(label, {
+    env: { SIWE_DOMAIN: "", WEB_DIR: webDir, PUBLIC_URL: baseUrl, ...env },
+  });
+  const server: Server = stack.app.listen(port, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  await mkdir(ARTIFACTS, { recursive: true });
+  const profile = await mkdtemp(path.join(tmpdir(), "rl-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 860 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: Error[] = [];
+  page.on("pageerror", (err) => errors.push(err));
+
+  return {
+    stack,
+    baseUrl,
+    context,
+    page,
+    takePageErrors: () => errors.splice(0).map((e) => e.message),
+    async screenshot(name) {
+      // The viewport grows to the page's height so the sticky header stays on top.
+      const viewport = page.viewportSize()!;
+      const height = await page.evaluate<number>("document.documentElement.scrollHeight");
+      await page.setViewportSize({ width: viewport.width, height: Math.max(height, viewport.height) });
+      await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+      await page.setViewportSize(viewport);
+    },
+    async connectDevAccount(index) {
+      await page.getByRole("button", { name: "Connect wallet" }).click();
+      const dialog = page.getByRole("dialog", { name: "Connect a wallet" });
+      await dialog.getByLabel("Account").selectOption(String(index));
+      await dialog.getByRole("button", { name: "Use this account" }).click();
+      await page.getByText("Connected wallet").waitFor({ state: "attached" });
+    },
+    async stop() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+      await new Promise((resolve) => server.close(resolve));
+      await stack.stop();
+    },
+  };
+}
