@@ -108,3 +108,30 @@ export interface SetReferrerMessage {
   nonce: bigint;
   deadline: bigint;
 }
+
+/**
+ * The split factory's domain. `createSplit` is permissionless and checks no signature: the API checks
+ * this one, so the relayer pays for a split only at the request of a wallet that counts the gas.
+ */
+export const SPLIT_FACTORY_DOMAIN_NAME = "RightsLedger SplitFactory";
+
+export function splitFactoryDomain(chainId: bigint, verifyingContract: string): TypedDataDomain {
+  return { name: SPLIT_FACTORY_DOMAIN_NAME, version: DOMAIN_VERSION, chainId, verifyingContract };
+}
+
+/** `createSplit` sent by the relayer: the creator asks for the split of these recipients and shares. */
+export const CREATE_SPLIT_TYPES: { CreateSplit: TypedField[] } = {
+  CreateSplit: [
+    { name: "creator", type: "address" },
+    { name: "recipients", type: "address[]" },
+    { name: "sharesBps", type: "uint16[]" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+export interface CreateSplitMessage {
+  creator: string;
+  recipients: string[];
+  sharesBps: number[];
+  deadline: bigint;
+}

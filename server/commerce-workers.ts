@@ -4,7 +4,11 @@ import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { Deployment } from "../lib/deployment.ts";
-import { ILicenseToken__factory, LicenseToken__factory } from "../types/typechain/index.ts";
+import {
+  ILicenseToken__factory,
+  LicenseToken__factory,
+  SplitFactory__factory,
+} from "../types/typechain/index.ts";
 import { ChangeFeed } from "./chain/change-feed.ts";
 import { FiatMinter, MAX_MINT_BATCH } from "./chain/fiat-minter.ts";
 import { Relayer } from "./chain/relayer.ts";
@@ -16,10 +20,12 @@ import { expireOrders } from "./orders/jobs/expire-orders.ts";
 import { fulfillOrder } from "./orders/jobs/fulfill-order.ts";
 import { publishOffer } from "./jobs/publish-offer.ts";
 import { setReferrer } from "./jobs/set-referrer.ts";
+import { createSplit } from "./jobs/create-split.ts";
 import { closeWorkers, jobWorker } from "./jobs/job-worker.ts";
 import { Outbox } from "./queues/outbox.ts";
 import {
   QUEUE_NAMES,
+  type CreateSplitJob,
   type OrderJob,
   type PublishOfferJob,
   type Queues,
@@ -64,7 +70,7 @@ const CAPTURE_WAIT_MS = 10_000;
 const INLINE_CAPTURE_WAIT_MS = 2_000;
 const CAPTURE_RECHECK_MS = 2_000;
 
-/** Starts the consumers of offer publication, referrer approvals, fulfilment (mint, then capture), late captures, revocation and order expiry. */
+/** Starts the consumers of split creation, offer publication, referrer approvals, fulfilment (mint, then capture), late captures, revocation and order expiry. */
 export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<CommerceWorkers> {
   const { config, db, redis, connection, queues, relayer, provider, deployment, logger } = deps;
   const checkpoint = deps.checkpoint ?? noCrashes;
@@ -74,6 +80,7 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
   const payments = deps.payments ?? createPaymentProvider(config, db);
   const events = new OrderEvents(redis, config.redis.prefix, logger);
   const licenses = LicenseToken__factory.connect(deployment.contracts.LicenseToken.address, provider);
+  const factory = SplitFactory__factory.connect(deployment.contracts.SplitFactory.address, provider);
   const feed = new ChangeFeed(redis, config.redis.prefix, logger);
   await feed.start();
   const key = config.payments.revokerPrivateKey;
@@ -115,6 +122,9 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
     ),
     jobWorker<SetReferrerJob, unknown>(worker, QUEUE_NAMES.setReferrer, 8, async (job) =>
       setReferrer({ db, relayer, licenses, logger }, job.data.requestId),
+    ),
+    jobWorker<CreateSplitJob, unknown>(worker, QUEUE_NAMES.createSplit, 8, async (job) =>
+      createSplit({ db, relayer, factory, logger }, job.data.split),
     ),
     // Two mint batches' worth: one batch on its way while the next fills. More orders at once
     // would only share the CPU more thinly and all finish later.

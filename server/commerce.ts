@@ -116,10 +116,14 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     gasBudget,
     clock,
   });
-  const splits = new SplitsService(
-    SplitFactory__factory.connect(deployment.contracts.SplitFactory.address, provider),
+  const splits = new SplitsService({
+    db,
+    outbox,
+    factory: SplitFactory__factory.connect(deployment.contracts.SplitFactory.address, provider),
     chainId,
-  );
+    gasBudget,
+    clock,
+  });
   const trades = new TradesService({
     provider,
     deployment,

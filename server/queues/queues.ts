@@ -7,6 +7,7 @@ export const QUEUE_NAMES = {
   maintenance: "relayer-maintenance",
   publishOffer: "publish-offer",
   setReferrer: "set-referrer",
+  createSplit: "create-split",
   fulfillOrder: "fulfill-order",
   capturePayment: "capture-payment",
   revokeLicense: "revoke-license",
@@ -21,6 +22,16 @@ export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 export interface PublishOfferJob {
   publicationId: string;
+}
+
+/** Creates a revenue split a creator asked for: one job per split address. */
+export interface CreateSplitJob {
+  split: string;
+}
+
+/** The creation job of a split, its id derived from the split's address, so a job queued twice runs once. */
+export function splitJob(split: string): { queue: QueueName; jobId: string; data: CreateSplitJob } {
+  return { queue: QUEUE_NAMES.createSplit, jobId: `create-split-${split}`, data: { split } };
 }
 
 /** Sends a creator's signed referrer approval: one job per request. */
@@ -107,6 +118,7 @@ export interface Queues {
   maintenance: Queue<Record<string, never>>;
   publishOffer: Queue<PublishOfferJob>;
   setReferrer: Queue<SetReferrerJob>;
+  createSplit: Queue<CreateSplitJob>;
   fulfillOrder: Queue<OrderJob>;
   capturePayment: Queue<OrderJob>;
   revokeLicense: Queue<OrderJob>;
@@ -200,6 +212,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
   const commerce = {
     publishOffer: new Queue<PublishOfferJob>(QUEUE_NAMES.publishOffer, options),
     setReferrer: new Queue<SetReferrerJob>(QUEUE_NAMES.setReferrer, options),
+    createSplit: new Queue<CreateSplitJob>(QUEUE_NAMES.createSplit, options),
     fulfillOrder: new Queue<OrderJob>(QUEUE_NAMES.fulfillOrder, options),
     capturePayment: new Queue<OrderJob>(QUEUE_NAMES.capturePayment, options),
     revokeLicense: new Queue<OrderJob>(QUEUE_NAMES.revokeLicense, options),
@@ -224,6 +237,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     [QUEUE_NAMES.collectUploads]: collectUploads,
     [QUEUE_NAMES.publishOffer]: commerce.publishOffer,
     [QUEUE_NAMES.setReferrer]: commerce.setReferrer,
+    [QUEUE_NAMES.createSplit]: commerce.createSplit,
     [QUEUE_NAMES.fulfillOrder]: commerce.fulfillOrder,
     [QUEUE_NAMES.capturePayment]: commerce.capturePayment,
     [QUEUE_NAMES.revokeLicense]: commerce.revokeLicense,

@@ -3,7 +3,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import { AppError } from "../errors.ts";
 
 /** What the relayer pays gas for on someone's behalf. */
-export type GasUse = "registration" | "offer" | "cardMint" | "referrer";
+export type GasUse = "registration" | "offer" | "cardMint" | "referrer" | "split";
 
 export interface GasBudgetSettings {
   /** Gas the relayer spends for one wallet in a UTC day. */
@@ -12,9 +12,13 @@ export interface GasBudgetSettings {
   perDay: number;
   /** Gas counted for each use (a little above what it costs). */
   gasPerUse: Record<GasUse, number>;
+  /** Gas counted on top for each item a use serves, where its cost grows with them (a split's recipients). */
+  gasPerItem?: Partial<Record<GasUse, number>>;
 }
 
 export interface ReserveOptions {
+  /** Items the use serves (a split's recipients), each counted at `gasPerItem`. */
+  items?: number;
   now?: Date;
 }
 
@@ -37,10 +41,10 @@ return {0, wallet + gas, total + gas}
 const dayOf = (now: Date) => now.toISOString().slice(0, 10);
 
 /**
- * The relayer's gas budget: each registration, offer publication, card mint and referrer approval it
- * will pay for is counted against the wallet it serves and against the day's total, in Redis (shared
- * by every API process), before it is accepted; past either budget it is refused with 429 until the
- * next UTC day.
+ * The relayer's gas budget: each registration, offer publication, card mint, referrer approval and
+ * split creation it will pay for is counted against the wallet it serves and against the day's
+ * total, in Redis (shared by every API process), before it is accepted; past either budget it is
+ * refused with 429 until the next UTC day.
  */
 export class GasBudget {
   readonly #exhausted: Counter<"scope"> | null;
@@ -91,9 +95,9 @@ export class GasBudget {
   async reserve(
     use: GasUse,
     wallet: string,
-    { now = new Date() }: ReserveOptions = {},
+    { items = 0, now = new Date() }: ReserveOptions = {},
   ): Promise<() => Promise<void>> {
-    const gas = this.settings.gasPerUse[use];
+    const gas = this.settings.gasPerUse[use] + items * (this.settings.gasPerItem?.[use] ?? 0);
     const keys = this.#keys(wallet, now);
     const [refused, walletUsed, totalUsed] = (await this.redis.eval(
       RESERVE,

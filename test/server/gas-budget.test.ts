@@ -141,7 +141,7 @@ describe("the relayer's gas budget and card price floors", function () {
     const budget = new GasBudget(stack.cache.redis, `${stack.cache.prefix}:unit`, {
       perWalletPerDay: 250_000,
       perDay: 10_000_000,
-      gasPerUse: { registration: 1, offer: 1, cardMint: 100_000, referrer: 1 },
+      gasPerUse: { registration: 1, offer: 1, cardMint: 100_000, referrer: 1, split: 1 },
     });
     const day = new Date("2030-01-01T12:00:00Z");
     const buyer = "0x00000000000000000000000000000000000000b1";

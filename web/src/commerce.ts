@@ -6,7 +6,12 @@ import type { License } from "../../lib/api/licenses.ts";
 import type { Chain } from "../../lib/api/chain.ts";
 import type { FiatPrice, Offer, OfferPublication, PublishOfferBody } from "../../lib/api/offers.ts";
 import type { CheckoutBody, CheckoutOrder, Order } from "../../lib/api/orders.ts";
-import type { PreparedSplit, PrepareSplitRequest } from "../../lib/api/splits.ts";
+import type {
+  CreateSplitBody,
+  PreparedSplit,
+  PrepareSplitRequest,
+  SplitRequest,
+} from "../../lib/api/splits.ts";
 import type { Trade } from "../../lib/api/trades.ts";
 import type { TransactionRequests } from "../../lib/api/transactions.ts";
 import { api, query } from "./api.ts";
@@ -150,8 +155,37 @@ export function randomNonce(): string {
 }
 
 /**
- * Publishes an offer: creates the revenue split from the wallet unless it exists, has the creator
- * sign the CreateOffer message, and waits for the relayer to publish it on chain.
+ * Has the relayer create the split the creator signed for (CreateSplit), paying no gas, and waits
+ * until it exists: an offer can name only a split the factory created.
+ */
+async function createSplitSigned(
+  wallet: Wallet,
+  prepared: PreparedSplit,
+  onProgress: (step: string) => void,
+) {
+  const typed = prepared.typedData!;
+  onProgress("Signing the revenue split");
+  const signature = await wallet.signTypedData({
+    domain: typed.domain,
+    types: typed.types,
+    primaryType: typed.primaryType,
+    message: typed.message,
+  });
+  onProgress("Creating the revenue split");
+  let request = await api<SplitRequest>("/v1/splits/requests", {
+    json: { ...typed.message, signature } satisfies CreateSplitBody,
+  });
+  while (request.status === "pending" || request.status === "submitted") {
+    await new Promise((resolve) => setTimeout(resolve, 750));
+    request = await api<SplitRequest>(`/v1/splits/requests/${prepared.split}`);
+  }
+  if (request.status === "failed") throw new Error(request.error ?? "the revenue split could not be created");
+}
+
+/**
+ * Publishes an offer: has the relayer create the revenue split unless it exists, has the creator
+ * sign the CreateOffer message, and waits for the relayer to publish it on chain. The creator pays
+ * no gas for either.
  */
 export async function publishOffer(
   wallet: Wallet,
@@ -166,10 +200,7 @@ export async function publishOffer(
     api<PreparedSplit>("/v1/splits", { json: { ...split, from: creator } satisfies PrepareSplitRequest }),
     getChain(),
   ]);
-  if (!prepared.exists && prepared.transaction) {
-    onProgress("Creating the revenue split");
-    await wallet.sendTransaction(prepared.transaction);
-  }
+  if (!prepared.exists) await createSplitSigned(wallet, prepared, onProgress);
   onProgress("Signing the offer");
   const message = {
     creator,
