@@ -27,6 +27,7 @@ import { chainRouter } from "./routes/chain.ts";
 import { devRouter } from "./routes/dev.ts";
 import { docsRouter } from "./routes/docs.ts";
 import { evidenceVerifyRouter } from "./routes/evidence-verify.ts";
+import { earningsRouter } from "./routes/earnings.ts";
 import { evidenceRouter } from "./routes/evidence.ts";
 import { healthRouter } from "./routes/health.ts";
 import { ipfsRouter } from "./routes/ipfs.ts";
@@ -47,6 +48,8 @@ import { EvidenceBundleStore } from "./evidence/bundle-store.ts";
 import { LicensesRepository } from "./repositories/licenses.ts";
 import { WorksRepository } from "./repositories/works.ts";
 import { EvidenceService } from "./services/evidence.ts";
+import { EarningsService } from "./payouts/earnings.ts";
+import { SplitBalances } from "./payouts/split-balances.ts";
 import { GasBudget } from "./services/gas-budget.ts";
 import { LicenseVerifier } from "./services/license-verifier.ts";
 import { PLATFORM_STEP_SECONDS } from "./services/stuck-items.ts";
@@ -229,6 +232,17 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(evidenceRouter(evidence, registry));
   app.use(...commerce.api);
+  app.use(
+    earningsRouter(
+      new EarningsService({
+        db,
+        balances: new SplitBalances(chain.provider),
+        settlementToken: chain.deployment.settlementToken.toLowerCase(),
+        clock,
+      }),
+      registry,
+    ),
+  );
   app.use(
     evidenceVerifyRouter(
       {

@@ -1,13 +1,11 @@
 /** The web app in Chromium against a whole test stack: what the web tests drive. */
-import { once } from "node:events";
-import type { Server } from "node:http";
-import { createServer, type AddressInfo } from "node:net";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ensureWebBuild } from "../../scripts/build-web.ts";
-import { startTestStack, type TestStack } from "./stack.ts";
+import { startServedStack } from "./served-stack.ts";
+import type { TestStack } from "./stack.ts";
 
 const ARTIFACTS = path.resolve("test/artifacts");
 const CHROMIUM_ARGS = [
@@ -35,32 +33,15 @@ export interface BrowserStack {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, "127.0.0.1");
-  await once(probe, "listening");
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 /** A test stack serving the built web app on its own port, and Chromium (Debian's /usr/bin/chromium) on it. */
 export async function startBrowserStack(
   label: string,
   env: Record<string, string> = {},
 ): Promise<BrowserStack> {
   const webDir = await ensureWebBuild();
-  // The API builds absolute links (card checkout pages) from PUBLIC_URL, so it needs the port up front.
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
   // SIWE messages name the page's host (127.0.0.1:<port>), so the API checks against the request's Host.
-  const stack = await startTestStack(label, {
-    env: { SIWE_DOMAIN: "", WEB_DIR: webDir, PUBLIC_URL: baseUrl, ...env },
-  });
-  const server: Server = stack.app.listen(port, "127.0.0.1");
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", reject);
-  });
+  const served = await startServedStack(label, { env: { SIWE_DOMAIN: "", WEB_DIR: webDir, ...env } });
+  const { stack, baseUrl } = served;
   await mkdir(ARTIFACTS, { recursive: true });
   const profile = await mkdtemp(path.join(tmpdir(), "rl-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
@@ -97,8 +78,7 @@ export async function startBrowserStack(
     async stop() {
       await context.close();
       await rm(profile, { recursive: true, force: true });
-      await new Promise((resolve) => server.close(resolve));
-      await stack.stop();
+      await served.stop();
     },
   };
 }
