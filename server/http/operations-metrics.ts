@@ -13,7 +13,15 @@ export interface OperationsMetricsDeps {
   thresholds: StuckThresholds;
 }
 
-const STUCK_KINDS: StuckKind[] = ["order", "job", "relayer-transaction", "outbox", "batch-leaf"];
+const STUCK_KINDS: StuckKind[] = [
+  "order",
+  "job",
+  "relayer-transaction",
+  "outbox",
+  "batch-leaf",
+  "booking",
+  "settlement",
+];
 
 /**
  * The deployment's recoveries and stuck items, read when `/metrics` is scraped: every process adds

@@ -2,7 +2,8 @@ import type { Job } from "bullmq";
 import type { Pool } from "pg";
 import { QUEUE_NAMES, type Queues } from "../queues/queues.ts";
 
-export type StuckKind = "order" | "job" | "relayer-transaction" | "outbox" | "batch-leaf";
+export type StuckKind =
+  "order" | "job" | "relayer-transaction" | "outbox" | "batch-leaf" | "booking" | "settlement";
 
 /** Something that has been in its state longer than expected. */
 export interface StuckItem {
@@ -121,6 +122,43 @@ async function stuckLeaves(db: Pool, t: StuckThresholds): Promise<StuckItem[]> {
   }));
 }
 
+/** Card payments captured but not booked in the payout ledger: their creators would never be paid. */
+async function stuckBookings(db: Pool, t: StuckThresholds): Promise<StuckItem[]> {
+  const { rows } = await db.query<{ id: string; updated_at: Date }>(
+    `SELECT o.id, o.updated_at FROM orders o
+      WHERE o.payment_status = 'captured' AND o.updated_at < now() - make_interval(secs => $1)
+        AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.key = 'sale:' || o.id)
+      ORDER BY o.updated_at LIMIT $2`,
+    [t.platformSeconds, LIMIT],
+  );
+  return rows.map((r) => ({
+    kind: "booking",
+    id: r.id,
+    state: "captured, sale not booked",
+    since: r.updated_at.toISOString(),
+    ageSeconds: age(r.updated_at),
+    expectedSeconds: t.platformSeconds,
+  }));
+}
+
+/** Settlements prepared or sent and not paid on chain: the treasury's balance or allowance may fall short. */
+async function stuckSettlements(db: Pool, t: StuckThresholds): Promise<StuckItem[]> {
+  const { rows } = await db.query<{ id: string; status: string; error: string | null; updated_at: Date }>(
+    `SELECT id::text, status, error, updated_at FROM settlements
+      WHERE status IN ('prepared', 'sent') AND updated_at < now() - make_interval(secs => $1)
+      ORDER BY updated_at LIMIT $2`,
+    [t.chainSeconds, LIMIT],
+  );
+  return rows.map((r) => ({
+    kind: "settlement",
+    id: r.id,
+    state: r.status,
+    since: r.updated_at.toISOString(),
+    ageSeconds: age(r.updated_at),
+    expectedSeconds: t.chainSeconds,
+  }));
+}
+
 /**
  * Jobs waiting to start longer than the platform's own steps take (no worker takes them), and jobs
  * running or put back to wait longer than the chain's steps take.
@@ -133,13 +171,14 @@ async function stuckJobs(queues: Queues, t: StuckThresholds): Promise<StuckItem[
     for (const state of ["waiting", "active", "delayed"] as const) {
       const jobs: Job[] = await queue.getJobs([state], 0, LIMIT - 1, true);
       for (const job of jobs) {
-        // Waiting since it was added or last tried; running since it started; put back since it was added.
+        // Waiting since it was added or last tried; running since it started; put back since it was
+        // due (a scheduled job waits its interval by design).
         const since = new Date(
           state === "waiting"
             ? Math.max(job.timestamp, job.processedOn ?? 0)
             : state === "active"
               ? (job.processedOn ?? job.timestamp)
-              : job.timestamp,
+              : job.timestamp + job.delay,
         );
         if (age(since) <= expected[state]) continue;
         items.push({
@@ -156,7 +195,10 @@ async function stuckJobs(queues: Queues, t: StuckThresholds): Promise<StuckItem[
   return items;
 }
 
-/** Orders, jobs, relayer transactions and outbox rows older than expected in their state, oldest first per kind. */
+/**
+ * Orders, jobs, relayer transactions, outbox rows, unclaimed leaves, unbooked sales and unpaid
+ * settlements older than expected in their state, oldest first per kind.
+ */
 export async function findStuckItems(
   deps: { db: Pool; queues: Queues },
   thresholds: StuckThresholds,
@@ -167,6 +209,8 @@ export async function findStuckItems(
     stuckTransactions(deps.db, thresholds),
     stuckOutbox(deps.db, thresholds),
     stuckLeaves(deps.db, thresholds),
+    stuckBookings(deps.db, thresholds),
+    stuckSettlements(deps.db, thresholds),
   ]);
   return found.flat();
 }

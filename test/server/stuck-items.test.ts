@@ -46,6 +46,33 @@ describe("stuck items: what is older than expected in its state", function () {
     await order("failedReleased", "failed", 5_000, { payment: "canceled" });
     await order("refundedUnrevoked", "refunded", 1_000, { payment: "captured", revoke: "refunded" });
     await order("fulfilled", "fulfilled", 5_000, { payment: "captured" });
+    await order("booked", "fulfilled", 5_000, { payment: "captured" });
+    // Only `booked`'s sale is in the payout ledger; the other captured orders' are not.
+    const client = await db.pool.connect();
+    await client.query(`BEGIN`);
+    await client.query(
+      `INSERT INTO ledger_transactions (key, kind, currency, order_id, booked_at) VALUES ($1, 'sale', 'usd', $2, now())`,
+      [`sale:${ids.booked}`, ids.booked],
+    );
+    await client.query(
+      `INSERT INTO ledger_lines (transaction_id, line, account, amount)
+       SELECT currval('ledger_transactions_id_seq'), n, a, v
+         FROM (VALUES (1, 'provider:balance', 1200), (2, 'platform:revenue', -1200)) AS l(n, a, v)`,
+    );
+    await client.query(`COMMIT`);
+    client.release();
+    // A settlement the chain has not paid for an hour, one just sent, and one paid long ago.
+    for (const [id, status, age] of [
+      ["00000000-0000-4000-8000-000000000001", "prepared", 3600],
+      ["00000000-0000-4000-8000-000000000002", "sent", 5],
+      ["00000000-0000-4000-8000-000000000003", "paid", 3600],
+    ] as const) {
+      await db.pool.query(
+        `INSERT INTO settlements (id, currency, token, cutoff, status, updated_at)
+         VALUES ($1, 'usd', '0xt', now(), $2, now() - make_interval(secs => $3))`,
+        [id, status, age],
+      );
+    }
     await db.pool.query(
       `INSERT INTO relayer_transactions (hash, sender, nonce, to_address, data, gas_limit, max_fee_per_gas,
                                          max_priority_fee_per_gas, purpose, ref, status, sent_at)
@@ -79,6 +106,17 @@ describe("stuck items: what is older than expected in its state", function () {
     });
     await queue.add("old", { orderId: "x" }, { jobId: "revoke-old", timestamp: Date.now() - 120_000 });
     await queue.add("new", { orderId: "y" }, { jobId: "revoke-new" });
+    // Put back to run later: late only once overdue, however long ago it was scheduled.
+    await queue.add(
+      "overdue",
+      { orderId: "z" },
+      { jobId: "revoke-overdue", timestamp: Date.now() - 2_000_000, delay: 10_000 },
+    );
+    await queue.add(
+      "later",
+      { orderId: "w" },
+      { jobId: "revoke-later", timestamp: Date.now() - 2_000_000, delay: 3_600_000 },
+    );
     await queue.close();
   });
   after(async () => {
@@ -99,6 +137,10 @@ describe("stuck items: what is older than expected in its state", function () {
       "relayer-transaction 0xold sent, not mined (mintForFiat, nonce 7)",
       "outbox fulfill-left committed, not queued (fulfill-order)",
       "batch-leaf 41/1 anchored, claim failed: reverted",
+      `booking ${ids.refundedUnrevoked} captured, sale not booked`,
+      `booking ${ids.fulfilled} captured, sale not booked`,
+      "settlement 00000000-0000-4000-8000-000000000001 prepared",
+      `job ${QUEUE_NAMES.revokeLicense}/revoke-overdue delayed`,
     ]);
     const paid = items.find((i) => i.id === ids.paidLong)!;
     expect(paid.expectedSeconds).to.equal(60);
@@ -116,7 +158,9 @@ describe("stuck items: what is older than expected in its state", function () {
     });
     const text = await metrics.metrics();
     expect(text).to.contain('rl_stuck_items{kind="order"} 4');
-    expect(text).to.contain('rl_stuck_items{kind="job"} 1');
+    expect(text).to.contain('rl_stuck_items{kind="job"} 2');
+    expect(text).to.contain('rl_stuck_items{kind="booking"} 2');
+    expect(text).to.contain('rl_stuck_items{kind="settlement"} 1');
     expect(text).to.contain('rl_stuck_items{kind="relayer-transaction"} 1');
     expect(text).to.contain('rl_stuck_items{kind="outbox"} 1');
     expect(text).to.contain('rl_stuck_items{kind="batch-leaf"} 1');
