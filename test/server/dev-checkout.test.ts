@@ -102,6 +102,46 @@ describe("card checkout offline (PAYMENTS_PROVIDER=dev)", function () {
     await stack.waitFor(async () => (await licenses.getLicense(done.license.tokenId)).revoked);
   });
 
+  it("opens a chargeback on the local page and wins it: Stripe's fees are kept, the sale, chargeback and reinstatement are booked once", async () => {
+    const offerId = await publishOffer(stack, creator, workId, offerTerms(split), {
+      amount: 1200,
+      currency: "usd",
+    });
+    const res = await request(stack.app)
+      .post("/v1/checkout")
+      .send({ offerId, wallet: Wallet.createRandom().address });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    const page = new URL(res.body.checkoutUrl as string).pathname;
+    expect((await request(stack.app).post(`${page}/pay`)).status).to.equal(303);
+    await orderWhere(res.body.orderId, (o) => o.license !== null);
+    await mine(stack);
+    await orderWhere(res.body.orderId, (o) => o.status === "fulfilled");
+    // Nothing to close yet, and a second opening or a refund of a disputed payment is refused.
+    expect((await request(stack.app).post(`${page}/dispute/won`)).status).to.equal(409);
+    expect((await request(stack.app).post(`${page}/dispute`)).status).to.equal(303);
+    expect((await request(stack.app).post(`${page}/dispute`)).status).to.equal(409);
+    expect((await request(stack.app).post(`${page}/refund`)).status).to.equal(409);
+    await orderWhere(res.body.orderId, (o) => o.status === "disputed");
+    expect((await request(stack.app).get(page)).text).to.include("Chargeback won");
+    expect((await request(stack.app).post(`${page}/dispute/won`)).status).to.equal(303);
+    const bookings = await stack.waitFor(async () => {
+      const { rows } = await stack.db.pool.query<{ kind: string; fees: string }>(
+        `SELECT t.kind, coalesce(sum(l.amount) FILTER (WHERE l.account = 'provider:fees'), 0)::text AS fees
+           FROM ledger_transactions t JOIN ledger_lines l ON l.transaction_id = t.id
+          WHERE t.order_id = $1 GROUP BY t.id, t.kind ORDER BY t.id`,
+        [res.body.orderId],
+      );
+      return rows.length === 3 ? rows : null;
+    });
+    // 2.9% + 30 of $12.00 at capture, $15.00 for the dispute.
+    expect(bookings).to.deep.equal([
+      { kind: "sale", fees: "65" },
+      { kind: "chargeback", fees: "1500" },
+      { kind: "chargeback_won", fees: "0" },
+    ]);
+    expect((await orderOf(res.body.orderId)).status).to.equal("disputed");
+  });
+
   it("expires an unpaid order and returns its reserved unit to the offer's supply", async () => {
     const offerId = await publishOffer(stack, creator, workId, offerTerms(split, { maxSupply: 1 }));
     const first = await request(stack.app)
