@@ -19,7 +19,7 @@ async function press(checkoutUrl: string, action: "pay" | CheckoutAction): Promi
 
 /** Checks out `offerId` for `buyer` (naming `referrer`) and pays on the dev checkout page. */
 export async function payByCard(
-  served: ServedStack,
+  served: Pick<ServedStack, "stack">,
   offerId: string,
   buyer: string,
   referrer?: string,
@@ -39,7 +39,11 @@ export async function onCheckout(sale: CardSale, action: CheckoutAction): Promis
 }
 
 /** Waits until the payout ledger holds the order's booking of `kind`, mining blocks so its mint settles and is captured. */
-export async function waitBooked(served: ServedStack, sale: CardSale, kind: string): Promise<void> {
+export async function waitBooked(
+  served: Pick<ServedStack, "stack">,
+  sale: CardSale,
+  kind: string,
+): Promise<void> {
   const { stack } = served;
   await stack.waitFor(async () => {
     await stack.provider.send("evm_mine", []);

@@ -5,6 +5,7 @@ import { ExplorePage } from "./pages/explore.tsx";
 import { WorkPage } from "./pages/work.tsx";
 import { CreatePage } from "./pages/create.tsx";
 import { LicensesPage } from "./pages/licenses.tsx";
+import { EarningsPage } from "./pages/earnings.tsx";
 import { TradesPage } from "./pages/trades.tsx";
 import { VerifyPage } from "./pages/verify.tsx";
 import { OfferPage } from "./pages/offer.tsx";
@@ -15,6 +16,7 @@ const NAV = [
   { href: "/", label: "Explore" },
   { href: "/create", label: "Create" },
   { href: "/licenses", label: "My licenses" },
+  { href: "/earnings", label: "Earnings" },
   { href: "/trades", label: "Trades" },
   { href: "/verify", label: "Verify" },
 ];
@@ -23,6 +25,7 @@ function page(path: string, params: URLSearchParams) {
   if (path === "/") return <ExplorePage />;
   if (path === "/create") return <CreatePage />;
   if (path === "/licenses") return <LicensesPage />;
+  if (path === "/earnings") return <EarningsPage />;
   if (path === "/trades") return <TradesPage />;
   if (path === "/verify") return <VerifyPage />;
   const work = /^\/works\/(\d+)$/.exec(path);

@@ -66,6 +66,17 @@ export function formatMoney(amount: number | string, currency: string): string {
   );
 }
 
+/** An integer amount in a currency's smallest unit, with `decimals` digits after the point and no trailing zeros past two. */
+export function formatUnits(amount: string, decimals: number | null): string {
+  if (decimals === null || decimals === 0) return BigInt(amount).toLocaleString("en-US");
+  const value = BigInt(amount);
+  const sign = value < 0n ? "-" : "";
+  const abs = value < 0n ? -value : value;
+  const scale = 10n ** BigInt(decimals);
+  const fraction = (abs % scale).toString().padStart(decimals, "0").replace(/0+$/, "").padEnd(2, "0");
+  return `${sign}${(abs / scale).toLocaleString("en-US")}.${fraction}`;
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ["KB", "MB", "GB"];
