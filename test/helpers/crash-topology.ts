@@ -10,6 +10,7 @@ import { Agent, request as httpRequest } from "node:http";
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { JOB_LOCK_MS, QUEUE_NAMES, STALLED_CHECK_MS } from "../../server/queues/queues.ts";
 import { findStuckItems } from "../../server/services/stuck-items.ts";
+import { reconcile } from "../../server/payouts/reconcile.ts";
 import { LicenseToken__factory, type LicenseToken } from "../../types/typechain/index.ts";
 import { offerTerms, publishOffer, registerWork, soleSplit } from "./commerce.ts";
 import { sessionCompleted, startFakeStripe, type FakeStripe } from "./fake-stripe.ts";
@@ -39,6 +40,10 @@ export interface Outcome {
   hangingAuthorizations: number;
   /** Captures asked of the payment provider beyond one per order. */
   extraCaptures: number;
+  /** Fulfilled orders whose sale the payout ledger does not hold once, settled and on chain. */
+  unsettledSales: number;
+  /** Minor units by which the ledger and the chain's settlements disagree (`npm run reconcile`). */
+  ledgerDifference: number;
 }
 
 /** Block time of the chain, as `npm start`'s local chain: a block per transaction and an empty one this often. */
@@ -71,7 +76,13 @@ export class CrashTopology {
 
   static async start(label: string): Promise<CrashTopology> {
     const stripe = await startFakeStripe();
-    const env = { ...stripe.env, ...UNLIMITED_RATES };
+    // Card revenue is settled as soon as it is booked, so settlements run (and die) beside the orders.
+    const env = {
+      ...stripe.env,
+      ...UNLIMITED_RATES,
+      SETTLEMENT_HOLDBACK_SECONDS: "0",
+      SETTLEMENT_EVERY_SECONDS: "1",
+    };
     const stack = await startTestStack(label, { workers: false, indexer: false, env });
     const licenses = LicenseToken__factory.connect(
       stack.deployment.contracts.LicenseToken.address,
@@ -244,7 +255,35 @@ export class CrashTopology {
         (sum, o) => sum + Math.max(0, this.stripe.count("capture", o.paymentIntent) - 1),
         0,
       ),
+      ...(await this.#payouts(orders)),
     };
+  }
+
+  /**
+   * Waits (a while) until every order's sale is booked once and covered by a settlement paid on chain
+   * and indexed, then reconciles the ledger with the chain.
+   */
+  async #payouts(orders: PaidOrder[]): Promise<Pick<Outcome, "unsettledSales" | "ledgerDifference">> {
+    const { db } = this.stack;
+    const deadline = Date.now() + 30_000;
+    let unsettledSales: number;
+    for (;;) {
+      const { rows } = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM orders o
+          WHERE o.id = ANY($1::uuid[]) AND NOT EXISTS (
+            SELECT 1 FROM ledger_transactions t
+              JOIN settlement_covers c ON c.transaction_id = t.id
+              JOIN settlements s ON s.id = c.settlement_id AND s.status = 'paid'
+              JOIN settlements_paid p ON p.settlement_id = '0x' || lpad(replace(s.id::text, '-', ''), 64, '0')
+             WHERE t.order_id = o.id AND t.kind = 'sale')`,
+        [orders.map((o) => o.orderId)],
+      );
+      unsettledSales = rows[0]!.n;
+      if (unsettledSales === 0 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const { totals } = await reconcile(db.pool, { currency: "usd", decimals: 6 });
+    return { unsettledSales, ledgerDifference: totals.difference };
   }
 
   /**
