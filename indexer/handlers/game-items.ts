@@ -3,7 +3,7 @@ import type { Erc1155TransferBatch, Erc1155TransferSingle, Erc1155Uri, Stored } 
 import { gameItems, itemBalances, itemTransfers } from "../db/game-items.ts";
 import { need, type Needed, type RangeStore } from "../store.ts";
 import { notesFor } from "../untrusted.ts";
-import type { ItemDefinedEvent } from "../../types/typechain/interfaces/IGameItems.ts";
+import type { ItemDefinedEvent } from "../../types/typechain/contracts/interfaces/IGameItems.ts";
 import { on, origin, ZERO_ADDRESS, type ContractHandlers } from "./handler.ts";
 
 type ItemDefined = Stored<ItemDefinedEvent.OutputObject>;

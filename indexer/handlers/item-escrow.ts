@@ -16,7 +16,7 @@ import type {
   ListedEvent,
   RefundedEvent,
   WithdrawnEvent,
-} from "../../types/typechain/interfaces/IItemEscrow.ts";
+} from "../../types/typechain/contracts/interfaces/IItemEscrow.ts";
 import { on, origin, ZERO_ADDRESS, type ContractHandlers, type EventHandler } from "./handler.ts";
 
 type Listed = Stored<ListedEvent.OutputObject>;

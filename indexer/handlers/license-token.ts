@@ -20,7 +20,7 @@ import type {
   ReferrerSetEvent,
   RevenuePaidEvent,
   WithdrawnEvent,
-} from "../../types/typechain/interfaces/ILicenseToken.ts";
+} from "../../types/typechain/contracts/interfaces/ILicenseToken.ts";
 import { notesFor } from "../untrusted.ts";
 import { on, origin, ZERO_HASH, type ContractHandlers } from "./handler.ts";
 

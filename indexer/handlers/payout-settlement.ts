@@ -1,6 +1,6 @@
 import type { Stored } from "../abi.ts";
 import { settlementPayments, settlementsPaid } from "../db/settlements.ts";
-import type { SettlementPaidEvent } from "../../types/typechain/interfaces/IPayoutSettlement.ts";
+import type { SettlementPaidEvent } from "../../types/typechain/contracts/interfaces/IPayoutSettlement.ts";
 import { on, origin, type ContractHandlers } from "./handler.ts";
 
 type SettlementPaid = Stored<SettlementPaidEvent.OutputObject>;

@@ -3,8 +3,8 @@ import { splitPayouts, splitReceipts, splits } from "../db/splits.ts";
 import type {
   PaymentReceivedEvent,
   PaymentReleasedEvent,
-} from "../../types/typechain/interfaces/IRevenueSplit.ts";
-import type { SplitCreatedEvent } from "../../types/typechain/interfaces/ISplitFactory.ts";
+} from "../../types/typechain/contracts/interfaces/IRevenueSplit.ts";
+import type { SplitCreatedEvent } from "../../types/typechain/contracts/interfaces/ISplitFactory.ts";
 import { on, origin, type ContractHandlers } from "./handler.ts";
 
 type SplitCreated = Stored<SplitCreatedEvent.OutputObject>;

@@ -7,7 +7,7 @@ import type {
   ClaimSupersededEvent,
   CoAuthorsSetEvent,
   WorkRegisteredEvent,
-} from "../../types/typechain/interfaces/IWorkRegistry.ts";
+} from "../../types/typechain/contracts/interfaces/IWorkRegistry.ts";
 import { on, origin, type ContractHandlers } from "./handler.ts";
 
 type WorkRegistered = Stored<WorkRegisteredEvent.OutputObject>;

@@ -16,7 +16,7 @@ import {
   DevStablecoin__factory,
 } from "../../types/typechain/index.ts";
 import type { LicenseToken } from "../../types/typechain/index.ts";
-import type { ILicenseToken } from "../../types/typechain/LicenseToken.ts";
+import type { ILicenseToken } from "../../types/typechain/contracts/LicenseToken.ts";
 
 export const PLATFORM_FEE_BPS = 250n;
 export const ADMIN_DELAY = 3n * 24n * 3600n;
