@@ -1,7 +1,7 @@
 /**
  * The payout ledger and its settlement: `npm run bench:settlement`. Writes bench/results/settlement.json.
  *   gasPerSplitSettled100  gas per split in one settlement paying 100 splits that never held the token
- *   bookingsPerSec         sales booked per second while 200 captured orders are booked at once
+ *   bookingsPerSec         sales booked per second while 200 captured orders are booked at once, as the workers book them
  *   reconcileMs100k        `npm run reconcile`'s check at 100,000 ledger lines
  * Each figure is the median of RUNS runs, with the range printed beside it.
  */
@@ -11,7 +11,7 @@ import { Wallet, type ContractTransactionResponse } from "ethers";
 import pino from "pino";
 import { migrateIndexerSchema } from "../indexer/schema.ts";
 import { migrateServerSchema } from "../server/schema.ts";
-import { bookOrder } from "../server/payouts/jobs/book-order.ts";
+import { OrderBooker } from "../server/payouts/jobs/book-order.ts";
 import { reconcile, reconciled } from "../server/payouts/reconcile.ts";
 import { settlementIdOf } from "../server/payouts/units.ts";
 import {
@@ -108,12 +108,11 @@ async function capturedOrders(
 }
 
 async function bookingsPerSecond(db: Awaited<ReturnType<typeof ledgerDatabase>>): Promise<number[]> {
-  const deps = {
+  const booker = new OrderBooker({
     db: db.pool,
     clock: { nowSeconds: async () => Math.floor(Date.now() / 1000) },
-    licenses: { isReferrer: async () => false },
     logger: pino({ level: "silent" }),
-  };
+  });
   const rates: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     const orders = await capturedOrders(db, BOOKINGS_PER_RUN);
@@ -121,7 +120,7 @@ async function bookingsPerSecond(db: Awaited<ReturnType<typeof ledgerDatabase>>)
     let next = 0;
     await Promise.all(
       Array.from({ length: CONCURRENT }, async () => {
-        while (next < orders.length) await bookOrder(deps, orders[next++]!);
+        while (next < orders.length) await booker.book(orders[next++]!);
       }),
     );
     rates.push(orders.length / ((performance.now() - started) / 1000));

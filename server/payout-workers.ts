@@ -4,17 +4,13 @@ import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { Deployment } from "../lib/deployment.ts";
-import {
-  IERC20Metadata__factory,
-  LicenseToken__factory,
-  PayoutSettlement__factory,
-} from "../types/typechain/index.ts";
+import { IERC20Metadata__factory, PayoutSettlement__factory } from "../types/typechain/index.ts";
 import { ChainClock } from "./chain/chain-clock.ts";
 import type { Relayer } from "./chain/relayer.ts";
 import type { Config } from "./config.ts";
 import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import { closeWorkers, jobWorker } from "./jobs/job-worker.ts";
-import { bookOrder } from "./payouts/jobs/book-order.ts";
+import { OrderBooker } from "./payouts/jobs/book-order.ts";
 import { settlePayouts } from "./payouts/settlement.ts";
 import { QUEUE_NAMES, type OrderJob, type Queues } from "./queues/queues.ts";
 import { Recoveries } from "./recoveries.ts";
@@ -41,7 +37,6 @@ export async function startPayoutWorkers(deps: PayoutWorkerDeps): Promise<Payout
   const { config, db, redis, connection, queues, relayer, provider, deployment, logger } = deps;
   const recoveries = new Recoveries(redis, config.redis.prefix, logger);
   const worker = { connection, redisPrefix: config.redis.prefix, logger, recoveries };
-  const licenses = LicenseToken__factory.connect(deployment.contracts.LicenseToken.address, provider);
   const clock = new ChainClock(provider);
   const contract = PayoutSettlement__factory.connect(deployment.contracts.PayoutSettlement.address, provider);
   const token = {
@@ -62,9 +57,11 @@ export async function startPayoutWorkers(deps: PayoutWorkerDeps): Promise<Payout
     checkpoint: deps.checkpoint ?? noCrashes,
   };
 
+  const booker = new OrderBooker({ db, clock, logger });
   const workers = [
-    jobWorker<OrderJob, unknown>(worker, QUEUE_NAMES.bookPayment, 16, async (job) =>
-      bookOrder({ db, clock, licenses, logger }, job.data.orderId),
+    // Captures arrive in bursts: many bookings at once go in one transaction.
+    jobWorker<OrderJob, unknown>(worker, QUEUE_NAMES.bookPayment, 256, async (job) =>
+      booker.book(job.data.orderId),
     ),
     jobWorker(worker, QUEUE_NAMES.settlePayouts, 1, async () => settlePayouts(settlement)),
   ];

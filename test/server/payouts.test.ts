@@ -246,6 +246,12 @@ describe("payouts: card revenue through the ledger to the splits on chain", func
       );
       const approved = i < 3 ? [referrers[i % 2]!] : [];
       for (const r of approved) await (await licenses.setReferrer(offerId, r, true)).wait();
+      // Commissions follow the approvals the chain's mirror shows.
+      await stack.waitFor(
+        async () =>
+          (await count(`SELECT 1 FROM offer_referrers WHERE offer_id = $1 AND approved`, [offerId])) ===
+          approved.length,
+      );
       offers.push({ offerId, split: split.toLowerCase(), price: prices[i]!, referrerBps, approved });
     }
     // 100 card sales, 20 per offer; every third through a referrer (approved on three offers, not on the others).
