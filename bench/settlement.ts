@@ -20,6 +20,7 @@ import {
   SplitFactory__factory,
 } from "../types/typechain/index.ts";
 import { createTestDatabase } from "../test/helpers/database.ts";
+import { insertCapturedOrders, insertIndexedOffer } from "../test/helpers/ledger.ts";
 import { report } from "./lib/report.ts";
 
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -79,32 +80,8 @@ async function ledgerDatabase() {
   const db = await createTestDatabase("bench_settlement");
   await migrateIndexerSchema(db.pool);
   await migrateServerSchema(db.pool);
-  await db.pool.query(
-    `INSERT INTO offers (offer_id, work_id, creator, currency, price, duration, max_supply, sold, transferable,
-                         commercial_use, referrer_bps, royalty_bps, split, territory, active, block_number,
-                         log_index, tx_hash, updated_block, platform_fee_bps)
-     VALUES (1, 1, $1, $2, 1, 0, 0, 0, true, true, 1000, 0, $3, 'WORLD', true, 1, 0, $4, 1, 250)`,
-    [`0x${"c".repeat(40)}`, `0x${"0".repeat(40)}`, SPLIT, `0x${"a".repeat(64)}`],
-  );
-  await db.pool.query(`INSERT INTO fiat_prices (offer_id, amount, currency) VALUES (1, 1200, 'usd')`);
+  await insertIndexedOffer(db.pool, { offerId: 1, split: SPLIT });
   return db;
-}
-
-/** Captured orders, as the capture job leaves them, ready to be booked. */
-async function capturedOrders(
-  db: Awaited<ReturnType<typeof ledgerDatabase>>,
-  count: number,
-): Promise<string[]> {
-  const { rows } = await db.pool.query<{ id: string }>(
-    `INSERT INTO orders (id, offer_id, wallet, amount, currency, status, payment_status, payment_ref, payment_intent,
-                         provider_fee, reserved_until, payable_until, ip)
-     SELECT gen_random_uuid(), 1, '0x' || lpad(to_hex(g), 40, '0'), 1200, 'usd', 'fulfilled', 'captured',
-            '0x' || md5(random()::text) || md5(random()::text), 'pi_' || md5(random()::text), 65, now(), now(), '10.0.0.1'
-       FROM generate_series(1, $1) g
-     RETURNING id`,
-    [count],
-  );
-  return rows.map((r) => r.id);
 }
 
 async function bookingsPerSecond(db: Awaited<ReturnType<typeof ledgerDatabase>>): Promise<number[]> {
@@ -115,7 +92,7 @@ async function bookingsPerSecond(db: Awaited<ReturnType<typeof ledgerDatabase>>)
   });
   const rates: number[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const orders = await capturedOrders(db, BOOKINGS_PER_RUN);
+    const orders = await insertCapturedOrders(db.pool, BOOKINGS_PER_RUN, 1);
     const started = performance.now();
     let next = 0;
     await Promise.all(

@@ -7,8 +7,10 @@ import { ensureWebBuild } from "../../scripts/build-web.ts";
 import { startServedStack } from "./served-stack.ts";
 import type { TestStack } from "./stack.ts";
 
-const ARTIFACTS = path.resolve("test/artifacts");
-const CHROMIUM_ARGS = [
+/** Where failing web tests leave their screenshots. */
+export const ARTIFACTS = path.resolve("test/artifacts");
+/** Debian's Chromium, headless, with nothing that would reach the network on its own. */
+export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",

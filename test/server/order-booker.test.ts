@@ -4,6 +4,7 @@ import { migrateIndexerSchema } from "../../indexer/schema.ts";
 import { OrderBooker } from "../../server/payouts/jobs/book-order.ts";
 import { migrateServerSchema } from "../../server/schema.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { insertCapturedOrders, insertIndexedOffer } from "../helpers/ledger.ts";
 
 const SPLIT = `0x${"5".repeat(40)}`;
 const REFERRER = `0x${"6".repeat(40)}`;
@@ -12,18 +13,8 @@ describe("order booker: card payments booked in groups", function () {
   let db: TestDatabase;
   let booker: OrderBooker;
 
-  /** Orders of offer `offerId` as the capture job leaves them. */
-  async function orders(count: number, offerId: number, set: { payment?: string; referrer?: string } = {}) {
-    const { rows } = await db.pool.query<{ id: string }>(
-      `INSERT INTO orders (id, offer_id, wallet, referrer, amount, currency, status, payment_status, payment_ref,
-                           payment_intent, provider_fee, reserved_until, payable_until, ip)
-       SELECT gen_random_uuid(), $2, '0x' || lpad(to_hex(g), 40, '0'), $4, 1200, 'usd', 'fulfilled', $3,
-              '0x' || md5(random()::text) || md5(random()::text), 'pi_' || md5(random()::text), 65, now(), now(), '10.0.0.1'
-         FROM generate_series(1, $1) g RETURNING id`,
-      [count, offerId, set.payment ?? "captured", set.referrer ?? null],
-    );
-    return rows.map((r) => r.id);
-  }
+  const orders = (count: number, offerId: number, set: { payment?: string; referrer?: string } = {}) =>
+    insertCapturedOrders(db.pool, count, offerId, set);
 
   const sales = async (ids: string[]) =>
     Number(
@@ -39,22 +30,14 @@ describe("order booker: card payments booked in groups", function () {
     db = await createTestDatabase("order_booker");
     await migrateIndexerSchema(db.pool);
     await migrateServerSchema(db.pool);
-    await db.pool.query(
-      `INSERT INTO offers (offer_id, work_id, creator, currency, price, duration, max_supply, sold, transferable,
-                           commercial_use, referrer_bps, royalty_bps, split, territory, active, block_number,
-                           log_index, tx_hash, updated_block, platform_fee_bps)
-       VALUES (1, 1, $1, $2, 1, 0, 0, 0, true, true, 1000, 0, $3, 'WORLD', true, 1, 0, $4, 1, 250)`,
-      [`0x${"c".repeat(40)}`, `0x${"0".repeat(40)}`, SPLIT, `0x${"a".repeat(64)}`],
-    );
+    await insertIndexedOffer(db.pool, { offerId: 1, split: SPLIT });
     await db.pool.query(
       `INSERT INTO offer_referrers (offer_id, referrer, approved, block_number, log_index, tx_hash)
        VALUES (1, $1, true, 1, 1, $2)`,
       [REFERRER, `0x${"a".repeat(64)}`],
     );
     // Offer 2 has a card price but is not indexed: its sales cannot be split yet.
-    await db.pool.query(
-      `INSERT INTO fiat_prices (offer_id, amount, currency) VALUES (1, 1200, 'usd'), (2, 1200, 'usd')`,
-    );
+    await db.pool.query(`INSERT INTO fiat_prices (offer_id, amount, currency) VALUES (2, 1200, 'usd')`);
     booker = new OrderBooker({
       db: db.pool,
       clock: { nowSeconds: async () => Math.floor(Date.now() / 1000) },

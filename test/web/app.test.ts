@@ -9,19 +9,9 @@ import { expect } from "chai";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ensureWebBuild } from "../../scripts/build-web.ts";
 import { ApiKeys } from "../../server/auth/api-keys.ts";
+import { ARTIFACTS, CHROMIUM_ARGS } from "../helpers/browser.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
 
-const ARTIFACTS = path.resolve("test/artifacts");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** Development account the browser signs with (0–4 hold the platform's roles). */
 const CREATOR_INDEX = 5;
 const BUYER_INDEX = 7;
