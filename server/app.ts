@@ -17,8 +17,9 @@ import { errorHandler, routeNotFound } from "./errors.ts";
 import { clientOf } from "./http/client-address.ts";
 import { OpenApiRegistry } from "./http/openapi.ts";
 import { registerOperationsMetrics } from "./http/operations-metrics.ts";
+import { serveAheadOfExpress } from "./http/hot-route.ts";
+import { RateLimit } from "./http/rate-limit.ts";
 import { registerPayoutMetrics } from "./http/payout-metrics.ts";
-import { rateLimit } from "./http/rate-limit.ts";
 import { useRequestLog } from "./http/request-log.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
 import { apiKeysRouter } from "./routes/api-keys.ts";
@@ -31,7 +32,7 @@ import { earningsRouter } from "./routes/earnings.ts";
 import { evidenceRouter } from "./routes/evidence.ts";
 import { healthRouter } from "./routes/health.ts";
 import { ipfsRouter } from "./routes/ipfs.ts";
-import { licensesRouter } from "./routes/licenses.ts";
+import { licensesRouter, verifyRoute } from "./routes/licenses.ts";
 import { LicensesService } from "./services/licenses.ts";
 import { WorkLookup } from "./services/work-lookup.ts";
 import { webRouter } from "./routes/web.ts";
@@ -119,17 +120,16 @@ export function createApp(deps: AppDeps): Express {
     quiet: (req) =>
       req.url === "/healthz" || req.url === "/metrics" || req.url.startsWith("/v1/licenses/verify?"),
   });
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          "connect-src": ["'self'"],
-          // Plain-HTTP development servers on a LAN address must not have their requests upgraded.
-          "upgrade-insecure-requests": config.env === "production" ? [] : null,
-        },
+  const securityHeaders = helmet({
+    contentSecurityPolicy: {
+      directives: {
+        "connect-src": ["'self'"],
+        // Plain-HTTP development servers on a LAN address must not have their requests upgraded.
+        "upgrade-insecure-requests": config.env === "production" ? [] : null,
       },
-    }),
-  );
+    },
+  });
+  app.use(securityHeaders);
   app.use(
     healthRouter({
       db,
@@ -149,16 +149,15 @@ export function createApp(deps: AppDeps): Express {
     registry,
   );
   app.use(commerce.webhooks);
-  app.use(
-    rateLimit({
-      redis,
-      prefix: config.redis.prefix,
-      rule: "per-ip",
-      limit: config.http.rateLimitPerMinute,
-      windowSeconds: 60,
-      key: clientOf,
-    }),
-  );
+  const perClient = new RateLimit({
+    redis,
+    prefix: config.redis.prefix,
+    rule: "per-ip",
+    limit: config.http.rateLimitPerMinute,
+    windowSeconds: 60,
+    key: clientOf,
+  });
+  app.use(perClient.middleware());
   app.use(express.json({ limit: "256kb" }));
 
   const tokens = new SessionTokens(config.auth.sessionSecret, config.auth.sessionTtlSeconds);
@@ -167,16 +166,12 @@ export function createApp(deps: AppDeps): Express {
   const denied = new SessionDenyList(redis, config.redis.prefix, config.auth.sessionTtlSeconds);
   app.use(authenticate(tokens, apiKeys, denied));
 
-  // The verify hot path is matched first, before the routers of rarer calls.
   const works = new WorksRepository(db, chain.chainId);
   const licenses = new LicensesRepository(db);
-  app.use(
-    licensesRouter(
-      new LicensesService(licenses, works, clock),
-      new LicenseVerifier(licenses, works, feed, clock),
-      registry,
-    ),
-  );
+  const verify = verifyRoute(new LicenseVerifier(licenses, works, feed, clock));
+  // The verify hot path is answered ahead of Express; what it passes on is matched here first.
+  serveAheadOfExpress(app, { logger, duration: httpDuration, securityHeaders, limit: perClient }, verify);
+  app.use(licensesRouter(new LicensesService(licenses, works, clock), verify, registry));
 
   app.use(
     authRouter(

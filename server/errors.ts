@@ -64,37 +64,58 @@ interface HttpErrorLike {
   message?: string;
 }
 
-/** Turns any error into `{ error: { code, message, details } }`; unexpected ones are logged and answered 500. */
+/** The API's error body. */
+export interface ErrorBody {
+  error: { code: string; message: string; details: unknown };
+}
+
+/**
+ * Any error as the API answers it, `{ error: { code, message, details } }` with its status;
+ * unexpected ones are logged with the request id and answered 500 with no internals.
+ */
+export function errorAnswer(
+  err: unknown,
+  requestId: string,
+  logger: Logger,
+): { status: number; body: ErrorBody } {
+  if (err instanceof AppError) {
+    return {
+      status: err.status,
+      body: { error: { code: err.code, message: err.message, details: err.details } },
+    };
+  }
+  const pgCode = (err as { code?: unknown }).code;
+  if (pgCode === "22021" || pgCode === "22P05") {
+    // PostgreSQL refuses NUL characters in text: bad input, not a fault.
+    return {
+      status: 400,
+      body: {
+        error: { code: "VALIDATION_FAILED", message: "text must not contain NUL characters", details: null },
+      },
+    };
+  }
+  const httpError = err as HttpErrorLike;
+  const status = httpError.status ?? httpError.statusCode;
+  if (status && status >= 400 && status < 500 && httpError.expose !== false) {
+    // body-parser and friends: malformed JSON, payload too large, unsupported charset.
+    const code = (httpError.type ?? "bad_request").toUpperCase().replace(/\./g, "_");
+    return { status, body: { error: { code, message: httpError.message ?? "bad request", details: null } } };
+  }
+  logger.error({ err, requestId }, "unhandled error");
+  return {
+    status: 500,
+    body: { error: { code: "INTERNAL", message: "internal error", details: { requestId } } },
+  };
+}
+
+/** Express's error middleware: every error answered as errorAnswer says. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    if (err instanceof AppError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details } });
-      return;
-    }
-    const pgCode = (err as { code?: unknown }).code;
-    if (pgCode === "22021" || pgCode === "22P05") {
-      // PostgreSQL refuses NUL characters in text: bad input, not a fault.
-      res.status(400).json({
-        error: { code: "VALIDATION_FAILED", message: "text must not contain NUL characters", details: null },
-      });
-      return;
-    }
-    const httpError = err as HttpErrorLike;
-    const status = httpError.status ?? httpError.statusCode;
-    if (status && status >= 400 && status < 500 && httpError.expose !== false) {
-      // body-parser and friends: malformed JSON, payload too large, unsupported charset.
-      const code = (httpError.type ?? "bad_request").toUpperCase().replace(/\./g, "_");
-      res
-        .status(status)
-        .json({ error: { code, message: httpError.message ?? "bad request", details: null } });
-      return;
-    }
-    const requestId = String(req.id ?? "");
-    logger.error({ err, requestId }, "unhandled error");
-    res.status(500).json({ error: { code: "INTERNAL", message: "internal error", details: { requestId } } });
+    const { status, body } = errorAnswer(err, String(req.id ?? ""), logger);
+    res.status(status).json(body);
   };
 }

@@ -1,5 +1,7 @@
+import type { ServerResponse } from "node:http";
 import type { Request, RequestHandler } from "express";
 import type { Redis } from "ioredis";
+import type { Logger } from "pino";
 import { AppError } from "../errors.ts";
 
 export interface RateLimitOptions {
@@ -138,30 +140,45 @@ export class SharedWindowCounter {
  * Fixed-window limit shared by every API process (see SharedWindowCounter). Answers 429 with
  * Retry-After and RateLimit headers once `limit` requests arrived in the window.
  */
-export function rateLimit(options: RateLimitOptions): RequestHandler {
-  const counter = new SharedWindowCounter({ ...options, syncMs: options.syncMs ?? 200 });
-  return async (req, res, next) => {
-    const key = options.key(req);
-    const count = await counter.hit(key);
-    const resetIn = options.windowSeconds - (Math.floor(Date.now() / 1000) % options.windowSeconds);
-    res.setHeader("RateLimit-Limit", options.limit);
-    res.setHeader("RateLimit-Remaining", Math.max(0, options.limit - count));
+export class RateLimit {
+  readonly #counter: SharedWindowCounter;
+
+  constructor(private readonly options: RateLimitOptions) {
+    this.#counter = new SharedWindowCounter({ ...options, syncMs: options.syncMs ?? 200 });
+  }
+
+  /**
+   * Counts one request of the client `key` and sets the RateLimit headers on `res`; past the limit,
+   * also Retry-After, and throws the 429 (logged through `log`).
+   */
+  async admit(key: string, res: ServerResponse, log: () => Logger): Promise<void> {
+    const { limit, windowSeconds, rule } = this.options;
+    const count = await this.#counter.hit(key);
+    const resetIn = windowSeconds - (Math.floor(Date.now() / 1000) % windowSeconds);
+    res.setHeader("RateLimit-Limit", limit);
+    res.setHeader("RateLimit-Remaining", Math.max(0, limit - count));
     res.setHeader("RateLimit-Reset", resetIn);
-    if (count > options.limit) {
-      res.setHeader("Retry-After", resetIn);
-      req.log.warn({ rule: options.rule, key, count }, "rate limit refused a request");
-      throw new AppError(
-        "RATE_LIMITED",
-        429,
-        `too many requests (rule ${options.rule}); retry in ${resetIn} s`,
-        {
-          rule: options.rule,
-          limit: options.limit,
-          windowSeconds: options.windowSeconds,
-          retryAfterSeconds: resetIn,
-        },
-      );
-    }
-    next();
-  };
+    if (count <= limit) return;
+    res.setHeader("Retry-After", resetIn);
+    log().warn({ rule, key, count }, "rate limit refused a request");
+    throw new AppError("RATE_LIMITED", 429, `too many requests (rule ${rule}); retry in ${resetIn} s`, {
+      rule,
+      limit,
+      windowSeconds,
+      retryAfterSeconds: resetIn,
+    });
+  }
+
+  /** Adds what this process counted to Redis and stops its timer. */
+  close(): Promise<void> {
+    return this.#counter.close();
+  }
+
+  /** The limit as Express middleware, counting clients by `options.key`. */
+  middleware(): RequestHandler {
+    return async (req, res, next) => {
+      await this.admit(this.options.key(req), res, () => req.log);
+      next();
+    };
+  }
 }

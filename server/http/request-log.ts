@@ -14,6 +14,11 @@ declare module "express-serve-static-core" {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** The id of a request: its X-Request-Id when well-formed, else a fresh UUID. */
+export function requestIdOf(incoming: string | string[] | undefined): string {
+  return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
 export interface RequestLogOptions {
   logger: Logger;
   /** Request duration by method, route and status. */
@@ -43,8 +48,7 @@ export function useRequestLog(app: Express, { logger, duration, quiet }: Request
   });
   app.use((req, res, next) => {
     const started = performance.now();
-    const incoming = req.headers["x-request-id"];
-    const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const id = requestIdOf(req.headers["x-request-id"]);
     req.id = id;
     res.setHeader("X-Request-Id", id);
     res.once("finish", () => {

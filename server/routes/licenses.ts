@@ -1,5 +1,7 @@
+import type { ServerResponse } from "node:http";
 import { Router } from "express";
 import { z } from "zod";
+import type { HotRoute } from "../http/hot-route.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { idSchema, pageOf } from "../../lib/api/primitives.ts";
@@ -13,10 +15,22 @@ import {
 import type { LicenseVerifier } from "../services/license-verifier.ts";
 import type { LicensesService } from "../services/licenses.ts";
 
-/** Licenses: the read side, including the hot verify path. */
+/** GET /v1/licenses/verify: the hot path, served ahead of Express (see hot-route.ts) and by the router. */
+export function verifyRoute(verifier: LicenseVerifier): HotRoute<typeof verifyLicenseQuery> {
+  return {
+    path: "/v1/licenses/verify",
+    query: verifyLicenseQuery,
+    async answer(query, res: ServerResponse) {
+      res.setHeader("Cache-Control", "no-store");
+      return verifier.verify(query.workId, query.holder);
+    },
+  };
+}
+
+/** Licenses: the read side, including the verify path for the requests its hot route passes on. */
 export function licensesRouter(
   licenses: LicensesService,
-  verifier: LicenseVerifier,
+  verify: HotRoute<typeof verifyLicenseQuery>,
   registry: OpenApiRegistry,
 ): Router {
   const router = Router();
@@ -26,16 +40,13 @@ export function licensesRouter(
     registry,
     {
       method: "get",
-      path: "/v1/licenses/verify",
+      path: verify.path,
       summary: "Whether a wallet holds a valid license to a work, right now",
       tags: ["licenses"],
       query: verifyLicenseQuery,
       responses: { 200: { description: "Answer", schema: licenseCheckSchema } },
     },
-    async ({ query, res }) => {
-      res.setHeader("Cache-Control", "no-store");
-      return verifier.verify(query.workId, query.holder);
-    },
+    ({ query, res }) => verify.answer(query, res),
   );
 
   route(

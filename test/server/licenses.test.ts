@@ -161,6 +161,17 @@ describe("licenses API", function () {
     expect(detail.body).to.deep.include({ revoked: true, revokedReason: "offer_terms", valid: false });
   });
 
+  it("refuses a verify call with a forged session token or an unknown API key with 401, though anonymous calls pass", async () => {
+    const path = `/v1/licenses/verify?workId=${workId}&holder=${other.address}`;
+    const forged = await request(stack.app).get(path).set("Authorization", "Bearer forged.token");
+    expect(forged.status).to.equal(401);
+    const unknownKey = await request(stack.app).get(path).set("X-Api-Key", "rl_unknown");
+    expect(unknownKey.status).to.equal(401);
+    const anonymous = await request(stack.app).get(path).expect(200);
+    expect(anonymous.headers).to.include({ "cache-control": "no-store", "x-frame-options": "SAMEORIGIN" });
+    expect(anonymous.headers["ratelimit-limit"]).to.match(/^\d+$/);
+  });
+
   it("rejects malformed queries with 400 and unknown tokens with 404", async () => {
     for (const path of [
       "/v1/licenses/verify?workId=1",

@@ -1,0 +1,197 @@
+import { expect } from "chai";
+import express, { type Express } from "express";
+import helmet from "helmet";
+import pino from "pino";
+import { Histogram, Registry } from "prom-client";
+import request from "supertest";
+import { z } from "zod";
+import { AppError, errorHandler } from "../../server/errors.ts";
+import { clientOf } from "../../server/http/client-address.ts";
+import { serveAheadOfExpress, type HotRoute } from "../../server/http/hot-route.ts";
+import { RateLimit } from "../../server/http/rate-limit.ts";
+import { useRequestLog } from "../../server/http/request-log.ts";
+import { addressSchema, idSchema } from "../../lib/api/primitives.ts";
+import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
+
+const HOLDER = "0x00000000000000000000000000000000000000aa";
+
+describe("hot route: a GET answered ahead of Express", function () {
+  let cache: TestRedis;
+  const limits: RateLimit[] = [];
+
+  /** An app as createApp builds one: request log, helmet, the per-client limit, a router with the route. */
+  function appWith(
+    answer: HotRoute<z.ZodType>["answer"],
+    { limit = 1000, trustProxy = false as false | number } = {},
+  ) {
+    const app: Express = express();
+    app.disable("x-powered-by");
+    app.set("trust proxy", trustProxy);
+    app.set("query parser", "simple");
+    app.set("etag", false);
+    const logger = pino({ level: "silent" });
+    const metrics = new Registry();
+    const duration = new Histogram({
+      name: "http_request_duration_seconds",
+      help: "duration",
+      labelNames: ["method", "route", "status"],
+      registers: [metrics],
+    });
+    useRequestLog(app, { logger, duration, quiet: () => false });
+    const securityHeaders = helmet();
+    app.use(securityHeaders);
+    const perClient = new RateLimit({
+      redis: cache.redis,
+      prefix: `${cache.prefix}:${limits.length}`,
+      rule: "per-ip",
+      limit,
+      windowSeconds: 60,
+      key: clientOf,
+    });
+    limits.push(perClient);
+    app.use(perClient.middleware());
+    app.use(express.json());
+    const seen = { byExpress: 0 };
+    app.use((_req, _res, next) => {
+      seen.byExpress += 1;
+      next();
+    });
+    const route: HotRoute<z.ZodType> = {
+      path: "/v1/check",
+      query: z.object({ workId: idSchema, holder: addressSchema }),
+      answer,
+    };
+    serveAheadOfExpress(app, { logger, duration, securityHeaders, limit: perClient }, route);
+    app.get(route.path, async (req, res) => {
+      const query = route.query.safeParse(req.query);
+      if (!query.success) throw new AppError("VALIDATION_FAILED", 400, "invalid query");
+      res.json(await route.answer(query.data, res));
+    });
+    app.get("/other", (_req, res) => {
+      res.json({ other: true });
+    });
+    app.use(errorHandler(logger));
+    return { app, seen, metrics };
+  }
+
+  const echo: HotRoute<z.ZodType>["answer"] = async (query, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    return { query };
+  };
+
+  before(async () => {
+    cache = await createTestRedis("hot_route");
+  });
+  after(async () => {
+    for (const limit of limits) await limit.close();
+    await cache.cleanup();
+  });
+
+  it("answers without Express what the Express path answers: status, body and every header", async () => {
+    const { app, seen } = appWith(echo);
+    const hot = await request(app).get(`/v1/check?workId=7&holder=${HOLDER}`).set("X-Request-Id", "r-1");
+    expect(seen.byExpress).to.equal(0);
+    // A trailing slash is the same route to Express's router, but not to the hot path.
+    const routed = await request(app).get(`/v1/check/?workId=7&holder=${HOLDER}`).set("X-Request-Id", "r-1");
+    expect(seen.byExpress).to.equal(1);
+    expect(hot.status).to.equal(200);
+    expect(hot.body).to.deep.equal({ query: { workId: "7", holder: HOLDER } });
+    expect(hot.body).to.deep.equal(routed.body);
+    const comparable = (headers: Record<string, string>) => {
+      const { date: _date, "ratelimit-remaining": _remaining, ...rest } = headers;
+      return rest;
+    };
+    expect(comparable(hot.headers)).to.deep.equal(comparable(routed.headers));
+    expect(hot.headers).to.include({
+      "x-request-id": "r-1",
+      "cache-control": "no-store",
+      "content-type": "application/json; charset=utf-8",
+      "x-content-type-options": "nosniff",
+      "ratelimit-limit": "1000",
+    });
+    expect(hot.headers["content-security-policy"]).to.include("default-src 'self'");
+  });
+
+  it("passes to Express what it cannot be sure of: a refused query, credentials, a body, another method", async () => {
+    const { app, seen } = appWith(echo);
+    const bad = await request(app).get("/v1/check?workId=0&holder=0x12");
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.code).to.equal("VALIDATION_FAILED");
+    const repeated = await request(app).get(`/v1/check?workId=1&workId=2&holder=${HOLDER}`);
+    expect(repeated.status).to.equal(400);
+    await request(app)
+      .get(`/v1/check?workId=1&holder=${HOLDER}`)
+      .set("Authorization", "Bearer x")
+      .expect(200);
+    await request(app).get(`/v1/check?workId=1&holder=${HOLDER}`).set("X-Api-Key", "k").expect(200);
+    await request(app)
+      .get(`/v1/check?workId=1&holder=${HOLDER}`)
+      .set("Content-Type", "application/json")
+      .send("{}")
+      .expect(200);
+    await request(app).head(`/v1/check?workId=1&holder=${HOLDER}`).expect(200);
+    await request(app).post(`/v1/check?workId=1&holder=${HOLDER}`).expect(404);
+    expect(seen.byExpress).to.equal(7);
+  });
+
+  it("counts its requests on the same per-client limit as every other route, and answers 429 past it", async () => {
+    const { app, seen } = appWith(echo, { limit: 3 });
+    await request(app).get(`/v1/check?workId=1&holder=${HOLDER}`).expect(200);
+    await request(app).get("/other").expect(200);
+    const third = await request(app).get(`/v1/check?workId=1&holder=${HOLDER}`).expect(200);
+    expect(third.headers["ratelimit-remaining"]).to.equal("0");
+    const refused = await request(app).get(`/v1/check?workId=1&holder=${HOLDER}`);
+    expect(refused.status).to.equal(429);
+    expect(refused.body.error).to.include({ code: "RATE_LIMITED" });
+    expect(refused.body.error.details.rule).to.equal("per-ip");
+    expect(Number(refused.headers["retry-after"])).to.be.within(1, 60);
+    expect(refused.headers["x-content-type-options"]).to.equal("nosniff");
+    await request(app).get("/other").expect(429);
+    // Only the first /other got past the limit into Express; the hot requests never went there.
+    expect(seen.byExpress).to.equal(1);
+  });
+
+  it("counts a client behind a trusted proxy by its forwarded address, not by the left-most entry it wrote", async () => {
+    const { app } = appWith(echo, { limit: 2, trustProxy: 1 });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await request(app)
+        .get(`/v1/check?workId=1&holder=${HOLDER}`)
+        .set("X-Forwarded-For", `10.${i}.0.1, 198.51.100.7`);
+      statuses.push(res.status);
+    }
+    expect(statuses).to.deep.equal([200, 200, 429]);
+    const neighbour = await request(app)
+      .get(`/v1/check?workId=1&holder=${HOLDER}`)
+      .set("X-Forwarded-For", "198.51.100.8");
+    expect(neighbour.status).to.equal(200);
+  });
+
+  it("answers a failing handler as the error middleware does: its AppError, or 500 naming the request id only", async () => {
+    const { app } = appWith(async (query) => {
+      if ((query as { workId: string }).workId === "1") throw new AppError("NOT_FOUND", 404, "no such work");
+      throw new Error("connect ECONNREFUSED postgres://user:secret@db");
+    });
+    const known = await request(app).get(`/v1/check?workId=1&holder=${HOLDER}`);
+    expect(known.status).to.equal(404);
+    expect(known.body).to.deep.equal({
+      error: { code: "NOT_FOUND", message: "no such work", details: null },
+    });
+    const failed = await request(app).get(`/v1/check?workId=2&holder=${HOLDER}`).set("X-Request-Id", "r-500");
+    expect(failed.status).to.equal(500);
+    expect(failed.body).to.deep.equal({
+      error: { code: "INTERNAL", message: "internal error", details: { requestId: "r-500" } },
+    });
+    expect(JSON.stringify(failed.body)).to.not.include("secret");
+  });
+
+  it("samples its requests in the duration histogram under the route's path and status", async () => {
+    const { app, metrics } = appWith(echo);
+    await request(app).get(`/v1/check?workId=1&holder=${HOLDER}`).expect(200);
+    await request(app).get(`/v1/check?workId=1&holder=${HOLDER}`).expect(200);
+    const text = await metrics.metrics();
+    expect(text).to.include(
+      'http_request_duration_seconds_count{method="GET",route="/v1/check",status="200"} 2',
+    );
+  });
+});
