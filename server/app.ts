@@ -22,6 +22,8 @@ import { RateLimit } from "./http/rate-limit.ts";
 import { registerPayoutMetrics } from "./http/payout-metrics.ts";
 import { useRequestLog } from "./http/request-log.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
+import { ContentKeys } from "./content/content-keys.ts";
+import { Originals } from "./content/originals.ts";
 import { apiKeysRouter } from "./routes/api-keys.ts";
 import { authRouter } from "./routes/auth.ts";
 import { chainRouter } from "./routes/chain.ts";
@@ -54,7 +56,7 @@ import { SplitBalances } from "./payouts/split-balances.ts";
 import { GasBudget } from "./services/gas-budget.ts";
 import { LicenseVerifier } from "./services/license-verifier.ts";
 import { PLATFORM_STEP_SECONDS } from "./services/stuck-items.ts";
-import { isUnanchoredUpload } from "./services/uploads.ts";
+import { isWithheld } from "./services/uploads.ts";
 import { WorksService } from "./services/works.ts";
 
 export interface AppDeps {
@@ -189,16 +191,18 @@ export function createApp(deps: AppDeps): Express {
     ),
   );
   app.use(apiKeysRouter(apiKeys, registry));
-  app.use(ipfsRouter(ipfs, (cid) => isUnanchoredUpload(db, cid)));
+  app.use(ipfsRouter(ipfs, (cid) => isWithheld(db, cid)));
   app.use(chainRouter(chain.chainId, chain.deployment, registry));
   const rpc: RpcSender =
     chain.provider instanceof JsonRpcApiProvider ? chain.provider : httpRpc(config.chain.rpcUrl);
   if (config.env !== "production")
     app.use(devRouter({ send: (m, p) => rpc.send(m, p), chainId: chain.chainId }, registry));
 
+  const originals = new Originals(ipfs, new ContentKeys(config.content.keys));
   const worksService = new WorksService({
     db,
     ipfs,
+    originals,
     queues,
     outbox,
     batchCounter: { add: () => redis.incr(`${config.redis.prefix}:notarize:batch-counter`) },
@@ -210,6 +214,7 @@ export function createApp(deps: AppDeps): Express {
       maxUploadBytes: config.uploads.maxBytes,
       quotaBytes: config.uploads.quotaBytes,
       stagingDir: config.uploads.stagingDir,
+      previewMaxBytes: config.uploads.previewMaxBytes,
     },
     mode: config.notarize.mode,
     batchMaxWorks: config.notarize.batchMaxWorks,

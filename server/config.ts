@@ -12,6 +12,7 @@ import { HDNodeWallet, Mnemonic, computeAddress, getAddress } from "ethers";
 import { z } from "zod";
 import { parseCrashPoints, type ArmedCrash } from "./crash-points.ts";
 import { ConfigError } from "../lib/config-error.ts";
+import type { KeyEncryptionKey } from "./content/content-keys.ts";
 
 /**
  * Signing key of evidence bundles outside production: account 9 of Hardhat's public test mnemonic,
@@ -80,6 +81,44 @@ const trustProxy = z.string().transform((value, ctx): false | number | string[] 
   return z.NEVER;
 });
 
+/**
+ * Key-encryption keys of private originals, `id:base64` (32 bytes each) separated by commas: the
+ * first wraps new data keys, every one unwraps (a rotation puts the new key first).
+ */
+const contentKeys = z.string().transform((value, ctx): KeyEncryptionKey[] => {
+  const keys: KeyEncryptionKey[] = [];
+  for (const entry of value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const match = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/_-]{43}=?)$/.exec(entry);
+    // Node's base64 decoder reads the URL-safe alphabet too.
+    const key = match ? Buffer.from(match[2]!, "base64") : null;
+    if (!match || !key || key.length !== 32) {
+      ctx.addIssue({ code: "custom", message: "must list keys as id:base64 of 32 bytes, comma-separated" });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.id === match[1])) {
+      ctx.addIssue({ code: "custom", message: `names key ${match[1]} twice` });
+      return z.NEVER;
+    }
+    keys.push({ id: match[1]!, key });
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: "custom", message: "must name at least one key" });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+/**
+ * Outside production the content key may be left unset: it is derived from the session secret, so
+ * a development stack's private originals open again after a restart.
+ */
+function devContentKeys(sessionSecret: string): KeyEncryptionKey[] {
+  return [{ id: "dev", key: createHmac("sha256", sessionSecret).update("content-key").digest() }];
+}
+
 const redisPrefix = z
   .string()
   .regex(/^[a-zA-Z0-9:_-]+$/, "letters, digits, ':', '_' and '-' only")
@@ -104,6 +143,7 @@ const envSchema = z
     IPFS_API_URL: url(["http", "https"]).optional(),
     IPFS_DIR: z.string().default(".data/ipfs"),
     SESSION_SECRET: z.string().min(32, "must be at least 32 characters"),
+    CONTENT_KEYS: contentKeys.optional(),
     SESSION_TTL_SECONDS: positiveInt.default(3600),
     SIWE_DOMAIN: z.string().optional(),
     ADMIN_ADDRESSES: z
@@ -119,6 +159,7 @@ const envSchema = z
     UPLOAD_MAX_BYTES: positiveInt.default(100 * 1024 * 1024),
     UPLOAD_QUOTA_BYTES: positiveInt.default(1024 * MiB),
     UPLOAD_STAGING_DIR: z.string().optional(),
+    PREVIEW_MAX_BYTES: positiveInt.default(16 * MiB),
     UPLOAD_COLLECT_AFTER_SECONDS: positiveInt.default(24 * 3600),
     UPLOAD_COLLECT_EVERY_SECONDS: positiveInt.default(3600),
     VERIFY_MAX_BYTES: positiveInt.default(8 * MiB),
@@ -240,6 +281,9 @@ const envSchema = z
     if (production && !env.STRIPE_WEBHOOK_SECRET) {
       ctx.addIssue({ code: "custom", path: ["STRIPE_WEBHOOK_SECRET"], message: "is required in production" });
     }
+    if (production && !env.CONTENT_KEYS) {
+      ctx.addIssue({ code: "custom", path: ["CONTENT_KEYS"], message: "is required in production" });
+    }
   })
   .transform((env) => ({
     env: env.NODE_ENV,
@@ -262,6 +306,7 @@ const envSchema = z
       relayerPrivateKey: env.RELAYER_PRIVATE_KEY,
     },
     ipfs: { apiUrl: env.IPFS_API_URL, dir: env.IPFS_DIR },
+    content: { keys: env.CONTENT_KEYS ?? devContentKeys(env.SESSION_SECRET) },
     auth: {
       sessionSecret: env.SESSION_SECRET,
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,
@@ -273,6 +318,7 @@ const envSchema = z
       maxBytes: env.UPLOAD_MAX_BYTES,
       quotaBytes: env.UPLOAD_QUOTA_BYTES,
       stagingDir: env.UPLOAD_STAGING_DIR ?? path.join(tmpdir(), "rl-uploads"),
+      previewMaxBytes: env.PREVIEW_MAX_BYTES,
       collectAfterSeconds: env.UPLOAD_COLLECT_AFTER_SECONDS,
       collectEverySeconds: env.UPLOAD_COLLECT_EVERY_SECONDS,
     },
@@ -433,6 +479,30 @@ const operatorSchema = z
     redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
     operations: { stuckAfterSeconds: env.STUCK_AFTER_SECONDS },
   }));
+
+const contentKeysSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]),
+    DATABASE_URL: url(["postgres", "postgresql"]),
+    SESSION_SECRET: z.string().min(32, "must be at least 32 characters"),
+    CONTENT_KEYS: contentKeys.optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && !env.CONTENT_KEYS) {
+      ctx.addIssue({ code: "custom", path: ["CONTENT_KEYS"], message: "is required in production" });
+    }
+  })
+  .transform((env) => ({
+    database: { url: env.DATABASE_URL },
+    content: { keys: env.CONTENT_KEYS ?? devContentKeys(env.SESSION_SECRET) },
+  }));
+
+/** What `npm run rotate-content-keys` needs: the database and the key-encryption keys. */
+export type ContentKeysConfig = z.output<typeof contentKeysSchema>;
+
+export function loadContentKeysConfig(env: NodeJS.ProcessEnv = process.env): ContentKeysConfig {
+  return parseEnv(contentKeysSchema, env);
+}
 
 /** What operator commands need (`npm run stuck`): the database, Redis and the stuck thresholds. */
 export type OperatorConfig = z.output<typeof operatorSchema>;

@@ -16,6 +16,8 @@ import type { Config } from "./config.ts";
 import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import { DeferredError } from "./errors.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
+import { ContentKeys } from "./content/content-keys.ts";
+import { Originals } from "./content/originals.ts";
 import { collectBundles } from "./jobs/collect-bundles.ts";
 import { collectUploads } from "./jobs/collect-uploads.ts";
 import { claimLeaf } from "./jobs/claim-leaf.ts";
@@ -90,7 +92,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     bundles: new EvidenceBundleStore(config.evidence.dir),
     quotaBytes: config.evidence.quotaBytes,
     provider: deps.provider,
-    ipfs: deps.ipfs,
+    originals: new Originals(deps.ipfs, new ContentKeys(config.content.keys)),
     chainId: deps.chainId,
     registryAddress: await deps.registry.getAddress(),
     signer: new Wallet(config.evidence.signerKey),

@@ -11,6 +11,22 @@ import {
   valueNotesSchema,
 } from "./primitives.ts";
 
+export const visibilitySchema = z
+  .enum(["private", "public"])
+  .describe(
+    "private: stored encrypted, delivered only to licence holders; public: stored in the clear, served by /ipfs to anyone",
+  );
+
+export const previewSchema = z
+  .object({
+    cid: z.string(),
+    url: z.string().describe("where anyone reads it: /ipfs/<cid>"),
+    size: z.number(),
+    filename: z.string().nullable(),
+    contentType: z.string().nullable(),
+  })
+  .meta({ id: "Preview" });
+
 export const workSchema = z
   .object({
     workId: z.string(),
@@ -22,6 +38,10 @@ export const workSchema = z
     title: z.string().nullable().describe("the title the creator gave at upload, when known"),
     cid: z.string(),
     metadataURI: z.string(),
+    visibility: visibilitySchema
+      .nullable()
+      .describe("how the platform stores the file; null when it was not uploaded here"),
+    preview: previewSchema.nullable().describe("the creator's public preview, shown on the work's page"),
     coAuthors: z.array(z.string()),
     valueNotes: valueNotesSchema,
     registeredAt: z
@@ -81,8 +101,9 @@ export const registerTypedDataSchema = z.object({
 export const uploadSchema = z
   .object({
     sha256: z.string(),
-    cid: z.string(),
+    cid: z.string().describe("the stored file's CID: of the sealed (encrypted) file when private"),
     size: z.number(),
+    visibility: visibilitySchema,
     metadataURI: z.string(),
     alreadyRegistered: z.boolean(),
     registration: workSchema.nullable(),
@@ -116,6 +137,8 @@ export type RegistrationStatus = z.infer<typeof registrationStatusSchema>;
 export type Registration = z.infer<typeof registrationSchema>;
 export type RegisterTypedData = z.infer<typeof registerTypedDataSchema>;
 export type Upload = z.infer<typeof uploadSchema>;
+export type Visibility = z.infer<typeof visibilitySchema>;
+export type Preview = z.infer<typeof previewSchema>;
 /** A registration request as parsed: addresses lower case, parentId defaulted. */
 export type RegisterRequest = z.output<typeof registerBody>;
 export type ListWorksQuery = z.output<typeof listWorksQuery>;

@@ -64,10 +64,11 @@ export async function collectUploads(
   return { uploads, blocks, bytes };
 }
 
-/** Every root the platform still serves or anchors: uploads, metadata documents, works and batch manifests. */
+/** Every root the platform still serves or anchors: uploads, previews, metadata documents, works and batch manifests. */
 async function* liveRoots(db: Pool): AsyncGenerator<string> {
   const { rows } = await db.query<{ root: string }>(
     `SELECT cid AS root FROM uploads
+     UNION SELECT cid FROM work_previews
      UNION SELECT metadata_uri FROM work_metadata
      UNION SELECT cid FROM works
      UNION SELECT metadata_uri FROM works

@@ -10,7 +10,7 @@ import {
 } from "../evidence/build-bundle.ts";
 import type { EvidenceBundleStore } from "../evidence/bundle-store.ts";
 import { ChainFactsPendingError, fetchChainFacts } from "../evidence/chain-facts.ts";
-import type { IpfsStore } from "../ipfs/store.ts";
+import type { Originals } from "../content/originals.ts";
 import type { EvidenceFactsRepository } from "../repositories/evidence-facts.ts";
 import type { EvidenceRequestRecord, EvidenceRequestsRepository } from "../repositories/evidence-requests.ts";
 import { PermanentError } from "../errors.ts";
@@ -23,7 +23,8 @@ export interface EvidenceJobDeps {
   /** Bytes the stored bundles of one organisation (or one creator's wallet) may take. */
   quotaBytes: number;
   provider: RpcSender;
-  ipfs: IpfsStore;
+  /** Where the original is read from (and opened, when private) for bundles that include it. */
+  originals: Originals;
   chainId: number;
   registryAddress: string;
   signer: ManifestSigner;
@@ -131,7 +132,7 @@ async function gather(deps: EvidenceJobDeps, request: EvidenceRequestRecord): Pr
   if (request.includeOriginal) {
     const upload = await facts.upload(request.contentHash);
     if (!upload) throw new BundleInputError(`no upload of ${request.contentHash} to include`);
-    original = { name: upload.filename ?? "original.bin", bytes: await readAll(deps.ipfs.cat(upload.cid)) };
+    original = { name: upload.filename ?? "original.bin", bytes: await readAll(deps.originals.read(upload)) };
   }
 
   return {

@@ -1,4 +1,5 @@
 import type { Pool } from "pg";
+import { findOriginal, type OriginalRecord } from "../content/store.ts";
 
 /** A directly registered work as the indexer mirrored it, with the title given at upload. */
 export interface WorkRecord {
@@ -51,11 +52,6 @@ export interface LicenseRecord {
   issuedAt: Date | null;
   commercialUse: boolean;
   territory: string;
-}
-
-export interface UploadRecord {
-  cid: string;
-  filename: string | null;
 }
 
 interface WorkRow {
@@ -219,12 +215,8 @@ export class EvidenceFactsRepository {
     }));
   }
 
-  /** The upload of the work's file, if it went through this platform. */
-  async upload(contentHash: string): Promise<UploadRecord | null> {
-    const { rows } = await this.db.query<{ cid: string; filename: string | null }>(
-      `SELECT cid, filename FROM uploads WHERE content_hash = $1`,
-      [contentHash.toLowerCase()],
-    );
-    return rows[0] ?? null;
+  /** The upload of the work's file, if it went through this platform: how its original is stored. */
+  upload(contentHash: string): Promise<OriginalRecord | null> {
+    return findOriginal(this.db, contentHash);
   }
 }

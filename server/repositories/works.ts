@@ -1,7 +1,7 @@
 import type { Pool } from "pg";
 import { finalityOf, headsOf, NO_HEADS, type ChainHeads } from "../../lib/finality.ts";
 import type { ValueNotes } from "../../lib/api/primitives.ts";
-import type { ListWorksQuery, Work } from "../../lib/api/works.ts";
+import type { ListWorksQuery, Visibility, Work } from "../../lib/api/works.ts";
 import { checksum } from "../../lib/address.ts";
 
 /** Stored notes (by column) keyed by the API's field names instead. */
@@ -24,6 +24,11 @@ interface WorkRow {
   title: string | null;
   cid: string;
   metadata_uri: string;
+  visibility: Visibility | null;
+  preview_cid: string | null;
+  preview_size: string | null;
+  preview_filename: string | null;
+  preview_content_type: string | null;
   co_authors: string[];
   registered_at: string | null;
   superseded_by: string | null;
@@ -40,11 +45,14 @@ interface WorkRow {
 
 // The registration's block hash and time come from the indexer's event_blocks view, the heads from chain_heads.
 const SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, w.version,
-  m.title, w.cid, w.metadata_uri, w.co_authors, w.value_notes, w.registered_at::text, w.superseded_by::text, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index,
+  m.title, w.cid, w.metadata_uri, u.visibility, p.cid AS preview_cid, p.size::text AS preview_size,
+  p.filename AS preview_filename, p.content_type AS preview_content_type, w.co_authors, w.value_notes, w.registered_at::text, w.superseded_by::text, e.block_time, w.block_number::text, e.block_hash, w.tx_hash, w.log_index,
   s.head_block::text AS head, s.safe_block::text AS safe, s.finalized_block::text AS finalized
   FROM works w
   JOIN event_blocks e ON e.block_number = w.block_number AND e.log_index = w.log_index
   LEFT JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
+  LEFT JOIN uploads u ON u.content_hash = w.content_hash AND u.cid = w.cid
+  LEFT JOIN work_previews p ON p.content_hash = u.content_hash
   LEFT JOIN chain_heads s ON s.chain_id = $1`;
 
 /** Reads the indexer's works and batches tables. */
@@ -75,6 +83,17 @@ export class WorksRepository {
       title: row.title,
       cid: row.cid,
       metadataURI: row.metadata_uri,
+      visibility: row.visibility,
+      preview:
+        row.preview_cid === null
+          ? null
+          : {
+              cid: row.preview_cid,
+              url: `/ipfs/${row.preview_cid}`,
+              size: Number(row.preview_size),
+              filename: row.preview_filename,
+              contentType: row.preview_content_type,
+            },
       coAuthors: row.co_authors.map((a) => checksum(a)!),
       valueNotes: valueNotesOf(row.value_notes, { cid: "cid", metadata_uri: "metadataURI" }),
       registeredAt: (row.registered_at === null

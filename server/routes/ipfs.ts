@@ -14,17 +14,18 @@ const FULL: ByteRange = { kind: "full" };
  * Serves stored files by CID: `GET` and `HEAD /ipfs/:cid` (Express answers HEAD with the GET
  * route), with one byte range per request, ETag revalidation and long-lived caching. A CID
  * inside a path (`/ipfs/<cid>/name`) is not served: the store holds files, not directories.
- * A CID `isPrivate` names (an upload not yet anchored) is answered 404, as if absent.
+ * A CID `isWithheld` names (a private original, an upload not yet anchored) is answered 404, as
+ * if absent.
  */
 export function ipfsRouter(
   store: IpfsStore,
-  isPrivate: (cid: string) => Promise<boolean> = async () => false,
+  isWithheld: (cid: string) => Promise<boolean> = async () => false,
 ): Router {
   const router = Router();
 
   router.get("/ipfs/:cid", async (req, res) => {
     const cid = canonicalCid(req.params.cid);
-    const stat = cid === null || (await isPrivate(cid)) ? null : await store.stat(cid);
+    const stat = cid === null || (await isWithheld(cid)) ? null : await store.stat(cid);
     if (cid === null || stat === null) throw notFound("content", { cid: cid ?? req.params.cid });
 
     const etag = `"${cid}"`;

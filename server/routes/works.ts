@@ -5,6 +5,7 @@ import { route } from "../http/route.ts";
 import { idSchema, pageOf } from "../../lib/api/primitives.ts";
 import {
   listWorksQuery,
+  previewSchema,
   registerBody,
   registrationSchema,
   sha256Params,
@@ -68,6 +69,34 @@ export function worksRouter(service: WorksService, works: WorkLookup, registry: 
       },
     },
     async ({ params, body }) => service.register(params.sha256, body),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "put",
+      path: "/v1/works/by-hash/:sha256/preview",
+      summary: "Set a work's public preview (its creator, signed in): stored in the clear, served by /ipfs",
+      tags: ["works"],
+      security: ["session"],
+      params: sha256Params,
+      bodyContentType: "multipart/form-data",
+      responses: {
+        200: { description: "The preview", schema: previewSchema },
+        403: { description: "Another wallet's work" },
+        409: { description: "The upload is not registered yet" },
+        413: { description: "Larger than PREVIEW_MAX_BYTES" },
+      },
+    },
+    async ({ params, req, res }) => {
+      const session = req.auth?.kind === "session" ? req.auth.session : null;
+      if (!session) {
+        closeAfterAnswer(req, res);
+        throw new AppError("AUTH_REQUIRED", 401, "sign in as the work's creator to set its preview");
+      }
+      return service.setPreview(req, res, session.address, params.sha256);
+    },
   );
 
   route(

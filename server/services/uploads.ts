@@ -8,18 +8,6 @@ import Busboy from "busboy";
 import type { Pool } from "pg";
 import { AppError } from "../errors.ts";
 
-export interface StoredUpload {
-  contentHash: string;
-  cid: string;
-  size: number;
-  filename: string | null;
-  contentType: string | null;
-  metadataUri: string;
-  title: string;
-  description: string;
-  fields: Record<string, string>;
-}
-
 const MAX_FIELDS = 10;
 const MAX_FIELD_BYTES = 4096;
 
@@ -195,33 +183,33 @@ function receiveInto(req: IncomingMessage, stagedPath: string, limits: ReceiveLi
   });
 }
 
-/** Records an upload (the file once per content hash) and the metadata document of this request. */
-export async function recordUpload(db: Pool, upload: Omit<StoredUpload, "fields">): Promise<void> {
-  await db.query(
-    `INSERT INTO uploads (content_hash, cid, size, filename, content_type) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (content_hash) DO NOTHING`,
-    [upload.contentHash, upload.cid, upload.size, upload.filename, upload.contentType],
-  );
+/** Records the metadata document of an upload request; the original is recorded before it (content/store.ts). */
+export async function recordMetadata(
+  db: Pool,
+  metadata: { metadataUri: string; contentHash: string; title: string; description: string },
+): Promise<void> {
   await db.query(
     `INSERT INTO work_metadata (metadata_uri, content_hash, title, description) VALUES ($1, $2, $3, $4)
      ON CONFLICT (metadata_uri) DO NOTHING`,
-    [upload.metadataUri, upload.contentHash, upload.title, upload.description],
+    [metadata.metadataUri, metadata.contentHash, metadata.title, metadata.description],
   );
 }
 
 /**
- * Whether `cid` is an upload, or the metadata document of one, whose registration is not anchored
- * yet: its bytes (or the hash its metadata names) stay private until a commitment or batch has
+ * Whether `/ipfs` withholds `cid`: a private original (sealed: only licence holders get its bytes,
+ * through delivery), or an upload or the metadata document of one whose registration is not anchored
+ * yet, since its bytes (or the hash its metadata names) stay private until a commitment or batch has
  * reserved the creator's work id, so nobody who fetches them can claim the file first.
  */
-export async function isUnanchoredUpload(db: Pool, cid: string): Promise<boolean> {
-  const { rows } = await db.query<{ private: boolean }>({
-    name: "unanchored-upload",
+export async function isWithheld(db: Pool, cid: string): Promise<boolean> {
+  const { rows } = await db.query<{ withheld: boolean }>({
+    name: "withheld-content",
     text: `WITH hashes AS (
              SELECT content_hash FROM uploads WHERE cid = $1
              UNION SELECT content_hash FROM work_metadata WHERE metadata_uri = 'ipfs://' || $1
            )
-           SELECT EXISTS (
+           SELECT EXISTS (SELECT 1 FROM uploads WHERE cid = $1 AND visibility = 'private')
+               OR EXISTS (
              SELECT 1 FROM hashes h
               WHERE NOT EXISTS (SELECT 1 FROM works w WHERE w.content_hash = h.content_hash)
                 AND NOT EXISTS (SELECT 1 FROM registration_requests r
@@ -230,8 +218,8 @@ export async function isUnanchoredUpload(db: Pool, cid: string): Promise<boolean
                                   JOIN notarization_batches nb ON nb.id = r.batch_id
                                   JOIN batches b ON b.merkle_root = nb.merkle_root
                                  WHERE r.content_hash = h.content_hash)
-           ) AS private`,
+           ) AS withheld`,
     values: [cid],
   });
-  return rows[0]!.private;
+  return rows[0]!.withheld;
 }

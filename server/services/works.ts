@@ -5,7 +5,15 @@ import type { Pool } from "pg";
 import { REGISTER_TYPES, registryDomain, type RegisterMessage } from "../../lib/eip712.ts";
 import { assertSignedBy } from "../auth/typed-signature.ts";
 import { AppError } from "../errors.ts";
+import type { Originals, Visibility } from "../content/originals.ts";
 import type { IpfsStore } from "../ipfs/store.ts";
+import {
+  findOriginal,
+  recordOriginal,
+  recordPreview,
+  uploadCreator,
+  type OriginalRecord,
+} from "../content/store.ts";
 import type { Outbox } from "../queues/outbox.ts";
 import type { Queues } from "../queues/queues.ts";
 import {
@@ -20,13 +28,14 @@ import type {
   RegisterTypedData,
   Registration,
   RegistrationStatus,
+  Preview,
   Upload,
   Work,
 } from "../../lib/api/works.ts";
 import { closeAfterAnswer } from "../http/body-limit.ts";
 import { quotaExceeded, UploadCharges } from "../repositories/upload-charges.ts";
 import type { GasBudget } from "./gas-budget.ts";
-import { discardStaged, recordUpload, receiveUpload, type StagedUpload } from "./uploads.ts";
+import { discardStaged, recordMetadata, receiveUpload, type StagedUpload } from "./uploads.ts";
 
 /** Who uploads: the account charged for it and, for a signed-in creator, their wallet. */
 export interface Uploader {
@@ -41,6 +50,8 @@ const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 export interface WorksServiceDeps {
   db: Pool;
   ipfs: IpfsStore;
+  /** Where originals are stored: sealed when private, in the clear when public. */
+  originals: Originals;
   queues: Pick<Queues, "flushBatch">;
   /** Where the notarize jobs of direct registrations are recorded with them. */
   outbox: Outbox;
@@ -56,6 +67,8 @@ export interface WorksServiceDeps {
     /** Bytes each account may have uploaded and not yet collected. */
     quotaBytes: number;
     stagingDir: string;
+    /** The largest public preview. */
+    previewMaxBytes: number;
   };
   mode: "direct" | "batch";
   batchMaxWorks: number;
@@ -125,6 +138,12 @@ export class WorksService {
     if (!/^(0|[1-9][0-9]{0,14})$/.test(parentId)) {
       throw new AppError("VALIDATION_FAILED", 400, "field 'parentId' must be a work id or 0");
     }
+    const asked = file.fields.visibility ?? "private";
+    if (asked !== "private" && asked !== "public") {
+      throw new AppError("VALIDATION_FAILED", 400, "field 'visibility' must be 'private' or 'public'");
+    }
+    // An upload of bytes stored before keeps the visibility they were stored with.
+    let visibility: Visibility = asked;
     const title = (file.fields.title ?? file.filename ?? "Untitled work").slice(0, 200);
     const description = (file.fields.description ?? "").slice(0, 2000);
     const charged = await this.#charges.charge(
@@ -136,7 +155,9 @@ export class WorksService {
     let cid: string;
     let metadataUri: string;
     try {
-      ({ cid } = await this.deps.ipfs.add(createReadStream(file.path)));
+      const original = await this.#storeOriginal(file, visibility);
+      cid = original.cid;
+      visibility = original.visibility;
       const metadata = {
         name: title,
         description,
@@ -148,7 +169,7 @@ export class WorksService {
       };
       const added = await this.deps.ipfs.add(new TextEncoder().encode(JSON.stringify(metadata)));
       metadataUri = `ipfs://${added.cid}`;
-      await recordUpload(this.deps.db, { ...file, cid, title, description, metadataUri });
+      await recordMetadata(this.deps.db, { contentHash: file.contentHash, metadataUri, title, description });
     } catch (err) {
       if (charged) await this.#charges.release(uploader.account, file.contentHash);
       throw err;
@@ -158,6 +179,7 @@ export class WorksService {
       sha256: file.contentHash,
       cid,
       size: file.size,
+      visibility,
       metadataURI: metadataUri,
       alreadyRegistered: existing !== null,
       registration: existing,
@@ -168,6 +190,75 @@ export class WorksService {
             await this.deps.clock.nowSeconds(),
           ),
     };
+  }
+
+  /**
+   * The stored original of `file`: the one recorded when these bytes were uploaded before (a private
+   * original sealed again would get another CID), else the file stored as `visibility` asks.
+   */
+  async #storeOriginal(file: StagedUpload, visibility: Visibility): Promise<OriginalRecord> {
+    const known = await findOriginal(this.deps.db, file.contentHash);
+    if (known) return known;
+    const added = await this.deps.originals.add(file.contentHash, visibility, createReadStream(file.path));
+    return recordOriginal(this.deps.db, {
+      contentHash: file.contentHash,
+      cid: added.cid,
+      size: file.size,
+      filename: file.filename,
+      contentType: file.contentType,
+      visibility,
+      sealing: added.sealing,
+    });
+  }
+
+  /**
+   * Stores `req`'s file in the clear as the public preview of the upload of `contentHash`, replacing
+   * any earlier one; only the creator of its work (or of its registration, before it is anchored),
+   * signed in as `caller`, may. Refusals come before a byte of the body is read.
+   */
+  async setPreview(
+    req: IncomingMessage,
+    res: ServerResponse,
+    caller: string,
+    contentHash: string,
+  ): Promise<Preview> {
+    const { uploaded, creator } = await uploadCreator(this.deps.db, contentHash);
+    const refuse = (err: AppError) => {
+      closeAfterAnswer(req, res);
+      return err;
+    };
+    if (!uploaded)
+      throw refuse(new AppError("UPLOAD_NOT_FOUND", 404, `upload ${contentHash} first (POST /v1/works)`));
+    if (creator === null) {
+      throw refuse(new AppError("NOT_REGISTERED", 409, "register the work before giving it a preview"));
+    }
+    if (creator !== caller) {
+      throw refuse(new AppError("NOT_WORK_CREATOR", 403, "only the work's creator may set its preview"));
+    }
+    const maxBytes = this.deps.uploads.previewMaxBytes;
+    const tooLarge = () =>
+      new AppError("PAYLOAD_TOO_LARGE", 413, `a preview may have at most ${maxBytes} bytes`, { maxBytes });
+    if (Number(req.headers["content-length"] ?? 0) > maxBytes + MULTIPART_OVERHEAD_BYTES)
+      throw refuse(tooLarge());
+    let file: StagedUpload;
+    try {
+      file = await receiveUpload(req, {
+        stagingDir: this.deps.uploads.stagingDir,
+        limitBytes: maxBytes,
+        tooLarge,
+      });
+    } catch (err) {
+      if (err instanceof AppError && err.status === 413) closeAfterAnswer(req, res);
+      throw err;
+    }
+    try {
+      const { cid, size } = await this.deps.ipfs.add(createReadStream(file.path));
+      const preview = { cid, size, filename: file.filename, contentType: file.contentType };
+      await recordPreview(this.deps.db, contentHash, preview);
+      return { ...preview, url: `/ipfs/${cid}` };
+    } finally {
+      await discardStaged(file.path);
+    }
   }
 
   /** Checks the creator's signature and queues the registration; answers the current status. */

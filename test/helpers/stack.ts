@@ -15,6 +15,8 @@ import { ChangeFeed } from "../../server/chain/change-feed.ts";
 import { SessionTokens } from "../../server/auth/session.ts";
 import { Relayer } from "../../server/chain/relayer.ts";
 import { loadConfig, type Config } from "../../server/config.ts";
+import { ContentKeys } from "../../server/content/content-keys.ts";
+import { Originals } from "../../server/content/originals.ts";
 import { EmbeddedIpfsStore } from "../../server/ipfs/embedded-store.ts";
 import { createQueues, type Queues } from "../../server/queues/queues.ts";
 import { migrateServerSchema } from "../../server/schema.ts";
@@ -65,6 +67,8 @@ export interface TestStack {
   relayer: Relayer;
   registry: WorkRegistry;
   ipfs: EmbeddedIpfsStore;
+  /** Originals in `ipfs`, sealed under the stack's content keys when private. */
+  originals: Originals;
   indexer: Indexer;
   feed: ChangeFeed;
   /** Signers 0–4 hold the platform roles, 19 the settlement treasury; 5 and up are creators, buyers and players. */
@@ -231,6 +235,7 @@ export async function startTestStack(label: string, options: TestStackOptions = 
     relayer,
     registry,
     ipfs,
+    originals: new Originals(ipfs, new ContentKeys(config.content.keys)),
     indexer,
     feed,
     signer: (index) => provider.getSigner(index),

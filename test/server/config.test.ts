@@ -13,11 +13,13 @@ const base = {
 };
 
 const stripe = { STRIPE_SECRET_KEY: "sk_live_x", STRIPE_WEBHOOK_SECRET: "whsec_x" };
+const contentKeys = { CONTENT_KEYS: `k1:${Buffer.alloc(32, 7).toString("base64")}` };
 const revoker = new Wallet("0x" + "33".repeat(32));
 /** A production environment that starts, on a public chain. */
 const production = {
   ...base,
   ...stripe,
+  ...contentKeys,
   NODE_ENV: "production",
   CHAIN_RPC_URL: "https://rpc.example/v2/secret-key",
   EVIDENCE_SIGNER_KEY: "0x" + "22".repeat(32),
@@ -91,6 +93,7 @@ describe("server configuration", () => {
     const production = loadConfig({
       ...base,
       ...stripe,
+      ...contentKeys,
       NODE_ENV: "production",
       EVIDENCE_SIGNER_KEY: key,
     }).evidence;
@@ -146,6 +149,7 @@ describe("server configuration", () => {
     const live = loadConfig({
       ...base,
       ...stripe,
+      ...contentKeys,
       NODE_ENV: "production",
       EVIDENCE_SIGNER_KEY: key,
     }).payments;

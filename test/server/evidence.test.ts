@@ -641,7 +641,7 @@ describe("evidence API (direct registrations)", function () {
         bundles: new EvidenceBundleStore(stack.config.evidence.dir),
         quotaBytes: stack.config.evidence.quotaBytes,
         provider: stack.provider,
-        ipfs: stack.ipfs,
+        originals: stack.originals,
         chainId: stack.chainId,
         registryAddress: stack.deployment.contracts.WorkRegistry.address,
         signer: new Wallet(DEV_EVIDENCE_SIGNER_KEY),

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,10 +10,13 @@ import { expect } from "chai";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256, sha512 } from "multiformats/hashes/sha2";
+import { ContentKeys } from "../../server/content/content-keys.ts";
+import { Originals } from "../../server/content/originals.ts";
 import { createIpfsStore } from "../../server/ipfs/create-store.ts";
 import { EmbeddedIpfsStore } from "../../server/ipfs/embedded-store.ts";
 import { KuboIpfsStore } from "../../server/ipfs/kubo-store.ts";
 import type { IpfsStore } from "../../server/ipfs/store.ts";
+import { holdsRunOf } from "../helpers/plaintext-runs.ts";
 
 const CHUNK = 262_144;
 const MAX_LINKS = 174;
@@ -617,6 +620,46 @@ describe("Kubo IPFS store", () => {
     expect(failure).to.be.instanceOf(Error);
     kubo = new FakeKubo();
     await kubo.start();
+  });
+});
+
+describe("private originals on Kubo", () => {
+  it("sends the node only the sealed file and opens ranges of it from the node's bytes", async () => {
+    const kubo = new FakeKubo();
+    const store = KuboIpfsStore.connect(await kubo.start());
+    try {
+      const originals = new Originals(store, new ContentKeys([{ id: "k", key: randomBytes(32) }]));
+      const original = randomBytes(150_000);
+      const contentHash = `0x${createHash("sha256").update(original).digest("hex")}`;
+      const added = await originals.add(
+        contentHash,
+        "private",
+        (async function* () {
+          yield original;
+        })(),
+      );
+      const held = kubo.files.get(added.cid)!;
+      expect(held.length).to.equal(added.storedSize);
+      expect(holdsRunOf(held, original)).to.equal(false);
+      const stored = {
+        contentHash,
+        cid: added.cid,
+        size: original.length,
+        visibility: "private" as const,
+        sealing: added.sealing,
+      };
+      const range = await collect(originals.read(stored, { offset: 70_000, length: 70_000 }));
+      expect(range.equals(original.subarray(70_000, 140_000))).to.equal(true);
+      // Only the segments holding the range are read: the second (64 KiB) and the last, each with its tag.
+      const { query } = kubo.lastRequest("cat");
+      expect([Number(query.get("offset")), Number(query.get("length"))]).to.deep.equal([
+        24 + 65_552,
+        65_552 + (150_000 - 2 * 65_536) + 16,
+      ]);
+    } finally {
+      await store.close();
+      await kubo.stop();
+    }
   });
 });
 

@@ -45,11 +45,12 @@ describe("uploads under abuse: who may upload, how much, and what is left behind
   let creatorAuth: string;
   let otherAuth: string;
 
-  const upload = (auth: string, bytes: Buffer, creator = CREATOR) =>
+  const upload = (auth: string, bytes: Buffer, creator = CREATOR, visibility = "private") =>
     request(stack.app)
       .post("/v1/works")
       .set("Authorization", auth)
       .field("creator", creator)
+      .field("visibility", visibility)
       .attach("file", bytes, "work.bin");
   const storeSize = () => directorySize(stack.config.ipfs.dir);
   const stagingSize = () => directorySize(stack.config.uploads.stagingDir);
@@ -210,12 +211,12 @@ describe("uploads under abuse: who may upload, how much, and what is left behind
     it("removes uploads nobody registered once old enough, with their blocks, and keeps every registered file whole", async function () {
       const account = "0x00000000000000000000000000000000000000c4";
       const auth = `Bearer ${await sessionToken(account)}`;
-      // Two files sharing their first 256 KiB chunk: collecting one must not take the other's block.
+      // Two public files sharing their first 256 KiB chunk: collecting one must not take the other's block.
       const shared = randomBytes(256 * KiB);
       const keptBytes = Buffer.concat([shared, randomBytes(300 * KiB)]);
       const goneBytes = Buffer.concat([shared, randomBytes(300 * KiB)]);
-      const kept = (await upload(auth, keptBytes, account)).body;
-      const gone = (await upload(auth, goneBytes, account)).body;
+      const kept = (await upload(auth, keptBytes, account, "public")).body;
+      const gone = (await upload(auth, goneBytes, account, "public")).body;
       const young = (await upload(auth, randomBytes(20 * KiB), account)).body;
       await stack.db.pool.query(
         `INSERT INTO registration_requests (content_hash, creator, cid, metadata_uri, parent_id, nonce, deadline,

@@ -91,8 +91,10 @@ describe("works API (direct notarization)", function () {
     expect(byId.body.title).to.equal("A work");
   });
 
-  it("keeps an upload's bytes and metadata private until its registration is anchored", async () => {
-    const { body, registerBody } = await uploadAndSign(stack, creator, Buffer.from("unpublished draft"));
+  it("keeps a public upload's bytes and metadata private until its registration is anchored", async () => {
+    const { body, registerBody } = await uploadAndSign(stack, creator, Buffer.from("unpublished draft"), {
+      visibility: "public",
+    });
     const metadataCid = body.metadataURI.replace("ipfs://", "");
     for (const cid of [body.cid, metadataCid]) {
       const res = await request(stack.app).get(`/ipfs/${cid}`);

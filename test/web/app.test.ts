@@ -142,8 +142,11 @@ describe("web app", function () {
     });
     expect(work.creator).to.equal(creator);
     expect(work.title).to.equal("Sunrise over the bay");
-    const cid = await page.locator("a.mono-link code").first().textContent();
+    // Private by default: the CID is the sealed file's, which /ipfs never serves.
+    const cid = await page.locator(".mono-value code").filter({ hasText: /^baf/ }).first().textContent();
     expect(cid).to.match(/^bafk/);
+    await page.getByText("(stored encrypted)").waitFor();
+    expect((await fetch(`${baseUrl}/ipfs/${cid}`)).status).to.equal(404);
   });
 
   it("lists the work on Explore and shows its proof, versions and offers on its page", async function () {

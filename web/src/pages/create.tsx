@@ -36,6 +36,8 @@ export function CreatePage() {
   const [title, setTitle] = useState("");
   const [description, setDescription] = useState("");
   const [parentId, setParentId] = useState(params.get("parent") ?? "");
+  const [isPublic, setIsPublic] = useState(false);
+  const publicId = useId();
   const [draft, setDraft] = useState<Draft | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -55,6 +57,7 @@ export function CreatePage() {
       form.append("title", title.trim() || file.name);
       if (description.trim()) form.append("description", description.trim());
       if (parentId.trim()) form.append("parentId", parentId.trim());
+      form.append("visibility", isPublic ? "public" : "private");
       form.append("file", file, file.name);
       const result = await api<Upload>("/v1/works", { form });
       setDraft((d) => (d?.sha256 === sha256 ? { ...d, upload: result, existing: result.registration } : d));
@@ -184,6 +187,22 @@ export function CreatePage() {
               Links this file as a later version of one of your works.
             </p>
           </div>
+          <div className="field">
+            <label className="checkbox">
+              <input
+                type="checkbox"
+                checked={isPublic}
+                onChange={(e) => setIsPublic(e.target.checked)}
+                aria-describedby={`${publicId}-hint`}
+                disabled={locked}
+              />
+              Public file
+            </label>
+            <p id={`${publicId}-hint`} className="hint">
+              Unchecked, the file is stored encrypted and only holders of your licences can download it.
+              Checked, anyone can download it from IPFS once it is anchored.
+            </p>
+          </div>
           <h2>2. Add the file</h2>
           <Dropzone
             label="Work file"
@@ -232,11 +251,12 @@ export function CreatePage() {
               </Definition>
               <Definition term="CID">
                 {draft.upload ? (
-                  <span className="mono-value">
-                    <a href={`/ipfs/${draft.upload.cid}`} className="mono-link">
-                      <code>{draft.upload.cid}</code>
-                    </a>
-                  </span>
+                  <>
+                    <Mono value={draft.upload.cid} label="CID" />{" "}
+                    <span className="muted">
+                      {draft.upload.visibility === "private" ? "(stored encrypted)" : "(public)"}
+                    </span>
+                  </>
                 ) : (
                   <span className="muted">
                     {draft.existing ? "—" : wallet.address ? "uploading…" : "after upload"}

@@ -61,13 +61,33 @@ export function WorkPage({ id }: { id: string }) {
             </Definition>
             <Definition term="CID">
               <span className="mono-value">
-                <a href={`/ipfs/${encodeURIComponent(w.cid)}`} className="mono-link">
+                {w.visibility === "private" ? (
                   <code>
                     <Untrusted text={w.cid} cut={w.valueNotes?.cid?.cut} />
                   </code>
-                </a>
+                ) : (
+                  <a href={`/ipfs/${encodeURIComponent(w.cid)}`} className="mono-link">
+                    <code>
+                      <Untrusted text={w.cid} cut={w.valueNotes?.cid?.cut} />
+                    </code>
+                  </a>
+                )}
               </span>
             </Definition>
+            {w.visibility !== null && (
+              <Definition term="File">
+                {w.visibility === "private"
+                  ? "Stored encrypted: delivered only to licence holders"
+                  : "Public: anyone may download it"}
+              </Definition>
+            )}
+            {w.preview && (
+              <Definition term="Preview">
+                <a href={w.preview.url} className="mono-link">
+                  {w.preview.filename ?? "Download the preview"}
+                </a>
+              </Definition>
+            )}
             <Definition term={w.supersededBy === null ? "Creator" : "Claimed by (superseded)"}>
               <Mono value={w.creator} label="creator address" />
             </Definition>
