@@ -11,6 +11,7 @@ import pg from "pg";
 import { readDeployment } from "../lib/deployment.ts";
 import { loadConfigOrExit } from "../server/config.ts";
 import { reconcile, reconciled } from "../server/payouts/reconcile.ts";
+import { minorDigits } from "../server/payouts/units.ts";
 import { IERC20Metadata__factory } from "../types/typechain/index.ts";
 
 const { values } = parseArgs({ options: { json: { type: "boolean" } } });
@@ -29,7 +30,8 @@ try {
   if (values.json) console.log(JSON.stringify({ ...result, reconciled: reconciled(result), ms }, null, 2));
   else {
     const { totals } = result;
-    const money = (minor: number) => (minor / 100).toFixed(2);
+    const digits = minorDigits(result.currency);
+    const money = (minor: number) => (minor / 10 ** digits).toFixed(digits);
     console.log(
       `payout ledger (${result.currency}): ${result.lines} lines, ${result.payees} payees, ${ms} ms`,
     );

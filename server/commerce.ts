@@ -115,6 +115,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     licenseTokenAddress,
     gasBudget,
     clock,
+    unpayable: [deployment.contracts.PayoutSettlement.address, deployment.roles.settlementTreasury],
   });
   const splits = new SplitsService({
     db,

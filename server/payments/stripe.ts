@@ -66,7 +66,8 @@ export function parseStripeEvent(
     case "charge.dispute.created": {
       const dispute = event.data.object;
       const paymentIntent = idOf(dispute.payment_intent);
-      if (!paymentIntent) return { ...base, kind: "ignored" };
+      // An inquiry (warning_…) takes no money and may never become a chargeback.
+      if (!paymentIntent || dispute.status.startsWith("warning_")) return { ...base, kind: "ignored" };
       return {
         ...base,
         kind: "disputed",

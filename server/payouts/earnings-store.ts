@@ -299,7 +299,8 @@ export interface LedgerCsvRow {
 
 /**
  * Every ledger line `creator` may read: all lines of the bookings of their offers, the lines of their
- * own payee account (as a referrer), and the settlement lines of their offers' splits — never the
+ * own payee account (as a referrer), and the settlement lines of their offers' splits they are a
+ * recipient of — never the
  * lines of another creator's booking on a split they share, nor another payee's settlement line.
  */
 export async function ledgerLines(db: Queryable, creator: string): Promise<LedgerCsvRow[]> {
@@ -317,7 +318,9 @@ export async function ledgerLines(db: Queryable, creator: string): Promise<Ledge
     account: string;
     amount: string;
   }>(
-    `WITH mine AS (SELECT offer_id, split FROM offers WHERE creator = $1)
+    `WITH mine AS (SELECT offer_id, split FROM offers WHERE creator = $1),
+     -- Only splits the creator is a recipient of: an offer may name anyone's split.
+     own_splits AS (SELECT m.split FROM mine m JOIN splits s ON s.split = m.split WHERE $1 = ANY(s.recipients))
      SELECT t.id::text AS transaction_id, t.booked_at, t.kind, t.currency, t.offer_id::text, o.work_id::text,
             m.title, t.order_id::text, t.payment_ref, t.settlement_id::text, l.account, l.amount::text
        FROM ledger_transactions t
@@ -328,7 +331,7 @@ export async function ledgerLines(db: Queryable, creator: string): Promise<Ledge
       WHERE t.offer_id IN (SELECT offer_id FROM mine)
          OR l.account = 'payee:' || $1
          OR (t.kind IN ('settlement', 'settlement_cancelled')
-             AND l.account IN (SELECT 'payee:' || split FROM mine))
+             AND l.account IN (SELECT 'payee:' || split FROM own_splits))
       ORDER BY t.id, l.line`,
     [creator],
   );

@@ -73,14 +73,18 @@ export class EarningsService {
     const offers = await creatorOffers(db, wallet);
     const offerIds = offers.map((o) => o.offerId);
     const ownSplits = [...new Set(offers.map((o) => o.split))];
-    const shared = (await splitsWithRecipient(db, wallet)).filter((s) => !ownSplits.includes(s.split));
+    const recipientOf = await splitsWithRecipient(db, wallet);
+    const shared = recipientOf.filter((s) => !ownSplits.includes(s.split));
     const allSplits = [...ownSplits, ...shared.map((s) => s.split)];
+    // An offer may name anyone's split: where its card money stands is shown to the split's recipients only.
+    const inSplits = new Set(recipientOf.map((s) => s.split));
+    const readable = allSplits.filter((split) => inSplits.has(split));
     const [card, crypto, terms, currencies, states] = await Promise.all([
       cardEarnings(db, offerIds),
       cryptoEarnings(db, offerIds),
       splitTerms(db, ownSplits),
       splitCurrencies(db, allSplits),
-      payeeStates(db, allSplits),
+      payeeStates(db, readable),
     ]);
     const tokensOf = (split: string) => orderTokens(settlementToken, currencies.get(split) ?? []);
     const [readings, decimals] = await Promise.all([

@@ -100,13 +100,15 @@ interface OrderToBookRow {
 }
 
 /**
- * Locks orders (in id order, so concurrent lockers never deadlock) and reads, in one statement, what
- * their bookings need; an unknown order is missing from the answer.
+ * Locks orders (in id order, so concurrent lockers never deadlock), then reads what their bookings
+ * need; an unknown order is missing from the answer. The read comes after the lock, in a statement
+ * of its own, so it sees the bookings a booker that held the lock before committed.
  */
 export async function lockOrdersForBooking(
   db: Queryable,
   orderIds: readonly string[],
 ): Promise<Map<string, OrderToBook>> {
+  await db.query(`SELECT id FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [orderIds]);
   const { rows } = await db.query<OrderToBookRow & { id: string }>(
     `SELECT o.id, o.offer_id::text, o.amount::text, o.currency, o.status, o.payment_status, o.payment_ref,
             o.provider_fee::text, o.dispute_fee::text, o.dispute_outcome,
@@ -122,9 +124,7 @@ export async function lockOrdersForBooking(
        FROM orders o
        LEFT JOIN offers f ON f.offer_id = o.offer_id AND f.platform_fee_bps IS NOT NULL
        LEFT JOIN offer_referrers r ON r.offer_id = o.offer_id AND r.referrer = lower(o.referrer)
-      WHERE o.id = ANY($1::uuid[])
-      ORDER BY o.id
-        FOR UPDATE OF o`,
+      WHERE o.id = ANY($1::uuid[])`,
     [orderIds],
   );
   return new Map(rows.map((row) => [row.id, toOrderToBook(row)]));

@@ -24,10 +24,17 @@ export interface Reconciliation {
   mismatches: PayeeReconciliation[];
   /** Settlement payments on chain whose amount is not a whole number of minor units. */
   fractional: number;
+  /** Settlement payees paid other than what the bookings the settlement covers owed them. */
+  coverMismatches: number;
+  /** Settlements recorded as paid that the chain's mirror still lacks after `UNCONFIRMED_AFTER_SECONDS`. */
+  unconfirmed: number;
   /** The sum of every line of the ledger (zero for a double-entry ledger), and how many lines there are. */
   ledgerSum: number;
   lines: number;
 }
+
+/** A settlement paid this long ago and not in the chain's mirror was dropped by a reorg or never mined. */
+const UNCONFIRMED_AFTER_SECONDS = 600;
 
 const ZERO = { owed: 0, onChain: 0, inFlight: 0, pending: 0, difference: 0 };
 
@@ -35,7 +42,8 @@ const ZERO = { owed: 0, onChain: 0, inFlight: 0, pending: 0, difference: 0 };
  * Proves the payout ledger against the chain, to the minor unit, per payee: what card sales owe
  * each payee equals what settlements paid it on chain (as indexed) plus what is in settlements on
  * their way plus what is still pending. A settlement the chain shows that the ledger does not
- * have, or one paying other amounts, shows as a difference.
+ * have, or one paying other amounts, shows as a difference; a settlement paying a payee other than
+ * what the bookings it covers owed, or one recorded as paid that the chain never showed, is counted.
  */
 export async function reconcile(
   db: Queryable,
@@ -106,12 +114,29 @@ export async function reconcile(
   const ledger = await db.query<{ total: string; lines: string }>(
     `SELECT coalesce(sum(amount), 0)::text AS total, count(*)::text AS lines FROM ledger_lines`,
   );
+  const settlements = await db.query<{ cover_mismatches: number; unconfirmed: number }>(
+    `SELECT
+       (SELECT count(*)::int FROM settlement_payees sp JOIN settlements s ON s.id = sp.settlement_id
+         WHERE s.status <> 'cancelled' AND s.currency = $1
+           AND sp.amount IS DISTINCT FROM (
+             SELECT -sum(l.amount) FROM settlement_covers c
+               JOIN ledger_lines l ON l.transaction_id = c.transaction_id AND l.account = 'payee:' || c.payee
+              WHERE c.settlement_id = sp.settlement_id AND c.payee = sp.payee)) AS cover_mismatches,
+       (SELECT count(*)::int FROM settlements s
+         WHERE s.status = 'paid' AND s.currency = $1 AND s.updated_at < now() - make_interval(secs => $2)
+           AND NOT EXISTS (
+             SELECT 1 FROM settlements_paid p WHERE p.settlement_id = '0x' || lpad(replace(s.id::text, '-', ''), 64, '0')
+           )) AS unconfirmed`,
+    [currency, UNCONFIRMED_AFTER_SECONDS],
+  );
   return {
     currency,
     payees: payees.length,
     totals,
     mismatches: payees.filter((p) => p.difference !== 0),
     fractional,
+    coverMismatches: settlements.rows[0]!.cover_mismatches,
+    unconfirmed: settlements.rows[0]!.unconfirmed,
     ledgerSum: Number(ledger.rows[0]!.total),
     lines: Number(ledger.rows[0]!.lines),
   };
@@ -119,4 +144,8 @@ export async function reconcile(
 
 /** Whether the ledger balances and agrees with the chain to the minor unit. */
 export const reconciled = (r: Reconciliation): boolean =>
-  r.mismatches.length === 0 && r.fractional === 0 && r.ledgerSum === 0;
+  r.mismatches.length === 0 &&
+  r.fractional === 0 &&
+  r.coverMismatches === 0 &&
+  r.unconfirmed === 0 &&
+  r.ledgerSum === 0;

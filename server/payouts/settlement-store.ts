@@ -55,15 +55,19 @@ export async function openSettlements(db: Queryable): Promise<Settlement[]> {
 }
 
 /**
- * Payees whose bookings in `currency` up to `cutoff`, not settled yet, add up to money owed to them
- * (a payee whose refunds outweigh its sales is left out: its balance is carried forward, never paid
- * as a debt), the `limit` lowest addresses first.
+ * Payees whose bookings in `currency` not settled yet add up to money owed to them, the `limit`
+ * lowest addresses first. Money owed (a sale, a won chargeback) counts once it is older than
+ * `cutoff`; money taken back (a refund, a chargeback) counts at once, so a sale refunded within the
+ * holdback is never paid. A payee whose refunds outweigh its sales is left out: its balance is
+ * carried forward, never paid as a debt. Addresses in `excluded` (those the settlement contract
+ * refuses to pay: the treasury, the contract itself) are never due; their balances stay pending.
  */
 export async function dueBalances(
   db: Queryable,
   currency: string,
   cutoff: Date,
   limit: number,
+  excluded: readonly string[] = [],
 ): Promise<DueBalance[]> {
   const { rows } = await db.query<{ payee: string; owed: string; ids: string[]; refs: (string | null)[] }>(
     `WITH eligible AS (
@@ -71,7 +75,8 @@ export async function dueBalances(
          FROM ledger_lines l JOIN ledger_transactions t ON t.id = l.transaction_id
         WHERE l.account LIKE 'payee:%'
           AND t.kind IN ('sale', 'refund', 'chargeback', 'chargeback_won')
-          AND t.currency = $1 AND t.booked_at <= $2
+          AND t.currency = $1 AND (t.booked_at <= $2 OR t.kind IN ('refund', 'chargeback'))
+          AND NOT (substr(l.account, 7) = ANY($4::text[]))
           AND NOT EXISTS (
             SELECT 1 FROM settlement_covers c WHERE c.transaction_id = t.id AND c.payee = substr(l.account, 7)
           )
@@ -80,7 +85,7 @@ export async function dueBalances(
             array_agg(DISTINCT payment_ref) AS refs
        FROM eligible GROUP BY payee HAVING -sum(amount) > 0
       ORDER BY payee LIMIT $3`,
-    [currency, cutoff, limit],
+    [currency, cutoff, limit, excluded.map((a) => a.toLowerCase())],
   );
   return rows.map((r) => ({
     payee: r.payee,

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { ZeroAddress } from "ethers";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import { withTransaction } from "../../lib/transaction.ts";
@@ -21,7 +22,7 @@ export interface SettlementDeps {
   db: Pool;
   relayer: Relayer;
   /** The settlement contract, for encoding and reads. */
-  contract: Pick<IPayoutSettlement, "interface" | "isSettled" | "getAddress">;
+  contract: Pick<IPayoutSettlement, "interface" | "isSettled" | "getAddress" | "treasury">;
   /** The stablecoin settlements pay in, and the card currency it stands for. */
   token: { address: string; decimals: number; currency: string };
   clock: { nowSeconds(): Promise<number> };
@@ -72,25 +73,45 @@ function fitting(due: readonly DueBalance[], maxPaymentRefs: number): DueBalance
  */
 export async function settlePayouts(deps: SettlementDeps): Promise<SettlementRun> {
   const run: SettlementRun = { paid: [], cancelled: [] };
-  for (const open of await openSettlements(deps.db)) await finish(deps, open, run);
-  for (let i = 0; i < MAX_PER_RUN; i++) {
-    const prepared = await prepare(deps);
-    if (!prepared) break;
-    deps.checkpoint("settlement:after-prepare");
-    await finish(deps, prepared, run);
+  // One run at a time across worker processes (a run may outlast the interval); a process that
+  // dies holding the lock ends its session, which releases it.
+  const client = await deps.db.connect();
+  try {
+    const { rows } = await client.query<{ locked: boolean }>(
+      `SELECT pg_try_advisory_lock(hashtext('payout-settlement-run')) AS locked`,
+    );
+    if (!rows[0]!.locked) return run;
+    try {
+      for (const open of await openSettlements(deps.db)) await finish(deps, open, run);
+      // The contract refuses to pay these; their balances stay pending rather than block others.
+      const excluded = [await deps.contract.treasury(), await deps.contract.getAddress(), ZeroAddress];
+      for (let i = 0; i < MAX_PER_RUN; i++) {
+        const prepared = await prepare(deps, excluded);
+        if (!prepared) break;
+        deps.checkpoint("settlement:after-prepare");
+        await finish(deps, prepared, run);
+      }
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(hashtext('payout-settlement-run'))`);
+    }
+  } finally {
+    client.release();
   }
   return run;
 }
 
 /** Records the next settlement of what is due, or answers null when nothing is. */
-async function prepare(deps: SettlementDeps): Promise<Settlement | null> {
+async function prepare(deps: SettlementDeps, excluded: readonly string[]): Promise<Settlement | null> {
   const now = await deps.clock.nowSeconds();
   const cutoff = new Date((now - deps.holdbackSeconds) * 1000);
   const { currency, address: token, decimals } = deps.token;
   return withTransaction(deps.db, async (client) => {
     // One preparer at a time across worker processes: two would cover the same bookings.
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('payout-settlement'))`);
-    const due = fitting(await dueBalances(client, currency, cutoff, deps.maxPayees), deps.maxPaymentRefs);
+    const due = fitting(
+      await dueBalances(client, currency, cutoff, deps.maxPayees, excluded),
+      deps.maxPaymentRefs,
+    );
     if (due.length === 0) return null;
     const id = randomUUID();
     await insertSettlement(

@@ -29,6 +29,8 @@ export interface ReferrersServiceDeps {
   gasBudget: GasBudget;
   /** The chain's time, by which the signature's deadline is judged on chain. */
   clock: { nowSeconds(): Promise<number> };
+  /** Addresses card commissions can never be settled to: the settlement contract and its treasury. */
+  unpayable: readonly string[];
 }
 
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
@@ -75,6 +77,11 @@ export class ReferrersService {
     await this.#ownOffer(offerId, caller);
     if (referrer === ZERO_ADDRESS) {
       throw new AppError("INVALID_REFERRER", 400, "the zero address cannot be a referrer");
+    }
+    if (this.deps.unpayable.some((a) => a.toLowerCase() === referrer.toLowerCase())) {
+      throw new AppError("INVALID_REFERRER", 400, "the platform's settlement accounts cannot be referrers", {
+        referrer,
+      });
     }
     if (BigInt(input.deadline) < BigInt(await this.deps.clock.nowSeconds())) {
       throw new AppError(

@@ -43,3 +43,27 @@ export async function insertCapturedOrders(
   );
   return rows.map((r) => r.id);
 }
+
+/**
+ * Moves the chain's clock past the settlement holdback of every booking so far: bookings are dated
+ * by the later of the chain's clock and the wall clock, so the holdback is counted from the latest
+ * of the chain's time, the wall clock and the newest booking.
+ */
+export async function passHoldback(
+  stack: {
+    db: { pool: Queryable };
+    provider: {
+      send(method: string, params: unknown[]): Promise<unknown>;
+      getBlock(tag: string): Promise<{ timestamp: number } | null>;
+    };
+  },
+  holdbackSeconds: number,
+): Promise<void> {
+  const { rows } = await stack.db.pool.query<{ at: string | null }>(
+    `SELECT extract(epoch FROM max(booked_at))::bigint::text AS at FROM ledger_transactions`,
+  );
+  const latest = (await stack.provider.getBlock("latest"))!.timestamp;
+  const from = Math.max(latest, Math.floor(Date.now() / 1000), Number(rows[0]?.at ?? 0));
+  await stack.provider.send("evm_setNextBlockTimestamp", [from + holdbackSeconds + 60]);
+  await stack.provider.send("evm_mine", []);
+}

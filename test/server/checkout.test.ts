@@ -431,6 +431,25 @@ describe("card checkout (Stripe)", function () {
     expect(await licenses.isValid(BigInt(done.license!.tokenId))).to.equal(false);
   });
 
+  it("leaves the license and the order alone on an inquiry, which takes no money", async () => {
+    const paid = await paidCheckout();
+    await postEvent(paid.event).expect(200);
+    const done = await fulfilled(paid.orderId);
+    const inquiry = signedEvent(stripe.webhookSecret, "charge.dispute.created", {
+      id: "dp_inquiry",
+      object: "dispute",
+      amount: 1200,
+      currency: "usd",
+      charge: "ch_inquiry",
+      payment_intent: paid.paymentIntent,
+      reason: "general",
+      status: "warning_needs_response",
+    });
+    await postEvent(inquiry).expect(200);
+    expect((await order(paid.orderId)).status).to.equal("fulfilled");
+    expect(await licenses.isValid(BigInt(done.license!.tokenId))).to.equal(true);
+  });
+
   for (const [what, paidWith] of [
     ["amount", { amount: 1, currency: "usd" }],
     ["currency", { amount: 1200, currency: "jpy" }],

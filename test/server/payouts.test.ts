@@ -23,6 +23,7 @@ import {
   startFakeStripe,
   type FakeStripe,
 } from "../helpers/fake-stripe.ts";
+import { passHoldback } from "../helpers/ledger.ts";
 import { startTestStack, UNLIMITED_RATES, type TestStack } from "../helpers/stack.ts";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -178,11 +179,7 @@ describe("payouts: card revenue through the ledger to the splits on chain", func
     }, 120_000);
   }
 
-  /** Moves the chain's clock past the holdback. */
-  async function holdbackPasses(): Promise<void> {
-    await stack.provider.send("evm_increaseTime", [HOLDBACK + 60]);
-    await mine(stack);
-  }
+  const holdbackPasses = () => passHoldback(stack, HOLDBACK);
 
   /** Waits until the indexer mirrors every paid settlement. */
   async function indexed(): Promise<void> {

@@ -209,7 +209,7 @@ describe("referrer approvals API", function () {
     expect(res.body.error.code).to.equal("NONCE_USED");
   });
 
-  it("refuses an expired signature, the zero address and malformed input with 400", async () => {
+  it("refuses an expired signature, the zero address, the settlement accounts and malformed input with 400", async () => {
     const before = await requests();
     const past = String((await stack.provider.getBlock("latest"))!.timestamp - 1);
     const expired = await put(
@@ -226,6 +226,19 @@ describe("referrer approvals API", function () {
     );
     expect(zero.status).to.equal(400);
     expect(zero.body.error.code).to.equal("INVALID_REFERRER");
+    // Commissions to these could never be settled, and would stall the settlements of everyone else.
+    for (const unpayable of [
+      stack.deployment.contracts.PayoutSettlement.address,
+      stack.deployment.roles.settlementTreasury,
+    ]) {
+      const refused = await put(
+        offerId,
+        unpayable,
+        await signedReferrerBody(stack, creator, offerId, unpayable),
+      );
+      expect(refused.status, unpayable).to.equal(400);
+      expect(refused.body.error.code).to.equal("INVALID_REFERRER");
+    }
     const body = await signedReferrerBody(stack, creator, offerId, referrer.address);
     const malformed: [string, string, object][] = [
       [offerId, "0x1234", body],

@@ -5,6 +5,7 @@ import { salePostings } from "../../server/payouts/postings.ts";
 import { IERC20Metadata__factory, SplitFactory__factory } from "../../types/typechain/index.ts";
 import { formatUnits } from "../../web/src/format.ts";
 import { startBrowserStack, type BrowserStack } from "../helpers/browser.ts";
+import { passHoldback } from "../helpers/ledger.ts";
 import { payByCard, waitBooked } from "../helpers/card-sales.ts";
 import { offerTerms, publishOffer, registerWork } from "../helpers/commerce.ts";
 
@@ -91,8 +92,7 @@ describe("web app: Earnings", function () {
 
   it("shows it settled once the holdback passed, and the recipients withdraw the stablecoin", async () => {
     const { page, stack } = b;
-    await stack.provider.send("evm_increaseTime", [HOLDBACK_SECONDS + 1]);
-    await stack.provider.send("evm_mine", []);
+    await passHoldback(stack, HOLDBACK_SECONDS);
     const card = page
       .getByRole("article", { name: `Earnings of offer #${offerId}` })
       .getByRole("group", { name: "By card, USD" });
