@@ -23,6 +23,9 @@ import { registerPayoutMetrics } from "./http/payout-metrics.ts";
 import { useRequestLog } from "./http/request-log.ts";
 import type { IpfsStore } from "./ipfs/store.ts";
 import { ContentKeys } from "./content/content-keys.ts";
+import { DeliveryService } from "./delivery/deliveries.ts";
+import { DownloadLinks } from "./delivery/links.ts";
+import { deliveriesRouter } from "./routes/deliveries.ts";
 import { Originals } from "./content/originals.ts";
 import { apiKeysRouter } from "./routes/api-keys.ts";
 import { authRouter } from "./routes/auth.ts";
@@ -170,7 +173,8 @@ export function createApp(deps: AppDeps): Express {
 
   const works = new WorksRepository(db, chain.chainId);
   const licenses = new LicensesRepository(db);
-  const verify = verifyRoute(new LicenseVerifier(licenses, works, feed, clock));
+  const verifier = new LicenseVerifier(licenses, works, feed, clock);
+  const verify = verifyRoute(verifier);
   // The verify hot path is answered ahead of Express; what it passes on is matched here first.
   serveAheadOfExpress(app, { logger, duration: httpDuration, securityHeaders, limit: perClient }, verify);
   app.use(licensesRouter(new LicensesService(licenses, works, clock), verify, registry));
@@ -221,6 +225,21 @@ export function createApp(deps: AppDeps): Express {
     gasBudget,
   });
   app.use(worksRouter(worksService, new WorkLookup(works), registry));
+  app.use(
+    deliveriesRouter(
+      new DeliveryService({
+        db,
+        works,
+        verifier,
+        orders: commerce.orders,
+        links: new DownloadLinks(config.auth.sessionSecret),
+        clock,
+        ...config.delivery,
+      }),
+      originals,
+      registry,
+    ),
+  );
   const evidence = new EvidenceService({
     requests: new EvidenceRequestsRepository(db),
     facts: new EvidenceFactsRepository(db),

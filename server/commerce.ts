@@ -56,6 +56,8 @@ export interface CommerceRouters {
   webhooks: Router;
   /** Offers and their referrers, splits, checkout, orders, trades, items, and the local checkout page in dev mode. */
   api: Router[];
+  /** Card orders as their buyers read them, for the routes that serve buyers beyond commerce (delivery). */
+  orders: OrdersService;
 }
 
 /** The commerce part of the API: offers, card checkout, orders and escrowed trades. */
@@ -149,5 +151,5 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     itemsRouter(trades, registry),
   ];
   if (payments instanceof DevPaymentProvider) api.push(devCheckoutRouter(payments, secrets));
-  return { webhooks: webhooksRouter(webhooks, registry), api };
+  return { webhooks: webhooksRouter(webhooks, registry), api, orders };
 }

@@ -160,6 +160,8 @@ const envSchema = z
     UPLOAD_QUOTA_BYTES: positiveInt.default(1024 * MiB),
     UPLOAD_STAGING_DIR: z.string().optional(),
     PREVIEW_MAX_BYTES: positiveInt.default(16 * MiB),
+    DELIVERY_LINK_TTL_SECONDS: positiveInt.max(86_400).default(900),
+    DELIVERY_FINALITY: z.enum(["pending", "safe", "final"]).default("safe"),
     UPLOAD_COLLECT_AFTER_SECONDS: positiveInt.default(24 * 3600),
     UPLOAD_COLLECT_EVERY_SECONDS: positiveInt.default(3600),
     VERIFY_MAX_BYTES: positiveInt.default(8 * MiB),
@@ -307,6 +309,7 @@ const envSchema = z
     },
     ipfs: { apiUrl: env.IPFS_API_URL, dir: env.IPFS_DIR },
     content: { keys: env.CONTENT_KEYS ?? devContentKeys(env.SESSION_SECRET) },
+    delivery: { linkTtlSeconds: env.DELIVERY_LINK_TTL_SECONDS, minFinality: env.DELIVERY_FINALITY },
     auth: {
       sessionSecret: env.SESSION_SECRET,
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,

@@ -1,0 +1,261 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Router, type Request, type Response } from "express";
+import { z } from "zod";
+import {
+  deliverySchema,
+  deliveryTermsSchema,
+  downloadLinkSchema,
+  downloadRequestBody,
+  entitlementSchema,
+  listDeliveriesQuery,
+} from "../../lib/api/deliveries.ts";
+import { orderSecretQuery } from "../../lib/api/orders.ts";
+import { idSchema, pageOf } from "../../lib/api/primitives.ts";
+import { requireSession } from "../auth/middleware.ts";
+import type { Originals } from "../content/originals.ts";
+import type { DeliveryService, Requester } from "../delivery/deliveries.ts";
+import { AppError } from "../errors.ts";
+import { parseByteRange, type ByteRange } from "../http/byte-range.ts";
+import { matchesIfRange } from "../http/conditional.ts";
+import type { OpenApiRegistry } from "../http/openapi.ts";
+import { route } from "../http/route.ts";
+
+const idParams = z.object({ id: idSchema });
+const orderParams = z.object({ id: z.uuid() });
+const FULL: ByteRange = { kind: "full" };
+
+/** Refusals every delivery route may answer. */
+const REFUSALS = {
+  403: {
+    description:
+      "No file for this caller: NOT_LICENSE_HOLDER, LICENSE_EXPIRED, LICENSE_REVOKED, DOWNLOAD_LIMIT_REACHED, DEVICE_LIMIT_REACHED or DOWNLOAD_WINDOW_CLOSED (error.code)",
+  },
+  409: { description: "The license is not final enough yet, or not issued yet" },
+} as const;
+
+/** A card order's buyer: the order secret (header or query) or a session of the order's wallet. */
+function orderRequester(req: Request, orderId: string, secret: string | undefined): Requester {
+  const session = req.auth?.kind === "session" ? req.auth.session : null;
+  return {
+    kind: "order",
+    orderId,
+    reader: {
+      wallet: session?.address ?? null,
+      admin: false,
+      secret: req.get("x-order-secret") ?? secret,
+    },
+  };
+}
+
+/** `Content-Disposition` naming the file, with an ASCII fallback and the UTF-8 name (RFC 6266). */
+function attachment(filename: string | null): string {
+  const name = filename ?? "download";
+  const ascii = name.replace(/[^\x20-\x7e]|["\\%]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/** Delivery: offers' delivery terms, holders' entitlements and download links, the links themselves, and creators' delivery log. */
+export function deliveriesRouter(
+  service: DeliveryService,
+  originals: Originals,
+  registry: OpenApiRegistry,
+): Router {
+  const router = Router();
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
+      path: "/v1/offers/:id/delivery-terms",
+      summary: "How licenses of an offer are delivered: downloads, devices, window, watermark",
+      tags: ["delivery"],
+      params: idParams,
+      responses: { 200: { description: "Delivery terms", schema: deliveryTermsSchema } },
+    },
+    async ({ params }) => service.terms(params.id),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "put",
+      path: "/v1/offers/:id/delivery-terms",
+      summary:
+        "Set an offer's delivery terms (its creator, signed in); they apply to its licenses from now on",
+      tags: ["delivery"],
+      security: ["session"],
+      params: idParams,
+      body: deliveryTermsSchema,
+      responses: {
+        200: { description: "The terms set", schema: deliveryTermsSchema },
+        403: { description: "Another creator's offer" },
+      },
+    },
+    async ({ params, body, req }) => service.setTerms(params.id, requireSession(req).address, body),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
+      path: "/v1/works/:id/delivery",
+      summary: "What the signed-in wallet's license to the work allows and has used",
+      tags: ["delivery"],
+      security: ["session"],
+      params: idParams,
+      responses: { 200: { description: "Entitlement", schema: entitlementSchema }, ...REFUSALS },
+    },
+    async ({ params, req, res }) => {
+      res.setHeader("Cache-Control", "no-store");
+      return service.entitlement({ kind: "wallet", address: requireSession(req).address }, params.id);
+    },
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/works/:id/downloads",
+      summary:
+        "A short-lived download link for the signed-in wallet's license to the work, counted against its limits",
+      tags: ["delivery"],
+      security: ["session"],
+      params: idParams,
+      body: downloadRequestBody,
+      responses: { 201: { description: "Download link", schema: downloadLinkSchema }, ...REFUSALS },
+    },
+    async ({ params, body, req }) =>
+      service.link({ kind: "wallet", address: requireSession(req).address }, body, params.id),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
+      path: "/v1/orders/:id/delivery",
+      summary: "What a card order's license allows and has used, for its buyer (order secret or session)",
+      tags: ["delivery"],
+      security: ["orderSecret", "session"],
+      params: orderParams,
+      query: orderSecretQuery,
+      responses: { 200: { description: "Entitlement", schema: entitlementSchema }, ...REFUSALS },
+    },
+    async ({ params, query, req, res }) => {
+      res.setHeader("Cache-Control", "no-store");
+      return service.entitlement(orderRequester(req, params.id, query.secret));
+    },
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/orders/:id/downloads",
+      summary:
+        "A short-lived download link for a card order's license, for its buyer (order secret or session)",
+      tags: ["delivery"],
+      security: ["orderSecret", "session"],
+      params: orderParams,
+      query: orderSecretQuery,
+      body: downloadRequestBody,
+      responses: { 201: { description: "Download link", schema: downloadLinkSchema }, ...REFUSALS },
+    },
+    async ({ params, query, body, req }) => service.link(orderRequester(req, params.id, query.secret), body),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
+      path: "/v1/works/:id/deliveries",
+      summary:
+        "Every delivery of the work's file, newest first: who, when, which license (its creator, signed in)",
+      tags: ["delivery"],
+      security: ["session"],
+      params: idParams,
+      query: listDeliveriesQuery,
+      responses: { 200: { description: "A page of deliveries", schema: pageOf(deliverySchema) } },
+    },
+    async ({ params, query, req, res }) => {
+      res.setHeader("Cache-Control", "no-store");
+      return service.log(params.id, requireSession(req).address, query);
+    },
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
+      path: "/v1/downloads/:token",
+      summary: "The file a download link grants, with Range and If-Range; the license is checked again",
+      tags: ["delivery"],
+      params: z.object({ token: z.string().max(1024) }),
+      responses: {
+        200: { description: "The file", contentType: "application/octet-stream" },
+        206: { description: "The requested range", contentType: "application/octet-stream" },
+        403: { description: "LINK_INVALID, LINK_EXPIRED, or the license is no longer valid" },
+      },
+    },
+    async ({ params, req, res }) => {
+      const { original } = await service.open(params.token);
+      await serve(
+        req,
+        res,
+        original.size,
+        `"${original.contentHash}"`,
+        original.contentType,
+        original.filename,
+        (offset, length) => originals.read(original, { offset, length }),
+      );
+      return undefined;
+    },
+  );
+
+  return router;
+}
+
+/** Answers GET or HEAD with the whole file or one byte range of it, streamed. */
+async function serve(
+  req: Request,
+  res: Response,
+  size: number,
+  etag: string,
+  contentType: string | null,
+  filename: string | null,
+  read: (offset: number, length: number) => AsyncIterable<Uint8Array>,
+): Promise<void> {
+  res.setHeader("Accept-Ranges", "bytes");
+  res.setHeader("ETag", etag);
+  res.setHeader("Cache-Control", "private, no-store");
+  const range = matchesIfRange(req, etag) ? parseByteRange(req.get("Range"), size) : FULL;
+  if (range.kind === "unsatisfiable") {
+    res.setHeader("Content-Range", `bytes */${size}`);
+    throw new AppError("RANGE_NOT_SATISFIABLE", 416, `the file has ${size} bytes`, { size });
+  }
+  res.setHeader("Content-Type", contentType ?? "application/octet-stream");
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.setHeader("Content-Disposition", attachment(filename));
+  res.setHeader("Content-Security-Policy", "sandbox; default-src 'none'");
+  let offset = 0;
+  let length = size;
+  if (range.kind === "partial") {
+    offset = range.start;
+    length = range.end - range.start + 1;
+    res.status(206).setHeader("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+  }
+  res.setHeader("Content-Length", String(length));
+  if (req.method === "HEAD" || length === 0) {
+    res.end();
+    return;
+  }
+  await pipeline(Readable.from(read(offset, length)), res);
+}
