@@ -454,7 +454,7 @@ async function main(): Promise<void> {
     api(
       "POST",
       `/v1/admin/trades/${second}/resolve`,
-      { refundBuyer: true },
+      { refundBuyer: true, reason: "The buyer never received the item" },
       { authorization: `Bearer ${adminToken}` },
     ),
     200,

@@ -61,6 +61,39 @@ export const DEFAULT_SETTINGS: DeploySettings = {
   adminDelaySeconds: 3 * 24 * 3600,
 };
 
+/** A setting from its variable, or `fallback` when unset; refuses anything but a non-negative integer. */
+function settingFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+/**
+ * The deployment's settings from PLATFORM_FEE_BPS, ESCROW_COMMISSION_BPS (up to 1500: the 15% item-trading
+ * platforms charge), CONFIRMATION_WINDOW_SECONDS, DISPUTE_WINDOW_SECONDS and ADMIN_DELAY_SECONDS, each
+ * defaulting to DEFAULT_SETTINGS.
+ */
+export function settingsFromEnv(env: NodeJS.ProcessEnv): DeploySettings {
+  return {
+    platformFeeBps: settingFromEnv(env, "PLATFORM_FEE_BPS", DEFAULT_SETTINGS.platformFeeBps),
+    escrowCommissionBps: settingFromEnv(env, "ESCROW_COMMISSION_BPS", DEFAULT_SETTINGS.escrowCommissionBps),
+    confirmationWindowSeconds: settingFromEnv(
+      env,
+      "CONFIRMATION_WINDOW_SECONDS",
+      DEFAULT_SETTINGS.confirmationWindowSeconds,
+    ),
+    disputeWindowSeconds: settingFromEnv(
+      env,
+      "DISPUTE_WINDOW_SECONDS",
+      DEFAULT_SETTINGS.disputeWindowSeconds,
+    ),
+    adminDelaySeconds: settingFromEnv(env, "ADMIN_DELAY_SECONDS", DEFAULT_SETTINGS.adminDelaySeconds),
+  };
+}
+
 async function record(
   contract: { waitForDeployment(): Promise<unknown>; getAddress(): Promise<string> },
   tx: ContractTransactionResponse | null,

@@ -13,7 +13,7 @@
 import { network } from "hardhat";
 import { isAddress } from "ethers";
 import { writeDeployment } from "../lib/deployment.ts";
-import { deployContracts, DEFAULT_SETTINGS, type DeployRoles } from "./deploy-contracts.ts";
+import { deployContracts, settingsFromEnv, type DeployRoles } from "./deploy-contracts.ts";
 import { settlementSetupFromEnv, treasuryApproval } from "./settlement-setup.ts";
 
 const ROLE_VARIABLES: Record<Exclude<keyof DeployRoles, "revoker">, string> = {
@@ -31,15 +31,6 @@ function addressFromEnv(variable: string): string | undefined {
   return fromEnv;
 }
 
-function settingFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0)
-    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return value;
-}
-
 const { ethers } = await network.create();
 const signers = await ethers.getSigners();
 const [deployer] = signers;
@@ -55,16 +46,7 @@ roles.revoker = addressFromEnv("DEPLOY_REVOKER") ?? roles.relayer;
 const chainId = Number((await ethers.provider.getNetwork()).chainId);
 const settlementSetup = await settlementSetupFromEnv(process.env, chainId, signers);
 
-const deployment = await deployContracts(deployer, roles, settlementSetup, {
-  platformFeeBps: settingFromEnv("PLATFORM_FEE_BPS", DEFAULT_SETTINGS.platformFeeBps),
-  escrowCommissionBps: settingFromEnv("ESCROW_COMMISSION_BPS", DEFAULT_SETTINGS.escrowCommissionBps),
-  confirmationWindowSeconds: settingFromEnv(
-    "CONFIRMATION_WINDOW_SECONDS",
-    DEFAULT_SETTINGS.confirmationWindowSeconds,
-  ),
-  disputeWindowSeconds: settingFromEnv("DISPUTE_WINDOW_SECONDS", DEFAULT_SETTINGS.disputeWindowSeconds),
-  adminDelaySeconds: settingFromEnv("ADMIN_DELAY_SECONDS", DEFAULT_SETTINGS.adminDelaySeconds),
-});
+const deployment = await deployContracts(deployer, roles, settlementSetup, settingsFromEnv(process.env));
 const file = await writeDeployment(deployment, process.env.DEPLOYMENTS_DIR ?? "deployments");
 for (const [name, info] of Object.entries(deployment.contracts)) {
   console.log(`${name.padEnd(16)} ${info.address}  (block ${info.blockNumber})`);

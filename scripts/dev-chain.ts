@@ -1,7 +1,7 @@
 import { network } from "hardhat";
 import { JsonRpcProvider } from "ethers";
 import { readDeployment, writeDeployment, type Deployment } from "../lib/deployment.ts";
-import { deployContracts, DEV_SETTLEMENT_TREASURY_INDEX } from "./deploy-contracts.ts";
+import { deployContracts, DEV_SETTLEMENT_TREASURY_INDEX, settingsFromEnv } from "./deploy-contracts.ts";
 
 const IDLE_BLOCK_MS = 2000;
 
@@ -30,7 +30,8 @@ async function deployedHere(
  * Serves an in-process Hardhat network over JSON-RPC (HTTP and WebSocket) on `host:port`, or uses
  * `rpcUrl` when given, and makes sure the contracts are deployed there (deploying them once with
  * the chain's unlocked development accounts 0–4 as admin, relayer, arbiter, treasury and studio, and
- * account 19 as the settlement treasury, funded with a development stablecoin).
+ * account 19 as the settlement treasury, funded with a development stablecoin), with the settings of
+ * the same variables as `npm run deploy` (ESCROW_COMMISSION_BPS…).
  */
 export async function startDevChain(options: {
   rpcUrl?: string;
@@ -76,6 +77,7 @@ export async function startDevChain(options: {
         revoker: relayer!,
       },
       { devTreasury: accounts[DEV_SETTLEMENT_TREASURY_INDEX]! },
+      settingsFromEnv(process.env),
     );
     await writeDeployment(deployment, dir);
   }

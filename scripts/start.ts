@@ -99,6 +99,9 @@ try {
     SESSION_SECRET: process.env.SESSION_SECRET ?? (await devSessionSecret()),
     IPFS_DIR: process.env.IPFS_DIR ?? path.join(DATA, "ipfs"),
     EVIDENCE_DIR: process.env.EVIDENCE_DIR ?? path.join(DATA, "evidence"),
+    DISPUTE_EVIDENCE_DIR: process.env.DISPUTE_EVIDENCE_DIR ?? path.join(DATA, "disputes"),
+    // The local deployment's arbiter signs in to the arbiter console, which needs an admin session.
+    ADMIN_ADDRESSES: process.env.ADMIN_ADDRESSES ?? chain.deployment.roles.arbiter,
     PAYMENTS_PROVIDER: process.env.PAYMENTS_PROVIDER ?? "dev",
     WEB_DIR: process.env.WEB_DIR ?? WEB_DIST,
     // Card revenue past its holdback (by the chain's clock, which the demo moves) is paid within seconds.

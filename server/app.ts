@@ -150,7 +150,7 @@ export function createApp(deps: AppDeps): Express {
   const gasBudget = new GasBudget(redis, config.redis.prefix, config.gasBudget, metrics);
   const clock = new ChainClock(chain.provider);
   const commerce = commerceRouters(
-    { config, db, redis, chain, queues, outbox, feed, logger, checkpoint, gasBudget, clock },
+    { config, db, redis, chain, queues, outbox, feed, logger, checkpoint, gasBudget, clock, ipfs },
     registry,
   );
   app.use(commerce.webhooks);

@@ -7,6 +7,21 @@ import type { Chain } from "./chain/chain.ts";
 import type { ChangeFeed } from "./chain/change-feed.ts";
 import type { Config } from "./config.ts";
 import type { GasBudget } from "./services/gas-budget.ts";
+import type { IpfsStore } from "./ipfs/store.ts";
+import { DisputeStore } from "./market/dispute-store.ts";
+import { DisputesService } from "./market/disputes.ts";
+import { EvidenceFiles } from "./market/evidence-files.ts";
+import { MarketStore } from "./market/market-store.ts";
+import { MarketService } from "./market/market.ts";
+import { MetadataStore } from "./market/metadata-store.ts";
+import { NotificationStore } from "./market/notification-store.ts";
+import { NotificationsService } from "./market/notifications.ts";
+import { TradeEvents } from "./market/trade-events.ts";
+import { TradeStreams } from "./market/trade-streams.ts";
+import { disputesRouter } from "./routes/disputes.ts";
+import { marketRouter } from "./routes/market.ts";
+import { notificationsRouter } from "./routes/notifications.ts";
+import { isWithheld } from "./services/uploads.ts";
 import type { Checkpoint } from "./crash-points.ts";
 import type { OpenApiRegistry } from "./http/openapi.ts";
 import type { Outbox } from "./queues/outbox.ts";
@@ -49,12 +64,13 @@ export interface CommerceDeps {
   checkpoint: Checkpoint;
   gasBudget: GasBudget;
   clock: ChainClock;
+  ipfs: IpfsStore;
 }
 
 export interface CommerceRouters {
   /** Payment webhooks: mount before any body parser (their signatures cover the raw body). */
   webhooks: Router;
-  /** Offers and their referrers, splits, checkout, orders, trades, items, and the local checkout page in dev mode. */
+  /** Offers and their referrers, splits, checkout, orders, trades, the market, disputes, items, notifications, and the local checkout page in dev mode. */
   api: Router[];
   /** Card orders as their buyers read them, for the routes that serve buyers beyond commerce (delivery). */
   orders: OrdersService;
@@ -62,7 +78,7 @@ export interface CommerceRouters {
 
 /** The commerce part of the API: offers, card checkout, orders and escrowed trades. */
 export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): CommerceRouters {
-  const { config, db, redis, chain, queues, outbox, feed, logger, checkpoint, gasBudget, clock } = deps;
+  const { config, db, redis, chain, queues, outbox, feed, logger, checkpoint, gasBudget, clock, ipfs } = deps;
   const { deployment, chainId, provider } = chain;
   const payments = createPaymentProvider(config, db);
   const events = new OrderEvents(redis, config.redis.prefix, logger);
@@ -127,12 +143,41 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     gasBudget,
     clock,
   });
+  const indexedTrades = new TradesRepository(db);
   const trades = new TradesService({
     provider,
     deployment,
     chainId,
-    trades: new TradesRepository(db),
+    trades: indexedTrades,
     heads,
+  });
+  const market = new MarketService({
+    provider,
+    deployment,
+    market: new MarketStore(db, deployment.contracts.GameItems.address.toLowerCase()),
+    metadata: new MetadataStore(db),
+    sources: { ipfs, isPrivate: (cid) => isWithheld(db, cid) },
+    clock,
+    heads,
+  });
+  const tradeEvents = new TradeEvents(redis, config.redis.prefix, logger);
+  const disputes = new DisputesService({
+    store: new DisputeStore(db),
+    trades,
+    indexed: indexedTrades,
+    files: new EvidenceFiles(config.disputes.dir),
+    events: tradeEvents,
+    limits: config.disputes.limits,
+    admin: deployment.roles.admin.toLowerCase(),
+    heads,
+  });
+  const tradeStreams = new TradeStreams({
+    read: (id) => disputes.trade(id),
+    activity: (id) => disputes.activity(id),
+    feed,
+    events: tradeEvents,
+    limits: { maxPerClient: config.http.streams.maxPerClient, maxPerTrade: config.http.streams.maxPerOrder },
+    logger,
   });
 
   const api = [
@@ -147,8 +192,11 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
       },
       registry,
     ),
-    tradesRouter(trades, registry),
-    itemsRouter(trades, registry),
+    tradesRouter(trades, tradeStreams, registry),
+    disputesRouter(disputes, registry),
+    marketRouter(market, trades, registry),
+    itemsRouter(market, registry),
+    notificationsRouter(new NotificationsService(new NotificationStore(db)), registry),
   ];
   if (payments instanceof DevPaymentProvider) api.push(devCheckoutRouter(payments, secrets));
   return { webhooks: webhooksRouter(webhooks, registry), api, orders };

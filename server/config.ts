@@ -229,6 +229,10 @@ const envSchema = z
     EVIDENCE_DIR: z.string().default(".data/evidence"),
     EVIDENCE_QUOTA_BYTES: positiveInt.default(1024 * MiB),
     EVIDENCE_PENDING_MAX: positiveInt.default(5),
+    DISPUTE_EVIDENCE_DIR: z.string().default(".data/disputes"),
+    DISPUTE_EVIDENCE_MAX_BYTES: positiveInt.default(5 * MiB),
+    DISPUTE_EVIDENCE_QUOTA_BYTES: positiveInt.default(20 * MiB),
+    DISPUTE_EVIDENCE_MAX_PIECES: positiveInt.max(1000).default(20),
     STUCK_AFTER_SECONDS: positiveInt.default(DEFAULT_STUCK_AFTER_SECONDS),
     CRASH_POINTS: z
       .string()
@@ -403,6 +407,14 @@ const envSchema = z
       dir: env.EVIDENCE_DIR,
       quotaBytes: env.EVIDENCE_QUOTA_BYTES,
       pendingMax: env.EVIDENCE_PENDING_MAX,
+    },
+    disputes: {
+      dir: env.DISPUTE_EVIDENCE_DIR,
+      limits: {
+        maxFileBytes: env.DISPUTE_EVIDENCE_MAX_BYTES,
+        quotaBytes: env.DISPUTE_EVIDENCE_QUOTA_BYTES,
+        maxPieces: env.DISPUTE_EVIDENCE_MAX_PIECES,
+      },
     },
   }));
 

@@ -74,10 +74,6 @@ export const listItemsBody = z.object({
 
 export const withdrawBody = z.object({ account: addressSchema, currency: addressSchema.default(NATIVE) });
 
-export const resolveTradeBody = z.object({ refundBuyer: z.boolean() });
-
-export const assignArbiterBody = z.object({ arbiter: addressSchema });
-
 export type TradeState = z.infer<typeof tradeStateSchema>;
 export type Trade = z.infer<typeof tradeSchema>;
 export type TradeStep = z.infer<typeof tradeStepSchema>;

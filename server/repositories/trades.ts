@@ -1,11 +1,11 @@
 import type { Pool } from "pg";
 import { finalityOf, type ChainHeads } from "../../lib/finality.ts";
 import type { Page } from "../../lib/api/primitives.ts";
-import type { ItemHolding } from "../../lib/api/items.ts";
 import type { ListTradesQuery, Trade, TradeState, TradeStep } from "../../lib/api/trades.ts";
 import { checksum } from "../../lib/address.ts";
 
-interface ListingRow {
+/** A row of the indexer's `listings` as LISTING_COLUMNS reads it. */
+export interface ListingRow {
   listing_id: string;
   seller: string;
   buyer: string | null;
@@ -31,14 +31,19 @@ interface ListingRow {
   updated_block: string;
 }
 
-const SELECT = `SELECT listing_id::text, seller, buyer, token, item_id::text, amount::text, price::text, currency,
-  deadline::text, confirm_by::text, state, commission_bps, resolve_by::text, seller_proceeds::text, commission::text,
-  settled, arbiter, assigned_arbiter, items_claimed, funds_claimed, block_number::text, tx_hash, updated_block::text
-  FROM listings`;
+/** The columns of `listings` a trade is read from, qualified by `l`. */
+export const LISTING_COLUMNS = `l.listing_id::text, l.seller, l.buyer, l.token, l.item_id::text, l.amount::text,
+  l.price::text, l.currency, l.deadline::text, l.confirm_by::text, l.state, l.commission_bps, l.resolve_by::text,
+  l.seller_proceeds::text, l.commission::text, l.settled, l.arbiter, l.assigned_arbiter, l.items_claimed,
+  l.funds_claimed, l.block_number::text, l.tx_hash, l.updated_block::text`;
 
-const iso = (seconds: string) => new Date(Number(seconds) * 1000).toISOString();
+const SELECT = `SELECT ${LISTING_COLUMNS} FROM listings l`;
 
-function toTrade(row: ListingRow, heads: ChainHeads): Trade {
+/** Unix seconds (decimal) as ISO 8601. */
+export const iso = (seconds: string) => new Date(Number(seconds) * 1000).toISOString();
+
+/** A listing row as the wire contract's Trade. */
+export function toTrade(row: ListingRow, heads: ChainHeads): Trade {
   return {
     listingId: row.listing_id,
     seller: checksum(row.seller)!,
@@ -66,7 +71,7 @@ function toTrade(row: ListingRow, heads: ChainHeads): Trade {
   };
 }
 
-/** Reads the indexer's escrow listings, their state history and item balances. */
+/** Reads the indexer's escrow listings and their state history. */
 export class TradesRepository {
   constructor(private readonly db: Pool) {}
 
@@ -81,15 +86,15 @@ export class TradesRepository {
     ] as const) {
       if (value === undefined) continue;
       params.push(value);
-      where.push(`${column} = $${params.length}`);
+      where.push(`l.${column} = $${params.length}`);
     }
     if (query.cursor) {
       params.push(query.cursor);
-      where.push(`listing_id < $${params.length}`);
+      where.push(`l.listing_id < $${params.length}`);
     }
     params.push(query.limit + 1);
     const { rows } = await this.db.query<ListingRow>(
-      `${SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY listing_id DESC LIMIT $${params.length}`,
+      `${SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY l.listing_id DESC LIMIT $${params.length}`,
       params,
     );
     const more = rows.length > query.limit;
@@ -98,7 +103,7 @@ export class TradesRepository {
   }
 
   async find(tradeId: string, heads: ChainHeads): Promise<Trade | null> {
-    const { rows } = await this.db.query<ListingRow>(`${SELECT} WHERE listing_id = $1`, [tradeId]);
+    const { rows } = await this.db.query<ListingRow>(`${SELECT} WHERE l.listing_id = $1`, [tradeId]);
     return rows[0] ? toTrade(rows[0], heads) : null;
   }
 
@@ -120,30 +125,6 @@ export class TradesRepository {
       blockNumber: r.block_number,
       txHash: r.tx_hash,
       finality: finalityOf(r.block_number, heads),
-    }));
-  }
-
-  /** Items a wallet holds (non-zero balances), by item id. */
-  async items(owner: string, token: string, heads: ChainHeads): Promise<ItemHolding[]> {
-    const { rows } = await this.db.query<{
-      item_id: string;
-      balance: string;
-      uri: string | null;
-      max_supply: string | null;
-      updated_block: string;
-    }>(
-      `SELECT b.item_id::text, b.balance::text, g.uri, g.max_supply::text, b.updated_block::text
-         FROM item_balances b LEFT JOIN game_items g ON g.item_id = b.item_id
-        WHERE b.owner = $1 ORDER BY b.item_id`,
-      [owner],
-    );
-    return rows.map((r) => ({
-      token: checksum(token)!,
-      itemId: r.item_id,
-      balance: r.balance,
-      uri: r.uri,
-      maxSupply: r.max_supply,
-      finality: finalityOf(r.updated_block, heads),
     }));
   }
 }

@@ -1,11 +1,18 @@
 import { Router } from "express";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
-import { holdingsSchema, itemsQuery } from "../../lib/api/items.ts";
-import type { TradesService } from "../services/trades.ts";
+import {
+  holdingsSchema,
+  itemHistoryQuery,
+  itemHistorySchema,
+  itemParams,
+  itemSchema,
+  itemsQuery,
+} from "../../lib/api/items.ts";
+import type { MarketService } from "../market/market.ts";
 
-/** Game items a wallet holds, as indexed. */
-export function itemsRouter(service: TradesService, registry: OpenApiRegistry): Router {
+/** Game items: what a wallet holds, each item type with its metadata, and an item's provenance. */
+export function itemsRouter(market: MarketService, registry: OpenApiRegistry): Router {
   const router = Router();
 
   route(
@@ -14,17 +21,42 @@ export function itemsRouter(service: TradesService, registry: OpenApiRegistry): 
     {
       method: "get",
       path: "/v1/items",
-      summary: "Game items a wallet holds (items in escrow belong to the escrow until the trade ends)",
+      summary:
+        "Game items a wallet holds with their metadata (items in escrow belong to the escrow until the trade ends)",
       tags: ["trades"],
       query: itemsQuery,
-      responses: {
-        200: {
-          description: "Holdings",
-          schema: holdingsSchema,
-        },
-      },
+      responses: { 200: { description: "Holdings", schema: holdingsSchema } },
     },
-    async ({ query }) => service.items(query.owner),
+    async ({ query }) => market.holdings(query.owner),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
+      path: "/v1/items/:itemId",
+      summary: "An item type: its metadata from its ERC-1155 URI, supply, holders and open listings",
+      tags: ["trades"],
+      params: itemParams,
+      responses: { 200: { description: "Item", schema: itemSchema } },
+    },
+    async ({ params }) => market.item(params.itemId),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
+      path: "/v1/items/:itemId/history",
+      summary: "An item's provenance, newest first: mints, transfers, burns and escrow events, with finality",
+      tags: ["trades"],
+      params: itemParams,
+      query: itemHistoryQuery,
+      responses: { 200: { description: "A page of provenance steps", schema: itemHistorySchema } },
+    },
+    async ({ params, query }) => market.itemHistory(params.itemId, query),
   );
 
   return router;

@@ -1,25 +1,28 @@
 import { Router } from "express";
 import { z } from "zod";
-import { requireAdmin } from "../auth/middleware.ts";
+import { clientOf } from "../http/client-address.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { addressSchema, idSchema, pageOf } from "../../lib/api/primitives.ts";
 import { transactionRequestsSchema } from "../../lib/api/transactions.ts";
 import {
-  assignArbiterBody,
   listItemsBody,
   listTradesQuery,
-  resolveTradeBody,
   tradeSchema,
   tradeWithHistorySchema,
   withdrawBody,
 } from "../../lib/api/trades.ts";
+import type { TradeStreams } from "../market/trade-streams.ts";
 import type { TradesService } from "../services/trades.ts";
 
 const idParams = z.object({ id: idSchema });
 
 /** Escrowed trades: read from the indexer, acted on with transactions the players' wallets sign. */
-export function tradesRouter(service: TradesService, registry: OpenApiRegistry): Router {
+export function tradesRouter(
+  service: TradesService,
+  streams: TradeStreams,
+  registry: OpenApiRegistry,
+): Router {
   const router = Router();
   const prepared = { 200: { description: "Transactions to sign", schema: transactionRequestsSchema } };
 
@@ -62,6 +65,24 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
     router,
     registry,
     {
+      method: "get",
+      path: "/v1/trades/:id/events",
+      summary:
+        "Server-sent events of a trade: `trade` (the trade with its history) at once and on every indexed change, `dispute` ({evidence, decisions}: how many) when its dispute changes",
+      tags: ["trades"],
+      params: idParams,
+      responses: { 200: { description: "`trade` and `dispute` events", contentType: "text/event-stream" } },
+    },
+    async ({ params, req, res }) => {
+      await streams.open(params.id, clientOf(req), res);
+      return undefined;
+    },
+  );
+
+  route(
+    router,
+    registry,
+    {
       method: "post",
       path: "/v1/trades",
       summary: "Transactions to list items in escrow (setApprovalForAll first if missing)",
@@ -74,7 +95,16 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
 
   /** A step of a trade: `POST /v1/trades/:id/<name>` with the acting wallet under `wallet` in the body. */
   const step = (
-    name: "buy" | "confirm" | "dispute" | "cancel" | "settle" | "claim-items" | "claim-funds" | "unwind",
+    name:
+      | "buy"
+      | "confirm"
+      | "dispute"
+      | "cancel"
+      | "reclaim"
+      | "settle"
+      | "claim-items"
+      | "claim-funds"
+      | "unwind",
     wallet: "buyer" | "seller" | "from",
     summary: string,
     prepare: (id: string, wallet: string) => Promise<unknown>,
@@ -106,6 +136,12 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
   );
   step("cancel", "seller", "Transaction for the seller to cancel an unpaid listing", (id, w) =>
     service.prepareCancel(id, w),
+  );
+  step(
+    "reclaim",
+    "from",
+    "Transaction to return the items of an unsold listing past its deadline to the seller (anyone)",
+    (id, w) => service.prepareReclaim(id, w),
   );
   step(
     "settle",
@@ -144,44 +180,6 @@ export function tradesRouter(service: TradesService, registry: OpenApiRegistry):
       responses: prepared,
     },
     async ({ body }) => ({ transactions: await service.prepareWithdraw(body.account, body.currency) }),
-  );
-
-  route(
-    router,
-    registry,
-    {
-      method: "post",
-      path: "/v1/admin/trades/:id/resolve",
-      summary: "The resolution of a disputed trade, for its arbiter's wallet to sign before the deadline",
-      tags: ["admin"],
-      security: ["session", "apiKey"],
-      params: idParams,
-      body: resolveTradeBody,
-      responses: prepared,
-    },
-    async ({ params, body, req }) => {
-      requireAdmin(req);
-      return { transactions: await service.prepareResolve(params.id, body.refundBuyer) };
-    },
-  );
-
-  route(
-    router,
-    registry,
-    {
-      method: "post",
-      path: "/v1/admin/trades/:id/arbiter",
-      summary: "Hands a disputed trade to another arbiter, for the admin's wallet to sign",
-      tags: ["admin"],
-      security: ["session", "apiKey"],
-      params: idParams,
-      body: assignArbiterBody,
-      responses: prepared,
-    },
-    async ({ params, body, req }) => {
-      requireAdmin(req);
-      return { transactions: await service.prepareAssignArbiter(params.id, body.arbiter) };
-    },
   );
 
   return router;

@@ -12,7 +12,6 @@ import { checksum } from "../../lib/address.ts";
 import type { Page } from "../../lib/api/primitives.ts";
 import type { TransactionRequest } from "../../lib/api/transactions.ts";
 import type { TradesRepository } from "../repositories/trades.ts";
-import type { Holdings } from "../../lib/api/items.ts";
 import {
   type ListItemsRequest,
   type ListTradesQuery,
@@ -38,7 +37,8 @@ const ERC20 = new Interface([
   "function approve(address spender, uint256 amount) returns (bool)",
 ]);
 
-interface ChainListing {
+/** A listing as the escrow holds it now. */
+export interface ChainListing {
   seller: string;
   buyer: string;
   state: ChainState;
@@ -79,13 +79,6 @@ export class TradesService {
     const trade = await this.deps.trades.find(tradeId, heads);
     if (!trade) throw notFound("trade", { listingId: tradeId });
     return { ...trade, history: await this.deps.trades.history(tradeId, heads) };
-  }
-
-  async items(owner: string): Promise<Holdings> {
-    const heads = await this.deps.heads();
-    return {
-      items: await this.deps.trades.items(owner, this.deps.deployment.contracts.GameItems.address, heads),
-    };
   }
 
   /** Listing: approval of the escrow for the seller's items if missing, then `list`. */
@@ -194,6 +187,30 @@ export class TradesService {
     return [this.#request(seller, this.#escrow, `Cancel trade ${tradeId}`, "cancel", [BigInt(tradeId)])];
   }
 
+  /** Reclaiming the items of an unsold listing whose deadline passed, for the seller; anyone may send it. */
+  async prepareReclaim(tradeId: string, caller: string): Promise<TransactionRequest[]> {
+    const listing = await this.#listing(tradeId, ["listed"]);
+    if ((await this.#now()) <= listing.deadline) {
+      throw new AppError(
+        "DEADLINE_NOT_REACHED",
+        409,
+        `trade ${tradeId} can still be bought until its deadline`,
+        {
+          deadline: new Date(Number(listing.deadline) * 1000).toISOString(),
+        },
+      );
+    }
+    return [
+      this.#request(
+        caller,
+        this.#escrow,
+        `Return the unsold items of trade ${tradeId} to the seller`,
+        "reclaim",
+        [BigInt(tradeId)],
+      ),
+    ];
+  }
+
   /** Settling a paid trade whose confirmation window lapsed without a dispute; anyone may send it. */
   async prepareSettle(tradeId: string, caller: string): Promise<TransactionRequest[]> {
     const listing = await this.#listing(tradeId, ["paid"]);
@@ -290,6 +307,29 @@ export class TradesService {
         [BigInt(tradeId), refundBuyer],
       ),
     ];
+  }
+
+  /** The commission of new listings, for the admin's wallet to sign; at most the escrow's cap. */
+  prepareSetCommission(commissionBps: number): TransactionRequest[] {
+    return [
+      this.#request(
+        this.deps.deployment.roles.admin.toLowerCase(),
+        this.#escrow,
+        `Charge new listings a commission of ${commissionBps / 100}%`,
+        "setCommission",
+        [commissionBps],
+      ),
+    ];
+  }
+
+  /** The listing as the escrow holds it now, in any state; 404 when there is none. */
+  chainListing(tradeId: string): Promise<ChainListing> {
+    return this.#listing(tradeId, [...TRADE_STATES]);
+  }
+
+  /** The chain's time now, in Unix seconds. */
+  now(): Promise<bigint> {
+    return this.#now();
   }
 
   async #now(): Promise<bigint> {

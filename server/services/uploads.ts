@@ -72,6 +72,8 @@ function receiveInto(req: IncomingMessage, stagedPath: string, limits: ReceiveLi
     try {
       busboy = Busboy({
         headers: req.headers,
+        // Browsers send file names in UTF-8.
+        defParamCharset: "utf8",
         limits: {
           files: 1,
           fileSize: limits.limitBytes,

@@ -148,6 +148,7 @@ export async function startTestStack(label: string, options: TestStackOptions = 
     IPFS_DIR: ipfsDir,
     UPLOAD_STAGING_DIR: `${ipfsDir}-staging`,
     EVIDENCE_DIR: `${ipfsDir}-evidence`,
+    DISPUTE_EVIDENCE_DIR: `${ipfsDir}-disputes`,
     SIWE_DOMAIN: "rights-ledger.test",
     RATE_LIMIT_PER_MINUTE: "1000000",
     ...options.env,
@@ -258,6 +259,7 @@ export async function startTestStack(label: string, options: TestStackOptions = 
       await rm(ipfsDir, { recursive: true, force: true });
       await rm(`${ipfsDir}-staging`, { recursive: true, force: true });
       await rm(`${ipfsDir}-evidence`, { recursive: true, force: true });
+      await rm(`${ipfsDir}-disputes`, { recursive: true, force: true });
       await cache.cleanup();
       await db.drop();
       provider.destroy();

@@ -153,6 +153,7 @@ describe("escrowed trades API", function () {
         balance: "2",
         uri: "ipfs://sword",
         maxSupply: "0",
+        metadata: { status: "failed", name: null, description: null, image: null },
         finality: holdings.body.items[0].finality,
       },
     ]);
@@ -188,12 +189,12 @@ describe("escrowed trades API", function () {
 
     const anonymous = await request(stack.app)
       .post(`/v1/admin/trades/${tradeId}/resolve`)
-      .send({ refundBuyer: true });
+      .send({ refundBuyer: true, reason: "The items never reached the buyer" });
     expect(anonymous.status).to.equal(401);
     const resolve = await request(stack.app)
       .post(`/v1/admin/trades/${tradeId}/resolve`)
       .set("X-Api-Key", adminKey)
-      .send({ refundBuyer: true });
+      .send({ refundBuyer: true, reason: "The items never reached the buyer" });
     expect(resolve.status, JSON.stringify(resolve.body)).to.equal(200);
     expect(resolve.body.transactions[0].from).to.equal(arbiter.address);
     await sendAll(arbiter, resolve.body.transactions);
@@ -229,14 +230,14 @@ describe("escrowed trades API", function () {
     const assign = await request(stack.app)
       .post(`/v1/admin/trades/${tradeId}/arbiter`)
       .set("X-Api-Key", adminKey)
-      .send({ arbiter: outsider.address });
+      .send({ arbiter: outsider.address, reason: "The first arbiter is away this week" });
     expect(assign.status, JSON.stringify(assign.body)).to.equal(200);
     expect(assign.body.transactions[0].from).to.equal(stack.deployment.roles.admin);
     await sendAll(await stack.signer(0), assign.body.transactions);
     const resolve = await request(stack.app)
       .post(`/v1/admin/trades/${tradeId}/resolve`)
       .set("X-Api-Key", adminKey)
-      .send({ refundBuyer: true });
+      .send({ refundBuyer: true, reason: "The items never reached the buyer" });
     expect(resolve.body.transactions[0].from).to.equal(outsider.address);
 
     await stack.provider.send("evm_increaseTime", [stack.deployment.settings.disputeWindowSeconds + 1]);
@@ -244,7 +245,7 @@ describe("escrowed trades API", function () {
     const late = await request(stack.app)
       .post(`/v1/admin/trades/${tradeId}/resolve`)
       .set("X-Api-Key", adminKey)
-      .send({ refundBuyer: true });
+      .send({ refundBuyer: true, reason: "The items never reached the buyer" });
     expect(late.status).to.equal(409);
     expect(late.body.error.code).to.equal("RESOLUTION_CLOSED");
     await sendAll(seller, await prepare(`/v1/trades/${tradeId}/unwind`, { from: seller.address }));
@@ -276,7 +277,7 @@ describe("escrowed trades API", function () {
     const resolve = await request(stack.app)
       .post(`/v1/admin/trades/${tradeId}/resolve`)
       .set("X-Api-Key", adminKey)
-      .send({ refundBuyer: false });
+      .send({ refundBuyer: false, reason: "The buyer received what was listed" });
     expect(resolve.status).to.equal(409);
     expect((await request(stack.app).get("/v1/trades/999999")).status).to.equal(404);
     expect(

@@ -1,0 +1,75 @@
+import type { Pool } from "pg";
+import type { ItemMetadata } from "../../lib/api/items.ts";
+
+/** A failed read is tried again after this long: the store or the document may have come back. */
+const RETRY_FAILED_SECONDS = 600;
+
+export interface ItemUri {
+  itemId: string;
+  uri: string;
+}
+
+/** Item metadata read from the items' URIs, kept per (item, URI). */
+export class MetadataStore {
+  constructor(private readonly db: Pool) {}
+
+  /** The kept metadata of each (item, URI) asked for that has some still valid, keyed `itemId uri`. */
+  async find(items: ItemUri[]): Promise<Map<string, ItemMetadata>> {
+    if (items.length === 0) return new Map();
+    const { rows } = await this.db.query<{
+      item_id: string;
+      uri: string;
+      status: ItemMetadata["status"];
+      name: string | null;
+      description: string | null;
+      image: string | null;
+    }>(
+      `SELECT m.item_id::text, m.uri, m.status, m.name, m.description, m.image
+         FROM item_metadata m
+         JOIN unnest($1::numeric[], $2::text[]) AS k (item_id, uri) ON k.item_id = m.item_id AND k.uri = m.uri
+        WHERE m.status <> 'failed' OR m.resolved_at > now() - make_interval(secs => $3)`,
+      [items.map((i) => i.itemId), items.map((i) => i.uri), RETRY_FAILED_SECONDS],
+    );
+    return new Map(
+      rows.map((r) => [
+        `${r.item_id} ${r.uri}`,
+        { status: r.status, name: r.name, description: r.description, image: r.image },
+      ]),
+    );
+  }
+
+  async save(item: ItemUri, metadata: ItemMetadata): Promise<void> {
+    await this.db.query(
+      `INSERT INTO item_metadata (item_id, uri, status, name, description, image) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (item_id, uri) DO UPDATE SET status = EXCLUDED.status, name = EXCLUDED.name,
+         description = EXCLUDED.description, image = EXCLUDED.image, resolved_at = now()`,
+      [item.itemId, item.uri, metadata.status, metadata.name, metadata.description, metadata.image],
+    );
+  }
+
+  /** Item types (current URI) whose metadata was never read, or whose read failed a while ago. */
+  async unresolved(limit: number): Promise<ItemUri[]> {
+    const { rows } = await this.db.query<{ item_id: string; uri: string }>(
+      `SELECT g.item_id::text, g.uri FROM game_items g
+        WHERE NOT EXISTS (
+          SELECT 1 FROM item_metadata m WHERE m.item_id = g.item_id AND m.uri = g.uri
+             AND (m.status <> 'failed' OR m.resolved_at > now() - make_interval(secs => $2)))
+        ORDER BY g.item_id LIMIT $1`,
+      [limit, RETRY_FAILED_SECONDS],
+    );
+    return rows.map((r) => ({ itemId: r.item_id, uri: r.uri }));
+  }
+
+  /** Ids of item types whose current name contains every word of `q`, case-insensitively (at most `limit`). */
+  async idsNamed(q: string, limit: number): Promise<string[]> {
+    const words = q.toLowerCase().split(/\s+/).filter(Boolean);
+    const { rows } = await this.db.query<{ item_id: string }>(
+      `SELECT g.item_id::text FROM game_items g
+         JOIN item_metadata m ON m.item_id = g.item_id AND m.uri = g.uri
+        WHERE (SELECT bool_and(strpos(lower(m.name), w) > 0) FROM unnest($1::text[]) AS w)
+        ORDER BY g.item_id LIMIT $2`,
+      [words, limit],
+    );
+    return rows.map((r) => r.item_id);
+  }
+}
