@@ -28,10 +28,10 @@ describe("registration requests: grouped writes", function () {
   });
   const uploaded = async (...requests: NewRegistrationRequest[]) => {
     for (const r of requests) {
-      await db.pool.query(`INSERT INTO uploads (content_hash, cid, size) VALUES ($1, $2, 1)`, [
-        r.contentHash,
-        r.cid,
-      ]);
+      await db.pool.query(
+        `INSERT INTO uploads (content_hash, cid, size, visibility) VALUES ($1, $2, 1, 'public')`,
+        [r.contentHash, r.cid],
+      );
     }
   };
 

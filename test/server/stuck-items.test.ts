@@ -86,7 +86,8 @@ describe("stuck items: what is older than expected in its state", function () {
     );
     // An anchored batch with one leaf claimed, one whose claim failed an hour ago and one just anchored.
     await db.pool.query(
-      `INSERT INTO uploads (content_hash, cid, size) VALUES ('0xa1', 'c1', 1), ('0xa2', 'c2', 1), ('0xa3', 'c3', 1)`,
+      `INSERT INTO uploads (content_hash, cid, size, visibility)
+       VALUES ('0xa1', 'c1', 1, 'public'), ('0xa2', 'c2', 1, 'public'), ('0xa3', 'c3', 1, 'public')`,
     );
     await db.pool.query(
       `INSERT INTO notarization_batches (id, merkle_root, leaf_count, manifest_cid, status, chain_batch_id)
