@@ -14,6 +14,8 @@ export interface LoadPlan {
   duration?: number;
   /** … the number of requests to send. */
   amount?: number;
+  /** Sent with every request besides the JSON content type (a session token, say). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadResult {
@@ -24,6 +26,8 @@ export interface LoadResult {
   p99: number;
   non2xx: number;
   errors: number;
+  /** Bytes received, bodies and headers. */
+  bytes: number;
 }
 
 const chunks: Buffer[] = [];
@@ -36,7 +40,7 @@ const result = await autocannon({
   method: plan.method,
   connections: plan.connections,
   ...(plan.amount ? { amount: plan.amount } : { duration: plan.duration ?? 10 }),
-  headers: { "content-type": "application/json" },
+  headers: { "content-type": "application/json", ...plan.headers },
   requests: [
     {
       setupRequest: (req) => {
@@ -55,5 +59,6 @@ const summary: LoadResult = {
   p99: result.latency.p99,
   non2xx: result.non2xx,
   errors: result.errors,
+  bytes: result.throughput.total,
 };
 process.stdout.write(JSON.stringify(summary));

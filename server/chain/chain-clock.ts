@@ -14,13 +14,17 @@ export class ChainClock {
     private readonly refreshMs = 1000,
   ) {}
 
-  /** Unix seconds. */
+  /**
+   * Unix seconds. A reading less than twice `refreshMs` old still answers while the next one is
+   * fetched, so a busy node never holds up every caller at once; an older or invalidated one waits.
+   */
   async nowSeconds(): Promise<number> {
-    if (Date.now() - this.#observedAt > this.refreshMs) {
+    const age = Date.now() - this.#observedAt;
+    if (age > this.refreshMs) {
       this.#refreshing ??= this.#refresh().finally(() => {
         this.#refreshing = null;
       });
-      await this.#refreshing;
+      if (this.#observedAt === 0 || age > 2 * this.refreshMs) await this.#refreshing;
     }
     const wall = Date.now();
     return Math.max(Math.floor(wall / 1000), this.#latest + Math.floor((wall - this.#observedAt) / 1000));

@@ -34,6 +34,8 @@ import {
 const FINALITY_RANK: Record<Finality, number> = { pending: 0, safe: 1, final: 2 };
 /** How long after its start an interrupted download may be continued without counting another. */
 const RESUME_SECONDS = 24 * 3600;
+const ORIGINALS_CACHED = 10_000;
+const ORIGINAL_CACHE_MS = 60_000;
 
 export interface DeliveryServiceDeps {
   db: Pool;
@@ -72,6 +74,9 @@ const refused = (code: string, message: string, details: unknown = null) =>
  * the work's creator. Links are checked again, license included, on every request they serve.
  */
 export class DeliveryService {
+  /** Originals by content hash for the links' hot path: a row changes only when its data key is re-wrapped. */
+  readonly #originals = new Map<string, { original: OriginalRecord; until: number }>();
+
   constructor(private readonly deps: DeliveryServiceDeps) {}
 
   /** The delivery terms of an offer (no limits unless its creator set some). */
@@ -165,9 +170,19 @@ export class DeliveryService {
     if (grant === "LINK_EXPIRED") throw refused(grant, "this download link has expired; ask for a new one");
     const check = await this.deps.verifier.verify(grant.workId, grant.holder);
     if (!check.valid) throw await this.#whyNot(grant.workId, grant.holder);
-    const original = await findOriginal(this.deps.db, grant.contentHash);
+    const original = await this.#original(grant.contentHash);
     if (!original) throw notFound("file", { workId: grant.workId });
     return { grant, original };
+  }
+
+  async #original(contentHash: string): Promise<OriginalRecord | null> {
+    const now = Date.now();
+    const cached = this.#originals.get(contentHash);
+    if (cached && cached.until > now) return cached.original;
+    const original = await findOriginal(this.deps.db, contentHash);
+    if (this.#originals.size >= ORIGINALS_CACHED) this.#originals.clear();
+    if (original) this.#originals.set(contentHash, { original, until: now + ORIGINAL_CACHE_MS });
+    return original;
   }
 
   /** A work's deliveries, newest first, for its creator. */
