@@ -104,6 +104,7 @@ export const marketSettingsSchema = z
     confirmationWindowSeconds: z.number(),
     disputeWindowSeconds: z.number(),
     currencies: z.array(marketCurrencySchema),
+    chainTime: z.string().describe("the chain's time now (ISO 8601): deadlines are judged by it"),
   })
   .meta({ id: "MarketSettings" });
 

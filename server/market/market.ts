@@ -69,7 +69,7 @@ const historyCursorOf = (p: HistoryPosition) => `${p.block}.${p.log}.${p.batch}`
 export class MarketService {
   readonly #escrow: ItemEscrow;
   readonly #itemToken: string;
-  #settings: { value: Promise<MarketSettings>; at: number } | null = null;
+  #settings: { value: Promise<Omit<MarketSettings, "chainTime">>; at: number } | null = null;
 
   constructor(private readonly deps: MarketServiceDeps) {
     this.#escrow = ItemEscrow__factory.connect(deps.deployment.contracts.ItemEscrow.address, deps.provider);
@@ -77,17 +77,19 @@ export class MarketService {
   }
 
   /** The commission new listings are made at and the windows, from the escrow; the currencies the app knows. */
-  settings(): Promise<MarketSettings> {
-    if (this.#settings && Date.now() - this.#settings.at < SETTINGS_TTL_MS) return this.#settings.value;
-    const value = this.#readSettings();
-    this.#settings = { value, at: Date.now() };
-    value.catch(() => {
-      this.#settings = null;
-    });
-    return value;
+  async settings(): Promise<MarketSettings> {
+    if (!this.#settings || Date.now() - this.#settings.at >= SETTINGS_TTL_MS) {
+      const value = this.#readSettings();
+      this.#settings = { value, at: Date.now() };
+      value.catch(() => {
+        this.#settings = null;
+      });
+    }
+    const [settings, now] = await Promise.all([this.#settings.value, this.deps.clock.nowSeconds()]);
+    return { ...settings, chainTime: new Date(now * 1000).toISOString() };
   }
 
-  async #readSettings(): Promise<MarketSettings> {
+  async #readSettings(): Promise<Omit<MarketSettings, "chainTime">> {
     const token = IERC20Metadata__factory.connect(this.deps.deployment.settlementToken, this.deps.provider);
     const [commissionBps, confirmationWindow, disputeWindow, symbol, decimals] = await Promise.all([
       this.#escrow.commissionBps(),

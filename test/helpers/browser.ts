@@ -1,8 +1,7 @@
 /** The web app in Chromium against a whole test stack: what the web tests drive. */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { ensureWebBuild } from "../../scripts/build-web.ts";
 import { startServedStack } from "./served-stack.ts";
 import type { TestStack } from "./stack.ts";
@@ -21,9 +20,8 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-export interface BrowserStack {
-  stack: TestStack;
-  baseUrl: string;
+/** One browser context (its own storage, so its own wallet and session) with a page in it. */
+export interface BrowserPlayer {
   context: BrowserContext;
   page: Page;
   /** Uncaught errors of the page since the last call. */
@@ -32,33 +30,22 @@ export interface BrowserStack {
   screenshot(name: string): Promise<void>;
   /** Connects development account `index` through the header's wallet dialog. */
   connectDevAccount(index: number): Promise<void>;
+}
+
+export interface BrowserStack extends BrowserPlayer {
+  stack: TestStack;
+  baseUrl: string;
+  /** Another context of the same browser: another player, with a wallet and session of its own. */
+  newPlayer(): Promise<BrowserPlayer>;
   stop(): Promise<void>;
 }
 
-/** A test stack serving the built web app on its own port, and Chromium (Debian's /usr/bin/chromium) on it. */
-export async function startBrowserStack(
-  label: string,
-  env: Record<string, string> = {},
-): Promise<BrowserStack> {
-  const webDir = await ensureWebBuild();
-  // SIWE messages name the page's host (127.0.0.1:<port>), so the API checks against the request's Host.
-  const served = await startServedStack(label, { env: { SIWE_DOMAIN: "", WEB_DIR: webDir, ...env } });
-  const { stack, baseUrl } = served;
-  await mkdir(ARTIFACTS, { recursive: true });
-  const profile = await mkdtemp(path.join(tmpdir(), "rl-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 860 },
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+async function openPlayer(browser: Browser): Promise<BrowserPlayer> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
   const errors: Error[] = [];
   page.on("pageerror", (err) => errors.push(err));
-
   return {
-    stack,
-    baseUrl,
     context,
     page,
     takePageErrors: () => errors.splice(0).map((e) => e.message),
@@ -77,9 +64,33 @@ export async function startBrowserStack(
       await dialog.getByRole("button", { name: "Use this account" }).click();
       await page.getByText("Connected wallet").waitFor({ state: "attached" });
     },
+  };
+}
+
+/** A test stack serving the built web app on its own port, and Chromium (Debian's /usr/bin/chromium) on it. */
+export async function startBrowserStack(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<BrowserStack> {
+  const webDir = await ensureWebBuild();
+  // SIWE messages name the page's host (127.0.0.1:<port>), so the API checks against the request's Host.
+  const served = await startServedStack(label, { env: { SIWE_DOMAIN: "", WEB_DIR: webDir, ...env } });
+  const { stack, baseUrl } = served;
+  await mkdir(ARTIFACTS, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const first = await openPlayer(browser);
+
+  return {
+    stack,
+    baseUrl,
+    ...first,
+    newPlayer: () => openPlayer(browser),
     async stop() {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
+      await browser.close();
       await served.stop();
     },
   };

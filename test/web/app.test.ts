@@ -273,7 +273,8 @@ describe("web app", function () {
 
   it("shows Trades with its empty states, also on a phone-sized screen", async function () {
     await page.setViewportSize({ width: 390, height: 844 });
-    await nav("Trades");
+    await nav("Market");
+    await page.getByRole("navigation", { name: "Trading" }).getByRole("link", { name: "My trades" }).click();
     await page.getByRole("heading", { name: "My listings" }).waitFor();
     await page.locator(".trade-section .empty").first().waitFor();
     await screenshot("trades-mobile");

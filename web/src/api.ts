@@ -95,6 +95,7 @@ export function isUnavailable(err: unknown): boolean {
 /** A message fit for people, from anything thrown. */
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) return err.message;
+  if (err === null || err === undefined) return "Something went wrong.";
   const wallet = err as { shortMessage?: string; info?: { error?: { message?: string } }; message?: string };
   return wallet.info?.error?.message ?? wallet.shortMessage ?? wallet.message ?? String(err);
 }

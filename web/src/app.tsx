@@ -7,6 +7,13 @@ import { CreatePage } from "./pages/create.tsx";
 import { LicensesPage } from "./pages/licenses.tsx";
 import { EarningsPage } from "./pages/earnings.tsx";
 import { TradesPage } from "./pages/trades.tsx";
+import { ArbiterPage } from "./pages/arbiter.tsx";
+import { InventoryPage } from "./pages/inventory.tsx";
+import { ListingPage } from "./pages/listing.tsx";
+import { MarketPage } from "./pages/market.tsx";
+import { NotificationsLink, NotificationsPage } from "./pages/notifications.tsx";
+import { SellPage } from "./pages/sell.tsx";
+import { useWallet } from "./wallet.tsx";
 import { VerifyPage } from "./pages/verify.tsx";
 import { OfferPage } from "./pages/offer.tsx";
 import { OrderPage } from "./pages/order.tsx";
@@ -17,9 +24,20 @@ const NAV = [
   { href: "/create", label: "Create" },
   { href: "/licenses", label: "My licenses" },
   { href: "/earnings", label: "Earnings" },
-  { href: "/trades", label: "Trades" },
+  { href: "/market", label: "Market" },
   { href: "/verify", label: "Verify" },
 ];
+
+/** The trading floor's pages, one tab each; Arbitration for admin sessions only. */
+const TRADING_NAV = [
+  { href: "/market", label: "Market" },
+  { href: "/inventory", label: "Inventory" },
+  { href: "/sell", label: "Sell" },
+  { href: "/trades", label: "My trades" },
+];
+const ARBITER_NAV = { href: "/arbiter", label: "Arbitration" };
+const isTrading = (path: string) =>
+  [...TRADING_NAV, ARBITER_NAV].some((item) => path === item.href || path.startsWith(`${item.href}/`));
 
 function page(path: string, params: URLSearchParams) {
   if (path === "/") return <ExplorePage />;
@@ -27,6 +45,13 @@ function page(path: string, params: URLSearchParams) {
   if (path === "/licenses") return <LicensesPage />;
   if (path === "/earnings") return <EarningsPage />;
   if (path === "/trades") return <TradesPage />;
+  if (path === "/market") return <MarketPage params={params} />;
+  if (path === "/inventory") return <InventoryPage />;
+  if (path === "/sell") return <SellPage itemId={params.get("item")} />;
+  if (path === "/arbiter") return <ArbiterPage selected={params.get("trade")} />;
+  if (path === "/notifications") return <NotificationsPage />;
+  const listing = /^\/market\/(\d{1,78})$/.exec(path);
+  if (listing) return <ListingPage id={listing[1]!} />;
   if (path === "/verify") return <VerifyPage />;
   const work = /^\/works\/(\d+)$/.exec(path);
   if (work) return <WorkPage id={work[1]!} />;
@@ -44,13 +69,33 @@ function page(path: string, params: URLSearchParams) {
 }
 
 function isCurrent(href: string, path: string): boolean {
-  return href === "/"
-    ? path === "/" || path.startsWith("/works/") || path.startsWith("/offers/")
-    : path.startsWith(href);
+  if (href === "/") return path === "/" || path.startsWith("/works/") || path.startsWith("/offers/");
+  if (href === "/market") return isTrading(path);
+  return path.startsWith(href);
+}
+
+/** Tabs between the trading floor's pages. */
+function TradingNav({ path, admin }: { path: string; admin: boolean }) {
+  const items = admin ? [...TRADING_NAV, ARBITER_NAV] : TRADING_NAV;
+  return (
+    <nav aria-label="Trading" className="tabs trading-nav">
+      {items.map((item) => (
+        <Link
+          key={item.href}
+          href={item.href}
+          className={`tab${path === item.href || path.startsWith(`${item.href}/`) ? " tab-current" : ""}`}
+          aria-current={path === item.href ? "page" : undefined}
+        >
+          {item.label}
+        </Link>
+      ))}
+    </nav>
+  );
 }
 
 export function App() {
   const { path, params } = useLocation();
+  const wallet = useWallet();
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
 
@@ -88,10 +133,12 @@ export function App() {
               ))}
             </ul>
           </nav>
+          <NotificationsLink current={path === "/notifications"} />
           <WalletButton />
         </div>
       </header>
       <main id="main" ref={main} tabIndex={-1} className="page">
+        {isTrading(path) && <TradingNav path={path} admin={wallet.session?.isAdmin === true} />}
         {page(path, params)}
       </main>
       <footer className="site-footer">

@@ -115,10 +115,11 @@ export async function listTrades(
 }
 
 export type TradeAction =
-  "cancel" | "confirm" | "dispute" | "settle" | "unwind" | "claim-items" | "claim-funds";
+  "cancel" | "reclaim" | "confirm" | "dispute" | "settle" | "unwind" | "claim-items" | "claim-funds";
 
 const ACTION_BODY: Record<TradeAction, string> = {
   cancel: "seller",
+  reclaim: "from",
   confirm: "buyer",
   dispute: "buyer",
   settle: "from",
@@ -128,7 +129,11 @@ const ACTION_BODY: Record<TradeAction, string> = {
 };
 
 /** Sends one escrow action on a trade from the connected wallet. */
-export async function tradeAction(wallet: Wallet, trade: Trade, action: TradeAction): Promise<string> {
+export async function tradeAction(
+  wallet: Wallet,
+  trade: Pick<Trade, "listingId">,
+  action: TradeAction,
+): Promise<string> {
   const { transactions } = await api<TransactionRequests>(`/v1/trades/${trade.listingId}/${action}`, {
     json: { [ACTION_BODY[action]]: requireAddress(wallet) },
   });

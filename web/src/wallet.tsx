@@ -22,6 +22,13 @@ export interface TxRequest {
   value?: string;
 }
 
+/** A log of a mined transaction (EIP-1193 `eth_getTransactionReceipt`). */
+export interface TxLog {
+  address: string;
+  topics: string[];
+  data: string;
+}
+
 interface Connected {
   kind: WalletKind;
   address: string;
@@ -48,6 +55,8 @@ export interface Wallet {
   signTypedData(payload: TypedDataPayload): Promise<string>;
   /** Sends a transaction and resolves with its hash once it is mined. */
   sendTransaction(tx: TxRequest): Promise<string>;
+  /** The logs of a mined transaction, as the wallet's node has them. */
+  transactionLogs(hash: string): Promise<TxLog[]>;
 }
 
 const WalletContext = createContext<Wallet | null>(null);
@@ -239,6 +248,14 @@ export function WalletProvider({ children }: { children: ReactNode }) {
     [connected],
   );
 
+  const transactionLogs = useCallback(
+    async (hash: string) => {
+      if (!connected) throw new Error("Connect a wallet first");
+      return (await waitForReceipt(connected.eip1193, hash)).logs;
+    },
+    [connected],
+  );
+
   const wallet = useMemo<Wallet>(
     () => ({
       address: connected?.address ?? null,
@@ -256,6 +273,7 @@ export function WalletProvider({ children }: { children: ReactNode }) {
       signIn,
       signTypedData,
       sendTransaction,
+      transactionLogs,
     }),
     [
       connected,
@@ -271,6 +289,7 @@ export function WalletProvider({ children }: { children: ReactNode }) {
       signIn,
       signTypedData,
       sendTransaction,
+      transactionLogs,
     ],
   );
 
@@ -300,10 +319,14 @@ function siweMessage(m: {
 }
 
 /** Resolves with the receipt once `hash` is mined, polling the wallet's node. */
-async function waitForReceipt(eip1193: Eip1193Provider, hash: string): Promise<{ status: string }> {
+async function waitForReceipt(
+  eip1193: Eip1193Provider,
+  hash: string,
+): Promise<{ status: string; logs: TxLog[] }> {
   for (;;) {
     const receipt = (await eip1193.request({ method: "eth_getTransactionReceipt", params: [hash] })) as {
       status: string;
+      logs: TxLog[];
     } | null;
     if (receipt) return receipt;
     await new Promise((resolve) => setTimeout(resolve, 500));

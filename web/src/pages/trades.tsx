@@ -1,20 +1,14 @@
 import { useState } from "react";
 import { describeError, isUnavailable } from "../api.ts";
-import type { Trade, TradeState } from "../../../lib/api/trades.ts";
+import type { Trade } from "../../../lib/api/trades.ts";
 import { listTrades, tradeAction, type TradeAction } from "../commerce.ts";
-import { Badge, Empty, ErrorNote, Loading, Time, useAsync, usePageTitle } from "../components.tsx";
-import { formatEth, shortHex } from "../format.ts";
+import { Empty, ErrorNote, Loading, Time, useAsync, usePageTitle } from "../components.tsx";
+import { formatBps } from "../../../lib/commission.ts";
+import { shortHex } from "../format.ts";
+import { formatAmount, getMarketSettings } from "../market.ts";
+import { Link } from "../router.tsx";
 import { useWallet } from "../wallet.tsx";
-
-const STATE_TONE: Record<TradeState, "ok" | "warn" | "bad" | "info" | "muted"> = {
-  listed: "info",
-  paid: "warn",
-  disputed: "bad",
-  completed: "ok",
-  cancelled: "muted",
-  expired: "muted",
-  refunded: "muted",
-};
+import { StateBadge } from "./market-parts.tsx";
 
 interface NextStep {
   text: string;
@@ -42,8 +36,8 @@ function nextStep(trade: Trade, role: "seller" | "buyer", now = Date.now()): Nex
       if (role === "buyer") return { text: "Listed" };
       return new Date(trade.deadline).getTime() < now
         ? {
-            text: "Unsold past its deadline: cancel to take the items back",
-            action: { kind: "cancel", label: "Cancel listing" },
+            text: "Unsold past its deadline: take the items back",
+            action: { kind: "reclaim", label: "Reclaim items" },
           }
         : { text: "Waiting for a buyer", action: { kind: "cancel", label: "Cancel listing" } };
     case "paid":
@@ -81,7 +75,8 @@ export function TradesPage() {
       <h1>Trades</h1>
       <p className="lead">
         Game items you list or buy are held in escrow until the buyer confirms or the window lapses; then each
-        side claims what it is owed.
+        side claims what it is owed. Find items to buy in the <Link href="/market">market</Link>, or sell from
+        your <Link href="/inventory">inventory</Link>.
       </p>
       {!wallet.address ? (
         <Empty title="Connect a wallet to see your trades" />
@@ -98,6 +93,7 @@ export function TradesPage() {
 function TradeTable({ role, address, title }: { role: "seller" | "buyer"; address: string; title: string }) {
   const wallet = useWallet();
   const trades = useAsync((signal) => listTrades(role, address, signal), [role, address]);
+  const market = useAsync(() => getMarketSettings(), []);
   const [busy, setBusy] = useState<string | null>(null);
   const [message, setMessage] = useState<{ tone: "success" | "error"; text: string } | null>(null);
   const headingId = `${role}-trades`;
@@ -151,16 +147,21 @@ function TradeTable({ role, address, title }: { role: "seller" | "buyer"; addres
               const counterparty = role === "seller" ? trade.buyer : trade.seller;
               return (
                 <tr key={trade.listingId}>
-                  <td data-label="Trade">#{trade.listingId}</td>
+                  <td data-label="Trade">
+                    <Link href={`/market/${trade.listingId}`}>#{trade.listingId}</Link>
+                  </td>
                   <td data-label="Item">
                     {trade.amount} × item {trade.itemId}
                   </td>
-                  <td data-label="Price">{formatEth(trade.price)}</td>
+                  <td data-label="Price">
+                    {formatAmount(trade.price, trade.currency, market.data)}{" "}
+                    <span className="muted">(commission {formatBps(trade.commissionBps)})</span>
+                  </td>
                   <td data-label={role === "seller" ? "Buyer" : "Seller"}>
                     {counterparty ? <code title={counterparty}>{shortHex(counterparty)}</code> : "—"}
                   </td>
                   <td data-label="Escrow">
-                    <Badge tone={STATE_TONE[trade.state]}>{trade.state}</Badge>
+                    <StateBadge state={trade.state} />
                     {trade.state === "paid" && trade.confirmBy && (
                       <span className="muted">
                         {" "}
