@@ -15,8 +15,9 @@ import {
   usePageTitle,
 } from "../components.tsx";
 import { Link } from "../router.tsx";
-import { useWallet } from "../wallet.tsx";
+import { ensureSession, useWallet } from "../wallet.tsx";
 import { renewLicense } from "../commerce.ts";
+import { startDownload, workDownloadLink } from "../delivery.ts";
 
 interface Row {
   license: License;
@@ -62,6 +63,26 @@ export function LicensesPage() {
       await renewLicense(wallet, license);
       setMessage({ tone: "success", text: `License #${license.tokenId} renewed.` });
       rows.reload();
+    } catch (err) {
+      setMessage({ tone: "error", text: describeError(err) });
+    } finally {
+      setRenewing(null);
+    }
+  };
+
+  const download = async (license: License) => {
+    setRenewing(license.tokenId);
+    setMessage(null);
+    try {
+      // The file is delivered to a signed-in holder only.
+      await ensureSession(wallet);
+      const link = await workDownloadLink(license.workId);
+      startDownload(link);
+      const left = link.entitlement.downloads.left;
+      setMessage({
+        tone: "success",
+        text: `Downloading the file of work #${license.workId}${left === null ? "" : `; ${left} downloads left`}.`,
+      });
     } catch (err) {
       setMessage({ tone: "error", text: describeError(err) });
     } finally {
@@ -140,6 +161,17 @@ export function LicensesPage() {
                       <FinalityBadge finality={license.finality} />
                     </td>
                     <td data-label="Actions" className="actions">
+                      {license.valid && work?.visibility != null && (
+                        <button
+                          type="button"
+                          className="button button-small"
+                          onClick={() => download(license)}
+                          disabled={renewing !== null}
+                          aria-label={`Download the file of license #${license.tokenId}`}
+                        >
+                          Download
+                        </button>
+                      )}
                       {!license.perpetual && !license.revoked && (
                         <button
                           type="button"

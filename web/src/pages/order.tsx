@@ -1,8 +1,10 @@
 import { useEffect, useState } from "react";
+import type { DownloadLink } from "../../../lib/api/deliveries.ts";
 import type { Order, OrderStatus } from "../../../lib/api/orders.ts";
 import { getOrder, orderEvents } from "../commerce.ts";
+import { orderDownloadLink, startDownload } from "../delivery.ts";
 import { ErrorNote, FinalityBadge, Loading, Steps, usePageTitle } from "../components.tsx";
-import { formatMoney } from "../format.ts";
+import { formatBytes, formatMoney } from "../format.ts";
 import { Link } from "../router.tsx";
 
 const STEPS = ["Checkout", "Paid", "Minting", "License issued"];
@@ -98,6 +100,51 @@ export function OrderPage({ id, secret }: { id: string; secret: string }) {
           <p className="hint">This page follows the payment live; keep it open while you pay.</p>
         )}
       </section>
+      {order.license && !failed && <OrderDownload orderId={id} secret={secret} />}
     </>
+  );
+}
+
+/** The licensed file: a download link asked for with the order's secret, and what the license has left. */
+function OrderDownload({ orderId, secret }: { orderId: string; secret: string }) {
+  const [busy, setBusy] = useState(false);
+  const [link, setLink] = useState<DownloadLink | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const download = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const next = await orderDownloadLink(orderId, secret);
+      setLink(next);
+      startDownload(next);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const left = link?.entitlement.downloads.left;
+  return (
+    <section className="card" aria-labelledby="download-heading">
+      <h2 id="download-heading">Your file</h2>
+      <p>The file is delivered to this license only, through a link that works for a few minutes.</p>
+      <div className="offer-actions">
+        <button type="button" className="button button-primary" onClick={download} disabled={busy}>
+          {busy ? "Preparing the download…" : "Download the file"}
+        </button>
+      </div>
+      <div aria-live="polite">
+        {link && (
+          <p className="text-ok">
+            Downloading {link.entitlement.file.filename ?? "the file"} (
+            {formatBytes(link.entitlement.file.size)}).
+            {left !== null && left !== undefined && ` ${left} download${left === 1 ? "" : "s"} left.`}
+          </p>
+        )}
+      </div>
+      {error !== null && <ErrorNote error={error} />}
+    </section>
   );
 }

@@ -1,3 +1,6 @@
+import { useState } from "react";
+import type { Delivery } from "../../../lib/api/deliveries.ts";
+import type { Page } from "../../../lib/api/primitives.ts";
 import type { Work } from "../../../lib/api/works.ts";
 import { api, ApiError } from "../api.ts";
 import {
@@ -13,7 +16,7 @@ import {
 } from "../components.tsx";
 import { formatDate, visible } from "../format.ts";
 import { Link } from "../router.tsx";
-import { useWallet } from "../wallet.tsx";
+import { ensureSession, useWallet } from "../wallet.tsx";
 import { Offers } from "./offers.tsx";
 import { NotFoundPage } from "./not-found.tsx";
 
@@ -145,6 +148,68 @@ export function WorkPage({ id }: { id: string }) {
       </div>
 
       <Offers work={w} mine={mine} />
+      {mine && w.visibility !== null && <DeliveryLog workId={w.workId} />}
     </>
+  );
+}
+
+/** The work's deliveries for its creator: who downloaded it, when, with which license and device. */
+function DeliveryLog({ workId }: { workId: string }) {
+  const wallet = useWallet();
+  const [page, setPage] = useState<Page<Delivery> | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await ensureSession(wallet);
+      setPage(await api<Page<Delivery>>(`/v1/works/${workId}/deliveries?limit=50`));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby="deliveries-heading">
+      <h2 id="deliveries-heading">Deliveries</h2>
+      <p className="muted">Every download link given to a holder of a license to this work.</p>
+      <button type="button" className="button button-small" onClick={load} disabled={busy}>
+        {page ? "Refresh" : "Show deliveries"}
+      </button>
+      {error !== null && <ErrorNote error={error} />}
+      {page && page.items.length === 0 && <p>No deliveries yet.</p>}
+      {page && page.items.length > 0 && (
+        <table className="table responsive-table">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Holder</th>
+              <th scope="col">License</th>
+              <th scope="col">Through</th>
+              <th scope="col">Device</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.items.map((d) => (
+              <tr key={d.id}>
+                <td data-label="When">
+                  <Time iso={d.at} />
+                </td>
+                <td data-label="Holder">
+                  <Mono value={d.holder} label="holder address" short />
+                </td>
+                <td data-label="License">#{d.tokenId}</td>
+                <td data-label="Through">{d.via === "order" ? "card order" : "wallet"}</td>
+                <td data-label="Device">{d.device === null ? "—" : <Untrusted text={d.device} />}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
