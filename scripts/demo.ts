@@ -8,7 +8,7 @@
  *
  * API_URL (default http://127.0.0.1:3000) and CHAIN_RPC_URL (default http://127.0.0.1:8545).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { JsonRpcProvider, type JsonRpcSigner, type TransactionRequest } from "ethers";
 import { SiweMessage } from "siwe";
 import { CREATE_OFFER_TYPES, licenseDomain } from "../lib/eip712.ts";
@@ -170,7 +170,7 @@ async function registerWork(
     `anchored as work ${registration.work?.workId} in ${registration.work?.txHash.slice(0, 18)}…`,
   );
   check((await provider.getBalance(creator.address)) === before, "the creator paid no gas (the relayer did)");
-  return { sha256: upload.sha256, workId: registration.work.workId };
+  return { sha256: upload.sha256, cid: upload.cid, workId: registration.work.workId };
 }
 
 async function main(): Promise<void> {
@@ -301,6 +301,39 @@ async function main(): Promise<void> {
     "verify",
   );
   check(verified.valid, "GET /v1/licenses/verify answers valid");
+
+  say("The buyer downloads the bought work from the order page's link; nobody else gets it");
+  const link = await waitFor("a download link (the license safe)", async () => {
+    const r = await api<{ url: string; entitlement: { downloads: { used: number } } }>(
+      "POST",
+      `/v1/orders/${order.orderId}/downloads`,
+      {},
+      { "x-order-secret": order.orderSecret },
+    );
+    return r.status === 201 ? r.body : null;
+  });
+  const downloaded = await fetch(`${API}${link.url}`);
+  const delivered = Buffer.from(await downloaded.arrayBuffer());
+  check(
+    downloaded.status === 200 &&
+      `0x${createHash("sha256").update(delivered).digest("hex")}` === version.sha256,
+    `downloaded ${delivered.length} bytes through a short-lived signed link: their SHA-256 is the registered hash`,
+  );
+  const strangerToken = await signIn(playerA!, chainId);
+  const refused = await api<{ error: { code: string } }>(
+    "POST",
+    `/v1/works/${version.workId}/downloads`,
+    {},
+    { authorization: `Bearer ${strangerToken}` },
+  );
+  check(
+    refused.status === 403 && refused.body.error.code === "NOT_LICENSE_HOLDER",
+    "a signed-in wallet without a license is refused: 403 NOT_LICENSE_HOLDER",
+  );
+  check(
+    (await fetch(`${API}/ipfs/${version.cid}`)).status === 404,
+    "the public /ipfs route never serves the private original (IPFS holds it encrypted)",
+  );
 
   say("Time passes: the license expires, then the buyer renews it");
   await provider.send("evm_increaseTime", [31 * DAY]);
