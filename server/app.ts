@@ -25,6 +25,7 @@ import type { IpfsStore } from "./ipfs/store.ts";
 import { ContentKeys } from "./content/content-keys.ts";
 import { DeliveryService } from "./delivery/deliveries.ts";
 import { DownloadLinks } from "./delivery/links.ts";
+import { Watermarks } from "./delivery/watermarks.ts";
 import { deliveriesRouter } from "./routes/deliveries.ts";
 import { Originals } from "./content/originals.ts";
 import { apiKeysRouter } from "./routes/api-keys.ts";
@@ -234,9 +235,11 @@ export function createApp(deps: AppDeps): Express {
         orders: commerce.orders,
         links: new DownloadLinks(config.auth.sessionSecret),
         clock,
+        watermarks: new Watermarks(config.auth.sessionSecret),
         ...config.delivery,
       }),
       originals,
+      { stagingDir: config.uploads.stagingDir, maxBytes: config.delivery.watermarkMaxBytes },
       registry,
     ),
   );

@@ -162,6 +162,7 @@ const envSchema = z
     PREVIEW_MAX_BYTES: positiveInt.default(16 * MiB),
     DELIVERY_LINK_TTL_SECONDS: positiveInt.max(86_400).default(900),
     DELIVERY_FINALITY: z.enum(["pending", "safe", "final"]).default("safe"),
+    WATERMARK_MAX_BYTES: positiveInt.default(32 * MiB),
     UPLOAD_COLLECT_AFTER_SECONDS: positiveInt.default(24 * 3600),
     UPLOAD_COLLECT_EVERY_SECONDS: positiveInt.default(3600),
     VERIFY_MAX_BYTES: positiveInt.default(8 * MiB),
@@ -313,7 +314,11 @@ const envSchema = z
     },
     ipfs: { apiUrl: env.IPFS_API_URL, dir: env.IPFS_DIR },
     content: { keys: env.CONTENT_KEYS ?? devContentKeys(env.SESSION_SECRET) },
-    delivery: { linkTtlSeconds: env.DELIVERY_LINK_TTL_SECONDS, minFinality: env.DELIVERY_FINALITY },
+    delivery: {
+      linkTtlSeconds: env.DELIVERY_LINK_TTL_SECONDS,
+      minFinality: env.DELIVERY_FINALITY,
+      watermarkMaxBytes: env.WATERMARK_MAX_BYTES,
+    },
     auth: {
       sessionSecret: env.SESSION_SECRET,
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,

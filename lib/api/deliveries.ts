@@ -103,6 +103,21 @@ export const deliverySchema = z
   })
   .meta({ id: "Delivery" });
 
+export const identifiedSchema = z
+  .object({
+    found: z.boolean().describe("whether the copy carries a mark of this platform naming a license"),
+    license: z
+      .object({
+        tokenId: z.string(),
+        offerId: z.string(),
+        workId: z.string(),
+        holder: z.string().describe("who holds the license now"),
+        issuedAt: z.string(),
+      })
+      .nullable(),
+  })
+  .meta({ id: "IdentifiedCopy" });
+
 export const listDeliveriesQuery = z.object({
   cursor: z
     .string()
@@ -117,4 +132,5 @@ export type DownloadRequest = z.output<typeof downloadRequestBody>;
 export type Entitlement = z.infer<typeof entitlementSchema>;
 export type DownloadLink = z.infer<typeof downloadLinkSchema>;
 export type Delivery = z.infer<typeof deliverySchema>;
+export type Identified = z.infer<typeof identifiedSchema>;
 export type ListDeliveriesQuery = z.output<typeof listDeliveriesQuery>;

@@ -7,6 +7,7 @@ import type {
   DownloadLink,
   DownloadRequest,
   Entitlement,
+  Identified,
   ListDeliveriesQuery,
 } from "../../lib/api/deliveries.ts";
 import type { Page } from "../../lib/api/primitives.ts";
@@ -18,6 +19,7 @@ import { findOffer } from "../repositories/offers.ts";
 import type { WorksRepository } from "../repositories/works.ts";
 import type { LicenseVerifier } from "../services/license-verifier.ts";
 import type { DownloadLinks, LinkGrant } from "./links.ts";
+import { Watermarks } from "./watermarks.ts";
 import {
   findDelivery,
   findLicenseFacts,
@@ -49,6 +51,10 @@ export interface DeliveryServiceDeps {
   linkTtlSeconds: number;
   /** The least finality a license needs before its file is delivered. */
   minFinality: Finality;
+  /** Marks copies of images and PDFs for offers whose terms ask for it. */
+  watermarks: Watermarks;
+  /** The largest original a delivery marks (it is marked in memory); larger ones go unmarked. */
+  watermarkMaxBytes: number;
 }
 
 /** Who asks for a file: a signed-in holder, or whoever holds a card order's secret (or its buyer's session). */
@@ -132,6 +138,10 @@ export class DeliveryService {
       );
     }
     const deliveryId = randomUUID();
+    const watermarked =
+      terms.watermark &&
+      Watermarks.markable(holding.original.contentType) &&
+      holding.original.size <= this.deps.watermarkMaxBytes;
     const outcome = await recordDelivery(
       this.deps.db,
       {
@@ -144,7 +154,7 @@ export class DeliveryService {
         deviceHash:
           request.device === undefined ? null : createHash("sha256").update(request.device).digest("hex"),
         deviceLabel: request.deviceLabel ?? null,
-        watermarked: false,
+        watermarked,
       },
       terms,
     );
@@ -160,7 +170,7 @@ export class DeliveryService {
         used: outcome.used,
       });
     }
-    return this.#signed(holding, deliveryId, false, outcome.usage);
+    return this.#signed(holding, deliveryId, watermarked, outcome.usage);
   }
 
   /** What a link grants and the original to serve, once its signature, expiry and license hold. */
@@ -183,6 +193,51 @@ export class DeliveryService {
     if (this.#originals.size >= ORIGINALS_CACHED) this.#originals.clear();
     if (original) this.#originals.set(contentHash, { original, until: now + ORIGINAL_CACHE_MS });
     return original;
+  }
+
+  /**
+   * The bytes a link serves: the original, or for a marked delivery the original marked with the
+   * license it was delivered to (the same bytes on every request, so ranges of it fit together).
+   */
+  async body(
+    grant: LinkGrant,
+    original: OriginalRecord,
+    read: () => AsyncIterable<Uint8Array>,
+  ): Promise<Buffer | null> {
+    if (!grant.watermark || original.contentType === null) return null;
+    const parts: Uint8Array[] = [];
+    for await (const part of read()) parts.push(part);
+    return this.deps.watermarks.mark(Buffer.concat(parts), original.contentType, grant.tokenId, grant.holder);
+  }
+
+  /**
+   * The license a suspect copy was delivered to, read from its mark: for a legal team (any work)
+   * or the marked work's creator (403 for anyone else's work).
+   */
+  async identify(
+    bytes: Buffer,
+    caller: { legal: true } | { legal: false; address: string },
+  ): Promise<Identified> {
+    const mark = await this.deps.watermarks.read(bytes);
+    if (!mark) return { found: false, license: null };
+    const license = await findLicenseFacts(this.deps.db, mark.tokenId);
+    if (!license) return { found: false, license: null };
+    if (!caller.legal) {
+      const work = await this.deps.works.findById(license.workId);
+      if (work?.creator.toLowerCase() !== caller.address) {
+        throw refused("NOT_WORK_CREATOR", "the copy is marked for another creator's work");
+      }
+    }
+    return {
+      found: true,
+      license: {
+        tokenId: license.tokenId,
+        offerId: license.offerId,
+        workId: license.workId,
+        holder: checksum(license.holder)!,
+        issuedAt: new Date(license.issuedAt * 1000).toISOString(),
+      },
+    };
   }
 
   /** A work's deliveries, newest first, for its creator. */

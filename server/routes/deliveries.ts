@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Router, type Request, type Response } from "express";
@@ -8,14 +10,17 @@ import {
   downloadLinkSchema,
   downloadRequestBody,
   entitlementSchema,
+  identifiedSchema,
   listDeliveriesQuery,
 } from "../../lib/api/deliveries.ts";
 import { orderSecretQuery } from "../../lib/api/orders.ts";
 import { idSchema, pageOf } from "../../lib/api/primitives.ts";
-import { requireSession } from "../auth/middleware.ts";
+import { hasScope, requireSession } from "../auth/middleware.ts";
 import type { Originals } from "../content/originals.ts";
 import type { DeliveryService, Requester } from "../delivery/deliveries.ts";
 import { AppError } from "../errors.ts";
+import { closeAfterAnswer } from "../http/body-limit.ts";
+import { discardStaged, receiveUpload, type StagedUpload } from "../services/uploads.ts";
 import { parseByteRange, type ByteRange } from "../http/byte-range.ts";
 import { matchesIfRange } from "../http/conditional.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
@@ -59,6 +64,7 @@ function attachment(filename: string | null): string {
 export function deliveriesRouter(
   service: DeliveryService,
   originals: Originals,
+  suspects: { stagingDir: string; maxBytes: number },
   registry: OpenApiRegistry,
 ): Router {
   const router = Router();
@@ -206,7 +212,21 @@ export function deliveriesRouter(
       },
     },
     async ({ params, req, res }) => {
-      const { original } = await service.open(params.token);
+      const { grant, original } = await service.open(params.token);
+      const marked = await service.body(grant, original, () => originals.read(original));
+      if (marked) {
+        const etag = `"${createHash("sha256").update(marked).digest("hex")}"`;
+        await serve(
+          req,
+          res,
+          marked.length,
+          etag,
+          original.contentType,
+          original.filename,
+          (offset, length) => [marked.subarray(offset, offset + length)],
+        );
+        return undefined;
+      }
       await serve(
         req,
         res,
@@ -217,6 +237,59 @@ export function deliveriesRouter(
         (offset, length) => originals.read(original, { offset, length }),
       );
       return undefined;
+    },
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/evidence/watermarks",
+      summary:
+        "Read the mark of a suspect copy (a delivered image or PDF) and name the license it was delivered to: legal API keys, or the work's creator",
+      tags: ["evidence"],
+      security: ["apiKey", "session"],
+      bodyContentType: "multipart/form-data",
+      responses: {
+        200: { description: "What the mark names", schema: identifiedSchema },
+        403: { description: "The copy is marked for another creator's work" },
+        413: { description: "Larger than WATERMARK_MAX_BYTES" },
+      },
+    },
+    async ({ req, res }) => {
+      const legal = hasScope(req, "legal");
+      const session = req.auth?.kind === "session" ? req.auth.session : null;
+      if (!legal && !session) {
+        closeAfterAnswer(req, res);
+        throw new AppError(
+          "AUTH_REQUIRED",
+          401,
+          "send an API key with the legal scope or sign in as the creator",
+        );
+      }
+      const tooLarge = () =>
+        new AppError("PAYLOAD_TOO_LARGE", 413, `a suspect copy may have at most ${suspects.maxBytes} bytes`);
+      let staged: StagedUpload;
+      try {
+        staged = await receiveUpload(req, {
+          stagingDir: suspects.stagingDir,
+          limitBytes: suspects.maxBytes,
+          tooLarge,
+        });
+      } catch (err) {
+        if (err instanceof AppError && err.status === 413) closeAfterAnswer(req, res);
+        throw err;
+      }
+      try {
+        const bytes = await readFile(staged.path);
+        return await service.identify(
+          bytes,
+          legal ? { legal: true } : { legal: false, address: session!.address },
+        );
+      } finally {
+        await discardStaged(staged.path);
+      }
     },
   );
 
@@ -231,7 +304,7 @@ async function serve(
   etag: string,
   contentType: string | null,
   filename: string | null,
-  read: (offset: number, length: number) => AsyncIterable<Uint8Array>,
+  read: (offset: number, length: number) => AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): Promise<void> {
   res.setHeader("Accept-Ranges", "bytes");
   res.setHeader("ETag", etag);
