@@ -159,16 +159,24 @@ export class DeliveryService {
       terms,
     );
     if (outcome.kind === "download-limit") {
-      throw refused("DOWNLOAD_LIMIT_REACHED", `this license has used its ${terms.maxDownloads} downloads`, {
-        maxDownloads: terms.maxDownloads,
-        used: outcome.used,
-      });
+      throw refused(
+        "DOWNLOAD_LIMIT_REACHED",
+        `this license has no downloads left (it may download ${terms.maxDownloads} times)`,
+        {
+          maxDownloads: terms.maxDownloads,
+          used: outcome.used,
+        },
+      );
     }
     if (outcome.kind === "device-limit") {
-      throw refused("DEVICE_LIMIT_REACHED", `this license is in use on its ${terms.maxDevices} devices`, {
-        maxDevices: terms.maxDevices,
-        used: outcome.used,
-      });
+      throw refused(
+        "DEVICE_LIMIT_REACHED",
+        `this license is in use on as many devices as it may (${terms.maxDevices})`,
+        {
+          maxDevices: terms.maxDevices,
+          used: outcome.used,
+        },
+      );
     }
     return this.#signed(holding, deliveryId, watermarked, outcome.usage);
   }

@@ -65,6 +65,21 @@ describe("web app: a card buyer downloads the bought file, and nobody else can",
     await b?.stop();
   });
 
+  it("lets the offer's creator limit each license to one download on the offer's page", async () => {
+    const { page } = b;
+    await page.goto(`${b.baseUrl}/offers/${offerId}`);
+    await b.connectDevAccount(CREATOR);
+    const section = page.getByRole("region", { name: "Delivery" });
+    await section.getByText(/Unlimited downloads/).waitFor();
+    await section.getByRole("button", { name: "Change delivery terms" }).click();
+    await section.getByLabel(/Downloads per license/).fill("1");
+    await section.getByRole("button", { name: "Save delivery terms" }).click();
+    await section.getByText("Delivery terms saved.").waitFor({ timeout: 30_000 });
+    await section.getByText(/1 download per license/).waitFor();
+    await b.screenshot("offer-delivery-terms");
+    await page.getByRole("button", { name: "Disconnect" }).click();
+  });
+
   it("pays by card, then downloads the exact file from the order page; a second browser without the order's secret cannot", async () => {
     const { page, stack } = b;
     const wallet = (await stack.signer(12)).address;
@@ -95,8 +110,13 @@ describe("web app: a card buyer downloads the bought file, and nobody else can",
     expect(download.suggestedFilename()).to.equal("harbour-lights.bin");
     const saved = await readFile((await download.path())!);
     expect(sha256(saved)).to.equal(sha256(file));
-    await section.getByText(/Downloading harbour-lights\.bin/).waitFor();
+    await section.getByText(/Downloading harbour-lights\.bin .* 0 downloads left\./).waitFor();
     await b.screenshot("order-download");
+    await section.getByRole("button", { name: "Download the file" }).click();
+    await section
+      .getByRole("alert")
+      .getByText(/no downloads left/)
+      .waitFor();
 
     const stranger = await other.newContext();
     try {

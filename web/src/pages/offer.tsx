@@ -15,6 +15,7 @@ import {
 import { listReferrers, referralLink, setReferrer } from "../referrals.ts";
 import { Link } from "../router.tsx";
 import { useWallet } from "../wallet.tsx";
+import { DeliveryTermsSection } from "./delivery-terms.tsx";
 import { NotFoundPage } from "./not-found.tsx";
 import { OfferCard } from "./offers.tsx";
 
@@ -50,6 +51,7 @@ export function OfferPage({ id, referrer }: { id: string; referrer: string | nul
       <div className="offer-page">
         <OfferCard offer={o} onBought={offer.reload} referrer={ref} />
         {mine && <Referrers offer={o} />}
+        <DeliveryTermsSection offer={o} mine={mine} />
       </div>
     </>
   );
