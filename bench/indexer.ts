@@ -9,7 +9,6 @@
  * new database), and reports the median and the range. Writes bench/results/indexer.json.
  */
 import { randomBytes } from "node:crypto";
-import { Worker } from "node:worker_threads";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { pino } from "pino";
@@ -18,7 +17,7 @@ import { deploymentSchema } from "../lib/deployment.ts";
 import { loadConfig } from "../indexer/config.ts";
 import { createIndexer } from "../indexer/create-indexer.ts";
 import { FetchJsonRpcProvider } from "../indexer/http-provider.ts";
-import type { FromChain, ToChain } from "./lib/indexer-chain.ts";
+import { startChainWorker } from "./lib/chain-worker.ts";
 import { report } from "./lib/report.ts";
 
 const LIVE_TX_PER_SECOND = 20;
@@ -44,30 +43,9 @@ const runs = argument("runs", 3);
 const adminUrl = process.env.BENCH_DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
-// --- the chain, in its own thread ---
-
-const chain = new Worker(new URL("./lib/indexer-chain.ts", import.meta.url), {
-  workerData: { events: targetEvents },
-});
-const listeners = new Set<(message: FromChain) => void>();
-chain.on("message", (message: FromChain) => listeners.forEach((listener) => listener(message)));
-const failed = new Promise<never>((_, reject) => chain.once("error", reject));
-const next = <K extends FromChain["type"]>(type: K) =>
-  Promise.race([
-    failed,
-    new Promise<Extract<FromChain, { type: K }>>((resolve) => {
-      const listener = (message: FromChain) => {
-        if (message.type !== type) return;
-        listeners.delete(listener);
-        resolve(message as Extract<FromChain, { type: K }>);
-      };
-      listeners.add(listener);
-    }),
-  ]);
-const tell = (message: ToChain) => chain.postMessage(message);
-
 console.log(`generating ≥ ${targetEvents.toLocaleString("en-US")} events…`);
-const ready = await next("ready");
+const chain = await startChainWorker(targetEvents);
+const ready = chain.ready;
 const deployment = deploymentSchema.parse(ready.deployment);
 console.log(
   `generated ${ready.rounds} trading rounds in ${ready.blocks} blocks in ${ready.generateSeconds.toFixed(1)} s`,
@@ -77,7 +55,7 @@ const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 const provider = new FetchJsonRpcProvider(ready.url);
 const mined = new Map<number, number>();
-listeners.add((message) => {
+chain.listen((message) => {
   if (message.type === "mined") mined.set(message.block, message.at);
 });
 
@@ -129,8 +107,8 @@ async function run(): Promise<Run> {
     });
     mined.clear();
     const following = indexer.run();
-    tell({ type: "live", seconds: liveSeconds, txPerSecond: LIVE_TX_PER_SECOND });
-    await next("liveDone");
+    chain.tell({ type: "live", seconds: liveSeconds, txPerSecond: LIVE_TX_PER_SECOND });
+    await chain.next("liveDone");
     const lastBlock = Math.max(...mined.keys());
     while (!notifiedAt.has(lastBlock)) await new Promise((resolve) => setTimeout(resolve, 20));
     await indexer.stop();
@@ -177,8 +155,7 @@ try {
     },
   );
 } finally {
-  tell({ type: "stop" });
   await admin.end();
   provider.destroy();
-  await chain.terminate();
+  await chain.stop();
 }
