@@ -92,9 +92,11 @@ async function startCluster(bin: string, dataRoot: string): Promise<StackPostgre
 
 async function startEmbedded(dataRoot: string): Promise<StackPostgres> {
   const { PGlite } = await import("@electric-sql/pglite");
+  const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
   const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
   await mkdir(path.resolve(dataRoot), { recursive: true });
-  const db = await PGlite.create(path.resolve(dataRoot, "pglite"));
+  // The work search's trigram indexes need pg_trgm, which PGlite loads only when asked.
+  const db = await PGlite.create(path.resolve(dataRoot, "pglite"), { extensions: { pg_trgm } });
   const port = await freePort();
   // PGlite runs one session; the socket server queues messages from several pool connections onto it,
   // and the front takes turns so one connection's exchange or transaction never interleaves with another's.

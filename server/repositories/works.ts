@@ -4,6 +4,9 @@ import type { ValueNotes } from "../../lib/api/primitives.ts";
 import type { ListWorksQuery, Visibility, Work } from "../../lib/api/works.ts";
 import { checksum } from "../../lib/address.ts";
 
+/** A query of two Chinese, Japanese or Korean characters: the ranges of work_metadata.cjk_pairs. */
+const CJK_PAIR = /^[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]{2}$/;
+
 /** Stored notes (by column) keyed by the API's field names instead. */
 function valueNotesOf(stored: ValueNotes | null, fields: Record<string, string>): ValueNotes {
   if (!stored) return {};
@@ -144,12 +147,25 @@ export class WorksRepository {
       where.push(`w.work_id < $${params.length}`);
     }
     if (query.q) {
-      params.push(`%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      where.push(`(lower(m.title) LIKE $${params.length} OR lower(m.description) LIKE $${params.length})`);
+      if (CJK_PAIR.test(query.q)) {
+        // Exactly the works whose text holds the pair (see the server's 091_work_search.sql).
+        params.push(query.q);
+        where.push(`m.cjk_pairs @> ARRAY[$${params.length}::text]`);
+      } else {
+        // Trigram indexes on both expressions answer the LIKEs.
+        params.push(`%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+        where.push(`(lower(m.title) LIKE $${params.length} OR lower(m.description) LIKE $${params.length})`);
+      }
     }
     params.push(query.limit + 1);
+    // The page is chosen from the works and their text alone; only its works are then joined with
+    // their blocks and the heads.
     const { rows } = await this.db.query<WorkRow>(
-      `${SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY w.work_id DESC LIMIT $${params.length}`,
+      `${SELECT}
+       JOIN (SELECT w.work_id FROM works w LEFT JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
+              ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+              ORDER BY w.work_id DESC LIMIT $${params.length}) page ON page.work_id = w.work_id
+       ORDER BY w.work_id DESC`,
       params,
     );
     const items = rows.map((row) => this.#toWork(row));
