@@ -204,8 +204,9 @@ export async function recordMetadata(
  * reserved the creator's work id, so nobody who fetches them can claim the file first.
  */
 export async function isWithheld(db: Pool, cid: string): Promise<boolean> {
+  // Unnamed: the embedded database shares one session among its connections, so a named
+  // statement prepared on one would collide with the same name prepared on another.
   const { rows } = await db.query<{ withheld: boolean }>({
-    name: "withheld-content",
     text: `WITH hashes AS (
              SELECT content_hash FROM uploads WHERE cid = $1
              UNION SELECT content_hash FROM work_metadata WHERE metadata_uri = 'ipfs://' || $1

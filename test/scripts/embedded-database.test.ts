@@ -88,6 +88,21 @@ describe("the whole product on the embedded database (DEV_POSTGRES=embedded)", f
     expect(check.body.valid).to.equal(false);
   });
 
+  it("answers many concurrent /ipfs lookups of a private original, each one 404", async () => {
+    const creator = await stack.signer(10);
+    const uploaded = await request(stack.app)
+      .post("/v1/works")
+      .set("Authorization", `Bearer ${await sessionToken(creator.address)}`)
+      .field("creator", creator.address)
+      .field("title", "sealed")
+      .attach("file", Buffer.from(`sealed ${Date.now()}`), { filename: "w.txt", contentType: "text/plain" });
+    expect(uploaded.status, JSON.stringify(uploaded.body)).to.equal(201);
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, () => request(stack.app).get(`/ipfs/${uploaded.body.cid}`)),
+    );
+    expect(answers.map((r) => r.status)).to.deep.equal(answers.map(() => 404));
+  });
+
   it("reports itself ready, with nothing quarantined", async () => {
     const ready = await request(stack.app).get("/readyz").expect(200);
     expect(ready.body.quarantinedEvents).to.equal(0);
