@@ -34,6 +34,9 @@ import { OrderBatches } from "./orders/batches.ts";
 import { TradesRepository } from "./repositories/trades.ts";
 import { WorksRepository } from "./repositories/works.ts";
 import { checkoutRouter } from "./routes/checkout.ts";
+import { codesRouter } from "./routes/codes.ts";
+import { CodeCipher } from "./codes/code-cipher.ts";
+import { CodesService } from "./codes/codes.ts";
 import { devCheckoutRouter } from "./routes/dev-checkout.ts";
 import { itemsRouter } from "./routes/items.ts";
 import { offersRouter } from "./routes/offers.ts";
@@ -70,7 +73,7 @@ export interface CommerceDeps {
 export interface CommerceRouters {
   /** Payment webhooks: mount before any body parser (their signatures cover the raw body). */
   webhooks: Router;
-  /** Offers and their referrers, splits, checkout, orders, trades, the market, disputes, items, notifications, and the local checkout page in dev mode. */
+  /** Offers and their referrers, splits, checkout, orders, trades, the market, disputes, items, notifications, redemption codes, and the local checkout page in dev mode. */
   api: Router[];
   /** Card orders as their buyers read them, for the routes that serve buyers beyond commerce (delivery). */
   orders: OrdersService;
@@ -197,6 +200,10 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     marketRouter(market, trades, registry),
     itemsRouter(market, registry),
     notificationsRouter(new NotificationsService(new NotificationStore(db)), registry),
+    codesRouter(
+      { codes: new CodesService({ db, cipher: new CodeCipher(config.codes.key), heads }), orders },
+      registry,
+    ),
   ];
   if (payments instanceof DevPaymentProvider) api.push(devCheckoutRouter(payments, secrets));
   return { webhooks: webhooksRouter(webhooks, registry), api, orders };

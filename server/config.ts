@@ -119,6 +119,21 @@ function devContentKeys(sessionSecret: string): KeyEncryptionKey[] {
   return [{ id: "dev", key: createHmac("sha256", sessionSecret).update("content-key").digest() }];
 }
 
+/** The key sealing redemption codes: 32 bytes, base64. */
+const codeKey = z.string().transform((value, ctx): Buffer => {
+  const key = /^[A-Za-z0-9+/_-]{43}=?$/.test(value.trim()) ? Buffer.from(value.trim(), "base64") : null;
+  if (!key || key.length !== 32) {
+    ctx.addIssue({ code: "custom", message: "must be 32 bytes, base64" });
+    return z.NEVER;
+  }
+  return key;
+});
+
+/** Outside production the code key may be left unset: derived from the session secret, like the content key. */
+function devCodeKey(sessionSecret: string): Buffer {
+  return createHmac("sha256", sessionSecret).update("code-key").digest();
+}
+
 const redisPrefix = z
   .string()
   .regex(/^[a-zA-Z0-9:_-]+$/, "letters, digits, ':', '_' and '-' only")
@@ -144,6 +159,7 @@ const envSchema = z
     IPFS_DIR: z.string().default(".data/ipfs"),
     SESSION_SECRET: z.string().min(32, "must be at least 32 characters"),
     CONTENT_KEYS: contentKeys.optional(),
+    CODE_KEY: codeKey.optional(),
     SESSION_TTL_SECONDS: positiveInt.default(3600),
     SIWE_DOMAIN: z.string().optional(),
     ADMIN_ADDRESSES: z
@@ -291,6 +307,9 @@ const envSchema = z
     if (production && !env.CONTENT_KEYS) {
       ctx.addIssue({ code: "custom", path: ["CONTENT_KEYS"], message: "is required in production" });
     }
+    if (production && !env.CODE_KEY) {
+      ctx.addIssue({ code: "custom", path: ["CODE_KEY"], message: "is required in production" });
+    }
   })
   .transform((env) => ({
     env: env.NODE_ENV,
@@ -314,6 +333,7 @@ const envSchema = z
     },
     ipfs: { apiUrl: env.IPFS_API_URL, dir: env.IPFS_DIR },
     content: { keys: env.CONTENT_KEYS ?? devContentKeys(env.SESSION_SECRET) },
+    codes: { key: env.CODE_KEY ?? devCodeKey(env.SESSION_SECRET) },
     delivery: {
       linkTtlSeconds: env.DELIVERY_LINK_TTL_SECONDS,
       minFinality: env.DELIVERY_FINALITY,

@@ -49,7 +49,8 @@ const under = (file: string, folder: string) => file.startsWith(`${folder}/`);
 /** Files holding SQL of a table group: the repositories, and the stores inside feature folders. */
 const isStore = (f: string) =>
   under(f, "server/repositories") ||
-  ((under(f, "server/payouts") || under(f, "server/market")) && f.endsWith("-store.ts")) ||
+  ((under(f, "server/payouts") || under(f, "server/market") || under(f, "server/codes")) &&
+    f.endsWith("-store.ts")) ||
   [
     "server/orders/store.ts",
     "server/orders/indexed-mints.ts",
@@ -61,7 +62,10 @@ const isJob = (f: string) =>
 /** Business rules: the services, and the lifecycle code of feature folders that is neither store nor job. */
 const isService = (f: string) =>
   under(f, "server/services") ||
-  ((under(f, "server/orders") || under(f, "server/payouts") || under(f, "server/market")) &&
+  ((under(f, "server/orders") ||
+    under(f, "server/payouts") ||
+    under(f, "server/market") ||
+    under(f, "server/codes")) &&
     !isStore(f) &&
     !isJob(f));
 const show = (list: { from: string; to: string }[]) => list.map((e) => `${e.from} → ${e.to}`);

@@ -15,6 +15,7 @@ import {
   stockOf,
   type BuyerHolds,
 } from "../repositories/offer-stock.ts";
+import { hasStock, holdCode } from "../codes/code-store.ts";
 import { insertOrder, transition, updateOrder, type Order } from "./store.ts";
 import { paymentRefOf } from "./fulfilment.ts";
 import type { OrderEvents } from "./events.ts";
@@ -60,7 +61,8 @@ const HOLD_RULES: { rule: string; scope: keyof BuyerHolds; cap: keyof Config["ch
  * provider. Risk rules refuse a checkout before anything is held: creation velocity per IP and per
  * wallet (429), purchases per offer per wallet and per IP (403), and unpaid holds per wallet and
  * per IP, on the offer and overall (429 until the first lapses) — counted under the buyer's and the
- * offer's locks so concurrent checkouts cannot slip past them.
+ * offer's locks so concurrent checkouts cannot slip past them. An offer selling redemption codes
+ * also holds one code for the order, for as long as its unit.
  */
 export class CheckoutService {
   constructor(private readonly deps: CheckoutDeps) {}
@@ -144,6 +146,7 @@ export class CheckoutService {
           reserved: stock.holding,
         });
       }
+      const sellsCodes = await hasStock(client, input.offerId);
       const created = await insertOrder(client, {
         id: randomUUID(),
         offerId: input.offerId,
@@ -155,6 +158,12 @@ export class CheckoutService {
         holdSeconds: settings.holdSeconds,
         ttlSeconds: settings.orderTtlSeconds,
       });
+      // An offer selling codes is sold out when they are, however many licenses it has left.
+      if (sellsCodes && !(await holdCode(client, input.offerId, created.order.id))) {
+        throw new AppError("SOLD_OUT", 409, `offer ${input.offerId} is sold out: no redemption codes left`, {
+          codes: 0,
+        });
+      }
       return { ...created, workId: rows[0].work_id };
     }).catch(async (err: unknown) => {
       await refund();

@@ -12,6 +12,7 @@ import {
   type Order,
 } from "./store.ts";
 import { lockFiatPrice, stockOf, available } from "../repositories/offer-stock.ts";
+import { hasStock, holdCode } from "../codes/code-store.ts";
 import type { OrderStatus, PaymentStatus } from "./status.ts";
 import {
   claimEvent,
@@ -279,7 +280,7 @@ export class WebhookService {
     return { order: (await findOrder(this.deps.db, order.id)) ?? order, moved: false };
   }
 
-  /** Under the offer's lock: a lapsed reservation is honoured only if a unit is still free. */
+  /** Under the offer's lock: a lapsed reservation is honoured only if a unit (and a code, if it sells codes) is still free. */
   async #markPaidLate(order: Order, paymentIntent: string) {
     const moved = await withTransaction(this.deps.db, async (client) => {
       await lockFiatPrice(client, order.offerId);
@@ -294,6 +295,9 @@ export class WebhookService {
         const stock = await stockOf(client, current.offerId, current.wallet, current.ip);
         keep = stock !== null && stock.active && available(stock) !== 0;
       }
+      // The order's code may have gone to another checkout once its hold lapsed: it needs one again.
+      if (keep && (await hasStock(client, current.offerId)))
+        keep = await holdCode(client, current.offerId, order.id);
       return transition(client, order.id, {
         from: ["created", "expired"],
         to: keep ? "paid" : "failed",

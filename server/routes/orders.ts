@@ -14,7 +14,7 @@ export interface OrdersRouterDeps {
 }
 
 /** The caller as an order reader: its session and the order secret it sent (header or query). */
-function readerOf(req: Request, secret: string | undefined): OrderReader {
+export function readerOf(req: Request, secret: string | undefined): OrderReader {
   const session = req.auth?.kind === "session" ? req.auth.session : null;
   return {
     wallet: session?.address ?? null,

@@ -13,7 +13,10 @@ const base = {
 };
 
 const stripe = { STRIPE_SECRET_KEY: "sk_live_x", STRIPE_WEBHOOK_SECRET: "whsec_x" };
-const contentKeys = { CONTENT_KEYS: `k1:${Buffer.alloc(32, 7).toString("base64")}` };
+const contentKeys = {
+  CONTENT_KEYS: `k1:${Buffer.alloc(32, 7).toString("base64")}`,
+  CODE_KEY: Buffer.alloc(32, 9).toString("base64"),
+};
 const revoker = new Wallet("0x" + "33".repeat(32));
 /** A production environment that starts, on a public chain. */
 const production = {
@@ -232,6 +235,20 @@ describe("server configuration", () => {
     for (const refused of ["true", "1.2.3.4/33", "2001:db8::/129", "not-an-ip", "-1"]) {
       expect(errorOf({ ...base, TRUST_PROXY: refused })).to.match(/^invalid configuration: TRUST_PROXY /);
     }
+  });
+
+  it("reads the redemption code key, requires it in production and derives one elsewhere", () => {
+    expect(loadConfig(production).codes.key.equals(Buffer.alloc(32, 9))).to.equal(true);
+    const derived = loadConfig(base).codes.key;
+    expect(derived).to.have.length(32);
+    expect(derived.equals(loadConfig({ ...base, SESSION_SECRET: "t".repeat(32) }).codes.key)).to.equal(false);
+    for (const bad of ["short", Buffer.alloc(16).toString("base64"), Buffer.alloc(33).toString("base64")]) {
+      expect(errorOf({ ...base, CODE_KEY: bad })).to.equal(
+        "invalid configuration: CODE_KEY must be 32 bytes, base64",
+      );
+    }
+    const { CODE_KEY: _, ...keyless } = production;
+    expect(errorOf(keyless)).to.equal("invalid configuration: CODE_KEY is required in production");
   });
 
   it("has no default NODE_ENV: a process must say whether it is production", () => {

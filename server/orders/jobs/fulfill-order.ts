@@ -7,6 +7,7 @@ import type { IndexedMint } from "../indexed-mints.ts";
 import { enqueueOnce, failOrder, releaseAuthorization } from "../fulfilment.ts";
 import { capturePayment, type CapturePaymentDeps } from "./capture-payment.ts";
 import { PermanentError } from "../../errors.ts";
+import { keepCode } from "../../codes/code-store.ts";
 
 export interface FulfillOrderDeps extends CapturePaymentDeps {
   relayer: Relayer;
@@ -21,6 +22,8 @@ export interface FulfillOrderResult {
   status: "fulfilled" | "capture-queued" | "skipped";
   tokenId?: string;
 }
+
+const CODES_RAN_OUT = "the offer's redemption codes ran out before the order was paid";
 
 /** A mint that is on chain but not indexed yet; the job retries until the indexer has it. */
 class AwaitingIndexerError extends Error {}
@@ -37,7 +40,7 @@ function tokenIdOf(receipt: TransactionReceipt, target: string, paymentRef: stri
 }
 
 /**
- * Fulfils a paid order: mints its license with `mintForFiat(offerId, wallet, keccak256(sessionId))`
+ * Fulfils a paid order: keeps its redemption code (if its offer sells codes), mints its license with `mintForFiat(offerId, wallet, keccak256(sessionId))`
  * (alone or in a batch), then captures the card payment if the mint settles within `waitMs`, else
  * queues a capture job. Idempotent three ways: a reference the indexer (or the contract) shows as
  * used is never minted again; a transaction an earlier attempt sent is awaited instead of sending
@@ -55,6 +58,12 @@ export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Pro
   if (order.status !== "paid" && order.status !== "minting") return { status: "skipped" };
   if (!order.tokenId) {
     if (!order.paymentRef) throw new PermanentError(`order ${orderId} has no payment reference`);
+    // The redemption code is kept for the order before its license is minted: a paid order whose
+    // offer's codes ran out meanwhile is failed and its card released, never minted without one.
+    if ((await keepCode(deps.db, orderId, order.offerId)) === "none") {
+      await failOrder(deps, order, CODES_RAN_OUT);
+      throw new PermanentError(`order ${orderId}: ${CODES_RAN_OUT}`);
+    }
     const mint = state.mint ?? (await sendMint(deps, order, order.paymentRef, state.sentHash));
     const minted = await deps.orders.transition(orderId, {
       from: ["paid", "minting"],

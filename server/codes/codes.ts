@@ -1,0 +1,173 @@
+import { randomUUID } from "node:crypto";
+import type { Pool } from "pg";
+import type { ChainHeads } from "../../lib/finality.ts";
+import { withTransaction } from "../../lib/transaction.ts";
+import {
+  MIN_CODE_ENTROPY_BITS,
+  type CodeAlerts,
+  type CodeStock,
+  type CodeUpload,
+  type CodeUploadResult,
+  type OrderCode,
+} from "../../lib/api/codes.ts";
+import { AppError, notFound } from "../errors.ts";
+import { findOffer } from "../repositories/offers.ts";
+import type { CodeCipher } from "./code-cipher.ts";
+import {
+  alertsOf,
+  batchesOf,
+  insertBatch,
+  lockStockForUpload,
+  orderCodeOf,
+  readStock,
+  type BatchRow,
+} from "./code-store.ts";
+import { entropyBits, generateCodes } from "./generate.ts";
+
+export interface CodesServiceDeps {
+  db: Pool;
+  cipher: CodeCipher;
+  heads(): Promise<ChainHeads>;
+}
+
+const VOIDING = new Set(["refunded", "disputed", "failed"]);
+
+function batchView(row: BatchRow) {
+  return { batchId: row.id, count: row.count, source: row.source, createdAt: row.created_at.toISOString() };
+}
+
+/**
+ * Redemption codes an offer sells by card: its creator uploads or generates them (sealed at once),
+ * reads the stock and its low-stock alerts; a buyer reads the code kept for their paid order.
+ * Holding and keeping codes happen in the order lifecycle (checkout, late payments, fulfilment).
+ */
+export class CodesService {
+  constructor(private readonly deps: CodesServiceDeps) {}
+
+  /** The offer, if `caller` created it and sells it by card: 404 unknown, 403 another's, 409 no card price. */
+  async #ownOffer(offerId: string, caller: string): Promise<void> {
+    const offer = await findOffer(this.deps.db, offerId, await this.deps.heads());
+    if (!offer) throw notFound("offer", { offerId });
+    if (offer.creator.toLowerCase() !== caller) {
+      throw new AppError("NOT_OFFER_CREATOR", 403, `offer ${offerId} belongs to another creator`);
+    }
+    if (!offer.fiatPrice) {
+      throw new AppError(
+        "NO_CARD_PRICE",
+        409,
+        `offer ${offerId} is not sold by card; codes are delivered with card orders`,
+      );
+    }
+  }
+
+  /** Adds uploaded or generated codes to the offer's stock, sealed; a code the offer already has refuses the whole upload. */
+  async upload(offerId: string, caller: string, input: CodeUpload): Promise<CodeUploadResult> {
+    await this.#ownOffer(offerId, caller);
+    let codes: string[];
+    if (input.generate) {
+      const bits = entropyBits(input.generate);
+      if (bits < MIN_CODE_ENTROPY_BITS) {
+        throw new AppError(
+          "WEAK_CODE_FORMAT",
+          400,
+          `generated codes would carry ${bits.toFixed(1)} bits; at least ${MIN_CODE_ENTROPY_BITS} are needed so codes cannot be guessed`,
+          { bits: Number(bits.toFixed(1)), minimum: MIN_CODE_ENTROPY_BITS },
+        );
+      }
+      codes = generateCodes(input.generate, input.generate.count);
+    } else {
+      codes = input.codes!;
+      const seen = new Map<string, number>();
+      const repeated = codes.flatMap((code, i) => {
+        const first = seen.get(code);
+        seen.set(code, first ?? i);
+        return first === undefined ? [] : [i];
+      });
+      if (repeated.length > 0) {
+        throw new AppError("DUPLICATE_CODES", 409, `${repeated.length} codes appear twice in the upload`, {
+          positions: repeated.slice(0, 100),
+        });
+      }
+    }
+    const sealed = codes.map((code) => this.deps.cipher.seal(offerId, code));
+    const batchId = randomUUID();
+    const source = input.generate ? "generated" : "upload";
+    await withTransaction(this.deps.db, async (client) => {
+      await lockStockForUpload(client, offerId, caller, codes.length, input.lowStockAt);
+      const { duplicates } = await insertBatch(client, { id: batchId, offerId, source }, sealed);
+      if (duplicates.length > 0) {
+        throw new AppError(
+          "DUPLICATE_CODES",
+          409,
+          `${duplicates.length} codes are already in this offer's stock`,
+          { positions: duplicates.slice(0, 100) },
+        );
+      }
+    });
+    const stock = await this.#stock(offerId);
+    return { batch: stock.batches.find((b) => b.batchId === batchId)!, stock };
+  }
+
+  /** The offer's code stock, for its creator. */
+  async stock(offerId: string, caller: string): Promise<CodeStock> {
+    await this.#ownOffer(offerId, caller);
+    return this.#stock(offerId);
+  }
+
+  async #stock(offerId: string): Promise<CodeStock> {
+    const [row, batches] = await Promise.all([
+      readStock(this.deps.db, offerId),
+      batchesOf(this.deps.db, offerId),
+    ]);
+    if (!row) {
+      return {
+        offerId,
+        total: 0,
+        sold: 0,
+        held: 0,
+        available: 0,
+        void: 0,
+        lowStockAt: 10,
+        batches: [],
+      };
+    }
+    return {
+      offerId,
+      total: row.total,
+      sold: row.sold,
+      held: row.held,
+      available: row.total - row.sold - row.held,
+      void: row.void,
+      lowStockAt: row.low_stock_at,
+      batches: batches.map(batchView),
+    };
+  }
+
+  /** Low-stock alerts of the caller's offers, newest first. */
+  async alerts(caller: string, limit: number): Promise<CodeAlerts> {
+    const rows = await alertsOf(this.deps.db, caller, limit);
+    return {
+      alerts: rows.map((r) => ({
+        id: r.id,
+        offerId: r.offer_id,
+        remaining: r.remaining,
+        createdAt: r.created_at.toISOString(),
+      })),
+    };
+  }
+
+  /** The code of an order (the caller checked the reader): 404 when its offer sells no codes. */
+  async orderCode(orderId: string): Promise<OrderCode> {
+    const row = await orderCodeOf(this.deps.db, orderId);
+    if (!row || !row.stocked) throw notFound("code of the order", { orderId });
+    const voided = VOIDING.has(row.status);
+    const delivered = row.sold_at !== null && !voided;
+    return {
+      orderId,
+      offerId: row.offer_id,
+      status: voided ? "void" : delivered ? "delivered" : "pending",
+      code: delivered ? this.deps.cipher.open(row.offer_id, row.digest!, row.sealed!) : null,
+      deliveredAt: delivered ? row.sold_at!.toISOString() : null,
+    };
+  }
+}
