@@ -32,10 +32,14 @@ async function build(db: TestDatabase, options: ScaleOptions) {
   }
 }
 
+/** Every index's definition, with the statistics targets set on its columns. */
 const indexDefinitions = async (pool: pg.Pool) =>
   (
     await pool.query<{ d: string }>(
-      `SELECT pg_get_indexdef(indexrelid) AS d FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+      `SELECT pg_get_indexdef(i.indexrelid) || coalesce(' statistics ' || (
+                SELECT string_agg(a.attnum || '=' || a.attstattarget, ',' ORDER BY a.attnum) FROM pg_attribute a
+                 WHERE a.attrelid = i.indexrelid AND a.attstattarget > 0), '') AS d
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
         WHERE c.relnamespace = 'public'::regnamespace ORDER BY 1`,
     )
   ).rows.map((r) => r.d);
@@ -64,6 +68,7 @@ describe("scale benchmark data generator", function () {
     (await db.pool.query<{ n: number }>(`SELECT (${sql})::int AS n`, params)).rows[0]!.n;
 
   it("fills the migrated schema with the planned rows and leaves its indexes as the migrations made them", async () => {
+    expect(indexesBefore.filter((d) => d.includes(" statistics "))).to.have.length.greaterThan(0);
     expect(await indexDefinitions(db.pool)).to.deep.equal(indexesBefore);
     expect(await count("SELECT count(*) FROM chain_events")).to.equal(sizes.events);
     expect(await count("SELECT count(*) FROM works")).to.equal(sizes.works);
