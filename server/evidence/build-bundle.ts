@@ -278,7 +278,8 @@ export async function buildBundle(input: BundleInput): Promise<Uint8Array> {
   const signer = getAddress(await input.signer.getAddress());
   files.set(
     BUNDLE_PATHS.report,
-    await renderReport(manifestSchema.parse(manifest), { timestamped: !!input.tsaUrl, signer }),
+    // The manifest is checked against its schema once, complete, below.
+    await renderReport(manifest, { timestamped: !!input.tsaUrl, signer }),
   );
   manifest.files = listed();
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { getAddress } from "ethers";
 import { MANIFEST_ABOUT, MANIFEST_FORMAT, type Manifest } from "../../lib/evidence/manifest.ts";
-import { renderReport } from "../../server/evidence/report-pdf.ts";
+import { REPORT_LICENSES, renderReport } from "../../server/evidence/report-pdf.ts";
 import { readPdf, squeeze, type PdfContent } from "../helpers/pdf.ts";
 
 const CONTENT_HASH = "0xb6ff9f2f4c4c53eb296a630c08cd23cb847b35587509000e93b6740679ab7cbb";
@@ -172,5 +172,24 @@ describe("evidence report PDF", function () {
     expect(text).to.contain("#1000");
     expect(text).to.contain("1000 licenses (ERC-721 tokens)");
     expect(big.pages.filter((p) => p.includes("Holder")).length).to.be.greaterThan(15);
+  });
+
+  it("lists the first 1,000 of more licenses and points to manifest.json for all of them", async function () {
+    const licenses = Array.from({ length: REPORT_LICENSES + 500 }, (_, i) => ({
+      tokenId: String(i + 1),
+      offerId: "1",
+      holder: getAddress(`0x${(i + 1).toString(16).padStart(40, "d")}`),
+      expiresAt: 0,
+      revoked: false,
+    }));
+    const text = allText(await render(manifest({ licenses })));
+    expect(text).to.contain(
+      "1500 licenses (ERC-721 tokens); the first 1000 by token id are listed below. manifest.json lists all 1500",
+    );
+    expect(text).to.contain(licenses[REPORT_LICENSES - 1]!.holder);
+    expect(text).to.contain("#1000");
+    expect(text).not.to.contain(licenses[REPORT_LICENSES]!.holder);
+    expect(text).not.to.contain("#1001");
+    expect(text).not.to.contain("A holder not listed here");
   });
 });
