@@ -8,7 +8,11 @@
  * registrations accepted per second in batch mode, with the API processes under `--cpu-prof` to
  * say what share of their time signature recovery takes, while PostgreSQL's sessions are sampled
  * for the share of time a registration write is committing. BENCH_PROFILE=1 also profiles the
- * verify runs, prints their top frames and keeps the profiles. Writes bench/results/api.json.
+ * verify runs, prints their top frames and keeps the profiles. BENCH_VERIFY_THROUGH_EXPRESS=1 sends
+ * the verify requests with an empty body's `Content-Length: 0`, which the path answered ahead of
+ * Express passes on, so they take the Express path every request took before it (the same URL, the
+ * same handler and answer; an empty body read besides): with BENCH_PROFILE=1, where the time went
+ * there. Writes bench/results/api.json, or api-through-express.json for the Express path.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -46,6 +50,7 @@ const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 2);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PROFILE_VERIFY = process.env.BENCH_PROFILE === "1";
+const THROUGH_EXPRESS = process.env.BENCH_VERIFY_THROUGH_EXPRESS === "1";
 
 /** Runs bench/lib/load.ts in a child process with `plan`. */
 function load(plan: LoadPlan): Promise<LoadResult> {
@@ -170,7 +175,14 @@ function verifyRequests(workIds: bigint[], holders: string[]): LoadPlan["request
 
 function verifyLoad(url: string, requests: LoadPlan["requests"], seconds: number): Promise<LoadResult> {
   // Enough connections to keep the server busy; more would only queue and inflate latency.
-  return load({ url, method: "GET", requests, connections: 16, duration: seconds });
+  return load({
+    url,
+    method: "GET",
+    requests,
+    connections: 16,
+    duration: seconds,
+    ...(THROUGH_EXPRESS ? { headers: { "content-length": "0" } } : {}),
+  });
 }
 
 // Written by node:http itself, per response.
@@ -420,8 +432,11 @@ try {
     console.log(profileLines("API processes during the verify runs", summary).join("\n"));
     console.log(`profiles kept in ${profiled.dir} (flame graphs: Chrome DevTools or speedscope)`);
   }
-  console.log(`${REGISTRATIONS} registrations in batch mode…`);
-  const registrations = await benchRegistrations(stack);
+  let registrations: Awaited<ReturnType<typeof benchRegistrations>> | null = null;
+  if (!THROUGH_EXPRESS) {
+    console.log(`${REGISTRATIONS} registrations in batch mode…`);
+    registrations = await benchRegistrations(stack);
+  }
   const of = (pick: (run: VerifyRun) => number) => verify.map(pick);
   const apiRates = of((r) => r.api.load.reqPerSec);
   const apiP99s = of((r) => r.api.load.p99);
@@ -431,7 +446,8 @@ try {
   const ratios = of((r) => r.ratio);
   const loads = of((r) => r.load1);
   await report(
-    "api",
+    // The Express path's figures are the reference the verify path is compared with, kept apart.
+    THROUGH_EXPRESS ? "api-through-express" : "api",
     {
       runs: RUNS,
       verifyReqPerSec: round(median(apiRates)),
@@ -453,12 +469,14 @@ try {
       bareCpuUsPerRequest: round(median(bareCpu)),
       loadAverageMin: round(Math.min(...loads), 2),
       loadAverageMax: round(Math.max(...loads), 2),
-      registrationsPerSec: round(registrations.perSec),
-      registrationSignatureCheckShare: round(registrations.profile.inclusive.signatureCheck!, 3),
-      registrationSignatureRecoveryShare: round(registrations.profile.inclusive.signatureRecovery!, 3),
-      registrationApiIdleShare: round(registrations.profile.idleShare, 3),
-      registrationWriteShare: round(registrations.writes.writing, 3),
-      registrationCommitShare: round(registrations.writes.committing, 3),
+      ...(registrations && {
+        registrationsPerSec: round(registrations.perSec),
+        registrationSignatureCheckShare: round(registrations.profile.inclusive.signatureCheck!, 3),
+        registrationSignatureRecoveryShare: round(registrations.profile.inclusive.signatureRecovery!, 3),
+        registrationApiIdleShare: round(registrations.profile.idleShare, 3),
+        registrationWriteShare: round(registrations.writes.writing, 3),
+        registrationCommitShare: round(registrations.writes.committing, 3),
+      }),
     },
     {
       verifyReqPerSec: "median of the runs; target >= 5,000",

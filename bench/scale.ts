@@ -1,7 +1,7 @@
 /**
  * `npm run bench:scale [-- --scale 1] [--seed 1] [--parts data,backfill] [--samples 1000] [--keep]
- * [--database NAME] [--backfill-events 500000] [--budget-seconds 120]`: the product at 100 times the
- * other benchmarks' data.
+ * [--database NAME] [--runs 3] [--backfill-events 500000] [--backfill-runs 3] [--budget-seconds 120]`:
+ * the product at 100 times the other benchmarks' data.
  *
  * `data`: builds, from the seed, a database of its own on the local PostgreSQL server — the indexer's
  * and the server's migrations, then rows written with COPY into that schema (bench/lib/scale-data.ts):
@@ -10,13 +10,16 @@
  * chain events. It then times, one call after another against that database, the uncached verify
  * path, the Explore page's search, a holder's licenses page and an evidence bundle of work 1, prints
  * the EXPLAIN (ANALYZE, BUFFERS) summary of the slowest call of each, and measures the bytes on disk
- * per indexed event. The database is dropped at the end unless `--keep`; `--database NAME` measures
- * a kept one again instead of building.
+ * per indexed event. The measurements are taken `--runs` times on fresh samples (the plans are those of
+ * the last run); each figure is their median, with the range of the targets' figures beside it. The
+ * database is dropped at the end unless `--keep`; `--database NAME` measures a kept one again
+ * instead of building.
  *
  * `backfill`: a Hardhat chain holding `--backfill-events` events of trading activity, indexed cold
  * by the indexer in its own process (`npm run indexer`) into an empty database, once through an RPC
- * whose logs carry their block's time and once through one whose logs do not; events per second and
- * the indexer's peak RSS.
+ * whose logs carry their block's time and once through one whose logs do not, `--backfill-runs` times
+ * each on the same chain; events per second and the indexer's peak RSS. `--profile` runs the indexer
+ * of the first run under `--cpu-prof` and prints where its time went.
  *
  * Merges its figures into bench/results/scale.json and prints the query plans into
  * bench/results/scale-plans.txt. Not part of CI: it takes many minutes and gigabytes.
@@ -52,6 +55,7 @@ import { LicensesService } from "../server/services/licenses.ts";
 import { startTestTsa } from "../test/helpers/tsa.ts";
 import { WorkRegistry__factory } from "../types/typechain/index.ts";
 import { startChainWorker } from "./lib/chain-worker.ts";
+import { profileLines, summarizeProfiles } from "./lib/cpu-profile.ts";
 import { explain, planLines } from "./lib/explain.ts";
 import { report, type Figures } from "./lib/report.ts";
 import { buildScaleDatabase } from "./lib/scale-data.ts";
@@ -69,7 +73,11 @@ const PARTS = option("parts", "data,backfill").split(",");
 const SAMPLES = Number(option("samples", "1000"));
 const KEEP = process.argv.includes("--keep");
 const REUSE = option("database", "");
+const RUNS = Number(option("runs", "3"));
 const BACKFILL_EVENTS = Number(option("backfill-events", "500000"));
+const BACKFILL_RUNS = Number(option("backfill-runs", "3"));
+/** The indexer under `--cpu-prof` during the first run's backfills, its top frames printed. */
+const PROFILE = process.argv.includes("--profile");
 /** Seconds each measurement may take; a slow query shape then reports fewer samples rather than run for hours. */
 const BUDGET_SECONDS = Number(option("budget-seconds", "120"));
 const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -82,6 +90,28 @@ const load = () => loadavg()[0]!.toFixed(2);
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))]!;
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+
+/**
+ * Figures of several runs as one: each figure's median, and for those in `ranged` the lowest and
+ * highest beside it (`<name>Min`, `<name>Max`).
+ */
+function combineRuns(runs: Figures[], ranged: string[]): Figures {
+  const combined: Figures = {};
+  for (const key of Object.keys(runs[0]!)) {
+    const values = runs.map((run) => run[key]!);
+    combined[key] = median(values);
+    if (ranged.includes(key)) {
+      combined[`${key}Min`] = Math.min(...values);
+      combined[`${key}Max`] = Math.max(...values);
+    }
+  }
+  return combined;
+}
 
 function databaseUrl(name: string): string {
   const url = new URL(ADMIN_URL);
@@ -327,7 +357,9 @@ async function dataPart(): Promise<Figures> {
     figures.holders = await count("SELECT count(DISTINCT holder) AS n FROM licenses");
     figures.openListings = await count("SELECT count(*) AS n FROM listings WHERE state = 'listed'");
     figures.events = await count("SELECT count(*) AS n FROM chain_events");
-    figures.work1Licenses = await count("SELECT count(*) AS n FROM licenses WHERE work_id = 1");
+    const work1Licenses = (figures.work1Licenses = await count(
+      "SELECT count(*) AS n FROM licenses WHERE work_id = 1",
+    ));
 
     const random = sampler(SEED);
     const clock = new ChainClock(provider);
@@ -345,77 +377,7 @@ async function dataPart(): Promise<Figures> {
         clock,
       );
 
-    // Verify: half the pairs hold a license, half do not.
-    const { rows: held } = await pool.query<{ work_id: string; holder: string }>(
-      `SELECT work_id::text, holder FROM licenses WHERE token_id = ANY($1::numeric[])`,
-      [Array.from({ length: SAMPLES / 2 }, () => 1 + Math.floor(random() * licenseCount))],
-    );
-    const pairs = held.flatMap((h) => [
-      h,
-      {
-        work_id: String(1 + Math.floor(random() * workCount)),
-        holder: held[Math.floor(random() * held.length)]!.holder,
-      },
-    ]);
-    console.log(`verify: ${pairs.length} calls, uncached (load ${load()})…`);
-    const verifier = verifierOn(pool);
-    const verify = await time(pairs, (p) => verifier.verify(p.work_id, p.holder));
-    figures.verifyP50Ms1M = round(verify.p50, 2);
-    figures.verifyP99Ms1M = round(verify.p99, 2);
-    await explainCall("verify", pool, (db) =>
-      verifierOn(db).verify(verify.slowest.work_id, verify.slowest.holder),
-    );
-
-    // Explore: a word of a language picked as often as works are written in it, any word of its
-    // vocabulary, and one search in ten for a word no work holds.
-    const queries = Array.from({ length: Math.min(SAMPLES, 400) }, () => {
-      let u = random();
-      const language = LANGUAGES.find((l) => (u -= l.weight) < 0) ?? LANGUAGES[0]!;
-      const words = random() < 0.1 ? language.absent : language.words;
-      return { language: language.code, q: words[Math.floor(random() * words.length)]! };
-    });
-    console.log(
-      `Explore search: ${queries.length} queries in ${LANGUAGES.length} languages (load ${load()})…`,
-    );
-    const works = new WorksRepository(pool, deployment.chainId);
-    const search = await time(queries, (s) => works.list({ q: s.q, limit: 20 }));
-    figures.exploreSearchP50Ms1M = round(search.p50, 2);
-    figures.exploreSearchP99Ms1M = round(search.p99, 2);
-    const byLanguage = new Map<string, number[]>();
-    for (const s of queries.slice(0, Math.min(70, search.count))) {
-      const started = performance.now();
-      await works.list({ q: s.q, limit: 20 });
-      byLanguage.set(s.language, [...(byLanguage.get(s.language) ?? []), performance.now() - started]);
-    }
-    console.log(
-      `  slowest: ${search.worst.map((w) => `"${w.sample.q}" (${w.sample.language}) ${w.ms.toFixed(1)} ms`).join(", ")}; max by language: ${[...byLanguage].map(([l, t]) => `${l} ${Math.max(...t).toFixed(1)}`).join(", ")} ms`,
-    );
-    await explainCall(`Explore search "${search.slowest.q}"`, pool, (db) =>
-      new WorksRepository(db, deployment.chainId).list({ q: search.slowest.q, limit: 20 }),
-    );
-
-    // A holder's licenses: half the holders as often as they hold licenses (the busy ones), half uniformly.
-    const { rows: weighted } = await pool.query<{ holder: string }>(
-      `SELECT holder FROM licenses WHERE token_id = ANY($1::numeric[])`,
-      [Array.from({ length: SAMPLES / 2 }, () => 1 + Math.floor(random() * licenseCount))],
-    );
-    const { rows: uniform } = await pool.query<{ holder: string }>(
-      `SELECT holder FROM (SELECT DISTINCT holder FROM licenses) h ORDER BY md5(holder || $1) LIMIT $2`,
-      [SEED, SAMPLES / 2],
-    );
-    const holders = [...weighted, ...uniform].map((r) => r.holder);
-    console.log(`a holder's licenses: ${holders.length} pages (load ${load()})…`);
-    const licensesOn = (db: pg.Pool) =>
-      new LicensesService(new LicensesRepository(db), new WorksRepository(db, deployment.chainId), clock);
-    const service = licensesOn(pool);
-    const byHolder = await time(holders, (holder) => service.byHolder({ holder, limit: 20 }));
-    figures.licensesByHolderP50Ms = round(byHolder.p50, 2);
-    figures.licensesByHolderP99Ms = round(byHolder.p99, 2);
-    await explainCall("a holder's licenses", pool, (db) =>
-      licensesOn(db).byHolder({ holder: byHolder.slowest, limit: 20 }),
-    );
-
-    // Evidence of work 1, with its licenses, against the chain that registered it.
+    // Evidence bundles of work 1, with its licenses, against the chain that registered it.
     const deps: EvidenceJobDeps = {
       requests: new EvidenceRequestsRepository(pool),
       facts: new EvidenceFactsRepository(pool),
@@ -434,40 +396,132 @@ async function dataPart(): Promise<Figures> {
       minConfirmations: 1,
       logger: pino({ level: "silent" }),
     };
-    console.log(
-      `evidence of work 1 with ${figures.work1Licenses.toLocaleString("en-US")} licenses, ${EVIDENCE_RUNS} runs (load ${load()})…`,
-    );
-    const bundleTimes: number[] = [];
-    let bundleBytes = 0;
-    for (let run = 0; run < EVIDENCE_RUNS; run++) {
-      const { request } = await deps.requests.insert(
-        {
-          id: randomUUID(),
-          workId: "1",
-          contentHash: anchor.contentHash,
-          creator: anchor.creator,
-          requestedBy: { kind: "address", address: anchor.creator },
-          infringement: { observedAt: new Date().toISOString(), suspectSha256: anchor.contentHash },
-          includeOriginal: false,
-        },
-        { queue: false },
+    const measure = async (run: number, last: boolean): Promise<Figures> => {
+      const f: Figures = {};
+      // Verify: half the pairs hold a license, half do not.
+      const { rows: held } = await pool.query<{ work_id: string; holder: string }>(
+        `SELECT work_id::text, holder FROM licenses WHERE token_id = ANY($1::numeric[])`,
+        [Array.from({ length: SAMPLES / 2 }, () => 1 + Math.floor(random() * licenseCount))],
       );
-      const started = performance.now();
-      const result = await buildEvidence(deps, request.id, { finalAttempt: true });
-      bundleTimes.push(performance.now() - started);
-      if (result.status !== "ready") throw new Error(`the evidence job answered ${result.status}`);
-      bundleBytes = result.size!;
+      const pairs = held.flatMap((h) => [
+        h,
+        {
+          work_id: String(1 + Math.floor(random() * workCount)),
+          holder: held[Math.floor(random() * held.length)]!.holder,
+        },
+      ]);
+      console.log(`verify: ${pairs.length} calls, uncached (load ${load()})…`);
+      const verifier = verifierOn(pool);
+      const verify = await time(pairs, (p) => verifier.verify(p.work_id, p.holder));
+      f.verifyP50Ms1M = round(verify.p50, 2);
+      f.verifyP99Ms1M = round(verify.p99, 2);
+      if (last)
+        await explainCall("verify", pool, (db) =>
+          verifierOn(db).verify(verify.slowest.work_id, verify.slowest.holder),
+        );
+
+      // Explore: a word of a language picked as often as works are written in it, any word of its
+      // vocabulary, and one search in ten for a word no work holds.
+      const queries = Array.from({ length: Math.min(SAMPLES, 400) }, () => {
+        let u = random();
+        const language = LANGUAGES.find((l) => (u -= l.weight) < 0) ?? LANGUAGES[0]!;
+        const words = random() < 0.1 ? language.absent : language.words;
+        return { language: language.code, q: words[Math.floor(random() * words.length)]! };
+      });
+      console.log(
+        `Explore search: ${queries.length} queries in ${LANGUAGES.length} languages (load ${load()})…`,
+      );
+      const works = new WorksRepository(pool, deployment.chainId);
+      const search = await time(queries, (s) => works.list({ q: s.q, limit: 20 }));
+      f.exploreSearchP50Ms1M = round(search.p50, 2);
+      f.exploreSearchP99Ms1M = round(search.p99, 2);
+      const byLanguage = new Map<string, number[]>();
+      for (const s of queries.slice(0, Math.min(70, search.count))) {
+        const started = performance.now();
+        await works.list({ q: s.q, limit: 20 });
+        byLanguage.set(s.language, [...(byLanguage.get(s.language) ?? []), performance.now() - started]);
+      }
+      console.log(
+        `  slowest: ${search.worst.map((w) => `"${w.sample.q}" (${w.sample.language}) ${w.ms.toFixed(1)} ms`).join(", ")}; max by language: ${[...byLanguage].map(([l, t]) => `${l} ${Math.max(...t).toFixed(1)}`).join(", ")} ms`,
+      );
+      if (last)
+        await explainCall(`Explore search "${search.slowest.q}"`, pool, (db) =>
+          new WorksRepository(db, deployment.chainId).list({ q: search.slowest.q, limit: 20 }),
+        );
+
+      // A holder's licenses: half the holders as often as they hold licenses (the busy ones), half uniformly.
+      const { rows: weighted } = await pool.query<{ holder: string }>(
+        `SELECT holder FROM licenses WHERE token_id = ANY($1::numeric[])`,
+        [Array.from({ length: SAMPLES / 2 }, () => 1 + Math.floor(random() * licenseCount))],
+      );
+      const { rows: uniform } = await pool.query<{ holder: string }>(
+        `SELECT holder FROM (SELECT DISTINCT holder FROM licenses) h ORDER BY md5(holder || $1) LIMIT $2`,
+        [`${SEED}-${run}`, SAMPLES / 2],
+      );
+      const holders = [...weighted, ...uniform].map((r) => r.holder);
+      console.log(`a holder's licenses: ${holders.length} pages (load ${load()})…`);
+      const licensesOn = (db: pg.Pool) =>
+        new LicensesService(new LicensesRepository(db), new WorksRepository(db, deployment.chainId), clock);
+      const service = licensesOn(pool);
+      const byHolder = await time(holders, (holder) => service.byHolder({ holder, limit: 20 }));
+      f.licensesByHolderP50Ms = round(byHolder.p50, 2);
+      f.licensesByHolderP99Ms = round(byHolder.p99, 2);
+      if (last)
+        await explainCall("a holder's licenses", pool, (db) =>
+          licensesOn(db).byHolder({ holder: byHolder.slowest, limit: 20 }),
+        );
+
+      // Evidence of work 1, with its licenses, against the chain that registered it.
+      console.log(
+        `evidence of work 1 with ${work1Licenses.toLocaleString("en-US")} licenses, ${EVIDENCE_RUNS} runs (load ${load()})…`,
+      );
+      const bundleTimes: number[] = [];
+      let bundleBytes = 0;
+      for (let bundle = 0; bundle < EVIDENCE_RUNS; bundle++) {
+        const { request } = await deps.requests.insert(
+          {
+            id: randomUUID(),
+            workId: "1",
+            contentHash: anchor.contentHash,
+            creator: anchor.creator,
+            requestedBy: { kind: "address", address: anchor.creator },
+            infringement: { observedAt: new Date().toISOString(), suspectSha256: anchor.contentHash },
+            includeOriginal: false,
+          },
+          { queue: false },
+        );
+        const started = performance.now();
+        const result = await buildEvidence(deps, request.id, { finalAttempt: true });
+        bundleTimes.push(performance.now() - started);
+        if (result.status !== "ready") throw new Error(`the evidence job answered ${result.status}`);
+        bundleBytes = result.size!;
+      }
+      bundleTimes.sort((a, b) => a - b);
+      f.evidenceMs100kLicenses = Math.round(percentile(bundleTimes, 0.5));
+      f.evidenceBundleBytes = bundleBytes;
+      const facts = await time([0, 1, 2], () => deps.facts.licenses("1"));
+      f.evidenceLicensesQueryMs = Math.round(facts.p50);
+      if (last)
+        await explainCall("evidence: work 1's licenses", pool, (db) =>
+          new EvidenceFactsRepository(db).licenses("1"),
+        );
+      return f;
+    };
+    const runs: Figures[] = [];
+    for (let run = 1; run <= RUNS; run++) {
+      console.log(`measurements, run ${run} of ${RUNS} (load ${load()})…`);
+      runs.push(await measure(run, run === RUNS));
     }
-    bundleTimes.sort((a, b) => a - b);
-    figures.evidenceMs100kLicenses = Math.round(percentile(bundleTimes, 0.5));
-    figures.evidenceMsMin = Math.round(bundleTimes[0]!);
-    figures.evidenceMsMax = Math.round(bundleTimes.at(-1)!);
-    figures.evidenceBundleBytes = bundleBytes;
-    const facts = await time([0, 1, 2], () => deps.facts.licenses("1"));
-    figures.evidenceLicensesQueryMs = Math.round(facts.p50);
-    await explainCall("evidence: work 1's licenses", pool, (db) =>
-      new EvidenceFactsRepository(db).licenses("1"),
+    Object.assign(
+      figures,
+      combineRuns(runs, [
+        "verifyP99Ms1M",
+        "exploreSearchP99Ms1M",
+        "licensesByHolderP99Ms",
+        "evidenceMs100kLicenses",
+      ]),
     );
+    figures.runs = RUNS;
 
     const disk = await diskBytes(pool);
     figures.dbBytesPerEvent = Math.round(disk.indexer / figures.events);
@@ -496,7 +550,7 @@ async function peakRssMb(pid: number): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
-async function backfill(rpcUrl: string, deployment: Deployment, head: number) {
+async function backfill(rpcUrl: string, deployment: Deployment, head: number, profile: boolean) {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   const name = `bench_scale_backfill_${randomBytes(4).toString("hex")}`;
@@ -505,7 +559,9 @@ async function backfill(rpcUrl: string, deployment: Deployment, head: number) {
   pool.on("error", () => undefined);
   const deployments = await mkdtemp(path.join(tmpdir(), "rl-bench-scale-deployments-"));
   await writeDeployment(deployment, deployments);
-  const child = spawn(process.execPath, ["--import", "tsx", "indexer/main.ts"], {
+  const profileDir = profile ? await mkdtemp(path.join(tmpdir(), "rl-bench-scale-profile-")) : null;
+  const profiling = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profiling, "--import", "tsx", "indexer/main.ts"], {
     stdio: ["ignore", "ignore", "inherit"],
     env: {
       PATH: process.env.PATH,
@@ -554,6 +610,11 @@ async function backfill(rpcUrl: string, deployment: Deployment, head: number) {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
     await rm(deployments, { recursive: true, force: true });
+    if (profileDir) {
+      const summary = await summarizeProfiles(profileDir, { topN: 20 });
+      console.log(profileLines("  the indexer during the backfill", summary).join("\n"));
+      await rm(profileDir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -566,23 +627,41 @@ async function backfillPart(): Promise<Figures> {
     const { ready } = chain;
     console.log(`generated ${ready.blocks} blocks in ${ready.generateSeconds.toFixed(0)} s`);
     const deployment = deploymentSchema.parse(ready.deployment);
-    console.log(`cold backfill, the indexer in its own process (load ${load()})…`);
-    const withTimes = await backfill(ready.url, deployment, ready.blocks);
-    console.log(
-      `  ${withTimes.events.toLocaleString("en-US")} events, ${Math.round(withTimes.perSec)} /s, peak RSS ${withTimes.rssMb.toFixed(0)} MiB`,
-    );
-    console.log(`cold backfill through an RPC whose logs carry no block time (load ${load()})…`);
-    const withoutTimes = await backfill(`${ready.url}/no-log-times`, deployment, ready.blocks);
-    console.log(
-      `  ${withoutTimes.events.toLocaleString("en-US")} events, ${Math.round(withoutTimes.perSec)} /s, peak RSS ${withoutTimes.rssMb.toFixed(0)} MiB`,
-    );
+    const runs: Figures[] = [];
+    for (let run = 1; run <= BACKFILL_RUNS; run++) {
+      console.log(
+        `cold backfill ${run} of ${BACKFILL_RUNS}, the indexer in its own process (load ${load()})…`,
+      );
+      const withTimes = await backfill(ready.url, deployment, ready.blocks, PROFILE && run === 1);
+      console.log(
+        `  ${withTimes.events.toLocaleString("en-US")} events, ${Math.round(withTimes.perSec)} /s, peak RSS ${withTimes.rssMb.toFixed(0)} MiB`,
+      );
+      console.log(`  through an RPC whose logs carry no block time (load ${load()})…`);
+      const withoutTimes = await backfill(
+        `${ready.url}/no-log-times`,
+        deployment,
+        ready.blocks,
+        PROFILE && run === 1,
+      );
+      console.log(
+        `  ${withoutTimes.events.toLocaleString("en-US")} events, ${Math.round(withoutTimes.perSec)} /s, peak RSS ${withoutTimes.rssMb.toFixed(0)} MiB`,
+      );
+      runs.push({
+        backfillEvents: withTimes.events,
+        backfillEventsPerSec500k: Math.round(withTimes.perSec),
+        indexerRssMb500k: Math.round(withTimes.rssMb),
+        backfillEventsPerSecNoLogTimes: Math.round(withoutTimes.perSec),
+        indexerRssMbNoLogTimes: Math.round(withoutTimes.rssMb),
+      });
+    }
     return {
-      backfillEvents: withTimes.events,
+      ...combineRuns(runs, [
+        "backfillEventsPerSec500k",
+        "indexerRssMb500k",
+        "backfillEventsPerSecNoLogTimes",
+      ]),
       backfillBlocks: ready.blocks,
-      backfillEventsPerSec500k: Math.round(withTimes.perSec),
-      indexerRssMb500k: Math.round(withTimes.rssMb),
-      backfillEventsPerSecNoLogTimes: Math.round(withoutTimes.perSec),
-      indexerRssMbNoLogTimes: Math.round(withoutTimes.rssMb),
+      backfillRuns: BACKFILL_RUNS,
       backfillLoadAverage: Number(load()),
     };
   } finally {
