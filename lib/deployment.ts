@@ -2,7 +2,10 @@ import { readFile, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 
-/** Names of the deployed contracts, as they appear in a deployment file. */
+/**
+ * Names of the deployed contracts the indexer follows and the API lists, as they appear in a
+ * deployment file. CodeCommitments is deployed too, but nothing mirrors it: the API reads its roots.
+ */
 export const CONTRACT_NAMES = [
   "WorkRegistry",
   "SplitFactory",
@@ -32,6 +35,8 @@ export const deploymentSchema = z.object({
     GameItems: deployedContract,
     ItemEscrow: deployedContract,
     PayoutSettlement: deployedContract,
+    /** Read by the API with view calls; not followed by the indexer (see CONTRACT_NAMES). */
+    CodeCommitments: deployedContract,
   }),
   /** The stablecoin card revenue is settled in (a development chain's own DevStablecoin, or a real one). */
   settlementToken: address,

@@ -6,6 +6,7 @@ import {
   ItemEscrow__factory,
   LicenseToken__factory,
   PayoutSettlement__factory,
+  CodeCommitments__factory,
   SplitFactory__factory,
   WorkRegistry__factory,
   type DevStablecoin,
@@ -178,6 +179,8 @@ export async function deployContracts(
     settlementTreasury,
   );
   const settlementInfo = await record(settlement, settlement.deploymentTransaction());
+  const codes = await new CodeCommitments__factory(deployer).deploy(deployerAddress);
+  const codesInfo = await record(codes, codes.deploymentTransaction());
 
   await confirm(registry.grantRole(await registry.REGISTRAR_ROLE(), roles.relayer));
   // Offers on a work stop selling in the transaction that supersedes it.
@@ -185,6 +188,8 @@ export async function deployContracts(
   await confirm(items.grantRole(await items.MINTER_ROLE(), roles.studio));
   // The relayer sends settlements as it sends card mints.
   await confirm(settlement.grantRole(await settlement.SETTLER_ROLE(), roles.relayer));
+  // The relayer commits each upload of redemption codes as it is stored.
+  await confirm(codes.grantRole(await codes.COMMITTER_ROLE(), roles.relayer));
   if (devToken && "devTreasury" in settlementSetup) {
     // The treasury of a development chain is funded and approves for everything, as a real one is told to.
     await confirm(devToken.mint(settlementTreasury, DEV_TREASURY_FUNDS));
@@ -192,7 +197,7 @@ export async function deployContracts(
   }
 
   if (roles.admin.toLowerCase() !== deployerAddress.toLowerCase()) {
-    for (const contract of [registry, items, settlement]) {
+    for (const contract of [registry, items, settlement, codes]) {
       const adminRole = await contract.DEFAULT_ADMIN_ROLE();
       await confirm(contract.grantRole(adminRole, roles.admin));
       await confirm(contract.renounceRole(adminRole, deployerAddress));
@@ -209,6 +214,7 @@ export async function deployContracts(
       GameItems: itemsInfo,
       ItemEscrow: escrowInfo,
       PayoutSettlement: settlementInfo,
+      CodeCommitments: codesInfo,
     },
     settlementToken,
     roles: { ...roles, settlementTreasury },

@@ -5,10 +5,13 @@ import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { Deployment } from "../lib/deployment.ts";
 import {
+  CodeCommitments__factory,
   ILicenseToken__factory,
   LicenseToken__factory,
   SplitFactory__factory,
 } from "../types/typechain/index.ts";
+import { CodeCipher } from "./codes/code-cipher.ts";
+import { commitCodes } from "./jobs/commit-codes.ts";
 import { ChangeFeed } from "./chain/change-feed.ts";
 import { FiatMinter, MAX_MINT_BATCH } from "./chain/fiat-minter.ts";
 import { Relayer } from "./chain/relayer.ts";
@@ -25,6 +28,7 @@ import { closeWorkers, jobWorker } from "./jobs/job-worker.ts";
 import { Outbox } from "./queues/outbox.ts";
 import {
   QUEUE_NAMES,
+  type CommitCodesJob,
   type CreateSplitJob,
   type OrderJob,
   type PublishOfferJob,
@@ -102,6 +106,11 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
     deps.revoker !== undefined ? deps.revoker : (ownRevoker ?? (relayerRevokes ? relayer : null));
   await ownRevoker?.recover();
   const minter = new FiatMinter(relayer, licenses);
+  const commitments = CodeCommitments__factory.connect(
+    deployment.contracts.CodeCommitments.address,
+    provider,
+  );
+  const cipher = new CodeCipher(config.codes.key);
   const capture = {
     db,
     orders: new OrderBatches(db, deployment.chainId, outbox),
@@ -142,6 +151,9 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
     }),
     jobWorker<OrderJob, unknown>(worker, QUEUE_NAMES.revokeLicense, 64, async (job) =>
       revokeLicense({ db, revoker, licenses, events, logger }, job.data.orderId),
+    ),
+    jobWorker<CommitCodesJob, unknown>(worker, QUEUE_NAMES.commitCodes, 4, async (job) =>
+      commitCodes({ db, relayer, commitments, cipher, logger }, job.data.batchId),
     ),
     jobWorker(worker, QUEUE_NAMES.expireOrders, 1, async () =>
       expireOrders({ db, payments, events, logger }),

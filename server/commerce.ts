@@ -146,6 +146,14 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     gasBudget,
     clock,
   });
+  const codes = new CodesService({
+    db,
+    outbox,
+    cipher: new CodeCipher(config.codes.key),
+    heads,
+    chainId,
+    commitmentsAddress: deployment.contracts.CodeCommitments.address,
+  });
   const indexedTrades = new TradesRepository(db);
   const trades = new TradesService({
     provider,
@@ -200,10 +208,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     marketRouter(market, trades, registry),
     itemsRouter(market, registry),
     notificationsRouter(new NotificationsService(new NotificationStore(db)), registry),
-    codesRouter(
-      { codes: new CodesService({ db, cipher: new CodeCipher(config.codes.key), heads }), orders },
-      registry,
-    ),
+    codesRouter({ codes, orders }, registry),
   ];
   if (payments instanceof DevPaymentProvider) api.push(devCheckoutRouter(payments, secrets));
   return { webhooks: webhooksRouter(webhooks, registry), api, orders };

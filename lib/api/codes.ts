@@ -63,6 +63,13 @@ export const codeBatchSchema = z.object({
   count: z.number(),
   source: z.enum(["upload", "generated"]),
   createdAt: z.string(),
+  commitment: z
+    .object({
+      status: z.enum(["pending", "submitted", "committed", "failed"]),
+      merkleRoot: z.string().nullable(),
+      txHash: z.string().nullable(),
+    })
+    .describe("the batch's Merkle root on chain (CodeCommitments.commitCodes), sent once per batch"),
 });
 export type CodeBatch = z.infer<typeof codeBatchSchema>;
 
@@ -106,3 +113,22 @@ export const orderCodeSchema = z
   })
   .meta({ id: "OrderCode" });
 export type OrderCode = z.infer<typeof orderCodeSchema>;
+
+export const codeProofSchema = z
+  .object({
+    orderId: z.string(),
+    offerId: z.string(),
+    code: z.string(),
+    batchId: z.string().describe("the bytes32 the batch is committed under"),
+    salt: z.string(),
+    codeHash: z.string().describe("keccak256 of the code's UTF-8 bytes"),
+    leaf: z.string().describe("keccak256(keccak256(abi.encode(offerId, salt, codeHash)))"),
+    proof: z.array(z.string()),
+    merkleRoot: z.string(),
+    contract: z.string().describe("CodeCommitments: verifyCode(batchId, salt, codeHash, proof) answers true"),
+    chainId: z.number(),
+    txHash: z.string().nullable(),
+    blockNumber: z.number().nullable(),
+  })
+  .meta({ id: "CodeProof" });
+export type CodeProof = z.infer<typeof codeProofSchema>;

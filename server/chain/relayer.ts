@@ -28,6 +28,7 @@ import {
   IItemEscrow__factory,
   ILicenseToken__factory,
   IPayoutSettlement__factory,
+  ICodeCommitments__factory,
   IWorkRegistry__factory,
 } from "../../types/typechain/index.ts";
 import { Batcher } from "../../lib/batcher.ts";
@@ -216,6 +217,7 @@ export class Relayer {
       ILicenseToken__factory.createInterface(),
       IItemEscrow__factory.createInterface(),
       IPayoutSettlement__factory.createInterface(),
+      ICodeCommitments__factory.createInterface(),
     ];
     this.address = options.wallet.address.toLowerCase();
     this.#key = getBytes(options.wallet.privateKey);

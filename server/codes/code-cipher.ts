@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-const SALT_BYTES = 16;
+const SALT_BYTES = 32;
 
 /** A sealed code that does not open under this server's code key: the row was altered or moved. */
 export class CodeSealError extends Error {

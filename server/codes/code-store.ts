@@ -176,11 +176,15 @@ export interface BatchRow {
   count: number;
   source: "upload" | "generated";
   created_at: Date;
+  merkle_root: string | null;
+  commit_status: "pending" | "submitted" | "committed" | "failed";
+  commit_tx_hash: string | null;
 }
 
 export async function batchesOf(db: Queryable, offerId: string): Promise<BatchRow[]> {
   const { rows } = await db.query<BatchRow>(
-    `SELECT id, count, source, created_at FROM code_batches WHERE offer_id = $1 ORDER BY created_at, id`,
+    `SELECT id, count, source, created_at, merkle_root, commit_status, commit_tx_hash
+       FROM code_batches WHERE offer_id = $1 ORDER BY created_at, id`,
     [offerId],
   );
   return rows;
@@ -222,4 +226,75 @@ export async function alertsOf(db: Queryable, creator: string, limit: number): P
     [creator, limit],
   );
   return rows;
+}
+
+export interface CodeBatchRecord {
+  id: string;
+  offer_id: string;
+  count: number;
+  created_at: Date;
+  merkle_root: string | null;
+  commit_status: "pending" | "submitted" | "committed" | "failed";
+  commit_tx_hash: string | null;
+  commit_block: string | null;
+}
+
+export async function findBatch(db: Queryable, batchId: string): Promise<CodeBatchRecord | null> {
+  const { rows } = await db.query<CodeBatchRecord>(
+    `SELECT id, offer_id::text, count, created_at, merkle_root, commit_status, commit_tx_hash, commit_block::text
+       FROM code_batches WHERE id = $1`,
+    [batchId],
+  );
+  return rows[0] ?? null;
+}
+
+export interface SealedRow {
+  offer_id: string;
+  position: number;
+  digest: Buffer;
+  salt: Buffer;
+  sealed: Buffer;
+}
+
+/** Every code of a batch, sealed, in upload order. */
+export async function batchCodes(db: Queryable, batchId: string): Promise<SealedRow[]> {
+  const { rows } = await db.query<SealedRow>(
+    `SELECT offer_id::text, position, digest, salt, sealed FROM redemption_codes
+      WHERE batch_id = $1 ORDER BY position`,
+    [batchId],
+  );
+  return rows;
+}
+
+/** Records how a batch's commitment stands. */
+export async function markBatch(
+  db: Queryable,
+  batchId: string,
+  set: {
+    status: CodeBatchRecord["commit_status"];
+    root?: string;
+    txHash?: string;
+    block?: number;
+    error?: string;
+  },
+): Promise<void> {
+  await db.query(
+    `UPDATE code_batches SET commit_status = $2, merkle_root = COALESCE($3, merkle_root),
+            commit_tx_hash = COALESCE($4, commit_tx_hash), commit_block = COALESCE($5, commit_block),
+            commit_error = $6
+      WHERE id = $1`,
+    [batchId, set.status, set.root ?? null, set.txHash ?? null, set.block ?? null, set.error ?? null],
+  );
+}
+
+/** The batch and position of the code kept for an order. */
+export async function keptCodeOf(
+  db: Queryable,
+  orderId: string,
+): Promise<{ batch_id: string; position: number } | null> {
+  const { rows } = await db.query<{ batch_id: string; position: number }>(
+    `SELECT batch_id, position FROM redemption_codes WHERE order_id = $1 AND sold_at IS NOT NULL`,
+    [orderId],
+  );
+  return rows[0] ?? null;
 }

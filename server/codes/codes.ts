@@ -2,9 +2,14 @@ import { randomUUID } from "node:crypto";
 import type { Pool } from "pg";
 import type { ChainHeads } from "../../lib/finality.ts";
 import { withTransaction } from "../../lib/transaction.ts";
+import { codeBatchIdOf } from "../../lib/code-commitments.ts";
+import { checksum } from "../../lib/address.ts";
+import { recordJobs, type Outbox } from "../queues/outbox.ts";
+import { commitCodesJob } from "../queues/queues.ts";
 import {
   MIN_CODE_ENTROPY_BITS,
   type CodeAlerts,
+  type CodeProof,
   type CodeStock,
   type CodeUpload,
   type CodeUploadResult,
@@ -13,10 +18,13 @@ import {
 import { AppError, notFound } from "../errors.ts";
 import { findOffer } from "../repositories/offers.ts";
 import type { CodeCipher } from "./code-cipher.ts";
+import { batchTree } from "./code-tree.ts";
 import {
   alertsOf,
   batchesOf,
+  findBatch,
   insertBatch,
+  keptCodeOf,
   lockStockForUpload,
   orderCodeOf,
   readStock,
@@ -26,14 +34,24 @@ import { entropyBits, generateCodes } from "./generate.ts";
 
 export interface CodesServiceDeps {
   db: Pool;
+  outbox: Outbox;
   cipher: CodeCipher;
   heads(): Promise<ChainHeads>;
+  chainId: number;
+  /** CodeCommitments, where each batch's Merkle root is committed. */
+  commitmentsAddress: string;
 }
 
 const VOIDING = new Set(["refunded", "disputed", "failed"]);
 
 function batchView(row: BatchRow) {
-  return { batchId: row.id, count: row.count, source: row.source, createdAt: row.created_at.toISOString() };
+  return {
+    batchId: row.id,
+    count: row.count,
+    source: row.source,
+    createdAt: row.created_at.toISOString(),
+    commitment: { status: row.commit_status, merkleRoot: row.merkle_root, txHash: row.commit_tx_hash },
+  };
 }
 
 /**
@@ -92,7 +110,8 @@ export class CodesService {
     const sealed = codes.map((code) => this.deps.cipher.seal(offerId, code));
     const batchId = randomUUID();
     const source = input.generate ? "generated" : "upload";
-    await withTransaction(this.deps.db, async (client) => {
+    // The batch's commitment on chain is promised in the transaction that stores it.
+    const jobs = await withTransaction(this.deps.db, async (client) => {
       await lockStockForUpload(client, offerId, caller, codes.length, input.lowStockAt);
       const { duplicates } = await insertBatch(client, { id: batchId, offerId, source }, sealed);
       if (duplicates.length > 0) {
@@ -103,7 +122,9 @@ export class CodesService {
           { positions: duplicates.slice(0, 100) },
         );
       }
+      return recordJobs(client, [commitCodesJob(batchId)]);
     });
+    await this.deps.outbox.deliver(jobs);
     const stock = await this.#stock(offerId);
     return { batch: stock.batches.find((b) => b.batchId === batchId)!, stock };
   }
@@ -168,6 +189,43 @@ export class CodesService {
       status: voided ? "void" : delivered ? "delivered" : "pending",
       code: delivered ? this.deps.cipher.open(row.offer_id, row.digest!, row.sealed!) : null,
       deliveredAt: delivered ? row.sold_at!.toISOString() : null,
+    };
+  }
+
+  /**
+   * The proof that an order's code was issued in its batch: the leaf's values, the Merkle proof and
+   * the root committed on chain, for `CodeCommitments.verifyCode`. 409 until the code is delivered
+   * and its batch committed.
+   */
+  async proof(orderId: string): Promise<CodeProof> {
+    const code = await this.orderCode(orderId);
+    const kept = code.status === "delivered" ? await keptCodeOf(this.deps.db, orderId) : null;
+    if (!kept) throw new AppError("CODE_NOT_DELIVERED", 409, `order ${orderId} has no delivered code`);
+    const batch = (await findBatch(this.deps.db, kept.batch_id))!;
+    if (batch.commit_status !== "committed" || !batch.merkle_root) {
+      throw new AppError(
+        "CODES_NOT_COMMITTED",
+        409,
+        `the batch of this code is not committed on chain yet (${batch.commit_status}); try again shortly`,
+        { status: batch.commit_status },
+      );
+    }
+    const built = (await batchTree(this.deps.db, this.deps.cipher, kept.batch_id))!;
+    const [, salt, codeHash] = built.tree.at(kept.position)!;
+    return {
+      orderId,
+      offerId: code.offerId,
+      code: code.code!,
+      batchId: codeBatchIdOf(kept.batch_id),
+      salt,
+      codeHash,
+      leaf: built.tree.leafHash(built.tree.at(kept.position)!),
+      proof: built.tree.getProof(kept.position),
+      merkleRoot: batch.merkle_root,
+      contract: checksum(this.deps.commitmentsAddress.toLowerCase())!,
+      chainId: this.deps.chainId,
+      txHash: batch.commit_tx_hash,
+      blockNumber: batch.commit_block === null ? null : Number(batch.commit_block),
     };
   }
 }

@@ -16,6 +16,7 @@ export const QUEUE_NAMES = {
   collectUploads: "collect-uploads",
   bookPayment: "book-payment",
   settlePayouts: "settle-payouts",
+  commitCodes: "commit-codes",
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
@@ -42,6 +43,16 @@ export interface SetReferrerJob {
 /** The job of a referrer request, its id derived from the request's, so a job queued twice runs once. */
 export function referrerJob(requestId: string): { queue: QueueName; jobId: string; data: SetReferrerJob } {
   return { queue: QUEUE_NAMES.setReferrer, jobId: `set-referrer-${requestId}`, data: { requestId } };
+}
+
+/** Commits one batch of redemption codes on chain. */
+export type CommitCodesJob = {
+  batchId: string;
+};
+
+/** The commitment job of a code batch, its id derived from the batch's, so a job queued twice runs once. */
+export function commitCodesJob(batchId: string): { queue: QueueName; jobId: string; data: CommitCodesJob } {
+  return { queue: QUEUE_NAMES.commitCodes, jobId: `commit-codes-${batchId}`, data: { batchId } };
 }
 
 /** Fulfilment, capture and revocation jobs carry the order they act on. */
@@ -127,6 +138,7 @@ export interface Queues {
   collectUploads: Queue<Record<string, never>>;
   bookPayment: Queue<OrderJob>;
   settlePayouts: Queue<Record<string, never>>;
+  commitCodes: Queue<CommitCodesJob>;
   /** The queue named `name`, for jobs recorded by name (the outbox). */
   byName(name: QueueName): Queue;
   close(): Promise<void>;
@@ -222,6 +234,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
       defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 },
     }),
     bookPayment: new Queue<OrderJob>(QUEUE_NAMES.bookPayment, options),
+    commitCodes: new Queue<CommitCodesJob>(QUEUE_NAMES.commitCodes, options),
     settlePayouts: new Queue<Record<string, never>>(QUEUE_NAMES.settlePayouts, {
       connection,
       prefix,
@@ -244,6 +257,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     [QUEUE_NAMES.expireOrders]: commerce.expireOrders,
     [QUEUE_NAMES.bookPayment]: commerce.bookPayment,
     [QUEUE_NAMES.settlePayouts]: commerce.settlePayouts,
+    [QUEUE_NAMES.commitCodes]: commerce.commitCodes,
   };
   return {
     notarize,

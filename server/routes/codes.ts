@@ -9,6 +9,7 @@ import {
   codeStockSchema,
   codeUploadBody,
   codeUploadResultSchema,
+  codeProofSchema,
   orderCodeSchema,
 } from "../../lib/api/codes.ts";
 import { orderSecretQuery } from "../../lib/api/orders.ts";
@@ -105,6 +106,31 @@ export function codesRouter(deps: CodesRouterDeps, registry: OpenApiRegistry): R
       res.setHeader("Cache-Control", "no-store");
       await deps.orders.assertReadable(params.id, readerOf(req, query.secret));
       return deps.codes.orderCode(params.id);
+    },
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
+      path: "/v1/orders/:id/code/proof",
+      summary:
+        "The Merkle proof that the order's code was issued in its batch, committed on chain: CodeCommitments.verifyCode(batchId, salt, codeHash, proof) answers true",
+      tags: ["codes", "checkout"],
+      security: ["session", "orderSecret"],
+      params: z.object({ id: z.uuid() }),
+      query: orderSecretQuery,
+      responses: {
+        200: { description: "The proof", schema: codeProofSchema },
+        404: { description: "No such order (or not the caller's), or its offer sells no codes" },
+        409: { description: "The code is not delivered, or its batch not committed yet" },
+      },
+    },
+    async ({ params, query, req, res }) => {
+      res.setHeader("Cache-Control", "no-store");
+      await deps.orders.assertReadable(params.id, readerOf(req, query.secret));
+      return deps.codes.proof(params.id);
     },
   );
 

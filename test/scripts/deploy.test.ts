@@ -21,6 +21,7 @@ import {
   ItemEscrow__factory,
   LicenseToken__factory,
   PayoutSettlement__factory,
+  CodeCommitments__factory,
   WorkRegistry__factory,
 } from "../../types/typechain/index.ts";
 
@@ -76,6 +77,7 @@ describe("deployment", function () {
     const items = GameItems__factory.connect(c.GameItems.address, deployer);
     const escrow = ItemEscrow__factory.connect(c.ItemEscrow.address, deployer);
     const settlement = PayoutSettlement__factory.connect(c.PayoutSettlement.address, deployer);
+    const codes = CodeCommitments__factory.connect(c.CodeCommitments.address, deployer);
     const token = IERC20Metadata__factory.connect(deployment.settlementToken, deployer);
 
     expect(await registry.hasRole(await registry.REGISTRAR_ROLE(), relayer!.address)).to.equal(true);
@@ -91,7 +93,9 @@ describe("deployment", function () {
     }
     expect(await settlement.hasRole(await settlement.SETTLER_ROLE(), relayer!.address)).to.equal(true);
     expect(await settlement.hasRole(await settlement.SETTLER_ROLE(), admin!.address)).to.equal(false);
-    for (const contract of [registry, licenses, items, escrow, settlement]) {
+    expect(await codes.hasRole(await codes.COMMITTER_ROLE(), relayer!.address)).to.equal(true);
+    expect(await codes.hasRole(await codes.COMMITTER_ROLE(), admin!.address)).to.equal(false);
+    for (const contract of [registry, licenses, items, escrow, settlement, codes]) {
       const adminRole = await contract.DEFAULT_ADMIN_ROLE();
       expect(await contract.hasRole(adminRole, admin!.address)).to.equal(true);
       expect(await contract.hasRole(adminRole, deployer!.address)).to.equal(false);
@@ -237,6 +241,7 @@ describe("deployment", function () {
     expect(written.roles.treasury).to.equal(holder);
     expect(written.roles.revoker, "the revoker defaults to the relayer").to.equal(written.roles.relayer);
     expect(Object.keys(written.contracts).sort()).to.deep.equal([
+      "CodeCommitments",
       "GameItems",
       "ItemEscrow",
       "LicenseToken",

@@ -3,6 +3,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { Wallet, type JsonRpcSigner } from "ethers";
 import request from "supertest";
 import { OrderSecrets } from "../../server/auth/order-secrets.ts";
+import { CodeCommitments__factory } from "../../types/typechain/index.ts";
+import { codeHashOf } from "../../lib/code-commitments.ts";
 import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
 import {
   type FakeStripe,
@@ -297,6 +299,61 @@ describe("redemption codes: each code to one paid order, once; sealed at rest; v
     expect(next.code).to.not.equal(before.code);
     const sold = await checkout(offerId);
     expect(sold.status, "the void code is not sold again").to.equal(409);
+  });
+
+  it("commits each upload's Merkle root on chain once; a delivered code's proof verifies against it, a code outside the batch does not", async () => {
+    const offerId = await newOffer();
+    const first = await upload(offerId, { codes: codesOf(7) });
+    const second = await upload(offerId, { generate: { count: 4, length: 12 } });
+    const batchIds = [first.body.batch.batchId as string, second.body.batch.batchId as string];
+    const orderId = (await checkout(offerId)).body.orderId as string;
+    const early = await request(stack.app)
+      .get(`/v1/orders/${orderId}/code/proof`)
+      .set("X-Order-Secret", secretOf(orderId));
+    expect(early.status).to.equal(409);
+    expect(early.body.error.code).to.equal("CODE_NOT_DELIVERED");
+
+    await postStripeEvent(stack.app, paymentOf(orderId).event).expect(200);
+    const proof = await stack.waitFor(async () => {
+      const res = await request(stack.app)
+        .get(`/v1/orders/${orderId}/code/proof`)
+        .set("X-Order-Secret", secretOf(orderId));
+      return res.status === 200 ? res.body : null;
+    }, 30_000);
+    const { code } = await orderCode(orderId);
+    expect(proof.code).to.equal(code);
+    expect(proof.codeHash).to.equal(codeHashOf(code!));
+    const commitments = CodeCommitments__factory.connect(proof.contract, stack.provider);
+    expect(proof.contract).to.equal(stack.deployment.contracts.CodeCommitments.address);
+    const [onChainOffer, onChainRoot] = await commitments.getCodeBatch(proof.batchId);
+    expect([onChainOffer.toString(), onChainRoot]).to.deep.equal([offerId, proof.merkleRoot]);
+    expect(await commitments.verifyCode(proof.batchId, proof.salt, proof.codeHash, proof.proof)).to.equal(
+      true,
+    );
+    expect(
+      await commitments.verifyCode(proof.batchId, proof.salt, codeHashOf(`${code}-forged`), proof.proof),
+    ).to.equal(false);
+
+    // One commitment transaction per batch, each batch committed with its own root.
+    await stack.waitFor(async () => {
+      const { rows } = await stack.db.pool.query(
+        `SELECT 1 FROM code_batches WHERE id = ANY($1::uuid[]) AND commit_status = 'committed'`,
+        [batchIds],
+      );
+      return rows.length === 2;
+    }, 30_000);
+    const { rows } = await stack.db.pool.query<{ ref: string }>(
+      `SELECT ref FROM relayer_transactions WHERE purpose = 'commitCodes' AND ref = ANY($1::text[])`,
+      [batchIds],
+    );
+    expect(rows.map((r) => r.ref).sort()).to.deep.equal([...batchIds].sort());
+    const stockNow = await request(stack.app)
+      .get(`/v1/offers/${offerId}/codes`)
+      .set("Authorization", `Bearer ${await sessionToken(creator.address)}`);
+    const roots = stockNow.body.batches.map(
+      (b: { commitment: { merkleRoot: string } }) => b.commitment.merkleRoot,
+    );
+    expect(new Set(roots).size).to.equal(2);
   });
 
   it("shows an order's code only to its buyer: another wallet or a wrong secret gets 404", async () => {
