@@ -27,6 +27,7 @@ import type { OpenApiRegistry } from "./http/openapi.ts";
 import type { Outbox } from "./queues/outbox.ts";
 import type { Queues } from "./queues/queues.ts";
 import { OrderSecrets } from "./auth/order-secrets.ts";
+import { ApiKeys } from "./auth/api-keys.ts";
 import type { ChainClock } from "./chain/chain-clock.ts";
 import { createPaymentProvider } from "./payments/create-provider.ts";
 import { DevPaymentProvider } from "./payments/dev.ts";
@@ -148,6 +149,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
   });
   const codes = new CodesService({
     db,
+    apiKeys: new ApiKeys(db),
     outbox,
     cipher: new CodeCipher(config.codes.key),
     heads,

@@ -1,9 +1,12 @@
 /** API keys on the wire: what an admin creates, lists and revokes (never a secret, except once at creation). */
 import { z } from "zod";
 
+/** The scopes an admin grants. */
 export const API_KEY_SCOPES = ["legal", "admin"] as const;
+/** The scope of a creator's own key for their systems: it redeems that creator's codes only. */
+export const REDEEM_SCOPE = "redeem";
 
-export const apiKeyScopeSchema = z.enum(API_KEY_SCOPES);
+export const apiKeyScopeSchema = z.enum([...API_KEY_SCOPES, REDEEM_SCOPE]);
 
 export const apiKeySchema = z
   .object({
@@ -13,6 +16,7 @@ export const apiKeySchema = z
     organisation: z
       .string()
       .describe("keys of one organisation read each other's evidence requests, and nobody else's"),
+    creator: z.string().nullable().describe("the creator a redemption key belongs to"),
     createdAt: z.string(),
     revokedAt: z.string().nullable(),
   })
@@ -20,7 +24,7 @@ export const apiKeySchema = z
 
 export const createApiKeyBody = z.object({
   name: z.string().trim().min(1).max(100),
-  scopes: z.array(apiKeyScopeSchema).min(1).max(API_KEY_SCOPES.length),
+  scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(API_KEY_SCOPES.length),
   organisation: z
     .string()
     .trim()

@@ -1,5 +1,6 @@
 /** Redemption codes on the wire: a creator's stock uploads and generations, its state, and a buyer's code. */
 import { z } from "zod";
+import { idSchema } from "./primitives.ts";
 
 /** Most codes one upload or generation adds. */
 export const MAX_CODES_PER_BATCH = 10_000;
@@ -132,3 +133,32 @@ export const codeProofSchema = z
   })
   .meta({ id: "CodeProof" });
 export type CodeProof = z.infer<typeof codeProofSchema>;
+
+export const redeemBody = z.object({
+  code: codeSchema,
+  offerId: idSchema
+    .optional()
+    .describe("the offer the code was sold with; by default any of the key's creator's"),
+  redeemer: z
+    .string()
+    .max(200)
+    .regex(PRINTABLE, "must be printable text without control characters")
+    .optional()
+    .describe("who redeems it, as the creator's system knows them (an account id, an email)"),
+});
+export type RedeemRequest = z.infer<typeof redeemBody>;
+
+export const redemptionSchema = z
+  .object({
+    status: z.literal("redeemed"),
+    offerId: z.string(),
+    orderId: z.string(),
+    wallet: z.string().describe("the buyer's wallet"),
+    redeemedAt: z.string(),
+    redeemer: z.string().nullable(),
+    keyId: z.string(),
+  })
+  .meta({ id: "Redemption" });
+export type Redemption = z.infer<typeof redemptionSchema>;
+
+export const createRedeemKeyBody = z.object({ name: z.string().trim().min(1).max(100) });

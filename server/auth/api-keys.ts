@@ -8,11 +8,12 @@ interface ApiKeyRow {
   secret_hash: Buffer;
   scopes: ApiKeyScope[];
   organisation: string;
+  creator: string | null;
   created_at: Date;
   revoked_at: Date | null;
 }
 
-const COLUMNS = "id, name, secret_hash, scopes, organisation, created_at, revoked_at";
+const COLUMNS = "id, name, secret_hash, scopes, organisation, creator, created_at, revoked_at";
 const KEY_PATTERN = /^rlk_([0-9a-f]{16})_([0-9A-Za-z_-]{43})$/;
 
 function hashSecret(secret: string): Buffer {
@@ -25,6 +26,7 @@ function toApiKey(row: ApiKeyRow): ApiKey {
     name: row.name,
     scopes: row.scopes,
     organisation: row.organisation,
+    creator: row.creator,
     createdAt: row.created_at.toISOString(),
     revokedAt: row.revoked_at?.toISOString() ?? null,
   };
@@ -48,6 +50,37 @@ export class ApiKeys {
       [id, name, hashSecret(secret), scopes, organisation ?? null],
     );
     return { key: `rlk_${id}_${secret}`, apiKey: toApiKey(rows[0]!) };
+  }
+
+  /** Creates a creator's redemption key (scope `redeem`, an organisation of its own), returned once in full. */
+  async createRedeemKey(name: string, creator: string): Promise<CreatedApiKey> {
+    const id = randomBytes(8).toString("hex");
+    const secret = randomBytes(32).toString("base64url");
+    const { rows } = await this.db.query<ApiKeyRow>(
+      `INSERT INTO api_keys (id, name, secret_hash, scopes, organisation, creator)
+       VALUES ($1, $2, $3, '{redeem}', $1, $4)
+       RETURNING ${COLUMNS}`,
+      [id, name, hashSecret(secret), creator],
+    );
+    return { key: `rlk_${id}_${secret}`, apiKey: toApiKey(rows[0]!) };
+  }
+
+  /** The creator's redemption keys, oldest first. */
+  async redeemKeysOf(creator: string): Promise<ApiKey[]> {
+    const { rows } = await this.db.query<ApiKeyRow>(
+      `SELECT ${COLUMNS} FROM api_keys WHERE creator = $1 ORDER BY created_at`,
+      [creator],
+    );
+    return rows.map(toApiKey);
+  }
+
+  /** Revokes a redemption key of `creator`; false when it has no such live key. */
+  async revokeRedeemKey(id: string, creator: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND creator = $2 AND revoked_at IS NULL`,
+      [id, creator],
+    );
+    return rowCount === 1;
   }
 
   /** The active key matching `key`, or null. */

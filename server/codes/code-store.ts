@@ -298,3 +298,63 @@ export async function keptCodeOf(
   );
   return rows[0] ?? null;
 }
+
+export interface RedemptionRow {
+  offer_id: string;
+  order_id: string | null;
+  wallet: string | null;
+  order_status: string | null;
+  sold_at: Date | null;
+  redeemed_at: Date | null;
+  redeemed_by: string | null;
+  redeemed_key: string | null;
+}
+
+const CANDIDATES = `
+  SELECT c.id FROM redemption_codes c JOIN code_stocks s ON s.offer_id = c.offer_id
+   WHERE s.creator = $1
+     AND (c.offer_id, c.digest) IN (SELECT t.offer_id, t.digest FROM unnest($2::numeric[], $3::bytea[]) AS t(offer_id, digest))`;
+
+/**
+ * Redeems a sold code of `creator` found by one of its `(offerId, digest)` candidates, unless it is
+ * redeemed already or its order was refunded, charged back or failed. One statement: of two
+ * concurrent redemptions the second waits for the first's row and finds the code redeemed. Answers
+ * the code as it now stands (redeemed by this call when `redeemed` is true), or null when unknown.
+ */
+export async function redeemCode(
+  db: Queryable,
+  creator: string,
+  candidates: { offerId: string; digest: Buffer }[],
+  redeemer: string | null,
+  keyId: string,
+): Promise<{ redeemed: boolean; row: RedemptionRow } | null> {
+  const params = [creator, candidates.map((c) => c.offerId), candidates.map((c) => c.digest)];
+  const { rows } = await db.query<RedemptionRow>(
+    `WITH target AS (${CANDIDATES})
+     UPDATE redemption_codes c SET redeemed_at = now(), redeemed_by = $4, redeemed_key = $5
+       FROM target, orders o
+      WHERE c.id = target.id AND o.id = c.order_id AND c.sold_at IS NOT NULL AND c.redeemed_at IS NULL
+        AND o.status NOT IN ('refunded', 'disputed', 'failed')
+     RETURNING c.offer_id::text, c.order_id, o.wallet, o.status AS order_status, c.sold_at, c.redeemed_at,
+               c.redeemed_by, c.redeemed_key`,
+    [...params, redeemer, keyId],
+  );
+  if (rows[0]) return { redeemed: true, row: rows[0] };
+  const state = await db.query<RedemptionRow>(
+    `SELECT c.offer_id::text, c.order_id, o.wallet, o.status AS order_status, c.sold_at, c.redeemed_at,
+            c.redeemed_by, c.redeemed_key
+       FROM redemption_codes c LEFT JOIN orders o ON o.id = c.order_id
+      WHERE c.id IN (${CANDIDATES})`,
+    params,
+  );
+  return state.rows[0] ? { redeemed: false, row: state.rows[0] } : null;
+}
+
+/** The offers whose codes `creator` sells. */
+export async function stockedOffersOf(db: Queryable, creator: string): Promise<string[]> {
+  const { rows } = await db.query<{ offer_id: string }>(
+    `SELECT offer_id::text FROM code_stocks WHERE creator = $1`,
+    [creator],
+  );
+  return rows.map((r) => r.offer_id);
+}

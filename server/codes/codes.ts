@@ -10,12 +10,16 @@ import {
   MIN_CODE_ENTROPY_BITS,
   type CodeAlerts,
   type CodeProof,
+  type RedeemRequest,
+  type Redemption,
   type CodeStock,
   type CodeUpload,
   type CodeUploadResult,
   type OrderCode,
 } from "../../lib/api/codes.ts";
 import { AppError, notFound } from "../errors.ts";
+import type { ApiKeys } from "../auth/api-keys.ts";
+import type { ApiKey, CreatedApiKey } from "../../lib/api/api-keys.ts";
 import { findOffer } from "../repositories/offers.ts";
 import type { CodeCipher } from "./code-cipher.ts";
 import { batchTree } from "./code-tree.ts";
@@ -25,6 +29,8 @@ import {
   findBatch,
   insertBatch,
   keptCodeOf,
+  redeemCode,
+  stockedOffersOf,
   lockStockForUpload,
   orderCodeOf,
   readStock,
@@ -34,6 +40,7 @@ import { entropyBits, generateCodes } from "./generate.ts";
 
 export interface CodesServiceDeps {
   db: Pool;
+  apiKeys: ApiKeys;
   outbox: Outbox;
   cipher: CodeCipher;
   heads(): Promise<ChainHeads>;
@@ -227,5 +234,65 @@ export class CodesService {
       txHash: batch.commit_tx_hash,
       blockNumber: batch.commit_block === null ? null : Number(batch.commit_block),
     };
+  }
+
+  /** A redemption key for the creator's own systems, shown once. */
+  createKey(creator: string, name: string): Promise<CreatedApiKey> {
+    return this.deps.apiKeys.createRedeemKey(name, creator);
+  }
+
+  async keys(creator: string): Promise<{ items: ApiKey[] }> {
+    return { items: await this.deps.apiKeys.redeemKeysOf(creator) };
+  }
+
+  async revokeKey(creator: string, id: string): Promise<{ revoked: true }> {
+    if (!(await this.deps.apiKeys.revokeRedeemKey(id, creator))) throw notFound("redemption key", { id });
+    return { revoked: true };
+  }
+
+  /**
+   * Redeems a sold code of the key's creator, once: a second attempt is refused with when, by whom
+   * and with which key it was redeemed. A code the creator does not sell is 404, whoever sells it.
+   */
+  async redeem(key: ApiKey, input: RedeemRequest): Promise<Redemption> {
+    const creator = key.creator;
+    if (!creator) throw new AppError("FORBIDDEN", 403, "this key cannot redeem codes");
+    const offers = input.offerId ? [input.offerId] : await stockedOffersOf(this.deps.db, creator);
+    const candidates = offers.map((offerId) => ({
+      offerId,
+      digest: this.deps.cipher.digest(offerId, input.code),
+    }));
+    const found = candidates.length
+      ? await redeemCode(this.deps.db, creator, candidates, input.redeemer ?? null, key.id)
+      : null;
+    if (!found) throw new AppError("CODE_NOT_FOUND", 404, "no such code among this creator's offers");
+    const { row } = found;
+    if (found.redeemed) {
+      return {
+        status: "redeemed",
+        offerId: row.offer_id,
+        orderId: row.order_id!,
+        wallet: checksum(row.wallet)!,
+        redeemedAt: row.redeemed_at!.toISOString(),
+        redeemer: row.redeemed_by,
+        keyId: row.redeemed_key!,
+      };
+    }
+    if (row.redeemed_at) {
+      throw new AppError(
+        "CODE_ALREADY_REDEEMED",
+        409,
+        `this code was redeemed at ${row.redeemed_at.toISOString()}${row.redeemed_by ? ` by ${row.redeemed_by}` : ""}`,
+        { redeemedAt: row.redeemed_at.toISOString(), redeemer: row.redeemed_by, keyId: row.redeemed_key },
+      );
+    }
+    if (row.sold_at && row.order_status && VOIDING.has(row.order_status)) {
+      throw new AppError(
+        "CODE_VOID",
+        409,
+        "this code is void: its order was refunded, charged back or failed",
+      );
+    }
+    throw new AppError("CODE_NOT_SOLD", 409, "this code has not been sold");
   }
 }

@@ -1,6 +1,8 @@
 import { Router } from "express";
 import { z } from "zod";
 import { requireSession } from "../auth/middleware.ts";
+import { AppError } from "../errors.ts";
+import { apiKeyParams, apiKeysSchema, createdApiKeySchema, REDEEM_SCOPE } from "../../lib/api/api-keys.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { idSchema, limitSchema } from "../../lib/api/primitives.ts";
@@ -10,6 +12,9 @@ import {
   codeUploadBody,
   codeUploadResultSchema,
   codeProofSchema,
+  createRedeemKeyBody,
+  redeemBody,
+  redemptionSchema,
   orderCodeSchema,
 } from "../../lib/api/codes.ts";
 import { orderSecretQuery } from "../../lib/api/orders.ts";
@@ -132,6 +137,87 @@ export function codesRouter(deps: CodesRouterDeps, registry: OpenApiRegistry): R
       await deps.orders.assertReadable(params.id, readerOf(req, query.secret));
       return deps.codes.proof(params.id);
     },
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/codes/redeem",
+      summary:
+        "Redeem a sold code, once, from the creator's own systems (X-Api-Key of a redemption key); a second attempt answers when, by whom and with which key",
+      tags: ["codes"],
+      security: ["apiKey"],
+      body: redeemBody,
+      responses: {
+        200: { description: "Redeemed now", schema: redemptionSchema },
+        401: { description: "No redemption key" },
+        404: { description: "No such code among the key's creator's offers" },
+        409: {
+          description:
+            "Redeemed already (CODE_ALREADY_REDEEMED, details say when, by whom, which key), void, or not sold",
+        },
+      },
+    },
+    async ({ body, req }) => {
+      const key = req.auth?.kind === "apiKey" ? req.auth.apiKey : null;
+      if (!key || !key.scopes.includes(REDEEM_SCOPE)) {
+        throw new AppError(
+          "REDEEM_KEY_REQUIRED",
+          401,
+          "send a redemption key (POST /v1/codes/keys) as X-Api-Key",
+        );
+      }
+      return deps.codes.redeem(key, body);
+    },
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/codes/keys",
+      summary: "Create a redemption key for the signed-in creator's systems; the key is shown once",
+      tags: ["codes"],
+      security: ["session"],
+      body: createRedeemKeyBody,
+      responses: { 201: { description: "The key, in full, once", schema: createdApiKeySchema } },
+    },
+    async ({ body, req }) => deps.codes.createKey(requireSession(req).address, body.name),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
+      path: "/v1/codes/keys",
+      summary: "The signed-in creator's redemption keys (never their secrets)",
+      tags: ["codes"],
+      security: ["session"],
+      responses: { 200: { description: "Keys", schema: apiKeysSchema } },
+    },
+    async ({ req }) => deps.codes.keys(requireSession(req).address),
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "delete",
+      path: "/v1/codes/keys/:id",
+      summary: "Revoke one of the signed-in creator's redemption keys",
+      tags: ["codes"],
+      security: ["session"],
+      params: apiKeyParams,
+      responses: {
+        200: { description: "Revoked", schema: z.object({ revoked: z.literal(true) }) },
+        404: { description: "No such live key of this creator" },
+      },
+    },
+    async ({ params, req }) => deps.codes.revokeKey(requireSession(req).address, params.id),
   );
 
   return router;

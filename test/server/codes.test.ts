@@ -356,6 +356,78 @@ describe("redemption codes: each code to one paid order, once; sealed at rest; v
     expect(new Set(roots).size).to.equal(2);
   });
 
+  it("redeems a sold code once for its creator's key: of two concurrent redemptions one succeeds, the other says when and by whom", async () => {
+    const offerId = await newOffer();
+    const codes = codesOf(3);
+    expect((await upload(offerId, { codes })).status).to.equal(201);
+    const orderId = (await checkout(offerId)).body.orderId as string;
+    await postStripeEvent(stack.app, paymentOf(orderId).event).expect(200);
+    const { code } = await stack.waitFor(async () => {
+      const c = await orderCode(orderId);
+      return c.status === "delivered" ? c : null;
+    }, 30_000);
+    const unsold = codes.find((c) => c !== code)!;
+
+    const keyFor = async (signer: JsonRpcSigner) => {
+      const res = await request(stack.app)
+        .post("/v1/codes/keys")
+        .set("Authorization", `Bearer ${await sessionToken(signer.address)}`)
+        .send({ name: "shop backend" });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(res.body.apiKey).to.include({ creator: signer.address.toLowerCase() });
+      expect(res.body.apiKey.scopes).to.deep.equal(["redeem"]);
+      return res.body.key as string;
+    };
+    const key = await keyFor(creator);
+    const rivalKey = await keyFor(rival);
+    const redeem = (body: object, apiKey: string | null = key) => {
+      const req = request(stack.app).post("/v1/codes/redeem");
+      if (apiKey) req.set("X-Api-Key", apiKey);
+      return req.send(body);
+    };
+
+    const keyless = await redeem({ code }, null);
+    expect(keyless.status).to.equal(401);
+    expect(keyless.body.error.code).to.equal("REDEEM_KEY_REQUIRED");
+    const foreign = await redeem({ code, offerId }, rivalKey);
+    expect(foreign.status, "another creator's key finds nothing").to.equal(404);
+    expect((await redeem({ code: unsold })).body.error.code).to.equal("CODE_NOT_SOLD");
+    expect((await redeem({ code: "NOT-A-CODE-OF-OURS" })).status).to.equal(404);
+    expect((await redeem({ code, redeemer: "bad\u0007name" })).status).to.equal(400);
+
+    const [a, b] = await Promise.all([
+      redeem({ code, redeemer: "player-1" }),
+      redeem({ code, offerId, redeemer: "player-2" }),
+    ]);
+    const won = [a, b].filter((r) => r.status === 200);
+    const lost = [a, b].filter((r) => r.status === 409);
+    expect(won, JSON.stringify([a.body, b.body])).to.have.length(1);
+    expect(lost).to.have.length(1);
+    expect(won[0]!.body).to.include({ status: "redeemed", offerId, orderId });
+    expect(lost[0]!.body.error.code).to.equal("CODE_ALREADY_REDEEMED");
+    expect(lost[0]!.body.error.details).to.deep.equal({
+      redeemedAt: won[0]!.body.redeemedAt,
+      redeemer: won[0]!.body.redeemer,
+      keyId: won[0]!.body.keyId,
+    });
+    expect(lost[0]!.body.error.message).to.include(won[0]!.body.redeemer as string);
+
+    // A revoked key redeems nothing more.
+    const keys = await request(stack.app)
+      .get("/v1/codes/keys")
+      .set("Authorization", `Bearer ${await sessionToken(creator.address)}`);
+    const keyId = keys.body.items[0].id as string;
+    const other = await request(stack.app)
+      .delete(`/v1/codes/keys/${keyId}`)
+      .set("Authorization", `Bearer ${await sessionToken(rival.address)}`);
+    expect(other.status, "another creator cannot revoke it").to.equal(404);
+    await request(stack.app)
+      .delete(`/v1/codes/keys/${keyId}`)
+      .set("Authorization", `Bearer ${await sessionToken(creator.address)}`)
+      .expect(200);
+    expect((await redeem({ code })).status).to.equal(401);
+  });
+
   it("shows an order's code only to its buyer: another wallet or a wrong secret gets 404", async () => {
     const offerId = await newOffer();
     expect((await upload(offerId, { codes: codesOf(1) })).status).to.equal(201);
