@@ -19,7 +19,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { getAddress, hexlify, id, type HDNodeWallet } from "ethers";
 import request from "supertest";
 import {
@@ -36,7 +35,7 @@ import {
 } from "../test/helpers/stack.ts";
 import { commitAndReveal } from "../test/helpers/registry.ts";
 import { startServerProcess, type ServerProcess } from "../test/helpers/server-process.ts";
-import type { BarePlan } from "./lib/bare-server.ts";
+import { startBareServer } from "./lib/bare-reference.ts";
 import { monotonicMicros, profileLines, summarizeProfiles, type Window } from "./lib/cpu-profile.ts";
 import type { LoadPlan, LoadResult } from "./lib/load.ts";
 import { cpuSecondsOfTree } from "./lib/process-cpu.ts";
@@ -185,51 +184,6 @@ function verifyLoad(url: string, requests: LoadPlan["requests"], seconds: number
   });
 }
 
-// Written by node:http itself, per response.
-const TRANSPORT_HEADERS = new Set([
-  "date",
-  "connection",
-  "keep-alive",
-  "content-length",
-  "transfer-encoding",
-]);
-
-/** Starts bench/lib/bare-server.ts answering what the API answered to `path`: the same bytes. */
-async function startBareServer(
-  apiUrl: string,
-  path: string,
-): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const answer = await fetch(`${apiUrl}${path}`);
-  const headers: Record<string, string> = {};
-  answer.headers.forEach((value, name) => {
-    if (!TRANSPORT_HEADERS.has(name)) headers[name] = value;
-  });
-  const plan: BarePlan = {
-    processes: API_PROCESSES,
-    status: answer.status,
-    headers,
-    body: await answer.text(),
-  };
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/lib/bare-server.ts"], {
-    stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, BARE_SERVER_PLAN: JSON.stringify(plan) },
-  });
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`the bare server exited with ${code}`)));
-  });
-  const { port } = JSON.parse(line) as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    pid: child.pid!,
-    async stop() {
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
-
 /** API processes started with `--cpu-prof`, writing one profile each into a new directory on exit. */
 async function startProfiledApi(stack: TestStack): Promise<{ api: ServerProcess; dir: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), "rl-bench-api-profile-"));
@@ -260,7 +214,7 @@ interface VerifyRun {
 async function benchVerify(api: ServerProcess, workIds: bigint[], holders: string[]): Promise<VerifyRun[]> {
   const apiUrl = api.url;
   const requests = verifyRequests(workIds, holders);
-  const bare = await startBareServer(apiUrl, requests[0]!.path);
+  const bare = await startBareServer(apiUrl, requests[0]!.path, API_PROCESSES);
   const measure = async (url: string, pid: number) => {
     const cpuBefore = await cpuSecondsOfTree(pid);
     const from = monotonicMicros();

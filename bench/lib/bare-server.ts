@@ -2,10 +2,12 @@
  * The reference a benchmark's API figures are divided by: a bare `node:http` server, in as many
  * processes as the API (node:cluster, sharing one port as `npm run api` does), answering every
  * request with one fixed response — the status, headers and body an API answer had — so both send
- * the same bytes. Reads `{ processes, status, headers, body }` as JSON from BARE_SERVER_PLAN and
- * prints `{ "port": … }` once every process listens.
+ * the same bytes. Reads `{ processes, status, headers, body }` as JSON from the file BARE_SERVER_PLAN names (a
+ * body may be larger than an environment variable may hold) and
+ * prints `{ "port": … }` once every process listens; bench/lib/bare-reference.ts starts it.
  */
 import cluster from "node:cluster";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 
 export interface BarePlan {
@@ -13,12 +15,11 @@ export interface BarePlan {
   status: number;
   /** Headers as the API sent them, except those node:http writes itself. */
   headers: Record<string, string>;
+  /** The body's bytes, base64. */
   body: string;
-  /** Set by the primary for its processes. */
-  port?: number;
 }
 
-const plan = JSON.parse(process.env.BARE_SERVER_PLAN ?? "{}") as BarePlan;
+const plan = JSON.parse(readFileSync(process.env.BARE_SERVER_PLAN!, "utf8")) as BarePlan;
 
 if (cluster.isPrimary) {
   // Port 0 in every process would give each its own port: take one first, then share it.
@@ -28,7 +29,7 @@ if (cluster.isPrimary) {
   await new Promise((resolve) => probe.close(resolve));
   let listening = 0;
   for (let i = 0; i < plan.processes; i++) {
-    const worker = cluster.fork({ BARE_SERVER_PLAN: JSON.stringify({ ...plan, port }) });
+    const worker = cluster.fork({ BARE_SERVER_PORT: String(port) });
     worker.on("listening", () => {
       if (++listening === plan.processes) process.stdout.write(`${JSON.stringify({ port })}\n`);
     });
@@ -38,10 +39,10 @@ if (cluster.isPrimary) {
     process.exit(0);
   });
 } else {
-  const body = Buffer.from(plan.body);
+  const body = Buffer.from(plan.body, "base64");
   const headers = { ...plan.headers, "content-length": String(body.length) };
   createServer((_req, res) => {
     res.writeHead(plan.status, headers);
     res.end(body);
-  }).listen(plan.port, "127.0.0.1");
+  }).listen(Number(process.env.BARE_SERVER_PORT), "127.0.0.1");
 }

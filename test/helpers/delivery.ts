@@ -92,14 +92,13 @@ export async function residentBytes(pid: number): Promise<number> {
 }
 
 /**
- * Downloads `url` whole with fetch, hashing it as it arrives, while sampling `pid`'s resident
- * memory every 50 ms; answers the SHA-256, the bytes, the seconds taken and the largest growth of
- * resident memory over the reading taken just before.
+ * Runs `during` while sampling `pid`'s resident memory every 50 ms; answers its result and the
+ * largest growth of resident memory over the reading taken just before.
  */
-export async function downloadWatchingMemory(
-  url: string,
+export async function watchingMemory<T>(
   pid: number,
-): Promise<{ sha256: string; bytes: number; seconds: number; rssGrowth: number }> {
+  during: () => Promise<T>,
+): Promise<{ result: T; rssGrowth: number }> {
   const baseline = await residentBytes(pid);
   let peak = baseline;
   const sampler = setInterval(() => {
@@ -108,8 +107,24 @@ export async function downloadWatchingMemory(
       () => undefined,
     );
   }, 50);
-  const started = performance.now();
   try {
+    const result = await during();
+    return { result, rssGrowth: Math.max(peak, await residentBytes(pid)) - baseline };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/**
+ * Downloads `url` whole with fetch, hashing it as it arrives, while watching `pid`'s resident
+ * memory; answers the SHA-256, the bytes, the seconds taken and the growth of resident memory.
+ */
+export async function downloadWatchingMemory(
+  url: string,
+  pid: number,
+): Promise<{ sha256: string; bytes: number; seconds: number; rssGrowth: number }> {
+  const { result, rssGrowth } = await watchingMemory(pid, async () => {
+    const started = performance.now();
     const res = await fetch(url);
     if (res.status !== 200) throw new Error(`the download answered ${res.status}: ${await res.text()}`);
     const hash = createHash("sha256");
@@ -118,13 +133,7 @@ export async function downloadWatchingMemory(
       hash.update(chunk);
       bytes += chunk.byteLength;
     }
-    return {
-      sha256: `0x${hash.digest("hex")}`,
-      bytes,
-      seconds: (performance.now() - started) / 1000,
-      rssGrowth: Math.max(peak, await residentBytes(pid)) - baseline,
-    };
-  } finally {
-    clearInterval(sampler);
-  }
+    return { sha256: `0x${hash.digest("hex")}`, bytes, seconds: (performance.now() - started) / 1000 };
+  });
+  return { ...result, rssGrowth };
 }
