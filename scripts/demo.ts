@@ -2,21 +2,31 @@
  * `npm run demo`: the product's story, step by step, against a running stack (`npm start`):
  * a creator registers and versions a work, publishes an offer with a 3-way split; a buyer pays by
  * (dev) card and the license lands in their wallet; time passes, it expires and is renewed, and the
- * card revenue is settled to the split, where the co-creator withdraws it; two
- * players trade an item through escrow, one trade disputed and resolved; a legal team exports an
- * evidence bundle and the verifier passes it. Exits 0 only if every step checked out.
+ * card revenue is settled to the split, where the co-creator withdraws it; two players trade a
+ * game item as the web app walks it (Inventory → Sell → Market → the listing's page: buy, confirm,
+ * claim, withdraw), and a second sale is disputed with a reason, a statement and a photo, answered
+ * by the seller and resolved by the arbiter in the console; a legal team exports an evidence bundle
+ * and the verifier passes it. Exits 0 only if every step checked out.
  *
  * API_URL (default http://127.0.0.1:3000) and CHAIN_RPC_URL (default http://127.0.0.1:8545).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { JsonRpcProvider, type JsonRpcSigner, type TransactionRequest } from "ethers";
+import {
+  formatEther,
+  JsonRpcProvider,
+  type JsonRpcSigner,
+  type TransactionReceipt,
+  type TransactionRequest,
+} from "ethers";
 import { SiweMessage } from "siwe";
+import { formatBps, splitPrice } from "../lib/commission.ts";
 import { CREATE_OFFER_TYPES, licenseDomain } from "../lib/eip712.ts";
 import { readDeployment } from "../lib/deployment.ts";
 import { verifyBundle } from "../lib/evidence/verify.ts";
 import {
   GameItems__factory,
   IERC20Metadata__factory,
+  ItemEscrow__factory,
   LicenseToken__factory,
   PayoutSettlement__factory,
   RevenueSplit__factory,
@@ -25,6 +35,7 @@ import {
 const API = (process.env.API_URL ?? "http://127.0.0.1:3000").replace(/\/$/, "");
 const RPC = process.env.CHAIN_RPC_URL ?? "http://127.0.0.1:8545";
 const DAY = 24 * 3600;
+const NATIVE = "0x0000000000000000000000000000000000000000";
 
 const provider = new JsonRpcProvider(RPC, undefined, { staticNetwork: true, cacheTimeout: -1 });
 let step = 0;
@@ -87,17 +98,24 @@ async function waitFor<T>(
   }
 }
 
-async function send(signer: JsonRpcSigner, tx: { to: string; data: string; value?: string }): Promise<void> {
+async function send(
+  signer: JsonRpcSigner,
+  tx: { to: string; data: string; value?: string },
+): Promise<TransactionReceipt> {
   const request: TransactionRequest = { to: tx.to, data: tx.data, value: BigInt(tx.value ?? "0") };
   const receipt = await (await signer.sendTransaction(request)).wait();
   if (receipt?.status !== 1) throw new DemoFailure(`transaction to ${tx.to} failed`);
+  return receipt;
 }
 
+/** Signs and sends prepared transactions in order, as the web app's wallet does; answers their receipts. */
 async function sendAll(
   signer: JsonRpcSigner,
   body: { transactions: { to: string; data: string; value?: string }[] },
-) {
-  for (const tx of body.transactions) await send(signer, tx);
+): Promise<TransactionReceipt[]> {
+  const receipts: TransactionReceipt[] = [];
+  for (const tx of body.transactions) receipts.push(await send(signer, tx));
+  return receipts;
 }
 
 async function signIn(signer: JsonRpcSigner, chainId: number): Promise<string> {
@@ -389,119 +407,316 @@ async function main(): Promise<void> {
     `the co-creator withdrew ${Number(withdrawn) / 1e6} tUSD, their share`,
   );
 
-  say("Two players trade a game item through escrow");
+  // The trading floor, as the web app walks it: Inventory, Sell, Market, a listing's page, the
+  // arbiters' console; each step sends the requests its page sends and signs what its wallet signs.
+  const escrowAddress = deployment.contracts.ItemEscrow.address;
+  const eth = (wei: string | bigint) => `${formatEther(wei)} ETH`;
+  type Listing = {
+    state: string;
+    buyable: boolean;
+    breakdown: { commissionBps: number; commission: string; sellerReceives: string };
+    reputation: { completedSales: number; disputesLost: number };
+    provenance: unknown[];
+  };
+  const listingPage = (id: string) => api<Listing>("GET", `/v1/market/listings/${id}`);
+  const stateOf = (id: string, state: string) =>
+    waitFor(`trade ${id} to be ${state}`, async () => {
+      const r = await listingPage(id);
+      return r.status === 200 && r.body.state === state ? r.body : null;
+    });
+  const inventoryOf = (player: JsonRpcSigner) =>
+    waitFor(`${player.address}'s inventory`, async () => {
+      const r = await api<{
+        items: { itemId: string; balance: string; metadata: { name: string | null } }[];
+      }>("GET", `/v1/items?owner=${player.address}`);
+      return r.body.items.find((i) => i.itemId === itemId.toString()) ?? null;
+    });
+  /** A trade step's button: the API prepares the transactions, the player's wallet signs them. */
+  const act = async (player: JsonRpcSigner, id: string, action: string, side: "buyer" | "from") =>
+    sendAll(
+      player,
+      await expectStatus(api("POST", `/v1/trades/${id}/${action}`, { [side]: player.address }), 200, action),
+    );
+
+  say("Player A opens Inventory: the items their wallet holds, each with its history");
   const items = GameItems__factory.connect(deployment.contracts.GameItems.address, studio);
   const itemId = BigInt(Date.now());
-  await (await items.defineItem(itemId, `ipfs://item-${itemId}`, 0)).wait();
+  const itemName = "Ember Sword";
+  const image = `data:image/svg+xml;base64,${Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><rect width="8" height="8" fill="#b45309"/></svg>').toString("base64")}`;
+  const metadata = { name: itemName, description: "Forged in the demo", image };
+  await (
+    await items.defineItem(
+      itemId,
+      `data:application/json;base64,${Buffer.from(JSON.stringify(metadata)).toString("base64")}`,
+      0,
+    )
+  ).wait();
   await (await items.mint(playerA!.address, itemId, 2, "0x")).wait();
-  ok(`the studio minted 2 × item ${itemId} to player A`);
-  const listingDeadline = String((await provider.getBlock("latest"))!.timestamp + 7 * DAY);
-  const price = 5n * 10n ** 15n;
-  async function list(): Promise<string> {
-    const before = await api<{ items: { listingId: string }[] }>(
-      "GET",
-      `/v1/trades?seller=${playerA!.address}`,
-    );
-    const known = new Set(before.body.items.map((t) => t.listingId));
-    await sendAll(
-      playerA!,
-      await expectStatus(
-        api("POST", "/v1/trades", {
-          seller: playerA!.address,
-          itemId: itemId.toString(),
-          amount: "1",
-          price: price.toString(),
-          deadline: listingDeadline,
-        }),
-        200,
-        "list",
-      ),
-    );
-    return waitFor("the listing", async () => {
-      const r = await api<{ items: { listingId: string }[] }>("GET", `/v1/trades?seller=${playerA!.address}`);
-      return r.body.items.find((t) => !known.has(t.listingId))?.listingId;
-    });
-  }
-  async function stateOf(listingId: string, state: string) {
-    return waitFor(`trade ${listingId} to be ${state}`, async () => {
-      const r = await api<{ state: string }>("GET", `/v1/trades/${listingId}`);
-      return r.body.state === state ? r.body : null;
-    });
-  }
-  const first = await list();
-  ok(`player A listed one item (trade ${first})`);
-  await sendAll(
-    playerB!,
-    await expectStatus(api("POST", `/v1/trades/${first}/buy`, { buyer: playerB!.address }), 200, "buy"),
-  );
-  await stateOf(first, "paid");
-  ok("player B paid into escrow");
-  await sendAll(
-    playerB!,
-    await expectStatus(
-      api("POST", `/v1/trades/${first}/confirm`, { buyer: playerB!.address }),
-      200,
-      "confirm",
-    ),
-  );
-  await stateOf(first, "completed");
-  ok("player B confirmed the purchase");
-  const claim = async (player: typeof playerA, side: "claim-items" | "claim-funds", listingId: string) =>
-    sendAll(
-      player!,
-      await expectStatus(
-        api("POST", `/v1/trades/${listingId}/${side}`, { from: player!.address }),
-        200,
-        side,
-      ),
-    );
-  await claim(playerB, "claim-items", first);
-  check((await items.balanceOf(playerB!.address, itemId)) === 1n, "player B claimed the item");
-  const escrowBalance = () => provider.getBalance(deployment.contracts.ItemEscrow.address);
-  const held = await escrowBalance();
-  await claim(playerA, "claim-funds", first);
+  const held = await inventoryOf(playerA!);
   check(
-    held - (await escrowBalance()) ===
-      price - (price * BigInt(deployment.settings.escrowCommissionBps)) / 10_000n,
-    "player A claimed the proceeds, less the commission fixed when listing",
+    held.balance === "2" && held.metadata.name === itemName,
+    `Inventory shows 2 × ${itemName} (item ${itemId}), named by its ERC-1155 metadata`,
+  );
+  const minted = await expectStatus<{ items: { kind: string; amount: string }[] }>(
+    api("GET", `/v1/items/${itemId}/history`),
+    200,
+    "history",
+  );
+  check(minted.items[0]?.kind === "mint", `History: minted ${minted.items[0]?.amount} to player A`);
+
+  const price = 5n * 10n ** 15n;
+  /** The Sell page: the price preview, then the escrow's approval (only when missing) and the listing, signed. */
+  async function sell(): Promise<string> {
+    const settings = await expectStatus<{ commissionBps: number }>(
+      api("GET", "/v1/market/settings"),
+      200,
+      "market settings",
+    );
+    const preview = splitPrice(price, settings.commissionBps);
+    ok(
+      `the price preview: ${eth(price)}, commission ${formatBps(settings.commissionBps)} ` +
+        `(${eth(preview.commission)}), player A receives ${eth(preview.sellerReceives)}`,
+    );
+    const prepared = await expectStatus<{
+      transactions: { to: string; data: string; description: string }[];
+    }>(
+      api("POST", "/v1/trades", {
+        seller: playerA!.address,
+        itemId: itemId.toString(),
+        amount: "1",
+        price: price.toString(),
+        currency: NATIVE,
+        deadline: String((await provider.getBlock("latest"))!.timestamp + 7 * DAY),
+      }),
+      200,
+      "list",
+    );
+    ok(
+      `${prepared.transactions.length === 1 ? "one signature" : `${prepared.transactions.length} signatures`}: ` +
+        prepared.transactions.map((t) => t.description).join("; "),
+    );
+    const receipts = await sendAll(playerA!, prepared);
+    const escrow = ItemEscrow__factory.createInterface();
+    const listed = receipts
+      .at(-1)!
+      .logs.map((log) => escrow.parseLog(log))
+      .find((parsed) => parsed?.name === "Listed");
+    if (!listed) throw new DemoFailure("the listing transaction emitted no Listed event");
+    const id = (listed.args.listingId as bigint).toString();
+    const page = await waitFor("the market to show the listing", async () => {
+      const r = await listingPage(id);
+      return r.status === 200 ? r.body : null;
+    });
+    check(
+      page.breakdown.sellerReceives === preview.sellerReceives.toString(),
+      `listed as trade #${id}; its page shows what the preview showed`,
+    );
+    return id;
+  }
+
+  say(`Player A sells one ${itemName} on the Sell page`);
+  const first = await sell();
+
+  say(`Player B searches the Market for "${itemName.toLowerCase()}", cheapest first, and opens the listing`);
+  const found = await expectStatus<{ items: { listingId: string; breakdown: { sellerReceives: string } }[] }>(
+    api("GET", `/v1/market/listings?q=${encodeURIComponent(itemName.toLowerCase())}&sort=price_asc&limit=24`),
+    200,
+    "market search",
+  );
+  check(
+    found.items.some((l) => l.listingId === first),
+    `the Market lists trade #${first} among ${found.items.length} open ${itemName} listing(s)`,
+  );
+  const page = (await listingPage(first)).body;
+  check(page.buyable, `the listing's page offers it for ${eth(price)}`);
+  ok(
+    `the seller's record: ${page.reputation.completedSales} sale(s) completed, ` +
+      `${page.reputation.disputesLost} dispute(s) lost; the item's provenance: ${page.provenance.length} step(s)`,
   );
 
-  const second = await list();
-  await sendAll(
-    playerB!,
-    await expectStatus(api("POST", `/v1/trades/${second}/buy`, { buyer: playerB!.address }), 200, "buy"),
+  say("Player B presses Buy and signs with their wallet: the payment waits in escrow");
+  await act(playerB!, first, "buy", "buyer");
+  await stateOf(first, "paid");
+  ok(`trade #${first} is paid`);
+
+  say("Player B presses Confirm receipt, then Claim items: the sword is in B's Inventory");
+  await act(playerB!, first, "confirm", "buyer");
+  await stateOf(first, "completed");
+  ok(`trade #${first} is completed`);
+  await act(playerB!, first, "claim-items", "from");
+  check(
+    (await waitFor("B's sword", async () => {
+      const h = await inventoryOf(playerB!);
+      return h.balance === "1" ? h : null;
+    })) !== null,
+    `player B's Inventory shows 1 × ${itemName}`,
   );
+
+  say("Player A's listing page shows the proceeds waiting; A presses Withdraw proceeds");
+  const proceeds = (await listingPage(first)).body.breakdown.sellerReceives;
+  const escrowBalance = () => provider.getBalance(escrowAddress);
+  const inEscrow = await escrowBalance();
+  await act(playerA!, first, "claim-funds", "from");
+  check(
+    (inEscrow - (await escrowBalance())).toString() === proceeds,
+    `player A withdrew ${eth(proceeds)}: the price less the commission fixed when listing`,
+  );
+
+  say("A second sale goes wrong: player B pays, then disputes it with a reason, a statement and a photo");
+  const second = await sell();
+  await act(playerB!, second, "buy", "buyer");
   await stateOf(second, "paid");
-  await sendAll(
-    playerB!,
-    await expectStatus(
-      api("POST", `/v1/trades/${second}/dispute`, { buyer: playerB!.address }),
-      200,
-      "dispute",
-    ),
-  );
-  await stateOf(second, "disputed");
-  ok(`player B disputed trade ${second}`);
-  const adminToken = await signIn(admin!, chainId);
-  const resolution = await expectStatus<{ transactions: { to: string; data: string }[] }>(
+  const buyerToken = await signIn(playerB!, chainId);
+  const asBuyer = { authorization: `Bearer ${buyerToken}` };
+  await expectStatus(
     api(
       "POST",
-      `/v1/admin/trades/${second}/resolve`,
-      { refundBuyer: true, reason: "The buyer never received the item" },
-      { authorization: `Bearer ${adminToken}` },
+      `/v1/trades/${second}/dispute/statements`,
+      { reason: "not_as_described", text: "The sword arrived blunt; the listing said it was sharp." },
+      asBuyer,
     ),
-    200,
-    "resolve",
+    201,
+    "statement",
   );
-  await sendAll(arbiter!, resolution);
+  const photo = Buffer.from(`a photograph of a blunt sword ${randomBytes(8).toString("hex")}`);
+  const form = new FormData();
+  form.set("file", new Blob([photo], { type: "image/png" }), "blunt-sword.png");
+  const upload = await fetch(`${API}/v1/trades/${second}/dispute/files`, {
+    method: "POST",
+    body: form,
+    headers: asBuyer,
+  });
+  const file = (await upload.json()) as { sha256: string };
+  check(
+    upload.status === 201 && file.sha256 === `0x${createHash("sha256").update(photo).digest("hex")}`,
+    `the photo is kept with its SHA-256 ${file.sha256.slice(0, 18)}…`,
+  );
+  await act(playerB!, second, "dispute", "buyer");
+  await stateOf(second, "disputed");
+  ok(`trade #${second} is disputed: the payment stays in escrow for an arbiter`);
+
+  say("Player A sees it in Notifications and adds their own evidence");
+  const sellerToken = await signIn(playerA!, chainId);
+  const asSeller = { authorization: `Bearer ${sellerToken}` };
+  const notified = await waitFor("player A's notification", async () => {
+    const r = await api<{ items: { kind: string; listingId: string; text: string }[] }>(
+      "GET",
+      "/v1/notifications",
+      undefined,
+      asSeller,
+    );
+    return r.body.items.find((n) => n.kind === "disputed" && n.listingId === second);
+  });
+  ok(`"${notified.text}"`);
+  await expectStatus(
+    api(
+      "POST",
+      `/v1/trades/${second}/dispute/statements`,
+      { text: "It was sharp when it left my wallet." },
+      asSeller,
+    ),
+    201,
+    "seller's statement",
+  );
+  ok("player A's statement is recorded beside the buyer's evidence");
+
+  say("The arbiter opens the console: the queue, both parties' evidence side by side, and a decision");
+  const arbiterToken = await signIn(arbiter!, chainId);
+  const asArbiter = { authorization: `Bearer ${arbiterToken}` };
+  const queue = await expectStatus<{
+    items: { listingId: string; evidenceCount: { buyer: number; seller: number } }[];
+  }>(
+    api("GET", "/v1/admin/disputes?status=open", undefined, asArbiter),
+    200,
+    "the dispute queue (the arbiter's wallet must be in ADMIN_ADDRESSES)",
+  );
+  const queued = queue.items.find((d) => d.listingId === second);
+  check(
+    queued?.evidenceCount.buyer === 2 && queued.evidenceCount.seller === 1,
+    `trade #${second} is in the queue with 2 pieces of the buyer's evidence and 1 of the seller's`,
+  );
+  const sides = await expectStatus<{
+    evidence: Record<"buyer" | "seller", { kind: string; sha256: string }[]>;
+    allowedOutcomes: { outcome: string }[];
+  }>(api("GET", `/v1/trades/${second}/dispute`, undefined, asArbiter), 200, "dispute");
+  ok(
+    `the outcomes the escrow allows now: ${sides.allowedOutcomes.map((o) => o.outcome.replace("_", " ")).join(", ")}`,
+  );
+  const reason = "The buyer's photo shows a blunt sword; the listing promised a sharp one.";
+  await sendAll(
+    arbiter!,
+    await expectStatus(
+      api("POST", `/v1/admin/trades/${second}/resolve`, { refundBuyer: true, reason }, asArbiter),
+      200,
+      "resolve",
+    ),
+  );
   await stateOf(second, "refunded");
-  ok("the arbiter refunded the buyer");
-  await claim(playerA, "claim-items", second);
-  await claim(playerB, "claim-funds", second);
+  ok("the arbiter refunded the buyer, signed with the arbiter's wallet");
+  for (const [who, headers] of [
+    ["player B", asBuyer],
+    ["player A", asSeller],
+  ] as const) {
+    const seen = await expectStatus<{ decisions: { reason: string }[] }>(
+      api("GET", `/v1/trades/${second}/dispute`, undefined, headers),
+      200,
+      "dispute",
+    );
+    check(seen.decisions.at(-1)?.reason === reason, `${who} reads the decision with its reason`);
+  }
+
+  say("Player B withdraws the refund and player A claims the sword back; its provenance shows every step");
+  await act(playerB!, second, "claim-funds", "from");
+  await act(playerA!, second, "claim-items", "from");
   check(
     (await items.balanceOf(playerA!.address, itemId)) === 1n,
-    "player A took the item back and player B the payment, each on their own",
+    "player A holds the sword again, player B has the payment back",
   );
+  const names = new Map([
+    [playerA!.address.toLowerCase(), "player A"],
+    [playerB!.address.toLowerCase(), "player B"],
+    [escrowAddress.toLowerCase(), "the escrow"],
+  ]);
+  const party = (address: string | null) => names.get(address?.toLowerCase() ?? "") ?? address;
+  const history = await waitFor("the provenance to show the return", async () => {
+    const r = await api<{
+      items: {
+        kind: string;
+        event: string;
+        listingId: string | null;
+        from: string | null;
+        to: string | null;
+      }[];
+    }>("GET", `/v1/items/${itemId}/history?limit=50`);
+    return r.body.items[0]?.kind === "transfer" &&
+      r.body.items[0].to?.toLowerCase() === playerA!.address.toLowerCase()
+      ? r.body.items
+      : null;
+  });
+  for (const s of [...history].reverse()) {
+    console.log(
+      `     ${
+        s.kind === "trade"
+          ? `trade #${s.listingId}: ${s.event}`
+          : s.kind === "mint"
+            ? `minted to ${party(s.to)}`
+            : `moved from ${party(s.from)} to ${party(s.to)}`
+      }`,
+    );
+  }
+  const events = history.filter((s) => s.kind === "trade").map((s) => `${s.listingId} ${s.event}`);
+  check(
+    [
+      `${first} Listed`,
+      `${first} Bought`,
+      `${first} Completed`,
+      `${second} Disputed`,
+      `${second} Refunded`,
+    ].every((e) => events.includes(e)),
+    "listing, sale, dispute and refund of both trades are all in the item's provenance",
+  );
+
+  const adminToken = await signIn(admin!, chainId);
 
   say("A legal team exports an evidence bundle and the verifier passes it");
   const created = await expectStatus<{ key: string }>(
