@@ -312,6 +312,54 @@ describe("disputes API", function () {
       );
   });
 
+  it("keeps the arbiters' routes from players, and refuses malformed decisions and unknown trades", async () => {
+    const assign = `/v1/admin/trades/${other}/arbiter`;
+    const reassignment = { arbiter: (await stack.signer(9)).address, reason: "The first arbiter is away" };
+    expect((await post(assign, null, reassignment)).status).to.equal(401);
+    for (const who of ["buyer", "seller", "outsider"] as const) {
+      const refused = await post(assign, who, reassignment);
+      expect(refused.status, who).to.equal(403);
+      expect(refused.body.error.code).to.equal("FORBIDDEN");
+      expect(
+        (
+          await post(`/v1/admin/trades/${other}/resolve`, who, {
+            refundBuyer: true,
+            reason: reassignment.reason,
+          })
+        ).status,
+        who,
+      ).to.equal(403);
+    }
+    const admin = (path: string, body: Record<string, unknown>) =>
+      request(stack.app).post(path).set("x-api-key", adminKey).send(body);
+    for (const body of [
+      { arbiter: "0x1234", reason: reassignment.reason },
+      { arbiter: reassignment.arbiter, reason: "short" },
+      { arbiter: reassignment.arbiter },
+    ])
+      expect((await admin(assign, body)).status, JSON.stringify(body)).to.equal(400);
+    expect((await admin("/v1/admin/trades/999999/arbiter", reassignment)).status).to.equal(404);
+    expect((await admin("/v1/admin/trades/abc/arbiter", reassignment)).status).to.equal(400);
+    expect(
+      (await admin("/v1/admin/trades/999999/resolve", { refundBuyer: true, reason: reassignment.reason }))
+        .status,
+    ).to.equal(404);
+    expect(
+      (await admin(`/v1/admin/trades/${other}/resolve`, { refundBuyer: "yes", reason: reassignment.reason }))
+        .status,
+    ).to.equal(400);
+    expect((await request(stack.app).get("/v1/trades/abc/dispute").set(auth.buyer)).status).to.equal(400);
+    expect(
+      (await request(stack.app).get(`/v1/trades/${other}/dispute/files/abc`).set(auth.buyer)).status,
+    ).to.equal(400);
+    expect(
+      (await request(stack.app).get(`/v1/trades/${other}/dispute/files/999999`).set(auth.buyer)).status,
+    ).to.equal(404);
+    expect(
+      (await request(stack.app).get("/v1/admin/disputes?limit=0").set("x-api-key", adminKey)).status,
+    ).to.equal(400);
+  });
+
   it("notifies each party of what the other and the arbiter did, until they mark it seen", async () => {
     const seen = await request(stack.app).get("/v1/notifications").set(auth.seller);
     expect(seen.status).to.equal(200);

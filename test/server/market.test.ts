@@ -133,7 +133,8 @@ describe("market API", function () {
     expect(idsOf(await market("q=SHIELD%20frost"))).to.deep.equal([ids.shieldB2]);
     expect(idsOf(await market("q=sword%20frost"))).to.deep.equal([]);
     expect(idsOf(await market(`q=ember&itemId=102`))).to.deep.equal([]);
-    expect(idsOf(await market("q=%25"))).to.deep.equal([]);
+    for (const wildcard of ["%25", "_", "%5C", "em_er", "emb%25"])
+      expect(idsOf(await market(`q=${wildcard}`)), `${wildcard} is no wildcard`).to.deep.equal([]);
   });
 
   it("sorts by price and deadline and pages by keyset, every open listing once", async () => {
@@ -186,6 +187,16 @@ describe("market API", function () {
       await get(`/v1/market/listings?${query}`, 400);
     const wrong = await get("/v1/market/listings?sort=price_asc&cursor=3", 400);
     expect(wrong.error.code).to.equal("INVALID_CURSOR");
+    for (const path of [
+      "/v1/market/listings/abc",
+      "/v1/market/sellers/0x1234",
+      "/v1/market/sellers/seller",
+      "/v1/items",
+      "/v1/items?owner=0x12",
+      "/v1/items/1.5",
+      `/v1/items/${SWORD}/history?limit=0`,
+    ])
+      expect((await get(path, 400)).error.code, path).to.equal("VALIDATION_FAILED");
   });
 
   it("reads item metadata from data: and ipfs:// URIs, substitutes {id}, and fetches no other URL", async () => {

@@ -249,16 +249,21 @@ describe("web app: the trading floor, two players and an arbiter", function () {
       .getByRole("button", { name: "Claim items" })
       .click();
     await done(seller, "Claiming the items");
+    await seller.page.getByRole("button", { name: "Sign in to see the dispute" }).click();
+    await seller.page.getByText("The buyer's photo shows the shield melted").waitFor();
     const usd = DevStablecoin__factory.connect(b.stack.deployment.settlementToken, b.stack.provider);
     expect(await usd.balanceOf(devWallet(B).address)).to.equal(100_000_000n);
   });
 
-  it("shows every step of the shield's provenance, from its mint to its return", async () => {
+  it("shows every step of both items' provenance, from their mint to where each ended", async () => {
     const { page } = seller;
     const provenance = page.getByRole("list", { name: "Provenance" });
+    const steps = async () =>
+      (await provenance.locator(".timeline-text").allTextContents())
+        .reverse()
+        .map((s) => s.replace(/0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4}/g, "0x…"));
     await soon(seller, () => provenance.getByText("1 moved from the escrow to"));
-    const steps = (await provenance.locator(".timeline-text").allTextContents()).reverse();
-    expect(steps.map((s) => s.replace(/0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4}/g, "0x…"))).to.deep.equal([
+    expect(await steps()).to.deep.equal([
       "Minted 2 to 0x…",
       `Listed trade #${disputed}`,
       "1 moved from 0x… to the escrow",
@@ -268,6 +273,19 @@ describe("web app: the trading floor, two players and an arbiter", function () {
       `Payment taken out of escrow trade #${disputed}`,
       `Items taken out of escrow trade #${disputed}`,
       "1 moved from the escrow to 0x…",
+    ]);
+
+    await page.goto(`${b.baseUrl}/market/${sale}`);
+    await provenance.getByText(`Payment taken out of escrow trade #${sale}`).waitFor();
+    expect(await steps()).to.deep.equal([
+      "Minted 3 to 0x…",
+      `Listed trade #${sale}`,
+      "1 moved from 0x… to the escrow",
+      `Bought; payment held in escrow trade #${sale}`,
+      `Sale completed trade #${sale}`,
+      `Items taken out of escrow trade #${sale}`,
+      "1 moved from the escrow to 0x…",
+      `Payment taken out of escrow trade #${sale}`,
     ]);
   });
 });

@@ -40,6 +40,7 @@ import {
   Provenance,
   Reputation,
   StateBadge,
+  tradeStepText,
 } from "./market-parts.tsx";
 import { NotFoundPage } from "./not-found.tsx";
 
@@ -161,7 +162,7 @@ export function ListingPage({ id }: { id: string }) {
           <ol className="timeline" aria-label="Trade history">
             {[...l.history].reverse().map((step) => (
               <li key={`${step.blockNumber}-${step.event}`}>
-                <span className="timeline-text">{step.event}</span>
+                <span className="timeline-text">{tradeStepText(step.event)}</span>
                 <span className="timeline-meta">
                   {step.at && <Time iso={step.at} />} · block {step.blockNumber}{" "}
                   <FinalityBadge finality={step.finality} />

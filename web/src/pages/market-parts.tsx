@@ -101,6 +101,11 @@ const TRADE_TEXT: Record<string, string> = {
   FundsClaimed: "Payment taken out of escrow",
 };
 
+/** An escrow event as a player reads it ("Bought; payment held in escrow" for Bought). */
+export function tradeStepText(event: string): string {
+  return TRADE_TEXT[event] ?? event;
+}
+
 function Party({ address, escrow }: { address: string | null; escrow: string }) {
   if (!address) return <>nobody</>;
   if (address.toLowerCase() === escrow.toLowerCase()) return <>the escrow</>;
@@ -116,7 +121,7 @@ export function Provenance({ steps, escrow }: { steps: ProvenanceStep[]; escrow:
           <span className="timeline-text">
             {step.kind === "trade" ? (
               <>
-                {TRADE_TEXT[step.event] ?? step.event}{" "}
+                {tradeStepText(step.event)}{" "}
                 <Link href={`/market/${step.listingId}`}>trade #{step.listingId}</Link>
               </>
             ) : step.kind === "mint" ? (
