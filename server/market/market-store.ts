@@ -108,16 +108,6 @@ export class MarketStore {
     return rows[0] ?? null;
   }
 
-  /** The current URIs of item types, by id. */
-  async uris(itemIds: string[]): Promise<Map<string, string>> {
-    if (itemIds.length === 0) return new Map();
-    const { rows } = await this.db.query<{ item_id: string; uri: string }>(
-      `SELECT item_id::text, uri FROM game_items WHERE item_id = ANY($1::numeric[])`,
-      [itemIds],
-    );
-    return new Map(rows.map((r) => [r.item_id, r.uri]));
-  }
-
   /** Every escrow event of a listing, oldest first, with its block's time. */
   async listingHistory(listingId: string, heads: ChainHeads): Promise<(TradeStep & { at: string | null })[]> {
     const { rows } = await this.db.query<{

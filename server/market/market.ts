@@ -29,6 +29,8 @@ import type { ItemUri, MetadataStore } from "./metadata-store.ts";
 const NATIVE = "0x0000000000000000000000000000000000000000";
 /** Item types whose metadata a search reads first when never read; the rest are read as they are shown. */
 const SEARCH_RESOLVES = 200;
+/** How long searches rely on every item type's metadata having been read before looking for new ones. */
+const UNREAD_CHECK_MS = 5000;
 /** Item types a name search may match; more words narrow it. */
 const SEARCH_MATCHES = 1000;
 /** The provenance steps a listing's page carries; the rest page through the item's history. */
@@ -70,6 +72,8 @@ export class MarketService {
   readonly #escrow: ItemEscrow;
   readonly #itemToken: string;
   #settings: { value: Promise<Omit<MarketSettings, "chainTime">>; at: number } | null = null;
+  /** When a search last found every item type's metadata read (0: not yet, or more were left). */
+  #allReadAt = 0;
 
   constructor(private readonly deps: MarketServiceDeps) {
     this.#escrow = ItemEscrow__factory.connect(deps.deployment.contracts.ItemEscrow.address, deps.provider);
@@ -121,7 +125,11 @@ export class MarketService {
     const after = query.cursor ? this.#parseCursor(query) : undefined;
     let itemIds = query.itemId === undefined ? undefined : [query.itemId];
     if (query.q !== undefined) {
-      await this.#resolve(await this.deps.metadata.unresolved(SEARCH_RESOLVES));
+      if (Date.now() - this.#allReadAt >= UNREAD_CHECK_MS) {
+        const unread = await this.deps.metadata.unresolved(SEARCH_RESOLVES);
+        await this.#resolve(unread);
+        this.#allReadAt = unread.length === 0 ? Date.now() : 0;
+      }
       const named = await this.deps.metadata.idsNamed(query.q, SEARCH_MATCHES);
       itemIds = itemIds ? itemIds.filter((id) => named.includes(id)) : named;
       if (itemIds.length === 0) return { items: [], nextCursor: null };
@@ -232,8 +240,11 @@ export class MarketService {
 
   async #withItems(rows: ListingRow[], heads: ChainHeads): Promise<MarketListing[]> {
     const ours = rows.filter((r) => r.token === this.#itemToken).map((r) => r.item_id);
-    const uris = await this.deps.market.uris([...new Set(ours)]);
-    const metadata = await this.#metadata([...uris].map(([itemId, uri]) => ({ itemId, uri })));
+    const current = await this.deps.metadata.current([...new Set(ours)]);
+    const uris = new Map(current.uris.map((i) => [i.itemId, i.uri]));
+    const metadata = current.kept;
+    const missing = current.uris.filter((i) => !metadata.has(`${i.itemId} ${i.uri}`));
+    for (const [key, value] of await this.#resolve(missing)) metadata.set(key, value);
     return rows.map((row) => {
       const trade = toTrade(row, heads);
       const uri = row.token === this.#itemToken ? uris.get(row.item_id) : undefined;

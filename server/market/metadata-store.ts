@@ -62,14 +62,51 @@ export class MetadataStore {
 
   /** Ids of item types whose current name contains every word of `q`, case-insensitively (at most `limit`). */
   async idsNamed(q: string, limit: number): Promise<string[]> {
-    const words = q.toLowerCase().split(/\s+/).filter(Boolean);
+    const patterns = q
+      .toLowerCase()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((word) => `%${word.replace(/[\\%_]/g, "\\$&")}%`);
     const { rows } = await this.db.query<{ item_id: string }>(
       `SELECT g.item_id::text FROM game_items g
          JOIN item_metadata m ON m.item_id = g.item_id AND m.uri = g.uri
-        WHERE (SELECT bool_and(strpos(lower(m.name), w) > 0) FROM unnest($1::text[]) AS w)
+        WHERE lower(m.name) LIKE ALL($1::text[])
         ORDER BY g.item_id LIMIT $2`,
-      [words, limit],
+      [patterns, limit],
     );
     return rows.map((r) => r.item_id);
+  }
+
+  /**
+   * The current URI of each item type asked for, and the kept metadata of those URIs that have some
+   * still valid (keyed `itemId uri`), in one read.
+   */
+  async current(itemIds: string[]): Promise<{ uris: ItemUri[]; kept: Map<string, ItemMetadata> }> {
+    if (itemIds.length === 0) return { uris: [], kept: new Map() };
+    const { rows } = await this.db.query<{
+      item_id: string;
+      uri: string;
+      status: ItemMetadata["status"] | null;
+      name: string | null;
+      description: string | null;
+      image: string | null;
+    }>(
+      `SELECT g.item_id::text, g.uri, m.status, m.name, m.description, m.image
+         FROM game_items g
+         LEFT JOIN item_metadata m ON m.item_id = g.item_id AND m.uri = g.uri
+               AND (m.status <> 'failed' OR m.resolved_at > now() - make_interval(secs => $2))
+        WHERE g.item_id = ANY($1::numeric[])`,
+      [itemIds, RETRY_FAILED_SECONDS],
+    );
+    const kept = new Map<string, ItemMetadata>();
+    for (const r of rows)
+      if (r.status !== null)
+        kept.set(`${r.item_id} ${r.uri}`, {
+          status: r.status,
+          name: r.name,
+          description: r.description,
+          image: r.image,
+        });
+    return { uris: rows.map((r) => ({ itemId: r.item_id, uri: r.uri })), kept };
   }
 }
