@@ -36,6 +36,8 @@ import { TradesRepository } from "./repositories/trades.ts";
 import { WorksRepository } from "./repositories/works.ts";
 import { checkoutRouter } from "./routes/checkout.ts";
 import { codesRouter } from "./routes/codes.ts";
+import { couponsRouter } from "./routes/coupons.ts";
+import { CouponsService } from "./promotions/coupons.ts";
 import { CodeCipher } from "./codes/code-cipher.ts";
 import { CodesService } from "./codes/codes.ts";
 import { devCheckoutRouter } from "./routes/dev-checkout.ts";
@@ -211,6 +213,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     itemsRouter(market, registry),
     notificationsRouter(new NotificationsService(new NotificationStore(db)), registry),
     codesRouter({ codes, orders }, registry),
+    couponsRouter(new CouponsService(db), registry),
   ];
   if (payments instanceof DevPaymentProvider) api.push(devCheckoutRouter(payments, secrets));
   return { webhooks: webhooksRouter(webhooks, registry), api, orders };

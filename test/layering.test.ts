@@ -49,7 +49,10 @@ const under = (file: string, folder: string) => file.startsWith(`${folder}/`);
 /** Files holding SQL of a table group: the repositories, and the stores inside feature folders. */
 const isStore = (f: string) =>
   under(f, "server/repositories") ||
-  ((under(f, "server/payouts") || under(f, "server/market") || under(f, "server/codes")) &&
+  ((under(f, "server/payouts") ||
+    under(f, "server/market") ||
+    under(f, "server/codes") ||
+    under(f, "server/promotions")) &&
     f.endsWith("-store.ts")) ||
   [
     "server/orders/store.ts",
@@ -65,7 +68,8 @@ const isService = (f: string) =>
   ((under(f, "server/orders") ||
     under(f, "server/payouts") ||
     under(f, "server/market") ||
-    under(f, "server/codes")) &&
+    under(f, "server/codes") ||
+    under(f, "server/promotions")) &&
     !isStore(f) &&
     !isJob(f));
 const show = (list: { from: string; to: string }[]) => list.map((e) => `${e.from} → ${e.to}`);

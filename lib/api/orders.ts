@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { addressSchema, finalitySchema, idSchema } from "./primitives.ts";
 import { transactionRequestSchema } from "./transactions.ts";
+import { couponCodeSchema } from "./promotions.ts";
 
 export const orderStatusSchema = z.enum([
   "created",
@@ -22,7 +23,10 @@ export const orderSchema = z
     offerId: z.string(),
     wallet: z.string(),
     referrer: z.string().nullable(),
-    amount: z.number().describe("minor units"),
+    amount: z.number().describe("what the buyer pays, in minor units"),
+    listAmount: z.number().describe("the offer's card price at checkout"),
+    discount: z.number().describe("what the coupon took off"),
+    coupon: z.string().nullable().describe("the coupon's code"),
     currency: z.string(),
     status: orderStatusSchema,
     failureReason: z.string().nullable(),
@@ -77,6 +81,7 @@ export const checkoutBody = z.object({
   offerId: idSchema,
   wallet: addressSchema.describe("receives the license"),
   referrer: addressSchema.optional(),
+  coupon: couponCodeSchema.optional().describe("a coupon the offer's creator gives for it"),
 });
 
 export const checkoutOrderSchema = orderSchema.extend({

@@ -16,6 +16,7 @@ import {
   type BuyerHolds,
 } from "../repositories/offer-stock.ts";
 import { hasStock, holdCode } from "../codes/code-store.ts";
+import { applyCoupon } from "../promotions/coupons.ts";
 import { insertOrder, transition, updateOrder, type Order } from "./store.ts";
 import { paymentRefOf } from "./fulfilment.ts";
 import type { OrderEvents } from "./events.ts";
@@ -147,12 +148,25 @@ export class CheckoutService {
         });
       }
       const sellsCodes = await hasStock(client, input.offerId);
+      // The buyer pays the list price less the coupon's discount; the payout ledger books what was paid.
+      const coupon = input.coupon
+        ? await applyCoupon(
+            client,
+            { code: input.coupon, offerId: input.offerId, wallet: input.wallet },
+            price,
+            settings.minFiatPrice,
+          )
+        : null;
       const created = await insertOrder(client, {
         id: randomUUID(),
         offerId: input.offerId,
         wallet: input.wallet,
         referrer: input.referrer ?? null,
-        amount: price.amount,
+        amount: price.amount - (coupon?.discount ?? 0),
+        listAmount: price.amount,
+        discount: coupon?.discount ?? 0,
+        couponId: coupon?.couponId ?? null,
+        couponCode: input.coupon ?? null,
         currency: price.currency,
         ip,
         holdSeconds: settings.holdSeconds,

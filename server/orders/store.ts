@@ -9,7 +9,13 @@ export interface Order {
   offerId: string;
   wallet: string;
   referrer: string | null;
+  /** What the buyer pays, in minor units: the list price less any discount. */
   amount: number;
+  /** The offer's card price at checkout. */
+  listAmount: number;
+  discount: number;
+  couponId: string | null;
+  couponCode: string | null;
   currency: string;
   status: OrderStatus;
   failureReason: string | null;
@@ -90,6 +96,10 @@ export interface OrderRow {
   wallet: string;
   referrer: string | null;
   amount: string;
+  list_amount: string | null;
+  discount: string;
+  coupon_id: string | null;
+  coupon_code: string | null;
   currency: string;
   status: OrderStatus;
   failure_reason: string | null;
@@ -115,7 +125,8 @@ export interface OrderRow {
 }
 
 export const orderColumns = (t: string) =>
-  `${t}.id, ${t}.offer_id::text, ${t}.wallet, ${t}.referrer, ${t}.amount::text, ${t}.currency, ${t}.status,
+  `${t}.id, ${t}.offer_id::text, ${t}.wallet, ${t}.referrer, ${t}.amount::text, ${t}.list_amount::text,
+   ${t}.discount::text, ${t}.coupon_id, ${t}.coupon_code, ${t}.currency, ${t}.status,
    ${t}.failure_reason, ${t}.session_id, ${t}.checkout_url, ${t}.payment_intent, ${t}.payment_ref,
    ${t}.payment_status, ${t}.token_id::text, ${t}.mint_tx_hash, ${t}.mint_block::text, ${t}.revoke_reason,
    ${t}.revoke_tx_hash, ${t}.revoked_at, ${t}.provider_fee::text, ${t}.dispute_fee::text, ${t}.dispute_outcome,
@@ -128,6 +139,10 @@ export function toOrder(row: OrderRow): Order {
     wallet: row.wallet,
     referrer: row.referrer,
     amount: Number(row.amount),
+    listAmount: Number(row.list_amount ?? row.amount),
+    discount: Number(row.discount),
+    couponId: row.coupon_id,
+    couponCode: row.coupon_code,
     currency: row.currency,
     status: row.status,
     failureReason: row.failure_reason,
@@ -210,7 +225,12 @@ export interface NewOrder {
   offerId: string;
   wallet: string;
   referrer: string | null;
+  /** What the buyer pays. */
   amount: number;
+  listAmount: number;
+  discount: number;
+  couponId: string | null;
+  couponCode: string | null;
   currency: string;
   ip: string;
   /** How long the order holds its unit. */
@@ -227,9 +247,9 @@ export async function insertOrder(
   const { rows } = await db.query<OrderRow & OrderEventRow>(
     `WITH inserted AS (
        INSERT INTO orders (id, offer_id, wallet, referrer, amount, currency, status, ip, reserved_until,
-                           payable_until)
+                           payable_until, list_amount, discount, coupon_id, coupon_code)
        VALUES ($1, $2, $3, $4, $5, $6, 'created', $7, now() + make_interval(secs => $8),
-               now() + make_interval(secs => $9))
+               now() + make_interval(secs => $9), $10, $11, $12, $13)
        RETURNING *
      ), event AS (
        INSERT INTO order_events (order_id, status) SELECT id, status FROM inserted
@@ -248,6 +268,10 @@ export async function insertOrder(
       order.ip,
       order.holdSeconds,
       order.ttlSeconds,
+      order.listAmount,
+      order.discount,
+      order.couponId,
+      order.couponCode,
     ],
   );
   const inserted = toOrder(rows[0]!);
