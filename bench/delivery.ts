@@ -160,6 +160,9 @@ try {
       loadAverage: Number(loadavg()[0]!.toFixed(2)),
       loadAverageDuringDownloads: Number(downloads.load1.toFixed(2)),
     });
+  } catch (err) {
+    console.error(`the API's last words:\n${api.lines.slice(-20).join("\n")}\n${api.stderr().slice(-4000)}`);
+    throw err;
   } finally {
     await api.stop();
   }

@@ -19,10 +19,8 @@ import {
 import { CHUNK_SIZE, UNIXFS_IMPORT_OPTIONS } from "./unixfs-options.ts";
 
 // A read asks the exporter for this much at a time: it reads ahead without back-pressure, so one
-// unbounded read of a large file for a slow client would pull the whole file into memory. Each
-// window walks the DAG from its root again, so a window of 4 MiB (16 leaves) rather than 1 MiB
-// roughly doubled a large file's read rate while holding at most 4 MiB ahead of the client.
-const READ_WINDOW = 16 * CHUNK_SIZE;
+// unbounded read of a large file for a slow client would pull the whole file into memory.
+const READ_WINDOW = 4 * CHUNK_SIZE;
 const READ_CONCURRENCY = 4;
 
 type StoredFile = UnixFSFile | RawNode;
