@@ -163,6 +163,9 @@ export async function startTestTsa(): Promise<TestTsa> {
         });
     });
   });
+  // Callers minutes apart reuse their kept-alive connection; with node's 5 s default the server
+  // could close it just as a request went out on it, which the caller saw as ECONNRESET.
+  server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
