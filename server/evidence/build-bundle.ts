@@ -232,6 +232,13 @@ export async function buildBundle(input: BundleInput): Promise<Uint8Array> {
     files.set(`${BUNDLE_PATHS.originalDir}${safeFileName(input.original.name)}`, input.original.bytes);
   }
   const listed = (): FileEntry[] => [...files].map(([path, bytes]) => ({ path, ...digestsOf(bytes) }));
+  // A busy work's holders hold many of its licenses each; each checksum (a keccak-256) is taken once.
+  const checksummed = new Map<string, string>();
+  const holderAddress = (holder: string) => {
+    let address = checksummed.get(holder);
+    if (address === undefined) checksummed.set(holder, (address = getAddress(holder)));
+    return address;
+  };
 
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
@@ -258,7 +265,7 @@ export async function buildBundle(input: BundleInput): Promise<Uint8Array> {
     licenses: (input.licenses ?? []).map((l) => ({
       tokenId: BigInt(l.tokenId).toString(),
       offerId: BigInt(l.offerId).toString(),
-      holder: getAddress(l.holder),
+      holder: holderAddress(l.holder),
       expiresAt: Number(l.expiresAt),
       revoked: l.revoked,
       issuedAt: l.issuedAt && iso(l.issuedAt),
