@@ -14,7 +14,6 @@
  * same handler and answer; an empty body read besides): with BENCH_PROFILE=1, where the time went
  * there. Writes bench/results/api.json, or api-through-express.json for the Express path.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -40,6 +39,7 @@ import { monotonicMicros, profileLines, summarizeProfiles, type Window } from ".
 import type { LoadPlan, LoadResult } from "./lib/load.ts";
 import { cpuSecondsOfTree } from "./lib/process-cpu.ts";
 import { report } from "./lib/report.ts";
+import { runLoad } from "./lib/run-load.ts";
 
 const LICENSES = Number(process.env.BENCH_LICENSES ?? 10_000);
 const WORKS = 10;
@@ -50,27 +50,6 @@ const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 2);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PROFILE_VERIFY = process.env.BENCH_PROFILE === "1";
 const THROUGH_EXPRESS = process.env.BENCH_VERIFY_THROUGH_EXPRESS === "1";
-
-/** Runs bench/lib/load.ts in a child process with `plan`. */
-function load(plan: LoadPlan): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "bench/lib/load.ts"], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      const result = JSON.parse(out) as LoadResult;
-      if (result.non2xx > 0 || result.errors > 0) {
-        return reject(new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors under load`));
-      }
-      resolve(result);
-    });
-    child.stdin.end(JSON.stringify(plan));
-  });
-}
 
 /** Sends signed transactions without waiting for each, then mines until the relayer's nonce is reached. */
 async function sendAll(
@@ -174,7 +153,7 @@ function verifyRequests(workIds: bigint[], holders: string[]): LoadPlan["request
 
 function verifyLoad(url: string, requests: LoadPlan["requests"], seconds: number): Promise<LoadResult> {
   // Enough connections to keep the server busy; more would only queue and inflate latency.
-  return load({
+  return runLoad({
     url,
     method: "GET",
     requests,
@@ -312,7 +291,7 @@ async function benchRegistrations(stack: TestStack) {
     const sampler = sampleRegistrationWrites(stack);
     const from = monotonicMicros();
     try {
-      result = await load({
+      result = await runLoad({
         url: api.url,
         method: "POST",
         requests: payloads.map((p) => ({

@@ -19,7 +19,6 @@
  * API under `--cpu-prof` and prints where the downloads' time went.
  * Writes bench/results/delivery.json.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -29,9 +28,10 @@ import { sessionToken, startTestStack, UNLIMITED_RATES } from "../test/helpers/s
 import { startBareServer } from "./lib/bare-reference.ts";
 import { monotonicMicros, profileLines, summarizeProfiles } from "./lib/cpu-profile.ts";
 import type { DownloadPlan, DownloadResult } from "./lib/download-load.ts";
-import type { LoadPlan, LoadResult } from "./lib/load.ts";
+import type { LoadPlan } from "./lib/load.ts";
 import { cpuSecondsOfTree } from "./lib/process-cpu.ts";
 import { report } from "./lib/report.ts";
+import { runLoad as load } from "./lib/run-load.ts";
 
 const MiB = 1024 * 1024;
 const BIG_BYTES = Number(process.env.BENCH_BIG_MIB ?? 1024) * MiB;
@@ -39,33 +39,6 @@ const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 16;
 const PROFILE = process.env.BENCH_PROFILE === "1";
-
-/**
- * Runs a load generator in a child process with `plan`: bench/lib/load.ts (autocannon) for small
- * answers, bench/lib/download-load.ts for file downloads. Any answer but 2xx fails the benchmark.
- */
-function load<R extends LoadResult = LoadResult>(
-  plan: LoadPlan | DownloadPlan,
-  generator: "load" | "download-load" = "load",
-): Promise<R> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `bench/lib/${generator}.ts`], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      const result = JSON.parse(out) as R;
-      if (result.non2xx > 0 || result.errors > 0) {
-        return reject(new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors under load`));
-      }
-      resolve(result);
-    });
-    child.stdin.end(JSON.stringify(plan));
-  });
-}
 
 const stack = await startTestStack("bench_delivery", { env: UNLIMITED_RATES });
 try {

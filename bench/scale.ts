@@ -56,7 +56,8 @@ import { startTestTsa } from "../test/helpers/tsa.ts";
 import { WorkRegistry__factory } from "../types/typechain/index.ts";
 import { startChainWorker } from "./lib/chain-worker.ts";
 import { profileLines, summarizeProfiles } from "./lib/cpu-profile.ts";
-import { explain, planLines } from "./lib/explain.ts";
+import { explain, planLines, recording } from "./lib/explain.ts";
+import { sampler } from "./lib/random.ts";
 import { report, type Figures } from "./lib/report.ts";
 import { buildScaleDatabase } from "./lib/scale-data.ts";
 import { scaleSizes, type AnchoredWork, type ScaleOptions } from "./lib/scale-plan.ts";
@@ -117,42 +118,6 @@ function databaseUrl(name: string): string {
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   return url.toString();
-}
-
-/** A deterministic PRNG for the benchmark's own choices of samples. */
-function sampler(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface Statement {
-  text: string;
-  values: unknown[];
-}
-
-/** `pool` for a repository, remembering every statement run through it (to EXPLAIN them). */
-function recording(pool: pg.Pool): { db: pg.Pool; statements: Statement[] } {
-  const statements: Statement[] = [];
-  const db = new Proxy(pool, {
-    get(target, property) {
-      if (property !== "query") return Reflect.get(target, property) as unknown;
-      return (text: string | { text: string; values?: unknown[] }, values?: unknown[]) => {
-        const statement =
-          typeof text === "string"
-            ? { text, values: values ?? [] }
-            : { text: text.text, values: text.values ?? [] };
-        statements.push(statement);
-        return target.query(statement.text, statement.values);
-      };
-    },
-  });
-  return { db, statements };
 }
 
 interface Timing<T> {

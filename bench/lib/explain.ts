@@ -78,3 +78,27 @@ export function planLines(title: string, plan: PlanSummary): string[] {
     ...plan.lines,
   ];
 }
+
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
+
+/** `pool` for a repository, remembering every statement run through it (to EXPLAIN them). */
+export function recording(pool: pg.Pool): { db: pg.Pool; statements: Statement[] } {
+  const statements: Statement[] = [];
+  const db = new Proxy(pool, {
+    get(target, property) {
+      if (property !== "query") return Reflect.get(target, property) as unknown;
+      return (text: string | { text: string; values?: unknown[] }, values?: unknown[]) => {
+        const statement =
+          typeof text === "string"
+            ? { text, values: values ?? [] }
+            : { text: text.text, values: text.values ?? [] };
+        statements.push(statement);
+        return target.query(statement.text, statement.values);
+      };
+    },
+  });
+  return { db, statements };
+}

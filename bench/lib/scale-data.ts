@@ -77,6 +77,46 @@ export async function copyInto(
   return count;
 }
 
+/** The columns the generators write of the indexer's item and escrow tables, in their rows' order. */
+export const COPY_COLUMNS = {
+  game_items: [
+    "item_id",
+    "uri",
+    "max_supply",
+    "minted",
+    "burned",
+    "block_number",
+    "log_index",
+    "tx_hash",
+    "updated_block",
+  ],
+  listings: [
+    "listing_id",
+    "seller",
+    "token",
+    "item_id",
+    "amount",
+    "price",
+    "currency",
+    "deadline",
+    "state",
+    "buyer",
+    "confirm_by",
+    "seller_proceeds",
+    "commission",
+    "settled",
+    "arbiter",
+    "block_number",
+    "log_index",
+    "tx_hash",
+    "updated_block",
+    "commission_bps",
+    "items_claimed",
+    "funds_claimed",
+  ],
+  listing_states: ["listing_id", "event", "state", "block_number", "log_index", "tx_hash"],
+};
+
 function* range(n: number): Generator<number> {
   for (let i = 0; i < n; i++) yield i;
 }
@@ -364,17 +404,7 @@ function tables(plan: ScalePlan): { table: string; columns: string[]; rows: () =
     },
     {
       table: "game_items",
-      columns: [
-        "item_id",
-        "uri",
-        "max_supply",
-        "minted",
-        "burned",
-        "block_number",
-        "log_index",
-        "tx_hash",
-        "updated_block",
-      ],
+      columns: COPY_COLUMNS.game_items,
       rows: () =>
         map(sizes.items, (i) => {
           const p = at("item", i);
@@ -399,30 +429,7 @@ function tables(plan: ScalePlan): { table: string; columns: string[]; rows: () =
     },
     {
       table: "listings",
-      columns: [
-        "listing_id",
-        "seller",
-        "token",
-        "item_id",
-        "amount",
-        "price",
-        "currency",
-        "deadline",
-        "state",
-        "buyer",
-        "confirm_by",
-        "seller_proceeds",
-        "commission",
-        "settled",
-        "arbiter",
-        "block_number",
-        "log_index",
-        "tx_hash",
-        "updated_block",
-        "commission_bps",
-        "items_claimed",
-        "funds_claimed",
-      ],
+      columns: COPY_COLUMNS.listings,
       rows: () =>
         map(sizes.listings, (l) => {
           const p = at("list", l, 1);
@@ -459,7 +466,7 @@ function tables(plan: ScalePlan): { table: string; columns: string[]; rows: () =
     },
     {
       table: "listing_states",
-      columns: ["listing_id", "event", "state", "block_number", "log_index", "tx_hash"],
+      columns: COPY_COLUMNS.listing_states,
       rows: function* () {
         for (const l of range(sizes.listings)) {
           const p = at("list", l, 1);
