@@ -194,6 +194,20 @@ async function anchoredWork(provider: FetchJsonRpcProvider, deployment: Deployme
 
 /** A kept database's work 1 taken over by this run's chain, whose registration lives elsewhere. */
 async function reanchor(pool: pg.Pool, anchor: AnchoredWork, chainId: number): Promise<void> {
+  // The generated blocks follow work 1's; a deployment with more transactions moves it among them.
+  const { rows: taken } = await pool.query<{ block_number: string }>(
+    `SELECT w.block_number::text FROM works w
+      WHERE w.work_id = 1 AND (w.block_number, w.log_index) <> ($1, $2)
+        AND EXISTS (SELECT 1 FROM chain_events e WHERE e.chain_id = $3 AND e.block_number = $1 AND e.log_index = $2)`,
+    [anchor.blockNumber, anchor.logIndex, chainId],
+  );
+  if (taken[0]) {
+    throw new Error(
+      `the kept database has work 1 in block ${taken[0].block_number} and its generated blocks after it, ` +
+        `but this chain registers work 1 in block ${anchor.blockNumber} (the contracts' deployment changed): ` +
+        `build the database anew`,
+    );
+  }
   await pool.query(
     `WITH old AS (SELECT block_number, log_index FROM works WHERE work_id = 1)
      UPDATE chain_events e SET block_number = $2, log_index = $3, block_hash = $4, tx_hash = $5,
