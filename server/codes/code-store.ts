@@ -106,6 +106,26 @@ export async function holdCode(client: PoolClient, offerId: string, orderId: str
   return rows[0]!.held > 0;
 }
 
+/**
+ * Keeps for good the codes that just-paid orders hold, in one statement for a group of payments;
+ * answers how many were kept. An order whose code went to another checkout keeps one later, in its
+ * fulfilment (keepCode), as does any order this misses.
+ */
+export async function keepHeldCodes(db: Queryable, orderIds: string[]): Promise<number> {
+  if (orderIds.length === 0) return 0;
+  const { rows } = await db.query<{ kept: number }>(
+    `WITH kept AS (
+       UPDATE redemption_codes c SET sold_at = now()
+         FROM orders o
+        WHERE c.order_id = ANY ($1::uuid[]) AND c.sold_at IS NULL AND o.id = c.order_id AND o.status = 'paid'
+       RETURNING c.offer_id
+     ), ${COUNT_KEPT}
+     SELECT (SELECT count(*) FROM kept)::int AS kept`,
+    [orderIds],
+  );
+  return rows[0]!.kept;
+}
+
 export type KeptCode = "kept" | "none" | "no-stock";
 
 /**

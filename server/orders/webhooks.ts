@@ -12,7 +12,7 @@ import {
   type Order,
 } from "./store.ts";
 import { lockFiatPrice, stockOf, available } from "../repositories/offer-stock.ts";
-import { hasStock, holdCode } from "../codes/code-store.ts";
+import { hasStock, holdCode, keepHeldCodes } from "../codes/code-store.ts";
 import type { OrderStatus, PaymentStatus } from "./status.ts";
 import {
   claimEvent,
@@ -56,6 +56,20 @@ function sameMoney(order: { amount: number; currency: string }, paid: Money): bo
 const LAPSED_AND_SOLD_OUT = "the reservation lapsed before payment and the offer sold out meanwhile";
 
 /**
+ * Keeps the redemption codes the orders just paid hold, so their buyers read them at once rather
+ * than when the fulfilment job gets to them. Best effort: the fulfilment keeps the code (or fails
+ * the order) before minting whatever happens here, so a fault is logged, not answered.
+ */
+async function keepCodesOfPaid(deps: FulfilmentDeps, outcomes: PaymentOutcome[]): Promise<void> {
+  const paid = outcomes.flatMap((o) => (o.paid ? [o.paid.order.id] : []));
+  try {
+    await keepHeldCodes(deps.db, paid);
+  } catch (err) {
+    deps.logger.warn({ err, orders: paid.length }, "redemption codes left for the fulfilment to keep");
+  }
+}
+
+/**
  * Payment webhooks: verified, recorded by event id, applied, answered fast. Slow work (minting,
  * capturing, revoking) is recorded in the outbox with the change that calls for it, with job ids
  * derived from the order so duplicates collapse, and queued right after the commit (or by the
@@ -75,6 +89,7 @@ export class WebhookService {
         const outcomes = await recordCheckoutPayments(deps.db, payments, UNFINISHED_AFTER_SECONDS);
         deps.checkpoint("webhook:after-commit");
         await deps.outbox.deliver(outcomes.flatMap((o) => o.paid?.jobs ?? []));
+        await keepCodesOfPaid(deps, outcomes);
         return outcomes;
       },
       (payment) => payment.orderId,
