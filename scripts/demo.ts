@@ -14,6 +14,7 @@ import { createHash, randomBytes } from "node:crypto";
 import {
   formatEther,
   JsonRpcProvider,
+  Wallet,
   type JsonRpcSigner,
   type TransactionReceipt,
   type TransactionRequest,
@@ -24,6 +25,7 @@ import { CREATE_OFFER_TYPES, licenseDomain } from "../lib/eip712.ts";
 import { readDeployment } from "../lib/deployment.ts";
 import { verifyBundle } from "../lib/evidence/verify.ts";
 import {
+  CodeCommitments__factory,
   GameItems__factory,
   IERC20Metadata__factory,
   ItemEscrow__factory,
@@ -763,6 +765,101 @@ async function main(): Promise<void> {
   for (const c of report.checks)
     console.log(`     ${c.skipped ? "SKIP" : c.ok ? "PASS" : "FAIL"}  ${c.name}`);
   check(report.ok, "the independent verifier passes every check");
+
+  say(
+    "The creator sells redemption codes with the offer; a buyer pays by card with a coupon and gets one code",
+  );
+  const creatorAuth = { authorization: `Bearer ${creatorToken}` };
+  const generated = await expectStatus<{ batch: { count: number } }>(
+    api(
+      "POST",
+      `/v1/offers/${offerId}/codes`,
+      { generate: { count: 5, format: "DEMO-#####-#####" } },
+      creatorAuth,
+    ),
+    201,
+    "code upload",
+  );
+  ok(`${generated.batch.count} codes generated and sealed; their Merkle root goes on chain`);
+  const coupon = `DEMO${randomBytes(3).toString("hex").toUpperCase()}`;
+  await expectStatus(
+    api(
+      "POST",
+      "/v1/coupons",
+      { code: coupon, kind: "percent", value: 20, maxUses: 5, maxUsesPerBuyer: 1, offerIds: [offerId] },
+      creatorAuth,
+    ),
+    201,
+    "coupon",
+  );
+  const codeBuyer = Wallet.createRandom().address;
+  const codeOrder = await expectStatus<{
+    orderId: string;
+    checkoutUrl: string;
+    orderSecret: string;
+    amount: number;
+    discount: number;
+  }>(api("POST", "/v1/checkout", { offerId, wallet: codeBuyer, coupon }), 201, "checkout with a coupon");
+  check(
+    codeOrder.amount === 1520 && codeOrder.discount === 380,
+    `the checkout shows the coupon ${coupon}: $19.00 less 20%, $15.20 to pay`,
+  );
+  const codePay = await fetch(new URL(`${new URL(codeOrder.checkoutUrl, API).pathname}/pay`, API), {
+    method: "POST",
+    redirect: "manual",
+  });
+  check(codePay.status === 303, "paid $15.20 on the checkout page");
+  const boughtCode = await waitFor("the code", async () => {
+    const r = await api<{ status: string; code: string | null }>(
+      "GET",
+      `/v1/orders/${codeOrder.orderId}/code?secret=${codeOrder.orderSecret}`,
+    );
+    return r.body.status === "delivered" ? r.body : null;
+  });
+  check(
+    /^DEMO-\w{5}-\w{5}$/.test(boughtCode.code ?? ""),
+    `the order page shows the buyer's code ${boughtCode.code}`,
+  );
+  const proof = await waitFor("the code's batch on chain", async () => {
+    const r = await api<{
+      batchId: string;
+      salt: string;
+      codeHash: string;
+      proof: string[];
+      contract: string;
+    }>("GET", `/v1/orders/${codeOrder.orderId}/code/proof?secret=${codeOrder.orderSecret}`);
+    return r.status === 200 ? r.body : null;
+  });
+  const commitments = CodeCommitments__factory.connect(proof.contract, provider);
+  check(
+    await commitments.verifyCode(proof.batchId, proof.salt, proof.codeHash, proof.proof),
+    "CodeCommitments.verifyCode proves on chain that the code was issued in the offer's committed batch",
+  );
+  const redeemKey = await expectStatus<{ key: string }>(
+    api("POST", "/v1/codes/keys", { name: "demo shop" }, creatorAuth),
+    201,
+    "redemption key",
+  );
+  await expectStatus(
+    api(
+      "POST",
+      "/v1/codes/redeem",
+      { code: boughtCode.code, redeemer: "demo player" },
+      { "x-api-key": redeemKey.key },
+    ),
+    200,
+    "redeem",
+  );
+  const again = await api<{ error: { code: string } }>(
+    "POST",
+    "/v1/codes/redeem",
+    { code: boughtCode.code },
+    { "x-api-key": redeemKey.key },
+  );
+  check(
+    again.status === 409 && again.body.error.code === "CODE_ALREADY_REDEEMED",
+    "the creator's system redeems the code once; a second redemption is refused, naming when and by whom",
+  );
 
   console.log(`\nEvery step checked out.`);
 }

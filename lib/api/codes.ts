@@ -58,6 +58,8 @@ export const codeUploadBody = z
     message: "give either codes or generate",
   });
 export type CodeUpload = z.infer<typeof codeUploadBody>;
+/** An upload as a client sends it (the alphabet may be left out). */
+export type CodeUploadRequest = z.input<typeof codeUploadBody>;
 
 export const codeBatchSchema = z.object({
   batchId: z.string(),

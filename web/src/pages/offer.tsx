@@ -16,6 +16,7 @@ import { listReferrers, referralLink, setReferrer } from "../referrals.ts";
 import { Link } from "../router.tsx";
 import { useWallet } from "../wallet.tsx";
 import { DeliveryTermsSection } from "./delivery-terms.tsx";
+import { CodeStockSection, CouponsSection } from "./offer-promotions.tsx";
 import { NotFoundPage } from "./not-found.tsx";
 import { OfferCard } from "./offers.tsx";
 
@@ -51,6 +52,8 @@ export function OfferPage({ id, referrer }: { id: string; referrer: string | nul
       <div className="offer-page">
         <OfferCard offer={o} onBought={offer.reload} referrer={ref} />
         {mine && <Referrers offer={o} />}
+        {mine && o.fiatPrice && <CodeStockSection offer={o} />}
+        {mine && o.fiatPrice && <CouponsSection offer={o} />}
         <DeliveryTermsSection offer={o} mine={mine} />
       </div>
     </>

@@ -2,8 +2,10 @@ import { useEffect, useState } from "react";
 import type { DownloadLink } from "../../../lib/api/deliveries.ts";
 import type { Order, OrderStatus } from "../../../lib/api/orders.ts";
 import { getOrder, orderEvents } from "../commerce.ts";
+import type { OrderCode } from "../../../lib/api/codes.ts";
+import { getOrderCode } from "../codes.ts";
 import { orderDownloadLink, startDownload } from "../delivery.ts";
-import { ErrorNote, FinalityBadge, Loading, Steps, usePageTitle } from "../components.tsx";
+import { CopyButton, ErrorNote, FinalityBadge, Loading, Steps, usePageTitle } from "../components.tsx";
 import { formatBytes, formatMoney } from "../format.ts";
 import { Link } from "../router.tsx";
 
@@ -68,6 +70,12 @@ export function OrderPage({ id, secret }: { id: string; secret: string }) {
         <h2 id="order-heading">
           {formatMoney(order.amount, order.currency)} · offer #{order.offerId}
         </h2>
+        {order.discount > 0 && (
+          <p className="muted">
+            {formatMoney(order.listAmount, order.currency)} less {formatMoney(order.discount, order.currency)}{" "}
+            with coupon <code>{order.coupon}</code>
+          </p>
+        )}
         <Steps steps={STEPS} current={STEP_OF[order.status]} failed={failed} />
         <div aria-live="polite" className="order-status">
           <p className={failed ? "text-bad" : order.status === "fulfilled" ? "text-ok" : undefined}>
@@ -100,6 +108,9 @@ export function OrderPage({ id, secret }: { id: string; secret: string }) {
           <p className="hint">This page follows the payment live; keep it open while you pay.</p>
         )}
       </section>
+      {order.status !== "created" && order.status !== "expired" && (
+        <OrderCodeCard orderId={id} secret={secret} status={order.status} />
+      )}
       {order.license && !failed && <OrderDownload orderId={id} secret={secret} />}
     </>
   );
@@ -145,6 +156,55 @@ function OrderDownload({ orderId, secret }: { orderId: string; secret: string })
         )}
       </div>
       {error !== null && <ErrorNote error={error} />}
+    </section>
+  );
+}
+
+/** The redemption code of a paid order whose offer sells codes, with a copy button; read again as the order moves. */
+function OrderCodeCard({
+  orderId,
+  secret,
+  status,
+}: {
+  orderId: string;
+  secret: string;
+  status: OrderStatus;
+}) {
+  const [code, setCode] = useState<OrderCode | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    let closed = false;
+    getOrderCode(orderId, secret).then(
+      (next) => !closed && setCode(next),
+      (err: unknown) => !closed && setError(err),
+    );
+    return () => {
+      closed = true;
+    };
+  }, [orderId, secret, status]);
+
+  if (error !== null) return <ErrorNote error={error} />;
+  if (!code) return null;
+  return (
+    <section className="card" aria-labelledby="code-heading">
+      <h2 id="code-heading">Your code</h2>
+      {code.status === "delivered" && (
+        <>
+          <p>
+            <span className="mono-value">
+              <code className="redemption-code" data-testid="redemption-code">
+                {code.code}
+              </code>
+              <CopyButton value={code.code!} label="the code" />
+            </span>
+          </p>
+        </>
+      )}
+      {code.status === "pending" && <p>Your code is on its way; it appears here once the payment is in.</p>}
+      {code.status === "void" && (
+        <p className="text-bad">This order's code is void: the order was refunded or failed.</p>
+      )}
     </section>
   );
 }
