@@ -15,6 +15,7 @@ export interface DownloadPlan extends LoadPlan {
   sha256?: boolean;
 }
 
+/** As load.ts's summary, except that `bytes` counts bodies only. */
 export interface DownloadResult extends LoadResult {
   /** `0x` and the SHA-256 of the last body, when the plan asked for it. */
   sha256?: string;
