@@ -14,6 +14,10 @@
  * price range in the stablecoin dearest first, an item id cheapest first, and one seller's newest.
  * Measures:
  *   firstPageP99Ms   p99 of those first pages together (target ≤ 100), with p50 and pages a second
+ *   bareP99Ms        the same load on a bare node:http server answering one such page from memory
+ *                    in as many processes (bench/lib/bare-reference.ts), with pagesVsBareRatio: what
+ *                    the shared machine allowed during the run
+ *   oneConnection…   p50 and p99 of the same pages asked one at a time: a page's own time
  *   <shape>P99Ms     p99 of each shape alone, BENCH_SECONDS / 2 each
  *   plans            EXPLAIN (ANALYZE, BUFFERS) of the listings query of each shape, run through the
  *                    market's own service on the same database
@@ -30,7 +34,8 @@ import { isWithheld } from "../server/services/uploads.ts";
 import { startServerProcess } from "../test/helpers/server-process.ts";
 import { startTestStack, UNLIMITED_RATES } from "../test/helpers/stack.ts";
 import { explain, planLines, recording, type PlanSummary } from "./lib/explain.ts";
-import type { LoadPlan } from "./lib/load.ts";
+import { startBareServer } from "./lib/bare-reference.ts";
+import type { LoadPlan, LoadResult } from "./lib/load.ts";
 import { copyMarketData, ITEM_TYPES, KINDS, MATERIALS } from "./lib/market-data.ts";
 import { sampler } from "./lib/random.ts";
 import { report } from "./lib/report.ts";
@@ -124,6 +129,19 @@ try {
       `asking for first pages of ${Object.keys(SHAPES).length} shapes for ${SECONDS} s on ${CONNECTIONS} connections…`,
     );
     const all = await runLoad(plan(mixed, SECONDS));
+    // The same load on a bare node:http server answering one of those pages from memory, in as many
+    // processes: what the machine allows at that moment, since other work shares its two cores.
+    const bareServer = await startBareServer(api.url, mixed[0]!, API_PROCESSES);
+    let bare: LoadResult;
+    try {
+      await runLoad({ ...plan(mixed, 2), url: bareServer.url });
+      bare = await runLoad({ ...plan(mixed, SECONDS), url: bareServer.url });
+    } finally {
+      await bareServer.stop();
+    }
+    console.log(`  bare node:http: p99 ${bare.p99} ms, ${Math.round(bare.reqPerSec)} answers/s`);
+    const alone = await runLoad({ ...plan(mixed, Math.max(2, SECONDS / 2)), connections: 1 });
+    console.log(`  one connection: p50 ${alone.p50} ms, p99 ${alone.p99} ms`);
     const byShape: Record<string, number> = {};
     for (const [shape, list] of Object.entries(paths)) {
       const result = await runLoad(plan(list, Math.max(2, SECONDS / 2)));
@@ -161,6 +179,10 @@ try {
         firstPageP99Ms: all.p99,
         firstPageP50Ms: all.p50,
         pagesPerSec: Math.round(all.reqPerSec),
+        bareP99Ms: bare.p99,
+        pagesVsBareRatio: Number((all.reqPerSec / bare.reqPerSec).toFixed(2)),
+        oneConnectionP50Ms: alone.p50,
+        oneConnectionP99Ms: alone.p99,
         ...byShape,
         slowestQueryMs: Number(Math.max(...Object.values(plans).map((p) => p.executionMs)).toFixed(2)),
         openListings: LISTINGS,
