@@ -46,12 +46,28 @@ async function devSessionSecret(): Promise<string> {
   }
 }
 
-const stops: (() => Promise<void>)[] = [];
+/** How long one part may take to stop before the next one is stopped anyway. */
+const STOP_PART_MS = 15_000;
+const stops: { part: string; stop: () => Promise<void> }[] = [];
 let stopping = false;
 async function stopAll(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    for (const stop of stops.reverse()) await stop().catch(() => {});
+    // A part that fails or hangs while stopping is named, and Ctrl-C still ends the stack.
+    for (const { part, stop } of stops.reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`not stopped after ${STOP_PART_MS / 1000} s`)),
+          STOP_PART_MS,
+        );
+      });
+      await Promise.race([stop(), late])
+        .catch((err: unknown) =>
+          console.error(`stopping ${part}: ${err instanceof Error ? err.message : String(err)}`),
+        )
+        .finally(() => clearTimeout(timer));
+    }
   }
   process.exit(code);
 }
@@ -64,7 +80,7 @@ try {
     rpcUrl: process.env.CHAIN_RPC_URL || undefined,
     deploymentsDir: process.env.DEPLOYMENTS_DIR,
   });
-  stops.push(() => chain.close());
+  stops.push({ part: "chain", stop: () => chain.close() });
   line("chain", `${chain.url}  (chain id ${chain.chainId}, contracts in deployments/${chain.chainId}.json)`);
 
   const postgres = await startPostgres(
@@ -72,7 +88,7 @@ try {
     DATA,
     process.env.DEV_POSTGRES === "embedded" ? "embedded" : "cluster",
   );
-  stops.push(() => postgres.stop());
+  stops.push({ part: "postgres", stop: () => postgres.stop() });
   line("postgres", `${postgres.url.replace(/\/\/[^@]*@/, "//")}  (${postgres.kind})`);
 
   let redisPart;
@@ -85,7 +101,7 @@ try {
     }
     throw err;
   }
-  stops.push(() => redisPart.stop());
+  stops.push({ part: "redis", stop: () => redisPart.stop() });
   line("redis", `${redisPart.url}  (${redisPart.kind})`);
 
   const env = {
@@ -114,7 +130,7 @@ try {
   });
 
   const runtime = await createRuntime(config, logger);
-  stops.push(() => runtime.close());
+  stops.push({ part: "api", stop: () => runtime.close() });
   const { db, redis, provider, relayer, registry, ipfs, queues, feed } = runtime;
 
   const indexer = createIndexer({
@@ -145,7 +161,7 @@ try {
     console.error(`indexer stopped: ${err instanceof Error ? err.message : String(err)}`);
     void stopAll(1);
   });
-  stops.push(() => indexer.stop());
+  stops.push({ part: "indexer", stop: () => indexer.stop() });
   line(
     "indexer",
     `following ${Object.keys(runtime.deployment.contracts).length} contracts from block ${indexer.indexedBlock()}`,
@@ -166,7 +182,7 @@ try {
     deployment: runtime.deployment,
     logger: logger.child({ part: "worker" }),
   });
-  stops.push(() => workers.close());
+  stops.push({ part: "workers", stop: () => workers.close() });
   line("workers", `relayer ${getAddress(relayer.address)}, notarize mode ${config.notarize.mode}`);
 
   await feed.start();
@@ -191,7 +207,7 @@ try {
   });
   // Requests in flight get two seconds, then the workers hand back what they hold: Ctrl-C stops within seconds.
   const http = gracefulServer(server);
-  stops.push(() => http.close(2_000));
+  stops.push({ part: "http", stop: () => http.close(2_000) });
   line("api", `${config.http.publicUrl}  (docs at ${config.http.publicUrl}/docs)`);
   console.log("\nready — press Ctrl-C to stop");
 } catch (err) {
