@@ -1,7 +1,8 @@
 import { promisify } from "node:util";
-import { crc32, inflateRaw } from "node:zlib";
+import { crc32, deflateRaw, inflateRaw } from "node:zlib";
 
 const inflate = promisify(inflateRaw);
+const deflate = promisify(deflateRaw);
 
 /** Bounds on what reading a zip may cost, checked while inflating: a zip's declared sizes are never trusted. */
 export interface ZipLimits {
@@ -48,6 +49,10 @@ const MAX_COMMENT = 0xffff;
 const STORED = 0;
 const DEFLATED = 8;
 const FLAG_ENCRYPTED = 0x1;
+const FLAG_UTF8 = 0x800;
+/** Version 2.0: deflate, no zip64. */
+const ZIP_VERSION = 20;
+const MAX_UINT32 = 0xffffffff;
 
 interface CentralEntry {
   name: string;
@@ -186,4 +191,88 @@ export async function readZip(
     files.set(entry.name, content);
   }
   return files;
+}
+
+/** A file to write into a zip archive. */
+export interface ZipEntry {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** MS-DOS date and time fields (UTC, two-second resolution; zip cannot hold years before 1980). */
+function dosDateTime(date: Date): { time: number; date: number } {
+  const year = Math.max(1980, date.getUTCFullYear());
+  return {
+    time: (date.getUTCHours() << 11) | (date.getUTCMinutes() << 5) | (date.getUTCSeconds() >> 1),
+    date: ((year - 1980) << 9) | ((date.getUTCMonth() + 1) << 5) | date.getUTCDate(),
+  };
+}
+
+/**
+ * Writes `entries` into a zip archive, each deflated by zlib (level 6) on the thread pool, so files
+ * compress in parallel and the event loop stays free; all dated `modified`. Names are stored as UTF-8.
+ * Throws past what a zip without zip64 holds (65,535 entries, 4 GiB).
+ */
+export async function writeZip(entries: ZipEntry[], modified: Date): Promise<Uint8Array> {
+  if (entries.length > 0xffff) throw new Error(`a zip holds at most 65,535 entries, not ${entries.length}`);
+  const stamp = dosDateTime(modified);
+  const encoder = new TextEncoder();
+  const compressed = await Promise.all(
+    entries.map(async (entry) => ({
+      name: encoder.encode(entry.name),
+      crc: crc32(entry.bytes),
+      size: entry.bytes.byteLength,
+      data: await deflate(entry.bytes, { level: 6 }),
+    })),
+  );
+  const parts: Uint8Array[] = [];
+  const central: Uint8Array[] = [];
+  let offset = 0;
+  const header = (size: number, fields: (view: DataView) => void) => {
+    const bytes = new Uint8Array(size);
+    fields(new DataView(bytes.buffer));
+    return bytes;
+  };
+  for (const file of compressed) {
+    if (file.size > MAX_UINT32 || offset > MAX_UINT32) throw new Error("the archive passes 4 GiB (zip64)");
+    const common = (view: DataView, at: number) => {
+      view.setUint16(at, ZIP_VERSION, true);
+      view.setUint16(at + 2, FLAG_UTF8, true);
+      view.setUint16(at + 4, DEFLATED, true);
+      view.setUint16(at + 6, stamp.time, true);
+      view.setUint16(at + 8, stamp.date, true);
+      view.setUint32(at + 10, file.crc, true);
+      view.setUint32(at + 14, file.data.byteLength, true);
+      view.setUint32(at + 18, file.size, true);
+      view.setUint16(at + 22, file.name.byteLength, true);
+    };
+    parts.push(
+      header(LOCAL_SIZE, (view) => {
+        view.setUint32(0, LOCAL_SIGNATURE, true);
+        common(view, 4);
+      }),
+      file.name,
+      file.data,
+    );
+    central.push(
+      header(CENTRAL_SIZE, (view) => {
+        view.setUint32(0, CENTRAL_SIGNATURE, true);
+        view.setUint16(4, ZIP_VERSION, true);
+        common(view, 6);
+        view.setUint32(42, offset, true);
+      }),
+      file.name,
+    );
+    offset += LOCAL_SIZE + file.name.byteLength + file.data.byteLength;
+  }
+  const centralSize = central.reduce((sum, part) => sum + part.byteLength, 0);
+  if (offset + centralSize > MAX_UINT32) throw new Error("the archive passes 4 GiB (zip64)");
+  const end = header(EOCD_SIZE, (view) => {
+    view.setUint32(0, EOCD_SIGNATURE, true);
+    view.setUint16(8, compressed.length, true);
+    view.setUint16(10, compressed.length, true);
+    view.setUint32(12, centralSize, true);
+    view.setUint32(16, offset, true);
+  });
+  return Buffer.concat([...parts, ...central, end]);
 }

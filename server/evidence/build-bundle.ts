@@ -1,6 +1,5 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { getAddress, getBytes } from "ethers";
-import JSZip from "jszip";
 import type { Certificate } from "pkijs";
 import packageJson from "../../package.json" with { type: "json" };
 import { blockHashOf, rpcBlockSchema } from "../../lib/evidence/block-header.ts";
@@ -26,6 +25,7 @@ import {
   type RpcReceipt,
 } from "../../lib/evidence/registry.ts";
 import { requestTimestamp } from "../../lib/evidence/timestamp.ts";
+import { writeZip, type ZipEntry } from "../../lib/evidence/zip.ts";
 import { renderReport } from "./report-pdf.ts";
 
 type Uint = bigint | number | string;
@@ -299,16 +299,16 @@ export async function buildBundle(input: BundleInput): Promise<Uint8Array> {
     signature: await input.signer.signMessage(getBytes(digest)),
   };
 
-  const zip = new JSZip();
-  const date = new Date(generatedAt);
-  zip.file(BUNDLE_PATHS.manifest, manifestBytes, { date });
-  zip.file(BUNDLE_PATHS.signature, jsonFile(signature), { date });
+  const entries: ZipEntry[] = [
+    { name: BUNDLE_PATHS.manifest, bytes: manifestBytes },
+    { name: BUNDLE_PATHS.signature, bytes: jsonFile(signature) },
+  ];
   if (input.tsaUrl) {
     const { response } = await requestTimestamp(input.tsaUrl, digest, {
       trustedCerts: input.tsaTrustedCerts,
     });
-    zip.file(BUNDLE_PATHS.timestamp, response, { date });
+    entries.push({ name: BUNDLE_PATHS.timestamp, bytes: response });
   }
-  for (const [path, bytes] of files) zip.file(path, bytes, { date });
-  return zip.generateAsync({ type: "uint8array", compression: "DEFLATE", compressionOptions: { level: 6 } });
+  for (const [name, bytes] of files) entries.push({ name, bytes });
+  return writeZip(entries, new Date(generatedAt));
 }

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import JSZip from "jszip";
-import { readZip, ZipLimitError, type ZipLimits } from "../../lib/evidence/zip.ts";
+import { readZip, writeZip, ZipLimitError, type ZipLimits } from "../../lib/evidence/zip.ts";
 import { zipBomb } from "../helpers/zip-bomb.ts";
 
 const MiB = 1024 * 1024;
@@ -78,6 +78,42 @@ describe("readZip", function () {
     await readZip(new TextEncoder().encode("not a zip at all, just text"), LIMITS).then(
       () => expect.fail("expected an error"),
       (err: Error) => expect(err).not.to.be.instanceOf(ZipLimitError),
+    );
+  });
+});
+
+describe("writeZip", function () {
+  const modified = new Date("2026-03-14T15:09:26Z");
+  const entries = [
+    { name: "manifest.json", bytes: new TextEncoder().encode(`${JSON.stringify({ a: 1 }, null, 2)}\n`) },
+    { name: "chain/receipt.json", bytes: new TextEncoder().encode("x".repeat(60_000)) },
+    { name: "original/été.bin", bytes: Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256) },
+    { name: "empty.txt", bytes: new Uint8Array(0) },
+  ];
+
+  it("writes deflated files that readZip reads back byte for byte", async function () {
+    const zip = await writeZip(entries, modified);
+    const files = await readZip(zip, LIMITS);
+    expect([...files.keys()]).to.deep.equal(entries.map((e) => e.name));
+    for (const entry of entries)
+      expect(Buffer.from(files.get(entry.name)!).equals(entry.bytes)).to.equal(true);
+    expect(zip.byteLength).to.be.lessThan(60_000 / 10);
+  });
+
+  it("writes an archive another zip tool reads, with UTF-8 names and the given date", async function () {
+    const zip = await JSZip.loadAsync(await writeZip(entries, modified));
+    const file = zip.file("original/été.bin")!;
+    expect(Buffer.from(await file.async("uint8array")).equals(entries[2]!.bytes)).to.equal(true);
+    expect(await zip.file("empty.txt")!.async("string")).to.equal("");
+    // MS-DOS times have a resolution of two seconds.
+    expect(file.date.toISOString()).to.equal("2026-03-14T15:09:26.000Z");
+  });
+
+  it("refuses more entries than a zip without zip64 can list", async function () {
+    const many = Array.from({ length: 65_536 }, (_, i) => ({ name: `f${i}`, bytes: new Uint8Array(0) }));
+    await writeZip(many, modified).then(
+      () => expect.fail("expected an error"),
+      (err: Error) => expect(err.message).to.match(/65,535 entries/),
     );
   });
 });
