@@ -42,6 +42,8 @@ export interface LicenseRow extends Origin {
   /** `card_refund`, `card_chargeback` or `offer_terms`. */
   revoked_reason: string | null;
   revoked_block: number | null;
+  /** Block time of the mint; null for licenses indexed before block times were kept. */
+  issued_at: Date | null;
   updated_block: number;
 }
 

@@ -115,6 +115,7 @@ export const licenseTokenHandlers: ContractHandlers = {
           revoked_by: null,
           revoked_reason: null,
           revoked_block: null,
+          issued_at: new Date(event.blockTime! * 1000),
           ...origin(event),
           updated_block: event.blockNumber,
         },

@@ -193,11 +193,10 @@ export class EvidenceFactsRepository {
       commercial_use: boolean;
       territory: string;
     }>(
-      `SELECT l.token_id::text, l.offer_id::text, l.holder, l.expires_at::text, l.revoked, l.tx_hash, e.block_time,
-              o.commercial_use, o.territory
+      `SELECT l.token_id::text, l.offer_id::text, l.holder, l.expires_at::text, l.revoked, l.tx_hash,
+              l.issued_at AS block_time, o.commercial_use, o.territory
          FROM licenses l
          JOIN offers o ON o.offer_id = l.offer_id
-         LEFT JOIN event_blocks e ON e.block_number = l.block_number AND e.log_index = l.log_index
         WHERE l.work_id = $1
         ORDER BY l.token_id`,
       [workId],
