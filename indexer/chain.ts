@@ -6,6 +6,13 @@ import type { ChainLog } from "./decode.ts";
  */
 export interface ChainProvider {
   send(method: string, params: unknown[]): Promise<unknown>;
+  /** Many calls at once, results in order; the client uses it for headers when the provider has it. */
+  sendBatch?(calls: RpcCall[]): Promise<unknown[]>;
+}
+
+export interface RpcCall {
+  method: string;
+  params: unknown[];
 }
 
 export interface BlockHeader {
@@ -133,7 +140,11 @@ export function createChainClient(provider: ChainProvider) {
 
     /** Headers of `numbers`, fetched concurrently; null for any the provider does not have (yet). */
     async headers(numbers: number[]): Promise<(BlockHeader | null)[]> {
-      return Promise.all(numbers.map((n) => block(n)));
+      if (!provider.sendBatch || numbers.length < 2) return Promise.all(numbers.map((n) => block(n)));
+      const blocks = await provider.sendBatch(
+        numbers.map((n) => ({ method: "eth_getBlockByNumber", params: [hex(n), false] })),
+      );
+      return blocks.map(toHeader);
     },
 
     /** Logs of `addresses` in `fromBlock..toBlock`, in chain order. Throws RangeTooLargeError when refused for size. */

@@ -252,15 +252,16 @@ export function createSync(deps: SyncDeps) {
     events: { blockNumber: number; blockHash: string; blockTime: number | null }[],
     known: Map<number, BlockHeader>,
   ): Promise<void> {
-    const missing = [
-      ...new Set(
-        events.filter((e) => e.blockTime === null && !known.has(e.blockNumber)).map((e) => e.blockNumber),
-      ),
-    ];
+    const hashes = new Map<number, string>();
+    for (const e of events) {
+      if (e.blockTime === null && !known.has(e.blockNumber)) hashes.set(e.blockNumber, e.blockHash);
+    }
+    if (hashes.size === 0) return;
+    const missing = [...hashes.keys()];
     const fetched = await chain.headers(missing);
     fetched.forEach((header, i) => {
       if (!header) throw new ChainMovedError(`provider has no block ${missing[i]} yet`);
-      if (header.hash !== events.find((e) => e.blockNumber === header.number)!.blockHash) {
+      if (header.hash !== hashes.get(header.number)) {
         throw new ChainMovedError(`block ${header.number} changed while fetching`);
       }
       known.set(header.number, header);
@@ -340,11 +341,14 @@ export function createSync(deps: SyncDeps) {
     // Headers before logs: a reorg in between then shows as a log whose block hash differs from its
     // header, or as a parent mismatch on the next range; fetched the other way round, a block whose
     // logs appeared only on the new fork could be committed without them.
-    const result = chain.headers(numbers).then(async (headers) => ({
-      numbers,
-      headers,
-      ...(await fetchEvents(from, to)),
-    }));
+    // Block times that logs lack are fetched here too, so a prefetched range arrives complete.
+    const result = chain.headers(numbers).then(async (headers) => {
+      const { events, undecodable } = await fetchEvents(from, to);
+      const known = new Map<number, BlockHeader>();
+      for (const header of headers) if (header) known.set(header.number, header);
+      await fillBlockTimes([...events, ...undecodable], known);
+      return { numbers, headers, events, undecodable };
+    });
     result.catch(() => undefined);
     return { from, to, tracked, followed: followedVersion, result };
   }
@@ -368,7 +372,6 @@ export function createSync(deps: SyncDeps) {
       const stale = events.find((e) => byNumber.get(e.blockNumber)?.hash !== e.blockHash);
       if (stale) throw new ChainMovedError(`log of block ${stale.blockNumber} is from another fork`);
     }
-    await fillBlockTimes([...events, ...undecodable], byNumber);
     const last = byNumber.get(to)!;
     const refused = await commitRange(
       last,

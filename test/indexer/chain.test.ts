@@ -86,4 +86,36 @@ describe("chain client", () => {
     expect(calls.map((c) => c.length)).to.deep.equal([500, 200]);
     expect(logs.map((l) => l.blockNumber)).to.deep.equal([3, 5]);
   });
+
+  it("asks a provider that batches for many headers in one call, null for blocks it lacks", async () => {
+    const batches: unknown[][] = [];
+    const header = (n: number) => ({
+      number: `0x${n.toString(16)}`,
+      hash: `0x${n.toString(16).padStart(64, "0")}`,
+      parentHash: `0x${(n - 1).toString(16).padStart(64, "0")}`,
+      timestamp: `0x${(1000 + n).toString(16)}`,
+    });
+    const client = createChainClient({
+      send: async () => expect.fail("headers go through sendBatch"),
+      sendBatch: async (calls) => {
+        batches.push(calls.map((c) => c.params[0]));
+        return calls.map((c) => (c.params[0] === "0x9" ? null : header(Number(c.params[0]))));
+      },
+    });
+    const headers = await client.headers([7, 8, 9]);
+    expect(batches).to.deep.equal([["0x7", "0x8", "0x9"]]);
+    expect(headers.map((h) => h?.timestamp ?? null)).to.deep.equal([1007, 1008, null]);
+  });
+
+  it("refuses a malformed header in a batch as provider data", async () => {
+    const client = createChainClient({
+      send: async () => null,
+      sendBatch: async (calls) => calls.map(() => ({ number: "12", hash: "0x01", parentHash: "0x00" })),
+    });
+    const error = await client.headers([1, 2]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(ProviderDataError);
+  });
 });

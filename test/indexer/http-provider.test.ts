@@ -59,6 +59,30 @@ describe("FetchJsonRpcProvider", () => {
     provider.destroy();
   });
 
+  it("sends many calls as batches of 100 and returns each result in the order asked", async () => {
+    const provider = new FetchJsonRpcProvider(url);
+    bodies.length = 0;
+    const calls = Array.from({ length: 250 }, (_, i) => ({ method: "eth_getBlockByNumber", params: [i] }));
+    expect(await provider.sendBatch(calls)).to.deep.equal(calls.map((_, i) => `échoed ${i}`));
+    expect(bodies.map((body) => (body as Call[]).length)).to.deep.equal([100, 100, 50]);
+    provider.destroy();
+  });
+
+  it("fails a batch with the node's JSON-RPC error for any call of it", async () => {
+    const provider = new FetchJsonRpcProvider(url);
+    const error = await provider
+      .sendBatch([
+        { method: "eth_chainId", params: [] },
+        { method: "eth_getLogs", params: [{}] },
+      ])
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(rangeErrorOf(error)).to.not.equal(null);
+    provider.destroy();
+  });
+
   it("surfaces a node's JSON-RPC error so a too-large log range is recognised", async () => {
     const provider = new FetchJsonRpcProvider(url);
     const error = await provider.send("eth_getLogs", [{}]).then(
