@@ -134,6 +134,34 @@ function devCodeKey(sessionSecret: string): Buffer {
   return createHmac("sha256", sessionSecret).update("code-key").digest();
 }
 
+/** Where mail is handed over: `smtp://[user:password@]host[:port]` (STARTTLS when offered) or `smtps://` (TLS from the start). */
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  secure: boolean;
+  /** STARTTLS or nothing (`?tls=required`). */
+  requireTLS: boolean;
+  auth: { user: string; pass: string } | null;
+}
+
+const smtpUrl = z.string().transform((value, ctx): SmtpSettings => {
+  const parsed = URL.canParse(value) ? new URL(value) : null;
+  if (!parsed || !["smtp:", "smtps:"].includes(parsed.protocol) || !parsed.hostname) {
+    ctx.addIssue({ code: "custom", message: "must be smtp://[user:password@]host[:port] or smtps://…" });
+    return z.NEVER;
+  }
+  const secure = parsed.protocol === "smtps:";
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, ""),
+    port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
+    secure,
+    requireTLS: parsed.searchParams.get("tls") === "required",
+    auth: parsed.username
+      ? { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }
+      : null,
+  };
+});
+
 const redisPrefix = z
   .string()
   .regex(/^[a-zA-Z0-9:_-]+$/, "letters, digits, ':', '_' and '-' only")
@@ -251,6 +279,14 @@ const envSchema = z
     DISPUTE_EVIDENCE_QUOTA_BYTES: positiveInt.default(20 * MiB),
     DISPUTE_EVIDENCE_MAX_PIECES: positiveInt.max(1000).default(20),
     STUCK_AFTER_SECONDS: positiveInt.default(DEFAULT_STUCK_AFTER_SECONDS),
+    SMTP_URL: smtpUrl.optional(),
+    MAIL_FROM: z.email("must be an email address").optional(),
+    MAIL_SEND_TIMEOUT_SECONDS: positiveInt.max(600).default(60),
+    EXPIRY_REMINDER_DAYS: positiveInt.max(365).default(7),
+    EXPIRY_REMINDER_EVERY_SECONDS: positiveInt.default(3600),
+    PLATFORM_NAME: z.string().trim().min(1).max(200).default("Rights Ledger"),
+    PLATFORM_ADDRESS: z.string().trim().max(500).optional(),
+    PLATFORM_TAX_ID: z.string().trim().max(100).optional(),
     CRASH_POINTS: z
       .string()
       .transform((spec, ctx): ArmedCrash[] => {
@@ -306,6 +342,12 @@ const envSchema = z
     }
     if (production && !env.CONTENT_KEYS) {
       ctx.addIssue({ code: "custom", path: ["CONTENT_KEYS"], message: "is required in production" });
+    }
+    if (production && !env.SMTP_URL) {
+      ctx.addIssue({ code: "custom", path: ["SMTP_URL"], message: "is required in production" });
+    }
+    if (production && !env.MAIL_FROM) {
+      ctx.addIssue({ code: "custom", path: ["MAIL_FROM"], message: "is required in production" });
     }
     if (production && !env.CODE_KEY) {
       ctx.addIssue({ code: "custom", path: ["CODE_KEY"], message: "is required in production" });
@@ -421,6 +463,19 @@ const envSchema = z
       gasPerItem: { split: env.GAS_PER_SPLIT_RECIPIENT },
     },
     operations: { stuckAfterSeconds: env.STUCK_AFTER_SECONDS },
+    platform: {
+      name: env.PLATFORM_NAME,
+      postalAddress: env.PLATFORM_ADDRESS ?? null,
+      taxId: env.PLATFORM_TAX_ID ?? null,
+      publicUrl: env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`,
+    },
+    mail: {
+      smtp: env.SMTP_URL ?? null,
+      from: { name: env.PLATFORM_NAME, address: env.MAIL_FROM ?? "mail@rights-ledger.localhost" },
+      sendTimeoutMs: env.MAIL_SEND_TIMEOUT_SECONDS * 1000,
+      expiryReminderDays: env.EXPIRY_REMINDER_DAYS,
+      expiryReminderEveryMs: env.EXPIRY_REMINDER_EVERY_SECONDS * 1000,
+    },
     crashPoints: env.CRASH_POINTS ?? [],
     evidence: {
       signerKey: env.EVIDENCE_SIGNER_KEY ?? DEV_EVIDENCE_SIGNER_KEY,

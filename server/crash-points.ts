@@ -30,6 +30,10 @@ export const CRASH_POINTS = [
   "settlement:after-prepare",
   /** Worker: the settlement's transaction is broadcast; the settlement does not record it yet. */
   "settlement:after-send",
+  /** Worker: the SMTP server took DATA for a mail; the mail is not marked sending, no byte of it is sent. */
+  "mail:before-send",
+  /** Worker: the SMTP server accepted a mail; the mail is not marked sent yet. */
+  "mail:after-send",
 ] as const;
 
 export type CrashPoint = (typeof CRASH_POINTS)[number];

@@ -13,6 +13,8 @@ export const RECOVERY_KINDS = {
   relayerResync: "relayer-resync",
   /** Transactions the relayer recorded but a dead process had not broadcast, broadcast again. */
   relayerRebroadcast: "relayer-rebroadcast",
+  /** A mail found mid-hand-over past its lease: its sender died, so it was marked unconfirmed instead of sent again. */
+  unconfirmedMail: "unconfirmed-mail",
 } as const;
 
 export type RecoveryKind = (typeof RECOVERY_KINDS)[keyof typeof RECOVERY_KINDS];

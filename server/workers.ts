@@ -12,6 +12,7 @@ import { RedisLock } from "./chain/redis-lock.ts";
 import type { Relayer } from "./chain/relayer.ts";
 import { startCommerceWorkers } from "./commerce-workers.ts";
 import { startPayoutWorkers } from "./payout-workers.ts";
+import { startMailWorkers } from "./mail/mail-workers.ts";
 import type { Config } from "./config.ts";
 import { noCrashes, type Checkpoint } from "./crash-points.ts";
 import { DeferredError } from "./errors.ts";
@@ -182,11 +183,17 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
 
   const commerce = await startCommerceWorkers({ ...deps, checkpoint });
   const payouts = await startPayoutWorkers({ ...deps, checkpoint });
+  const mail = await startMailWorkers({ ...deps, checkpoint });
 
   return {
     async close(graceMs) {
       await relay.stop();
-      await Promise.all([closeWorkers(workers, graceMs), commerce.close(graceMs), payouts.close(graceMs)]);
+      await Promise.all([
+        closeWorkers(workers, graceMs),
+        commerce.close(graceMs),
+        payouts.close(graceMs),
+        mail.close(graceMs),
+      ]);
       await deps.relayer.close();
     },
   };

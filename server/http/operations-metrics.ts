@@ -21,6 +21,7 @@ const STUCK_KINDS: StuckKind[] = [
   "batch-leaf",
   "booking",
   "settlement",
+  "mail",
 ];
 
 /**

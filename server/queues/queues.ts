@@ -17,6 +17,7 @@ export const QUEUE_NAMES = {
   bookPayment: "book-payment",
   settlePayouts: "settle-payouts",
   commitCodes: "commit-codes",
+  sendMail: "send-mail",
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
@@ -92,6 +93,19 @@ export function bookingJob(
   return { queue: QUEUE_NAMES.bookPayment, jobId: `book-${booking}-${orderId}`, data: { orderId } };
 }
 
+/** Sends one recorded mail. */
+export interface SendMailJob {
+  mailId: string;
+}
+
+/** The id prefix of mails' send jobs (for SQL that derives job ids from mail ids). */
+export const MAIL_JOB_PREFIX = "mail-";
+
+/** The send job of a mail, its id derived from the mail's, so a job queued twice runs once. */
+export function sendMailJob(mailId: string): { queue: QueueName; jobId: string; data: SendMailJob } {
+  return { queue: QUEUE_NAMES.sendMail, jobId: `${MAIL_JOB_PREFIX}${mailId}`, data: { mailId } };
+}
+
 export interface NotarizeJob {
   contentHash: string;
 }
@@ -139,6 +153,7 @@ export interface Queues {
   bookPayment: Queue<OrderJob>;
   settlePayouts: Queue<Record<string, never>>;
   commitCodes: Queue<CommitCodesJob>;
+  sendMail: Queue<SendMailJob>;
   /** The queue named `name`, for jobs recorded by name (the outbox). */
   byName(name: QueueName): Queue;
   close(): Promise<void>;
@@ -191,6 +206,13 @@ const EVIDENCE_JOB_OPTIONS = {
   backoff: { type: "exponential", delay: 1000 },
 };
 
+// An SMTP server that is down for a while is waited for: 2 s doubling to 17 minutes, 34 minutes in all.
+const MAIL_JOB_OPTIONS = {
+  ...DEFAULT_JOB_OPTIONS,
+  attempts: 11,
+  backoff: { type: "exponential", delay: 2000 },
+};
+
 /** The queues the API enqueues into and the workers consume. */
 export function createQueues(connection: ConnectionOptions, redisPrefix: string): Queues {
   const prefix = bullPrefix(redisPrefix);
@@ -241,6 +263,13 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
       defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 },
     }),
   };
+  const mail = {
+    sendMail: new Queue<SendMailJob>(QUEUE_NAMES.sendMail, {
+      connection,
+      prefix,
+      defaultJobOptions: MAIL_JOB_OPTIONS,
+    }),
+  };
   const all: Record<QueueName, Queue> = {
     [QUEUE_NAMES.notarize]: notarize,
     [QUEUE_NAMES.flushBatch]: flushBatch,
@@ -258,6 +287,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     [QUEUE_NAMES.bookPayment]: commerce.bookPayment,
     [QUEUE_NAMES.settlePayouts]: commerce.settlePayouts,
     [QUEUE_NAMES.commitCodes]: commerce.commitCodes,
+    [QUEUE_NAMES.sendMail]: mail.sendMail,
   };
   return {
     notarize,
@@ -267,6 +297,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     evidence,
     collectUploads,
     ...commerce,
+    ...mail,
     byName: (name) => all[name],
     async close() {
       await Promise.all(Object.values(all).map((q) => q.close()));

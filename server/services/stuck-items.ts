@@ -3,12 +3,12 @@ import type { Pool } from "pg";
 import { QUEUE_NAMES, type Queues } from "../queues/queues.ts";
 
 export type StuckKind =
-  "order" | "job" | "relayer-transaction" | "outbox" | "batch-leaf" | "booking" | "settlement";
+  "order" | "job" | "relayer-transaction" | "outbox" | "batch-leaf" | "booking" | "settlement" | "mail";
 
 /** Something that has been in its state longer than expected. */
 export interface StuckItem {
   kind: StuckKind;
-  /** The order id, `<queue>/<job id>`, the transaction hash, the outbox job id or `<batch id>/<leaf index>`. */
+  /** The order id, `<queue>/<job id>`, the transaction hash, the outbox job id, `<batch id>/<leaf index>` or the mail's key. */
   id: string;
   state: string;
   /** Since when it is in that state (its last change). */
@@ -160,6 +160,37 @@ async function stuckSettlements(db: Pool, t: StuckThresholds): Promise<StuckItem
 }
 
 /**
+ * Mails that need an operator: `unconfirmed` (a hand-over broke off after the message started; the
+ * SMTP server's log, searched for the Message-ID, tells whether it arrived) and `failed` (refused
+ * for good, or the server unreachable through every attempt). Nothing resolves them on its own.
+ */
+async function stuckMails(db: Pool): Promise<StuckItem[]> {
+  const { rows } = await db.query<{
+    key: string;
+    state: string;
+    recipient: string;
+    message_id: string | null;
+    error: string | null;
+    updated_at: Date;
+  }>(
+    `SELECT key, state, recipient, message_id, error, updated_at FROM mails
+      WHERE state IN ('unconfirmed', 'failed') ORDER BY updated_at LIMIT $1`,
+    [LIMIT],
+  );
+  return rows.map((r) => ({
+    kind: "mail",
+    id: r.key,
+    state:
+      r.state === "unconfirmed"
+        ? `unconfirmed: check the SMTP log for ${r.message_id ?? "its Message-ID"} to ${r.recipient}`
+        : `failed: ${r.error ?? "refused"}`,
+    since: r.updated_at.toISOString(),
+    ageSeconds: age(r.updated_at),
+    expectedSeconds: 0,
+  }));
+}
+
+/**
  * Jobs waiting to start longer than the platform's own steps take (no worker takes them), and jobs
  * running or put back to wait longer than the chain's steps take.
  */
@@ -197,7 +228,7 @@ async function stuckJobs(queues: Queues, t: StuckThresholds): Promise<StuckItem[
 
 /**
  * Orders, jobs, relayer transactions, outbox rows, unclaimed leaves, unbooked sales and unpaid
- * settlements older than expected in their state, oldest first per kind.
+ * settlements older than expected in their state, and mails an operator must look at, oldest first per kind.
  */
 export async function findStuckItems(
   deps: { db: Pool; queues: Queues },
@@ -211,6 +242,7 @@ export async function findStuckItems(
     stuckLeaves(deps.db, thresholds),
     stuckBookings(deps.db, thresholds),
     stuckSettlements(deps.db, thresholds),
+    stuckMails(deps.db),
   ]);
   return found.flat();
 }

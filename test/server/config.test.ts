@@ -17,12 +17,14 @@ const contentKeys = {
   CONTENT_KEYS: `k1:${Buffer.alloc(32, 7).toString("base64")}`,
   CODE_KEY: Buffer.alloc(32, 9).toString("base64"),
 };
+const mail = { SMTP_URL: "smtp://mailer:p%40ss@smtp.example:2525", MAIL_FROM: "receipts@example.com" };
 const revoker = new Wallet("0x" + "33".repeat(32));
 /** A production environment that starts, on a public chain. */
 const production = {
   ...base,
   ...stripe,
   ...contentKeys,
+  ...mail,
   NODE_ENV: "production",
   CHAIN_RPC_URL: "https://rpc.example/v2/secret-key",
   EVIDENCE_SIGNER_KEY: "0x" + "22".repeat(32),
@@ -97,6 +99,7 @@ describe("server configuration", () => {
       ...base,
       ...stripe,
       ...contentKeys,
+      ...mail,
       NODE_ENV: "production",
       EVIDENCE_SIGNER_KEY: key,
     }).evidence;
@@ -153,6 +156,7 @@ describe("server configuration", () => {
       ...base,
       ...stripe,
       ...contentKeys,
+      ...mail,
       NODE_ENV: "production",
       EVIDENCE_SIGNER_KEY: key,
     }).payments;
@@ -235,6 +239,39 @@ describe("server configuration", () => {
     for (const refused of ["true", "1.2.3.4/33", "2001:db8::/129", "not-an-ip", "-1"]) {
       expect(errorOf({ ...base, TRUST_PROXY: refused })).to.match(/^invalid configuration: TRUST_PROXY /);
     }
+  });
+
+  it("reads SMTP_URL into the SMTP server's settings, requires it and MAIL_FROM in production", () => {
+    expect(loadConfig(base).mail).to.deep.include({
+      smtp: null,
+      sendTimeoutMs: 60_000,
+      expiryReminderDays: 7,
+    });
+    expect(loadConfig(production).mail.smtp).to.deep.equal({
+      host: "smtp.example",
+      port: 2525,
+      secure: false,
+      requireTLS: false,
+      auth: { user: "mailer", pass: "p@ss" },
+    });
+    expect(loadConfig({ ...base, SMTP_URL: "smtps://smtp.example?tls=required" }).mail.smtp).to.include({
+      port: 465,
+      secure: true,
+    });
+    expect(loadConfig({ ...base, SMTP_URL: "smtp://smtp.example/?tls=required" }).mail.smtp).to.include({
+      port: 587,
+      requireTLS: true,
+    });
+    expect(errorOf({ ...base, SMTP_URL: "http://smtp.example" })).to.match(
+      /^invalid configuration: SMTP_URL must be smtp:/,
+    );
+    expect(errorOf({ ...base, MAIL_FROM: "Receipts <r@example.com>" })).to.match(
+      /^invalid configuration: MAIL_FROM must be an email address/,
+    );
+    const { SMTP_URL: _url, ...unsent } = production;
+    expect(errorOf(unsent)).to.equal("invalid configuration: SMTP_URL is required in production");
+    const { MAIL_FROM: _from, ...anonymous } = production;
+    expect(errorOf(anonymous)).to.equal("invalid configuration: MAIL_FROM is required in production");
   });
 
   it("reads the redemption code key, requires it in production and derives one elsewhere", () => {

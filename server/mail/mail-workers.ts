@@ -1,0 +1,66 @@
+import type { ConnectionOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Pool } from "pg";
+import type { Logger } from "pino";
+import type { Config } from "../config.ts";
+import { noCrashes, type Checkpoint } from "../crash-points.ts";
+import { closeWorkers, jobWorker } from "../jobs/job-worker.ts";
+import { QUEUE_NAMES, type SendMailJob } from "../queues/queues.ts";
+import { Recoveries } from "../recoveries.ts";
+import { sendMail } from "./jobs/send-mail.ts";
+import { MailStore } from "./mail-store.ts";
+import { SmtpSender } from "./smtp.ts";
+import type { MailContext } from "./template.ts";
+
+export interface MailWorkerDeps {
+  config: Pick<Config, "mail" | "platform" | "redis">;
+  db: Pool;
+  redis: Redis;
+  connection: ConnectionOptions;
+  logger: Logger;
+  /** Crash points the sender passes (tests only). */
+  checkpoint?: Checkpoint;
+}
+
+export interface MailWorkers {
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Mails handed over at once by one worker process. */
+const SEND_CONCURRENCY = 8;
+
+/** What templates know of the platform. */
+export function mailContext(config: Pick<Config, "platform">): MailContext {
+  return { platform: config.platform };
+}
+
+/**
+ * Starts the consumer of `send-mail` over SMTP_URL. Without SMTP_URL (allowed outside production)
+ * mail is recorded and waits in its queue, and nothing is sent.
+ */
+export async function startMailWorkers(deps: MailWorkerDeps): Promise<MailWorkers> {
+  const { config, db, redis, connection, logger } = deps;
+  const { smtp } = config.mail;
+  if (!smtp) {
+    logger.warn("SMTP_URL is not set: mail is recorded but not sent");
+    return { close: async () => undefined };
+  }
+  const recoveries = new Recoveries(redis, config.redis.prefix, logger);
+  const worker = { connection, redisPrefix: config.redis.prefix, logger, recoveries };
+  const send = {
+    mails: new MailStore(db),
+    smtp: new SmtpSender(smtp, config.mail.sendTimeoutMs),
+    from: config.mail.from,
+    context: mailContext(config),
+    sendTimeoutMs: config.mail.sendTimeoutMs,
+    logger,
+    recoveries,
+    checkpoint: deps.checkpoint ?? noCrashes,
+  };
+  const workers = [
+    jobWorker<SendMailJob, unknown>(worker, QUEUE_NAMES.sendMail, SEND_CONCURRENCY, async (job) =>
+      sendMail(send, job.data.mailId, { finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) }),
+    ),
+  ];
+  return { close: (graceMs) => closeWorkers(workers, graceMs) };
+}

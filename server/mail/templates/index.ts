@@ -1,0 +1,20 @@
+/**
+ * Every mail template by name. A new kind of mail is one file in this folder (`defineTemplate`)
+ * and one line here.
+ */
+import type { z } from "zod";
+import { receipt } from "./receipt.ts";
+
+export const MAIL_TEMPLATES = {
+  receipt,
+};
+
+/** The name of a mail template. */
+export type MailTemplate = keyof typeof MAIL_TEMPLATES;
+
+/** The data a mail of `T` records. */
+export type MailData<T extends MailTemplate> = z.input<(typeof MAIL_TEMPLATES)[T]["data"]>;
+
+export function isMailTemplate(name: string): name is MailTemplate {
+  return Object.hasOwn(MAIL_TEMPLATES, name);
+}
