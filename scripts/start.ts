@@ -19,6 +19,7 @@ import { migrateServerSchema } from "../server/schema.ts";
 import { startWorkers } from "../server/workers.ts";
 import { ensureWebBuild, WEB_DIST } from "./build-web.ts";
 import { startDevChain } from "./dev-chain.ts";
+import { startMailCatcher } from "./stack/mail-catcher.ts";
 import { startPostgres } from "./stack/postgres.ts";
 import { RedisMissingError, startRedis } from "./stack/redis.ts";
 
@@ -104,8 +105,13 @@ try {
   stops.push({ part: "redis", stop: () => redisPart.stop() });
   line("redis", `${redisPart.url}  (${redisPart.kind})`);
 
+  // Mail goes to SMTP_URL when set, else to a catcher in this process, shown at /dev/mail.
+  const catcher = process.env.SMTP_URL ? null : await startMailCatcher();
+  if (catcher) stops.push({ part: "mail", stop: () => catcher.stop() });
+
   const env = {
     ...process.env,
+    SMTP_URL: catcher?.url ?? process.env.SMTP_URL,
     NODE_ENV: process.env.NODE_ENV ?? "development",
     DATABASE_URL: postgres.url,
     DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? (postgres.kind === "embedded" ? "4" : "10"),
@@ -166,6 +172,12 @@ try {
     "indexer",
     `following ${Object.keys(runtime.deployment.contracts).length} contracts from block ${indexer.indexedBlock()}`,
   );
+  line(
+    "mail",
+    catcher
+      ? `${catcher.url}  (caught, shown at ${config.http.publicUrl}/dev/mail)`
+      : `${config.mail.smtp!.host}:${config.mail.smtp!.port}  (SMTP_URL)`,
+  );
   line("ipfs", config.ipfs.apiUrl ? `${config.ipfs.apiUrl}  (Kubo)` : `${config.ipfs.dir}  (embedded)`);
 
   const workers = await startWorkers({
@@ -195,6 +207,7 @@ try {
     queues,
     feed,
     logger: logger.child({ part: "api" }),
+    caughtMail: catcher ?? undefined,
   });
   if (config.web.dir === WEB_DIST) {
     await ensureWebBuild();

@@ -32,6 +32,7 @@ import { apiKeysRouter } from "./routes/api-keys.ts";
 import { authRouter } from "./routes/auth.ts";
 import { chainRouter } from "./routes/chain.ts";
 import { devRouter } from "./routes/dev.ts";
+import { devMailRouter, type CaughtMailbox } from "./routes/dev-mail.ts";
 import { docsRouter } from "./routes/docs.ts";
 import { evidenceVerifyRouter } from "./routes/evidence-verify.ts";
 import { earningsRouter } from "./routes/earnings.ts";
@@ -74,6 +75,8 @@ export interface AppDeps {
   logger: Logger;
   /** Crash points the API passes (tests only). */
   checkpoint?: Checkpoint;
+  /** The development stack's SMTP catcher, shown at /dev/mail (never in production). */
+  caughtMail?: CaughtMailbox;
 }
 
 /** Builds the HTTP API with explicit dependencies; nothing connects here. */
@@ -202,6 +205,7 @@ export function createApp(deps: AppDeps): Express {
     chain.provider instanceof JsonRpcApiProvider ? chain.provider : httpRpc(config.chain.rpcUrl);
   if (config.env !== "production")
     app.use(devRouter({ send: (m, p) => rpc.send(m, p), chainId: chain.chainId }, registry));
+  if (config.env !== "production" && deps.caughtMail) app.use(devMailRouter(deps.caughtMail, registry));
 
   const originals = new Originals(ipfs, new ContentKeys(config.content.keys));
   const worksService = new WorksService({

@@ -18,6 +18,7 @@ import { VerifyPage } from "./pages/verify.tsx";
 import { OfferPage } from "./pages/offer.tsx";
 import { OrderPage } from "./pages/order.tsx";
 import { NotFoundPage } from "./pages/not-found.tsx";
+import { DevMailPage } from "./pages/dev-mail.tsx";
 
 const NAV = [
   { href: "/", label: "Explore" },
@@ -53,6 +54,8 @@ function page(path: string, params: URLSearchParams) {
   const listing = /^\/market\/(\d{1,78})$/.exec(path);
   if (listing) return <ListingPage id={listing[1]!} />;
   if (path === "/verify") return <VerifyPage />;
+  const devMail = /^\/dev\/mail(?:\/(\d{1,12}))?$/.exec(path);
+  if (devMail) return <DevMailPage id={devMail[1] ?? null} />;
   const work = /^\/works\/(\d+)$/.exec(path);
   if (work) return <WorkPage id={work[1]!} />;
   // A referral link: `ref` names the referrer of a purchase made from it.
