@@ -33,6 +33,7 @@ import {
   type OrderJob,
   type PublishOfferJob,
   type Queues,
+  type RefundPaymentJob,
   type SetReferrerJob,
 } from "./queues/queues.ts";
 import { revokeLicense } from "./orders/jobs/revoke-license.ts";
@@ -41,6 +42,7 @@ import type { PaymentProvider } from "./payments/provider.ts";
 import { OrderBatches } from "./orders/batches.ts";
 import { Recoveries } from "./recoveries.ts";
 import { OrderEvents } from "./orders/events.ts";
+import { refundPayment } from "./refunds/jobs/refund-payment.ts";
 
 export interface CommerceWorkerDeps {
   config: Config;
@@ -74,7 +76,7 @@ const CAPTURE_WAIT_MS = 10_000;
 const INLINE_CAPTURE_WAIT_MS = 2_000;
 const CAPTURE_RECHECK_MS = 2_000;
 
-/** Starts the consumers of split creation, offer publication, referrer approvals, fulfilment (mint, then capture), late captures, revocation and order expiry. */
+/** Starts the consumers of split creation, offer publication, referrer approvals, fulfilment (mint, then capture), late captures, approved refunds, revocation and order expiry. */
 export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<CommerceWorkers> {
   const { config, db, redis, connection, queues, relayer, provider, deployment, logger } = deps;
   const checkpoint = deps.checkpoint ?? noCrashes;
@@ -151,6 +153,9 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
     }),
     jobWorker<OrderJob, unknown>(worker, QUEUE_NAMES.revokeLicense, 64, async (job) =>
       revokeLicense({ db, revoker, licenses, events, logger }, job.data.orderId),
+    ),
+    jobWorker<RefundPaymentJob, unknown>(worker, QUEUE_NAMES.refundPayment, 16, async (job) =>
+      refundPayment({ db, payments, logger }, job.data.requestId),
     ),
     jobWorker<CommitCodesJob, unknown>(worker, QUEUE_NAMES.commitCodes, 4, async (job) =>
       commitCodes({ db, relayer, commitments, cipher, logger }, job.data.batchId),

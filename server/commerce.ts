@@ -57,6 +57,8 @@ import { OrdersService } from "./orders/orders.ts";
 import { SplitsService } from "./services/splits.ts";
 import { TradesService } from "./services/trades.ts";
 import { WebhookService } from "./orders/webhooks.ts";
+import { RefundsService } from "./refunds/refunds.ts";
+import { refundsRouter } from "./routes/refunds.ts";
 
 export interface CommerceDeps {
   config: Config;
@@ -93,7 +95,17 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
   const heads = () => works.heads();
   const licenseTokenAddress = deployment.contracts.LicenseToken.address;
 
+  const refunds = new RefundsService({
+    db,
+    outbox,
+    events,
+    secrets,
+    clock,
+    platformWindowSeconds: config.payouts.refundWindowSeconds,
+    logger,
+  });
   const webhooks = new WebhookService({
+    refunds,
     db,
     orders: new OrderBatches(db, chainId, outbox),
     outbox,
@@ -213,6 +225,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     itemsRouter(market, registry),
     notificationsRouter(new NotificationsService(new NotificationStore(db)), registry),
     codesRouter({ codes, orders }, registry),
+    refundsRouter(refunds, registry),
     couponsRouter(new CouponsService(db), registry),
   ];
   if (payments instanceof DevPaymentProvider) api.push(devCheckoutRouter(payments, secrets));

@@ -52,16 +52,21 @@ const isStore = (f: string) =>
   ((under(f, "server/payouts") ||
     under(f, "server/market") ||
     under(f, "server/codes") ||
-    under(f, "server/promotions")) &&
+    under(f, "server/promotions") ||
+    under(f, "server/refunds")) &&
     f.endsWith("-store.ts")) ||
   [
     "server/orders/store.ts",
     "server/orders/indexed-mints.ts",
     "server/orders/webhook-events.ts",
     "server/orders/status.ts",
+    "server/refunds/refund-status.ts",
   ].includes(f);
 const isJob = (f: string) =>
-  under(f, "server/jobs") || under(f, "server/orders/jobs") || under(f, "server/payouts/jobs");
+  under(f, "server/jobs") ||
+  under(f, "server/orders/jobs") ||
+  under(f, "server/payouts/jobs") ||
+  under(f, "server/refunds/jobs");
 /** Business rules: the services, and the lifecycle code of feature folders that is neither store nor job. */
 const isService = (f: string) =>
   under(f, "server/services") ||
@@ -69,7 +74,8 @@ const isService = (f: string) =>
     under(f, "server/payouts") ||
     under(f, "server/market") ||
     under(f, "server/codes") ||
-    under(f, "server/promotions")) &&
+    under(f, "server/promotions") ||
+    under(f, "server/refunds")) &&
     !isStore(f) &&
     !isJob(f));
 const show = (list: { from: string; to: string }[]) => list.map((e) => `${e.from} → ${e.to}`);

@@ -25,6 +25,16 @@ import {
 import { bookingJob, orderJob } from "../queues/queues.ts";
 import { ensureFulfilment, type FulfilmentDeps } from "./fulfilment.ts";
 
+/** Closes a refund request whose order's payment went back to its buyer (refunds/refunds.ts). */
+export interface PaymentReversals {
+  /** Idempotent: a replayed event finds nothing left to close. */
+  paymentReversed(orderId: string, kind: "refunded" | "disputed"): Promise<void>;
+}
+
+export interface WebhookDeps extends FulfilmentDeps {
+  refunds: PaymentReversals;
+}
+
 export interface WebhookResult {
   received: true;
   eventId: string;
@@ -81,7 +91,7 @@ export class WebhookService {
   /** Payments arriving together, recorded with their fulfilment jobs in one statement (a replay of one waits for the next). */
   readonly #payments: Batcher<CheckoutPayment, PaymentOutcome>;
 
-  constructor(private readonly deps: FulfilmentDeps) {
+  constructor(private readonly deps: WebhookDeps) {
     this.#payments = new Batcher(
       MAX_GROUP,
       async (payments) => {
@@ -202,14 +212,16 @@ export class WebhookService {
             bookingJob(order.id, event.kind === "refunded" ? "refund" : "chargeback"),
           ],
         });
-        if (!moved) {
+        if (moved) this.deps.events.publish(moved.event);
+        else {
           log.info(
             { orderId: order.id, status: order.status, kind: event.kind },
             "payment event left the order as is",
           );
-          return;
         }
-        this.deps.events.publish(moved.event);
+        // Its refund request closes with it; again on a replay, should the first delivery have stopped in between.
+        if (moved || order.status === event.kind)
+          await this.deps.refunds.paymentReversed(order.id, event.kind);
         return;
       }
       case "dispute.closed": {

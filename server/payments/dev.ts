@@ -125,8 +125,8 @@ export class DevPaymentProvider implements PaymentProvider {
     });
   }
 
-  /** Refunds a captured payment in full and posts `charge.refunded`, as Stripe would. */
-  async refund(session: DevSession): Promise<void> {
+  /** The checkout page's refund button: refunds a captured payment not refunded yet, as Stripe's dashboard would. */
+  async refundSession(session: DevSession): Promise<void> {
     if (
       !session.paymentIntent ||
       session.paymentStatus !== "succeeded" ||
@@ -135,17 +135,39 @@ export class DevPaymentProvider implements PaymentProvider {
     ) {
       throw new PaymentRejectedError("only a captured payment, not refunded or disputed, can be refunded");
     }
-    await this.options.db.query(
-      `UPDATE dev_payment_intents SET refunded = true, updated_at = now() WHERE id = $1`,
-      [session.paymentIntent],
+    await this.refund(session.paymentIntent);
+  }
+
+  /**
+   * Refunds a captured payment in full and posts `charge.refunded`, as Stripe would; once per
+   * payment (the idempotency key Stripe would keep is the payment's own refunded flag here). A
+   * payment refunded already has its event posted again: the process that refunded it may have
+   * stopped before posting, and the webhook applies a refund once.
+   */
+  async refund(paymentIntent: string): Promise<void> {
+    const { rows } = await this.options.db.query<{ amount: string; currency: string; refunded: boolean }>(
+      `WITH fresh AS (
+         UPDATE dev_payment_intents SET refunded = true, updated_at = now()
+          WHERE id = $1 AND status = 'succeeded' AND dispute IS NULL AND NOT refunded
+         RETURNING amount
+       )
+       SELECT amount::text, currency, refunded OR EXISTS (SELECT 1 FROM fresh) AS refunded
+         FROM dev_payment_intents WHERE id = $1`,
+      [paymentIntent],
     );
+    const found = rows[0];
+    if (!found?.refunded) {
+      throw new PaymentRejectedError(
+        `payment ${paymentIntent} cannot be refunded: only a captured, undisputed payment can`,
+      );
+    }
     await this.#post("charge.refunded", {
-      id: `ch_dev_${randomBytes(12).toString("hex")}`,
+      id: `ch_dev_${paymentIntent.slice("pi_dev_".length)}`,
       object: "charge",
-      amount: session.amount,
-      amount_refunded: session.amount,
-      currency: session.currency,
-      payment_intent: session.paymentIntent,
+      amount: Number(found.amount),
+      amount_refunded: Number(found.amount),
+      currency: found.currency,
+      payment_intent: paymentIntent,
       refunded: true,
     });
   }

@@ -64,6 +64,12 @@ export interface PaymentProvider {
   /** Captures the authorization (or finds it captured) and reports the provider's fee. */
   capture(paymentIntent: string, orderId: string): Promise<CapturedPayment>;
   cancel(paymentIntent: string, orderId: string): Promise<void>;
+  /**
+   * Refunds a captured payment in full, once per `idempotencyKey` (repeating it, or refunding a
+   * payment already refunded, succeeds without a second refund); the provider then sends its
+   * refund webhook. A payment that cannot be refunded (not captured, disputed) throws PaymentRejectedError.
+   */
+  refund(paymentIntent: string, idempotencyKey: string): Promise<void>;
   /** Closes an unpaid session so the buyer can no longer pay it; a session already completed is left alone. */
   expireSession(sessionId: string): Promise<void>;
   /** Verifies the signature over the raw body and parses the event; throws WebhookSignatureError. */

@@ -203,6 +203,17 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
+  async refund(paymentIntent: string, idempotencyKey: string): Promise<void> {
+    try {
+      await this.#stripe.refunds.create({ payment_intent: paymentIntent }, { idempotencyKey });
+    } catch (err) {
+      if (!(err instanceof Stripe.errors.StripeInvalidRequestError)) throw err;
+      // Refunded already (in the dashboard, say): its webhook did or will do the rest.
+      if (err.code === "charge_already_refunded") return;
+      throw new PaymentRejectedError(`payment ${paymentIntent} cannot be refunded: ${err.message}`);
+    }
+  }
+
   async expireSession(sessionId: string): Promise<void> {
     try {
       await this.#stripe.checkout.sessions.expire(sessionId);

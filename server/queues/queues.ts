@@ -18,6 +18,7 @@ export const QUEUE_NAMES = {
   settlePayouts: "settle-payouts",
   commitCodes: "commit-codes",
   sendMail: "send-mail",
+  refundPayment: "refund-payment",
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
@@ -54,6 +55,20 @@ export type CommitCodesJob = {
 /** The commitment job of a code batch, its id derived from the batch's, so a job queued twice runs once. */
 export function commitCodesJob(batchId: string): { queue: QueueName; jobId: string; data: CommitCodesJob } {
   return { queue: QUEUE_NAMES.commitCodes, jobId: `commit-codes-${batchId}`, data: { batchId } };
+}
+
+/** Refunds an approved refund request's payment through the provider. */
+export type RefundPaymentJob = {
+  requestId: string;
+};
+
+/** The refund job of a request, its id derived from the request's, so approving twice queues one job. */
+export function refundPaymentJob(requestId: string): {
+  queue: QueueName;
+  jobId: string;
+  data: RefundPaymentJob;
+} {
+  return { queue: QUEUE_NAMES.refundPayment, jobId: `refund-payment-${requestId}`, data: { requestId } };
 }
 
 /** Fulfilment, capture and revocation jobs carry the order they act on. */
@@ -154,6 +169,7 @@ export interface Queues {
   settlePayouts: Queue<Record<string, never>>;
   commitCodes: Queue<CommitCodesJob>;
   sendMail: Queue<SendMailJob>;
+  refundPayment: Queue<RefundPaymentJob>;
   /** The queue named `name`, for jobs recorded by name (the outbox). */
   byName(name: QueueName): Queue;
   close(): Promise<void>;
@@ -257,6 +273,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     }),
     bookPayment: new Queue<OrderJob>(QUEUE_NAMES.bookPayment, options),
     commitCodes: new Queue<CommitCodesJob>(QUEUE_NAMES.commitCodes, options),
+    refundPayment: new Queue<RefundPaymentJob>(QUEUE_NAMES.refundPayment, options),
     settlePayouts: new Queue<Record<string, never>>(QUEUE_NAMES.settlePayouts, {
       connection,
       prefix,
@@ -288,6 +305,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     [QUEUE_NAMES.settlePayouts]: commerce.settlePayouts,
     [QUEUE_NAMES.commitCodes]: commerce.commitCodes,
     [QUEUE_NAMES.sendMail]: mail.sendMail,
+    [QUEUE_NAMES.refundPayment]: commerce.refundPayment,
   };
   return {
     notarize,

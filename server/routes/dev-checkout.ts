@@ -142,7 +142,7 @@ export function devCheckoutRouter(provider: DevPaymentProvider, secrets: OrderSe
       }
       res.redirect(303, `/dev/checkout/${session.sessionId}`);
     });
-  onPayment("refund", (session) => provider.refund(session));
+  onPayment("refund", (session) => provider.refundSession(session));
   onPayment("dispute", (session) => provider.dispute(session));
   onPayment("dispute/won", (session) => provider.closeDispute(session, true));
   onPayment("dispute/lost", (session) => provider.closeDispute(session, false));

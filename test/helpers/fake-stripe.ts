@@ -21,7 +21,7 @@ export interface FakeSession {
 }
 
 export interface FakeStripeCall {
-  action: "capture" | "cancel" | "expire";
+  action: "capture" | "cancel" | "expire" | "refund";
   id: string;
   at: number;
 }
@@ -71,6 +71,7 @@ export async function startFakeStripe(webhookSecret = `whsec_test_${random()}`):
   const replies = new Map<string, { status: number; payload: unknown }>();
 
   const amounts = new Map<string, number>();
+  const refunded = new Set<string>();
   /** A payment intent; a captured one carries its charge and the balance transaction with Stripe's fee. */
   const intent = (id: string) => {
     const status = intents.get(id);
@@ -122,6 +123,31 @@ export async function startFakeStripe(webhookSecret = `whsec_test_${random()}`):
       if (req.method === "POST" && (match = /^\/v1\/checkout\/sessions\/([^/]+)\/expire$/.exec(path))) {
         calls.push({ action: "expire", id: match[1]!, at: Date.now() });
         return reply(200, { id: match[1], object: "checkout.session", status: "expired" });
+      }
+      if (req.method === "POST" && path === "/v1/refunds") {
+        const id = params.payment_intent ?? "";
+        if (intents.get(id) !== "succeeded") {
+          return reply(400, {
+            error: { type: "invalid_request_error", message: `PaymentIntent ${id} has no captured charge.` },
+          });
+        }
+        if (refunded.has(id)) {
+          return reply(400, {
+            error: {
+              type: "invalid_request_error",
+              code: "charge_already_refunded",
+              message: `Charge ch_${id} has already been refunded.`,
+            },
+          });
+        }
+        refunded.add(id);
+        calls.push({ action: "refund", id, at: Date.now() });
+        return reply(200, {
+          id: `re_${random()}`,
+          object: "refund",
+          payment_intent: id,
+          status: "succeeded",
+        });
       }
       if ((match = /^\/v1\/payment_intents\/([^/]+)(\/(capture|cancel))?$/.exec(path))) {
         const id = match[1]!;

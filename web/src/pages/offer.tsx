@@ -17,6 +17,7 @@ import { Link } from "../router.tsx";
 import { useWallet } from "../wallet.tsx";
 import { DeliveryTermsSection } from "./delivery-terms.tsx";
 import { CodeStockSection, CouponsSection } from "./offer-promotions.tsx";
+import { RefundRequestsSection } from "./refunds.tsx";
 import { NotFoundPage } from "./not-found.tsx";
 import { OfferCard } from "./offers.tsx";
 
@@ -54,6 +55,7 @@ export function OfferPage({ id, referrer }: { id: string; referrer: string | nul
         {mine && <Referrers offer={o} />}
         {mine && o.fiatPrice && <CodeStockSection offer={o} />}
         {mine && o.fiatPrice && <CouponsSection offer={o} />}
+        {mine && o.fiatPrice && <RefundRequestsSection offer={o} />}
         <DeliveryTermsSection offer={o} mine={mine} />
       </div>
     </>

@@ -8,6 +8,7 @@ import { orderDownloadLink, startDownload } from "../delivery.ts";
 import { CopyButton, ErrorNote, FinalityBadge, Loading, Steps, usePageTitle } from "../components.tsx";
 import { formatBytes, formatMoney } from "../format.ts";
 import { Link } from "../router.tsx";
+import { OrderRefundCard } from "./refunds.tsx";
 
 const STEPS = ["Checkout", "Paid", "Minting", "License issued"];
 const STEP_OF: Record<OrderStatus, number> = {
@@ -37,6 +38,8 @@ export function OrderPage({ id, secret }: { id: string; secret: string }) {
   usePageTitle("Your order");
   const [order, setOrder] = useState<Order | null>(null);
   const [error, setError] = useState<unknown>(null);
+  // Counts the order's events: a refund request's steps move it without changing its status.
+  const [revision, setRevision] = useState(0);
 
   useEffect(() => {
     let closed = false;
@@ -45,6 +48,7 @@ export function OrderPage({ id, secret }: { id: string; secret: string }) {
         (next) => {
           if (closed) return;
           setOrder(next);
+          setRevision((r) => r + 1);
           setError(null);
         },
         (err: unknown) => !closed && setError(err),
@@ -112,6 +116,9 @@ export function OrderPage({ id, secret }: { id: string; secret: string }) {
         <OrderCodeCard orderId={id} secret={secret} status={order.status} />
       )}
       {order.license && !failed && <OrderDownload orderId={id} secret={secret} />}
+      {(order.status === "fulfilled" || order.status === "refunded") && (
+        <OrderRefundCard orderId={id} secret={secret} status={order.status} revision={revision} />
+      )}
     </>
   );
 }
