@@ -38,6 +38,8 @@ import { checkoutRouter } from "./routes/checkout.ts";
 import { codesRouter } from "./routes/codes.ts";
 import { couponsRouter } from "./routes/coupons.ts";
 import { CouponsService } from "./promotions/coupons.ts";
+import { salesRouter } from "./routes/sales.ts";
+import { SalesService } from "./promotions/sales.ts";
 import { CodeCipher } from "./codes/code-cipher.ts";
 import { CodesService } from "./codes/codes.ts";
 import { devCheckoutRouter } from "./routes/dev-checkout.ts";
@@ -227,6 +229,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     codesRouter({ codes, orders }, registry),
     refundsRouter(refunds, registry),
     couponsRouter(new CouponsService(db), registry),
+    salesRouter(new SalesService({ db, minFiatPrice: config.checkout.minFiatPrice }), registry),
   ];
   if (payments instanceof DevPaymentProvider) api.push(devCheckoutRouter(payments, secrets));
   return { webhooks: webhooksRouter(webhooks, registry), api, orders };

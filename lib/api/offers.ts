@@ -8,6 +8,7 @@ import {
   limitSchema,
   uintString,
 } from "./primitives.ts";
+import { activeSaleSchema } from "./promotions.ts";
 
 const MAX_UINT64 = 2n ** 64n - 1n;
 
@@ -54,6 +55,9 @@ export const offerSchema = z
     revocable: z.boolean().describe("the creator may revoke licenses for breach of the offer's terms"),
     platformFeeBps: z.number().describe("platform fee fixed when the offer was published"),
     fiatPrice: fiatPriceSchema.nullable().describe("card price; null when the offer is not for sale by card"),
+    sale: activeSaleSchema
+      .nullable()
+      .describe("the sale window the offer is in now: its card price is the sale's until it ends"),
     blockNumber: z.string(),
     txHash: z.string(),
     finality: finalitySchema,

@@ -25,6 +25,13 @@ export const orderSchema = z
     referrer: z.string().nullable(),
     amount: z.number().describe("what the buyer pays, in minor units"),
     listAmount: z.number().describe("the offer's card price at checkout"),
+    saleAmount: z
+      .number()
+      .nullable()
+      .describe(
+        "the sale price the order started from, when made during a sale window; the coupon's discount comes off it",
+      ),
+    saleId: z.string().nullable(),
     discount: z.number().describe("what the coupon took off"),
     coupon: z.string().nullable().describe("the coupon's code"),
     currency: z.string(),

@@ -62,3 +62,63 @@ export const couponSchema = z
 export type Coupon = z.infer<typeof couponSchema>;
 
 export const couponsSchema = z.object({ items: z.array(couponSchema) });
+
+export const createSaleBody = z
+  .object({
+    amount: z
+      .number()
+      .int()
+      .positive()
+      .max(Number.MAX_SAFE_INTEGER)
+      .describe("the sale price in the offer's card currency's minor units, below its card price"),
+    startsAt: z.iso.datetime({ offset: true }).optional().describe("now when omitted"),
+    endsAt: z.iso.datetime({ offset: true }),
+    maxPerWallet: z
+      .number()
+      .int()
+      .positive()
+      .max(1000)
+      .describe("orders each wallet may make at the sale price"),
+    maxTotal: z
+      .number()
+      .int()
+      .positive()
+      .max(10_000_000)
+      .optional()
+      .describe("orders everyone may make at the sale price"),
+  })
+  .refine((s) => Date.parse(s.endsAt) > Date.now(), { message: "must end in the future", path: ["endsAt"] })
+  .refine((s) => !s.startsAt || Date.parse(s.endsAt) > Date.parse(s.startsAt), {
+    message: "must end after it starts",
+    path: ["endsAt"],
+  });
+export type CreateSale = z.infer<typeof createSaleBody>;
+
+export const saleSchema = z
+  .object({
+    id: z.string(),
+    offerId: z.string(),
+    amount: z.number().describe("the sale price in minor units"),
+    currency: z.string(),
+    startsAt: z.string(),
+    endsAt: z.string(),
+    maxPerWallet: z.number(),
+    maxTotal: z.number().nullable(),
+    status: z.enum(["upcoming", "active", "ended"]),
+    sold: z.number().describe("orders paid, or unpaid and still payable, at the sale price"),
+  })
+  .meta({ id: "Sale" });
+export type Sale = z.infer<typeof saleSchema>;
+
+export const salesSchema = z.object({ items: z.array(saleSchema) });
+
+/** The sale an offer is on now, as offers show it beside their card price. */
+export const activeSaleSchema = z
+  .object({
+    id: z.string(),
+    amount: z.number().describe("the sale price in minor units of the card price's currency"),
+    endsAt: z.string(),
+    maxPerWallet: z.number(),
+  })
+  .meta({ id: "ActiveSale" });
+export type ActiveSale = z.infer<typeof activeSaleSchema>;

@@ -93,10 +93,11 @@ async function startCluster(bin: string, dataRoot: string): Promise<StackPostgre
 async function startEmbedded(dataRoot: string): Promise<StackPostgres> {
   const { PGlite } = await import("@electric-sql/pglite");
   const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
+  const { btree_gist } = await import("@electric-sql/pglite/contrib/btree_gist");
   const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
   await mkdir(path.resolve(dataRoot), { recursive: true });
-  // The work search's trigram indexes need pg_trgm, which PGlite loads only when asked.
-  const db = await PGlite.create(path.resolve(dataRoot, "pglite"), { extensions: { pg_trgm } });
+  // The work search's trigram indexes need pg_trgm and the sales' exclusion constraint btree_gist, which PGlite loads only when asked.
+  const db = await PGlite.create(path.resolve(dataRoot, "pglite"), { extensions: { pg_trgm, btree_gist } });
   const port = await freePort();
   // PGlite runs one session; the socket server queues messages from several pool connections onto it,
   // and the front takes turns so one connection's exchange or transaction never interleaves with another's.

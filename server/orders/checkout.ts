@@ -17,6 +17,7 @@ import {
 } from "../repositories/offer-stock.ts";
 import { hasStock, holdCode } from "../codes/code-store.ts";
 import { applyCoupon } from "../promotions/coupons.ts";
+import { applySale } from "../promotions/sales.ts";
 import { insertOrder, transition, updateOrder, type Order } from "./store.ts";
 import { paymentRefOf } from "./fulfilment.ts";
 import type { OrderEvents } from "./events.ts";
@@ -63,7 +64,8 @@ const HOLD_RULES: { rule: string; scope: keyof BuyerHolds; cap: keyof Config["ch
  * wallet (429), purchases per offer per wallet and per IP (403), and unpaid holds per wallet and
  * per IP, on the offer and overall (429 until the first lapses) — counted under the buyer's and the
  * offer's locks so concurrent checkouts cannot slip past them. An offer selling redemption codes
- * also holds one code for the order, for as long as its unit.
+ * also holds one code for the order, for as long as its unit. During a sale window the order starts
+ * from the sale's price, within the sale's per-wallet and total limits (403 / 409 past them).
  */
 export class CheckoutService {
   constructor(private readonly deps: CheckoutDeps) {}
@@ -148,12 +150,17 @@ export class CheckoutService {
         });
       }
       const sellsCodes = await hasStock(client, input.offerId);
-      // The buyer pays the list price less the coupon's discount; the payout ledger books what was paid.
+      // During a sale window (by PostgreSQL's clock) the sale's price replaces the list price; its
+      // per-wallet places are counted under the card price lock taken above, so concurrent checkouts
+      // cannot pass them.
+      const sale = await applySale(client, input, price);
+      const startingPrice = sale ? { amount: sale.amount, currency: price.currency } : price;
+      // The buyer pays that price less the coupon's discount; the payout ledger books what was paid.
       const coupon = input.coupon
         ? await applyCoupon(
             client,
             { code: input.coupon, offerId: input.offerId, wallet: input.wallet },
-            price,
+            startingPrice,
             settings.minFiatPrice,
           )
         : null;
@@ -162,8 +169,10 @@ export class CheckoutService {
         offerId: input.offerId,
         wallet: input.wallet,
         referrer: input.referrer ?? null,
-        amount: price.amount - (coupon?.discount ?? 0),
+        amount: startingPrice.amount - (coupon?.discount ?? 0),
         listAmount: price.amount,
+        saleId: sale?.saleId ?? null,
+        saleAmount: sale?.amount ?? null,
         discount: coupon?.discount ?? 0,
         couponId: coupon?.couponId ?? null,
         couponCode: input.coupon ?? null,

@@ -55,6 +55,8 @@ export class OrdersService {
       referrer: checksum(order.referrer),
       amount: order.amount,
       listAmount: order.listAmount,
+      saleAmount: order.saleAmount,
+      saleId: order.saleId,
       discount: order.discount,
       coupon: order.couponCode,
       currency: order.currency,

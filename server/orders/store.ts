@@ -13,6 +13,9 @@ export interface Order {
   amount: number;
   /** The offer's card price at checkout. */
   listAmount: number;
+  /** The sale window the order was made in, and the sale price it started from. */
+  saleId: string | null;
+  saleAmount: number | null;
   discount: number;
   couponId: string | null;
   couponCode: string | null;
@@ -97,6 +100,8 @@ export interface OrderRow {
   referrer: string | null;
   amount: string;
   list_amount: string | null;
+  sale_id: string | null;
+  sale_amount: string | null;
   discount: string;
   coupon_id: string | null;
   coupon_code: string | null;
@@ -126,7 +131,7 @@ export interface OrderRow {
 
 export const orderColumns = (t: string) =>
   `${t}.id, ${t}.offer_id::text, ${t}.wallet, ${t}.referrer, ${t}.amount::text, ${t}.list_amount::text,
-   ${t}.discount::text, ${t}.coupon_id, ${t}.coupon_code, ${t}.currency, ${t}.status,
+   ${t}.sale_id, ${t}.sale_amount::text, ${t}.discount::text, ${t}.coupon_id, ${t}.coupon_code, ${t}.currency, ${t}.status,
    ${t}.failure_reason, ${t}.session_id, ${t}.checkout_url, ${t}.payment_intent, ${t}.payment_ref,
    ${t}.payment_status, ${t}.token_id::text, ${t}.mint_tx_hash, ${t}.mint_block::text, ${t}.revoke_reason,
    ${t}.revoke_tx_hash, ${t}.revoked_at, ${t}.provider_fee::text, ${t}.dispute_fee::text, ${t}.dispute_outcome,
@@ -140,6 +145,8 @@ export function toOrder(row: OrderRow): Order {
     referrer: row.referrer,
     amount: Number(row.amount),
     listAmount: Number(row.list_amount ?? row.amount),
+    saleId: row.sale_id,
+    saleAmount: row.sale_amount === null ? null : Number(row.sale_amount),
     discount: Number(row.discount),
     couponId: row.coupon_id,
     couponCode: row.coupon_code,
@@ -228,6 +235,8 @@ export interface NewOrder {
   /** What the buyer pays. */
   amount: number;
   listAmount: number;
+  saleId: string | null;
+  saleAmount: number | null;
   discount: number;
   couponId: string | null;
   couponCode: string | null;
@@ -247,9 +256,9 @@ export async function insertOrder(
   const { rows } = await db.query<OrderRow & OrderEventRow>(
     `WITH inserted AS (
        INSERT INTO orders (id, offer_id, wallet, referrer, amount, currency, status, ip, reserved_until,
-                           payable_until, list_amount, discount, coupon_id, coupon_code)
+                           payable_until, list_amount, discount, coupon_id, coupon_code, sale_id, sale_amount)
        VALUES ($1, $2, $3, $4, $5, $6, 'created', $7, now() + make_interval(secs => $8),
-               now() + make_interval(secs => $9), $10, $11, $12, $13)
+               now() + make_interval(secs => $9), $10, $11, $12, $13, $14, $15)
        RETURNING *
      ), event AS (
        INSERT INTO order_events (order_id, status) SELECT id, status FROM inserted
@@ -272,6 +281,8 @@ export async function insertOrder(
       order.discount,
       order.couponId,
       order.couponCode,
+      order.saleId,
+      order.saleAmount,
     ],
   );
   const inserted = toOrder(rows[0]!);

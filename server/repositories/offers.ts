@@ -51,15 +51,36 @@ interface OfferRow {
   fiat_amount: string | null;
   fiat_currency: string | null;
   reserved: number;
+  sale_id: string | null;
+  sale_amount: string | null;
+  sale_currency: string | null;
+  sale_ends_at: Date | null;
+  sale_max_per_wallet: number | null;
 }
 
 const SELECT = `SELECT o.offer_id::text, o.work_id::text, o.creator, o.currency, o.price::text, o.duration::text,
   o.max_supply::text, o.sold::text, o.transferable, o.commercial_use, o.referrer_bps, o.royalty_bps, o.split,
   o.territory, o.active, o.revocable, o.platform_fee_bps, o.block_number::text, o.tx_hash, o.updated_block::text,
   f.amount::text AS fiat_amount, f.currency AS fiat_currency,
+  s.id AS sale_id, s.amount::text AS sale_amount, s.currency AS sale_currency, s.ends_at AS sale_ends_at,
+  s.max_per_wallet AS sale_max_per_wallet,
   (SELECT count(*) FROM orders r WHERE r.offer_id = o.offer_id AND ${HOLDING})::int AS reserved,
   EXISTS (SELECT 1 FROM works w WHERE w.work_id = o.work_id AND w.superseded_by IS NOT NULL) AS work_superseded
-  FROM offers o LEFT JOIN fiat_prices f ON f.offer_id = o.offer_id`;
+  FROM offers o LEFT JOIN fiat_prices f ON f.offer_id = o.offer_id
+  LEFT JOIN sales s ON s.offer_id = o.offer_id AND s.starts_at <= now() AND s.ends_at > now()`;
+
+/** The sale an offer is on now, as checkout applies it: in the card price's currency and below it. */
+function activeSale(row: OfferRow): Offer["sale"] {
+  if (row.sale_id === null || row.fiat_amount === null) return null;
+  if (row.sale_currency !== row.fiat_currency || Number(row.sale_amount) >= Number(row.fiat_amount))
+    return null;
+  return {
+    id: row.sale_id,
+    amount: Number(row.sale_amount),
+    endsAt: row.sale_ends_at!.toISOString(),
+    maxPerWallet: row.sale_max_per_wallet!,
+  };
+}
 
 function toOffer(row: OfferRow, heads: ChainHeads): Offer {
   const maxSupply = Number(row.max_supply);
@@ -88,6 +109,7 @@ function toOffer(row: OfferRow, heads: ChainHeads): Offer {
     platformFeeBps: row.platform_fee_bps ?? 0,
     fiatPrice:
       row.fiat_amount === null ? null : { amount: Number(row.fiat_amount), currency: row.fiat_currency! },
+    sale: activeSale(row),
     blockNumber: row.block_number,
     txHash: row.tx_hash,
     finality: finalityOf(row.updated_block, heads),
