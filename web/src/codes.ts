@@ -1,6 +1,6 @@
-/** Redemption codes and coupons as the web app uses them. */
+/** Redemption codes, coupons and sale windows as the web app uses them. */
 import type { CodeStock, CodeUploadRequest, CodeUploadResult, OrderCode } from "../../lib/api/codes.ts";
-import type { Coupon, CreateCoupon } from "../../lib/api/promotions.ts";
+import type { Coupon, CreateCoupon, CreateSale, Sale } from "../../lib/api/promotions.ts";
 import { api, ApiError } from "./api.ts";
 
 /** The code of a card order, or null when its offer sells no codes. */
@@ -28,4 +28,18 @@ export function listCoupons(): Promise<{ items: Coupon[] }> {
 
 export function createCoupon(coupon: Omit<CreateCoupon, "code"> & { code: string }): Promise<Coupon> {
   return api<Coupon>("/v1/coupons", { method: "POST", json: coupon });
+}
+
+/** An offer's sale windows on now or still to come. */
+export function listSales(offerId: string): Promise<{ items: Sale[] }> {
+  return api<{ items: Sale[] }>(`/v1/offers/${offerId}/sales`);
+}
+
+export function createSale(offerId: string, sale: CreateSale): Promise<Sale> {
+  return api<Sale>(`/v1/offers/${offerId}/sales`, { method: "POST", json: sale });
+}
+
+/** Ends a sale now, or removes one still to come. */
+export function endSale(offerId: string, saleId: string): Promise<Sale> {
+  return api<Sale>(`/v1/offers/${offerId}/sales/${saleId}`, { method: "DELETE" });
 }

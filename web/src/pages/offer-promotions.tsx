@@ -1,7 +1,15 @@
 import { useId, useState, type FormEvent } from "react";
 import type { Offer } from "../../../lib/api/offers.ts";
 import { describeError } from "../api.ts";
-import { createCoupon, getCodeStock, listCoupons, uploadCodes } from "../codes.ts";
+import {
+  createCoupon,
+  createSale,
+  endSale,
+  getCodeStock,
+  listCoupons,
+  listSales,
+  uploadCodes,
+} from "../codes.ts";
 import { Badge, Empty, ErrorNote, Loading, useAsync } from "../components.tsx";
 import { formatMoney } from "../format.ts";
 import { ensureSession, useWallet } from "../wallet.tsx";
@@ -269,6 +277,137 @@ export function CouponsSection({ offer }: { offer: Offer }) {
               {c.used}
               {c.maxUses !== null && ` of ${c.maxUses}`}
               {c.endsAt && ` · until ${new Date(c.endsAt).toLocaleString()}`}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** A `datetime-local` value, in this device's time zone, `minutes` from now. */
+function localInput(minutes: number): string {
+  const d = new Date(Date.now() + minutes * 60_000);
+  d.setSeconds(0, 0);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+/** The creator's sale windows of an offer: a form to set one, and the sales on now or to come. */
+export function SalesSection({ offer, onChange }: { offer: Offer; onChange(): void }) {
+  const wallet = useWallet();
+  const id = useId();
+  const list = offer.fiatPrice!;
+  const [price, setPrice] = useState(((list.amount * 0.8) / 100).toFixed(2));
+  const [startsAt, setStartsAt] = useState("");
+  const [endsAt, setEndsAt] = useState(() => localInput(24 * 60));
+  const [maxPerWallet, setMaxPerWallet] = useState("1");
+  const [maxTotal, setMaxTotal] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const sales = useAsync(() => listSales(offer.offerId), [offer.offerId]);
+
+  const act = async (work: () => Promise<unknown>) => {
+    setError(null);
+    setBusy(true);
+    try {
+      await ensureSession(wallet);
+      await work();
+      sales.reload();
+      onChange();
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void act(() =>
+      createSale(offer.offerId, {
+        // Typed in the currency's major unit.
+        amount: Math.round(Number(price) * 100),
+        ...(startsAt ? { startsAt: new Date(startsAt).toISOString() } : {}),
+        endsAt: new Date(endsAt).toISOString(),
+        maxPerWallet: Number(maxPerWallet),
+        ...(maxTotal ? { maxTotal: Number(maxTotal) } : {}),
+      }),
+    );
+  };
+
+  return (
+    <section className="card" aria-labelledby={`${id}-heading`}>
+      <h2 id={`${id}-heading`}>Sale windows</h2>
+      <p className="hint">
+        For a while the card price is the sale&apos;s, {formatMoney(list.amount, list.currency)} otherwise;
+        coupons come off the sale price.
+      </p>
+      <form onSubmit={submit} className="stack-form">
+        <label>
+          Sale price ({list.currency.toUpperCase()})
+          <input
+            type="number"
+            min={0}
+            step="0.01"
+            value={price}
+            onChange={(e) => setPrice(e.target.value)}
+            required
+          />
+        </label>
+        <label>
+          Starts (empty: now)
+          <input type="datetime-local" value={startsAt} onChange={(e) => setStartsAt(e.target.value)} />
+        </label>
+        <label>
+          Ends
+          <input type="datetime-local" value={endsAt} onChange={(e) => setEndsAt(e.target.value)} required />
+        </label>
+        <label>
+          Orders per wallet
+          <input
+            type="number"
+            min={1}
+            value={maxPerWallet}
+            onChange={(e) => setMaxPerWallet(e.target.value)}
+          />
+        </label>
+        <label>
+          Orders in all (empty: no limit)
+          <input type="number" min={1} value={maxTotal} onChange={(e) => setMaxTotal(e.target.value)} />
+        </label>
+        <button type="submit" className="button button-primary" disabled={busy}>
+          {busy ? "Saving…" : "Start sale"}
+        </button>
+      </form>
+      {error && (
+        <p className="alert alert-error" role="alert">
+          {error}
+        </p>
+      )}
+      {sales.error ? (
+        <ErrorNote error={sales.error} retry={sales.reload} />
+      ) : !sales.data ? (
+        <Loading label="Loading sales" />
+      ) : sales.data.items.length === 0 ? (
+        <Empty title="No sale on now or to come" />
+      ) : (
+        <ul className="plain-list" data-testid="sales">
+          {sales.data.items.map((s) => (
+            <li key={s.id}>
+              <Badge tone={s.status === "active" ? "ok" : "info"}>
+                {s.status === "active" ? "On now" : "Upcoming"}
+              </Badge>{" "}
+              {formatMoney(s.amount, s.currency)} · {new Date(s.startsAt).toLocaleString()} –{" "}
+              {new Date(s.endsAt).toLocaleString()} · {s.maxPerWallet} per wallet · sold {s.sold}
+              {s.maxTotal !== null && ` of ${s.maxTotal}`}{" "}
+              <button
+                type="button"
+                className="button button-small"
+                disabled={busy}
+                onClick={() => void act(() => endSale(offer.offerId, s.id))}
+              >
+                {s.status === "active" ? "End now" : "Cancel"}
+              </button>
             </li>
           ))}
         </ul>

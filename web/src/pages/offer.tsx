@@ -16,7 +16,7 @@ import { listReferrers, referralLink, setReferrer } from "../referrals.ts";
 import { Link } from "../router.tsx";
 import { useWallet } from "../wallet.tsx";
 import { DeliveryTermsSection } from "./delivery-terms.tsx";
-import { CodeStockSection, CouponsSection } from "./offer-promotions.tsx";
+import { CodeStockSection, CouponsSection, SalesSection } from "./offer-promotions.tsx";
 import { RefundRequestsSection } from "./refunds.tsx";
 import { NotFoundPage } from "./not-found.tsx";
 import { OfferCard } from "./offers.tsx";
@@ -54,6 +54,7 @@ export function OfferPage({ id, referrer }: { id: string; referrer: string | nul
         <OfferCard offer={o} onBought={offer.reload} referrer={ref} />
         {mine && <Referrers offer={o} />}
         {mine && o.fiatPrice && <CodeStockSection offer={o} />}
+        {mine && o.fiatPrice && <SalesSection offer={o} onChange={offer.reload} />}
         {mine && o.fiatPrice && <CouponsSection offer={o} />}
         {mine && o.fiatPrice && <RefundRequestsSection offer={o} />}
         <DeliveryTermsSection offer={o} mine={mine} />

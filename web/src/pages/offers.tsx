@@ -4,7 +4,7 @@ import type { Offer } from "../../../lib/api/offers.ts";
 import type { Work } from "../../../lib/api/works.ts";
 import { describeError, isUnavailable } from "../api.ts";
 import { buyWithWallet, listOffers, NATIVE_CURRENCY, publishOffer, startCheckout } from "../commerce.ts";
-import { Badge, Empty, ErrorNote, Loading, Untrusted, useAsync } from "../components.tsx";
+import { Badge, Countdown, Empty, ErrorNote, Loading, Untrusted, useAsync } from "../components.tsx";
 import { formatDuration, formatEth, formatMoney, shortHex } from "../format.ts";
 import { Link, navigate } from "../router.tsx";
 import { ensureSession, useWallet } from "../wallet.tsx";
@@ -140,9 +140,28 @@ export function OfferCard({
         )}
       </div>
       <p className="offer-price">
-        {offer.fiatPrice ? formatMoney(offer.fiatPrice.amount, offer.fiatPrice.currency) : onChainPrice}
+        {offer.fiatPrice && offer.sale ? (
+          <>
+            <s className="list-price" aria-label="List price">
+              {formatMoney(offer.fiatPrice.amount, offer.fiatPrice.currency)}
+            </s>{" "}
+            <span className="sale-price" data-testid="sale-price">
+              {formatMoney(offer.sale.amount, offer.fiatPrice.currency)}
+            </span>
+          </>
+        ) : offer.fiatPrice ? (
+          formatMoney(offer.fiatPrice.amount, offer.fiatPrice.currency)
+        ) : (
+          onChainPrice
+        )}
         {offer.fiatPrice && <span className="muted"> · {onChainPrice}</span>}
       </p>
+      {offer.fiatPrice && offer.sale && (
+        <p className="sale-note">
+          <Badge tone="warn">Sale</Badge> by card, ends in <Countdown iso={offer.sale.endsAt} /> ·{" "}
+          {offer.sale.maxPerWallet} per wallet
+        </p>
+      )}
       <ul className="offer-terms" aria-label="Terms">
         <li>
           <Badge tone="info">{duration === 0 ? "Perpetual" : formatDuration(duration)}</Badge>

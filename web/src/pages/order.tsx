@@ -74,10 +74,16 @@ export function OrderPage({ id, secret }: { id: string; secret: string }) {
         <h2 id="order-heading">
           {formatMoney(order.amount, order.currency)} · offer #{order.offerId}
         </h2>
+        {order.saleAmount !== null && (
+          <p className="muted" data-testid="order-sale">
+            Sale price {formatMoney(order.saleAmount, order.currency)}, list price{" "}
+            <s>{formatMoney(order.listAmount, order.currency)}</s>
+          </p>
+        )}
         {order.discount > 0 && (
           <p className="muted">
-            {formatMoney(order.listAmount, order.currency)} less {formatMoney(order.discount, order.currency)}{" "}
-            with coupon <code>{order.coupon}</code>
+            {formatMoney(order.saleAmount ?? order.listAmount, order.currency)} less{" "}
+            {formatMoney(order.discount, order.currency)} with coupon <code>{order.coupon}</code>
           </p>
         )}
         <Steps steps={STEPS} current={STEP_OF[order.status]} failed={failed} />
