@@ -1,5 +1,6 @@
 /** Refund requests on the wire: a card buyer's request, its state, the creator's decision, an offer's refund window. */
 import { z } from "zod";
+import { emailAddressSchema } from "./mail.ts";
 
 /** Printable text without control characters (new lines allowed). */
 const TEXT = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
@@ -50,7 +51,10 @@ export const orderRefundSchema = z.object({
     .describe("whether a request may be made now: a paid, fulfilled card order, in its window, without one"),
 });
 
-export const refundRequestBody = z.object({ reason: refundReasonSchema });
+export const refundRequestBody = z.object({
+  reason: refundReasonSchema,
+  email: emailAddressSchema.optional().describe("where the creator's decision is mailed"),
+});
 
 export const refundDecisionBody = z.object({
   decision: z.enum(["approve", "decline"]),

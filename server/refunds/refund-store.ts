@@ -8,6 +8,8 @@ export interface RefundRequestRecord {
   offerId: string;
   status: RefundStatus;
   reason: string;
+  /** Where the decision is mailed; null when the buyer gave no address. */
+  email: string | null;
   idempotencyKey: string;
   decisionReason: string | null;
   decidedBy: string | null;
@@ -26,6 +28,7 @@ interface Row {
   offer_id: string;
   status: RefundStatus;
   reason: string;
+  email: string | null;
   idempotency_key: string;
   decision_reason: string | null;
   decided_by: string | null;
@@ -37,7 +40,7 @@ interface Row {
   currency: string;
 }
 
-const COLUMNS = `r.id, r.order_id, r.offer_id::text, r.status, r.reason, r.idempotency_key, r.decision_reason,
+const COLUMNS = `r.id, r.order_id, r.offer_id::text, r.status, r.reason, r.email, r.idempotency_key, r.decision_reason,
   r.decided_by, r.decided_at, r.refunded_at, r.created_at, r.updated_at`;
 const WITH_ORDER = `SELECT ${COLUMNS}, o.amount::text, o.currency FROM refund_requests r JOIN orders o ON o.id = r.order_id`;
 
@@ -48,6 +51,7 @@ function toRecord(row: Row): RefundRequestRecord {
     offerId: row.offer_id,
     status: row.status,
     reason: row.reason,
+    email: row.email,
     idempotencyKey: row.idempotency_key,
     decisionReason: row.decision_reason,
     decidedBy: row.decided_by,
@@ -63,17 +67,17 @@ function toRecord(row: Row): RefundRequestRecord {
 /** Records a request; null when the order already has one that is not cancelled. */
 export async function insertRequest(
   db: Queryable,
-  request: { id: string; orderId: string; offerId: string; reason: string },
+  request: { id: string; orderId: string; offerId: string; reason: string; email: string | null },
 ): Promise<RefundRequestRecord | null> {
   const { rows } = await db.query<Row>(
     `WITH inserted AS (
-       INSERT INTO refund_requests (id, order_id, offer_id, status, reason, idempotency_key)
-       VALUES ($1, $2, $3, 'requested', $4, $5)
+       INSERT INTO refund_requests (id, order_id, offer_id, status, reason, idempotency_key, email)
+       VALUES ($1, $2, $3, 'requested', $4, $5, $6)
        ON CONFLICT (order_id) WHERE status <> 'cancelled' DO NOTHING
        RETURNING *
      )
      SELECT ${COLUMNS}, o.amount::text, o.currency FROM inserted r JOIN orders o ON o.id = r.order_id`,
-    [request.id, request.orderId, request.offerId, request.reason, `refund-${request.id}`],
+    [request.id, request.orderId, request.offerId, request.reason, `refund-${request.id}`, request.email],
   );
   return rows[0] ? toRecord(rows[0]) : null;
 }

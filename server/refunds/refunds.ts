@@ -17,6 +17,7 @@ import type { OrderEvents } from "../orders/events.ts";
 import { findOrder, lockOrder, transition, type Order, type OrderEvent } from "../orders/store.ts";
 import type { Outbox, OutboxJob } from "../queues/outbox.ts";
 import { refundPaymentJob } from "../queues/queues.ts";
+import { recordMail } from "../mail/mails.ts";
 import {
   creatorOfOffer,
   findRequest,
@@ -87,7 +88,8 @@ function stepOf(r: RefundRequestRecord, reason: string | null): Record<string, u
  * records the provider's refund as a job in the same commit, under the request's idempotency key,
  * so approving twice, at once, or a retried job refunds once; the provider's refund webhook then
  * refunds the order (license revoked, code void, ledger debited) and closes the request. Every step
- * is an event of the order, streamed to its buyer.
+ * is an event of the order, streamed to its buyer; the decision is mailed (`refund-decision`) to the
+ * address the buyer gave with the request.
  */
 export class RefundsService {
   constructor(private readonly deps: RefundsServiceDeps) {}
@@ -132,7 +134,12 @@ export class RefundsService {
   }
 
   /** The buyer asks for a refund: 404 another's order, 409 not refundable or already asked, 403 past the window. */
-  async request(orderId: string, caller: RefundCaller, reason: string): Promise<RefundRequest> {
+  async request(
+    orderId: string,
+    caller: RefundCaller,
+    input: { reason: string; email?: string | undefined },
+  ): Promise<RefundRequest> {
+    const { reason } = input;
     const order = await this.#buyersOrder(orderId, caller, false);
     if (!refundable(order)) throw notRefundable(order);
     const window = await this.#window(order);
@@ -154,6 +161,7 @@ export class RefundsService {
         orderId,
         offerId: current.offerId,
         reason,
+        email: input.email ?? null,
       });
       if (!inserted) {
         throw new AppError("REFUND_ALREADY_REQUESTED", 409, "this order already has a refund request", {
@@ -208,7 +216,24 @@ export class RefundsService {
       };
       const decided = (await moveRequest(client, requestId, to, change))!;
       const step = await this.#step(client, order, decided, decision.reason, approve ? [requestId] : []);
-      return { moved: decided, ...step };
+      const mail = decided.email
+        ? await recordMail(client, {
+            key: `refund-decision:${requestId}`,
+            to: decided.email,
+            template: "refund-decision",
+            data: {
+              orderId: decided.orderId,
+              offerId: decided.offerId,
+              approved: approve,
+              reason: decision.reason,
+              requestReason: decided.reason,
+              amount: String(decided.amount),
+              currency: decided.currency,
+              decidedAt: decided.decidedAt!.toISOString(),
+            },
+          })
+        : [];
+      return { moved: decided, jobs: [...step.jobs, ...mail], event: step.event };
     });
     await this.#announce(jobs, event);
     this.deps.logger.info({ requestId, orderId: moved.orderId, decision: to }, "refund request decided");

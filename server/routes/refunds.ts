@@ -61,7 +61,7 @@ export function refundsRouter(refunds: RefundsService, registry: OpenApiRegistry
       method: "post",
       path: "/v1/orders/:id/refund",
       summary:
-        "The buyer asks for a refund of a fulfilled card order, with a reason, within the offer's refund window; one request per order",
+        "The buyer asks for a refund of a fulfilled card order, with a reason (and an address to mail the decision to), within the offer's refund window; one request per order",
       tags: ["refunds"],
       security: ["session", "orderSecret"],
       params: orderParams,
@@ -78,8 +78,7 @@ export function refundsRouter(refunds: RefundsService, registry: OpenApiRegistry
         },
       },
     },
-    async ({ params, query, body, req }) =>
-      refunds.request(params.id, readerOf(req, query.secret), body.reason),
+    async ({ params, query, body, req }) => refunds.request(params.id, readerOf(req, query.secret), body),
   );
 
   route(

@@ -14,6 +14,7 @@ import {
   type FakeStripe,
 } from "../helpers/fake-stripe.ts";
 import { SessionTokens } from "../../server/auth/session.ts";
+import { startMailCatcher, type MailCatcher } from "../../scripts/stack/mail-catcher.ts";
 import {
   sessionToken,
   startTestStack,
@@ -41,6 +42,7 @@ const REPLAYS = 10;
 describe("refund requests: the buyer asks, the creator decides, the provider refunds once", function () {
   let stack: TestStack;
   let stripe: FakeStripe;
+  let catcher: MailCatcher;
   let creator: JsonRpcSigner;
   let rival: JsonRpcSigner;
   let admin: JsonRpcSigner;
@@ -112,8 +114,16 @@ describe("refund requests: the buyer asks, the creator decides, the provider ref
 
   before(async () => {
     stripe = await startFakeStripe();
+    catcher = await startMailCatcher();
     stack = await startTestStack("refunds", {
-      env: { ...stripe.env, ...UNLIMITED_RATES, TRUST_PROXY: "1", CHECKOUT_HOLDS_PER_WALLET: "1000" },
+      env: {
+        ...stripe.env,
+        ...UNLIMITED_RATES,
+        TRUST_PROXY: "1",
+        CHECKOUT_HOLDS_PER_WALLET: "1000",
+        SMTP_URL: catcher.url,
+        MAIL_FROM: "refunds@rights-ledger.test",
+      },
     });
     admin = await stack.signer(0);
     creator = await stack.signer(5);
@@ -126,6 +136,7 @@ describe("refund requests: the buyer asks, the creator decides, the provider ref
   after(async () => {
     await stack.stop();
     await stripe.close();
+    await catcher.stop();
   });
 
   it("refuses malformed requests, decisions and windows with 400", async () => {
@@ -138,6 +149,9 @@ describe("refund requests: the buyer asks, the creator decides, the provider ref
       { reason: "bad\u0000reason" },
       { reason: "hidden \u202e text" },
       { reason: 42 },
+      { reason: "fine reason", email: "not an address" },
+      { reason: "fine reason", email: "a@example.com, b@example.com" },
+      { reason: "fine reason", email: "a@example.com\r\nBcc: b@example.com" },
     ]) {
       const res = await ask(s, body);
       expect(res.status, JSON.stringify(body)).to.equal(400);
@@ -242,9 +256,12 @@ describe("refund requests: the buyer asks, the creator decides, the provider ref
     expect(byAdmin.body.status).to.equal("declined");
   });
 
-  it("refuses to approve a declined request (409) and a second request of its order", async () => {
+  it("refuses to approve a declined request (409) and a second request of its order; the decision is mailed once", async () => {
     const s = await sale();
-    const { requestId } = await requested(s);
+    const email = `buyer-${s.orderId.slice(0, 8)}@example.com`;
+    const asked = await ask(s, { reason: "Not <b>what</b> I expected.", email });
+    expect(asked.status, JSON.stringify(asked.body)).to.equal(201);
+    const { requestId } = asked.body as RefundBody;
     const declined = await decide(requestId, "decline");
     expect(declined.status).to.equal(200);
     expect(declined.body.decision).to.include({ approved: false, reason: "The file matches." });
@@ -253,11 +270,22 @@ describe("refund requests: the buyer asks, the creator decides, the provider ref
     expect(approve.body.error.code).to.equal("REFUND_ALREADY_DECIDED");
     expect((await ask(s)).status).to.equal(409);
     expect(stripe.count("refund", s.paymentIntent)).to.equal(0);
+    const mails = await stack.waitFor(async () => {
+      const caught = catcher.all().filter((m) => m.to.includes(email));
+      return caught.length > 0 ? caught : null;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(catcher.all().filter((m) => m.to.includes(email))).to.have.length(1);
+    expect(mails[0]!.subject).to.match(/declined/);
+    expect(mails[0]!.text).to.include("The file matches.").and.include("Not <b>what</b> I expected.");
+    expect(mails[0]!.html).to.include("Not &#60;b&#62;what&#60;/b&#62; I expected.");
   });
 
-  it("refunds once through the provider however often and however concurrently it is approved", async () => {
+  it("refunds once through the provider and mails the approval once however often and however concurrently it is approved", async () => {
     const s = await sale();
-    const { requestId } = await requested(s);
+    const email = `buyer-${s.orderId.slice(0, 8)}@example.com`;
+    const { requestId } = (await ask(s, { reason: "Changed my mind.", email }).expect(201))
+      .body as RefundBody;
     const answers = await Promise.all(Array.from({ length: 5 }, () => decide(requestId, "approve")));
     expect(answers.map((r) => r.status).sort()).to.deep.equal([200, 409, 409, 409, 409]);
     expect((await decide(requestId, "approve")).status).to.equal(409);
@@ -268,6 +296,12 @@ describe("refund requests: the buyer asks, the creator decides, the provider ref
     await stack.queues.refundPayment.add("again", { requestId }, { jobId: `refund-payment-${requestId}` });
     await refundJobDone(requestId);
     expect(stripe.count("refund", s.paymentIntent)).to.equal(1);
+    await stack.waitFor(async () => catcher.all().some((m) => m.to.includes(email)));
+    await new Promise((r) => setTimeout(r, 500));
+    const mails = catcher.all().filter((m) => m.to.includes(email));
+    expect(mails).to.have.length(1);
+    expect(mails[0]!.subject).to.match(/approved/);
+    expect(mails[0]!.text).to.include("$12.00 goes back to your card");
   });
 
   it("revokes the license, debits the ledger and closes the request once however often the refund webhook arrives", async () => {

@@ -16,8 +16,17 @@ export function getOrderRefund(orderId: string, secret: string): Promise<OrderRe
   return api<OrderRefund>(withSecret(orderId, secret));
 }
 
-export function requestRefund(orderId: string, secret: string, reason: string): Promise<RefundRequest> {
-  return api<RefundRequest>(withSecret(orderId, secret), { method: "POST", json: { reason } });
+/** Asks for a refund; the decision is mailed to `email` when given. */
+export function requestRefund(
+  orderId: string,
+  secret: string,
+  reason: string,
+  email: string,
+): Promise<RefundRequest> {
+  return api<RefundRequest>(withSecret(orderId, secret), {
+    method: "POST",
+    json: { reason, ...(email.trim() ? { email: email.trim() } : {}) },
+  });
 }
 
 export function withdrawRefund(orderId: string, secret: string): Promise<RefundRequest> {

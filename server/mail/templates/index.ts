@@ -4,9 +4,11 @@
  */
 import type { z } from "zod";
 import { receipt } from "./receipt.ts";
+import { refundDecision } from "./refund-decision.ts";
 
 export const MAIL_TEMPLATES = {
   receipt,
+  "refund-decision": refundDecision,
 };
 
 /** The name of a mail template. */

@@ -59,6 +59,7 @@ export function OrderRefundCard({
   const id = useId();
   const standing = useAsync(() => getOrderRefund(orderId, secret), [orderId, secret, status, revision]);
   const [reason, setReason] = useState("");
+  const [email, setEmail] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -77,7 +78,7 @@ export function OrderRefundCard({
   };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    void act(() => requestRefund(orderId, secret, reason));
+    void act(() => requestRefund(orderId, secret, reason, email));
   };
 
   const s = standing.data;
@@ -138,6 +139,16 @@ export function OrderRefundCard({
               maxLength={1000}
               value={reason}
               onChange={(e) => setReason(e.target.value)}
+            />
+          </label>
+          <label>
+            Email for the decision (optional)
+            <input
+              type="email"
+              autoComplete="email"
+              maxLength={254}
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
             />
           </label>
           <div className="offer-actions">
