@@ -134,6 +134,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     licenseTokenAddress,
     revokerAddress: deployment.roles.revoker,
     secrets,
+    issuer: config.platform,
   });
   const offers = new OffersService({
     db,

@@ -10,6 +10,8 @@ import type {
   OrderWithHistory,
   RevocationRequest,
 } from "../../lib/api/orders.ts";
+import { receiptFileName, renderReceiptPdf, type ReceiptIssuer } from "./receipt-pdf.ts";
+import { findReceipt } from "./receipts.ts";
 import { findOrder, orderEvents, type Order, type OrderEvent } from "./store.ts";
 
 /** `ILicenseToken.RevocationReason` of an order's revoke reason: a chargeback, or else a card refund. */
@@ -38,6 +40,8 @@ export interface OrdersServiceDeps {
   /** Holds LicenseToken's REVOKER_ROLE: signs revocations by hand when the workers hold no revoker key. */
   revokerAddress: string;
   secrets: OrderSecrets;
+  /** The platform as its receipts name it. */
+  issuer: ReceiptIssuer;
 }
 
 export class OrdersService {
@@ -116,6 +120,17 @@ export class OrdersService {
   /** Events after `afterSeq`, oldest first. */
   async eventsAfter(orderId: string, afterSeq: string): Promise<OrderEventView[]> {
     return (await orderEvents(this.#db, orderId, afterSeq)).map(toEventView);
+  }
+
+  /** The order's receipt as a PDF, the same file its buyer was mailed; 409 while its payment is not captured. */
+  async receiptPdf(orderId: string): Promise<{ fileName: string; pdf: Buffer }> {
+    const receipt = await findReceipt(this.#db, orderId);
+    if (!receipt) {
+      throw new AppError("RECEIPT_NOT_READY", 409, "the order has no receipt: its payment is not captured", {
+        orderId,
+      });
+    }
+    return { fileName: receiptFileName(receipt), pdf: await renderReceiptPdf(receipt, this.deps.issuer) };
   }
 
   /**

@@ -82,6 +82,36 @@ export function ordersRouter(deps: OrdersRouterDeps, registry: OpenApiRegistry):
     registry,
     {
       method: "get",
+      path: "/v1/orders/:id/receipt.pdf",
+      summary:
+        "The order's receipt as a PDF, as mailed to its buyer, once its payment is captured (session of its wallet or the order secret)",
+      tags: ["checkout"],
+      security: ["session", "orderSecret"],
+      params: idParams,
+      query: orderSecretQuery,
+      responses: {
+        200: { description: "The receipt", contentType: "application/pdf" },
+        404: { description: "No such order, or not the caller's" },
+        409: { description: "The payment is not captured yet" },
+      },
+    },
+    async ({ params, query, req, res }) => {
+      await deps.orders.assertReadable(params.id, readerOf(req, query.secret));
+      const { fileName, pdf } = await deps.orders.receiptPdf(params.id);
+      res
+        .set("cache-control", "no-store")
+        .set("content-disposition", `attachment; filename="${fileName}"`)
+        .type("application/pdf")
+        .send(pdf);
+      return undefined;
+    },
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
       path: "/v1/admin/orders/:id/revocation",
       summary: "The revoke transaction a refunded or disputed order needs, for an admin wallet to sign",
       tags: ["admin"],

@@ -20,12 +20,16 @@ const receipt = (orderId: string) => ({
   orderId,
   paidAt: "2026-03-01T12:00:00.000Z",
   offerId: "7",
+  workId: "3",
   title: "Night Drive (stems)",
+  tokenId: "12",
   listAmount: "1900",
+  saleAmount: null,
   discount: "0",
   amount: "1900",
   currency: "usd",
   couponCode: null,
+  paymentId: "pi_test_2",
   paymentRef: "0x" + "cd".repeat(32),
 });
 

@@ -9,6 +9,8 @@ import { MailStore } from "../../server/mail/mail-store.ts";
 import { mailContext, startMailWorkers, type MailWorkers } from "../../server/mail/mail-workers.ts";
 import { recordMail, type NewMail } from "../../server/mail/mails.ts";
 import { SmtpSender } from "../../server/mail/smtp.ts";
+import { renderReceiptPdf } from "../../server/orders/receipt-pdf.ts";
+import { receiptSchema } from "../../server/orders/receipts.ts";
 import { Outbox } from "../../server/queues/outbox.ts";
 import { createQueues, type Queues } from "../../server/queues/queues.ts";
 import { Recoveries } from "../../server/recoveries.ts";
@@ -27,12 +29,16 @@ function receiptData(overrides: Record<string, unknown> = {}): Record<string, un
     orderId: "6f1c2a8e-0000-4000-8000-000000000001",
     paidAt: "2026-03-01T12:00:00.000Z",
     offerId: "7",
+    workId: "3",
     title: "Night Drive (stems)",
+    tokenId: "12",
     listAmount: "1900",
+    saleAmount: null,
     discount: "380",
     amount: "1520",
     currency: "usd",
     couponCode: "SPRING20",
+    paymentId: "pi_test_1",
     paymentRef: "0x" + "ab".repeat(32),
     ...overrides,
   };
@@ -163,6 +169,14 @@ describe("mail: recorded with its change, handed to SMTP exactly once", function
       expect(caught!.messageId).to.equal(messageIdOf("receipt:once", config.mail.from));
       expect(sent.message_id).to.equal(caught!.messageId);
       expect(caught!.text).to.include("Paid: $15.20").and.include("Discount (SPRING20): -$3.80");
+      const pdf = await renderReceiptPdf(receiptSchema.parse(receiptData()), config.platform);
+      expect(caught!.attachments).to.deep.equal([
+        {
+          filename: "receipt-6f1c2a8e-0000-4000-8000-000000000001.pdf",
+          contentType: "application/pdf",
+          size: pdf.length,
+        },
+      ]);
       await new Promise((r) => setTimeout(r, 500));
       expect(catcher.all()).to.have.length(1);
       const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM mails WHERE key = 'receipt:once'`);

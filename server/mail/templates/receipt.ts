@@ -1,26 +1,19 @@
-import { z } from "zod";
+import { receiptFileName, renderReceiptPdf } from "../../orders/receipt-pdf.ts";
+import { receiptItem, receiptSchema } from "../../orders/receipts.ts";
 import { defineTemplate, formatMoney, formatTime, html, layout, oneLine } from "../template.ts";
 
-/** The receipt of a paid card order: what was bought, for how much, and the payment's reference. */
+/** The receipt of a card order whose payment was captured, with the receipt as a PDF. */
 export const receipt = defineTemplate({
-  data: z.object({
-    orderId: z.string(),
-    paidAt: z.string(),
-    offerId: z.string(),
-    title: z.string(),
-    listAmount: z.string(),
-    discount: z.string(),
-    amount: z.string(),
-    currency: z.string(),
-    couponCode: z.string().nullable(),
-    paymentRef: z.string(),
-  }),
-  render(data, ctx) {
+  data: receiptSchema,
+  async render(data, ctx) {
     const rows: [string, string][] = [
-      ["Order", data.orderId],
+      ["Receipt number", data.orderId],
       ["Date", formatTime(data.paidAt)],
-      ["License", `${data.title} (offer #${data.offerId})`],
+      ["Item", receiptItem(data)],
       ["List price", formatMoney(data.listAmount, data.currency)],
+      ...(data.saleAmount !== null
+        ? [["Sale price", formatMoney(data.saleAmount, data.currency)] as [string, string]]
+        : []),
       ...(BigInt(data.discount) > 0n
         ? [
             [
@@ -30,22 +23,17 @@ export const receipt = defineTemplate({
           ]
         : []),
       ["Paid", formatMoney(data.amount, data.currency)],
-      ["Payment reference", data.paymentRef],
+      ["Payment", data.paymentId],
     ];
-    const title = "Your receipt";
+    const intro = `Thank you for your purchase. Your receipt is attached as a PDF.`;
+    const keep = "Keep your order secret: with it and this address you can find the order again.";
     return {
-      subject: oneLine(`Your receipt from ${ctx.platform.name}: ${data.title}`),
-      text: [
-        `Thank you for your purchase from ${ctx.platform.name}.`,
-        "",
-        ...rows.map(([label, value]) => `${label}: ${value}`),
-        "",
-        "Keep your order secret: with it you can find this order again.",
-      ].join("\n"),
+      subject: oneLine(`Your receipt from ${ctx.platform.name}: ${data.title ?? `offer #${data.offerId}`}`),
+      text: [intro, "", ...rows.map(([label, value]) => `${label}: ${value}`), "", keep].join("\n"),
       html: layout(
         ctx,
-        title,
-        html`<p>Thank you for your purchase.</p>
+        "Your receipt",
+        html`<p>${intro}</p>
           <table style="border-collapse:collapse;width:100%">
             ${rows.map(
               ([label, value]) =>
@@ -57,11 +45,15 @@ export const receipt = defineTemplate({
                 </tr>`,
             )}
           </table>
-          <p style="color:#5b6676;font-size:14px">
-            Keep your order secret: with it you can find this order again.
-          </p>`,
+          <p style="color:#5b6676;font-size:14px">${keep}</p>`,
       ),
-      attachments: [],
+      attachments: [
+        {
+          filename: receiptFileName(data),
+          contentType: "application/pdf",
+          content: await renderReceiptPdf(data, ctx.platform),
+        },
+      ],
     };
   },
 });
