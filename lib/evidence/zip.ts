@@ -209,70 +209,102 @@ function dosDateTime(date: Date): { time: number; date: number } {
 }
 
 /**
- * Writes `entries` into a zip archive, each deflated by zlib (level 6) on the thread pool, so files
- * compress in parallel and the event loop stays free; all dated `modified`. Names are stored as UTF-8.
- * Throws past what a zip without zip64 holds (65,535 entries, 4 GiB).
+ * Builds a zip archive file by file: each file is deflated by zlib (level 6) on the thread pool as
+ * soon as it is added, so files compress in parallel with each other and with whatever the caller
+ * does next; `finish` lays them out in the order added, or the order it is told. Names are stored as UTF-8. Refuses more than
+ * a zip without zip64 holds (65,535 entries, 4 GiB).
  */
+export class ZipWriter {
+  readonly #files: Promise<{
+    path: string;
+    name: Uint8Array;
+    crc: number;
+    size: number;
+    data: Uint8Array;
+  }>[] = [];
+
+  add(name: string, bytes: Uint8Array): void {
+    if (this.#files.length === 0xffff) throw new Error("a zip holds at most 65,535 entries");
+    const file = deflate(bytes, { level: 6 }).then((data) => ({
+      path: name,
+      name: new TextEncoder().encode(name),
+      crc: crc32(bytes),
+      size: bytes.byteLength,
+      data,
+    }));
+    file.catch(() => undefined);
+    this.#files.push(file);
+  }
+
+  /** The archive, every file dated `modified`; the files named in `leading` first, in that order. */
+  async finish(modified: Date, leading: string[] = []): Promise<Uint8Array> {
+    const stamp = dosDateTime(modified);
+    const files = await Promise.all(this.#files);
+    const rank = (file: { path: string }) => {
+      const at = leading.indexOf(file.path);
+      return at < 0 ? leading.length : at;
+    };
+    const compressed = files
+      .map((file, added) => ({ file, added }))
+      .sort((a, b) => rank(a.file) - rank(b.file) || a.added - b.added)
+      .map(({ file }) => file);
+    const parts: Uint8Array[] = [];
+    const central: Uint8Array[] = [];
+    let offset = 0;
+    const header = (size: number, fields: (view: DataView) => void) => {
+      const bytes = new Uint8Array(size);
+      fields(new DataView(bytes.buffer));
+      return bytes;
+    };
+    for (const file of compressed) {
+      if (file.size > MAX_UINT32 || offset > MAX_UINT32) throw new Error("the archive passes 4 GiB (zip64)");
+      const common = (view: DataView, at: number) => {
+        view.setUint16(at, ZIP_VERSION, true);
+        view.setUint16(at + 2, FLAG_UTF8, true);
+        view.setUint16(at + 4, DEFLATED, true);
+        view.setUint16(at + 6, stamp.time, true);
+        view.setUint16(at + 8, stamp.date, true);
+        view.setUint32(at + 10, file.crc, true);
+        view.setUint32(at + 14, file.data.byteLength, true);
+        view.setUint32(at + 18, file.size, true);
+        view.setUint16(at + 22, file.name.byteLength, true);
+      };
+      parts.push(
+        header(LOCAL_SIZE, (view) => {
+          view.setUint32(0, LOCAL_SIGNATURE, true);
+          common(view, 4);
+        }),
+        file.name,
+        file.data,
+      );
+      central.push(
+        header(CENTRAL_SIZE, (view) => {
+          view.setUint32(0, CENTRAL_SIGNATURE, true);
+          view.setUint16(4, ZIP_VERSION, true);
+          common(view, 6);
+          view.setUint32(42, offset, true);
+        }),
+        file.name,
+      );
+      offset += LOCAL_SIZE + file.name.byteLength + file.data.byteLength;
+    }
+    const centralSize = central.reduce((sum, part) => sum + part.byteLength, 0);
+    if (offset + centralSize > MAX_UINT32) throw new Error("the archive passes 4 GiB (zip64)");
+    const end = header(EOCD_SIZE, (view) => {
+      view.setUint32(0, EOCD_SIGNATURE, true);
+      view.setUint16(8, compressed.length, true);
+      view.setUint16(10, compressed.length, true);
+      view.setUint32(12, centralSize, true);
+      view.setUint32(16, offset, true);
+    });
+    return Buffer.concat([...parts, ...central, end]);
+  }
+}
+
+/** Writes `entries` into a zip archive, in that order, all dated `modified` (see ZipWriter). */
 export async function writeZip(entries: ZipEntry[], modified: Date): Promise<Uint8Array> {
   if (entries.length > 0xffff) throw new Error(`a zip holds at most 65,535 entries, not ${entries.length}`);
-  const stamp = dosDateTime(modified);
-  const encoder = new TextEncoder();
-  const compressed = await Promise.all(
-    entries.map(async (entry) => ({
-      name: encoder.encode(entry.name),
-      crc: crc32(entry.bytes),
-      size: entry.bytes.byteLength,
-      data: await deflate(entry.bytes, { level: 6 }),
-    })),
-  );
-  const parts: Uint8Array[] = [];
-  const central: Uint8Array[] = [];
-  let offset = 0;
-  const header = (size: number, fields: (view: DataView) => void) => {
-    const bytes = new Uint8Array(size);
-    fields(new DataView(bytes.buffer));
-    return bytes;
-  };
-  for (const file of compressed) {
-    if (file.size > MAX_UINT32 || offset > MAX_UINT32) throw new Error("the archive passes 4 GiB (zip64)");
-    const common = (view: DataView, at: number) => {
-      view.setUint16(at, ZIP_VERSION, true);
-      view.setUint16(at + 2, FLAG_UTF8, true);
-      view.setUint16(at + 4, DEFLATED, true);
-      view.setUint16(at + 6, stamp.time, true);
-      view.setUint16(at + 8, stamp.date, true);
-      view.setUint32(at + 10, file.crc, true);
-      view.setUint32(at + 14, file.data.byteLength, true);
-      view.setUint32(at + 18, file.size, true);
-      view.setUint16(at + 22, file.name.byteLength, true);
-    };
-    parts.push(
-      header(LOCAL_SIZE, (view) => {
-        view.setUint32(0, LOCAL_SIGNATURE, true);
-        common(view, 4);
-      }),
-      file.name,
-      file.data,
-    );
-    central.push(
-      header(CENTRAL_SIZE, (view) => {
-        view.setUint32(0, CENTRAL_SIGNATURE, true);
-        view.setUint16(4, ZIP_VERSION, true);
-        common(view, 6);
-        view.setUint32(42, offset, true);
-      }),
-      file.name,
-    );
-    offset += LOCAL_SIZE + file.name.byteLength + file.data.byteLength;
-  }
-  const centralSize = central.reduce((sum, part) => sum + part.byteLength, 0);
-  if (offset + centralSize > MAX_UINT32) throw new Error("the archive passes 4 GiB (zip64)");
-  const end = header(EOCD_SIZE, (view) => {
-    view.setUint32(0, EOCD_SIGNATURE, true);
-    view.setUint16(8, compressed.length, true);
-    view.setUint16(10, compressed.length, true);
-    view.setUint32(12, centralSize, true);
-    view.setUint32(16, offset, true);
-  });
-  return Buffer.concat([...parts, ...central, end]);
+  const zip = new ZipWriter();
+  for (const entry of entries) zip.add(entry.name, entry.bytes);
+  return zip.finish(modified);
 }

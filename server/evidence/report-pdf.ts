@@ -328,14 +328,20 @@ function timelineSection(layout: Layout, manifest: Manifest): void {
     new Date(reg.blockTimestamp * 1000).toISOString(),
     `Work registered on chain (block ${reg.blockNumber})`,
   ]);
-  const issued = manifest.licenses
-    .map((l) => l.issuedAt)
-    .filter((t): t is string => !!t)
-    .sort();
-  if (issued.length === 1) entries.push([issued[0]!, "License issued"]);
-  if (issued.length > 1) {
-    entries.push([issued[0]!, `First of ${manifest.licenses.length} licenses issued`]);
-    entries.push([issued[issued.length - 1]!, "Latest license issued"]);
+  // ISO times in UTC order as strings; one pass finds the first and latest of many licenses.
+  let issued = 0;
+  let first = "";
+  let latest = "";
+  for (const { issuedAt } of manifest.licenses) {
+    if (!issuedAt) continue;
+    issued += 1;
+    if (issued === 1 || issuedAt < first) first = issuedAt;
+    if (issued === 1 || issuedAt > latest) latest = issuedAt;
+  }
+  if (issued === 1) entries.push([first, "License issued"]);
+  if (issued > 1) {
+    entries.push([first, `First of ${manifest.licenses.length} licenses issued`]);
+    entries.push([latest, "Latest license issued"]);
   }
   entries.push([manifest.infringement.observedAt, "Suspected infringement observed"]);
   entries.push([manifest.generatedAt, "This evidence bundle generated"]);

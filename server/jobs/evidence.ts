@@ -11,7 +11,7 @@ import {
 import type { EvidenceBundleStore } from "../evidence/bundle-store.ts";
 import { ChainFactsPendingError, fetchChainFacts } from "../evidence/chain-facts.ts";
 import type { Originals } from "../content/originals.ts";
-import type { EvidenceFactsRepository } from "../repositories/evidence-facts.ts";
+import type { EvidenceFactsRepository, LicenseRecord } from "../repositories/evidence-facts.ts";
 import type { EvidenceRequestRecord, EvidenceRequestsRepository } from "../repositories/evidence-requests.ts";
 import { PermanentError } from "../errors.ts";
 
@@ -68,7 +68,8 @@ async function gather(deps: EvidenceJobDeps, request: EvidenceRequestRecord): Pr
   const common = { chainId: deps.chainId, registry: deps.registryAddress };
   let work: BundleInput["work"];
   let registration: BundleInput["registration"];
-  let licenses: BundleInput["licenses"] = [];
+  // A busy work's licenses are read while the chain is asked for the registration's receipt.
+  let licensesRead: Promise<LicenseRecord[]> = Promise.resolve([]);
 
   if (request.workId !== null) {
     const indexed = await facts.workById(request.workId);
@@ -93,17 +94,8 @@ async function gather(deps: EvidenceJobDeps, request: EvidenceRequestRecord): Pr
       })),
     };
     registration = { kind: "direct", ...common, txHash: indexed.txHash };
-    licenses = (await facts.licenses(indexed.workId)).map((l) => ({
-      tokenId: l.tokenId,
-      offerId: l.offerId,
-      holder: l.holder,
-      expiresAt: l.expiresAt,
-      revoked: l.revoked,
-      txHash: l.txHash,
-      issuedAt: l.issuedAt ?? undefined,
-      commercialUse: l.commercialUse,
-      territory: l.territory,
-    }));
+    licensesRead = facts.licenses(indexed.workId);
+    licensesRead.catch(() => undefined);
   } else {
     const batch = await facts.anchoredBatch(request.contentHash);
     if (!batch) throw new ChainFactsPendingError(`the batch of ${request.contentHash} is not indexed`);
@@ -127,6 +119,7 @@ async function gather(deps: EvidenceJobDeps, request: EvidenceRequestRecord): Pr
 
   const chain = await fetchChainFacts(deps.provider, registration.txHash);
   await ensureConfirmed(deps, chain.receipt.blockNumber);
+  const licenses = await licensesRead;
 
   let original: BundleInput["original"];
   if (request.includeOriginal) {

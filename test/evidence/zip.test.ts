@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import JSZip from "jszip";
-import { readZip, writeZip, ZipLimitError, type ZipLimits } from "../../lib/evidence/zip.ts";
+import { readZip, writeZip, ZipLimitError, ZipWriter, type ZipLimits } from "../../lib/evidence/zip.ts";
 import { zipBomb } from "../helpers/zip-bomb.ts";
 
 const MiB = 1024 * 1024;
@@ -107,6 +107,13 @@ describe("writeZip", function () {
     expect(await zip.file("empty.txt")!.async("string")).to.equal("");
     // MS-DOS times have a resolution of two seconds.
     expect(file.date.toISOString()).to.equal("2026-03-14T15:09:26.000Z");
+  });
+
+  it("lays out the files it is told first ahead of the others, which keep the order they were added in", async function () {
+    const zip = new ZipWriter();
+    for (const name of ["c", "d", "a", "e", "b"]) zip.add(name, new TextEncoder().encode(name));
+    const files = await readZip(await zip.finish(modified, ["a", "b", "absent"]), LIMITS);
+    expect([...files.keys()]).to.deep.equal(["a", "b", "c", "d", "e"]);
   });
 
   it("refuses more entries than a zip without zip64 can list", async function () {
