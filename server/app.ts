@@ -17,7 +17,7 @@ import { errorHandler, routeNotFound } from "./errors.ts";
 import { clientOf } from "./http/client-address.ts";
 import { OpenApiRegistry } from "./http/openapi.ts";
 import { registerOperationsMetrics } from "./http/operations-metrics.ts";
-import { serveAheadOfExpress } from "./http/hot-route.ts";
+import { answerAheadOfExpress, serveAheadOfExpress } from "./http/hot-route.ts";
 import { RateLimit } from "./http/rate-limit.ts";
 import { registerPayoutMetrics } from "./http/payout-metrics.ts";
 import { useRequestLog } from "./http/request-log.ts";
@@ -26,7 +26,7 @@ import { ContentKeys } from "./content/content-keys.ts";
 import { DeliveryService } from "./delivery/deliveries.ts";
 import { DownloadLinks } from "./delivery/links.ts";
 import { Watermarks } from "./delivery/watermarks.ts";
-import { deliveriesRouter } from "./routes/deliveries.ts";
+import { deliveriesRouter, downloadPath } from "./routes/deliveries.ts";
 import { Originals } from "./content/originals.ts";
 import { apiKeysRouter } from "./routes/api-keys.ts";
 import { authRouter } from "./routes/auth.ts";
@@ -180,7 +180,8 @@ export function createApp(deps: AppDeps): Express {
   const verifier = new LicenseVerifier(licenses, works, feed, clock);
   const verify = verifyRoute(verifier);
   // The verify hot path is answered ahead of Express; what it passes on is matched here first.
-  serveAheadOfExpress(app, { logger, duration: httpDuration, securityHeaders, limit: perClient }, verify);
+  const hotDeps = { logger, duration: httpDuration, securityHeaders, limit: perClient };
+  serveAheadOfExpress(app, hotDeps, verify);
   app.use(licensesRouter(new LicensesService(licenses, works, clock), verify, registry));
 
   app.use(
@@ -230,19 +231,23 @@ export function createApp(deps: AppDeps): Express {
     gasBudget,
   });
   app.use(worksRouter(worksService, new WorkLookup(works), registry));
+  const deliveries = new DeliveryService({
+    db,
+    works,
+    verifier,
+    orders: commerce.orders,
+    links: new DownloadLinks(config.auth.sessionSecret),
+    clock,
+    watermarks: new Watermarks(config.auth.sessionSecret),
+    ...config.delivery,
+  });
+  const download = downloadPath(deliveries, originals);
+  // Signed downloads are answered ahead of Express too; what the hot path passes on is routed below.
+  answerAheadOfExpress(app, hotDeps, download);
   app.use(
     deliveriesRouter(
-      new DeliveryService({
-        db,
-        works,
-        verifier,
-        orders: commerce.orders,
-        links: new DownloadLinks(config.auth.sessionSecret),
-        clock,
-        watermarks: new Watermarks(config.auth.sessionSecret),
-        ...config.delivery,
-      }),
-      originals,
+      deliveries,
+      download,
       { stagingDir: config.uploads.stagingDir, maxBytes: config.delivery.watermarkMaxBytes },
       registry,
     ),

@@ -34,6 +34,26 @@ function redacted(url: string): string {
   return url.replace(/([?&]secret=)[^&]*/g, "$1…");
 }
 
+/** Writes the line a request gets when it ends, through `log` (the request's logger), made only if it is written. */
+export function logCompleted(
+  logger: Logger,
+  log: () => Logger,
+  request: { method: string; url: string; client: string | undefined },
+  statusCode: number,
+  seconds: number,
+): void {
+  const level = statusCode >= 500 ? "error" : "info";
+  if (!logger.isLevelEnabled(level)) return;
+  log()[level](
+    {
+      req: { method: request.method, url: redacted(request.url), remoteAddress: request.client },
+      res: { statusCode },
+      responseTime: Math.round(seconds * 1000),
+    },
+    "request completed",
+  );
+}
+
 /**
  * Gives each request of `app` an id (echoed as X-Request-Id), a logger bound to it, one log line
  * when it ends and a sample in the duration histogram — with one listener and nothing the request
@@ -56,16 +76,8 @@ export function useRequestLog(app: Express, { logger, duration, quiet }: Request
       const route = req.route?.path ?? "unmatched";
       duration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       if (quiet(req)) return;
-      const level = res.statusCode >= 500 ? "error" : "info";
-      if (!logger.isLevelEnabled(level)) return;
-      req.log[level](
-        {
-          req: { method: req.method, url: redacted(req.originalUrl), remoteAddress: req.ip },
-          res: { statusCode: res.statusCode },
-          responseTime: Math.round(seconds * 1000),
-        },
-        "request completed",
-      );
+      const request = { method: req.method, url: req.originalUrl, client: req.ip };
+      logCompleted(logger, () => req.log, request, res.statusCode, seconds);
     });
     next();
   });

@@ -1,7 +1,8 @@
 import { constants } from "node:fs";
-import { access, readdir, rm, stat } from "node:fs/promises";
+import { access, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { FsBlockstore } from "blockstore-fs";
+import { NextToLast } from "blockstore-fs/sharding";
 import { exporter, type RawNode, type UnixFSFile } from "ipfs-unixfs-exporter";
 import { importBytes } from "ipfs-unixfs-importer";
 import { base32, base32upper } from "multiformats/bases/base32";
@@ -63,12 +64,41 @@ class BlockWriter {
   }
 }
 
+/** A block the store does not hold, named as the exporter and blockstore-fs name theirs. */
+class BlockNotFoundError extends Error {
+  override name = "NotFoundError";
+}
+
+/**
+ * Reads a block with one read of its whole file. blockstore-fs streams a block in 64 KiB reads,
+ * each of which the exporter joins to the ones before by copying them all again; blocks here are
+ * at most one chunk (256 KiB) or one node, so a single read is cheaper in every way.
+ */
+class WholeBlockReader {
+  constructor(
+    private readonly directory: string,
+    private readonly sharding: NextToLast,
+  ) {}
+
+  async *get(cid: CID, options: { signal?: AbortSignal } = {}): AsyncGenerator<Uint8Array> {
+    const { dir, file } = this.sharding.encode(cid);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path.join(this.directory, dir, file), { signal: options.signal });
+    } catch (err) {
+      throw new BlockNotFoundError(String(err));
+    }
+    yield bytes;
+  }
+}
+
 /** An IPFS store in a local directory, computing the CIDs Kubo computes; for development and single-node deployments. */
 export class EmbeddedIpfsStore implements IpfsStore {
   private readonly writer: BlockWriter;
 
   private constructor(
     private readonly blockstore: FsBlockstore,
+    private readonly reader: WholeBlockReader,
     readonly directory: string,
   ) {
     this.writer = new BlockWriter(blockstore);
@@ -76,9 +106,15 @@ export class EmbeddedIpfsStore implements IpfsStore {
 
   /** Opens (creating if needed) a store in `directory`; files added earlier are served again. */
   static async open(directory: string): Promise<EmbeddedIpfsStore> {
-    const blockstore = new FsBlockstore(directory);
+    // blockstore-fs's default layout, named here so blocks are read where it writes them.
+    const sharding = new NextToLast();
+    const blockstore = new FsBlockstore(directory, { shardingStrategy: sharding });
     await blockstore.open();
-    return new EmbeddedIpfsStore(blockstore, blockstore.path);
+    return new EmbeddedIpfsStore(
+      blockstore,
+      new WholeBlockReader(blockstore.path, sharding),
+      blockstore.path,
+    );
   }
 
   async add(source: AsyncIterable<Uint8Array> | Uint8Array): Promise<AddResult> {
@@ -145,7 +181,7 @@ export class EmbeddedIpfsStore implements IpfsStore {
       if (reachable.has(name)) continue;
       reachable.add(name);
       if (cid.code === raw.code) continue;
-      const entry = await exporter(cid, this.blockstore).catch(() => null);
+      const entry = await exporter(cid, this.reader).catch(() => null);
       if (entry?.type === "file") pending.push(...entry.node.Links.map((link) => link.Hash));
     }
   }
@@ -158,7 +194,7 @@ export class EmbeddedIpfsStore implements IpfsStore {
     const parsed = parseFileCid(cid);
     if (!parsed) return null;
     try {
-      const entry = await exporter(parsed, this.blockstore);
+      const entry = await exporter(parsed, this.reader);
       if (entry.type === "raw") return entry;
       // Symlinks and metadata nodes export as "file" too, but hold no bytes to serve.
       const isFile = entry.type === "file" && (entry.unixfs.type === "file" || entry.unixfs.type === "raw");

@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { Router, type Request, type Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Router, type Request } from "express";
 import { z } from "zod";
 import {
   deliverySchema,
@@ -23,10 +22,16 @@ import { closeAfterAnswer } from "../http/body-limit.ts";
 import { discardStaged, receiveUpload, type StagedUpload } from "../services/uploads.ts";
 import { parseByteRange, type ByteRange } from "../http/byte-range.ts";
 import { matchesIfRange } from "../http/conditional.ts";
+import type { HotPath } from "../http/hot-route.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
+import { writeBody } from "../http/write-body.ts";
 
 const idParams = z.object({ id: idSchema });
+const DOWNLOAD_PATH = "/v1/downloads/:token";
+const DOWNLOAD_PREFIX = "/v1/downloads/";
+/** A link's token as links.ts writes it; anything else is left to the router, which refuses it. */
+const LINK_TOKEN = /^[A-Za-z0-9_.-]{1,1024}$/;
 const orderParams = z.object({ id: z.uuid() });
 const FULL: ByteRange = { kind: "full" };
 
@@ -63,7 +68,7 @@ function attachment(filename: string | null): string {
 /** Delivery: offers' delivery terms, holders' entitlements and download links, the links themselves, and creators' delivery log. */
 export function deliveriesRouter(
   service: DeliveryService,
-  originals: Originals,
+  download: HotPath<string>,
   suspects: { stagingDir: string; maxBytes: number },
   registry: OpenApiRegistry,
 ): Router {
@@ -201,7 +206,7 @@ export function deliveriesRouter(
     registry,
     {
       method: "get",
-      path: "/v1/downloads/:token",
+      path: download.route,
       summary: "The file a download link grants, with Range and If-Range; the license is checked again",
       tags: ["delivery"],
       params: z.object({ token: z.string().max(1024) }),
@@ -212,30 +217,7 @@ export function deliveriesRouter(
       },
     },
     async ({ params, req, res }) => {
-      const { grant, original } = await service.open(params.token);
-      const marked = await service.body(grant, original, () => originals.read(original));
-      if (marked) {
-        const etag = `"${createHash("sha256").update(marked).digest("hex")}"`;
-        await serve(
-          req,
-          res,
-          marked.length,
-          etag,
-          original.contentType,
-          original.filename,
-          (offset, length) => [marked.subarray(offset, offset + length)],
-        );
-        return undefined;
-      }
-      await serve(
-        req,
-        res,
-        original.size,
-        `"${original.contentHash}"`,
-        original.contentType,
-        original.filename,
-        (offset, length) => originals.read(original, { offset, length }),
-      );
+      await download.serve(params.token, req, res);
       return undefined;
     },
   );
@@ -296,39 +278,77 @@ export function deliveriesRouter(
   return router;
 }
 
+/**
+ * GET and HEAD /v1/downloads/:token: the file a signed link grants, whole or one byte range of it,
+ * streamed; the link and the license are checked on every request. Served ahead of Express (see
+ * hot-route.ts) and by the router for the requests the hot path leaves to it.
+ */
+export function downloadPath(service: DeliveryService, originals: Originals): HotPath<string> {
+  return {
+    route: DOWNLOAD_PATH,
+    logged: true,
+    take(method, url) {
+      if ((method !== "GET" && method !== "HEAD") || !url.startsWith(DOWNLOAD_PREFIX)) return undefined;
+      const token = url.slice(DOWNLOAD_PREFIX.length);
+      return LINK_TOKEN.test(token) ? token : undefined;
+    },
+    async serve(token, req, res) {
+      const { grant, original } = await service.open(token);
+      const marked = await service.body(grant, original, () => originals.read(original));
+      if (marked) {
+        const etag = `"${createHash("sha256").update(marked).digest("hex")}"`;
+        const file = {
+          size: marked.length,
+          etag,
+          contentType: original.contentType,
+          filename: original.filename,
+        };
+        await sendFile(req, res, file, (offset, length) => [marked.subarray(offset, offset + length)]);
+        return;
+      }
+      const file = {
+        size: original.size,
+        etag: `"${original.contentHash}"`,
+        contentType: original.contentType,
+        filename: original.filename,
+      };
+      await sendFile(req, res, file, (offset, length) => originals.read(original, { offset, length }));
+    },
+  };
+}
+
 /** Answers GET or HEAD with the whole file or one byte range of it, streamed. */
-async function serve(
-  req: Request,
-  res: Response,
-  size: number,
-  etag: string,
-  contentType: string | null,
-  filename: string | null,
+async function sendFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: { size: number; etag: string; contentType: string | null; filename: string | null },
   read: (offset: number, length: number) => AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): Promise<void> {
+  const { size, etag } = file;
   res.setHeader("Accept-Ranges", "bytes");
   res.setHeader("ETag", etag);
   res.setHeader("Cache-Control", "private, no-store");
-  const range = matchesIfRange(req, etag) ? parseByteRange(req.get("Range"), size) : FULL;
+  const range = matchesIfRange(req, etag) ? parseByteRange(req.headers.range, size) : FULL;
   if (range.kind === "unsatisfiable") {
     res.setHeader("Content-Range", `bytes */${size}`);
     throw new AppError("RANGE_NOT_SATISFIABLE", 416, `the file has ${size} bytes`, { size });
   }
-  res.setHeader("Content-Type", contentType ?? "application/octet-stream");
+  res.setHeader("Content-Type", file.contentType ?? "application/octet-stream");
   res.setHeader("X-Content-Type-Options", "nosniff");
-  res.setHeader("Content-Disposition", attachment(filename));
+  res.setHeader("Content-Disposition", attachment(file.filename));
   res.setHeader("Content-Security-Policy", "sandbox; default-src 'none'");
   let offset = 0;
   let length = size;
   if (range.kind === "partial") {
     offset = range.start;
     length = range.end - range.start + 1;
-    res.status(206).setHeader("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+    res.statusCode = 206;
+    res.setHeader("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
   }
   res.setHeader("Content-Length", String(length));
   if (req.method === "HEAD" || length === 0) {
     res.end();
     return;
   }
-  await pipeline(Readable.from(read(offset, length)), res);
+  await writeBody(res, read(offset, length));
 }

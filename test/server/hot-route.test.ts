@@ -3,13 +3,20 @@ import express, { type Express } from "express";
 import helmet from "helmet";
 import pino from "pino";
 import { Histogram, Registry } from "prom-client";
+import { connect } from "node:net";
 import request from "supertest";
 import { z } from "zod";
 import { AppError, errorHandler } from "../../server/errors.ts";
 import { clientOf } from "../../server/http/client-address.ts";
-import { serveAheadOfExpress, type HotRoute } from "../../server/http/hot-route.ts";
+import {
+  answerAheadOfExpress,
+  serveAheadOfExpress,
+  type HotPath,
+  type HotRoute,
+} from "../../server/http/hot-route.ts";
 import { RateLimit } from "../../server/http/rate-limit.ts";
 import { useRequestLog } from "../../server/http/request-log.ts";
+import { BATCH_BYTES, writeBody } from "../../server/http/write-body.ts";
 import { addressSchema, idSchema } from "../../lib/api/primitives.ts";
 import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
 
@@ -22,14 +29,19 @@ describe("hot route: a GET answered ahead of Express", function () {
   /** An app as createApp builds one: request log, helmet, the per-client limit, a router with the route. */
   function appWith(
     answer: HotRoute<z.ZodType>["answer"],
-    { limit = 1000, trustProxy = false as false | number } = {},
+    {
+      limit = 1000,
+      trustProxy = false as false | number,
+      path = null as HotPath<string> | null,
+      lines = [] as string[],
+    } = {},
   ) {
     const app: Express = express();
     app.disable("x-powered-by");
     app.set("trust proxy", trustProxy);
     app.set("query parser", "simple");
     app.set("etag", false);
-    const logger = pino({ level: "silent" });
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
     const metrics = new Registry();
     const duration = new Histogram({
       name: "http_request_duration_seconds",
@@ -37,7 +49,7 @@ describe("hot route: a GET answered ahead of Express", function () {
       labelNames: ["method", "route", "status"],
       registers: [metrics],
     });
-    useRequestLog(app, { logger, duration, quiet: () => false });
+    useRequestLog(app, { logger, duration, quiet: (req) => req.path === "/v1/check" });
     const securityHeaders = helmet();
     app.use(securityHeaders);
     const perClient = new RateLimit({
@@ -62,6 +74,12 @@ describe("hot route: a GET answered ahead of Express", function () {
       answer,
     };
     serveAheadOfExpress(app, { logger, duration, securityHeaders, limit: perClient }, route);
+    if (path) {
+      answerAheadOfExpress(app, { logger, duration, securityHeaders, limit: perClient }, path);
+      app.get(path.route, async (req, res) => {
+        await path.serve(req.params.name as string, req, res);
+      });
+    }
     app.get(route.path, async (req, res) => {
       const query = route.query.safeParse(req.query);
       if (!query.success) throw new AppError("VALIDATION_FAILED", 400, "invalid query");
@@ -193,5 +211,118 @@ describe("hot route: a GET answered ahead of Express", function () {
     expect(text).to.include(
       'http_request_duration_seconds_count{method="GET",route="/v1/check",status="200"} 2',
     );
+  });
+
+  /** A path streaming `/files/<name>` in 64 KiB pieces (3 MiB, or 64 MiB for `slow`), counting the pieces read. */
+  function files() {
+    const read = { pieces: 0, finished: false };
+    const body = (piece: number) => Buffer.alloc(65_536, piece % 251);
+    const path: HotPath<string> = {
+      route: "/files/:name",
+      logged: true,
+      take: (method, url) =>
+        (method === "GET" || method === "HEAD") && /^\/files\/[a-z]+$/.test(url) ? url.slice(7) : undefined,
+      async serve(name, req, res) {
+        if (name === "missing") throw new AppError("NOT_FOUND", 404, "no such file");
+        const pieces = name === "slow" ? 1024 : 48;
+        res.setHeader("Content-Length", String(pieces * 65_536));
+        res.setHeader("Content-Type", "application/octet-stream");
+        if (req.method === "HEAD") return void res.end();
+        await writeBody(
+          res,
+          (async function* () {
+            try {
+              for (let i = 0; i < pieces; i++) {
+                if (name === "broken" && i === 20) throw new Error("segment 20 fails authentication");
+                read.pieces += 1;
+                yield body(i);
+              }
+            } finally {
+              read.finished = true;
+            }
+          })(),
+        );
+      },
+    };
+    return { path, read, whole: Buffer.concat(Array.from({ length: 48 }, (_, i) => body(i))) };
+  }
+
+  it("streams a path's body ahead of Express, logs it as Express does, and answers HEAD and errors the same way", async () => {
+    const { path, whole } = files();
+    const lines: string[] = [];
+    const { app, seen } = appWith(echo, { path, lines });
+    const binary = (res: unknown, done: (err: Error | null, body: Buffer) => void) => {
+      const parts: Buffer[] = [];
+      (res as NodeJS.ReadableStream).on("data", (p: Buffer) => parts.push(p));
+      (res as NodeJS.ReadableStream).on("end", () => done(null, Buffer.concat(parts)));
+    };
+    const hot = await request(app).get("/files/score").buffer(true).parse(binary);
+    expect(seen.byExpress).to.equal(0);
+    expect(hot.status).to.equal(200);
+    expect((hot.body as Buffer).equals(whole)).to.equal(true);
+    const routed = await request(app).get("/files/score/").buffer(true).parse(binary);
+    expect(seen.byExpress).to.equal(1);
+    expect((routed.body as Buffer).equals(whole)).to.equal(true);
+    const head = await request(app).head("/files/score");
+    expect([head.status, head.headers["content-length"]]).to.deep.equal([200, String(whole.length)]);
+    const missing = await request(app).get("/files/missing");
+    expect(missing.status).to.equal(404);
+    expect(missing.body).to.deep.equal({
+      error: { code: "NOT_FOUND", message: "no such file", details: null },
+    });
+    expect(missing.headers["x-content-type-options"]).to.equal("nosniff");
+    expect(seen.byExpress).to.equal(1);
+    const logged = lines.map(
+      (l) => JSON.parse(l) as { msg: string; req: { url: string }; res: { statusCode: number } },
+    );
+    const completed = logged.filter((l) => l.msg === "request completed");
+    expect(completed.map((l) => [l.req.url, l.res.statusCode])).to.deep.equal([
+      ["/files/score", 200],
+      ["/files/score/", 200],
+      ["/files/score", 200],
+      ["/files/missing", 404],
+    ]);
+  });
+
+  it("cuts the connection when the body fails after its headers, instead of answering a short file as whole", async () => {
+    const { path } = files();
+    const { app } = appWith(echo, { path });
+    const server = app.listen(0);
+    try {
+      const { port } = server.address() as { port: number };
+      const res = await fetch(`http://127.0.0.1:${port}/files/broken`);
+      expect(res.status).to.equal(200);
+      let failed: unknown = null;
+      try {
+        await res.arrayBuffer();
+      } catch (err) {
+        failed = err;
+      }
+      expect(failed).to.be.instanceOf(Error);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("reads no further than about two batches ahead of a client that stops reading, and stops when it leaves", async () => {
+    const { path, read } = files();
+    const { app } = appWith(echo, { path });
+    const server = app.listen(0);
+    try {
+      const { port } = server.address() as { port: number };
+      const socket = connect(port, "127.0.0.1");
+      socket.pause();
+      socket.write("GET /files/slow HTTP/1.1\r\nHost: x\r\n\r\n");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // The sockets' kernel buffers take a few MiB of the 64 MiB; the server holds two batches at most.
+      const pulled = read.pieces;
+      expect(pulled * 65_536).to.be.below(8 * 1024 * 1024 + 2 * BATCH_BYTES);
+      socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(read.finished).to.equal(true);
+      expect(read.pieces - pulled).to.be.at.most(BATCH_BYTES / 65_536 + 1);
+    } finally {
+      server.close();
+    }
   });
 });
