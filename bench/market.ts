@@ -21,9 +21,12 @@
  *   <shape>P99Ms     p99 of each shape alone, BENCH_SECONDS / 2 each
  *   plans            EXPLAIN (ANALYZE, BUFFERS) of the listings query of each shape, run through the
  *                    market's own service on the same database
+ * BENCH_PROFILE=1 runs the API under `--cpu-prof` and prints where the first pages' time went.
  * Writes bench/results/market.json.
  */
-import { loadavg } from "node:os";
+import { mkdtemp } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
 import { marketQuery } from "../lib/api/market.ts";
 import { ChainClock } from "../server/chain/chain-clock.ts";
 import { MarketStore } from "../server/market/market-store.ts";
@@ -35,6 +38,7 @@ import { startServerProcess } from "../test/helpers/server-process.ts";
 import { startTestStack, UNLIMITED_RATES } from "../test/helpers/stack.ts";
 import { explain, planLines, recording, type PlanSummary } from "./lib/explain.ts";
 import { startBareServer } from "./lib/bare-reference.ts";
+import { monotonicMicros, profileLines, summarizeProfiles } from "./lib/cpu-profile.ts";
 import type { LoadPlan, LoadResult } from "./lib/load.ts";
 import { copyMarketData, ITEM_TYPES, KINDS, MATERIALS } from "./lib/market-data.ts";
 import { sampler } from "./lib/random.ts";
@@ -46,6 +50,7 @@ const SELLERS = 10_000;
 const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 16;
+const PROFILE = process.env.BENCH_PROFILE === "1";
 /** Listings on a page of the Market, as the web app asks for them. */
 const PAGE = 24;
 /** Variations of each shape the load cycles through. */
@@ -101,11 +106,15 @@ try {
   const mixed = Array.from({ length: VARIATIONS }, (_, i) => Object.values(paths).map((p) => p[i]!)).flat();
 
   console.log(`starting the API in ${API_PROCESSES} processes…`);
+  const profileDir = PROFILE ? await mkdtemp(path.join(tmpdir(), "rl-bench-market-profile-")) : null;
   const api = await startServerProcess(stack, {
     part: "api",
     processes: API_PROCESSES,
-    env: UNLIMITED_RATES,
+    env: profileDir
+      ? { ...UNLIMITED_RATES, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` }
+      : UNLIMITED_RATES,
   });
+  let pagesWindow = { from: 0, to: 0 };
   try {
     // A search reads the metadata of a few hundred item types never read before, as players' first searches do.
     for (let i = 0; i < 10; i++) {
@@ -128,7 +137,9 @@ try {
     console.log(
       `asking for first pages of ${Object.keys(SHAPES).length} shapes for ${SECONDS} s on ${CONNECTIONS} connections…`,
     );
+    const from = monotonicMicros();
     const all = await runLoad(plan(mixed, SECONDS));
+    pagesWindow = { from, to: monotonicMicros() };
     // The same load on a bare node:http server answering one of those pages from memory, in as many
     // processes: what the machine allows at that moment, since other work shares its two cores.
     const bareServer = await startBareServer(api.url, mixed[0]!, API_PROCESSES);
@@ -198,6 +209,22 @@ try {
     );
   } finally {
     await api.stop();
+  }
+  if (profileDir) {
+    const profile = await summarizeProfiles(profileDir, {
+      matchers: {
+        listings: (f) => f.functionName === "listings",
+        sql: (f) => f.url.includes("node_modules/pg/") || f.url.includes("node_modules/pg-protocol/"),
+        express: (f) => f.url.includes("node_modules/express/") || f.url.includes("node_modules/router/"),
+        zod: (f) => f.url.includes("node_modules/zod/"),
+        json: (f) => f.functionName === "stringify",
+      },
+      topN: 25,
+      skipPids: [api.pid],
+      windows: [pagesWindow],
+    });
+    console.log(profileLines("API processes during the first pages", profile).join("\n"));
+    console.log(`profiles kept in ${profileDir}`);
   }
 } finally {
   await stack.stop();

@@ -179,9 +179,10 @@ export function createApp(deps: AppDeps): Express {
   const licenses = new LicensesRepository(db);
   const verifier = new LicenseVerifier(licenses, works, feed, clock);
   const verify = verifyRoute(verifier);
-  // The verify hot path is answered ahead of Express; what it passes on is matched here first.
+  // The verify and market search hot paths are answered ahead of Express; what they pass on is routed as usual.
   const hotDeps = { logger, duration: httpDuration, securityHeaders, limit: perClient };
   serveAheadOfExpress(app, hotDeps, verify);
+  serveAheadOfExpress(app, hotDeps, commerce.marketListings);
   app.use(licensesRouter(new LicensesService(licenses, works, clock), verify, registry));
 
   app.use(

@@ -1,9 +1,11 @@
 import type { Router } from "express";
+import type { marketQuery } from "../lib/api/market.ts";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import { SplitFactory__factory } from "../types/typechain/index.ts";
 import type { Chain } from "./chain/chain.ts";
+import { ChainHeadsCache } from "./chain/chain-heads.ts";
 import type { ChangeFeed } from "./chain/change-feed.ts";
 import type { Config } from "./config.ts";
 import type { GasBudget } from "./services/gas-budget.ts";
@@ -19,10 +21,11 @@ import { NotificationsService } from "./market/notifications.ts";
 import { TradeEvents } from "./market/trade-events.ts";
 import { TradeStreams } from "./market/trade-streams.ts";
 import { disputesRouter } from "./routes/disputes.ts";
-import { marketRouter } from "./routes/market.ts";
+import { marketListingsRoute, marketRouter } from "./routes/market.ts";
 import { notificationsRouter } from "./routes/notifications.ts";
 import { isWithheld } from "./services/uploads.ts";
 import type { Checkpoint } from "./crash-points.ts";
+import type { HotRoute } from "./http/hot-route.ts";
 import type { OpenApiRegistry } from "./http/openapi.ts";
 import type { Outbox } from "./queues/outbox.ts";
 import type { Queues } from "./queues/queues.ts";
@@ -84,6 +87,8 @@ export interface CommerceRouters {
   api: Router[];
   /** Card orders as their buyers read them, for the routes that serve buyers beyond commerce (delivery). */
   orders: OrdersService;
+  /** The market's listings search, for the API to answer ahead of Express (see hot-route.ts). */
+  marketListings: HotRoute<typeof marketQuery>;
 }
 
 /** The commerce part of the API: offers, card checkout, orders and escrowed trades. */
@@ -94,7 +99,8 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
   const events = new OrderEvents(redis, config.redis.prefix, logger);
   const secrets = new OrderSecrets(config.auth.sessionSecret);
   const works = new WorksRepository(db, chainId);
-  const heads = () => works.heads();
+  const chainHeads = new ChainHeadsCache(() => works.heads(), feed, chainId);
+  const heads = () => chainHeads.heads();
   const licenseTokenAddress = deployment.contracts.LicenseToken.address;
 
   const refunds = new RefundsService({
@@ -190,6 +196,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     clock,
     heads,
   });
+  const marketListings = marketListingsRoute(market);
   const tradeEvents = new TradeEvents(redis, config.redis.prefix, logger);
   const disputes = new DisputesService({
     store: new DisputeStore(db),
@@ -224,7 +231,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     ),
     tradesRouter(trades, tradeStreams, registry),
     disputesRouter(disputes, registry),
-    marketRouter(market, trades, registry),
+    marketRouter(market, marketListings, trades, registry),
     itemsRouter(market, registry),
     notificationsRouter(new NotificationsService(new NotificationStore(db)), registry),
     codesRouter({ codes, orders }, registry),
@@ -233,5 +240,5 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     salesRouter(new SalesService({ db, minFiatPrice: config.checkout.minFiatPrice }), registry),
   ];
   if (payments instanceof DevPaymentProvider) api.push(devCheckoutRouter(payments, secrets));
-  return { webhooks: webhooksRouter(webhooks, registry), api, orders };
+  return { webhooks: webhooksRouter(webhooks, registry), api, orders, marketListings };
 }

@@ -2,9 +2,10 @@ import type { Pool } from "pg";
 import { finalityOf, type ChainHeads } from "../../lib/finality.ts";
 import { checksum } from "../../lib/address.ts";
 import type { MarketSort, SellerReputation } from "../../lib/api/market.ts";
-import type { ProvenanceStep } from "../../lib/api/items.ts";
+import type { ItemMetadata, ProvenanceStep } from "../../lib/api/items.ts";
 import type { TradeStep } from "../../lib/api/trades.ts";
 import { LISTING_COLUMNS, type ListingRow } from "../repositories/trades.ts";
+import { keptMetadata, RETRY_FAILED_SECONDS } from "./metadata-store.ts";
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 
@@ -21,6 +22,15 @@ export interface OpenListingsFilter {
   /** The sort value and listing id of the last listing of the previous page. */
   after?: { value: string | null; listingId: string };
   limit: number;
+}
+
+/** An open listing with its item type's current URI and kept metadata (null for other tokens' items). */
+export interface OpenListingRow extends ListingRow {
+  item_uri: string | null;
+  item_status: ItemMetadata["status"] | null;
+  item_name: string | null;
+  item_description: string | null;
+  item_image: string | null;
 }
 
 /** Per sort: the column keyset pagination orders by (with the listing id), and its direction. */
@@ -65,8 +75,11 @@ export class MarketStore {
     private readonly itemToken: string,
   ) {}
 
-  /** One page of open listings (one more than `limit` when there are more), in the sort's keyset order. */
-  async openListings(filter: OpenListingsFilter): Promise<ListingRow[]> {
+  /**
+   * One page of open listings (one more than `limit` when there are more), in the sort's keyset
+   * order, each with its item type's current URI and kept metadata, in one statement.
+   */
+  async openListings(filter: OpenListingsFilter): Promise<OpenListingRow[]> {
     const params: unknown[] = [filter.now];
     const where = ["l.state = 'listed'", "l.deadline > $1"];
     const add = (sql: (p: string) => string, value: unknown) => {
@@ -92,9 +105,17 @@ export class MarketStore {
     const order = column
       ? `l.${column} ${direction}, l.listing_id ${direction}`
       : `l.listing_id ${direction}`;
-    params.push(filter.limit + 1);
-    const { rows } = await this.db.query<ListingRow>(
-      `SELECT ${LISTING_COLUMNS} FROM listings l WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT $${params.length}`,
+    params.push(filter.limit + 1, this.itemToken, RETRY_FAILED_SECONDS);
+    const [limit, token, retry] = [params.length - 2, params.length - 1, params.length];
+    // The page is cut first, by the partial index; only its rows are joined to their item types.
+    const { rows } = await this.db.query<OpenListingRow>(
+      `SELECT p.*, g.uri AS item_uri, m.status AS item_status, m.name AS item_name,
+              m.description AS item_description, m.image AS item_image
+         FROM (SELECT ${LISTING_COLUMNS}, row_number() OVER (ORDER BY ${order}) AS position
+                 FROM listings l WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT $${limit}) p
+         LEFT JOIN game_items g ON p.token = $${token} AND g.item_id = p.item_id::numeric
+         LEFT JOIN item_metadata m ON m.item_id = g.item_id AND m.uri = g.uri AND ${keptMetadata("m", `$${retry}`)}
+        ORDER BY p.position`,
       params,
     );
     return rows;

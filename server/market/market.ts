@@ -24,7 +24,12 @@ import { AppError, notFound } from "../errors.ts";
 import { toTrade, type ListingRow } from "../repositories/trades.ts";
 import { resolveMetadata, type MetadataSources } from "./item-metadata.ts";
 import type { HistoryPosition, MarketStore } from "./market-store.ts";
-import type { ItemUri, MetadataStore } from "./metadata-store.ts";
+import {
+  currentMetadataOf,
+  type CurrentMetadata,
+  type ItemUri,
+  type MetadataStore,
+} from "./metadata-store.ts";
 
 const NATIVE = "0x0000000000000000000000000000000000000000";
 /** Item types whose metadata a search reads first when never read; the rest are read as they are shown. */
@@ -33,6 +38,8 @@ const SEARCH_RESOLVES = 200;
 const UNREAD_CHECK_MS = 5000;
 /** Item types a name search may match; more words narrow it. */
 const SEARCH_MATCHES = 1000;
+/** Name searches whose matching item types are kept, for UNREAD_CHECK_MS each. */
+const SEARCHES_KEPT = 10_000;
 /** The provenance steps a listing's page carries; the rest page through the item's history. */
 const PROVENANCE_ON_PAGE = 50;
 /** How long the escrow's commission and windows are kept before being read again. */
@@ -74,6 +81,10 @@ export class MarketService {
   #settings: { value: Promise<Omit<MarketSettings, "chainTime">>; at: number } | null = null;
   /** When a search last found every item type's metadata read (0: not yet, or more were left). */
   #allReadAt = 0;
+  /** The item types each recent name search matched, by its words. */
+  readonly #named = new Map<string, { ids: string[]; at: number }>();
+  // Bumped whenever this process keeps metadata: a match read before must not be kept after.
+  #namesGeneration = 0;
 
   constructor(private readonly deps: MarketServiceDeps) {
     this.#escrow = ItemEscrow__factory.connect(deps.deployment.contracts.ItemEscrow.address, deps.provider);
@@ -130,7 +141,7 @@ export class MarketService {
         await this.#resolve(unread);
         this.#allReadAt = unread.length === 0 ? Date.now() : 0;
       }
-      const named = await this.deps.metadata.idsNamed(query.q, SEARCH_MATCHES);
+      const named = await this.#idsNamed(query.q);
       itemIds = itemIds ? itemIds.filter((id) => named.includes(id)) : named;
       if (itemIds.length === 0) return { items: [], nextCursor: null };
     }
@@ -148,7 +159,23 @@ export class MarketService {
     });
     const more = rows.length > query.limit;
     if (more) rows.pop();
-    const items = await this.#withItems(rows, heads);
+    const current = currentMetadataOf(
+      rows.flatMap((r) =>
+        r.item_uri === null
+          ? []
+          : [
+              {
+                item_id: r.item_id,
+                uri: r.item_uri,
+                status: r.item_status,
+                name: r.item_name,
+                description: r.item_description,
+                image: r.item_image,
+              },
+            ],
+      ),
+    );
+    const items = await this.#withItems(rows, heads, current);
     const last = rows.at(-1);
     return { items, nextCursor: more && last ? this.#cursorOf(query.sort, last) : null };
   }
@@ -238,9 +265,10 @@ export class MarketService {
     };
   }
 
-  async #withItems(rows: ListingRow[], heads: ChainHeads): Promise<MarketListing[]> {
+  /** Listing rows as the wire's listings, with their items' metadata (`current`, read here when not given). */
+  async #withItems(rows: ListingRow[], heads: ChainHeads, known?: CurrentMetadata): Promise<MarketListing[]> {
     const ours = rows.filter((r) => r.token === this.#itemToken).map((r) => r.item_id);
-    const current = await this.deps.metadata.current([...new Set(ours)]);
+    const current = known ?? (await this.deps.metadata.current([...new Set(ours)]));
     const uris = new Map(current.uris.map((i) => [i.itemId, i.uri]));
     const metadata = current.kept;
     const missing = current.uris.filter((i) => !metadata.has(`${i.itemId} ${i.uri}`));
@@ -264,15 +292,43 @@ export class MarketService {
     return found;
   }
 
+  /**
+   * The item types whose name holds every word of `q`. A search's matches are kept as long as
+   * searches rely on every item type's metadata having been read (UNREAD_CHECK_MS), and dropped as
+   * soon as this process keeps new metadata; names read by another process, or an item type given
+   * a new URI, reach searches within that time.
+   */
+  async #idsNamed(q: string): Promise<string[]> {
+    const words = q.toLowerCase().split(/\s+/).filter(Boolean).join(" ");
+    const kept = this.#named.get(words);
+    if (kept && Date.now() - kept.at < UNREAD_CHECK_MS) return kept.ids;
+    const generation = this.#namesGeneration;
+    const at = Date.now();
+    const ids = await this.deps.metadata.idsNamed(words, SEARCH_MATCHES);
+    if (generation === this.#namesGeneration) {
+      if (this.#named.size >= SEARCHES_KEPT) this.#named.clear();
+      this.#named.set(words, { ids, at });
+    }
+    return ids;
+  }
+
   async #resolve(items: ItemUri[]): Promise<Map<string, ItemMetadata>> {
     const resolved = new Map<string, ItemMetadata>();
-    await Promise.all(
-      items.map(async (item) => {
-        const metadata = await resolveMetadata(item.uri, item.itemId, this.deps.sources);
-        await this.deps.metadata.save(item, metadata);
-        resolved.set(`${item.itemId} ${item.uri}`, metadata);
-      }),
-    );
+    try {
+      await Promise.all(
+        items.map(async (item) => {
+          const metadata = await resolveMetadata(item.uri, item.itemId, this.deps.sources);
+          await this.deps.metadata.save(item, metadata);
+          resolved.set(`${item.itemId} ${item.uri}`, metadata);
+        }),
+      );
+    } finally {
+      if (items.length > 0) {
+        // New names may match searches kept before them.
+        this.#namesGeneration += 1;
+        this.#named.clear();
+      }
+    }
     return resolved;
   }
 

@@ -2,11 +2,49 @@ import type { Pool } from "pg";
 import type { ItemMetadata } from "../../lib/api/items.ts";
 
 /** A failed read is tried again after this long: the store or the document may have come back. */
-const RETRY_FAILED_SECONDS = 600;
+export const RETRY_FAILED_SECONDS = 600;
+
+/** SQL: whether the item_metadata row `m` is still valid, `seconds` binding RETRY_FAILED_SECONDS. */
+export const keptMetadata = (m: string, seconds: string) =>
+  `(${m}.status <> 'failed' OR ${m}.resolved_at > now() - make_interval(secs => ${seconds}))`;
 
 export interface ItemUri {
   itemId: string;
   uri: string;
+}
+
+/** An item type's current URI and the metadata kept for it, if any is still valid (`status` null if none). */
+export interface CurrentMetadataRow {
+  item_id: string;
+  uri: string;
+  status: ItemMetadata["status"] | null;
+  name: string | null;
+  description: string | null;
+  image: string | null;
+}
+
+/** The current URI of item types, and the kept metadata of those URIs that have some (keyed `itemId uri`). */
+export interface CurrentMetadata {
+  uris: ItemUri[];
+  kept: Map<string, ItemMetadata>;
+}
+
+/** CurrentMetadata of rows, each item type once. */
+export function currentMetadataOf(rows: CurrentMetadataRow[]): CurrentMetadata {
+  const uris = new Map<string, ItemUri>();
+  const kept = new Map<string, ItemMetadata>();
+  for (const r of rows) {
+    uris.set(r.item_id, { itemId: r.item_id, uri: r.uri });
+    if (r.status !== null) {
+      kept.set(`${r.item_id} ${r.uri}`, {
+        status: r.status,
+        name: r.name,
+        description: r.description,
+        image: r.image,
+      });
+    }
+  }
+  return { uris: [...uris.values()], kept };
 }
 
 /** Item metadata read from the items' URIs, kept per (item, URI). */
@@ -27,7 +65,7 @@ export class MetadataStore {
       `SELECT m.item_id::text, m.uri, m.status, m.name, m.description, m.image
          FROM item_metadata m
          JOIN unnest($1::numeric[], $2::text[]) AS k (item_id, uri) ON k.item_id = m.item_id AND k.uri = m.uri
-        WHERE m.status <> 'failed' OR m.resolved_at > now() - make_interval(secs => $3)`,
+        WHERE ${keptMetadata("m", "$3")}`,
       [items.map((i) => i.itemId), items.map((i) => i.uri), RETRY_FAILED_SECONDS],
     );
     return new Map(
@@ -53,7 +91,7 @@ export class MetadataStore {
       `SELECT g.item_id::text, g.uri FROM game_items g
         WHERE NOT EXISTS (
           SELECT 1 FROM item_metadata m WHERE m.item_id = g.item_id AND m.uri = g.uri
-             AND (m.status <> 'failed' OR m.resolved_at > now() - make_interval(secs => $2)))
+             AND ${keptMetadata("m", "$2")})
         ORDER BY g.item_id LIMIT $1`,
       [limit, RETRY_FAILED_SECONDS],
     );
@@ -81,32 +119,15 @@ export class MetadataStore {
    * The current URI of each item type asked for, and the kept metadata of those URIs that have some
    * still valid (keyed `itemId uri`), in one read.
    */
-  async current(itemIds: string[]): Promise<{ uris: ItemUri[]; kept: Map<string, ItemMetadata> }> {
+  async current(itemIds: string[]): Promise<CurrentMetadata> {
     if (itemIds.length === 0) return { uris: [], kept: new Map() };
-    const { rows } = await this.db.query<{
-      item_id: string;
-      uri: string;
-      status: ItemMetadata["status"] | null;
-      name: string | null;
-      description: string | null;
-      image: string | null;
-    }>(
+    const { rows } = await this.db.query<CurrentMetadataRow>(
       `SELECT g.item_id::text, g.uri, m.status, m.name, m.description, m.image
          FROM game_items g
-         LEFT JOIN item_metadata m ON m.item_id = g.item_id AND m.uri = g.uri
-               AND (m.status <> 'failed' OR m.resolved_at > now() - make_interval(secs => $2))
+         LEFT JOIN item_metadata m ON m.item_id = g.item_id AND m.uri = g.uri AND ${keptMetadata("m", "$2")}
         WHERE g.item_id = ANY($1::numeric[])`,
       [itemIds, RETRY_FAILED_SECONDS],
     );
-    const kept = new Map<string, ItemMetadata>();
-    for (const r of rows)
-      if (r.status !== null)
-        kept.set(`${r.item_id} ${r.uri}`, {
-          status: r.status,
-          name: r.name,
-          description: r.description,
-          image: r.image,
-        });
-    return { uris: rows.map((r) => ({ itemId: r.item_id, uri: r.uri })), kept };
+    return currentMetadataOf(rows);
   }
 }

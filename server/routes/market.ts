@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { requireAdmin } from "../auth/middleware.ts";
+import type { HotRoute } from "../http/hot-route.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
 import { route } from "../http/route.ts";
 import { idSchema } from "../../lib/api/primitives.ts";
@@ -19,9 +20,20 @@ import type { TradesService } from "../services/trades.ts";
 
 const idParams = z.object({ id: idSchema });
 
+/** GET /v1/market/listings: the Market page's searches, served ahead of Express (see hot-route.ts) and by the router. */
+export function marketListingsRoute(market: MarketService): HotRoute<typeof marketQuery> {
+  return {
+    path: "/v1/market/listings",
+    query: marketQuery,
+    answer: (query) => market.listings(query),
+    logged: true,
+  };
+}
+
 /** The market: open listings of every player, a listing's page, sellers' records, and its settings. */
 export function marketRouter(
   market: MarketService,
+  listings: HotRoute<typeof marketQuery>,
   trades: TradesService,
   registry: OpenApiRegistry,
 ): Router {
@@ -46,14 +58,14 @@ export function marketRouter(
     registry,
     {
       method: "get",
-      path: "/v1/market/listings",
+      path: listings.path,
       summary:
         "Open listings of every player (not bought, not past their deadline): searched by item name, filtered by item, seller, currency and price, sorted, keyset-paged",
       tags: ["market"],
       query: marketQuery,
       responses: { 200: { description: "A page of open listings", schema: marketPageSchema } },
     },
-    async ({ query }) => market.listings(query),
+    async ({ query, res }) => listings.answer(query, res),
   );
 
   route(
