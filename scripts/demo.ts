@@ -6,7 +6,8 @@
  * game item as the web app walks it (Inventory → Sell → Market → the listing's page: buy, confirm,
  * claim, withdraw), and a second sale is disputed with a reason, a statement and a photo, answered
  * by the seller and resolved by the arbiter in the console; a legal team exports an evidence bundle
- * and the verifier passes it. Exits 0 only if every step checked out.
+ * and the verifier passes it; the creator sells codes with a coupon and runs a flash sale. Exits 0
+ * only if every step checked out.
  *
  * API_URL (default http://127.0.0.1:3000) and CHAIN_RPC_URL (default http://127.0.0.1:8545).
  */
@@ -861,6 +862,50 @@ async function main(): Promise<void> {
     again.status === 409 && again.body.error.code === "CODE_ALREADY_REDEEMED",
     "the creator's system redeems the code once; a second redemption is refused, naming when and by whom",
   );
+
+  say(
+    "The creator runs a one-hour flash sale on the offer: $15.00 by card instead of $19.00, one per wallet",
+  );
+  const sale = await expectStatus<{ id: string; endsAt: string }>(
+    api(
+      "POST",
+      `/v1/offers/${offerId}/sales`,
+      { amount: 1500, endsAt: new Date(Date.now() + 3600_000).toISOString(), maxPerWallet: 1 },
+      creatorAuth,
+    ),
+    201,
+    "sale window",
+  );
+  const onSale = await expectStatus<{ sale: { amount: number; endsAt: string } | null }>(
+    api("GET", `/v1/offers/${offerId}`),
+    200,
+    "offer on sale",
+  );
+  check(onSale.sale?.amount === 1500, `the offer shows the sale price until ${onSale.sale?.endsAt}`);
+  const saleBuyer = Wallet.createRandom().address;
+  const saleOrder = await expectStatus<{ amount: number; listAmount: number; saleAmount: number | null }>(
+    api("POST", "/v1/checkout", { offerId, wallet: saleBuyer }),
+    201,
+    "checkout during the sale",
+  );
+  check(
+    saleOrder.amount === 1500 && saleOrder.listAmount === 1900 && saleOrder.saleAmount === 1500,
+    "the checkout charges the sale price: $15.00, list price $19.00",
+  );
+  const secondSale = await api<{ error: { code: string } }>("POST", "/v1/checkout", {
+    offerId,
+    wallet: saleBuyer,
+  });
+  check(
+    secondSale.status === 403 && secondSale.body.error.code === "SALE_LIMIT_REACHED",
+    "a second checkout by the same wallet is refused: one per wallet at the sale price",
+  );
+  await expectStatus(
+    api("DELETE", `/v1/offers/${offerId}/sales/${sale.id}`, undefined, creatorAuth),
+    200,
+    "end the sale",
+  );
+  ok("the creator ends the sale early; the offer sells at $19.00 again");
 
   console.log(`\nEvery step checked out.`);
 }
