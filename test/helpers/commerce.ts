@@ -1,4 +1,4 @@
-/** Fixtures for the commerce tests: works, splits and offers published through the API, and a switchable RPC proxy. */
+/** Fixtures for the commerce tests: works, splits and offers published through the API, a card shop on a stand-in for Stripe, and a switchable RPC proxy. */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
@@ -6,8 +6,9 @@ import { ethers, type JsonRpcSigner } from "ethers";
 import request from "supertest";
 import { CREATE_OFFER_TYPES, licenseDomain, SET_REFERRER_TYPES } from "../../lib/eip712.ts";
 import { SplitFactory__factory, WorkRegistry__factory } from "../../types/typechain/index.ts";
+import { type FakeStripe, startFakeStripe } from "./fake-stripe.ts";
 import { commitAndReveal } from "./registry.ts";
-import { sessionToken, type TestStack } from "./stack.ts";
+import { sessionToken, startTestStack, UNLIMITED_RATES, type TestStack } from "./stack.ts";
 
 export interface OfferTermsInput {
   currency: string;
@@ -220,6 +221,57 @@ export async function startRpcProxy(target: string): Promise<RpcProxy> {
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A card shop for the checkout promotion tests: a stack on a stand-in for Stripe, with a creator's work. */
+export interface CardShop {
+  stack: TestStack;
+  stripe: FakeStripe;
+  /** Signer 5: owns the work and its sole split. */
+  creator: JsonRpcSigner;
+  /** Signer 6: another creator, the hostile one. */
+  rival: JsonRpcSigner;
+  workId: string;
+  split: string;
+  /** A new unlimited offer of the creator's work at $12.00 by card. */
+  newOffer(): Promise<string>;
+  /** POST /v1/checkout from a network of its own each time, so only the limits under test apply. */
+  checkout(body: { offerId: string; wallet: string; coupon?: string; referrer?: string }): request.Test;
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens a card shop on its own database (`name`): rate limits no burst reaches, client addresses
+ * from X-Forwarded-For, up to 1,000 live holds per wallet, and `env` on top.
+ */
+export async function openCardShop(name: string, env: Record<string, string> = {}): Promise<CardShop> {
+  const stripe = await startFakeStripe();
+  const stack = await startTestStack(name, {
+    env: { ...stripe.env, ...UNLIMITED_RATES, TRUST_PROXY: "1", CHECKOUT_HOLDS_PER_WALLET: "1000", ...env },
+  });
+  const creator = await stack.signer(5);
+  const rival = await stack.signer(6);
+  const workId = await registerWork(stack, creator);
+  const split = await soleSplit(stack, creator);
+  let ips = 0;
+  return {
+    stack,
+    stripe,
+    creator,
+    rival,
+    workId,
+    split,
+    newOffer: () => publishOffer(stack, creator, workId, offerTerms(split, { maxSupply: 0 })),
+    checkout: (body) =>
+      request(stack.app)
+        .post("/v1/checkout")
+        .set("X-Forwarded-For", `10.9.${Math.floor(++ips / 250)}.${ips % 250}`)
+        .send(body),
+    async stop() {
+      await stack.stop();
+      await stripe.close();
     },
   };
 }

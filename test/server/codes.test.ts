@@ -5,15 +5,9 @@ import request from "supertest";
 import { OrderSecrets } from "../../server/auth/order-secrets.ts";
 import { CodeCommitments__factory } from "../../types/typechain/index.ts";
 import { codeHashOf } from "../../lib/code-commitments.ts";
-import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
-import {
-  type FakeStripe,
-  postStripeEvent,
-  sessionCompleted,
-  signedEvent,
-  startFakeStripe,
-} from "../helpers/fake-stripe.ts";
-import { sessionToken, startTestStack, UNLIMITED_RATES, type TestStack } from "../helpers/stack.ts";
+import { type CardShop, mine, openCardShop } from "../helpers/commerce.ts";
+import { type FakeStripe, postStripeEvent, sessionCompleted, signedEvent } from "../helpers/fake-stripe.ts";
+import { sessionToken, type TestStack } from "../helpers/stack.ts";
 
 interface OrderCodeBody {
   status: "pending" | "delivered" | "void";
@@ -26,11 +20,8 @@ describe("redemption codes: each code to one paid order, once; sealed at rest; v
   let stripe: FakeStripe;
   let creator: JsonRpcSigner;
   let rival: JsonRpcSigner;
-  let workId: string;
-  let split: string;
-  let ips = 0;
+  let shop: CardShop;
 
-  const nextIp = () => `10.8.${Math.floor(++ips / 250)}.${ips % 250}`;
   const buyer = () => Wallet.createRandom().address;
   const secretOf = (orderId: string) => new OrderSecrets(stack.config.auth.sessionSecret).of(orderId);
   const codesOf = (n: number, tag = randomBytes(4).toString("hex")) =>
@@ -39,7 +30,7 @@ describe("redemption codes: each code to one paid order, once; sealed at rest; v
       (_, i) => `KEY-${tag}-${String(i).padStart(4, "0")}-${randomBytes(6).toString("hex")}`,
     );
 
-  const newOffer = () => publishOffer(stack, creator, workId, offerTerms(split, { maxSupply: 0 }));
+  const newOffer = () => shop.newOffer();
 
   async function upload(offerId: string, body: unknown, as: JsonRpcSigner | null = creator) {
     const req = request(stack.app).post(`/v1/offers/${offerId}/codes`);
@@ -55,8 +46,7 @@ describe("redemption codes: each code to one paid order, once; sealed at rest; v
     return res.body as { total: number; sold: number; held: number; available: number; void: number };
   }
 
-  const checkout = (offerId: string, wallet = buyer()) =>
-    request(stack.app).post("/v1/checkout").set("X-Forwarded-For", nextIp()).send({ offerId, wallet });
+  const checkout = (offerId: string, wallet = buyer()) => shop.checkout({ offerId, wallet });
 
   async function orderCode(orderId: string): Promise<OrderCodeBody> {
     const res = await request(stack.app)
@@ -90,19 +80,10 @@ describe("redemption codes: each code to one paid order, once; sealed at rest; v
     ]);
 
   before(async () => {
-    stripe = await startFakeStripe();
-    stack = await startTestStack("codes", {
-      env: { ...stripe.env, ...UNLIMITED_RATES, TRUST_PROXY: "1", CHECKOUT_HOLDS_PER_WALLET: "1000" },
-    });
-    creator = await stack.signer(5);
-    rival = await stack.signer(6);
-    workId = await registerWork(stack, creator);
-    split = await soleSplit(stack, creator);
+    shop = await openCardShop("codes");
+    ({ stack, stripe, creator, rival } = shop);
   });
-  after(async () => {
-    await stack.stop();
-    await stripe.close();
-  });
+  after(async () => shop.stop());
 
   it("refuses code uploads by anyone but the offer's creator, and malformed, repeated or guessable codes", async () => {
     const offerId = await newOffer();

@@ -2,29 +2,21 @@ import { expect } from "chai";
 import { Wallet, type JsonRpcSigner } from "ethers";
 import request from "supertest";
 import { OrderSecrets } from "../../server/auth/order-secrets.ts";
-import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
-import {
-  type FakeStripe,
-  postStripeEvent,
-  sessionCompleted,
-  startFakeStripe,
-} from "../helpers/fake-stripe.ts";
-import { sessionToken, startTestStack, UNLIMITED_RATES, type TestStack } from "../helpers/stack.ts";
+import { type CardShop, mine, openCardShop } from "../helpers/commerce.ts";
+import { type FakeStripe, postStripeEvent, sessionCompleted } from "../helpers/fake-stripe.ts";
+import { sessionToken, type TestStack } from "../helpers/stack.ts";
 
 describe("coupons: limits held under concurrency, the discount shown, recorded and booked as paid", function () {
   let stack: TestStack;
   let stripe: FakeStripe;
   let creator: JsonRpcSigner;
   let rival: JsonRpcSigner;
-  let workId: string;
-  let split: string;
-  let ips = 0;
+  let shop: CardShop;
   let codes = 0;
 
-  const nextIp = () => `10.9.${Math.floor(++ips / 250)}.${ips % 250}`;
   const buyer = () => Wallet.createRandom().address;
   const couponCode = () => `SAVE${++codes}X${Date.now() % 100000}`;
-  const newOffer = () => publishOffer(stack, creator, workId, offerTerms(split, { maxSupply: 0 }));
+  const newOffer = () => shop.newOffer();
 
   async function give(body: object, as: JsonRpcSigner = creator) {
     return request(stack.app)
@@ -34,25 +26,13 @@ describe("coupons: limits held under concurrency, the discount shown, recorded a
   }
 
   const checkout = (offerId: string, coupon?: string, wallet = buyer()) =>
-    request(stack.app)
-      .post("/v1/checkout")
-      .set("X-Forwarded-For", nextIp())
-      .send({ offerId, wallet, ...(coupon ? { coupon } : {}) });
+    shop.checkout({ offerId, wallet, ...(coupon ? { coupon } : {}) });
 
   before(async () => {
-    stripe = await startFakeStripe();
-    stack = await startTestStack("coupons", {
-      env: { ...stripe.env, ...UNLIMITED_RATES, TRUST_PROXY: "1", CHECKOUT_HOLDS_PER_WALLET: "1000" },
-    });
-    creator = await stack.signer(5);
-    rival = await stack.signer(6);
-    workId = await registerWork(stack, creator);
-    split = await soleSplit(stack, creator);
+    shop = await openCardShop("coupons");
+    ({ stack, stripe, creator, rival } = shop);
   });
-  after(async () => {
-    await stack.stop();
-    await stripe.close();
-  });
+  after(async () => shop.stop());
 
   it("refuses coupons for another creator's or an unknown offer, repeated codes and malformed terms", async () => {
     const offerId = await newOffer();

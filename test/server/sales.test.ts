@@ -3,14 +3,9 @@ import { Wallet, type JsonRpcSigner } from "ethers";
 import request from "supertest";
 import { OrderSecrets } from "../../server/auth/order-secrets.ts";
 import { LicenseToken__factory } from "../../types/typechain/index.ts";
-import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
-import {
-  type FakeStripe,
-  postStripeEvent,
-  sessionCompleted,
-  startFakeStripe,
-} from "../helpers/fake-stripe.ts";
-import { sessionToken, startTestStack, UNLIMITED_RATES, type TestStack } from "../helpers/stack.ts";
+import { type CardShop, mine, offerTerms, openCardShop, publishOffer } from "../helpers/commerce.ts";
+import { type FakeStripe, postStripeEvent, sessionCompleted } from "../helpers/fake-stripe.ts";
+import { sessionToken, type TestStack } from "../helpers/stack.ts";
 
 const HOUR = 3600_000;
 const at = (ms: number) => new Date(Date.now() + ms).toISOString();
@@ -22,12 +17,11 @@ describe("sale windows: a creator's flash sale priced at checkout, its per-walle
   let rival: JsonRpcSigner;
   let workId: string;
   let split: string;
-  let ips = 0;
+  let shop: CardShop;
   let coupons = 0;
 
-  const nextIp = () => `10.8.${Math.floor(++ips / 250)}.${ips % 250}`;
   const buyer = () => Wallet.createRandom().address;
-  const newOffer = () => publishOffer(stack, creator, workId, offerTerms(split, { maxSupply: 0 }));
+  const newOffer = () => shop.newOffer();
 
   async function setSale(offerId: string, body: object, as: JsonRpcSigner = creator) {
     return request(stack.app)
@@ -43,10 +37,7 @@ describe("sale windows: a creator's flash sale priced at checkout, its per-walle
   }
 
   const checkout = (offerId: string, extra: { wallet?: string; coupon?: string; referrer?: string } = {}) =>
-    request(stack.app)
-      .post("/v1/checkout")
-      .set("X-Forwarded-For", nextIp())
-      .send({ offerId, wallet: extra.wallet ?? buyer(), ...extra });
+    shop.checkout({ offerId, ...extra, wallet: extra.wallet ?? buyer() });
 
   /** Pays an order through the provider's webhook (sent three times) and waits for its sale's booking. */
   async function payAndBook(orderId: string, amount: number): Promise<{ account: string; amount: number }[]> {
@@ -74,26 +65,13 @@ describe("sale windows: a creator's flash sale priced at checkout, its per-walle
   }
 
   before(async () => {
-    stripe = await startFakeStripe();
-    stack = await startTestStack("sales", {
-      env: {
-        ...stripe.env,
-        ...UNLIMITED_RATES,
-        TRUST_PROXY: "1",
-        CHECKOUT_LIMIT_PER_WALLET_PER_OFFER: "1000",
-        CHECKOUT_HOLDS_PER_WALLET_PER_OFFER: "1000",
-        CHECKOUT_HOLDS_PER_WALLET: "1000",
-      },
+    shop = await openCardShop("sales", {
+      CHECKOUT_LIMIT_PER_WALLET_PER_OFFER: "1000",
+      CHECKOUT_HOLDS_PER_WALLET_PER_OFFER: "1000",
     });
-    creator = await stack.signer(5);
-    rival = await stack.signer(6);
-    workId = await registerWork(stack, creator);
-    split = await soleSplit(stack, creator);
+    ({ stack, stripe, creator, rival, workId, split } = shop);
   });
-  after(async () => {
-    await stack.stop();
-    await stripe.close();
-  });
+  after(async () => shop.stop());
 
   it("refuses a sale without a session, on another creator's or an unknown offer, and malformed sales", async () => {
     const offerId = await newOffer();
