@@ -141,7 +141,14 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
     // would only share the CPU more thinly and all finish later.
     jobWorker<OrderJob, unknown>(worker, QUEUE_NAMES.fulfillOrder, 2 * MAX_MINT_BATCH, async (job) =>
       fulfillOrder(
-        { ...capture, waitMs: INLINE_CAPTURE_WAIT_MS, relayer, minter, licenses },
+        {
+          ...capture,
+          waitMs: INLINE_CAPTURE_WAIT_MS,
+          relayer,
+          minter,
+          licenses,
+          claims: { ttlSeconds: config.checkout.claimTtlSeconds, publicUrl: config.http.publicUrl },
+        },
         job.data.orderId,
       ),
     ),

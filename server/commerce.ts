@@ -38,6 +38,10 @@ import { OrderBatches } from "./orders/batches.ts";
 import { TradesRepository } from "./repositories/trades.ts";
 import { WorksRepository } from "./repositories/works.ts";
 import { checkoutRouter } from "./routes/checkout.ts";
+import { claimsRouter } from "./routes/claims.ts";
+import { ClaimsService } from "./orders/claims.ts";
+import { clientOf } from "./http/client-address.ts";
+import { RateLimit } from "./http/rate-limit.ts";
 import { codesRouter } from "./routes/codes.ts";
 import { couponsRouter } from "./routes/coupons.ts";
 import { CouponsService } from "./promotions/coupons.ts";
@@ -132,6 +136,11 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     settings: config.checkout,
     gasBudget,
     secrets,
+    unpayable: new Set(
+      [...Object.values(deployment.contracts).map((c) => c.address), deployment.settlementToken].map((a) =>
+        a.toLowerCase(),
+      ),
+    ),
   });
   const orders = new OrdersService({
     db,
@@ -217,6 +226,16 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     logger,
   });
 
+  // The route counts each lookup by its client and by its email address (RateLimit.admit).
+  const lookupLimit = (rule: string) =>
+    new RateLimit({
+      redis,
+      prefix: config.redis.prefix,
+      rule,
+      limit: config.checkout.limits.lookupPerMinute,
+      windowSeconds: 60,
+      key: clientOf,
+    });
   const api = [
     offersRouter(offers, registry),
     referrersRouter(referrers, registry),
@@ -226,7 +245,21 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
       {
         orders,
         streams: new OrderStreams({ orders, events, feed, limits: config.http.streams, logger }),
+        lookupLimits: {
+          perClient: lookupLimit("order-lookup-per-ip"),
+          perEmail: lookupLimit("order-lookup-per-email"),
+        },
       },
+      registry,
+    ),
+    claimsRouter(
+      new ClaimsService({
+        db,
+        outbox,
+        events,
+        settings: { ttlSeconds: config.checkout.claimTtlSeconds, publicUrl: config.http.publicUrl },
+      }),
+      orders,
       registry,
     ),
     tradesRouter(trades, tradeStreams, registry),

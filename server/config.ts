@@ -245,6 +245,8 @@ const envSchema = z
     CHECKOUT_LIMIT_PER_WALLET_PER_OFFER: positiveInt.default(5),
     CHECKOUT_LIMIT_PER_IP_PER_OFFER: positiveInt.default(20),
     CHECKOUT_VELOCITY_PER_MINUTE: positiveInt.default(10),
+    CLAIM_LINK_TTL_SECONDS: positiveInt.default(2_592_000),
+    ORDER_LOOKUP_PER_MINUTE: positiveInt.default(10),
     CHECKOUT_HOLDS_PER_WALLET_PER_OFFER: positiveInt.default(2),
     CHECKOUT_HOLDS_PER_WALLET: positiveInt.default(5),
     CHECKOUT_HOLDS_PER_IP_PER_OFFER: positiveInt.default(3),
@@ -433,7 +435,9 @@ const envSchema = z
         perWalletPerOffer: env.CHECKOUT_LIMIT_PER_WALLET_PER_OFFER,
         perIpPerOffer: env.CHECKOUT_LIMIT_PER_IP_PER_OFFER,
         velocityPerMinute: env.CHECKOUT_VELOCITY_PER_MINUTE,
+        lookupPerMinute: env.ORDER_LOOKUP_PER_MINUTE,
       },
+      claimTtlSeconds: env.CLAIM_LINK_TTL_SECONDS,
       holds: {
         perWalletPerOffer: env.CHECKOUT_HOLDS_PER_WALLET_PER_OFFER,
         perWallet: env.CHECKOUT_HOLDS_PER_WALLET,

@@ -1,12 +1,17 @@
-/** Orders on the wire: card checkout, an order with its history, and an admin's revocation request. */
+/**
+ * Orders on the wire: card checkout (to a wallet, or held for an email address), an order with its
+ * history, a buyer's orders, lookup by email and secret, claims, and an admin's revocation request.
+ */
 import { z } from "zod";
-import { addressSchema, finalitySchema, idSchema } from "./primitives.ts";
+import { addressSchema, finalitySchema, idSchema, limitSchema, pageOf } from "./primitives.ts";
 import { transactionRequestSchema } from "./transactions.ts";
 import { couponCodeSchema } from "./promotions.ts";
+import { emailAddressSchema } from "./mail.ts";
 
 export const orderStatusSchema = z.enum([
   "created",
   "paid",
+  "held",
   "minting",
   "fulfilled",
   "failed",
@@ -21,7 +26,11 @@ export const orderSchema = z
   .object({
     orderId: z.string(),
     offerId: z.string(),
-    wallet: z.string(),
+    wallet: z
+      .string()
+      .nullable()
+      .describe("receives the license; null while it is held for the buyer's email until claimed"),
+    email: z.string().nullable().describe("the buyer's email address, when they gave one"),
     referrer: z.string().nullable(),
     amount: z.number().describe("what the buyer pays, in minor units"),
     listAmount: z.number().describe("the offer's card price at checkout"),
@@ -84,15 +93,74 @@ export const orderSecretQuery = z.object({
     .describe("the order secret from the checkout (or send it as X-Order-Secret)"),
 });
 
-export const checkoutBody = z.object({
-  offerId: idSchema,
-  wallet: addressSchema.describe("receives the license"),
-  referrer: addressSchema.optional(),
-  coupon: couponCodeSchema.optional().describe("a coupon the offer's creator gives for it"),
-});
+const ZERO_ADDRESS = `0x${"0".repeat(40)}`;
+
+export const checkoutBody = z
+  .object({
+    offerId: idSchema,
+    wallet: addressSchema
+      .refine((v) => v !== ZERO_ADDRESS, "must not be the zero address")
+      .optional()
+      .describe("receives the license; without it the license is held for `email` until claimed"),
+    email: emailAddressSchema
+      .optional()
+      .describe("where the claim link (without a wallet) and the order's mail go"),
+    referrer: addressSchema.optional(),
+    coupon: couponCodeSchema.optional().describe("a coupon the offer's creator gives for it"),
+  })
+  .refine((b) => b.wallet !== undefined || b.email !== undefined, {
+    message: "give a wallet address or an email address",
+    path: ["wallet"],
+  });
 
 export const checkoutOrderSchema = orderSchema.extend({
   orderSecret: z.string().describe("lets its holder read the order (X-Order-Secret or ?secret=); shown once"),
+});
+
+/** Finds a card order again without a wallet: the email given at checkout and the order secret. */
+export const orderLookupBody = z.object({
+  email: emailAddressSchema,
+  secret: z.string().min(1).max(64).describe("the order secret from the checkout"),
+});
+
+export const orderLookupSchema = orderWithHistorySchema.extend({
+  orderSecret: z.string().describe("the secret again, for the order's other routes"),
+});
+
+/** A claim link's token (the part after `#token=`), sent by a signed-in wallet to take the held license. */
+export const claimBody = z.object({
+  token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "must be a claim token: 43 base64url characters"),
+});
+
+export const claimLinkSchema = z.object({
+  expiresAt: z.string().describe("until when the newly mailed link can be used"),
+});
+
+/** One purchase in a wallet's order history: a card order, or a license bought on chain. */
+export const buyerOrderSchema = z
+  .object({
+    kind: z.enum(["card", "crypto"]),
+    id: z.string().describe("the card order's id, or `chain:<tokenId>`"),
+    offerId: z.string(),
+    workId: z.string().nullable(),
+    tokenId: z.string().nullable(),
+    amount: z.string().describe("what the buyer paid, in the currency's smallest unit"),
+    currency: z
+      .string()
+      .describe("a card order's ISO 4217 code, or the ERC-20 (zero address: native) paid on chain"),
+    status: z
+      .string()
+      .describe("a card order's status, or `fulfilled` / `revoked` for a license bought on chain"),
+    txHash: z.string().nullable(),
+    at: z.string(),
+  })
+  .meta({ id: "BuyerOrder" });
+
+export const buyerOrdersPageSchema = pageOf(buyerOrderSchema);
+
+export const buyerOrdersQuery = z.object({
+  cursor: z.string().max(200).optional(),
+  limit: limitSchema,
 });
 
 export const revocationRequestSchema = z.object({
@@ -110,3 +178,6 @@ export type CheckoutRequest = z.output<typeof checkoutBody>;
 export type CheckoutBody = z.input<typeof checkoutBody>;
 export type CheckoutOrder = z.infer<typeof checkoutOrderSchema>;
 export type RevocationRequest = z.infer<typeof revocationRequestSchema>;
+export type OrderLookup = z.infer<typeof orderLookupSchema>;
+export type BuyerOrder = z.infer<typeof buyerOrderSchema>;
+export type BuyerOrdersPage = z.infer<typeof buyerOrdersPageSchema>;

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
 /**
  * The secret that lets whoever started a checkout follow its order without signing in: an HMAC of
@@ -15,6 +15,11 @@ export class OrderSecrets {
   /** The order's secret, 43 base64url characters. */
   of(orderId: string): string {
     return createHmac("sha256", this.#key).update(orderId).digest("base64url");
+  }
+
+  /** What an order stores to be found by its secret: the secret's SHA-256. */
+  lookupHash(secret: string): Buffer {
+    return createHash("sha256").update(secret).digest();
   }
 
   matches(orderId: string, secret: string | undefined): boolean {

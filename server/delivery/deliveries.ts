@@ -294,7 +294,7 @@ export class DeliveryService {
     if (requester.kind === "wallet") return { workId: workId!, holder: requester.address };
     await this.deps.orders.assertReadable(requester.orderId, requester.reader);
     const order = await this.deps.orders.current(requester.orderId);
-    if (order.tokenId === null) {
+    if (order.tokenId === null || order.wallet === null) {
       throw new AppError("LICENSE_NOT_ISSUED", 409, "the order's license is not issued yet", {
         status: order.status,
       });

@@ -32,6 +32,8 @@ export interface CheckoutDeps {
   settings: Config["checkout"];
   gasBudget: GasBudget;
   secrets: OrderSecrets;
+  /** Lower-case addresses that must never receive a license: the deployment's own contracts. */
+  unpayable: ReadonlySet<string>;
 }
 
 /** A checkout refused by a risk rule: logged with its rule and answered 403 or 429. */
@@ -65,23 +67,36 @@ const HOLD_RULES: { rule: string; scope: keyof BuyerHolds; cap: keyof Config["ch
  * per IP, on the offer and overall (429 until the first lapses) — counted under the buyer's and the
  * offer's locks so concurrent checkouts cannot slip past them. An offer selling redemption codes
  * also holds one code for the order, for as long as its unit. During a sale window the order starts
- * from the sale's price, within the sale's per-wallet and total limits (403 / 409 past them).
+ * from the sale's price, within the sale's per-wallet and total limits (403 / 409 past them). A
+ * buyer without a wallet gives an email address: the paid order's license is held for it until a
+ * wallet claims it.
  */
 export class CheckoutService {
   constructor(private readonly deps: CheckoutDeps) {}
 
   async checkout(input: CheckoutRequest, ip: string, log: Logger): Promise<Order> {
-    const { settings } = this.deps;
+    const { settings, secrets } = this.deps;
+    if (input.wallet && this.deps.unpayable.has(input.wallet)) {
+      throw new AppError(
+        "INVALID_RECIPIENT",
+        400,
+        "the license cannot go to one of the platform's contracts; give your own wallet's address",
+        { wallet: input.wallet },
+      );
+    }
     if (input.referrer && input.referrer === input.wallet) {
       throw new AppError("SELF_REFERRAL", 400, "a buyer cannot refer themselves");
     }
+    // A buyer without a wallet is counted by their email address for velocity and gas; the
+    // per-wallet purchase and hold caps count wallets' orders, so it meets the per-network ones.
+    const buyer = input.wallet ?? `email:${input.email!}`;
     await this.#velocity(log, "checkout-velocity-ip", ip);
-    await this.#velocity(log, "checkout-velocity-wallet", input.wallet);
+    await this.#velocity(log, "checkout-velocity-wallet", buyer);
 
     // The relayer pays the mint: counted for the buyer's wallet before a unit is held for it.
-    const refund = await this.deps.gasBudget.reserve("cardMint", input.wallet);
+    const refund = await this.deps.gasBudget.reserve("cardMint", buyer);
     const { order, event, workId } = await withTransaction(this.deps.db, async (client) => {
-      const holds = await lockBuyerHolds(client, input.offerId, input.wallet, ip);
+      const holds = await lockBuyerHolds(client, input.offerId, buyer, ip);
       const price = await lockFiatPrice(client, input.offerId);
       const { rows } = await client.query<{ work_id: string; superseded_by: string | null }>(
         `SELECT o.work_id::text, w.superseded_by::text
@@ -101,7 +116,7 @@ export class CheckoutService {
       if (!price) {
         throw new AppError("NO_CARD_PRICE", 409, `offer ${input.offerId} is not for sale by card`);
       }
-      const stock = (await stockOf(client, input.offerId, input.wallet, ip))!;
+      const stock = (await stockOf(client, input.offerId, buyer, ip))!;
       if (!stock.active) throw new AppError("OFFER_INACTIVE", 409, `offer ${input.offerId} is paused`);
       if (stock.byWallet >= settings.limits.perWalletPerOffer) {
         throw refuse(
@@ -112,7 +127,7 @@ export class CheckoutService {
           {
             limit: settings.limits.perWalletPerOffer,
             offerId: input.offerId,
-            wallet: input.wallet,
+            wallet: buyer,
           },
         );
       }
@@ -153,21 +168,24 @@ export class CheckoutService {
       // During a sale window (by PostgreSQL's clock) the sale's price replaces the list price; its
       // per-wallet places are counted under the card price lock taken above, so concurrent checkouts
       // cannot pass them.
-      const sale = await applySale(client, input, price);
+      const sale = await applySale(client, { offerId: input.offerId, wallet: buyer }, price);
       const startingPrice = sale ? { amount: sale.amount, currency: price.currency } : price;
       // The buyer pays that price less the coupon's discount; the payout ledger books what was paid.
       const coupon = input.coupon
         ? await applyCoupon(
             client,
-            { code: input.coupon, offerId: input.offerId, wallet: input.wallet },
+            { code: input.coupon, offerId: input.offerId, wallet: buyer },
             startingPrice,
             settings.minFiatPrice,
           )
         : null;
+      const id = randomUUID();
       const created = await insertOrder(client, {
-        id: randomUUID(),
+        id,
         offerId: input.offerId,
-        wallet: input.wallet,
+        wallet: input.wallet ?? null,
+        email: input.email ?? null,
+        lookupHash: input.email ? secrets.lookupHash(secrets.of(id)) : null,
         referrer: input.referrer ?? null,
         amount: startingPrice.amount - (coupon?.discount ?? 0),
         listAmount: price.amount,

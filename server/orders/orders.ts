@@ -5,11 +5,14 @@ import type { OrderSecrets } from "../auth/order-secrets.ts";
 import { AppError, notFound } from "../errors.ts";
 import { checksum } from "../../lib/address.ts";
 import type {
+  BuyerOrdersPage,
   Order as OrderView,
   OrderEvent as OrderEventView,
+  OrderLookup,
   OrderWithHistory,
   RevocationRequest,
 } from "../../lib/api/orders.ts";
+import { buyerOrders } from "./history.ts";
 import { receiptFileName, renderReceiptPdf, type ReceiptIssuer } from "./receipt-pdf.ts";
 import { findReceipt } from "./receipts.ts";
 import { findOrder, orderEvents, type Order, type OrderEvent } from "./store.ts";
@@ -55,7 +58,8 @@ export class OrdersService {
     return {
       orderId: order.id,
       offerId: order.offerId,
-      wallet: checksum(order.wallet)!,
+      wallet: checksum(order.wallet),
+      email: order.email,
       referrer: checksum(order.referrer),
       amount: order.amount,
       listAmount: order.listAmount,
@@ -101,8 +105,30 @@ export class OrdersService {
     const order = await findOrder(this.#db, orderId);
     const allowed =
       order !== null &&
-      (reader.admin || reader.wallet === order.wallet || this.deps.secrets.matches(orderId, reader.secret));
+      (reader.admin ||
+        (reader.wallet !== null && reader.wallet === order.wallet) ||
+        this.deps.secrets.matches(orderId, reader.secret));
     if (!allowed) throw notFound("order", { orderId });
+  }
+
+  /**
+   * A card order found by the email address given at checkout and its secret. One indexed probe by
+   * the secret's hash, the email compared in the same row: a wrong email and a wrong secret cost the
+   * same and get the same 404, so neither tells whether the other was right.
+   */
+  async lookup(email: string, secret: string): Promise<OrderLookup> {
+    const { rows } = await this.#db.query<{ id: string; same: boolean }>(
+      `SELECT id, lower(email) = lower($2) AS same FROM orders WHERE lookup_hash = $1`,
+      [this.deps.secrets.lookupHash(secret), email],
+    );
+    const found = rows[0];
+    if (!found?.same) throw notFound("order", {});
+    return { ...(await this.withHistory(found.id)), orderSecret: secret };
+  }
+
+  /** The signed-in wallet's purchases, card and on chain, newest first. */
+  history(wallet: string, cursor: string | undefined, limit: number): Promise<BuyerOrdersPage> {
+    return buyerOrders(this.#db, wallet, cursor, limit);
   }
 
   async current(orderId: string): Promise<OrderView> {

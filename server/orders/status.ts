@@ -5,10 +5,14 @@
  * only sets fields (a revocation recorded on a refunded order).
  *
  *   created ──paid──▶ paid ──mint sent──▶ minting ──captured──▶ fulfilled
- *      │  ╲                 │                 │  ╲                  │
+ *      │  ╲                 │  ╲              ▲ │  ╲                  │
  *      │   expired ─(late payment, stock left)─▶ paid                │
- *      ▼                    ▼                 ▼    ▼                 ▼
+ *      │                    │   held ─claimed─┘ │    ╲               │
+ *      ▼                    ▼    (no wallet yet) ▼     ▼              ▼
  *    failed ◀───────────────┴─────────────────┘  refunded / disputed ◀┘
+ *
+ * A paid order without a wallet is `held`: its card is captured and its license kept for the
+ * buyer's email until a wallet claims it (then minted like any other), or refunded.
  */
 import type { OrderStatus } from "../../lib/api/orders.ts";
 
@@ -18,7 +22,8 @@ export type { OrderStatus, PaymentStatus } from "../../lib/api/orders.ts";
 export const ORDER_MOVES: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   created: ["paid", "failed", "expired"],
   expired: ["paid", "failed"],
-  paid: ["minting", "failed"],
+  paid: ["minting", "held", "failed"],
+  held: ["minting", "refunded", "disputed"],
   minting: ["fulfilled", "failed", "refunded", "disputed"],
   fulfilled: ["refunded", "disputed"],
   failed: [],

@@ -7,7 +7,10 @@ import { assertMoves, type OrderStatus, type PaymentStatus } from "./status.ts";
 export interface Order {
   id: string;
   offerId: string;
-  wallet: string;
+  /** Receives the license; null while it is held for `email` until a wallet claims it. */
+  wallet: string | null;
+  /** The buyer's email address (lower case), when they gave one. */
+  email: string | null;
   referrer: string | null;
   /** What the buyer pays, in minor units: the list price less any discount. */
   amount: number;
@@ -58,6 +61,8 @@ export interface OrderEvent {
 
 /** Columns a transition may set besides the status. */
 export interface OrderFields {
+  /** Set once, by the claim of a held license. */
+  wallet?: string;
   failureReason?: string | null;
   sessionId?: string;
   checkoutUrl?: string;
@@ -76,6 +81,7 @@ export interface OrderFields {
 }
 
 const FIELD_COLUMNS: Record<keyof OrderFields, string> = {
+  wallet: "wallet",
   failureReason: "failure_reason",
   sessionId: "session_id",
   checkoutUrl: "checkout_url",
@@ -96,7 +102,8 @@ const FIELD_COLUMNS: Record<keyof OrderFields, string> = {
 export interface OrderRow {
   id: string;
   offer_id: string;
-  wallet: string;
+  wallet: string | null;
+  email: string | null;
   referrer: string | null;
   amount: string;
   list_amount: string | null;
@@ -130,7 +137,7 @@ export interface OrderRow {
 }
 
 export const orderColumns = (t: string) =>
-  `${t}.id, ${t}.offer_id::text, ${t}.wallet, ${t}.referrer, ${t}.amount::text, ${t}.list_amount::text,
+  `${t}.id, ${t}.offer_id::text, ${t}.wallet, ${t}.email, ${t}.referrer, ${t}.amount::text, ${t}.list_amount::text,
    ${t}.sale_id, ${t}.sale_amount::text, ${t}.discount::text, ${t}.coupon_id, ${t}.coupon_code, ${t}.currency, ${t}.status,
    ${t}.failure_reason, ${t}.session_id, ${t}.checkout_url, ${t}.payment_intent, ${t}.payment_ref,
    ${t}.payment_status, ${t}.token_id::text, ${t}.mint_tx_hash, ${t}.mint_block::text, ${t}.revoke_reason,
@@ -142,6 +149,7 @@ export function toOrder(row: OrderRow): Order {
     id: row.id,
     offerId: row.offer_id,
     wallet: row.wallet,
+    email: row.email,
     referrer: row.referrer,
     amount: Number(row.amount),
     listAmount: Number(row.list_amount ?? row.amount),
@@ -230,7 +238,11 @@ export async function orderEvents(db: Queryable, orderId: string, afterSeq = "0"
 export interface NewOrder {
   id: string;
   offerId: string;
-  wallet: string;
+  /** Null: the license is held for `email` once paid. */
+  wallet: string | null;
+  email: string | null;
+  /** SHA-256 of the order secret, for the lookup by email and secret; null without an email. */
+  lookupHash: Buffer | null;
   referrer: string | null;
   /** What the buyer pays. */
   amount: number;
@@ -256,9 +268,10 @@ export async function insertOrder(
   const { rows } = await db.query<OrderRow & OrderEventRow>(
     `WITH inserted AS (
        INSERT INTO orders (id, offer_id, wallet, referrer, amount, currency, status, ip, reserved_until,
-                           payable_until, list_amount, discount, coupon_id, coupon_code, sale_id, sale_amount)
+                           payable_until, list_amount, discount, coupon_id, coupon_code, sale_id, sale_amount,
+                           email, lookup_hash)
        VALUES ($1, $2, $3, $4, $5, $6, 'created', $7, now() + make_interval(secs => $8),
-               now() + make_interval(secs => $9), $10, $11, $12, $13, $14, $15)
+               now() + make_interval(secs => $9), $10, $11, $12, $13, $14, $15, $16, $17)
        RETURNING *
      ), event AS (
        INSERT INTO order_events (order_id, status) SELECT id, status FROM inserted
@@ -283,6 +296,8 @@ export async function insertOrder(
       order.couponCode,
       order.saleId,
       order.saleAmount,
+      order.email,
+      order.lookupHash,
     ],
   );
   const inserted = toOrder(rows[0]!);

@@ -201,16 +201,27 @@ export class WebhookService {
           return;
         }
         const reason = event.kind === "refunded" ? "refunded" : `chargeback: ${event.reason}`;
+        const booking = bookingJob(order.id, event.kind === "refunded" ? "refund" : "chargeback");
+        // A license still held for a buyer's email was never minted: nothing to revoke, and its claim ends.
+        const unclaimed = await this.deps.orders.transition(order.id, {
+          from: ["held"],
+          to: event.kind,
+          set: event.kind === "disputed" ? { disputeFee: event.fee } : {},
+          detail: { reason },
+          jobs: [booking],
+        });
+        if (unclaimed) {
+          this.deps.events.publish(unclaimed.event);
+          await this.deps.refunds.paymentReversed(order.id, event.kind);
+          return;
+        }
         const moved = await this.deps.orders.transition(order.id, {
           // An authorization released on a failed order also reports a refund; there is no license to take back.
           from: ["minting", "fulfilled"],
           to: event.kind,
           set: { revokeReason: reason, ...(event.kind === "disputed" ? { disputeFee: event.fee } : {}) },
           detail: { reason },
-          jobs: [
-            orderJob("revoke", order.id),
-            bookingJob(order.id, event.kind === "refunded" ? "refund" : "chargeback"),
-          ],
+          jobs: [orderJob("revoke", order.id), booking],
         });
         if (moved) this.deps.events.publish(moved.event);
         else {
@@ -239,7 +250,7 @@ export class WebhookService {
           this.deps.events.publish(closed.event);
           return;
         }
-        if (order.status === "minting" || order.status === "fulfilled") {
+        if (order.status === "held" || order.status === "minting" || order.status === "fulfilled") {
           // Its dispute's opening has not arrived yet: refused, so the provider sends this again later.
           throw new AppError(
             "DISPUTE_NOT_OPEN",
@@ -319,7 +330,12 @@ export class WebhookService {
       );
       let keep = rows[0]!.live;
       if (!keep) {
-        const stock = await stockOf(client, current.offerId, current.wallet, current.ip);
+        const stock = await stockOf(
+          client,
+          current.offerId,
+          current.wallet ?? `email:${current.email}`,
+          current.ip,
+        );
         keep = stock !== null && stock.active && available(stock) !== 0;
       }
       // The order's code may have gone to another checkout once its hold lapsed: it needs one again.

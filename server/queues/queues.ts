@@ -78,6 +78,8 @@ export interface OrderJob {
 
 const ORDER_JOBS = {
   fulfil: { queue: QUEUE_NAMES.fulfillOrder, prefix: "fulfill-" },
+  // The mint of a held license once claimed: its own id, as the fulfilment that held it ran already.
+  claimed: { queue: QUEUE_NAMES.fulfillOrder, prefix: "fulfill-claimed-" },
   capture: { queue: QUEUE_NAMES.capturePayment, prefix: "capture-" },
   revoke: { queue: QUEUE_NAMES.revokeLicense, prefix: "revoke-" },
 } as const;

@@ -24,7 +24,7 @@ export interface Stock {
 }
 
 /** SQL condition on an order aliased `r`: it holds a unit of its offer that the offer's sold count does not include. */
-export const HOLDING = `(r.status IN ('paid', 'minting') OR (r.status = 'created' AND r.reserved_until > now()))
+export const HOLDING = `(r.status IN ('paid', 'held', 'minting') OR (r.status = 'created' AND r.reserved_until > now()))
   AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.payment_ref = r.payment_ref)`;
 /** SQL condition on an order aliased `r`: it counts towards purchase limits (paid, or unpaid within its hold). */
 export const COUNTED = `r.status NOT IN ('failed', 'expired') AND NOT (r.status = 'created' AND r.reserved_until <= now())`;

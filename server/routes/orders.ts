@@ -1,9 +1,19 @@
+import { createHash } from "node:crypto";
 import { Router, type Request } from "express";
 import { z } from "zod";
-import { hasScope, requireAdmin } from "../auth/middleware.ts";
+import { hasScope, requireAdmin, requireSession } from "../auth/middleware.ts";
 import type { OpenApiRegistry } from "../http/openapi.ts";
+import type { RateLimit } from "../http/rate-limit.ts";
 import { route } from "../http/route.ts";
-import { orderSecretQuery, orderWithHistorySchema, revocationRequestSchema } from "../../lib/api/orders.ts";
+import {
+  buyerOrdersPageSchema,
+  buyerOrdersQuery,
+  orderLookupBody,
+  orderLookupSchema,
+  orderSecretQuery,
+  orderWithHistorySchema,
+  revocationRequestSchema,
+} from "../../lib/api/orders.ts";
 import { clientOf } from "../http/client-address.ts";
 import type { OrderStreams } from "../orders/streams.ts";
 import type { OrderReader, OrdersService } from "../orders/orders.ts";
@@ -11,6 +21,8 @@ import type { OrderReader, OrdersService } from "../orders/orders.ts";
 export interface OrdersRouterDeps {
   orders: OrdersService;
   streams: OrderStreams;
+  /** Lookups by email and secret per client network, and per email address. */
+  lookupLimits: { perClient: RateLimit; perEmail: RateLimit };
 }
 
 /** The caller as an order reader: its session and the order secret it sent (header or query). */
@@ -23,10 +35,59 @@ export function readerOf(req: Request, secret: string | undefined): OrderReader 
   };
 }
 
-/** Orders: status with history, a live event stream, and the admin's revocation request. */
+/**
+ * Orders: a wallet's purchases, lookup by email and secret, status with history, a live event
+ * stream, and the admin's revocation request.
+ */
 export function ordersRouter(deps: OrdersRouterDeps, registry: OpenApiRegistry): Router {
   const router = Router();
   const idParams = z.object({ id: z.uuid() });
+
+  route(
+    router,
+    registry,
+    {
+      method: "get",
+      path: "/v1/orders",
+      summary:
+        "The signed-in wallet's purchases, newest first: its card orders and the licenses it holds that were bought on chain",
+      tags: ["checkout"],
+      security: ["session"],
+      query: buyerOrdersQuery,
+      responses: { 200: { description: "A page of purchases", schema: buyerOrdersPageSchema } },
+    },
+    async ({ query, req, res }) => {
+      const { address } = requireSession(req);
+      res.setHeader("Cache-Control", "no-store");
+      return deps.orders.history(address, query.cursor, query.limit);
+    },
+  );
+
+  route(
+    router,
+    registry,
+    {
+      method: "post",
+      path: "/v1/orders/lookup",
+      summary:
+        "A card order found by the email address given at checkout and its order secret; a wrong email and a wrong secret get the same 404",
+      tags: ["checkout"],
+      body: orderLookupBody,
+      responses: {
+        200: { description: "The order, with its secret for its other routes", schema: orderLookupSchema },
+        404: { description: "No order has this email and secret" },
+        429: { description: "Too many lookups from this network or for this email (see Retry-After)" },
+      },
+    },
+    async ({ body, req, res }) => {
+      res.setHeader("Cache-Control", "no-store");
+      await deps.lookupLimits.perClient.admit(clientOf(req), res, () => req.log);
+      // Counted under the address's hash: refusals are logged, and the log keeps no email addresses.
+      const emailKey = createHash("sha256").update(body.email).digest("hex").slice(0, 32);
+      await deps.lookupLimits.perEmail.admit(emailKey, res, () => req.log);
+      return deps.orders.lookup(body.email, body.secret);
+    },
+  );
 
   route(
     router,

@@ -17,6 +17,9 @@ import { useWallet } from "./wallet.tsx";
 import { VerifyPage } from "./pages/verify.tsx";
 import { OfferPage } from "./pages/offer.tsx";
 import { OrderPage } from "./pages/order.tsx";
+import { MyOrdersPage } from "./pages/my-orders.tsx";
+import { FindOrderPage } from "./pages/find-order.tsx";
+import { ClaimPage } from "./pages/claim.tsx";
 import { NotFoundPage } from "./pages/not-found.tsx";
 import { DevMailPage } from "./pages/dev-mail.tsx";
 
@@ -24,6 +27,7 @@ const NAV = [
   { href: "/", label: "Explore" },
   { href: "/create", label: "Create" },
   { href: "/licenses", label: "My licenses" },
+  { href: "/orders", label: "My orders" },
   { href: "/earnings", label: "Earnings" },
   { href: "/market", label: "Market" },
   { href: "/verify", label: "Verify" },
@@ -61,6 +65,9 @@ function page(path: string, params: URLSearchParams) {
   // A referral link: `ref` names the referrer of a purchase made from it.
   const offer = /^\/offers\/(\d+)$/.exec(path);
   if (offer) return <OfferPage id={offer[1]!} referrer={params.get("ref")} />;
+  if (path === "/orders") return <MyOrdersPage />;
+  if (path === "/orders/find") return <FindOrderPage />;
+  if (path === "/claim") return <ClaimPage />;
   const order = /^\/orders\/([\w-]+)$/.exec(path);
   // The order secret in the query is what lets the page read the order without a session.
   const secret = params.get("secret") ?? "";

@@ -53,18 +53,21 @@ export async function listOffers(workId: string, signal?: AbortSignal): Promise<
 }
 
 /**
- * Reserves a unit and opens a card checkout; the license goes to the connected wallet once paid, and
- * `referrer` (from a referral link) earns the offer's commission if the creator approved them.
+ * Reserves a unit and opens a card checkout. The license goes to `buyer.wallet` (the connected or a
+ * pasted address) once paid; without one it is held for `buyer.email` and claimed later through the
+ * link mailed there. `referrer` (from a referral link) earns the offer's commission if the creator
+ * approved them.
  */
 export function startCheckout(
-  wallet: Wallet,
+  buyer: { wallet: string | null; email: string | null },
   offer: Offer,
   referrer: string | null = null,
 ): Promise<CheckoutOrder> {
   return api<CheckoutOrder>("/v1/checkout", {
     json: {
       offerId: offer.offerId,
-      wallet: requireAddress(wallet),
+      ...(buyer.wallet ? { wallet: buyer.wallet } : {}),
+      ...(buyer.email ? { email: buyer.email } : {}),
       ...(referrer ? { referrer } : {}),
     } satisfies CheckoutBody,
   });

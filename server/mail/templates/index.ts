@@ -3,12 +3,14 @@
  * and one line here.
  */
 import type { z } from "zod";
+import { claimLink } from "./claim-link.ts";
 import { receipt } from "./receipt.ts";
 import { refundDecision } from "./refund-decision.ts";
 
 export const MAIL_TEMPLATES = {
   receipt,
   "refund-decision": refundDecision,
+  "claim-link": claimLink,
 };
 
 /** The name of a mail template. */

@@ -6,10 +6,11 @@ import { findOrder, type Order } from "../store.ts";
 import type { IndexedMint } from "../indexed-mints.ts";
 import { enqueueOnce, failOrder, releaseAuthorization } from "../fulfilment.ts";
 import { capturePayment, type CapturePaymentDeps } from "./capture-payment.ts";
+import { holdLicense, type HoldLicenseDeps } from "./hold-license.ts";
 import { PermanentError } from "../../errors.ts";
 import { keepCode } from "../../codes/code-store.ts";
 
-export interface FulfillOrderDeps extends CapturePaymentDeps {
+export interface FulfillOrderDeps extends CapturePaymentDeps, HoldLicenseDeps {
   relayer: Relayer;
   /** Sends mints, those requested together in one transaction. */
   minter: FiatMinter;
@@ -18,8 +19,11 @@ export interface FulfillOrderDeps extends CapturePaymentDeps {
 }
 
 export interface FulfillOrderResult {
-  /** `capture-queued`: minted, but not settled enough to charge the card yet; a capture job takes over. */
-  status: "fulfilled" | "capture-queued" | "skipped";
+  /**
+   * `capture-queued`: minted, but not settled enough to charge the card yet; a capture job takes
+   * over. `held`: paid without a wallet, the license is kept for the buyer's email until claimed.
+   */
+  status: "fulfilled" | "capture-queued" | "held" | "skipped";
   tokenId?: string;
 }
 
@@ -45,7 +49,8 @@ function tokenIdOf(receipt: TransactionReceipt, target: string, paymentRef: stri
  * queues a capture job. Idempotent three ways: a reference the indexer (or the contract) shows as
  * used is never minted again; a transaction an earlier attempt sent is awaited instead of sending
  * another; and the contract refuses a used reference. A revert that retrying cannot fix (sold out,
- * offer paused) fails the order and cancels the authorization.
+ * offer paused) fails the order and cancels the authorization. An order paid without a wallet is
+ * held for its buyer's email instead (see holdLicense); once a wallet claims it, it is minted here.
  */
 export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Promise<FulfillOrderResult> {
   const state = await deps.orders.fulfilment(orderId);
@@ -63,6 +68,10 @@ export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Pro
     if ((await keepCode(deps.db, orderId, order.offerId)) === "none") {
       await failOrder(deps, order, CODES_RAN_OUT);
       throw new PermanentError(`order ${orderId}: ${CODES_RAN_OUT}`);
+    }
+    if (order.wallet === null) {
+      await holdLicense(deps, order);
+      return { status: "held" };
     }
     const mint = state.mint ?? (await sendMint(deps, order, order.paymentRef, state.sentHash));
     const minted = await deps.orders.transition(orderId, {
@@ -103,7 +112,7 @@ async function sendMint(
     try {
       ({ hash: txHash } = await deps.minter.mint({
         offerId: order.offerId,
-        recipient: order.wallet,
+        recipient: order.wallet!,
         paymentRef,
       }));
     } catch (err) {

@@ -97,11 +97,23 @@ export function OfferCard({
   const available = offer.active && !soldOut && !offer.workSuperseded;
   const selfReferral = referrer !== null && referrer.toLowerCase() === wallet.address?.toLowerCase();
 
-  const byCard = async () => {
+  const [cardForm, setCardForm] = useState(false);
+  const [email, setEmail] = useState("");
+  const [pasted, setPasted] = useState("");
+  const formId = useId();
+
+  // Without a connected wallet the buyer gives an email (the license is held and claimed through a
+  // mailed link) or pastes an address of a wallet they own; the API checks either.
+  const byCard = async (event: FormEvent) => {
+    event.preventDefault();
     setError(null);
     setBusy("Opening checkout");
     try {
-      const order = await startCheckout(wallet, offer, referrer);
+      const order = await startCheckout(
+        { wallet: wallet.address ?? (pasted.trim() || null), email: email.trim() || null },
+        offer,
+        referrer,
+      );
       navigate(`/orders/${order.orderId}?secret=${encodeURIComponent(order.orderSecret)}`);
     } catch (err) {
       setError(err);
@@ -208,8 +220,10 @@ export function OfferCard({
             <button
               type="button"
               className="button button-primary"
-              onClick={byCard}
-              disabled={!wallet.address || busy !== null || selfReferral}
+              onClick={() => setCardForm(true)}
+              aria-expanded={cardForm}
+              aria-controls={`${formId}-card`}
+              disabled={busy !== null || selfReferral}
             >
               Buy with card
             </button>
@@ -226,8 +240,65 @@ export function OfferCard({
           )}
         </div>
       )}
-      {available && !wallet.address && (
-        <p className="hint">Connect the wallet that should hold the license.</p>
+      {available && cardForm && offer.fiatPrice && (
+        <form
+          id={`${formId}-card`}
+          className="form-grid card-checkout"
+          onSubmit={byCard}
+          aria-label="Card checkout"
+        >
+          {wallet.address ? (
+            <p className="hint field-wide">
+              The license goes to your connected wallet <code>{wallet.address}</code>.
+            </p>
+          ) : (
+            <p className="hint field-wide">
+              No wallet extension? Give your email address: the license is kept for you and a link to claim it
+              with any wallet is mailed to you. Or paste the address of a wallet you own.
+            </p>
+          )}
+          <div className="field">
+            <label htmlFor={`${formId}-email`}>
+              Email{" "}
+              {(wallet.address || pasted.trim()) && (
+                <span className="optional">(optional, for your mail)</span>
+              )}
+            </label>
+            <input
+              id={`${formId}-email`}
+              type="email"
+              autoComplete="email"
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              required={!wallet.address && !pasted.trim()}
+            />
+          </div>
+          {!wallet.address && (
+            <div className="field">
+              <label htmlFor={`${formId}-wallet`}>
+                Wallet address <span className="optional">(optional)</span>
+              </label>
+              <input
+                id={`${formId}-wallet`}
+                placeholder="0x…"
+                spellCheck={false}
+                autoComplete="off"
+                value={pasted}
+                onChange={(e) => setPasted(e.target.value)}
+                pattern="\s*0x[0-9a-fA-F]{40}\s*"
+                title="0x followed by 40 hexadecimal characters"
+              />
+            </div>
+          )}
+          <div className="field-wide offer-actions">
+            <button type="submit" className="button button-primary" disabled={busy !== null}>
+              Continue to payment
+            </button>
+          </div>
+        </form>
+      )}
+      {available && !wallet.address && offer.currency === NATIVE_CURRENCY && (
+        <p className="hint">Connect a wallet to buy with crypto; a card needs no wallet.</p>
       )}
     </article>
   );

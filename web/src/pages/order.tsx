@@ -6,14 +6,18 @@ import type { OrderCode } from "../../../lib/api/codes.ts";
 import { getOrderCode } from "../codes.ts";
 import { orderDownloadLink, startDownload } from "../delivery.ts";
 import { CopyButton, ErrorNote, FinalityBadge, Loading, Steps, usePageTitle } from "../components.tsx";
-import { formatBytes, formatMoney } from "../format.ts";
+import { formatBytes, formatDate, formatMoney } from "../format.ts";
+import { mailNewClaimLink } from "../orders.ts";
 import { Link } from "../router.tsx";
 import { OrderRefundCard } from "./refunds.tsx";
 
 const STEPS = ["Checkout", "Paid", "Minting", "License issued"];
+/** A license held for the buyer's email waits for a wallet's claim where others mint. */
+const HELD_STEPS = ["Checkout", "Paid", "Claim with a wallet", "License issued"];
 const STEP_OF: Record<OrderStatus, number> = {
   created: 0,
   paid: 2,
+  held: 2,
   minting: 2,
   fulfilled: 4,
   failed: 0,
@@ -25,6 +29,7 @@ const STEP_OF: Record<OrderStatus, number> = {
 const MESSAGES: Record<OrderStatus, string> = {
   created: "Waiting for your card payment.",
   paid: "Payment received. Your license is being prepared.",
+  held: "Paid. Your license is kept for you until you claim it with a wallet.",
   minting: "Minting your license on chain…",
   fulfilled: "Your license is issued.",
   failed: "The order failed; your card was not charged or has been refunded.",
@@ -86,7 +91,11 @@ export function OrderPage({ id, secret }: { id: string; secret: string }) {
             {formatMoney(order.discount, order.currency)} with coupon <code>{order.coupon}</code>
           </p>
         )}
-        <Steps steps={STEPS} current={STEP_OF[order.status]} failed={failed} />
+        <Steps
+          steps={order.status === "held" ? HELD_STEPS : STEPS}
+          current={STEP_OF[order.status]}
+          failed={failed}
+        />
         <div aria-live="polite" className="order-status">
           <p className={failed ? "text-bad" : order.status === "fulfilled" ? "text-ok" : undefined}>
             <strong>{MESSAGES[order.status]}</strong>
@@ -99,9 +108,22 @@ export function OrderPage({ id, secret }: { id: string; secret: string }) {
             </p>
           )}
         </div>
+        {order.status === "held" && <HeldLicense order={order} secret={secret} />}
         <p className="muted">
-          Order <code>{order.orderId}</code> · license to <code>{order.wallet}</code>
+          Order <code>{order.orderId}</code> ·{" "}
+          {order.wallet ? (
+            <>
+              license to <code>{order.wallet}</code>
+            </>
+          ) : (
+            <>held for {order.email}</>
+          )}
         </p>
+        {secret && (
+          <p className="muted">
+            Order secret <code>{secret}</code> <CopyButton value={secret} label="order secret" />
+          </p>
+        )}
         <div className="offer-actions">
           {order.status === "created" && order.checkoutUrl && (
             <a className="button button-primary" href={order.checkoutUrl} target="_blank" rel="noopener">
@@ -125,6 +147,45 @@ export function OrderPage({ id, secret }: { id: string; secret: string }) {
       {(order.status === "fulfilled" || order.status === "refunded") && (
         <OrderRefundCard orderId={id} secret={secret} status={order.status} revision={revision} />
       )}
+    </>
+  );
+}
+
+/** A license held for the buyer's email: where its claim link went, and a new link once it expired. */
+function HeldLicense({ order, secret }: { order: Order; secret: string }) {
+  const [busy, setBusy] = useState(false);
+  const [sent, setSent] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const mailAgain = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { expiresAt } = await mailNewClaimLink(order.orderId, secret);
+      setSent(`A new link is on its way to ${order.email}; it works until ${formatDate(expiresAt)}.`);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <p>
+        We mailed a claim link to <strong>{order.email}</strong>. Open it, connect any wallet and sign in: the
+        license is minted to that wallet. Keep this page's address (or your email and order secret) to find
+        the order again.
+      </p>
+      {secret && (
+        <button type="button" className="button button-small" onClick={mailAgain} disabled={busy}>
+          Mail me a new link
+        </button>
+      )}
+      <div aria-live="polite">
+        {sent && <p className="alert alert-success">{sent}</p>}
+        {error !== null && <ErrorNote error={error} />}
+      </div>
     </>
   );
 }
