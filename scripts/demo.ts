@@ -6,8 +6,9 @@
  * game item as the web app walks it (Inventory → Sell → Market → the listing's page: buy, confirm,
  * claim, withdraw), and a second sale is disputed with a reason, a statement and a photo, answered
  * by the seller and resolved by the arbiter in the console; a legal team exports an evidence bundle
- * and the verifier passes it; the creator sells codes with a coupon and runs a flash sale. Exits 0
- * only if every step checked out.
+ * and the verifier passes it; the creator sells codes with a coupon and runs a flash sale; a buyer
+ * without a wallet extension pays by card with an email address and claims the license with a fresh
+ * wallet through the mailed link. Exits 0 only if every step checked out.
  *
  * API_URL (default http://127.0.0.1:3000) and CHAIN_RPC_URL (default http://127.0.0.1:8545).
  */
@@ -121,7 +122,10 @@ async function sendAll(
   return receipts;
 }
 
-async function signIn(signer: JsonRpcSigner, chainId: number): Promise<string> {
+async function signIn(
+  signer: Pick<JsonRpcSigner, "address" | "signMessage">,
+  chainId: number,
+): Promise<string> {
   const { nonce } = await expectStatus<{ nonce: string }>(api("POST", "/v1/auth/nonce"), 201, "nonce");
   const message = new SiweMessage({
     domain: new URL(API).host,
@@ -138,6 +142,15 @@ async function signIn(signer: JsonRpcSigner, chainId: number): Promise<string> {
     "sign-in",
   );
   return session.token;
+}
+
+/** The claim link mailed to `email`, as the stack's mail catcher caught it (GET /v1/dev/mail); null until then. */
+async function caughtClaimLink(email: string): Promise<string | null> {
+  const list = await api<{ mails: { id: string; to: string[]; subject: string }[] }>("GET", "/v1/dev/mail");
+  const caught = list.body.mails?.find((m) => m.to.includes(email) && /claim/i.test(m.subject));
+  if (!caught) return null;
+  const mail = await api<{ text: string }>("GET", `/v1/dev/mail/${caught.id}`);
+  return /https?:\/\/\S+\/claim#token=[A-Za-z0-9_-]{43}/.exec(mail.body.text)?.[0] ?? null;
 }
 
 async function registerWork(
@@ -906,6 +919,83 @@ async function main(): Promise<void> {
     "end the sale",
   );
   ok("the creator ends the sale early; the offer sells at $19.00 again");
+
+  say("A buyer without a wallet extension pays by card with an email address and claims the license later");
+  const email = `buyer-${randomBytes(4).toString("hex")}@example.com`;
+  const heldOrder = await expectStatus<{ orderId: string; checkoutUrl: string; orderSecret: string }>(
+    api("POST", "/v1/checkout", { offerId, email }),
+    201,
+    "checkout with an email",
+  );
+  const heldPay = await fetch(new URL(`${new URL(heldOrder.checkoutUrl, API).pathname}/pay`, API), {
+    method: "POST",
+    redirect: "manual",
+  });
+  check(heldPay.status === 303, `paid by card, no wallet given, only ${email}`);
+  await waitFor("the license to be held", async () => {
+    const r = await api<{ status: string }>(
+      "GET",
+      `/v1/orders/${heldOrder.orderId}?secret=${heldOrder.orderSecret}`,
+    );
+    if (r.body.status === "failed") throw new DemoFailure(`order failed: ${JSON.stringify(r.body)}`);
+    return r.body.status === "held" ? r.body : null;
+  });
+  ok("the card is captured and the license held for the email address: nothing minted yet");
+  const claimLink = await waitFor("the claim-link mail", () => caughtClaimLink(email));
+  ok(`the claim link arrived by mail: ${claimLink.replace(/#token=.*/, "#token=…")}`);
+  const foundByEmail = await expectStatus<{ orderId: string; status: string }>(
+    api("POST", "/v1/orders/lookup", { email, secret: heldOrder.orderSecret }),
+    200,
+    "lookup",
+  );
+  const wrong = await api<{ error: { code: string } }>("POST", "/v1/orders/lookup", {
+    email: `someone-else@example.com`,
+    secret: heldOrder.orderSecret,
+  });
+  check(
+    foundByEmail.orderId === heldOrder.orderId && wrong.status === 404,
+    "the order is found again by email and order secret; another email gets 404",
+  );
+  const claimer = Wallet.createRandom();
+  const claimerToken = await signIn(claimer, chainId);
+  const token = new URL(claimLink).hash.replace(/^#token=/, "");
+  const claimed = await expectStatus<{ wallet: string }>(
+    api("POST", "/v1/claims", { token }, { authorization: `Bearer ${claimerToken}` }),
+    200,
+    "claim",
+  );
+  check(claimed.wallet === claimer.address, `claimed by a fresh wallet ${claimer.address} signed in with it`);
+  const replay = await api<{ error: { code: string } }>(
+    "POST",
+    "/v1/claims",
+    { token },
+    { authorization: `Bearer ${creatorToken}` },
+  );
+  check(
+    replay.status === 410 && replay.body.error.code === "CLAIM_USED",
+    "the link works once: another wallet is refused with CLAIM_USED",
+  );
+  const claimedLicense = await waitFor("the claimed license to be minted", async () => {
+    const r = await api<{ status: string; tokenId: string | null }>(
+      "GET",
+      `/v1/orders/${heldOrder.orderId}?secret=${heldOrder.orderSecret}`,
+    );
+    if (r.body.status === "failed") throw new DemoFailure(`claim failed: ${JSON.stringify(r.body)}`);
+    return r.body.status === "fulfilled" ? r.body : null;
+  });
+  check(
+    (await licenses.ownerOf(claimedLicense.tokenId!)) === claimer.address,
+    `license token ${claimedLicense.tokenId} is in the claiming wallet (checked on chain)`,
+  );
+  const claimerOrders = await expectStatus<{ items: { id: string }[] }>(
+    api("GET", "/v1/orders", undefined, { authorization: `Bearer ${claimerToken}` }),
+    200,
+    "order history",
+  );
+  check(
+    claimerOrders.items.some((i) => i.id === heldOrder.orderId),
+    "the claiming wallet's order history lists the order",
+  );
 
   console.log(`\nEvery step checked out.`);
 }
