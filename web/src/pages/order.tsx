@@ -5,7 +5,7 @@ import { getOrder, orderEvents } from "../commerce.ts";
 import type { OrderCode } from "../../../lib/api/codes.ts";
 import { getOrderCode } from "../codes.ts";
 import { orderDownloadLink, startDownload } from "../delivery.ts";
-import { CopyButton, ErrorNote, FinalityBadge, Loading, Steps, usePageTitle } from "../components.tsx";
+import { Badge, CopyButton, ErrorNote, FinalityBadge, Loading, Steps, usePageTitle } from "../components.tsx";
 import { formatBytes, formatDate, formatMoney } from "../format.ts";
 import { mailNewClaimLink } from "../orders.ts";
 import { Link } from "../router.tsx";
@@ -104,7 +104,13 @@ export function OrderPage({ id, secret }: { id: string; secret: string }) {
           {order.license && (
             <p>
               License #{order.license.tokenId}{" "}
-              {order.license.finality && <FinalityBadge finality={order.license.finality} />}
+              {order.revocation?.revokedAt ? (
+                <Badge tone="bad">
+                  <span data-testid="license-revoked">revoked</span>
+                </Badge>
+              ) : (
+                order.license.finality && <FinalityBadge finality={order.license.finality} />
+              )}
             </p>
           )}
         </div>

@@ -15,6 +15,7 @@ import {
   withdrawRefund,
 } from "../refunds.ts";
 import { ensureSession, useWallet } from "../wallet.tsx";
+import { SignInButton } from "./listing.tsx";
 
 const STATUS_TEXT: Record<RefundStatus, string> = {
   requested: "Requested: waiting for the creator's decision",
@@ -207,7 +208,9 @@ export function RefundRequestsSection({ offer }: { offer: Offer }) {
         </p>
       )}
       {!wallet.session ? (
-        <p className="hint">Sign in to see the requests.</p>
+        <p className="hint">
+          <SignInButton wallet={wallet} label="Sign in to see the requests" />
+        </p>
       ) : requests.loading && !requests.data ? (
         <Loading label="Loading refund requests" />
       ) : requests.error ? (
