@@ -48,12 +48,16 @@ export const orderRefundSchema = z.object({
   }),
   refundable: z
     .boolean()
-    .describe("whether a request may be made now: a paid, fulfilled card order, in its window, without one"),
+    .describe(
+      "whether a request may be made now: a paid card order, fulfilled or held for a claim, in its window, without one",
+    ),
 });
 
 export const refundRequestBody = z.object({
   reason: refundReasonSchema,
-  email: emailAddressSchema.optional().describe("where the creator's decision is mailed"),
+  email: emailAddressSchema
+    .optional()
+    .describe("where the creator's decision is mailed; the order's email address by default"),
 });
 
 export const refundDecisionBody = z.object({

@@ -100,7 +100,7 @@ export class RefundsService {
     const allowed =
       order !== null &&
       ((admins && caller.admin) ||
-        caller.wallet === order.wallet ||
+        (caller.wallet !== null && caller.wallet === order.wallet) ||
         this.deps.secrets.matches(orderId, caller.secret));
     if (!allowed) throw notFound("order", { orderId });
     return order;
@@ -161,7 +161,7 @@ export class RefundsService {
         orderId,
         offerId: current.offerId,
         reason,
-        email: input.email ?? null,
+        email: input.email ?? current.email,
       });
       if (!inserted) {
         throw new AppError("REFUND_ALREADY_REQUESTED", 409, "this order already has a refund request", {
@@ -333,16 +333,16 @@ export class RefundsService {
   }
 }
 
-/** A refund can be asked for a card order that was paid, captured and fulfilled. */
+/** A refund can be asked for a card order that was paid and captured: its license delivered, or held for a claim. */
 function refundable(order: Order): boolean {
-  return order.status === "fulfilled" && order.paymentStatus === "captured";
+  return (order.status === "fulfilled" || order.status === "held") && order.paymentStatus === "captured";
 }
 
 function notRefundable(order: Order): AppError {
   const message =
     order.status === "refunded" || order.status === "disputed"
       ? `this order was ${order.status} already`
-      : "only a paid order whose license was delivered can be refunded";
+      : "only a paid order whose license was delivered or is held for its buyer can be refunded";
   return new AppError("ORDER_NOT_REFUNDABLE", 409, message, { status: order.status });
 }
 

@@ -221,6 +221,45 @@ describe("refund requests: the buyer asks, the creator decides, the provider ref
     expect(own.body.request).to.equal(null);
   });
 
+  it("refunds a license held for an email address: anonymous callers get 404, the decision goes to the order's email", async () => {
+    const email = `held-${Date.now()}@example.com`;
+    const res = await request(stack.app)
+      .post("/v1/checkout")
+      .set("X-Forwarded-For", `10.6.0.${++ips % 250}`)
+      .send({ offerId, email });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    const orderId = res.body.orderId as string;
+    const paymentIntent = await payOrder(stack.app, stripe, orderId);
+    await stack.waitFor(async () => {
+      await mine(stack);
+      const { rows } = await stack.db.pool.query(
+        `SELECT 1 FROM orders WHERE id = $1 AND status = 'held' AND payment_status = 'captured'`,
+        [orderId],
+      );
+      return rows.length > 0;
+    }, 60_000);
+    const held: Sale = { orderId, secret: res.body.orderSecret as string, wallet: "", paymentIntent };
+    // No wallet on the order must not make every caller without a session its buyer.
+    const path = `/v1/orders/${orderId}/refund`;
+    expect((await request(stack.app).post(path).send({ reason: "Not what I wanted." })).status).to.equal(404);
+    expect((await request(stack.app).get(path)).status).to.equal(404);
+
+    const { requestId } = await requested(held);
+    expect((await decide(requestId, "approve")).status).to.equal(200);
+    await refundJobDone(requestId);
+    expect(stripe.count("refund", paymentIntent)).to.equal(1);
+    await postStripeEvent(stack.app, refunded(held)).expect(200);
+    const standing = await stack.waitFor(async () => {
+      const r = await request(stack.app).get(path).set("X-Order-Secret", held.secret);
+      return r.body.request?.status === "refunded" ? r.body : null;
+    });
+    expect(standing.refundable).to.equal(false);
+    const mail = await stack.waitFor(async () =>
+      catcher.all().find((m) => m.to.includes(email) && /refund/i.test(m.subject)),
+    );
+    expect(mail.subject).to.match(/Your refund is approved/);
+  });
+
   it("takes one open request per order, even when asked for at once", async () => {
     const s = await sale();
     const answers = await Promise.all(Array.from({ length: 6 }, () => ask(s)));

@@ -150,7 +150,7 @@ export function OrderPage({ id, secret }: { id: string; secret: string }) {
         <OrderCodeCard orderId={id} secret={secret} status={order.status} />
       )}
       {order.license && !failed && <OrderDownload orderId={id} secret={secret} />}
-      {(order.status === "fulfilled" || order.status === "refunded") && (
+      {["fulfilled", "held", "refunded"].includes(order.status) && (
         <OrderRefundCard orderId={id} secret={secret} status={order.status} revision={revision} />
       )}
     </>
