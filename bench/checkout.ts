@@ -9,7 +9,6 @@
  * to each step before it, and double mints. The chain mines a block per transaction and an empty
  * one every BLOCK_MS, so the last mints become safe. Writes bench/results/checkout.json.
  */
-import { Agent, request as httpRequest } from "node:http";
 import { Wallet } from "ethers";
 import type { Pool } from "pg";
 import request from "supertest";
@@ -18,6 +17,7 @@ import { offerTerms, publishOffer, registerWork, soleSplit } from "../test/helpe
 import { sessionCompleted, startFakeStripe } from "../test/helpers/fake-stripe.ts";
 import { startTestStack, UNLIMITED_RATES } from "../test/helpers/stack.ts";
 import { startServerProcess, type ServerProcess } from "../test/helpers/server-process.ts";
+import { payEveryOrderTwice } from "./lib/pay-orders.ts";
 import { report } from "./lib/report.ts";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 200);
@@ -91,52 +91,7 @@ try {
     });
   }
 
-  const url = new URL(`${api.url}/v1/webhooks/stripe`);
-  // As a payment provider's delivery pool reaches the API through a proxy: persistent connections.
-  const agent = new Agent({ keepAlive: true, maxSockets: DELIVERY_CONNECTIONS });
-  const deliver = (event: { payload: string; signature: string }) =>
-    new Promise<void>((resolve, reject) => {
-      const req = httpRequest(
-        url,
-        {
-          method: "POST",
-          agent,
-          headers: { "content-type": "application/json", "stripe-signature": event.signature },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => {
-            if (res.statusCode === 200) resolve();
-            else reject(new Error(`webhook answered ${res.statusCode}: ${Buffer.concat(chunks).toString()}`));
-          });
-        },
-      );
-      req.on("error", reject);
-      req.end(event.payload);
-    });
-  console.log(`${ORDERS} orders paid at once (every webhook delivered twice)…`);
-  const sentAt = new Map<string, number>();
-  const started = Date.now();
-  await Promise.all(
-    orders.flatMap((order) =>
-      [0, 1].map(async () => {
-        if (!sentAt.has(order.orderId)) sentAt.set(order.orderId, Date.now());
-        await deliver(order.event);
-      }),
-    ),
-  );
-  agent.destroy();
-  await stack.waitFor(async () => {
-    const { rows } = await stack.db.pool.query<{ n: number; failed: number }>(
-      `SELECT count(*) FILTER (WHERE status = 'fulfilled')::int AS n,
-              count(*) FILTER (WHERE status = 'failed')::int AS failed
-         FROM orders WHERE offer_id = $1`,
-      [offerId],
-    );
-    if (rows[0]!.failed > 0) throw new Error(`${rows[0]!.failed} orders failed`);
-    return rows[0]!.n >= ORDERS;
-  }, 600_000);
+  const { sentAt, started } = await payEveryOrderTwice(stack, api.url, offerId, orders, DELIVERY_CONNECTIONS);
 
   const { rows } = await stack.db.pool.query<{ id: string; fulfilled_at: Date }>(
     `SELECT o.id, e.created_at AS fulfilled_at FROM orders o

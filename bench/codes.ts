@@ -8,7 +8,6 @@
  * for the order, readable by its buyer), orders fulfilled, and codes delivered twice (read back
  * through the buyers' API and counted in the database). Writes bench/results/codes.json.
  */
-import { Agent, request as httpRequest } from "node:http";
 import { randomBytes } from "node:crypto";
 import { Wallet } from "ethers";
 import request from "supertest";
@@ -17,6 +16,7 @@ import { offerTerms, publishOffer, registerWork, soleSplit } from "../test/helpe
 import { sessionCompleted, startFakeStripe } from "../test/helpers/fake-stripe.ts";
 import { sessionToken, startTestStack, UNLIMITED_RATES } from "../test/helpers/stack.ts";
 import { startServerProcess, type ServerProcess } from "../test/helpers/server-process.ts";
+import { payEveryOrderTwice } from "./lib/pay-orders.ts";
 import { report } from "./lib/report.ts";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 200);
@@ -79,48 +79,7 @@ try {
     };
   });
 
-  const url = new URL(`${api.url}/v1/webhooks/stripe`);
-  const agent = new Agent({ keepAlive: true, maxSockets: DELIVERY_CONNECTIONS });
-  const deliver = (event: { payload: string; signature: string }) =>
-    new Promise<void>((resolve, reject) => {
-      const req = httpRequest(
-        url,
-        {
-          method: "POST",
-          agent,
-          headers: { "content-type": "application/json", "stripe-signature": event.signature },
-        },
-        (res) => {
-          res.resume();
-          res.on("end", () =>
-            res.statusCode === 200 ? resolve() : reject(new Error(`webhook ${res.statusCode}`)),
-          );
-        },
-      );
-      req.on("error", reject);
-      req.end(event.payload);
-    });
-  console.log(`${ORDERS} orders paid at once (every webhook delivered twice)…`);
-  const sentAt = new Map<string, number>();
-  await Promise.all(
-    orders.flatMap((order) =>
-      [0, 1].map(async () => {
-        if (!sentAt.has(order.orderId)) sentAt.set(order.orderId, Date.now());
-        await deliver(order.event);
-      }),
-    ),
-  );
-  agent.destroy();
-  await stack.waitFor(async () => {
-    const { rows } = await stack.db.pool.query<{ n: number; failed: number }>(
-      `SELECT count(*) FILTER (WHERE status = 'fulfilled')::int AS n,
-              count(*) FILTER (WHERE status = 'failed')::int AS failed
-         FROM orders WHERE offer_id = $1`,
-      [offerId],
-    );
-    if (rows[0]!.failed > 0) throw new Error(`${rows[0]!.failed} orders failed`);
-    return rows[0]!.n >= ORDERS;
-  }, 600_000);
+  const { sentAt } = await payEveryOrderTwice(stack, api.url, offerId, orders, DELIVERY_CONNECTIONS);
 
   const { rows } = await stack.db.pool.query<{ order_id: string; sold_at: Date; fulfilled: number }>(
     `SELECT c.order_id, c.sold_at,
