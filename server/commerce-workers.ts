@@ -21,6 +21,7 @@ import { DeferredError } from "./errors.ts";
 import { captureOrder } from "./orders/jobs/capture-payment.ts";
 import { expireOrders } from "./orders/jobs/expire-orders.ts";
 import { fulfillOrder } from "./orders/jobs/fulfill-order.ts";
+import { mailReceipt } from "./orders/jobs/mail-receipt.ts";
 import { publishOffer } from "./jobs/publish-offer.ts";
 import { setReferrer } from "./jobs/set-referrer.ts";
 import { createSplit } from "./jobs/create-split.ts";
@@ -158,6 +159,9 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
       if (result === "waiting") throw new DeferredError("mint not settled yet", CAPTURE_RECHECK_MS);
       return result;
     }),
+    jobWorker<OrderJob, unknown>(worker, QUEUE_NAMES.orderReceipt, 16, async (job) =>
+      mailReceipt({ db, outbox }, job.data.orderId),
+    ),
     jobWorker<OrderJob, unknown>(worker, QUEUE_NAMES.revokeLicense, 64, async (job) =>
       revokeLicense({ db, revoker, licenses, events, logger }, job.data.orderId),
     ),

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { Deployment } from "../lib/deployment.ts";
 import { parseCertificates } from "../lib/evidence/timestamp.ts";
 import type { WorkRegistry } from "../types/typechain/index.ts";
+import { ChainClock } from "./chain/chain-clock.ts";
 import { BatchClaimer, MAX_CLAIM_BATCH } from "./chain/batch-claimer.ts";
 import { RedisLock } from "./chain/redis-lock.ts";
 import type { Relayer } from "./chain/relayer.ts";
@@ -183,7 +184,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
 
   const commerce = await startCommerceWorkers({ ...deps, checkpoint });
   const payouts = await startPayoutWorkers({ ...deps, checkpoint });
-  const mail = await startMailWorkers({ ...deps, checkpoint });
+  const mail = await startMailWorkers({ ...deps, clock: new ChainClock(deps.provider), checkpoint });
 
   return {
     async close(graceMs) {

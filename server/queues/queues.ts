@@ -19,6 +19,8 @@ export const QUEUE_NAMES = {
   commitCodes: "commit-codes",
   sendMail: "send-mail",
   refundPayment: "refund-payment",
+  orderReceipt: "order-receipt",
+  expiryReminders: "expiry-reminders",
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
@@ -82,6 +84,7 @@ const ORDER_JOBS = {
   claimed: { queue: QUEUE_NAMES.fulfillOrder, prefix: "fulfill-claimed-" },
   capture: { queue: QUEUE_NAMES.capturePayment, prefix: "capture-" },
   revoke: { queue: QUEUE_NAMES.revokeLicense, prefix: "revoke-" },
+  receipt: { queue: QUEUE_NAMES.orderReceipt, prefix: "receipt-" },
 } as const;
 
 /** The id prefix of an order's job of a kind (for SQL that derives job ids from order ids). */
@@ -171,6 +174,8 @@ export interface Queues {
   settlePayouts: Queue<Record<string, never>>;
   commitCodes: Queue<CommitCodesJob>;
   sendMail: Queue<SendMailJob>;
+  orderReceipt: Queue<OrderJob>;
+  expiryReminders: Queue<Record<string, never>>;
   refundPayment: Queue<RefundPaymentJob>;
   /** The queue named `name`, for jobs recorded by name (the outbox). */
   byName(name: QueueName): Queue;
@@ -288,6 +293,12 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
       prefix,
       defaultJobOptions: MAIL_JOB_OPTIONS,
     }),
+    orderReceipt: new Queue<OrderJob>(QUEUE_NAMES.orderReceipt, options),
+    expiryReminders: new Queue<Record<string, never>>(QUEUE_NAMES.expiryReminders, {
+      connection,
+      prefix,
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 },
+    }),
   };
   const all: Record<QueueName, Queue> = {
     [QUEUE_NAMES.notarize]: notarize,
@@ -307,6 +318,8 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
     [QUEUE_NAMES.settlePayouts]: commerce.settlePayouts,
     [QUEUE_NAMES.commitCodes]: commerce.commitCodes,
     [QUEUE_NAMES.sendMail]: mail.sendMail,
+    [QUEUE_NAMES.orderReceipt]: mail.orderReceipt,
+    [QUEUE_NAMES.expiryReminders]: mail.expiryReminders,
     [QUEUE_NAMES.refundPayment]: commerce.refundPayment,
   };
   return {

@@ -23,6 +23,7 @@ import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "../helpers/redi
 import { devWallet, TEST_SESSION_SECRET } from "../helpers/stack.ts";
 
 const logger = pino({ level: "silent" });
+const clock = { nowSeconds: async () => Math.floor(Date.now() / 1000) };
 
 function receiptData(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -108,6 +109,8 @@ describe("mail: recorded with its change, handed to SMTP exactly once", function
       db: db.pool,
       redis: cache.redis,
       connection: cache.redis,
+      queues,
+      clock,
       logger,
     });
     try {
@@ -229,6 +232,8 @@ describe("mail: recorded with its change, handed to SMTP exactly once", function
       db: db.pool,
       redis: cache.redis,
       connection: cache.redis,
+      queues,
+      clock,
       logger,
     });
     let catcher: MailCatcher | null = null;

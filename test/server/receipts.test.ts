@@ -6,6 +6,7 @@ import { type FakeStripe, payOrder, startFakeStripe } from "../helpers/fake-stri
 import { readPdf, squeeze } from "../helpers/pdf.ts";
 import { signIn } from "../helpers/sign-in.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
+import { startMailCatcher, type MailCatcher } from "../../scripts/stack/mail-catcher.ts";
 
 const PLATFORM = {
   PLATFORM_NAME: "Rights Ledger GmbH",
@@ -28,6 +29,7 @@ describe("receipts: a captured card order's receipt as a PDF", function () {
   let offerId: string;
   let order: { orderId: string; orderSecret: string };
   let paymentIntent: string;
+  let catcher: MailCatcher;
 
   async function checkout(): Promise<{ orderId: string; orderSecret: string }> {
     const res = await request(stack.app).post("/v1/checkout").send({ offerId, wallet: buyer.address });
@@ -40,13 +42,26 @@ describe("receipts: a captured card order's receipt as a PDF", function () {
 
   before(async () => {
     stripe = await startFakeStripe();
-    stack = await startTestStack("receipts", { env: { ...stripe.env, ...PLATFORM } });
+    catcher = await startMailCatcher();
+    stack = await startTestStack("receipts", {
+      env: {
+        ...stripe.env,
+        ...PLATFORM,
+        SMTP_URL: catcher.url,
+        MAIL_FROM: "receipts@rights-ledger.test",
+        // The offer's licenses run 30 days: every term is within the reminder's reach at once.
+        EXPIRY_REMINDER_DAYS: "31",
+        EXPIRY_REMINDER_EVERY_SECONDS: "1",
+      },
+    });
     const creator = await stack.signer(5);
     buyer = await stack.signer(7);
     stranger = await stack.signer(8);
     const workId = await registerWork(stack, creator);
     offerId = await publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)));
     order = await checkout();
+    // The address a buyer gives at checkout.
+    await stack.db.pool.query(`UPDATE orders SET email = 'buyer@example.com' WHERE id = $1`, [order.orderId]);
     paymentIntent = await payOrder(stack.app, stripe, order.orderId);
     await stack.waitFor(async () => {
       await stack.provider.send("evm_mine", []);
@@ -59,6 +74,7 @@ describe("receipts: a captured card order's receipt as a PDF", function () {
   after(async () => {
     await stack.stop();
     await stripe.close();
+    await catcher.stop();
   });
 
   it("answers 404 to anyone without the order secret or the buyer's session", async () => {
@@ -116,5 +132,48 @@ describe("receipts: a captured card order's receipt as a PDF", function () {
     const token = await signIn(stack, buyer);
     const withSession = await receipt(order.orderId).set("Authorization", `Bearer ${token}`).expect(200);
     expect(Buffer.compare(withSecret.body as Buffer, withSession.body as Buffer)).to.equal(0);
+  });
+
+  it("mails the receipt once to the buyer's address, with the same PDF the buyer downloads", async () => {
+    const [mail] = await catcher
+      .waitFor(1, 30_000)
+      .then((all) => all.filter((m) => m.subject.startsWith("Your receipt")));
+    expect(mail!.to).to.deep.equal(["buyer@example.com"]);
+    const download = await receipt(order.orderId).query({ secret: order.orderSecret }).expect(200);
+    const { simpleParser } = await import("mailparser");
+    const parsed = await simpleParser(mail!.raw);
+    expect(parsed.attachments.map((a) => a.filename)).to.deep.equal([`receipt-${order.orderId}.pdf`]);
+    expect(Buffer.compare(parsed.attachments[0]!.content, download.body as Buffer)).to.equal(0);
+    // The capture's job runs again (a replayed queue): still one mail.
+    await stack.queues.orderReceipt.add(
+      "again",
+      { orderId: order.orderId },
+      { jobId: `again-${order.orderId}` },
+    );
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(catcher.all().filter((m) => m.subject.startsWith("Your receipt"))).to.have.length(1);
+  });
+
+  it("reminds the buyer once per license term that it expires within EXPIRY_REMINDER_DAYS", async () => {
+    const { rows } = await stack.db.pool.query<{ token_id: string; expires_at: string }>(
+      `SELECT token_id::text, expires_at::text FROM licenses WHERE token_id = (SELECT token_id FROM orders WHERE id = $1)`,
+      [order.orderId],
+    );
+    const key = `expiry:${rows[0]!.token_id}:${rows[0]!.expires_at}`;
+    await stack.waitFor(async () => {
+      const sent = await stack.db.pool.query(`SELECT 1 FROM mails WHERE key = $1 AND state = 'sent'`, [key]);
+      return sent.rows.length > 0;
+    }, 30_000);
+    // Passes every second go on: the term is reminded of once.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const reminders = catcher.all().filter((m) => m.subject.startsWith("Your license for"));
+    expect(reminders).to.have.length(1);
+    expect(reminders[0]!.to).to.deep.equal(["buyer@example.com"]);
+    expect(reminders[0]!.text).to.include(`license #${rows[0]!.token_id}`);
+    // An order without an email address gets neither.
+    const { rows: quiet } = await stack.db.pool.query(
+      `SELECT count(*)::int AS n FROM mails WHERE key LIKE 'receipt:%'`,
+    );
+    expect(quiet[0].n).to.equal(1);
   });
 });

@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import { claimLink } from "./claim-link.ts";
+import { expiryReminder } from "./expiry-reminder.ts";
 import { receipt } from "./receipt.ts";
 import { refundDecision } from "./refund-decision.ts";
 
@@ -11,6 +12,7 @@ export const MAIL_TEMPLATES = {
   receipt,
   "refund-decision": refundDecision,
   "claim-link": claimLink,
+  "expiry-reminder": expiryReminder,
 };
 
 /** The name of a mail template. */

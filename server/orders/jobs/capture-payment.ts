@@ -4,7 +4,7 @@ import type { ChangeFeed } from "../../chain/change-feed.ts";
 import { withTransaction } from "../../../lib/transaction.ts";
 import { PaymentRejectedError, type CapturedPayment } from "../../payments/provider.ts";
 import { recordJobs } from "../../queues/outbox.ts";
-import { bookingJob } from "../../queues/queues.ts";
+import { bookingJob, orderJob } from "../../queues/queues.ts";
 import { findOrder, updateOrder, type Order } from "../store.ts";
 import type { IndexedMint } from "../indexed-mints.ts";
 import { failOrder, releaseAuthorization, type FulfilmentDeps } from "../fulfilment.ts";
@@ -103,20 +103,20 @@ export async function capturePayment(deps: CapturePaymentDeps, order: Order): Pr
     }
     deps.checkpoint("capture:after");
   }
-  // The sale is booked in the payout ledger by a job committed with the capture.
+  // The sale is booked in the payout ledger, and its receipt mailed, by jobs committed with the capture.
   const fulfilled = await deps.orders.transition(order.id, {
     from: ["minting"],
     to: "fulfilled",
     set: { paymentStatus: "captured", providerFee: captured?.fee },
     detail: { tokenId: order.tokenId },
-    jobs: [bookingJob(order.id, "sale")],
+    jobs: [bookingJob(order.id, "sale"), orderJob("receipt", order.id)],
   });
   if (fulfilled) deps.events.publish(fulfilled.event);
   else {
     // Refunded or disputed meanwhile: the capture still happened, and is recorded and booked.
     const jobs = await withTransaction(deps.db, async (client) => {
       await updateOrder(client, order.id, { paymentStatus: "captured", providerFee: captured?.fee });
-      return recordJobs(client, [bookingJob(order.id, "sale")]);
+      return recordJobs(client, [bookingJob(order.id, "sale"), orderJob("receipt", order.id)]);
     });
     await deps.outbox.deliver(jobs);
   }

@@ -1,7 +1,7 @@
 import { withTransaction } from "../../../lib/transaction.ts";
 import { PermanentError } from "../../errors.ts";
 import { PaymentRejectedError } from "../../payments/provider.ts";
-import { bookingJob } from "../../queues/queues.ts";
+import { bookingJob, orderJob } from "../../queues/queues.ts";
 import { mailClaimLink, type ClaimSettings } from "../claims.ts";
 import { failOrder, type FulfilmentDeps } from "../fulfilment.ts";
 import { transition, type Order } from "../store.ts";
@@ -33,7 +33,7 @@ export async function holdLicense(deps: HoldLicenseDeps, order: Order): Promise<
       to: "held",
       set: { paymentStatus: "captured", providerFee: fee },
       detail: { reason: "held for the buyer's email until a wallet claims it" },
-      jobs: [bookingJob(order.id, "sale")],
+      jobs: [bookingJob(order.id, "sale"), orderJob("receipt", order.id)],
     });
     if (!moved) return null;
     const mail = await mailClaimLink(client, deps.claims, order);
