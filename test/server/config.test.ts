@@ -137,7 +137,13 @@ describe("server configuration", () => {
       payments.webhookSecret,
     );
     expect(checkout).to.deep.include({ orderTtlSeconds: 1800, holdSeconds: 300, captureFinality: "safe" });
-    expect(checkout.limits).to.deep.equal({ perWalletPerOffer: 5, perIpPerOffer: 20, velocityPerMinute: 10 });
+    expect(checkout.limits).to.deep.equal({
+      perWalletPerOffer: 5,
+      perIpPerOffer: 20,
+      velocityPerMinute: 10,
+      lookupPerMinute: 10,
+    });
+    expect(loadConfig({ ...base, ORDER_LOOKUP_PER_MINUTE: "3" }).checkout.limits.lookupPerMinute).to.equal(3);
     expect(checkout.returnUrl).to.equal("http://127.0.0.1:3000/checkout/return");
   });
 
