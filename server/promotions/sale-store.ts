@@ -148,24 +148,26 @@ export interface SalePlaces {
 }
 
 /**
- * The sale the offer is on now with the places taken on it, read by a checkout holding the offer's
+ * The sale the offer is on now with the places taken on it (`buyer`'s: a wallet, or `email:<address>`
+ * for a buyer without one), read by a checkout holding the offer's
  * card price lock: every checkout of the offer takes that lock first, so the counts cannot change
  * before the caller's transaction ends. Null when the offer is not on sale.
  */
 export async function activeSalePlaces(
   client: PoolClient,
   offerId: string,
-  wallet: string,
+  buyer: string,
 ): Promise<SalePlaces | null> {
   const { rows } = await client.query<SaleRow & { by_wallet: number }>(
     `SELECT ${COLUMNS}, u.sold, u.by_wallet
        FROM sales s
        CROSS JOIN LATERAL (
-         SELECT count(*)::int AS sold, count(*) FILTER (WHERE r.wallet = $2)::int AS by_wallet
+         SELECT count(*)::int AS sold,
+                count(*) FILTER (WHERE coalesce(r.wallet, 'email:' || r.email) = $2)::int AS by_wallet
            FROM orders r WHERE r.sale_id = s.id AND ${TAKES_SALE_PLACE}
        ) u
       WHERE s.offer_id = $1 AND s.starts_at <= now() AND s.ends_at > now()`,
-    [offerId, wallet],
+    [offerId, buyer],
   );
   const sale = rows[0];
   return sale ? { sale, sold: sale.sold, byWallet: sale.by_wallet } : null;

@@ -238,7 +238,13 @@ export interface CardShop {
   /** A new unlimited offer of the creator's work at $12.00 by card. */
   newOffer(): Promise<string>;
   /** POST /v1/checkout from a network of its own each time, so only the limits under test apply. */
-  checkout(body: { offerId: string; wallet: string; coupon?: string; referrer?: string }): request.Test;
+  checkout(body: {
+    offerId: string;
+    wallet?: string;
+    email?: string;
+    coupon?: string;
+    referrer?: string;
+  }): request.Test;
   stop(): Promise<void>;
 }
 

@@ -250,6 +250,18 @@ describe("sale windows: a creator's flash sale priced at checkout, its per-walle
     expect(again.body.amount).to.equal(600);
   });
 
+  it("holds a buyer paying without a wallet to the per-wallet limit by their email address", async () => {
+    const offerId = await newOffer();
+    await setSale(offerId, { amount: 700, endsAt: at(HOUR), maxPerWallet: 1 });
+    const email = `sale-${Date.now()}@example.com`;
+    const first = await shop.checkout({ offerId, email });
+    expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    expect(first.body.amount).to.equal(700);
+    const second = await shop.checkout({ offerId, email });
+    expect(second.status).to.equal(403);
+    expect(second.body.error.code).to.equal("SALE_LIMIT_REACHED");
+  });
+
   it("takes a coupon off the sale price and books the sale and a referrer's commission on the price paid", async () => {
     const offerId = await publishOffer(
       stack,
