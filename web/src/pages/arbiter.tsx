@@ -10,6 +10,7 @@ import {
   formatAmount,
   getDispute,
   getDisputeQueue,
+  getListing,
   getMarketSettings,
   signDecision,
 } from "../market.ts";
@@ -17,7 +18,7 @@ import { Link } from "../router.tsx";
 import { useWallet } from "../wallet.tsx";
 import { Decisions, EvidenceColumn, reasonText } from "./dispute-parts.tsx";
 import { SignInButton } from "./listing.tsx";
-import { Breakdown, StateBadge } from "./market-parts.tsx";
+import { Breakdown, ItemName, StateBadge } from "./market-parts.tsx";
 
 type Status = "open" | "lapsed" | "resolved";
 const TABS: { value: Status; label: string }[] = [
@@ -168,6 +169,8 @@ function DisputeDetail({
   const [version, setVersion] = useState(0);
   const [notice, setNotice] = useState<Notice | null>(null);
   const dispute = useAsync((signal) => getDispute(listingId, signal), [listingId, version]);
+  // The listing carries the item's metadata, so the arbiter reads the item's name, not its id.
+  const listing = useAsync((signal) => getListing(listingId, signal), [listingId]);
   const decided = (next: Notice) => {
     setNotice(next);
     setVersion((v) => v + 1);
@@ -215,7 +218,12 @@ function DisputeDetail({
         <div className="definition">
           <dt>Items</dt>
           <dd>
-            {t.amount} × item {t.itemId}
+            {t.amount} ×{" "}
+            {listing.data ? (
+              <ItemName metadata={listing.data.item} itemId={t.itemId} />
+            ) : (
+              <>Item #{t.itemId}</>
+            )}
           </dd>
         </div>
         {d.resolveBy && (
