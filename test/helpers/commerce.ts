@@ -79,6 +79,16 @@ export async function soleSplit(stack: TestStack, creator: JsonRpcSigner): Promi
   return split;
 }
 
+/** A new work of `creator` offered under a split paying the creator alone, by card at `fiatPrice`; the offer's id. */
+export async function soleCreatorOffer(
+  stack: TestStack,
+  creator: JsonRpcSigner,
+  fiatPrice?: { amount: number; currency: string },
+): Promise<string> {
+  const workId = await registerWork(stack, creator);
+  return publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)), fiatPrice);
+}
+
 export function offerTerms(split: string, overrides: Partial<OfferTermsInput> = {}): OfferTermsInput {
   return {
     currency: ethers.ZeroAddress,

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers, type JsonRpcSigner } from "ethers";
 import request from "supertest";
 import { LicenseToken__factory } from "../../types/typechain/index.ts";
-import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
+import { mine, soleCreatorOffer } from "../helpers/commerce.ts";
 import {
   type FakeStripe,
   payOrder,
@@ -31,8 +31,7 @@ describe("card buyers without a wallet: held licenses, claims, order history and
     creator = await stack.signer(5);
     buyer = await stack.signer(7);
     other = await stack.signer(8);
-    const workId = await registerWork(stack, creator);
-    offerId = await publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)));
+    offerId = await soleCreatorOffer(stack, creator);
     buyerToken = await signIn(stack, buyer);
     otherToken = await signIn(stack, other);
   });

@@ -3,7 +3,7 @@ import { Wallet } from "ethers";
 import request from "supertest";
 import { recoveryTotals } from "../../server/recoveries.ts";
 import { LicenseToken__factory } from "../../types/typechain/index.ts";
-import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
+import { mine, soleCreatorOffer } from "../helpers/commerce.ts";
 import { type FakeStripe, payOrder, startFakeStripe } from "../helpers/fake-stripe.ts";
 import { startServerProcess, type ServerProcess } from "../helpers/server-process.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
@@ -22,8 +22,7 @@ describe("npm run worker on SIGTERM", function () {
     stack = await startTestStack("main_worker", { workers: false, env: stripe.env });
     workers.push(await startServerProcess(stack, { part: "worker", env: stripe.env }));
     const creator = await stack.signer(5);
-    const workId = await registerWork(stack, creator);
-    offerId = await publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)));
+    offerId = await soleCreatorOffer(stack, creator);
   });
   after(async () => {
     for (const worker of workers) await worker.stop();

@@ -10,7 +10,7 @@ import { bullPrefix, createQueues, QUEUE_NAMES, type Queues } from "../../server
 import { Recoveries, recoveryTotals } from "../../server/recoveries.ts";
 import { migrateServerSchema } from "../../server/schema.ts";
 import { LicenseToken__factory } from "../../types/typechain/index.ts";
-import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
+import { mine, soleCreatorOffer } from "../helpers/commerce.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import {
   type FakeStripe,
@@ -38,8 +38,7 @@ describe("outbox: what a commit promises is queued even if its process dies", fu
     // The stack's workers run the relay, as every worker process does.
     stack = await startTestStack("outbox", { env: stripe.env });
     const creator = await stack.signer(5);
-    const workId = await registerWork(stack, creator);
-    offerId = await publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)));
+    offerId = await soleCreatorOffer(stack, creator);
   });
   after(async () => {
     await stack.stop();

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { JsonRpcSigner } from "ethers";
 import request, { type Response } from "supertest";
-import { offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
+import { soleCreatorOffer } from "../helpers/commerce.ts";
 import { type FakeStripe, payOrder, startFakeStripe } from "../helpers/fake-stripe.ts";
 import { readPdf, squeeze } from "../helpers/pdf.ts";
 import { signIn } from "../helpers/sign-in.ts";
@@ -57,8 +57,7 @@ describe("receipts: a captured card order's receipt as a PDF", function () {
     const creator = await stack.signer(5);
     buyer = await stack.signer(7);
     stranger = await stack.signer(8);
-    const workId = await registerWork(stack, creator);
-    offerId = await publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)));
+    offerId = await soleCreatorOffer(stack, creator);
     order = await checkout();
     // The address a buyer gives at checkout.
     await stack.db.pool.query(`UPDATE orders SET email = 'buyer@example.com' WHERE id = $1`, [order.orderId]);

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { Wallet, type JsonRpcSigner } from "ethers";
 import request from "supertest";
 import { LicenseToken__factory } from "../../types/typechain/index.ts";
-import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
+import { mine, soleCreatorOffer } from "../helpers/commerce.ts";
 import {
   payOrder,
   postStripeEvent,
@@ -128,10 +128,8 @@ describe("refund requests: the buyer asks, the creator decides, the provider ref
     admin = await stack.signer(0);
     creator = await stack.signer(5);
     rival = await stack.signer(6);
-    const workId = await registerWork(stack, creator);
-    offerId = await publishOffer(stack, creator, workId, offerTerms(await soleSplit(stack, creator)));
-    const rivalWork = await registerWork(stack, rival);
-    rivalOfferId = await publishOffer(stack, rival, rivalWork, offerTerms(await soleSplit(stack, rival)));
+    offerId = await soleCreatorOffer(stack, creator);
+    rivalOfferId = await soleCreatorOffer(stack, rival);
   });
   after(async () => {
     await stack.stop();

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import request from "supertest";
 import { startBrowserStack, type BrowserStack } from "../helpers/browser.ts";
-import { offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
+import { soleCreatorOffer } from "../helpers/commerce.ts";
 
 const CREATOR = 5;
 
@@ -15,11 +15,7 @@ describe("web app: a creator stocks codes and gives a coupon; a card buyer sees 
   before(async () => {
     b = await startBrowserStack("web_codes");
     const creator = await b.stack.signer(CREATOR);
-    const workId = await registerWork(b.stack, creator);
-    offerId = await publishOffer(b.stack, creator, workId, offerTerms(await soleSplit(b.stack, creator)), {
-      amount: 2000,
-      currency: "usd",
-    });
+    offerId = await soleCreatorOffer(b.stack, creator, { amount: 2000, currency: "usd" });
   });
   afterEach(function () {
     if (this.currentTest?.state === "failed") console.error(b.stack.warnings().join(""));

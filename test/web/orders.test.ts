@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { startBrowserStack, type BrowserStack } from "../helpers/browser.ts";
-import { mine, offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
+import { mine, soleCreatorOffer } from "../helpers/commerce.ts";
 import { startMailCatcher, type MailCatcher } from "../../scripts/stack/mail-catcher.ts";
 
 const CREATOR = 5;
@@ -19,11 +19,7 @@ describe("web app: a buyer with no wallet pays by card with an email, finds the 
     catcher = await startMailCatcher();
     b = await startBrowserStack("web_orders", { SMTP_URL: catcher.url });
     const creator = await b.stack.signer(CREATOR);
-    const workId = await registerWork(b.stack, creator);
-    offerId = await publishOffer(b.stack, creator, workId, offerTerms(await soleSplit(b.stack, creator)), {
-      amount: 1500,
-      currency: "usd",
-    });
+    offerId = await soleCreatorOffer(b.stack, creator, { amount: 1500, currency: "usd" });
   });
   afterEach(function () {
     if (this.currentTest?.state === "failed") console.error(b.stack.warnings().join(""));

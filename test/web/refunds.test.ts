@@ -2,7 +2,7 @@ import { expect } from "chai";
 import request from "supertest";
 import { startMailCatcher, type MailCatcher } from "../../scripts/stack/mail-catcher.ts";
 import { startBrowserStack, type BrowserPlayer, type BrowserStack } from "../helpers/browser.ts";
-import { offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
+import { soleCreatorOffer } from "../helpers/commerce.ts";
 
 const CREATOR = 5;
 
@@ -20,8 +20,7 @@ describe("web app: a card buyer asks for a refund on the order page; the creator
       MAIL_FROM: "refunds@rights-ledger.test",
     });
     const creator = await b.stack.signer(CREATOR);
-    const workId = await registerWork(b.stack, creator);
-    offerId = await publishOffer(b.stack, creator, workId, offerTerms(await soleSplit(b.stack, creator)));
+    offerId = await soleCreatorOffer(b.stack, creator);
     creatorPlayer = await b.newPlayer();
   });
   afterEach(function () {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import request from "supertest";
 import { startBrowserStack, type BrowserStack } from "../helpers/browser.ts";
-import { offerTerms, publishOffer, registerWork, soleSplit } from "../helpers/commerce.ts";
+import { soleCreatorOffer } from "../helpers/commerce.ts";
 
 const CREATOR = 5;
 
@@ -13,11 +13,7 @@ describe("web app: a creator starts a sale window; buyers see the sale price str
   before(async () => {
     b = await startBrowserStack("web_sales");
     const creator = await b.stack.signer(CREATOR);
-    const workId = await registerWork(b.stack, creator);
-    offerId = await publishOffer(b.stack, creator, workId, offerTerms(await soleSplit(b.stack, creator)), {
-      amount: 2000,
-      currency: "usd",
-    });
+    offerId = await soleCreatorOffer(b.stack, creator, { amount: 2000, currency: "usd" });
   });
   afterEach(function () {
     if (this.currentTest?.state === "failed") console.error(b.stack.warnings().join(""));
