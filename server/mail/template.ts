@@ -115,3 +115,17 @@ export function layout(ctx: MailContext, title: string, body: SafeHtml): SafeHtm
       </body>
     </html>`;
 }
+
+/** Label and value rows as a two-column table; `preWrap` keeps the values' line breaks (free text). */
+export function factTable(rows: [string, string][], { preWrap = false } = {}): SafeHtml {
+  const wrap = preWrap ? ";white-space:pre-wrap" : "";
+  return html`<table style="border-collapse:collapse;width:100%">
+    ${rows.map(
+      ([label, value]) =>
+        html`<tr>
+          <th style="text-align:left;padding:4px 12px 4px 0;vertical-align:top;font-weight:600">${label}</th>
+          <td style="padding:4px 0;overflow-wrap:anywhere${wrap}">${value}</td>
+        </tr>`,
+    )}
+  </table>`;
+}

@@ -1,6 +1,6 @@
 import { receiptFileName, renderReceiptPdf } from "../../orders/receipt-pdf.ts";
 import { receiptItem, receiptSchema } from "../../orders/receipts.ts";
-import { defineTemplate, formatMoney, formatTime, html, layout, oneLine } from "../template.ts";
+import { defineTemplate, factTable, formatMoney, formatTime, html, layout, oneLine } from "../template.ts";
 
 /** The receipt of a card order whose payment was captured, with the receipt as a PDF. */
 export const receipt = defineTemplate({
@@ -34,17 +34,7 @@ export const receipt = defineTemplate({
         ctx,
         "Your receipt",
         html`<p>${intro}</p>
-          <table style="border-collapse:collapse;width:100%">
-            ${rows.map(
-              ([label, value]) =>
-                html`<tr>
-                  <th style="text-align:left;padding:4px 12px 4px 0;vertical-align:top;font-weight:600">
-                    ${label}
-                  </th>
-                  <td style="padding:4px 0;overflow-wrap:anywhere">${value}</td>
-                </tr>`,
-            )}
-          </table>
+          ${factTable(rows)}
           <p style="color:#5b6676;font-size:14px">${keep}</p>`,
       ),
       attachments: [

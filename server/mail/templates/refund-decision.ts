@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineTemplate, formatMoney, formatTime, html, layout, oneLine } from "../template.ts";
+import { defineTemplate, factTable, formatMoney, formatTime, html, layout, oneLine } from "../template.ts";
 
 /** The creator's decision on a buyer's refund request, with their reason. */
 export const refundDecision = defineTemplate({
@@ -35,17 +35,7 @@ export const refundDecision = defineTemplate({
         ctx,
         title,
         html`<p>${outcome}</p>
-          <table style="border-collapse:collapse;width:100%">
-            ${rows.map(
-              ([label, value]) =>
-                html`<tr>
-                  <th style="text-align:left;padding:4px 12px 4px 0;vertical-align:top;font-weight:600">
-                    ${label}
-                  </th>
-                  <td style="padding:4px 0;overflow-wrap:anywhere;white-space:pre-wrap">${value}</td>
-                </tr>`,
-            )}
-          </table>`,
+          ${factTable(rows, { preWrap: true })}`,
       ),
       attachments: [],
     };
