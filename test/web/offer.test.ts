@@ -84,6 +84,11 @@ describe("web app: an offer's page and its referral links", function () {
     expect(platformFeeBps).to.be.greaterThan(0n);
 
     await offer.getByRole("button", { name: "Buy with card" }).click();
+    // With a wallet connected the license goes to it: the card form asks nothing more.
+    await offer
+      .getByRole("form", { name: "Card checkout" })
+      .getByRole("button", { name: "Continue to payment" })
+      .click();
     await page.getByText("Waiting for your card payment.").waitFor();
     const { rows } = await stack.db.pool.query(
       `SELECT referrer FROM orders WHERE wallet = $1 ORDER BY created_at DESC LIMIT 1`,
