@@ -62,19 +62,33 @@ async function api<T = Record<string, unknown>>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${API}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON: keep the text
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${API}${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    // Demo runs one after another on one stack reach the per-address limits: wait as the API asks.
+    const retryAfter = rateLimitWait(res.status, parsed);
+    if (retryAfter === null || attempt === 3) return { status: res.status, body: parsed as T };
+    console.log(`     ${method} ${path}: rate limited, retrying in ${retryAfter} s as the API asks`);
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
   }
-  return { status: res.status, body: parsed as T };
+}
+
+/** Seconds a 429 RATE_LIMITED answer asks to wait (at most 90), or null for any other answer. */
+function rateLimitWait(status: number, body: unknown): number | null {
+  if (status !== 429) return null;
+  const error = (body as { error?: { code?: string; details?: { retryAfterSeconds?: unknown } } }).error;
+  const seconds = error?.code === "RATE_LIMITED" ? error.details?.retryAfterSeconds : undefined;
+  return typeof seconds === "number" && seconds > 0 && seconds <= 90 ? Math.ceil(seconds) : null;
 }
 
 async function expectStatus<T>(
