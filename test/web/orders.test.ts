@@ -123,8 +123,10 @@ describe("web app: a buyer with no wallet pays by card with an email, finds the 
     const { page } = b;
     await page.goto(`${b.baseUrl}/orders`);
     const signIn = page.getByRole("button", { name: "Sign in to see your orders" });
-    if (await signIn.isVisible()) await signIn.click();
     const table = page.getByRole("table", { name: "Orders" });
+    // The page shows one or the other once it knows whether the wallet has a session.
+    await signIn.or(table).first().waitFor();
+    if (await signIn.isVisible()) await signIn.click();
     await table.getByText("$15.00").waitFor({ timeout: 30_000 });
     await table.getByText("fulfilled").waitFor();
     await b.screenshot("my-orders");
