@@ -1,4 +1,4 @@
-import { MAX_KEYS_PER_KIND, type ChangedKeys } from "../lib/chain-changes.ts";
+import { MAX_KEYS_PER_KIND, noChangedKeys, type ChangedKeys } from "../lib/chain-changes.ts";
 import type { ContractKind, JsonArgs, JsonValue } from "./abi.ts";
 import { ZERO_ADDRESS, ZERO_HASH } from "./handlers/handler.ts";
 
@@ -65,17 +65,7 @@ export class KeyCollector {
   result(): { keys: ChangedKeys; truncated: boolean } {
     const list = (kind: KeyKind) => [...(this.sets.get(kind) ?? [])].sort();
     const truncated = [...this.sets.values()].some((set) => set.size > MAX_KEYS_PER_KIND);
-    const keys: ChangedKeys = {
-      workIds: [],
-      tokenIds: [],
-      offerIds: [],
-      listingIds: [],
-      paymentRefs: [],
-      itemIds: [],
-      splits: [],
-      accounts: [],
-      settlementIds: [],
-    };
+    const keys = noChangedKeys();
     if (!truncated) for (const kind of Object.keys(keys) as KeyKind[]) keys[kind] = list(kind);
     return { keys, truncated };
   }

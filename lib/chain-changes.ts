@@ -75,6 +75,21 @@ export const chainChangeSchema = z.discriminatedUnion("kind", [
 export type ChangedKeys = z.infer<typeof changedKeysSchema>;
 export type ChainChange = z.infer<typeof chainChangeSchema>;
 
+/** Changed keys with every kind empty. */
+export function noChangedKeys(): ChangedKeys {
+  return {
+    workIds: [],
+    tokenIds: [],
+    offerIds: [],
+    listingIds: [],
+    paymentRefs: [],
+    itemIds: [],
+    splits: [],
+    accounts: [],
+    settlementIds: [],
+  };
+}
+
 /** Parses a message received on the channel; null when it is not one. */
 export function parseChainChange(message: string): ChainChange | null {
   try {

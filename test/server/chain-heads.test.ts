@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import pino from "pino";
-import { chainChangesChannel, type ChainChange } from "../../lib/chain-changes.ts";
+import { chainChangesChannel, noChangedKeys, type ChainChange } from "../../lib/chain-changes.ts";
 import type { ChainHeads } from "../../lib/finality.ts";
 import { ChainHeadsCache } from "../../server/chain/chain-heads.ts";
 import { ChangeFeed } from "../../server/chain/change-feed.ts";
@@ -63,17 +63,7 @@ describe("chain heads cache", function () {
       toBlock: 12,
       events: 3,
       truncated: false,
-      keys: {
-        workIds: [],
-        tokenIds: [],
-        offerIds: [],
-        listingIds: [],
-        paymentRefs: [],
-        itemIds: [],
-        splits: [],
-        accounts: [],
-        settlementIds: [],
-      },
+      keys: noChangedKeys(),
       heads: { head: 9, safe: 9, finalized: 7 },
     };
     await publish(rolledBack);
