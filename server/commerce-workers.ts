@@ -148,7 +148,7 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
           relayer,
           minter,
           licenses,
-          claims: { ttlSeconds: config.checkout.claimTtlSeconds, publicUrl: config.http.publicUrl },
+          claims: { ttlSeconds: config.checkout.claimTtlSeconds, key: config.checkout.claimKey },
         },
         job.data.orderId,
       ),

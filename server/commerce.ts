@@ -257,7 +257,7 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
         db,
         outbox,
         events,
-        settings: { ttlSeconds: config.checkout.claimTtlSeconds, publicUrl: config.http.publicUrl },
+        settings: { ttlSeconds: config.checkout.claimTtlSeconds, key: config.checkout.claimKey },
       }),
       orders,
       registry,

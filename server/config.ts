@@ -119,8 +119,8 @@ function devContentKeys(sessionSecret: string): KeyEncryptionKey[] {
   return [{ id: "dev", key: createHmac("sha256", sessionSecret).update("content-key").digest() }];
 }
 
-/** The key sealing redemption codes: 32 bytes, base64. */
-const codeKey = z.string().transform((value, ctx): Buffer => {
+/** A 32-byte key, base64: CODE_KEY seals redemption codes, CLAIM_KEY derives claim-link tokens. */
+const key32 = z.string().transform((value, ctx): Buffer => {
   const key = /^[A-Za-z0-9+/_-]{43}=?$/.test(value.trim()) ? Buffer.from(value.trim(), "base64") : null;
   if (!key || key.length !== 32) {
     ctx.addIssue({ code: "custom", message: "must be 32 bytes, base64" });
@@ -132,6 +132,11 @@ const codeKey = z.string().transform((value, ctx): Buffer => {
 /** Outside production the code key may be left unset: derived from the session secret, like the content key. */
 function devCodeKey(sessionSecret: string): Buffer {
   return createHmac("sha256", sessionSecret).update("code-key").digest();
+}
+
+/** Outside production the claim key may be left unset: derived from the session secret, like the code key. */
+function devClaimKey(sessionSecret: string): Buffer {
+  return createHmac("sha256", sessionSecret).update("claim-key").digest();
 }
 
 /** Where mail is handed over: `smtp://[user:password@]host[:port]` (STARTTLS when offered) or `smtps://` (TLS from the start). */
@@ -187,7 +192,8 @@ const envSchema = z
     IPFS_DIR: z.string().default(".data/ipfs"),
     SESSION_SECRET: z.string().min(32, "must be at least 32 characters"),
     CONTENT_KEYS: contentKeys.optional(),
-    CODE_KEY: codeKey.optional(),
+    CODE_KEY: key32.optional(),
+    CLAIM_KEY: key32.optional(),
     SESSION_TTL_SECONDS: positiveInt.default(3600),
     SIWE_DOMAIN: z.string().optional(),
     ADMIN_ADDRESSES: z
@@ -354,6 +360,9 @@ const envSchema = z
     if (production && !env.CODE_KEY) {
       ctx.addIssue({ code: "custom", path: ["CODE_KEY"], message: "is required in production" });
     }
+    if (production && !env.CLAIM_KEY) {
+      ctx.addIssue({ code: "custom", path: ["CLAIM_KEY"], message: "is required in production" });
+    }
   })
   .transform((env) => ({
     env: env.NODE_ENV,
@@ -438,6 +447,7 @@ const envSchema = z
         lookupPerMinute: env.ORDER_LOOKUP_PER_MINUTE,
       },
       claimTtlSeconds: env.CLAIM_LINK_TTL_SECONDS,
+      claimKey: env.CLAIM_KEY ?? devClaimKey(env.SESSION_SECRET),
       holds: {
         perWalletPerOffer: env.CHECKOUT_HOLDS_PER_WALLET_PER_OFFER,
         perWallet: env.CHECKOUT_HOLDS_PER_WALLET,

@@ -13,9 +13,10 @@ import { sendMail } from "./jobs/send-mail.ts";
 import { MailStore } from "./mail-store.ts";
 import { SmtpSender } from "./smtp.ts";
 import type { MailContext } from "./template.ts";
+import { claimToken } from "../orders/claim-tokens.ts";
 
 export interface MailWorkerDeps {
-  config: Pick<Config, "mail" | "platform" | "redis">;
+  config: Pick<Config, "mail" | "platform" | "checkout" | "redis">;
   db: Pool;
   redis: Redis;
   connection: ConnectionOptions;
@@ -34,9 +35,10 @@ export interface MailWorkers {
 /** Mails handed over at once by one worker process. */
 const SEND_CONCURRENCY = 8;
 
-/** What templates know of the platform. */
-export function mailContext(config: Pick<Config, "platform">): MailContext {
-  return { platform: config.platform };
+/** What templates know of the platform, and the key claim links are derived under. */
+export function mailContext(config: Pick<Config, "platform" | "checkout">): MailContext {
+  const { claimKey } = config.checkout;
+  return { platform: config.platform, claimToken: (claimId) => claimToken(claimKey, claimId) };
 }
 
 /**

@@ -14,6 +14,8 @@ export interface MailContext {
     /** Where the web app is served, for links. */
     publicUrl: string;
   };
+  /** The token of a claim link (an HMAC under CLAIM_KEY), which no table holds. */
+  claimToken(claimId: string): string;
 }
 
 export interface MailAttachment {

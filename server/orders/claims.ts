@@ -2,7 +2,6 @@
  * Claim links of held licenses: a card order paid without a wallet keeps its license for the buyer's
  * email, and the link mailed there lets one signed-in wallet take it, once.
  */
-import { createHash, randomBytes } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
 import { withTransaction, type Queryable } from "../../lib/transaction.ts";
 import { AppError } from "../errors.ts";
@@ -10,22 +9,21 @@ import { recordMail } from "../mail/mails.ts";
 import type { MailData } from "../mail/templates/index.ts";
 import type { Outbox, OutboxJob } from "../queues/outbox.ts";
 import { orderJob } from "../queues/queues.ts";
+import { claimToken, claimTokenHash, newClaimId } from "./claim-tokens.ts";
 import type { OrderEvents } from "./events.ts";
 import { transition, type Order } from "./store.ts";
 
-const hashOf = (token: string) => createHash("sha256").update(token).digest();
-
 /**
- * Records a fresh claim token for a held order: 32 random bytes as base64url, of which only the
- * SHA-256 is stored. An order has one claim; issuing again replaces an unused one. Answers the token
- * and how many links the order was issued, this one included.
+ * Records a fresh claim for a held order under a new random id, keeping only the SHA-256 of its
+ * token (the HMAC of the id under the claim key). An order has one claim; issuing again replaces an
+ * unused one. Answers the claim's id and how many links the order was issued, this one included.
  */
 export async function issueClaim(
   db: Queryable,
+  settings: Pick<ClaimSettings, "key" | "ttlSeconds">,
   orderId: string,
-  ttlSeconds: number,
-): Promise<{ token: string; issued: number }> {
-  const token = randomBytes(32).toString("base64url");
+): Promise<{ claimId: string; issued: number }> {
+  const claimId = newClaimId();
   const { rows } = await db.query<{ issued: number }>(
     `INSERT INTO order_claims (order_id, token_hash, expires_at)
      VALUES ($1, $2, now() + make_interval(secs => $3))
@@ -33,35 +31,30 @@ export async function issueClaim(
                                           issued = order_claims.issued + 1
       WHERE order_claims.claimed_at IS NULL
      RETURNING issued`,
-    [orderId, hashOf(token), ttlSeconds],
+    [orderId, claimTokenHash(claimToken(settings.key, claimId)), settings.ttlSeconds],
   );
   if (!rows[0]) throw new AppError("CLAIM_USED", 410, "the license was claimed already");
-  return { token, issued: rows[0].issued };
-}
-
-/** The page a claim token opens: the fragment keeps the token out of server logs and Referer headers. */
-export function claimUrl(publicUrl: string, token: string): string {
-  return `${publicUrl.replace(/\/$/, "")}/claim#token=${token}`;
+  return { claimId, issued: rows[0].issued };
 }
 
 export interface ClaimSettings {
   /** How long a claim link can be used. */
   ttlSeconds: number;
-  /** The web app's address, which claim links open. */
-  publicUrl: string;
+  /** CLAIM_KEY, of which claim tokens are HMACs. */
+  key: Buffer;
 }
 
 /**
- * Issues a claim token for a held order and records, in the caller's transaction, the mail that
- * carries its link: `claim:<orderId>` for the first, `claim:<orderId>:<n>` for the n-th. Answers the
- * mail's send jobs.
+ * Issues a claim for a held order and records, in the caller's transaction, the mail that carries
+ * its link: `claim:<orderId>` for the first, `claim:<orderId>:<n>` for the n-th. The mail records
+ * the claim's id; its worker derives the token when it renders the link. Answers the mail's send jobs.
  */
 export async function mailClaimLink(
   client: PoolClient,
   settings: ClaimSettings,
   order: Pick<Order, "id" | "offerId" | "amount" | "currency" | "email">,
 ): Promise<OutboxJob[]> {
-  const { token, issued } = await issueClaim(client, order.id, settings.ttlSeconds);
+  const { claimId, issued } = await issueClaim(client, settings, order.id);
   return recordMail(client, {
     key: issued === 1 ? `claim:${order.id}` : `claim:${order.id}:${issued}`,
     to: order.email!,
@@ -71,7 +64,7 @@ export async function mailClaimLink(
       offerId: order.offerId,
       amount: order.amount,
       currency: order.currency,
-      claimUrl: claimUrl(settings.publicUrl, token),
+      claimId,
       expiresInDays: Math.max(1, Math.round(settings.ttlSeconds / 86_400)),
     } satisfies MailData<"claim-link">,
   });
@@ -105,7 +98,7 @@ export class ClaimsService {
         `SELECT c.order_id, c.expires_at <= now() AS expired, c.claimed_by, o.status
            FROM order_claims c JOIN orders o ON o.id = c.order_id
           WHERE c.token_hash = $1 FOR UPDATE OF c`,
-        [hashOf(token)],
+        [claimTokenHash(token)],
       );
       const claim = rows[0];
       if (!claim) {

@@ -1,6 +1,9 @@
 import { expect } from "chai";
+import { randomBytes } from "node:crypto";
 import { ethers, type JsonRpcSigner } from "ethers";
 import request from "supertest";
+import { startMailCatcher, type MailCatcher } from "../../scripts/stack/mail-catcher.ts";
+import { claimToken } from "../../server/orders/claim-tokens.ts";
 import { LicenseToken__factory } from "../../types/typechain/index.ts";
 import { mine, soleCreatorOffer } from "../helpers/commerce.ts";
 import {
@@ -16,6 +19,7 @@ import { startTestStack, type TestStack } from "../helpers/stack.ts";
 describe("card buyers without a wallet: held licenses, claims, order history and lookup", function () {
   let stack: TestStack;
   let stripe: FakeStripe;
+  let catcher: MailCatcher;
   let creator: JsonRpcSigner;
   let buyer: JsonRpcSigner;
   let other: JsonRpcSigner;
@@ -25,8 +29,14 @@ describe("card buyers without a wallet: held licenses, claims, order history and
 
   before(async () => {
     stripe = await startFakeStripe();
+    catcher = await startMailCatcher();
     stack = await startTestStack("buyer_orders", {
-      env: { ...stripe.env, ORDER_LOOKUP_PER_MINUTE: "60", CHECKOUT_VELOCITY_PER_MINUTE: "1000" },
+      env: {
+        ...stripe.env,
+        SMTP_URL: catcher.url,
+        ORDER_LOOKUP_PER_MINUTE: "60",
+        CHECKOUT_VELOCITY_PER_MINUTE: "1000",
+      },
     });
     creator = await stack.signer(5);
     buyer = await stack.signer(7);
@@ -38,6 +48,7 @@ describe("card buyers without a wallet: held licenses, claims, order history and
   after(async () => {
     await stack?.stop();
     await stripe?.close();
+    await catcher?.stop();
   });
 
   const api = () => request(stack.app);
@@ -59,7 +70,17 @@ describe("card buyers without a wallet: held licenses, claims, order history and
     };
   }
 
-  /** An email-only order, paid and held; answers it with its claim link's token from the recorded mail. */
+  /** The token of the `nth` claim link mailed for `orderId`, as the SMTP server received it. */
+  async function mailedToken(orderId: string, email: string, nth = 1): Promise<string> {
+    const links = () =>
+      catcher.all().filter((m) => m.subject.includes(`claim your license (order ${orderId})`));
+    await stack.waitFor(async () => links().length >= nth, 30_000);
+    const mail = links()[nth - 1]!;
+    expect(mail.to).to.deep.equal([email]);
+    return /\/claim#token=([A-Za-z0-9_-]{43})\b/.exec(mail.text)![1]!;
+  }
+
+  /** An email-only order, paid and held; answers it with its claim link's token from the mail sent. */
   async function heldOrder(email: string) {
     const created = await checkout({ email });
     await payOrder(stack.app, stripe, created.orderId);
@@ -67,14 +88,24 @@ describe("card buyers without a wallet: held licenses, claims, order history and
       async () => (await order(created.orderId, created.orderSecret)).status === "held",
       30_000,
     );
-    const { rows } = await stack.db.pool.query<{ url: string; recipient: string }>(
-      `SELECT data->>'claimUrl' AS url, recipient FROM mails WHERE key = $1`,
-      [`claim:${created.orderId}`],
+    return { ...created, token: await mailedToken(created.orderId, email) };
+  }
+
+  /** Rows of every table that hold `needle` in their text form. */
+  async function rowsHolding(needle: string): Promise<string[]> {
+    const { rows: tables } = await stack.db.pool.query<{ name: string }>(
+      `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
+        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
     );
-    expect(rows, "the claim-link mail").to.have.length(1);
-    expect(rows[0]!.recipient).to.equal(email);
-    const token = /#token=([A-Za-z0-9_-]{43})$/.exec(rows[0]!.url)![1]!;
-    return { ...created, token };
+    const found: string[] = [];
+    for (const { name } of tables) {
+      const { rows } = await stack.db.pool.query<{ row: string }>(
+        `SELECT t::text AS row FROM ${name} t WHERE strpos(t::text, $1) > 0`,
+        [needle],
+      );
+      found.push(...rows.map((r) => `${name}: ${r.row}`));
+    }
+    return found;
   }
 
   const claim = (token: string, session?: string) => {
@@ -156,6 +187,37 @@ describe("card buyers without a wallet: held licenses, claims, order history and
       expect(unknown.body.error.code).to.equal("CLAIM_NOT_FOUND");
     });
 
+    it("keeps the mailed token in no table, yet the mailed link claims once; a forged token is unknown", async () => {
+      const atRest = await heldOrder("at-rest@example.com");
+      const needles = [atRest.token, Buffer.from(atRest.token, "base64url").toString("hex")];
+      for (const needle of needles) expect(await rowsHolding(needle), needle).to.deep.equal([]);
+      const { rows } = await stack.db.pool.query<{ data: { claimId: string } }>(
+        `SELECT data FROM mails WHERE key = $1`,
+        [`claim:${atRest.orderId}`],
+      );
+      expect(rows[0]!.data).to.not.have.property("claimUrl");
+
+      // What a reader of the database can make: the right shape, from the recorded claim id, without the key.
+      const unknown = await claim("A".repeat(43), buyerToken);
+      for (const forged of [
+        claimToken(randomBytes(32), rows[0]!.data.claimId),
+        claimToken(Buffer.alloc(32), rows[0]!.data.claimId),
+      ]) {
+        const res = await claim(forged, buyerToken);
+        expect(res.status).to.equal(404);
+        expect(res.body).to.deep.equal(unknown.body);
+      }
+      expect((await order(atRest.orderId, atRest.orderSecret)).status).to.equal("held");
+
+      const first = await claim(atRest.token, otherToken);
+      expect(first.status, JSON.stringify(first.body)).to.equal(200);
+      expect(first.body.wallet).to.equal(other.address);
+      const second = await claim(atRest.token, otherToken);
+      expect(second.status).to.equal(410);
+      expect(second.body.error.code).to.equal("CLAIM_USED");
+      for (const needle of needles) expect(await rowsHolding(needle), needle).to.deep.equal([]);
+    });
+
     it("mints once when the link is replayed 10 times at once, to the first claimer", async () => {
       const answers = await Promise.all(Array.from({ length: 10 }, () => claim(held.token, buyerToken)));
       const statuses = answers.map((a) => a.status).sort();
@@ -215,11 +277,8 @@ describe("card buyers without a wallet: held licenses, claims, order history and
 
       const reissued = await api().post(`/v1/orders/${late.orderId}/claim-link?secret=${late.orderSecret}`);
       expect(reissued.status, JSON.stringify(reissued.body)).to.equal(202);
-      const { rows } = await stack.db.pool.query<{ url: string }>(
-        `SELECT data->>'claimUrl' AS url FROM mails WHERE key = $1`,
-        [`claim:${late.orderId}:2`],
-      );
-      const fresh = /#token=([A-Za-z0-9_-]{43})$/.exec(rows[0]!.url)![1]!;
+      const fresh = await mailedToken(late.orderId, "late@example.com", 2);
+      expect(fresh).to.not.equal(late.token);
       expect((await claim(late.token, buyerToken)).status, "the old link stays dead").to.equal(404);
       const live = await api().post(`/v1/orders/${late.orderId}/claim-link?secret=${late.orderSecret}`);
       expect(live.status).to.equal(409);

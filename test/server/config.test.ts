@@ -16,6 +16,7 @@ const stripe = { STRIPE_SECRET_KEY: "sk_live_x", STRIPE_WEBHOOK_SECRET: "whsec_x
 const contentKeys = {
   CONTENT_KEYS: `k1:${Buffer.alloc(32, 7).toString("base64")}`,
   CODE_KEY: Buffer.alloc(32, 9).toString("base64"),
+  CLAIM_KEY: Buffer.alloc(32, 11).toString("base64"),
 };
 const mail = { SMTP_URL: "smtp://mailer:p%40ss@smtp.example:2525", MAIL_FROM: "receipts@example.com" };
 const revoker = new Wallet("0x" + "33".repeat(32));
@@ -292,6 +293,23 @@ describe("server configuration", () => {
     }
     const { CODE_KEY: _, ...keyless } = production;
     expect(errorOf(keyless)).to.equal("invalid configuration: CODE_KEY is required in production");
+  });
+
+  it("reads the claim-link key, requires it in production and derives one elsewhere, apart from the code key", () => {
+    expect(loadConfig(production).checkout.claimKey.equals(Buffer.alloc(32, 11))).to.equal(true);
+    const derived = loadConfig(base).checkout.claimKey;
+    expect(derived).to.have.length(32);
+    expect(derived.equals(loadConfig(base).codes.key)).to.equal(false);
+    expect(
+      derived.equals(loadConfig({ ...base, SESSION_SECRET: "t".repeat(32) }).checkout.claimKey),
+    ).to.equal(false);
+    for (const bad of ["short", Buffer.alloc(16).toString("base64"), Buffer.alloc(33).toString("base64")]) {
+      expect(errorOf({ ...base, CLAIM_KEY: bad })).to.equal(
+        "invalid configuration: CLAIM_KEY must be 32 bytes, base64",
+      );
+    }
+    const { CLAIM_KEY: _, ...keyless } = production;
+    expect(errorOf(keyless)).to.equal("invalid configuration: CLAIM_KEY is required in production");
   });
 
   it("has no default NODE_ENV: a process must say whether it is production", () => {
