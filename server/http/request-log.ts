@@ -29,9 +29,12 @@ export interface RequestLogOptions {
 
 const LOGGER = Symbol("request logger");
 
-/** The URL as logged: an order secret in the query is a credential, kept out of logs. */
+/** A download link's token, which grants its file to whoever holds it, however the router spells its path. */
+const DOWNLOAD_TOKEN = /^(\/v1\/downloads\/)[^?]*/i;
+
+/** The URL as logged: credentials in it (an order secret in the query, a download link's token) are kept out of logs. */
 function redacted(url: string): string {
-  return url.replace(/([?&]secret=)[^&]*/g, "$1…");
+  return url.replace(DOWNLOAD_TOKEN, "$1…").replace(/([?&]secret=)[^&]*/g, "$1…");
 }
 
 /** Writes the line a request gets when it ends, through `log` (the request's logger), made only if it is written. */

@@ -284,6 +284,41 @@ describe("hot route: a GET answered ahead of Express", function () {
     ]);
   });
 
+  it("keeps download link tokens and order secrets out of its log lines, however the URL is spelled", async () => {
+    const token = "eyJncmFudCI6InNlY3JldCJ9.c2lnbmF0dXJlLW9mLXRoZS1saW5r";
+    const lines: string[] = [];
+    const path: HotPath<string> = {
+      route: "/v1/downloads/:name",
+      logged: true,
+      take: (method, url) =>
+        method === "GET" && /^\/v1\/downloads\/[\w.-]+$/.test(url) ? url.slice(14) : undefined,
+      async serve(_token, _req, res) {
+        res.setHeader("Content-Length", "2");
+        res.end("ok");
+      },
+    };
+    const { app, seen } = appWith(echo, { path, lines });
+    await request(app).get(`/v1/downloads/${token}`).expect(200);
+    expect(seen.byExpress).to.equal(0);
+    // Spelled otherwise, the router answers (its path match ignores case and a trailing slash).
+    await request(app).get(`/V1/Downloads/${token}/`).expect(200);
+    await request(app)
+      .get(`/v1/downloads/${token.replace(".", "%2E")}?x=1`)
+      .expect(200);
+    expect(seen.byExpress).to.equal(2);
+    await request(app).get(`/other?a=1&secret=${token}`).expect(200);
+    const completed = lines
+      .map((l) => JSON.parse(l) as { msg: string; req: { url: string } })
+      .filter((l) => l.msg === "request completed");
+    expect(completed.map((l) => l.req.url)).to.deep.equal([
+      "/v1/downloads/…",
+      "/V1/Downloads/…",
+      "/v1/downloads/…?x=1",
+      "/other?a=1&secret=…",
+    ]);
+    for (const part of token.split(".")) expect(lines.join("\n")).to.not.include(part);
+  });
+
   it("cuts the connection when the body fails after its headers, instead of answering a short file as whole", async () => {
     const { path } = files();
     const { app } = appWith(echo, { path });
