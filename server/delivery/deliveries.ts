@@ -77,7 +77,7 @@ const refused = (code: string, message: string, details: unknown = null) =>
  * License-gated delivery: a holder of a valid license (checked when asked: expiry, revocation,
  * finality) gets a short-lived signed link to the work's original within the limits of the offer's
  * delivery terms (downloads, devices, a window after purchase), and every delivery is logged for
- * the work's creator. Links are checked again, license included, on every request they serve.
+ * the work's creator. Every request a link serves checks the link and its own license again.
  */
 export class DeliveryService {
   /** Originals by content hash for the links' hot path: a row changes only when its data key is re-wrapped. */
@@ -186,11 +186,47 @@ export class DeliveryService {
     const grant = this.deps.links.verify(token, Math.floor(Date.now() / 1000));
     if (grant === "LINK_INVALID") throw refused(grant, "this download link is not one this platform made");
     if (grant === "LINK_EXPIRED") throw refused(grant, "this download link has expired; ask for a new one");
-    const check = await this.deps.verifier.verify(grant.workId, grant.holder);
-    if (!check.valid) throw await this.#whyNot(grant.workId, grant.holder);
+    await this.#stillHeld(grant);
     const original = await this.#original(grant.contentHash);
     if (!original) throw notFound("file", { workId: grant.workId });
     return { grant, original };
+  }
+
+  /**
+   * Refuses a link whose own license was revoked, has expired, left its holder (transferred, or
+   * rolled back) or is no longer final enough since the link was issued, whatever else the holder holds.
+   */
+  async #stillHeld(grant: LinkGrant): Promise<void> {
+    const [held, now] = await Promise.all([
+      this.deps.verifier.license(grant.tokenId),
+      this.deps.clock.nowSeconds(),
+    ]);
+    const { tokenId } = grant;
+    if (!held || held.state.holder !== grant.holder || held.state.workId !== grant.workId) {
+      throw refused("NOT_LICENSE_HOLDER", `${checksum(grant.holder)} no longer holds license ${tokenId}`, {
+        tokenId,
+      });
+    }
+    const { state, finality } = held;
+    if (state.revoked) throw refused("LICENSE_REVOKED", "the license to this work was revoked", { tokenId });
+    if (state.expiresAt !== 0 && state.expiresAt <= now) {
+      throw refused("LICENSE_EXPIRED", "the license to this work has expired; renew it to download", {
+        tokenId,
+        expiredAt: new Date(state.expiresAt * 1000).toISOString(),
+      });
+    }
+    this.#assertFinal(finality);
+  }
+
+  #assertFinal(finality: Finality): void {
+    if (FINALITY_RANK[finality] < FINALITY_RANK[this.deps.minFinality]) {
+      throw new AppError(
+        "LICENSE_NOT_FINAL",
+        409,
+        `the license is ${finality}; its file is delivered once it is ${this.deps.minFinality}`,
+        { finality, required: this.deps.minFinality },
+      );
+    }
   }
 
   async #original(contentHash: string): Promise<OriginalRecord | null> {
@@ -269,14 +305,7 @@ export class DeliveryService {
     const { workId, holder } = await this.#subject(requester, askedWorkId);
     const check = await this.deps.verifier.verify(workId, holder);
     if (!check.valid || check.tokenId === null) throw await this.#whyNot(workId, holder);
-    if (FINALITY_RANK[check.finality!] < FINALITY_RANK[this.deps.minFinality]) {
-      throw new AppError(
-        "LICENSE_NOT_FINAL",
-        409,
-        `the license is ${check.finality}; its file is delivered once it is ${this.deps.minFinality}`,
-        { finality: check.finality, required: this.deps.minFinality },
-      );
-    }
+    this.#assertFinal(check.finality!);
     const [license, work] = await Promise.all([
       findLicenseFacts(this.deps.db, check.tokenId),
       this.deps.works.findById(workId),

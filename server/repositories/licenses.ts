@@ -12,6 +12,19 @@ export interface ValidLicense {
   updatedBlock: number;
 }
 
+/** One license as every request for its file judges it. */
+export interface LicenseState {
+  tokenId: string;
+  workId: string;
+  /** Lower case. */
+  holder: string;
+  revoked: boolean;
+  /** Unix seconds; 0 for perpetual. */
+  expiresAt: number;
+  /** Block of the license's latest change (mint, renewal, transfer). */
+  updatedBlock: number;
+}
+
 interface LicenseRow {
   token_id: string;
   offer_id: string;
@@ -68,6 +81,31 @@ export class LicensesRepository {
     const row = rows[0];
     return row
       ? { tokenId: row.token_id, expiresAt: Number(row.expires_at), updatedBlock: Number(row.updated_block) }
+      : null;
+  }
+
+  /** The state of license `tokenId`, or null when the indexer holds no such license. */
+  async state(tokenId: string): Promise<LicenseState | null> {
+    const { rows } = await this.db.query<{
+      work_id: string;
+      holder: string;
+      revoked: boolean;
+      expires_at: string;
+      updated_block: string;
+    }>(
+      `SELECT work_id::text, holder, revoked, expires_at::text, updated_block::text FROM licenses WHERE token_id = $1`,
+      [tokenId],
+    );
+    const row = rows[0];
+    return row
+      ? {
+          tokenId,
+          workId: row.work_id,
+          holder: row.holder,
+          revoked: row.revoked,
+          expiresAt: Number(row.expires_at),
+          updatedBlock: Number(row.updated_block),
+        }
       : null;
   }
 

@@ -213,7 +213,14 @@ export function deliveriesRouter(
       responses: {
         200: { description: "The file", contentType: "application/octet-stream" },
         206: { description: "The requested range", contentType: "application/octet-stream" },
-        403: { description: "LINK_INVALID, LINK_EXPIRED, or the license is no longer valid" },
+        403: {
+          description:
+            "LINK_INVALID, LINK_EXPIRED, or the link's license is no longer valid: LICENSE_REVOKED, LICENSE_EXPIRED, NOT_LICENSE_HOLDER",
+        },
+        409: {
+          description:
+            "LICENSE_NOT_FINAL: the link's license changed since and is not yet as final as delivery asks",
+        },
       },
     },
     async ({ params, req, res }) => {

@@ -1,15 +1,21 @@
 import type { ChainHeads } from "../../lib/finality.ts";
-import { finalityOf, NO_HEADS } from "../../lib/finality.ts";
+import { finalityOf, NO_HEADS, type Finality } from "../../lib/finality.ts";
 import type { ChainChange } from "../../lib/chain-changes.ts";
 import type { ChainClock } from "../chain/chain-clock.ts";
 import type { ChangeFeed } from "../chain/change-feed.ts";
-import type { LicensesRepository, ValidLicense } from "../repositories/licenses.ts";
+import type { LicensesRepository, LicenseState, ValidLicense } from "../repositories/licenses.ts";
 import type { WorksRepository } from "../repositories/works.ts";
 import type { LicenseCheck } from "../../lib/api/licenses.ts";
 
 interface Entry {
   license: ValidLicense | null;
   /** Chain time (ms) after which the entry must not be served. */
+  until: number;
+}
+
+interface TokenEntry {
+  state: LicenseState | null;
+  /** Wall-clock time (ms) after which the entry must not be served. */
   until: number;
 }
 
@@ -29,6 +35,8 @@ export class LicenseVerifier {
   readonly #byHolder = new Map<string, Set<string>>();
   // Revocations and renewals name only the token, so positive answers are also found by token.
   readonly #byToken = new Map<string, Set<string>>();
+  // Licenses by token id, for requests that name the license they were granted under.
+  readonly #tokens = new Map<string, TokenEntry>();
   #heads: ChainHeads = NO_HEADS;
   // Bumped by every change and reset: an answer read before a change must not be cached after it.
   #generation = 0;
@@ -68,8 +76,29 @@ export class LicenseVerifier {
     };
   }
 
+  /**
+   * License `tokenId` as the indexer last wrote it (null when it holds none), with its finality
+   * now; cached as `verify`'s answers are, and dropped when a change names the token.
+   */
+  async license(tokenId: string): Promise<{ state: LicenseState; finality: Finality } | null> {
+    const now = Date.now();
+    let entry = this.#tokens.get(tokenId);
+    if (!entry || entry.until <= now || !this.feed.live) {
+      const generation = this.#generation;
+      entry = { state: await this.licenses.state(tokenId), until: now + this.ttlMs };
+      if (this.feed.live && generation === this.#generation) {
+        if (this.#tokens.size >= MAX_ENTRIES) this.#tokens.clear();
+        this.#tokens.set(tokenId, entry);
+      }
+    }
+    if (!entry.state) return null;
+    const heads = await this.#currentHeads(Date.now());
+    return { state: entry.state, finality: finalityOf(entry.state.updatedBlock, heads) };
+  }
+
   clear(): void {
     this.#generation += 1;
+    this.#tokens.clear();
     this.#entries.clear();
     this.#byWork.clear();
     this.#byHolder.clear();
@@ -119,6 +148,9 @@ export class LicenseVerifier {
     if (change.truncated) return this.clear();
     for (const workId of change.keys.workIds) this.#drop(this.#byWork, workId);
     for (const account of change.keys.accounts) this.#drop(this.#byHolder, account);
-    for (const tokenId of change.keys.tokenIds) this.#drop(this.#byToken, tokenId);
+    for (const tokenId of change.keys.tokenIds) {
+      this.#drop(this.#byToken, tokenId);
+      this.#tokens.delete(tokenId);
+    }
   }
 }

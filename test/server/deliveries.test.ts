@@ -270,6 +270,35 @@ describe("license-gated delivery", function () {
     expect((await request(stack.app).head(url)).status).to.equal(403);
   });
 
+  it("refuses a link whose own license was revoked or transferred after it was issued, though its holder holds another", async () => {
+    const holder = await stack.signer(13);
+    const kept = await buy(holder);
+    const revocable = await buy(holder, revocableOfferId);
+    // The license a link is issued for is the one that lasts longest: the later purchase.
+    const linkFor = (tokenId: string) =>
+      stack.waitFor(async () => {
+        const res = await askLink(holder);
+        return res.body.entitlement?.tokenId === tokenId ? (res.body.url as string) : null;
+      });
+    const revokedLink = await linkFor(revocable);
+    expect(sha256((await download(revokedLink)).body as Buffer)).to.equal(work.contentHash);
+    const token721 = LicenseToken__factory.connect(stack.deployment.contracts.LicenseToken.address, creator);
+    await (await token721.revoke(revocable, 2)).wait();
+    await stack.waitFor(async () => (await request(stack.app).get(revokedLink)).status === 403);
+    const revoked = await request(stack.app).get(revokedLink);
+    expectRefused(revoked, 403, "LICENSE_REVOKED");
+    expect(revoked.body.error.details).to.deep.equal({ tokenId: revocable });
+
+    const keptLink = await linkFor(kept);
+    expect(sha256((await download(keptLink)).body as Buffer)).to.equal(work.contentHash);
+    const other = await stack.signer(14);
+    await (await licenses.connect(holder).transferFrom(holder.address, other.address, kept)).wait();
+    await stack.waitFor(async () => (await request(stack.app).get(keptLink)).status === 403);
+    const transferred = await request(stack.app).get(keptLink).set("Range", "bytes=0-9");
+    expectRefused(transferred, 403, "NOT_LICENSE_HOLDER");
+    expect(transferred.body.error.details).to.deep.equal({ tokenId: kept });
+  });
+
   it("refuses a wallet without a license, and links that are forged, altered or expired, with 403 and the reason", async () => {
     const stranger = await stack.signer(9);
     expectRefused(await askLink(stranger), 403, "NOT_LICENSE_HOLDER");
@@ -347,6 +376,11 @@ describe("license-gated delivery", function () {
     const asked = await Promise.all(Array.from({ length: 6 }, () => askLink(buyer, laptop)));
     expect(asked.filter((r) => r.status === 201)).to.have.length(2);
     for (const r of asked.filter((r) => r.status !== 201)) expectRefused(r, 403, "DOWNLOAD_LIMIT_REACHED");
+    // A download is counted once, when its link is issued: fetching the links at once counts nothing more.
+    const links = [first, ...asked.filter((r) => r.status === 201)].map((r) => r.body.url as string);
+    const fetched = await Promise.all([...links, ...links, ...links].map((url) => download(url)));
+    for (const res of fetched) expect(sha256(res.body as Buffer)).to.equal(work.contentHash);
+    expectRefused(await askLink(buyer, laptop), 403, "DOWNLOAD_LIMIT_REACHED");
     const left = await request(stack.app)
       .get(`/v1/works/${work.workId}/delivery`)
       .set("Authorization", await auth(buyer));
