@@ -4,8 +4,12 @@ import type { ValueNotes } from "../../lib/api/primitives.ts";
 import type { ListWorksQuery, Visibility, Work } from "../../lib/api/works.ts";
 import { checksum } from "../../lib/address.ts";
 
-/** A query of two Chinese, Japanese or Korean characters: the ranges of work_metadata.cjk_pairs. */
-const CJK_PAIR = /^[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]{2}$/;
+/**
+ * Works read newest first for a term of one or two characters before the older ones are looked up in
+ * work_metadata_short_terms: a term found in one work in a hundred fills a page within them, and one
+ * rarer than that matches few enough works for the index to fetch them all.
+ */
+const SHORT_TERM_SCAN = 2000;
 
 /** Stored notes (by column) keyed by the API's field names instead. */
 function valueNotesOf(stored: ValueNotes | null, fields: Record<string, string>): ValueNotes {
@@ -46,6 +50,15 @@ interface WorkRow {
   finalized: string | null;
 }
 
+/** `text` for LIKE, its %, _ and \\ taken literally. */
+function likeEscaped(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function whereOf(conditions: string[]): string {
+  return conditions.length ? `WHERE ${conditions.join(" AND ")}` : "";
+}
+
 // The registration's block hash and time come from the indexer's event_blocks view, the heads from chain_heads.
 const SELECT = `SELECT w.work_id::text, w.content_hash, w.creator, w.parent_id::text, w.root_id::text, w.version,
   m.title, w.cid, w.metadata_uri, u.visibility, p.cid AS preview_cid, p.size::text AS preview_size,
@@ -63,6 +76,7 @@ export class WorksRepository {
   constructor(
     private readonly db: Pool,
     private readonly chainId: number,
+    private readonly shortTermScan = SHORT_TERM_SCAN,
   ) {}
 
   async heads(): Promise<ChainHeads> {
@@ -146,26 +160,38 @@ export class WorksRepository {
       params.push(query.cursor);
       where.push(`w.work_id < $${params.length}`);
     }
-    if (query.q) {
-      if (CJK_PAIR.test(query.q)) {
-        // Exactly the works whose text holds the pair (see the server's 091_work_search.sql).
-        params.push(query.q);
-        where.push(`m.cjk_pairs @> ARRAY[$${params.length}::text]`);
-      } else {
+    const term = query.q?.toLowerCase();
+    let page: string;
+    if (term && [...term].length <= 2) {
+      const like = `$${params.push(`%${likeEscaped(term)}%`)}`;
+      const key = `$${params.push([term])}::text[]`;
+      const limit = `$${params.push(query.limit + 1)}`;
+      const newest = `SELECT w.work_id, w.metadata_uri FROM works w ${whereOf(where)}
+                      ORDER BY w.work_id DESC LIMIT $${params.push(this.shortTermScan)}`;
+      // The newest works first, in order; the older ones holding the term from the index, which
+      // Append reads only when the newest hold less than a page.
+      page = `SELECT work_id FROM (
+                (SELECT n.work_id FROM (${newest}) n JOIN work_metadata m ON m.metadata_uri = n.metadata_uri
+                  WHERE lower(m.title) LIKE ${like} OR lower(m.description) LIKE ${like}
+                  ORDER BY n.work_id DESC LIMIT ${limit})
+                UNION ALL
+                (SELECT w.work_id FROM works w JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
+                  ${whereOf([...where, `short_terms(m.title, m.description) @> ${key}`, `w.work_id < (SELECT min(work_id) FROM (${newest}) n)`])}
+                  ORDER BY w.work_id DESC LIMIT ${limit})
+              ) found LIMIT ${limit}`;
+    } else {
+      if (term) {
         // Trigram indexes on both expressions answer the LIKEs.
-        params.push(`%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-        where.push(`(lower(m.title) LIKE $${params.length} OR lower(m.description) LIKE $${params.length})`);
+        const like = `$${params.push(`%${likeEscaped(term)}%`)}`;
+        where.push(`(lower(m.title) LIKE ${like} OR lower(m.description) LIKE ${like})`);
       }
+      page = `SELECT w.work_id FROM works w LEFT JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
+              ${whereOf(where)} ORDER BY w.work_id DESC LIMIT $${params.push(query.limit + 1)}`;
     }
-    params.push(query.limit + 1);
     // The page is chosen from the works and their text alone; only its works are then joined with
     // their blocks and the heads.
     const { rows } = await this.db.query<WorkRow>(
-      `${SELECT}
-       JOIN (SELECT w.work_id FROM works w LEFT JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
-              ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-              ORDER BY w.work_id DESC LIMIT $${params.length}) page ON page.work_id = w.work_id
-       ORDER BY w.work_id DESC`,
+      `${SELECT} JOIN (${page}) page ON page.work_id = w.work_id ORDER BY w.work_id DESC`,
       params,
     );
     const items = rows.map((row) => this.#toWork(row));

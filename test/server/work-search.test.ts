@@ -74,6 +74,53 @@ describe("work search: the Explore page's title and description search", functio
     }
   });
 
+  it("finds terms of one or two characters, common, rare and absent, whether the newest works hold a page of them or not", async () => {
+    // Terms held by a handful of works, and the characters and pairs no work holds.
+    const counts = new Map<string, number>();
+    for (const { text } of texts) {
+      const grams = new Set<string>();
+      for (const field of text) {
+        const chars = [...field];
+        chars.forEach((c, i) => grams.add(c).add(c + (chars[i + 1] ?? "")));
+      }
+      for (const g of grams) counts.set(g, (counts.get(g) ?? 0) + 1);
+    }
+    const rare = (length: number) =>
+      [...counts].find(([g, n]) => [...g].length === length && n >= 2 && n <= 5)![0];
+    const queries = [
+      "e",
+      "le",
+      "の",
+      "光",
+      "音乐",
+      "и",
+      rare(1),
+      rare(2),
+      "qz",
+      "7",
+      "Q",
+      "%",
+      "\\",
+      "a ",
+      "e\n",
+    ];
+    for (const newest of [1, 7, 60, 2000]) {
+      const search = new WorksRepository(db.pool, CHAIN_ID, newest);
+      for (const q of queries) {
+        const expected = scan(q);
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await search.list({ q, cursor, limit: 20 });
+          seen.push(...page.items.map((w) => w.workId));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor && seen.length < 100);
+        expect(seen, `${q} after ${newest} works`).to.deep.equal(expected.slice(0, seen.length));
+        expect(seen.length, `${q} after ${newest} works`).to.equal(Math.min(expected.length, 100));
+      }
+    }
+  });
+
   it("pages through every match with the cursor", async () => {
     const q = LANGUAGES[0]!.words[1]!;
     const seen: string[] = [];
@@ -93,7 +140,7 @@ describe("work search: the Explore page's title and description search", functio
     }
   });
 
-  it("answers from the trigram and character-pair indexes, so a word no work holds costs no scan", async () => {
+  it("answers from the trigram and short-term indexes, so a word no work holds costs no scan", async () => {
     const statements: { text: string; values: unknown[] }[] = [];
     const recording = new Proxy(db.pool, {
       get(target, property) {
@@ -112,7 +159,9 @@ describe("work search: the Explore page's title and description search", functio
       await client.query("SET enable_indexscan = off");
       for (const [q, indexes] of [
         ["zebra", ["work_metadata_title_trgm", "work_metadata_description_trgm"]],
-        ["斑马", ["work_metadata_cjk_pairs"]],
+        ["斑马", ["work_metadata_short_terms"]],
+        ["qz", ["work_metadata_short_terms"]],
+        ["7", ["work_metadata_short_terms"]],
         ["长颈鹿", ["work_metadata_title_trgm", "work_metadata_description_trgm"]],
       ] as const) {
         statements.length = 0;
