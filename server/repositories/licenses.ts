@@ -41,6 +41,8 @@ interface LicenseRow {
   tx_hash: string;
 }
 
+// The columns keep their names as text: ORDER BY names the table's columns (licenses.token_id), or it
+// sorts the text ("99" after "100") and no index serves it.
 const SELECT = `SELECT token_id::text, offer_id::text, work_id::text, holder, payer, payment_ref, expires_at::text,
   revoked, revoked_reason, renewals, block_number::text, updated_block::text, tx_hash FROM licenses`;
 
@@ -74,7 +76,7 @@ export class LicensesRepository {
     const { rows } = await this.db.query<{ token_id: string; expires_at: string; updated_block: string }>(
       `SELECT token_id::text, expires_at::text, updated_block::text FROM licenses
         WHERE holder = $1 AND work_id = $2 AND NOT revoked AND (expires_at = 0 OR expires_at > $3)
-        ORDER BY (expires_at = 0) DESC, expires_at DESC, token_id
+        ORDER BY (expires_at = 0) DESC, licenses.expires_at DESC, licenses.token_id
         LIMIT 1`,
       [holder, workId, nowSeconds],
     );
@@ -128,7 +130,7 @@ export class LicensesRepository {
     }
     params.push(query.limit + 1);
     const { rows } = await this.db.query<LicenseRow>(
-      `${SELECT} WHERE ${where} ORDER BY token_id DESC LIMIT $${params.length}`,
+      `${SELECT} WHERE ${where} ORDER BY licenses.token_id DESC LIMIT $${params.length}`,
       params,
     );
     const more = rows.length > query.limit;
