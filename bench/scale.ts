@@ -478,11 +478,11 @@ async function dataPart(): Promise<Figures> {
       bundleTimes.sort((a, b) => a - b);
       f.evidenceMs100kLicenses = Math.round(percentile(bundleTimes, 0.5));
       f.evidenceBundleBytes = bundleBytes;
-      const facts = await time([0, 1, 2], () => deps.facts.licenses("1"));
+      const facts = await time([0, 1, 2], () => deps.facts.licenseListing("1"));
       f.evidenceLicensesQueryMs = Math.round(facts.p50);
       if (last)
         await explainCall("evidence: work 1's licenses", pool, (db) =>
-          new EvidenceFactsRepository(db).licenses("1"),
+          new EvidenceFactsRepository(db).licenseListing("1"),
         );
       return f;
     };

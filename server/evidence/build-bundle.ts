@@ -3,7 +3,6 @@ import { getAddress, getBytes } from "ethers";
 import type { Certificate } from "pkijs";
 import packageJson from "../../package.json" with { type: "json" };
 import { blockHashOf, rpcBlockSchema } from "../../lib/evidence/block-header.ts";
-import { checksumAll } from "../../lib/address.ts";
 import { digestsOf, sha256Bytes32 } from "../../lib/evidence/hashes.ts";
 import {
   BUNDLE_PATHS,
@@ -27,6 +26,7 @@ import {
 } from "../../lib/evidence/registry.ts";
 import { requestTimestamp } from "../../lib/evidence/timestamp.ts";
 import { ZipWriter } from "../../lib/evidence/zip.ts";
+import { listLicenses, type LicenseInput, type LicenseListing } from "./license-listing.ts";
 import { renderReport } from "./report-pdf.ts";
 
 type Uint = bigint | number | string;
@@ -37,20 +37,6 @@ export interface WorkVersionInput {
   parentId: Uint;
   txHash?: string;
   registeredAt?: Date | string;
-}
-
-export interface LicenseInput {
-  tokenId: Uint;
-  offerId: Uint;
-  holder: string;
-  /** Unix seconds; 0 for perpetual. */
-  expiresAt: Uint;
-  revoked: boolean;
-  /** Null or absent when unknown. */
-  issuedAt?: Date | string | null;
-  txHash?: string;
-  commercialUse?: boolean;
-  territory?: string;
 }
 
 export type RegistrationInput =
@@ -90,6 +76,8 @@ export interface BundleInput {
   };
   registration: RegistrationInput;
   licenses?: LicenseInput[];
+  /** The licenses already listed (as the database lists a busy work's); takes the place of `licenses`. */
+  licenseListing?: LicenseListing;
   infringement: { url?: string; observedAt: Date | string; notes?: string; suspectSha256?: string };
   /** The raw `eth_getTransactionReceipt` answer for registration.txHash. */
   receipt: unknown;
@@ -212,21 +200,21 @@ function jsonFile(value: unknown): Uint8Array {
 }
 
 /**
- * manifest.json: indented like the other JSON files, except that each license takes one line, so
- * that a work's 100,000 licenses read as a list and do not triple the file (and the time to write,
- * hash, compress and verify it).
+ * manifest.json: indented like the other JSON files, except that each license takes one line (the
+ * listing's, in place of the manifest's empty list), so that a work's 100,000 licenses read as a
+ * list and do not triple the file (and the time to write, hash, compress and verify it).
  */
-function manifestFile(manifest: Manifest): Uint8Array {
-  const fields = Object.entries(manifest)
+function manifestFile(manifest: Manifest, licenses: LicenseListing): Uint8Array {
+  const parts: (string | Uint8Array)[] = ["{\n"];
+  Object.entries(manifest)
     .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => {
-      const text =
-        key === "licenses" && manifest.licenses.length > 0
-          ? `[\n${manifest.licenses.map((license) => `    ${JSON.stringify(license)}`).join(",\n")}\n  ]`
-          : JSON.stringify(value, null, 2).replace(/\n/g, "\n  ");
-      return `  ${JSON.stringify(key)}: ${text}`;
+    .forEach(([key, value], index) => {
+      parts.push(`${index === 0 ? "" : ",\n"}  ${JSON.stringify(key)}: `);
+      if (key === "licenses" && licenses.count > 0) parts.push("[\n", ...licenses.chunks, "\n  ]");
+      else parts.push(JSON.stringify(value, null, 2).replace(/\n/g, "\n  "));
     });
-  return new TextEncoder().encode(`{\n${fields.join(",\n")}\n}\n`);
+  parts.push("\n}\n");
+  return Buffer.concat(parts.map((part) => (typeof part === "string" ? Buffer.from(part) : part)));
 }
 
 /**
@@ -258,8 +246,8 @@ export async function buildBundle(input: BundleInput): Promise<Uint8Array> {
     addFile(`${BUNDLE_PATHS.originalDir}${safeFileName(input.original.name)}`, input.original.bytes);
   }
   const listed = (): FileEntry[] => [...files].map(([path, bytes]) => ({ path, ...digestsOf(bytes) }));
-  // A busy work's holders hold many of its licenses each; each is checksummed once.
-  const holders = await checksumAll((input.licenses ?? []).map((l) => l.holder));
+  // Checked against the license schema as it is listed; the manifest's list stays empty until written.
+  const licenses = input.licenseListing ?? (await listLicenses(input.licenses ?? []));
 
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
@@ -283,17 +271,7 @@ export async function buildBundle(input: BundleInput): Promise<Uint8Array> {
       })),
     },
     registration,
-    licenses: (input.licenses ?? []).map((l) => ({
-      tokenId: BigInt(l.tokenId).toString(),
-      offerId: BigInt(l.offerId).toString(),
-      holder: holders.get(l.holder)!,
-      expiresAt: Number(l.expiresAt),
-      revoked: l.revoked,
-      issuedAt: l.issuedAt ? iso(l.issuedAt) : undefined,
-      txHash: l.txHash && lower(l.txHash),
-      commercialUse: l.commercialUse,
-      territory: l.territory,
-    })),
+    licenses: [],
     infringement: {
       url: input.infringement.url,
       observedAt: iso(input.infringement.observedAt),
@@ -306,12 +284,12 @@ export async function buildBundle(input: BundleInput): Promise<Uint8Array> {
   const signer = getAddress(await input.signer.getAddress());
   addFile(
     BUNDLE_PATHS.report,
-    // The manifest is checked against its schema once, complete, below.
-    await renderReport(manifest, { timestamped: !!input.tsaUrl, signer }),
+    // The manifest is checked against its schema once, below; its licenses were checked as listed.
+    await renderReport({ ...manifest, licenses }, { timestamped: !!input.tsaUrl, signer }),
   );
   manifest.files = listed();
 
-  const manifestBytes = manifestFile(manifestSchema.parse(manifest));
+  const manifestBytes = manifestFile(manifestSchema.parse(manifest), licenses);
   zip.add(BUNDLE_PATHS.manifest, manifestBytes);
   const digest = sha256Bytes32(manifestBytes);
   const signature: SignatureFile = {

@@ -6,6 +6,7 @@
  */
 import PDFDocument from "pdfkit";
 import { BUNDLE_PATHS, type Manifest } from "../../lib/evidence/manifest.ts";
+import type { LicenseSummary } from "./license-listing.ts";
 
 /** What the report needs beyond the manifest's facts. */
 export interface ReportOptions {
@@ -33,6 +34,9 @@ const COURIER_EM = 0.6;
  * would otherwise make a report of 2,500 pages that takes half a minute to draw and nobody reads.
  */
 export const REPORT_LICENSES = 1000;
+
+/** What the report states: the manifest, with a summary of its licenses in place of their list. */
+export type ReportFacts = Omit<Manifest, "licenses"> & { licenses: LicenseSummary };
 
 const CHAIN_NAMES: Record<number, string> = {
   1: "Ethereum mainnet",
@@ -193,7 +197,7 @@ class Layout {
   }
 }
 
-function summaryRows(manifest: Manifest): [string, string, boolean][] {
+function summaryRows(manifest: ReportFacts): [string, string, boolean][] {
   const reg = manifest.registration;
   const rows: [string, string, boolean][] = [];
   if (manifest.work.title) rows.push(["Work", manifest.work.title, false]);
@@ -202,7 +206,7 @@ function summaryRows(manifest: Manifest): [string, string, boolean][] {
   rows.push(["Registered", `${formatTime(reg.blockTimestamp)} in block ${reg.blockNumber}`, false]);
   rows.push(["Chain", chainName(reg.chainId), false]);
   rows.push(["Transaction", reg.txHash, true]);
-  rows.push(["Licenses issued", String(manifest.licenses.length), false]);
+  rows.push(["Licenses issued", String(manifest.licenses.count), false]);
   rows.push(["Infringement observed", formatTime(manifest.infringement.observedAt), false]);
   if (manifest.infringement.suspectMatchesWork !== undefined) {
     rows.push([
@@ -216,7 +220,7 @@ function summaryRows(manifest: Manifest): [string, string, boolean][] {
   return rows;
 }
 
-function summaryBox(layout: Layout, manifest: Manifest): void {
+function summaryBox(layout: Layout, manifest: ReportFacts): void {
   const { doc } = layout;
   const rows = summaryRows(manifest);
   const inner = layout.width - 24;
@@ -244,7 +248,7 @@ function summaryBox(layout: Layout, manifest: Manifest): void {
   doc.y = top + height + 10;
 }
 
-function proofStatement(manifest: Manifest): string {
+function proofStatement(manifest: ReportFacts): string {
   const reg = manifest.registration;
   const how =
     reg.kind === "direct"
@@ -259,7 +263,7 @@ function proofStatement(manifest: Manifest): string {
   );
 }
 
-function workSection(layout: Layout, manifest: Manifest): void {
+function workSection(layout: Layout, manifest: ReportFacts): void {
   const work = manifest.work;
   layout.heading("1. The work");
   if (work.title) layout.field("Title", work.title);
@@ -291,7 +295,7 @@ function workSection(layout: Layout, manifest: Manifest): void {
   }
 }
 
-function registrationSection(layout: Layout, manifest: Manifest): void {
+function registrationSection(layout: Layout, manifest: ReportFacts): void {
   const reg = manifest.registration;
   layout.heading("2. Registration on the blockchain");
   layout.field("Chain", chainName(reg.chainId));
@@ -317,7 +321,7 @@ function registrationSection(layout: Layout, manifest: Manifest): void {
   }
 }
 
-function timelineSection(layout: Layout, manifest: Manifest): void {
+function timelineSection(layout: Layout, manifest: ReportFacts): void {
   const entries: [string, string][] = [];
   for (const v of manifest.work.versions) {
     if (v.registeredAt && v.contentHash !== manifest.work.contentHash)
@@ -328,20 +332,11 @@ function timelineSection(layout: Layout, manifest: Manifest): void {
     new Date(reg.blockTimestamp * 1000).toISOString(),
     `Work registered on chain (block ${reg.blockNumber})`,
   ]);
-  // ISO times in UTC order as strings; one pass finds the first and latest of many licenses.
-  let issued = 0;
-  let first = "";
-  let latest = "";
-  for (const { issuedAt } of manifest.licenses) {
-    if (!issuedAt) continue;
-    issued += 1;
-    if (issued === 1 || issuedAt < first) first = issuedAt;
-    if (issued === 1 || issuedAt > latest) latest = issuedAt;
-  }
-  if (issued === 1) entries.push([first, "License issued"]);
-  if (issued > 1) {
-    entries.push([first, `First of ${manifest.licenses.length} licenses issued`]);
-    entries.push([latest, "Latest license issued"]);
+  const { count, issued } = manifest.licenses;
+  if (issued.count === 1) entries.push([issued.first, "License issued"]);
+  if (issued.count > 1) {
+    entries.push([issued.first, `First of ${count} licenses issued`]);
+    entries.push([issued.latest, "Latest license issued"]);
   }
   entries.push([manifest.infringement.observedAt, "Suspected infringement observed"]);
   entries.push([manifest.generatedAt, "This evidence bundle generated"]);
@@ -350,14 +345,13 @@ function timelineSection(layout: Layout, manifest: Manifest): void {
   for (const [time, what] of entries) layout.field(formatTime(time), what);
 }
 
-function licensesSection(layout: Layout, manifest: Manifest): void {
+function licensesSection(layout: Layout, manifest: ReportFacts): void {
   layout.heading("4. Licenses issued for the work");
-  if (manifest.licenses.length === 0) {
+  if (manifest.licenses.count === 0) {
     layout.paragraph("No license has been issued for this work.");
     return;
   }
-  const count = manifest.licenses.length;
-  const listed = manifest.licenses.slice(0, REPORT_LICENSES);
+  const { count, first: listed } = manifest.licenses;
   layout.paragraph(
     count > listed.length
       ? `${count} licenses (ERC-721 tokens); the first ${listed.length} by token id are listed below. ` +
@@ -385,7 +379,7 @@ function licensesSection(layout: Layout, manifest: Manifest): void {
   );
 }
 
-function infringementSection(layout: Layout, manifest: Manifest): void {
+function infringementSection(layout: Layout, manifest: ReportFacts): void {
   const record = manifest.infringement;
   layout.heading("5. Infringement record");
   if (record.url) layout.field("Location", record.url, { mono: true });
@@ -402,7 +396,7 @@ function infringementSection(layout: Layout, manifest: Manifest): void {
   }
 }
 
-function filesSection(layout: Layout, manifest: Manifest): void {
+function filesSection(layout: Layout, manifest: ReportFacts): void {
   layout.heading("6. Files in this bundle");
   layout.paragraph(
     "manifest.json lists the size, SHA-256 and SHA3-512 of every file below, and of this report. " +
@@ -424,7 +418,7 @@ function filesSection(layout: Layout, manifest: Manifest): void {
   }
 }
 
-function instructionsSection(layout: Layout, manifest: Manifest, options: ReportOptions): void {
+function instructionsSection(layout: Layout, manifest: ReportFacts, options: ReportOptions): void {
   const reg = manifest.registration;
   const original =
     manifest.files.find((f) => f.path.startsWith(BUNDLE_PATHS.originalDir))?.path ?? "<original file>";
@@ -508,7 +502,7 @@ function shellCommand(command: string, files: string[], maxChars = 84): string[]
   return [...lines, line];
 }
 
-function footers(layout: Layout, manifest: Manifest): void {
+function footers(layout: Layout, manifest: ReportFacts): void {
   const { doc } = layout;
   const range = doc.bufferedPageRange();
   for (let i = range.start; i < range.start + range.count; i++) {
@@ -545,7 +539,7 @@ function footers(layout: Layout, manifest: Manifest): void {
  * Renders the proof-of-existence report: summary, facts, timeline, licenses, infringement record,
  * file hashes and verification steps. `manifest.files` lists the bundle's other files (not the report).
  */
-export function renderReport(manifest: Manifest, options: ReportOptions): Promise<Uint8Array> {
+export function renderReport(manifest: ReportFacts, options: ReportOptions): Promise<Uint8Array> {
   const doc = new PDFDocument({
     size: PAGE.size,
     margins: { top: PAGE.margin, bottom: PAGE.margin, left: PAGE.margin, right: PAGE.margin },

@@ -10,8 +10,9 @@ import {
 } from "../evidence/build-bundle.ts";
 import type { EvidenceBundleStore } from "../evidence/bundle-store.ts";
 import { ChainFactsPendingError, fetchChainFacts } from "../evidence/chain-facts.ts";
+import { LicenseShapeError, type LicenseListing } from "../evidence/license-listing.ts";
 import type { Originals } from "../content/originals.ts";
-import type { EvidenceFactsRepository, LicenseRecord } from "../repositories/evidence-facts.ts";
+import type { EvidenceFactsRepository } from "../repositories/evidence-facts.ts";
 import type { EvidenceRequestRecord, EvidenceRequestsRepository } from "../repositories/evidence-requests.ts";
 import { PermanentError } from "../errors.ts";
 
@@ -69,7 +70,7 @@ async function gather(deps: EvidenceJobDeps, request: EvidenceRequestRecord): Pr
   let work: BundleInput["work"];
   let registration: BundleInput["registration"];
   // A busy work's licenses are read while the chain is asked for the registration's receipt.
-  let licensesRead: Promise<LicenseRecord[]> = Promise.resolve([]);
+  let licensesRead: Promise<LicenseListing | undefined> = Promise.resolve(undefined);
 
   if (request.workId !== null) {
     const indexed = await facts.workById(request.workId);
@@ -94,7 +95,7 @@ async function gather(deps: EvidenceJobDeps, request: EvidenceRequestRecord): Pr
       })),
     };
     registration = { kind: "direct", ...common, txHash: indexed.txHash };
-    licensesRead = facts.licenses(indexed.workId);
+    licensesRead = facts.licenseListing(indexed.workId);
     licensesRead.catch(() => undefined);
   } else {
     const batch = await facts.anchoredBatch(request.contentHash);
@@ -119,7 +120,7 @@ async function gather(deps: EvidenceJobDeps, request: EvidenceRequestRecord): Pr
 
   const chain = await fetchChainFacts(deps.provider, registration.txHash);
   await ensureConfirmed(deps, chain.receipt.blockNumber);
-  const licenses = await licensesRead;
+  const licenseListing = await licensesRead;
 
   let original: BundleInput["original"];
   if (request.includeOriginal) {
@@ -131,7 +132,7 @@ async function gather(deps: EvidenceJobDeps, request: EvidenceRequestRecord): Pr
   return {
     work,
     registration,
-    licenses,
+    licenseListing,
     infringement: request.infringement,
     receipt: chain.receipt,
     blockHeader: chain.blockHeader,
@@ -178,7 +179,11 @@ export async function buildEvidence(
     return { status: "ready", sha256, size };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof BundleInputError || err instanceof EvidenceQuotaError) {
+    if (
+      err instanceof BundleInputError ||
+      err instanceof LicenseShapeError ||
+      err instanceof EvidenceQuotaError
+    ) {
       await deps.requests.fail(requestId, message);
       throw new PermanentError(message);
     }

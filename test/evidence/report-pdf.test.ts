@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { getAddress } from "ethers";
 import { MANIFEST_ABOUT, MANIFEST_FORMAT, type Manifest } from "../../lib/evidence/manifest.ts";
+import { summarizeLicenses } from "../../server/evidence/license-listing.ts";
 import { REPORT_LICENSES, renderReport } from "../../server/evidence/report-pdf.ts";
 import { readPdf, squeeze, type PdfContent } from "../helpers/pdf.ts";
 
@@ -53,7 +54,9 @@ function manifest(overrides: Partial<Manifest> = {}): Manifest {
 }
 
 const render = async (m: Manifest, timestamped = true): Promise<PdfContent> =>
-  readPdf(await renderReport(m, { timestamped, signer: SIGNER }));
+  readPdf(
+    await renderReport({ ...m, licenses: summarizeLicenses(m.licenses) }, { timestamped, signer: SIGNER }),
+  );
 const allText = (pdf: PdfContent) => pdf.pages.join("\n").replace(/\s+/g, " ");
 
 describe("evidence report PDF", function () {
