@@ -153,6 +153,22 @@ describe("receipts: a captured card order's receipt as a PDF", function () {
     expect(catcher.all().filter((m) => m.subject.startsWith("Your receipt"))).to.have.length(1);
   });
 
+  it("queues no receipt job for an order whose buyer gave no email address, and one for an order with one", async () => {
+    const quiet = await checkout();
+    await payOrder(stack.app, stripe, quiet.orderId);
+    await stack.waitFor(async () => {
+      await stack.provider.send("evm_mine", []);
+      const { rows } = await stack.db.pool.query(`SELECT status FROM orders WHERE id = $1`, [quiet.orderId]);
+      return rows[0].status === "fulfilled";
+    }, 60_000);
+    expect(await stack.queues.orderReceipt.getJob(`receipt-${quiet.orderId}`)).to.equal(undefined);
+    expect(await stack.queues.orderReceipt.getJob(`receipt-${order.orderId}`)).to.not.equal(undefined);
+    const { rows } = await stack.db.pool.query(`SELECT 1 FROM outbox WHERE job_id = $1`, [
+      `receipt-${quiet.orderId}`,
+    ]);
+    expect(rows).to.deep.equal([]);
+  });
+
   it("reminds the buyer once per license term that it expires within EXPIRY_REMINDER_DAYS", async () => {
     const { rows } = await stack.db.pool.query<{ token_id: string; expires_at: string }>(
       `SELECT token_id::text, expires_at::text FROM licenses WHERE token_id = (SELECT token_id FROM orders WHERE id = $1)`,

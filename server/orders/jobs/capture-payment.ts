@@ -103,22 +103,27 @@ export async function capturePayment(deps: CapturePaymentDeps, order: Order): Pr
     }
     deps.checkpoint("capture:after");
   }
-  // The sale is booked in the payout ledger, and its receipt mailed, by jobs committed with the capture.
+  // The sale is booked in the payout ledger, and its receipt mailed to the buyer's email address if
+  // they gave one, by jobs committed with the capture.
+  const jobs = [
+    bookingJob(order.id, "sale"),
+    ...(order.email !== null ? [orderJob("receipt", order.id)] : []),
+  ];
   const fulfilled = await deps.orders.transition(order.id, {
     from: ["minting"],
     to: "fulfilled",
     set: { paymentStatus: "captured", providerFee: captured?.fee },
     detail: { tokenId: order.tokenId },
-    jobs: [bookingJob(order.id, "sale"), orderJob("receipt", order.id)],
+    jobs,
   });
   if (fulfilled) deps.events.publish(fulfilled.event);
   else {
     // Refunded or disputed meanwhile: the capture still happened, and is recorded and booked.
-    const jobs = await withTransaction(deps.db, async (client) => {
+    const recorded = await withTransaction(deps.db, async (client) => {
       await updateOrder(client, order.id, { paymentStatus: "captured", providerFee: captured?.fee });
-      return recordJobs(client, [bookingJob(order.id, "sale"), orderJob("receipt", order.id)]);
+      return recordJobs(client, jobs);
     });
-    await deps.outbox.deliver(jobs);
+    await deps.outbox.deliver(recorded);
   }
   deps.checkpoint("capture:after-commit");
   deps.logger.info({ orderId: order.id, tokenId: order.tokenId }, "card payment captured; order fulfilled");

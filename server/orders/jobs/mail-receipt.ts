@@ -11,9 +11,9 @@ export interface MailReceiptDeps {
 }
 
 /**
- * The order-receipt job, queued with a card payment's capture: records the receipt mail
- * (`receipt:<orderId>`, so once whatever runs it again) to the email address the buyer gave at
- * checkout. An order without one gets no mail; its buyer downloads the receipt instead.
+ * The order-receipt job, queued with a card payment's capture when the buyer gave an email address
+ * at checkout: records the receipt mail (`receipt:<orderId>`, so once whatever runs it again) to
+ * that address. An order without one gets no job and no mail; its buyer downloads the receipt.
  */
 export async function mailReceipt(
   deps: MailReceiptDeps,
