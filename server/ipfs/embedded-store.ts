@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { access, readdir, readFile, rm, stat } from "node:fs/promises";
+import { access, open, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { FsBlockstore } from "blockstore-fs";
 import { NextToLast } from "blockstore-fs/sharding";
@@ -17,14 +17,18 @@ import {
   type CollectResult,
   type IpfsStore,
 } from "./store.ts";
-import { CHUNK_SIZE, UNIXFS_IMPORT_OPTIONS } from "./unixfs-options.ts";
+import { UNIXFS_IMPORT_OPTIONS } from "./unixfs-options.ts";
 
-// A read asks the exporter for this much at a time: it reads ahead without back-pressure, so one
-// unbounded read of a large file for a slow client would pull the whole file into memory.
-const READ_WINDOW = 4 * CHUNK_SIZE;
-const READ_CONCURRENCY = 4;
+/**
+ * Leaf blocks a read of a file keeps in flight ahead of its reader, so the next blocks come off the
+ * disk while the reader decrypts and writes the current one; it bounds what a slow client holds.
+ */
+const READ_AHEAD_BLOCKS = 8;
 
 type StoredFile = UnixFSFile | RawNode;
+
+/** A piece of a file's bytes: bytes `from`…`to - 1` of a raw leaf block, or bytes already in hand. */
+type Part = { leaf: CID; from: number; to: number } | { bytes: Uint8Array };
 
 const BLOCK_EXTENSION = ".data";
 
@@ -90,6 +94,25 @@ class WholeBlockReader {
     }
     yield bytes;
   }
+
+  /** Bytes `from`…`to - 1` of a block, with one positioned read and no more. */
+  async range(cid: CID, from: number, to: number): Promise<Uint8Array> {
+    const { dir, file } = this.sharding.encode(cid);
+    let handle;
+    try {
+      handle = await open(path.join(this.directory, dir, file), "r");
+    } catch (err) {
+      throw new BlockNotFoundError(String(err));
+    }
+    try {
+      const bytes = Buffer.allocUnsafe(to - from);
+      const { bytesRead } = await handle.read(bytes, 0, bytes.length, from);
+      if (bytesRead !== bytes.length) throw new Error(`block ${cid} is shorter than its parent says`);
+      return bytes;
+    } finally {
+      await handle.close();
+    }
+  }
 }
 
 /** An IPFS store in a local directory, computing the CIDs Kubo computes; for development and single-node deployments. */
@@ -127,13 +150,60 @@ export class EmbeddedIpfsStore implements IpfsStore {
     const file = await this.file(cid);
     if (!file) throw new Error(`no file ${cid} in the store`);
     const { offset, length } = checkRange(Number(file.size), options);
-    const end = offset + length;
-    for (let position = offset; position < end; position += READ_WINDOW) {
-      yield* file.content({
-        offset: position,
-        length: Math.min(READ_WINDOW, end - position),
-        blockReadConcurrency: READ_CONCURRENCY,
-      });
+    const parts = this.parts(file, offset, offset + length);
+    // Reads started, in file order; a failed one is thrown when its turn comes.
+    const reading: Promise<Uint8Array>[] = [];
+    let listed = false;
+    try {
+      for (;;) {
+        while (!listed && reading.length < READ_AHEAD_BLOCKS) {
+          const next = await parts.next();
+          if (next.done) {
+            listed = true;
+            break;
+          }
+          const part = next.value;
+          const read =
+            "bytes" in part ? Promise.resolve(part.bytes) : this.reader.range(part.leaf, part.from, part.to);
+          read.catch(() => undefined);
+          reading.push(read);
+        }
+        const first = reading.shift();
+        if (!first) return;
+        yield await first;
+      }
+    } finally {
+      await parts.return(undefined);
+    }
+  }
+
+  /**
+   * The pieces of the file node `file` that hold its bytes `start`…`end - 1`, in order: its own
+   * data, then its children's bytes by the sizes it lists, inner nodes walked as they are reached.
+   */
+  private async *parts(file: StoredFile, start: number, end: number): AsyncGenerator<Part> {
+    if (file.type === "raw") {
+      yield { bytes: file.node.subarray(start, end) };
+      return;
+    }
+    const data = file.unixfs.data ?? new Uint8Array(0);
+    if (start < data.length) yield { bytes: data.subarray(start, Math.min(end, data.length)) };
+    let at = data.length;
+    const links = file.node.Links;
+    for (let i = 0; i < links.length && at < end; i++) {
+      const childStart = at;
+      at += Number(file.unixfs.blockSizes[i] ?? 0);
+      if (at <= start) continue;
+      const from = Math.max(start, childStart) - childStart;
+      const to = Math.min(end, at) - childStart;
+      const child = links[i]!.Hash;
+      if (child.code === raw.code) {
+        yield { leaf: child, from, to };
+        continue;
+      }
+      const inner = await exporter(child, this.reader);
+      if (inner.type !== "file" && inner.type !== "raw") throw new Error(`${child} is no file node`);
+      yield* this.parts(inner, from, to);
     }
   }
 

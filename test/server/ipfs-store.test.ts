@@ -2,11 +2,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, truncate } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Busboy from "busboy";
 import { expect } from "chai";
+import { base32upper } from "multiformats/bases/base32";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256, sha512 } from "multiformats/hashes/sha2";
@@ -280,6 +281,32 @@ describe("embedded IPFS store", function () {
     const { cid } = await store.add(bytes);
     const part = await collect(store.cat(cid, { offset: CHUNK - 3, length: CHUNK + 6 }));
     expect(part.equals(bytes.subarray(CHUNK - 3, 2 * CHUNK + 3))).to.equal(true);
+  });
+
+  it("fails a read whose leaf block was cut short or lost, instead of streaming a shorter file", async () => {
+    const bytes = generated(11, 3 * CHUNK);
+    const { cid } = await store.add(bytes);
+    const leaves = [
+      CID.create(1, raw.code, await sha256.digest(bytes.subarray(CHUNK, 2 * CHUNK))),
+      CID.create(1, raw.code, await sha256.digest(bytes.subarray(2 * CHUNK))),
+    ].map((leaf) => base32upper.encoder.encode(leaf.multihash.bytes));
+    const files = (await readdir(store.directory, { recursive: true })).map((f) =>
+      path.join(store.directory, f),
+    );
+    await truncate(
+      files.find((f) => f.endsWith(`${leaves[0]}.data`))!,
+      CHUNK - 1,
+    );
+    await rm(files.find((f) => f.endsWith(`${leaves[1]}.data`))!);
+    for (const range of [{}, { offset: 2 * CHUNK - 1, length: 1 }, { offset: 2 * CHUNK + 1 }]) {
+      let failure: unknown;
+      try {
+        await collect(store.cat(cid, range));
+      } catch (err) {
+        failure = err;
+      }
+      expect(failure, JSON.stringify(range)).to.be.instanceOf(Error);
+    }
   });
 
   it("stops a range at the end of the file", async () => {
