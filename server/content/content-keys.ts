@@ -15,6 +15,8 @@ export interface WrappedKey {
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+/** Unwrapped data keys kept per process: every download of a private work needs its key. */
+const UNWRAPPED_KEPT = 10_000;
 
 /** A wrapped key names a KEK this process does not have, or does not unwrap under it. */
 export class ContentKeyError extends Error {
@@ -32,6 +34,9 @@ export class ContentKeyError extends Error {
  */
 export class ContentKeys {
   readonly #byId: Map<string, Buffer>;
+  // By KEK id and content hash, with the wrapped bytes they came from: a row re-wrapped or altered
+  // is unwrapped (and authenticated) afresh. Oldest first.
+  readonly #unwrapped = new Map<string, { wrapped: Buffer; dataKey: Buffer }>();
   readonly current: string;
 
   constructor(keys: KeyEncryptionKey[]) {
@@ -59,8 +64,24 @@ export class ContentKeys {
     return { keyId: this.current, wrapped: Buffer.concat([nonce, body, cipher.getAuthTag()]) };
   }
 
-  /** The data key of the upload of `contentHash`; ContentKeyError when it cannot be unwrapped. */
+  /**
+   * The data key of the upload of `contentHash` (shared: never to be changed); ContentKeyError
+   * when it cannot be unwrapped. Kept once unwrapped, for as long as the same bytes are asked for.
+   */
   unwrap(key: WrappedKey, contentHash: string): Buffer {
+    const id = `${key.keyId}\0${contentHash.toLowerCase()}`;
+    const kept = this.#unwrapped.get(id);
+    if (kept?.wrapped.equals(key.wrapped)) return kept.dataKey;
+    const dataKey = this.#unwrapOnce(key, contentHash);
+    this.#unwrapped.delete(id);
+    if (this.#unwrapped.size >= UNWRAPPED_KEPT) {
+      this.#unwrapped.delete(this.#unwrapped.keys().next().value!);
+    }
+    this.#unwrapped.set(id, { wrapped: Buffer.from(key.wrapped), dataKey });
+    return dataKey;
+  }
+
+  #unwrapOnce(key: WrappedKey, contentHash: string): Buffer {
     const kek = this.#byId.get(key.keyId);
     if (!kek) throw new ContentKeyError(`no key-encryption key ${key.keyId} is configured`);
     if (key.wrapped.length !== NONCE_BYTES + KEY_BYTES + TAG_BYTES) {

@@ -30,6 +30,25 @@ describe("content keys (data keys wrapped by the configured key-encryption keys)
     expect(() => new ContentKeys([next]).unwrap(wrapped, HASH)).to.throw(ContentKeyError);
   });
 
+  it("keeps an unwrapped data key for its wrapping only: altered, moved or re-wrapped bytes are unwrapped afresh", () => {
+    const keys = new ContentKeys([next, old]);
+    const dataKey = keys.newDataKey();
+    const wrapped = new ContentKeys([old]).wrap(dataKey, HASH);
+    const first = keys.unwrap(wrapped, HASH);
+    expect(first.equals(dataKey)).to.equal(true);
+    expect(keys.unwrap({ ...wrapped, wrapped: Buffer.from(wrapped.wrapped) }, HASH)).to.equal(first);
+    const altered = Buffer.from(wrapped.wrapped);
+    altered[40]! ^= 1;
+    expect(() => keys.unwrap({ ...wrapped, wrapped: altered }, HASH)).to.throw(ContentKeyError);
+    expect(() => keys.unwrap(wrapped, OTHER_HASH)).to.throw(ContentKeyError);
+    expect(() => keys.unwrap({ ...wrapped, keyId: next.id }, HASH)).to.throw(ContentKeyError);
+    const rewrapped = keys.rewrap(wrapped, HASH);
+    expect(rewrapped.keyId).to.equal(next.id);
+    expect(keys.unwrap(rewrapped, HASH).equals(dataKey)).to.equal(true);
+    // Once only the new KEK is configured, the old wrapping no longer opens.
+    expect(() => new ContentKeys([next]).unwrap(wrapped, HASH)).to.throw(ContentKeyError, /no key/);
+  });
+
   it("re-wraps a key of the old KEK under the new one, keeping the data key", () => {
     const dataKey = randomBytes(32);
     const wrapped = new ContentKeys([old]).wrap(dataKey, HASH);
