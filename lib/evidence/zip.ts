@@ -1,5 +1,5 @@
 import { promisify } from "node:util";
-import { crc32, deflateRaw, inflateRaw } from "node:zlib";
+import { constants, crc32, deflateRaw, inflateRaw } from "node:zlib";
 
 const inflate = promisify(inflateRaw);
 const deflate = promisify(deflateRaw);
@@ -209,6 +209,24 @@ function dosDateTime(date: Date): { time: number; date: number } {
 }
 
 /**
+ * A piece of a file, deflated by zlib (level 6) on the thread pool from the moment it is made. Pieces
+ * other than the file's last end on a sync flush instead of a final block, as pigz's do: compressed
+ * one after another, they make one deflate stream of the whole file, and a large file compresses on
+ * as many threads as it has pieces.
+ */
+export class DeflatedPiece {
+  readonly data: Promise<Uint8Array>;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly last: boolean,
+  ) {
+    this.data = deflate(bytes, { level: 6, finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH });
+    this.data.catch(() => undefined);
+  }
+}
+
+/**
  * Builds a zip archive file by file: each file is deflated by zlib (level 6) on the thread pool as
  * soon as it is added, so files compress in parallel with each other and with whatever the caller
  * does next; `finish` lays them out in the order added, or the order it is told. Names are stored as UTF-8. Refuses more than
@@ -224,13 +242,21 @@ export class ZipWriter {
   }>[] = [];
 
   add(name: string, bytes: Uint8Array): void {
+    this.addPieces(name, [new DeflatedPiece(bytes, true)]);
+  }
+
+  /** Adds the file made of `pieces` in that order; only the last may be made with `last`. */
+  addPieces(name: string, pieces: DeflatedPiece[]): void {
     if (this.#files.length === 0xffff) throw new Error("a zip holds at most 65,535 entries");
-    const file = deflate(bytes, { level: 6 }).then((data) => ({
+    if (pieces.length === 0 || pieces.some((piece, i) => piece.last !== (i === pieces.length - 1))) {
+      throw new Error(`${name}: only the last of a file's pieces, and it always, ends the file`);
+    }
+    const file = Promise.all(pieces.map((piece) => piece.data)).then((data) => ({
       path: name,
       name: new TextEncoder().encode(name),
-      crc: crc32(bytes),
-      size: bytes.byteLength,
-      data,
+      crc: crc32(pieces.length === 1 ? pieces[0]!.bytes : Buffer.concat(pieces.map((piece) => piece.bytes))),
+      size: pieces.reduce((size, piece) => size + piece.bytes.byteLength, 0),
+      data: data.length === 1 ? data[0]! : Buffer.concat(data),
     }));
     file.catch(() => undefined);
     this.#files.push(file);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { getAddress, getBytes } from "ethers";
 import type { Certificate } from "pkijs";
@@ -25,7 +26,7 @@ import {
   type RpcReceipt,
 } from "../../lib/evidence/registry.ts";
 import { requestTimestamp } from "../../lib/evidence/timestamp.ts";
-import { ZipWriter } from "../../lib/evidence/zip.ts";
+import { DeflatedPiece, ZipWriter } from "../../lib/evidence/zip.ts";
 import { listLicenses, type LicenseInput, type LicenseListing } from "./license-listing.ts";
 import { renderReport } from "./report-pdf.ts";
 
@@ -202,19 +203,27 @@ function jsonFile(value: unknown): Uint8Array {
 /**
  * manifest.json: indented like the other JSON files, except that each license takes one line (the
  * listing's, in place of the manifest's empty list), so that a work's 100,000 licenses read as a
- * list and do not triple the file (and the time to write, hash, compress and verify it).
+ * list and do not triple the file (and the time to write, hash, compress and verify it). Given as
+ * the bytes before the listing's chunks and those after them.
  */
-function manifestFile(manifest: Manifest, licenses: LicenseListing): Uint8Array {
-  const parts: (string | Uint8Array)[] = ["{\n"];
+function manifestFile(manifest: Manifest, licenses: LicenseListing): { head: Uint8Array; tail: Uint8Array } {
+  const head: string[] = [];
+  const tail: string[] = [];
+  let text = head;
   Object.entries(manifest)
     .filter(([, value]) => value !== undefined)
     .forEach(([key, value], index) => {
-      parts.push(`${index === 0 ? "" : ",\n"}  ${JSON.stringify(key)}: `);
-      if (key === "licenses" && licenses.count > 0) parts.push("[\n", ...licenses.chunks, "\n  ]");
-      else parts.push(JSON.stringify(value, null, 2).replace(/\n/g, "\n  "));
+      text.push(`${index === 0 ? "{\n" : ",\n"}  ${JSON.stringify(key)}: `);
+      if (key === "licenses" && licenses.count > 0) {
+        text.push("[\n");
+        text = tail;
+        text.push("\n  ]");
+      } else {
+        text.push(JSON.stringify(value, null, 2).replace(/\n/g, "\n  "));
+      }
     });
-  parts.push("\n}\n");
-  return Buffer.concat(parts.map((part) => (typeof part === "string" ? Buffer.from(part) : part)));
+  text.push("\n}\n");
+  return { head: Buffer.from(head.join("")), tail: Buffer.from(tail.join("")) };
 }
 
 /**
@@ -248,6 +257,8 @@ export async function buildBundle(input: BundleInput): Promise<Uint8Array> {
   const listed = (): FileEntry[] => [...files].map(([path, bytes]) => ({ path, ...digestsOf(bytes) }));
   // Checked against the license schema as it is listed; the manifest's list stays empty until written.
   const licenses = input.licenseListing ?? (await listLicenses(input.licenses ?? []));
+  // A busy work's listing compresses on the thread pool, a piece a chunk, while the report is drawn.
+  const licensePieces = licenses.chunks.map((chunk) => new DeflatedPiece(chunk, false));
 
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
@@ -289,9 +300,15 @@ export async function buildBundle(input: BundleInput): Promise<Uint8Array> {
   );
   manifest.files = listed();
 
-  const manifestBytes = manifestFile(manifestSchema.parse(manifest), licenses);
-  zip.add(BUNDLE_PATHS.manifest, manifestBytes);
-  const digest = sha256Bytes32(manifestBytes);
+  const { head, tail } = manifestFile(manifestSchema.parse(manifest), licenses);
+  zip.addPieces(BUNDLE_PATHS.manifest, [
+    new DeflatedPiece(head, false),
+    ...licensePieces,
+    new DeflatedPiece(tail, true),
+  ]);
+  const hash = createHash("sha256");
+  for (const part of [head, ...licenses.chunks, tail]) hash.update(part);
+  const digest = `0x${hash.digest("hex")}`;
   const signature: SignatureFile = {
     scheme: SIGNATURE_SCHEME,
     manifestSha256: digest,

@@ -1,6 +1,18 @@
 import { expect } from "chai";
 import JSZip from "jszip";
-import { readZip, writeZip, ZipLimitError, ZipWriter, type ZipLimits } from "../../lib/evidence/zip.ts";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import {
+  DeflatedPiece,
+  readZip,
+  writeZip,
+  ZipLimitError,
+  ZipWriter,
+  type ZipLimits,
+} from "../../lib/evidence/zip.ts";
 import { zipBomb } from "../helpers/zip-bomb.ts";
 
 const MiB = 1024 * 1024;
@@ -114,6 +126,57 @@ describe("writeZip", function () {
     for (const name of ["c", "d", "a", "e", "b"]) zip.add(name, new TextEncoder().encode(name));
     const files = await readZip(await zip.finish(modified, ["a", "b", "absent"]), LIMITS);
     expect([...files.keys()]).to.deep.equal(["a", "b", "c", "d", "e"]);
+  });
+
+  it("writes a file added in pieces as one file, byte for byte, that readZip, JSZip and unzip read", async function () {
+    const pieces = [
+      new TextEncoder().encode('{\n  "licenses": [\n'),
+      new TextEncoder().encode(
+        Array.from({ length: 5000 }, (_, i) => `    {"tokenId":"${i * 7919}"},\n`).join(""),
+      ),
+      new Uint8Array(0),
+      Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256),
+      new TextEncoder().encode("\n  ]\n}\n"),
+    ];
+    const whole = Buffer.concat(pieces);
+    const zip = new ZipWriter();
+    zip.addPieces(
+      "manifest.json",
+      pieces.map((bytes, i) => new DeflatedPiece(bytes, i === pieces.length - 1)),
+    );
+    zip.add("whole.json", whole);
+    const bytes = await zip.finish(modified);
+    const files = await readZip(bytes, LIMITS);
+    expect(Buffer.from(files.get("manifest.json")!).equals(whole)).to.equal(true);
+    const other = await JSZip.loadAsync(bytes);
+    expect(Buffer.from(await other.file("manifest.json")!.async("uint8array")).equals(whole)).to.equal(true);
+    const dir = await mkdtemp(path.join(tmpdir(), "rl-zip-pieces-"));
+    try {
+      await writeFile(path.join(dir, "bundle.zip"), bytes);
+      const { stdout } = await promisify(execFile)(
+        "unzip",
+        ["-p", path.join(dir, "bundle.zip"), "manifest.json"],
+        {
+          encoding: "buffer",
+          maxBuffer: 4 * MiB,
+        },
+      );
+      expect(stdout.equals(whole)).to.equal(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses pieces whose last is not the one that ends the file", function () {
+    const bytes = new Uint8Array(1);
+    for (const lasts of [[], [false], [true, true], [true, false], [false, true, false]]) {
+      expect(() =>
+        new ZipWriter().addPieces(
+          "f",
+          lasts.map((last) => new DeflatedPiece(bytes, last)),
+        ),
+      ).to.throw(/only the last/);
+    }
   });
 
   it("refuses more entries than a zip without zip64 can list", async function () {
