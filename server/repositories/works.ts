@@ -169,7 +169,9 @@ export class WorksRepository {
       const newest = `SELECT w.work_id, w.metadata_uri FROM works w ${whereOf(where)}
                       ORDER BY w.work_id DESC LIMIT $${params.push(this.shortTermScan)}`;
       // The newest works first, in order; the older ones holding the term from the index, which
-      // Append reads only when the newest hold less than a page.
+      // Append reads only when the newest hold less than a page. Their order is an expression (+ 0)
+      // so that the planner cannot read the older works newest first instead, computing
+      // short_terms for each (for minutes when the term is absent).
       page = `SELECT work_id FROM (
                 (SELECT n.work_id FROM (${newest}) n JOIN work_metadata m ON m.metadata_uri = n.metadata_uri
                   WHERE lower(m.title) LIKE ${like} OR lower(m.description) LIKE ${like}
@@ -177,7 +179,7 @@ export class WorksRepository {
                 UNION ALL
                 (SELECT w.work_id FROM works w JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
                   ${whereOf([...where, `short_terms(m.title, m.description) @> ${key}`, `w.work_id < (SELECT min(work_id) FROM (${newest}) n)`])}
-                  ORDER BY w.work_id DESC LIMIT ${limit})
+                  ORDER BY w.work_id + 0 DESC LIMIT ${limit})
               ) found LIMIT ${limit}`;
     } else {
       if (term) {
