@@ -29,12 +29,6 @@ const FONT = { body: "Helvetica", bold: "Helvetica-Bold", mono: "Courier", monoB
 const LABEL_WIDTH = 128;
 /** Courier glyphs are 0.6 em wide; used to cut long hex values at even positions instead of anywhere. */
 const COURIER_EM = 0.6;
-/**
- * Licenses the report's table lists; manifest.json lists them all. A work with 100,000 licenses
- * would otherwise make a report of 2,500 pages that takes half a minute to draw and nobody reads.
- */
-export const REPORT_LICENSES = 1000;
-
 /** What the report states: the manifest, with a summary of its licenses in place of their list. */
 export type ReportFacts = Omit<Manifest, "licenses"> & { licenses: LicenseSummary };
 

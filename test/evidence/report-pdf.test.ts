@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { getAddress } from "ethers";
 import { MANIFEST_ABOUT, MANIFEST_FORMAT, type Manifest } from "../../lib/evidence/manifest.ts";
-import { summarizeLicenses } from "../../server/evidence/license-listing.ts";
-import { REPORT_LICENSES, renderReport } from "../../server/evidence/report-pdf.ts";
+import { REPORT_LICENSES, summarizeLicenses } from "../../server/evidence/license-listing.ts";
+import { renderReport } from "../../server/evidence/report-pdf.ts";
 import { readPdf, squeeze, type PdfContent } from "../helpers/pdf.ts";
 
 const CONTENT_HASH = "0xb6ff9f2f4c4c53eb296a630c08cd23cb847b35587509000e93b6740679ab7cbb";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { getAddress } from "ethers";
 import { migrateIndexerSchema } from "../../indexer/schema.ts";
 import { LicenseShapeError, listLicenses, type LicenseInput } from "../../server/evidence/license-listing.ts";
-import { REPORT_LICENSES } from "../../server/evidence/report-pdf.ts";
+import { REPORT_LICENSES } from "../../server/evidence/license-listing.ts";
 import { EvidenceFactsRepository } from "../../server/repositories/evidence-facts.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 
