@@ -90,13 +90,11 @@ export function recording(pool: pg.Pool): { db: pg.Pool; statements: Statement[]
   const db = new Proxy(pool, {
     get(target, property) {
       if (property !== "query") return Reflect.get(target, property) as unknown;
-      return (text: string | { text: string; values?: unknown[] }, values?: unknown[]) => {
-        const statement =
-          typeof text === "string"
-            ? { text, values: values ?? [] }
-            : { text: text.text, values: text.values ?? [] };
-        statements.push(statement);
-        return target.query(statement.text, statement.values);
+      // A query given as a config object keeps its other options (rowMode, types) when it runs.
+      return (text: string | pg.QueryConfig, values?: unknown[]) => {
+        const config = typeof text === "string" ? { text, values: values ?? [] } : text;
+        statements.push({ text: config.text, values: config.values ?? [] });
+        return target.query(config);
       };
     },
   });
