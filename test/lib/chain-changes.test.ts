@@ -1,17 +1,16 @@
 import { expect } from "chai";
-import { chainChangesChannel, parseChainChange, type ChainChange } from "../../lib/chain-changes.ts";
+import {
+  chainChangesChannel,
+  noChangedKeys,
+  parseChainChange,
+  type ChainChange,
+} from "../../lib/chain-changes.ts";
 
 describe("chain change messages", () => {
   const keys = {
+    ...noChangedKeys(),
     workIds: ["1"],
-    tokenIds: [],
-    offerIds: [],
-    listingIds: [],
-    paymentRefs: [],
-    itemIds: [],
-    splits: [],
     accounts: ["0xabc0000000000000000000000000000000000001"],
-    settlementIds: [],
   };
 
   it("names the channel after the key prefix", () => {
