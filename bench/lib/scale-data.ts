@@ -806,11 +806,12 @@ export async function generateScaleData(
   return { rows, events: rows.chain_events!, lastBlock: last };
 }
 
-/** The tables generateScaleData fills. */
+/** The tables generateScaleData fills (work_search through the triggers of works and work_metadata). */
 export const SCALE_TABLES = [
   "uploads",
   "work_metadata",
   "works",
+  "work_search",
   "splits",
   "offers",
   "licenses",

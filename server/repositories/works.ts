@@ -6,7 +6,7 @@ import { checksum } from "../../lib/address.ts";
 
 /**
  * Works read newest first for a term of one or two characters before the older ones are looked up in
- * work_metadata_short_terms: a term found in one work in a hundred fills a page within them, and one
+ * work_search_short_terms: a term found in one work in a hundred fills a page within them, and one
  * rarer than that matches few enough works for the index to fetch them all.
  */
 const SHORT_TERM_SCAN = 2000;
@@ -151,44 +151,46 @@ export class WorksRepository {
   /** Newest first; `cursor` is the last work id of the previous page. */
   async list(query: ListWorksQuery): Promise<{ items: Work[]; nextCursor: string | null }> {
     const params: unknown[] = [this.chainId];
+    const term = query.q;
+    // A search reads work_search (case-folded text by work id), the term folded the same way in
+    // SQL; one creator's works are found through works, by its creator index.
+    const id = term && !query.creator ? "s.work_id" : "w.work_id";
+    const from = !term
+      ? "works w"
+      : query.creator
+        ? "works w JOIN work_search s ON s.work_id = w.work_id"
+        : "work_search s";
     const where: string[] = [];
-    if (query.creator) {
-      params.push(query.creator);
-      where.push(`w.creator = $${params.length}`);
-    }
-    if (query.cursor) {
-      params.push(query.cursor);
-      where.push(`w.work_id < $${params.length}`);
-    }
-    const term = query.q?.toLowerCase();
+    if (query.creator) where.push(`w.creator = $${params.push(query.creator)}`);
+    if (query.cursor) where.push(`${id} < $${params.push(query.cursor)}`);
+    const limit = `$${params.push(query.limit + 1)}`;
     let page: string;
-    if (term && [...term].length <= 2) {
-      const like = `$${params.push(`%${likeEscaped(term)}%`)}`;
-      const key = `$${params.push([term])}::text[]`;
-      const limit = `$${params.push(query.limit + 1)}`;
-      const newest = `SELECT w.work_id, w.metadata_uri FROM works w ${whereOf(where)}
-                      ORDER BY w.work_id DESC LIMIT $${params.push(this.shortTermScan)}`;
+    if (!term) {
+      page = `SELECT w.work_id FROM works w ${whereOf(where)} ORDER BY w.work_id DESC LIMIT ${limit}`;
+    } else if ([...term].length <= 2) {
+      const like = `lower(upper($${params.push(`%${likeEscaped(term)}%`)}))`;
+      const key = `ARRAY[lower(upper($${params.push(term)}))]`;
+      const newest = `SELECT ${id} AS work_id, s.title, s.description FROM ${from} ${whereOf(where)}
+                      ORDER BY ${id} DESC LIMIT $${params.push(this.shortTermScan)}`;
       // The newest works first, in order; the older ones holding the term from the index, which
       // Append reads only when the newest hold less than a page. Their order is an expression (+ 0)
       // so that the planner cannot read the older works newest first instead, computing
       // short_terms for each (for minutes when the term is absent).
       page = `SELECT work_id FROM (
-                (SELECT n.work_id FROM (${newest}) n JOIN work_metadata m ON m.metadata_uri = n.metadata_uri
-                  WHERE lower(m.title) LIKE ${like} OR lower(m.description) LIKE ${like}
+                (SELECT n.work_id FROM (${newest}) n
+                  WHERE n.title LIKE ${like} OR n.description LIKE ${like}
                   ORDER BY n.work_id DESC LIMIT ${limit})
                 UNION ALL
-                (SELECT w.work_id FROM works w JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
-                  ${whereOf([...where, `short_terms(m.title, m.description) @> ${key}`, `w.work_id < (SELECT min(work_id) FROM (${newest}) n)`])}
-                  ORDER BY w.work_id + 0 DESC LIMIT ${limit})
+                (SELECT ${id} FROM ${from}
+                  ${whereOf([...where, `short_terms(s.title, s.description) @> ${key}`, `${id} < (SELECT min(work_id) FROM (${newest}) n)`])}
+                  ORDER BY ${id} + 0 DESC LIMIT ${limit})
               ) found LIMIT ${limit}`;
     } else {
-      if (term) {
-        // Trigram indexes on both expressions answer the LIKEs.
-        const like = `$${params.push(`%${likeEscaped(term)}%`)}`;
-        where.push(`(lower(m.title) LIKE ${like} OR lower(m.description) LIKE ${like})`);
-      }
-      page = `SELECT w.work_id FROM works w LEFT JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
-              ${whereOf(where)} ORDER BY w.work_id DESC LIMIT $${params.push(query.limit + 1)}`;
+      // Trigram indexes on both columns answer the LIKEs.
+      const like = `lower(upper($${params.push(`%${likeEscaped(term)}%`)}))`;
+      page = `SELECT ${id} FROM ${from}
+              ${whereOf([...where, `(s.title LIKE ${like} OR s.description LIKE ${like})`])}
+              ORDER BY ${id} DESC LIMIT ${limit}`;
     }
     // The page is chosen from the works and their text alone; only its works are then joined with
     // their blocks and the heads.

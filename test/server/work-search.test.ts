@@ -158,11 +158,11 @@ describe("work search: the Explore page's title and description search", functio
       await client.query("SET enable_seqscan = off");
       await client.query("SET enable_indexscan = off");
       for (const [q, indexes] of [
-        ["zebra", ["work_metadata_title_trgm", "work_metadata_description_trgm"]],
-        ["斑马", ["work_metadata_short_terms"]],
-        ["qz", ["work_metadata_short_terms"]],
-        ["7", ["work_metadata_short_terms"]],
-        ["长颈鹿", ["work_metadata_title_trgm", "work_metadata_description_trgm"]],
+        ["zebra", ["work_search_title_trgm", "work_search_description_trgm"]],
+        ["斑马", ["work_search_short_terms"]],
+        ["qz", ["work_search_short_terms"]],
+        ["7", ["work_search_short_terms"]],
+        ["长颈鹿", ["work_search_title_trgm", "work_search_description_trgm"]],
       ] as const) {
         statements.length = 0;
         await search.list({ q, limit: 20 });
@@ -172,7 +172,7 @@ describe("work search: the Explore page's title and description search", functio
         );
         const plan = rows.map((r) => r["QUERY PLAN"]).join("\n");
         for (const index of indexes) expect(plan, q).to.include(index);
-        expect(plan, q).to.not.match(/Seq Scan on work_metadata/);
+        expect(plan, q).to.not.match(/Seq Scan on work_search/);
       }
     } finally {
       client.release();
