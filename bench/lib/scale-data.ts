@@ -845,13 +845,6 @@ export async function buildScaleDatabase(
         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`,
     [SCALE_TABLES],
   );
-  // Statistics targets set on index expressions (ALTER INDEX … SET STATISTICS) are no part of an
-  // index's definition; they are set again on the index created anew.
-  const { rows: targets } = await client.query<{ name: string; column: number; target: number }>(
-    `SELECT a.attrelid::regclass::text AS name, a.attnum AS column, a.attstattarget AS target
-       FROM pg_attribute a WHERE a.attrelid = ANY($1::regclass[]) AND a.attstattarget > 0`,
-    [indexes.map((index) => index.name)],
-  );
   for (const index of indexes) await client.query(`DROP INDEX ${index.name}`);
   const result = await generateScaleData(client, options, (table, rows, seconds) =>
     progress("copied", `${table}: ${rows.toLocaleString("en-US")} rows in ${seconds.toFixed(1)} s`),
@@ -862,8 +855,6 @@ export async function buildScaleDatabase(
     await client.query(index.definition);
     progress("indexed", `${index.name} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
-  for (const { name, column, target } of targets)
-    await client.query(`ALTER INDEX ${name} ALTER COLUMN ${column} SET STATISTICS ${target}`);
   const started = performance.now();
   for (const table of SCALE_TABLES) await client.query(`VACUUM (ANALYZE) ${table}`);
   progress(
