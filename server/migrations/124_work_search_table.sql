@@ -14,10 +14,6 @@ ALTER TABLE work_search SET (parallel_workers = 0);
 ALTER TABLE work_search ALTER COLUMN title SET STATISTICS 1000;
 ALTER TABLE work_search ALTER COLUMN description SET STATISTICS 1000;
 
-INSERT INTO work_search
-SELECT w.work_id, lower(upper(m.title)), lower(upper(m.description))
-  FROM works w JOIN work_metadata m ON m.metadata_uri = w.metadata_uri;
-
 CREATE INDEX work_search_title_trgm ON work_search USING gin (title gin_trgm_ops);
 CREATE INDEX work_search_description_trgm ON work_search USING gin (description gin_trgm_ops);
 CREATE INDEX work_search_short_terms ON work_search USING gin (short_terms(title, description));
@@ -28,7 +24,6 @@ DROP INDEX work_metadata_short_terms;
 -- A work written while its metadata is being written in another transaction (or the reverse) would
 -- see neither: metadata takes this lock, and a work that found no metadata takes it and looks again,
 -- so the later of the two sees the earlier once it has committed.
-
 CREATE FUNCTION work_search_of_works() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -49,12 +44,6 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE TRIGGER work_search_works_inserted AFTER INSERT ON works
-  REFERENCING NEW TABLE AS new_works FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_works();
-CREATE TRIGGER work_search_works_updated AFTER UPDATE ON works
-  REFERENCING OLD TABLE AS old_works NEW TABLE AS new_works FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_works();
-CREATE TRIGGER work_search_works_deleted AFTER DELETE ON works
-  REFERENCING OLD TABLE AS old_works FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_works();
 
 CREATE FUNCTION work_search_of_metadata() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -71,9 +60,33 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE TRIGGER work_search_metadata_inserted AFTER INSERT ON work_metadata
-  REFERENCING NEW TABLE AS new_metadata FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_metadata();
-CREATE TRIGGER work_search_metadata_updated AFTER UPDATE ON work_metadata
-  REFERENCING OLD TABLE AS old_metadata NEW TABLE AS new_metadata FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_metadata();
-CREATE TRIGGER work_search_metadata_deleted AFTER DELETE ON work_metadata
-  REFERENCING OLD TABLE AS old_metadata FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_metadata();
+
+-- works belongs to the indexer's schema, which may be created before or after this one: whichever
+-- of the two migrations comes second attaches the triggers on both tables (the indexer's calls this
+-- function when it exists) and fills the table. Both take this lock first, so that neither misses
+-- the other's commit.
+CREATE FUNCTION work_search_attach() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF to_regclass('works') IS NULL
+     OR EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass('works') AND tgname = 'work_search_works_inserted') THEN
+    RETURN;
+  END IF;
+  CREATE TRIGGER work_search_works_inserted AFTER INSERT ON works
+    REFERENCING NEW TABLE AS new_works FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_works();
+  CREATE TRIGGER work_search_works_updated AFTER UPDATE ON works
+    REFERENCING OLD TABLE AS old_works NEW TABLE AS new_works FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_works();
+  CREATE TRIGGER work_search_works_deleted AFTER DELETE ON works
+    REFERENCING OLD TABLE AS old_works FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_works();
+  CREATE TRIGGER work_search_metadata_inserted AFTER INSERT ON work_metadata
+    REFERENCING NEW TABLE AS new_metadata FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_metadata();
+  CREATE TRIGGER work_search_metadata_updated AFTER UPDATE ON work_metadata
+    REFERENCING OLD TABLE AS old_metadata NEW TABLE AS new_metadata FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_metadata();
+  CREATE TRIGGER work_search_metadata_deleted AFTER DELETE ON work_metadata
+    REFERENCING OLD TABLE AS old_metadata FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_metadata();
+  INSERT INTO work_search
+  SELECT w.work_id, lower(upper(m.title)), lower(upper(m.description))
+    FROM works w JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
+  ON CONFLICT (work_id) DO NOTHING;
+END $$;
+SELECT pg_advisory_xact_lock(hashtextextended('work-search-attach', 0));
+SELECT work_search_attach();

@@ -170,6 +170,29 @@ function follows(label: string, create: () => Promise<TestDatabase>) {
 follows("PostgreSQL", () => createTestDatabase("work_search_table"));
 follows("the embedded database", () => createEmbeddedDatabase("work-search"));
 
+describe("work_search: the server's schema created before the indexer's", function () {
+  let db: TestDatabase;
+
+  before(async () => {
+    db = await createTestDatabase("work_search_order");
+  });
+  after(async () => db.drop());
+
+  it("takes metadata without the indexer's schema, then follows works once that schema is created", async () => {
+    await migrateServerSchema(db.pool);
+    await metadata(db.pool, "ipfs://early", 1, "Written Early", "before any work table existed");
+    expect((await db.pool.query("SELECT * FROM work_search")).rows).to.deep.equal([]);
+    await migrateIndexerSchema(db.pool);
+    await inTransaction(db.pool, (c) =>
+      insertRows(c, works, [work(1, "ipfs://early"), work(2, "ipfs://later")]),
+    );
+    await metadata(db.pool, "ipfs://later", 2, "Written Later", "after its work");
+    const { stored, joined } = await searchRows(db.pool);
+    expect(stored).to.deep.equal(joined);
+    expect(stored.map((r) => r.title)).to.deep.equal(["written early", "written later"]);
+  });
+});
+
 describe("work_search: a work and its metadata written at once in two transactions", function () {
   let db: TestDatabase;
 
