@@ -21,25 +21,32 @@ DROP INDEX work_metadata_title_trgm;
 DROP INDEX work_metadata_description_trgm;
 DROP INDEX work_metadata_short_terms;
 
+-- Writes the folded text of the works `ids` whose metadata is known, in place of what was there.
+CREATE FUNCTION work_search_write(ids numeric[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO work_search
+  SELECT w.work_id, lower(upper(m.title)), lower(upper(m.description))
+    FROM works w JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
+   WHERE w.work_id = ANY (ids)
+  ON CONFLICT (work_id) DO UPDATE SET title = EXCLUDED.title, description = EXCLUDED.description;
+END $$;
+
 -- A work written while its metadata is being written in another transaction (or the reverse) would
 -- see neither: metadata takes this lock, and a work that found no metadata takes it and looks again,
 -- so the later of the two sees the earlier once it has committed.
 CREATE FUNCTION work_search_of_works() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  ids numeric[];
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
     DELETE FROM work_search s USING old_works o WHERE s.work_id = o.work_id;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO work_search
-    SELECT n.work_id, lower(upper(m.title)), lower(upper(m.description))
-      FROM new_works n JOIN work_metadata m ON m.metadata_uri = n.metadata_uri
-    ON CONFLICT (work_id) DO UPDATE SET title = EXCLUDED.title, description = EXCLUDED.description;
-    IF EXISTS (SELECT 1 FROM new_works n WHERE NOT EXISTS (SELECT 1 FROM work_search s WHERE s.work_id = n.work_id)) THEN
+    ids := ARRAY(SELECT work_id FROM new_works);
+    PERFORM work_search_write(ids);
+    IF EXISTS (SELECT 1 FROM unnest(ids) i WHERE NOT EXISTS (SELECT 1 FROM work_search s WHERE s.work_id = i)) THEN
       PERFORM pg_advisory_xact_lock(hashtextextended('work-search', 0));
-      INSERT INTO work_search
-      SELECT n.work_id, lower(upper(m.title)), lower(upper(m.description))
-        FROM new_works n JOIN work_metadata m ON m.metadata_uri = n.metadata_uri
-      ON CONFLICT (work_id) DO NOTHING;
+      PERFORM work_search_write(ids);
     END IF;
   END IF;
   RETURN NULL;
@@ -53,10 +60,7 @@ BEGIN
      WHERE w.metadata_uri = o.metadata_uri AND s.work_id = w.work_id;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO work_search
-    SELECT w.work_id, lower(upper(n.title)), lower(upper(n.description))
-      FROM new_metadata n JOIN works w ON w.metadata_uri = n.metadata_uri
-    ON CONFLICT (work_id) DO UPDATE SET title = EXCLUDED.title, description = EXCLUDED.description;
+    PERFORM work_search_write(ARRAY(SELECT w.work_id FROM new_metadata n JOIN works w ON w.metadata_uri = n.metadata_uri));
   END IF;
   RETURN NULL;
 END $$;
@@ -83,10 +87,7 @@ BEGIN
     REFERENCING OLD TABLE AS old_metadata NEW TABLE AS new_metadata FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_metadata();
   CREATE TRIGGER work_search_metadata_deleted AFTER DELETE ON work_metadata
     REFERENCING OLD TABLE AS old_metadata FOR EACH STATEMENT EXECUTE FUNCTION work_search_of_metadata();
-  INSERT INTO work_search
-  SELECT w.work_id, lower(upper(m.title)), lower(upper(m.description))
-    FROM works w JOIN work_metadata m ON m.metadata_uri = w.metadata_uri
-  ON CONFLICT (work_id) DO NOTHING;
+  PERFORM work_search_write(ARRAY(SELECT work_id FROM works));
 END $$;
 SELECT pg_advisory_xact_lock(hashtextextended('work-search-attach', 0));
 SELECT work_search_attach();
