@@ -25,7 +25,7 @@ import { mailReceipt } from "./orders/jobs/mail-receipt.ts";
 import { publishOffer } from "./jobs/publish-offer.ts";
 import { setReferrer } from "./jobs/set-referrer.ts";
 import { createSplit } from "./jobs/create-split.ts";
-import { closeWorkers, jobWorker } from "./jobs/job-worker.ts";
+import { closeWorkers, jobWorker, jobWorkers } from "./jobs/job-worker.ts";
 import { Outbox } from "./queues/outbox.ts";
 import {
   QUEUE_NAMES,
@@ -139,8 +139,9 @@ export async function startCommerceWorkers(deps: CommerceWorkerDeps): Promise<Co
       createSplit({ db, relayer, factory, logger }, job.data.split),
     ),
     // Two mint batches' worth: one batch on its way while the next fills. More orders at once
-    // would only share the CPU more thinly and all finish later.
-    jobWorker<OrderJob, unknown>(worker, QUEUE_NAMES.fulfillOrder, 2 * MAX_MINT_BATCH, async (job) =>
+    // would only share the CPU more thinly and all finish later. Over several workers, so the
+    // orders of a burst start as they are fetched rather than once the burst is over.
+    ...jobWorkers<OrderJob, unknown>(worker, QUEUE_NAMES.fulfillOrder, 2 * MAX_MINT_BATCH, async (job) =>
       fulfillOrder(
         {
           ...capture,

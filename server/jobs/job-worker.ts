@@ -104,6 +104,30 @@ export function jobWorker<T, R>(
 }
 
 /**
+ * Most jobs one BullMQ worker of `jobWorkers` holds at once. A BullMQ worker fetches jobs one at a
+ * time and starts none of them until it stops fetching (its queue is empty, or it holds its
+ * concurrency): while a burst arrives as fast as it fetches, a worker with a large concurrency
+ * keeps every job it fetched waiting until the burst is over.
+ */
+export const FETCH_GROUP = 10;
+
+/**
+ * `jobWorker` at `concurrency` in all, spread over workers holding FETCH_GROUP jobs at most: a job
+ * of a burst waits behind a few fetches at most before it starts, and the workers fetch side by side.
+ */
+export function jobWorkers<T, R>(
+  deps: JobWorkerDeps,
+  queue: QueueName,
+  concurrency: number,
+  run: (job: Job<T, R>) => Promise<R>,
+): Worker<T, R>[] {
+  const count = Math.ceil(concurrency / FETCH_GROUP);
+  return Array.from({ length: count }, (_, i) =>
+    jobWorker(deps, queue, Math.floor(concurrency / count) + (i < concurrency % count ? 1 : 0), run),
+  );
+}
+
+/**
  * Stops `workers` taking jobs and waits for their running ones; those still running after
  * `graceMs` are handed back to their queues, so another worker takes them at once.
  */

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { Queue, type Worker } from "bullmq";
 import pino from "pino";
 import { DeferredError, PermanentError } from "../../server/errors.ts";
-import { closeWorkers, jobWorker } from "../../server/jobs/job-worker.ts";
+import { closeWorkers, FETCH_GROUP, jobWorker, jobWorkers } from "../../server/jobs/job-worker.ts";
 import { bullPrefix, QUEUE_NAMES } from "../../server/queues/queues.ts";
 import { Recoveries, recoveryTotals } from "../../server/recoveries.ts";
 import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
@@ -107,6 +107,46 @@ describe("job workers", function () {
     const finished = await queue.getJob(job.id!);
     expect(finished!.attemptsMade).to.equal(1);
     expect((await recoveryTotals(cache.redis, cache.prefix))["handed-back-job"]).to.equal(1);
+  });
+
+  it("spreads a concurrency over workers holding FETCH_GROUP jobs at most", () => {
+    const group = jobWorkers(deps(), QUEUE, 25, async () => "done");
+    workers.push(...group);
+    expect(FETCH_GROUP).to.equal(10);
+    expect(group.map((w) => w.concurrency)).to.deep.equal([9, 8, 8]);
+  });
+
+  it("starts the jobs of a burst that arrives as fast as they are fetched, each worker once it holds FETCH_GROUP at most", async () => {
+    const BURST = 150;
+    let added = 0;
+    const add = () => {
+      added += 1;
+      void queue.add("burst", {});
+    };
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const fetched = new Map<string, number>();
+    // Per worker, how many jobs it had fetched when it started its first one.
+    const heldAtFirstStart = new Map<string, number>();
+    const group = jobWorkers(deps(), QUEUE, 50, async (job) => {
+      const worker = group.find((w) => job.token?.startsWith(`${w.id}:`))!;
+      if (!heldAtFirstStart.has(worker.id)) heldAtFirstStart.set(worker.id, fetched.get(worker.id) ?? 0);
+      await released;
+      return "done";
+    });
+    workers.push(...group);
+    for (const worker of group) {
+      worker.on("active", () => {
+        fetched.set(worker.id, (fetched.get(worker.id) ?? 0) + 1);
+        // Every fetch brings the next job of the burst: the queue is never empty until it ends.
+        if (added < BURST) add();
+      });
+    }
+    add();
+    await waitFor(async () => (heldAtFirstStart.size === group.length ? true : null));
+    release();
+    expect(Math.max(...heldAtFirstStart.values())).to.be.at.most(10);
+    await waitFor(async () => ((await queue.getCompletedCount()) === BURST ? true : null));
   });
 
   it("lets a job that finishes within the grace period complete on close", async () => {
