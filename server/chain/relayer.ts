@@ -432,12 +432,13 @@ export class Relayer {
   async #sendGroup(group: PendingSend[]): Promise<void> {
     if (this.#closed) throw new RelayerBusyError("the relayer of this process is stopping");
     const { provider } = this.#o;
-    // Fees and the chain id need no lock.
-    const [fees, network] = await Promise.all([provider.getFeeData(), provider.getNetwork()]);
-    const caps = feeCaps(fees);
-    const { maxFeePerGas, maxPriorityFeePerGas } = caps;
+    // Fees and the chain id need no lock: the fees are asked for while the lock is taken.
+    const fees = provider.getFeeData();
+    fees.catch(() => undefined);
+    const network = await provider.getNetwork();
     const outcome = await this.#lock.withLock(async () => {
-      const turn = await this.#beginTurn();
+      const [turn, caps] = await Promise.all([this.#beginTurn(), fees.then(feeCaps)]);
+      const { maxFeePerGas, maxPriorityFeePerGas } = caps;
       let first =
         turn.nextNonce === null || turn.unsentFrom !== null
           ? await this.#resync(turn, network.chainId, "an interrupted turn")

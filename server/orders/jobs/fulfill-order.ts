@@ -124,15 +124,12 @@ async function sendMint(
       throw new PermanentError(err.message);
     }
     deps.checkpoint("fulfil:after-mint-sent");
-    const sending = await deps.orders.transition(order.id, {
-      from: ["paid"],
-      to: "minting",
-      set: { mintTxHash: txHash },
-      detail: { txHash },
-    });
-    if (sending) deps.events.publish(sending.event);
   }
-  const receipt = await deps.relayer.wait(txHash);
+  // The order shows its transaction while its receipt is awaited.
+  const [receipt] = await Promise.all([
+    deps.relayer.wait(txHash),
+    sentHash ? null : markSending(deps, order, txHash),
+  ]);
   if (receipt.status !== 1) {
     if (await deps.licenses.paymentRefUsed(paymentRef)) {
       throw new AwaitingIndexerError(`payment ${paymentRef} is minted; waiting for the indexer`);
@@ -144,4 +141,15 @@ async function sendMint(
   const tokenId = tokenIdOf(receipt, target, paymentRef);
   if (!tokenId) throw new PermanentError(`mint ${receipt.hash} has no LicenseIssued event`);
   return { tokenId, txHash: receipt.hash, blockNumber: receipt.blockNumber };
+}
+
+/** Moves a paid order to minting with the transaction sent for it. */
+async function markSending(deps: FulfillOrderDeps, order: Order, txHash: string): Promise<void> {
+  const sending = await deps.orders.transition(order.id, {
+    from: ["paid"],
+    to: "minting",
+    set: { mintTxHash: txHash },
+    detail: { txHash },
+  });
+  if (sending) deps.events.publish(sending.event);
 }
