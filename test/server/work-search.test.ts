@@ -12,12 +12,12 @@ const CHAIN_ID = 31337;
 describe("work search: the Explore page's title and description search", function () {
   let db: TestDatabase;
   let works: WorksRepository;
-  let texts: { workId: number; text: string[] }[];
+  let texts: { workId: number; creator: string; text: string[] }[];
 
   /** What a scan of every work finds: ids whose title or description holds `q`, newest first. */
-  const scan = (q: string) =>
+  const scan = (q: string, creator?: string) =>
     texts
-      .filter((w) => w.text.some((t) => t.includes(q.toLowerCase())))
+      .filter((w) => (!creator || w.creator === creator) && w.text.some((t) => t.includes(q.toLowerCase())))
       .map((w) => String(w.workId))
       .sort((a, b) => Number(b) - Number(a));
 
@@ -43,11 +43,17 @@ describe("work search: the Explore page's title and description search", functio
       client.release();
     }
     works = new WorksRepository(db.pool, CHAIN_ID);
-    const { rows } = await db.pool.query<{ work_id: number; title: string; description: string }>(
-      `SELECT w.work_id::int, m.title, m.description FROM works w JOIN work_metadata m USING (metadata_uri)`,
+    const { rows } = await db.pool.query<{
+      work_id: number;
+      creator: string;
+      title: string;
+      description: string;
+    }>(
+      `SELECT w.work_id::int, w.creator, m.title, m.description FROM works w JOIN work_metadata m USING (metadata_uri)`,
     );
     texts = rows.map((r) => ({
       workId: r.work_id,
+      creator: r.creator,
       text: [r.title.toLowerCase(), r.description.toLowerCase()],
     }));
   });
@@ -132,6 +138,23 @@ describe("work search: the Explore page's title and description search", functio
     } while (cursor);
     expect(seen).to.deep.equal(scan(q));
     expect(seen.length).to.be.greaterThan(7);
+  });
+
+  it("searches one creator's works alone, through every page", async () => {
+    const byCreator = new Map<string, number>();
+    for (const w of texts) byCreator.set(w.creator, (byCreator.get(w.creator) ?? 0) + 1);
+    const [creator] = [...byCreator].sort((a, b) => b[1] - a[1])[0]!;
+    for (const q of ["e", "le", LANGUAGES[0]!.words[1]!, LANGUAGES[5]!.words[2]!, ...LANGUAGES[0]!.absent]) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await works.list({ q, creator, cursor, limit: 5 });
+        seen.push(...page.items.map((w) => w.workId));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(seen, q).to.deep.equal(scan(q, creator));
+    }
+    expect(scan("e", creator).length).to.be.greaterThan(5);
   });
 
   it("takes % and _ in a query as text, not as wildcards", async () => {
