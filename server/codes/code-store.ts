@@ -107,26 +107,29 @@ export async function holdCode(client: PoolClient, offerId: string, orderId: str
 }
 
 /**
- * Keeps for good the codes that just-paid orders hold, in one statement for a group of payments;
- * answers how many were kept. An order whose code went to another checkout keeps one later, in its
- * fulfilment (keepCode), as does any order this misses.
+ * CTEs keeping for good the codes held by the orders the CTE `paid` (rows with id) has just moved
+ * to paid, counted in their stocks: for the statement that records the payments, so a buyer reads
+ * their code as soon as their payment is answered. An order whose code went to another checkout
+ * keeps one later, in its fulfilment (keepCode), as does any order this misses.
  */
-export async function keepHeldCodes(db: Queryable, orderIds: string[]): Promise<number> {
-  if (orderIds.length === 0) return 0;
-  const { rows } = await db.query<{ kept: number }>(
-    `WITH kept AS (
-       UPDATE redemption_codes c SET sold_at = now()
-         FROM orders o
-        WHERE c.order_id = ANY ($1::uuid[]) AND c.sold_at IS NULL AND o.id = c.order_id AND o.status = 'paid'
+export function keepPaidCodesSql(paid: string): string {
+  return `kept AS (
+       UPDATE redemption_codes c SET sold_at = now() FROM ${paid} p
+        WHERE c.order_id = p.id AND c.sold_at IS NULL
        RETURNING c.offer_id
-     ), ${COUNT_KEPT}
-     SELECT (SELECT count(*) FROM kept)::int AS kept`,
-    [orderIds],
-  );
-  return rows[0]!.kept;
+     ), ${COUNT_KEPT}`;
 }
 
 export type KeptCode = "kept" | "none" | "no-stock";
+
+/**
+ * A select-list expression on an order aliased `o`: `kept` when a code is kept for it, `no-stock`
+ * when its offer sells no codes, else null (its fulfilment must keep one with keepCode).
+ */
+export const CODE_STATE_SQL = `CASE
+    WHEN EXISTS (SELECT 1 FROM redemption_codes c WHERE c.order_id = o.id AND c.sold_at IS NOT NULL) THEN 'kept'
+    WHEN NOT EXISTS (SELECT 1 FROM code_stocks s WHERE s.offer_id = o.offer_id) THEN 'no-stock'
+  END`;
 
 /**
  * Keeps a code for a paid order for good: the one it holds, or else a free one. Idempotent: a code

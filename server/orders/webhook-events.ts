@@ -10,6 +10,7 @@ import {
 } from "./store.ts";
 import { assertMoves, type OrderStatus, type PaymentStatus } from "./status.ts";
 import type { Queryable } from "../../lib/transaction.ts";
+import { keepPaidCodesSql } from "../codes/code-store.ts";
 
 /**
  * Records a delivery of payment event `id` and says whether this delivery should apply it: a new
@@ -73,7 +74,8 @@ export interface PaymentOutcome {
 /**
  * The usual `checkout.session.completed` of each order, in one statement and one commit: an order
  * moves to `paid` if it is `created` and its reservation holds, its fulfilment job is recorded in
- * the outbox, and its event is recorded (as processed when the order moved). Anything else — a
+ * the outbox, the redemption code it holds (if its offer sells codes) is kept for good, and its
+ * event is recorded (as processed when the order moved). Anything else — a
  * lapsed reservation, a duplicate — is left to the caller. The orders must be distinct; answers in
  * input order.
  */
@@ -110,7 +112,7 @@ export async function recordCheckoutPayments(
        INSERT INTO order_events (order_id, status, detail)
        SELECT id, status, jsonb_build_object('paymentIntent', payment_intent) FROM paid ORDER BY n
        RETURNING id, order_id, created_at, detail
-     ), queued AS (
+     ), ${keepPaidCodesSql("paid")}, queued AS (
        ${recordJobsSql(`SELECT $3, $4 || paid.id, jsonb_build_object('orderId', paid.id) FROM paid`)}
      ), recorded AS (
        INSERT INTO webhook_events (id, type, processed_at)

@@ -12,7 +12,7 @@ import {
   type Order,
 } from "./store.ts";
 import { lockFiatPrice, stockOf, available } from "../repositories/offer-stock.ts";
-import { hasStock, holdCode, keepHeldCodes } from "../codes/code-store.ts";
+import { hasStock, holdCode } from "../codes/code-store.ts";
 import type { OrderStatus, PaymentStatus } from "./status.ts";
 import {
   claimEvent,
@@ -65,19 +65,8 @@ function sameMoney(order: { amount: number; currency: string }, paid: Money): bo
 
 const LAPSED_AND_SOLD_OUT = "the reservation lapsed before payment and the offer sold out meanwhile";
 
-/**
- * Keeps the redemption codes the orders just paid hold, so their buyers read them at once rather
- * than when the fulfilment job gets to them. Best effort: the fulfilment keeps the code (or fails
- * the order) before minting whatever happens here, so a fault is logged, not answered.
- */
-async function keepCodesOfPaid(deps: FulfilmentDeps, outcomes: PaymentOutcome[]): Promise<void> {
-  const paid = outcomes.flatMap((o) => (o.paid ? [o.paid.order.id] : []));
-  try {
-    await keepHeldCodes(deps.db, paid);
-  } catch (err) {
-    deps.logger.warn({ err, orders: paid.length }, "redemption codes left for the fulfilment to keep");
-  }
-}
+/** A payment's outcome, and the queueing of the jobs its commit promised (which never rejects). */
+type RecordedPayment = PaymentOutcome & { queued: Promise<void> };
 
 /**
  * Payment webhooks: verified, recorded by event id, applied, answered fast. Slow work (minting,
@@ -88,8 +77,14 @@ async function keepCodesOfPaid(deps: FulfilmentDeps, outcomes: PaymentOutcome[])
  * failed fulfilment from being retried.
  */
 export class WebhookService {
-  /** Payments arriving together, recorded with their fulfilment jobs in one statement (a replay of one waits for the next). */
-  readonly #payments: Batcher<CheckoutPayment, PaymentOutcome>;
+  /**
+   * Payments arriving together, recorded with their fulfilment jobs in one statement (another
+   * event for the same order waits for the next). A group's jobs are queued while the next group
+   * is recorded.
+   */
+  readonly #payments: Batcher<CheckoutPayment, RecordedPayment>;
+  /** Payments being recorded, by event id: a delivery of one already on its way shares its outcome. */
+  readonly #recording = new Map<string, Promise<RecordedPayment>>();
 
   constructor(private readonly deps: WebhookDeps) {
     this.#payments = new Batcher(
@@ -98,12 +93,28 @@ export class WebhookService {
         deps.checkpoint("webhook:before-commit");
         const outcomes = await recordCheckoutPayments(deps.db, payments, UNFINISHED_AFTER_SECONDS);
         deps.checkpoint("webhook:after-commit");
-        await deps.outbox.deliver(outcomes.flatMap((o) => o.paid?.jobs ?? []));
-        await keepCodesOfPaid(deps, outcomes);
-        return outcomes;
+        const queued = deps.outbox.deliver(outcomes.flatMap((o) => o.paid?.jobs ?? []));
+        return outcomes.map((outcome) => ({ ...outcome, queued }));
       },
       (payment) => payment.orderId,
     );
+  }
+
+  /** Records a payment, or shares the outcome of the same event's delivery being recorded now. */
+  async #recordPayment(payment: CheckoutPayment): Promise<{ outcome: RecordedPayment; shared: boolean }> {
+    const earlier = this.#recording.get(payment.eventId);
+    if (earlier) {
+      // A delivery that paid the order answers this one; one that did not leaves it its own way.
+      const outcome = await earlier.catch(() => null);
+      if (outcome?.paid) return { outcome, shared: true };
+    }
+    const recording = this.#payments.call(payment);
+    this.#recording.set(payment.eventId, recording);
+    try {
+      return { outcome: await recording, shared: false };
+    } finally {
+      if (this.#recording.get(payment.eventId) === recording) this.#recording.delete(payment.eventId);
+    }
   }
 
   async receive(rawBody: Buffer, signature: string | undefined, log: Logger): Promise<WebhookResult> {
@@ -119,7 +130,7 @@ export class WebhookService {
     let claimed: boolean | null = null;
     if (event.kind === "checkout.completed" && event.orderId && UUID.test(event.orderId)) {
       // The usual payment takes one statement; anything unusual goes the general way below.
-      const outcome = await this.#payments.call({
+      const { outcome, shared } = await this.#recordPayment({
         eventId: event.id,
         eventType: event.stripeType,
         orderId: event.orderId,
@@ -129,8 +140,9 @@ export class WebhookService {
         currency: event.currency,
       });
       if (outcome.paid) {
-        this.deps.events.publish(outcome.paid.event);
-        return { received: true, eventId: event.id, duplicate: !outcome.fresh };
+        if (!shared) this.deps.events.publish(outcome.paid.event);
+        await outcome.queued;
+        return { received: true, eventId: event.id, duplicate: shared || !outcome.fresh };
       }
       if (outcome.fresh) claimed = true;
       else if (!outcome.abandoned) {

@@ -295,6 +295,13 @@ describe("card checkout (Stripe)", function () {
     const answers = await Promise.all(Array.from({ length: 10 }, () => postEvent(paid.event)));
     expect(answers.map((a) => a.status)).to.deep.equal(Array(10).fill(200));
     expect(answers.filter((a) => a.body.duplicate === false)).to.have.length(1);
+    // Every answer, the duplicates' too, comes once the order's fulfilment is queued; it was paid once.
+    expect(await stack.queues.fulfillOrder.getJobState(`fulfill-${paid.orderId}`)).to.not.equal("unknown");
+    const paidEvents = await stack.db.pool.query(
+      `SELECT 1 FROM order_events WHERE order_id = $1 AND status = 'paid'`,
+      [paid.orderId],
+    );
+    expect(paidEvents.rowCount).to.equal(1);
     const done = await fulfilled(paid.orderId);
     expect(await mintsOf(done.paymentRef!)).to.deep.equal({ indexed: 1, sent: 1 });
     expect(await licenses.balanceOf(paid.wallet)).to.equal(1n);

@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import { Wallet, type JsonRpcSigner } from "ethers";
+import pino from "pino";
 import request from "supertest";
+import { createApp } from "../../server/app.ts";
 import { OrderSecrets } from "../../server/auth/order-secrets.ts";
 import { CodeCommitments__factory } from "../../types/typechain/index.ts";
 import { codeHashOf } from "../../lib/code-commitments.ts";
@@ -214,6 +216,34 @@ describe("redemption codes: each code to one paid order, once; sealed at rest; v
       async () => (await Promise.all(created.map(order))).every((o) => o.status === "fulfilled"),
       60_000,
     );
+  });
+
+  it("keeps a paid order's code in the payment's own commit: an API process that dies right after it leaves the code delivered", async () => {
+    const offerId = await newOffer();
+    expect((await upload(offerId, { codes: codesOf(3) })).status).to.equal(201);
+    const res = await checkout(offerId);
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    const orderId = res.body.orderId as string;
+    const dying = createApp({
+      config: stack.config,
+      db: stack.db.pool,
+      redis: stack.cache.redis,
+      chain: stack.chain,
+      ipfs: stack.ipfs,
+      queues: stack.queues,
+      feed: stack.feed,
+      logger: pino({ level: "silent" }),
+      checkpoint: (point) => {
+        if (point === "webhook:after-commit") throw new Error(`process killed at ${point}`);
+      },
+    });
+    expect((await postStripeEvent(dying, paymentOf(orderId).event)).status).to.equal(500);
+    // Nothing ran after the commit (no job queued, no fulfilment yet), and the buyer reads their code.
+    expect(await stack.queues.fulfillOrder.getJobState(`fulfill-${orderId}`)).to.equal("unknown");
+    const code = await orderCode(orderId);
+    expect(code.status).to.equal("delivered");
+    expect(code.code).to.be.a("string");
+    expect(await stock(offerId)).to.include({ total: 3, sold: 1, held: 0, available: 2 });
   });
 
   it("holds nothing forever: a lapsed checkout's code goes to the next buyer, and its late payment is refused, never given a code", async () => {
