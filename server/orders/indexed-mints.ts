@@ -5,6 +5,7 @@
 import { headsOf, type ChainHeads } from "../../lib/finality.ts";
 import type { Queryable } from "../../lib/transaction.ts";
 import { orderColumns, toOrder, type Order, type OrderRow } from "./store.ts";
+import { CODE_STATE_SQL, type KeptCode } from "../codes/code-store.ts";
 
 /** The license the indexer saw minted for a payment reference. */
 export interface IndexedMint {
@@ -28,6 +29,8 @@ export interface FulfilmentState {
   mint: IndexedMint | null;
   /** The latest transaction sent to mint the order's payment reference (alone or in a batch), mined or pending. */
   sentHash: string | null;
+  /** Whether the order's redemption code is kept, or its offer sells none; null when one must be kept. */
+  code: Exclude<KeptCode, "none"> | null;
 }
 
 /** The fulfilment state of each order, in input order (null for an unknown id). */
@@ -38,6 +41,7 @@ export async function fulfilmentsOf(db: Queryable, orderIds: string[]): Promise<
       p_block_number: string | null;
       p_tx_hash: string | null;
       sent_hash: string | null;
+      code: Exclude<KeptCode, "none"> | null;
     }
   >(
     `SELECT ${orderColumns("o")}, p.token_id::text AS p_token_id, p.block_number::text AS p_block_number,
@@ -46,7 +50,8 @@ export async function fulfilmentsOf(db: Queryable, orderIds: string[]): Promise<
               WHERE ((t.purpose = 'mintForFiat' AND t.ref = o.payment_ref)
                      OR (t.purpose = 'mintForFiatBatch' AND t.item_refs @> ARRAY[o.payment_ref]))
                 AND t.status IN ('sent', 'mined')
-              ORDER BY t.sent_at DESC LIMIT 1) AS sent_hash
+              ORDER BY t.sent_at DESC LIMIT 1) AS sent_hash,
+            ${CODE_STATE_SQL} AS code
        FROM orders o LEFT JOIN payments p ON p.payment_ref = o.payment_ref
       WHERE o.id = ANY($1::uuid[])`,
     [orderIds],
@@ -58,6 +63,7 @@ export async function fulfilmentsOf(db: Queryable, orderIds: string[]): Promise<
         order: toOrder(row),
         mint: toMint(row.p_token_id, row.p_block_number, row.p_tx_hash),
         sentHash: row.sent_hash,
+        code: row.code,
       },
     ]),
   );

@@ -65,7 +65,7 @@ export async function fulfillOrder(deps: FulfillOrderDeps, orderId: string): Pro
     if (!order.paymentRef) throw new PermanentError(`order ${orderId} has no payment reference`);
     // The redemption code is kept for the order before its license is minted: a paid order whose
     // offer's codes ran out meanwhile is failed and its card released, never minted without one.
-    if ((await keepCode(deps.db, orderId, order.offerId)) === "none") {
+    if (state.code === null && (await keepCode(deps.db, orderId, order.offerId)) === "none") {
       await failOrder(deps, order, CODES_RAN_OUT);
       throw new PermanentError(`order ${orderId}: ${CODES_RAN_OUT}`);
     }
