@@ -470,22 +470,24 @@ export class Relayer {
       this.#requeue(group, "lost its turn to another process");
       return;
     }
-    const { first, hashes, failures, out } = outcome;
+    const { first, hashes, failures, out, answered } = outcome;
     const later: PendingSend[] = [];
     for (const [i, pending] of group.entries()) {
       const failure = failures.get(i);
+      if (i < answered) continue;
       if (i > out || (failure !== undefined && nonceTaken(failure))) later.push(pending);
       else if (failure !== undefined || i === out) pending.reject(failure);
-      else {
-        const { request } = pending;
-        this.#o.logger.info(
-          { hash: hashes[i], nonce: first + i, purpose: request.purpose, ref: request.ref },
-          "relayer sent transaction",
-        );
-        pending.resolve({ hash: hashes[i]!, nonce: first + i });
-      }
+      else this.#answerSent(pending, hashes[i]!, first + i);
     }
     if (later.length > 0) this.#requeue(later, "a nonce was taken");
+  }
+
+  #answerSent({ request, resolve }: PendingSend, hash: string, nonce: number): void {
+    this.#o.logger.info(
+      { hash, nonce, purpose: request.purpose, ref: request.ref },
+      "relayer sent transaction",
+    );
+    resolve({ hash, nonce });
   }
 
   /** Puts requests back at the front of the queue for the next turn; one put back too often fails as busy. */
@@ -570,8 +572,11 @@ export class Relayer {
       // A timeout or "already known" may hide a transaction that went out: keep its record then.
       if (!(await provider.getTransaction(hashes[i]!).catch(() => null))) failures.set(i, result.reason);
     }
-    // Everything before the first failure went out; nonces of later successes must not stay a gap.
+    // Everything before the first failure went out, recorded and broadcast: its requests are
+    // answered now, so their callers go on while the turn is closed.
     const sent = failures.size === 0 ? group.length : Math.min(...failures.keys());
+    for (let i = 0; i < sent; i++) this.#answerSent(group[i]!, hashes[i]!, first + i);
+    // Nonces of later successes must not stay a gap.
     const lastOut = results.findLastIndex((r, i) => r.status === "fulfilled" || !failures.has(i));
     for (let i = sent; i <= lastOut; i++) {
       const failure = failures.get(i);
@@ -594,7 +599,7 @@ export class Relayer {
       `UPDATE relayer_senders SET next_nonce = $3, unsent_from = NULL WHERE sender = $1 AND fence = $2`,
       [this.address, turn.fence, taken ? null : first + out],
     );
-    return { first, hashes, failures, out };
+    return { first, hashes, failures, out, answered: sent };
   }
 
   /**

@@ -265,6 +265,43 @@ describe("relayer", function () {
       expect(await provider.getTransactionCount(wallet.address, "latest")).to.equal(4);
     });
 
+    it("answers a send once its transaction is broadcast, though closing the turn then fails; the next turn takes the next nonce", async () => {
+      const wallet = await fundedWallet();
+      // A database that refuses the statement closing the turn after its broadcast, once. A new
+      // sender's first turn derives its nonce first, with the same statement: the second one is refused.
+      let seen = 0;
+      let refused = 0;
+      const failing = new Proxy(db.pool, {
+        get(pool, key) {
+          if (key !== "query") return Reflect.get(pool, key) as unknown;
+          return (text: unknown, values?: unknown[]) => {
+            if (typeof text === "string" && text.includes("unsent_from = NULL") && ++seen === 2) {
+              refused += 1;
+              return Promise.reject(new Error("connection terminated"));
+            }
+            return pool.query(text as string, values);
+          };
+        },
+      });
+      const relayer = relayerFor(wallet, { db: failing });
+      const sent = await relayer.send(transfer("closing-fails"));
+      expect(refused).to.equal(1);
+      expect(sent.nonce).to.equal(0);
+      expect((await relayer.wait(sent.hash, 10_000)).status).to.equal(1);
+      // The turn looks interrupted: the next one finds its transaction known and goes on after it.
+      const next = await relayerFor(wallet).send(transfer("after-closing-fails"));
+      expect(next.nonce).to.equal(1);
+      expect((await relayer.wait(next.hash, 10_000)).status).to.equal(1);
+      const { rows } = await db.pool.query<{ ref: string; nonce: number }>(
+        `SELECT ref, nonce::int FROM relayer_transactions WHERE sender = $1 ORDER BY nonce`,
+        [wallet.address.toLowerCase()],
+      );
+      expect(rows).to.deep.equal([
+        { ref: "closing-fails", nonce: 0 },
+        { ref: "after-closing-fails", nonce: 1 },
+      ]);
+    });
+
     it("a wait for a transaction a dead process recorded but never broadcast gets it broadcast", async () => {
       const wallet = await fundedWallet();
       const lost = await recordedButNotSent(wallet);
