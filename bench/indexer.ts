@@ -16,7 +16,7 @@ import { chainChangesChannel, parseChainChange } from "../lib/chain-changes.ts";
 import { deploymentSchema } from "../lib/deployment.ts";
 import { loadConfig } from "../indexer/config.ts";
 import { createIndexer } from "../indexer/create-indexer.ts";
-import { FetchJsonRpcProvider } from "../indexer/http-provider.ts";
+import { FetchJsonRpcProvider } from "../lib/fetch-json-rpc-provider.ts";
 import { startChainWorker } from "./lib/chain-worker.ts";
 import { report } from "./lib/report.ts";
 

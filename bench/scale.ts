@@ -35,7 +35,7 @@ import pg from "pg";
 import pino from "pino";
 import { deploymentSchema, writeDeployment, type Deployment } from "../lib/deployment.ts";
 import { parseCertificates } from "../lib/evidence/timestamp.ts";
-import { FetchJsonRpcProvider } from "../indexer/http-provider.ts";
+import { FetchJsonRpcProvider } from "../lib/fetch-json-rpc-provider.ts";
 import { migrateIndexerSchema } from "../indexer/schema.ts";
 import { ChainClock } from "../server/chain/chain-clock.ts";
 import { ChangeFeed } from "../server/chain/change-feed.ts";

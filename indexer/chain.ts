@@ -1,3 +1,4 @@
+import type { RpcCall } from "../lib/fetch-json-rpc-provider.ts";
 import type { ChainLog } from "./decode.ts";
 
 /**
@@ -10,10 +11,7 @@ export interface ChainProvider {
   sendBatch?(calls: RpcCall[]): Promise<unknown[]>;
 }
 
-export interface RpcCall {
-  method: string;
-  params: unknown[];
-}
+export type { RpcCall };
 
 export interface BlockHeader {
   number: number;

@@ -10,7 +10,7 @@ import { readDeployment } from "../lib/deployment.ts";
 import { ConfigError } from "../lib/config-error.ts";
 import { loadConfig, type IndexerConfig } from "./config.ts";
 import { createIndexer, type Indexer } from "./create-indexer.ts";
-import { FetchJsonRpcProvider } from "./http-provider.ts";
+import { FetchJsonRpcProvider } from "../lib/fetch-json-rpc-provider.ts";
 import { createMetrics, serveMetrics } from "./metrics.ts";
 
 function configOrExit(): IndexerConfig {

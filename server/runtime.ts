@@ -1,8 +1,9 @@
-import { JsonRpcProvider, Wallet, WebSocketProvider, type JsonRpcApiProvider } from "ethers";
+import { Wallet, WebSocketProvider, type JsonRpcApiProvider } from "ethers";
 import { Redis } from "ioredis";
 import pg from "pg";
 import pino, { type Logger } from "pino";
 import { readDeployment, type Deployment } from "../lib/deployment.ts";
+import { FetchJsonRpcProvider } from "../lib/fetch-json-rpc-provider.ts";
 import { WorkRegistry__factory, type WorkRegistry } from "../types/typechain/index.ts";
 import { connectChain, type Chain } from "./chain/chain.ts";
 import { ChangeFeed } from "./chain/change-feed.ts";
@@ -42,12 +43,7 @@ export interface Runtime {
 export function createProvider(url: string): JsonRpcApiProvider {
   return url.startsWith("ws")
     ? new WebSocketProvider(url)
-    : new JsonRpcProvider(url, undefined, {
-        staticNetwork: true,
-        pollingInterval: 250,
-        cacheTimeout: -1,
-        batchStallTime: 0,
-      });
+    : new FetchJsonRpcProvider(url, { pollingInterval: 250, cacheTimeout: -1 });
 }
 
 /** Connects to PostgreSQL, Redis, the chain and IPFS as configured. */

@@ -6,6 +6,7 @@ import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet, type JsonRpcSigner } f
 import type { Express } from "express";
 import pino from "pino";
 import type { Deployment } from "../../lib/deployment.ts";
+import { FetchJsonRpcProvider } from "../../lib/fetch-json-rpc-provider.ts";
 import { loadConfig as loadIndexerConfig } from "../../indexer/config.ts";
 import { createIndexer, type Indexer } from "../../indexer/create-indexer.ts";
 import { deployContracts, DEV_SETTLEMENT_TREASURY_INDEX } from "../../scripts/deploy-contracts.ts";
@@ -99,11 +100,8 @@ export async function startTestStack(label: string, options: TestStackOptions = 
   const server = await network.createServer("default", "127.0.0.1", 0);
   const { address, port } = await server.listen();
   const rpcUrl = `http://${address}:${port}`;
-  const provider = new JsonRpcProvider(rpcUrl, undefined, {
-    staticNetwork: true,
-    pollingInterval: 50,
-    cacheTimeout: -1,
-  });
+  // The transport the server and the indexer use in production.
+  const provider = new FetchJsonRpcProvider(rpcUrl, { pollingInterval: 50, cacheTimeout: -1 });
   const chainId = Number((await provider.getNetwork()).chainId);
   const accounts = await Promise.all([0, 1, 2, 3, 4].map((i) => provider.getSigner(i)));
   const deployment = await deployContracts(

@@ -5,6 +5,7 @@ import pg from "pg";
 import pino from "pino";
 import { migrateServerSchema } from "../../server/schema.ts";
 import { Relayer, TransactionRevertedError } from "../../server/chain/relayer.ts";
+import { FetchJsonRpcProvider } from "../../lib/fetch-json-rpc-provider.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
 
@@ -47,8 +48,7 @@ describe("relayer", function () {
     const server = await network.createServer("default", "127.0.0.1", 0);
     const { address, port } = await server.listen();
     closeChain = () => server.close();
-    provider = new JsonRpcProvider(`http://${address}:${port}`, undefined, {
-      staticNetwork: true,
+    provider = new FetchJsonRpcProvider(`http://${address}:${port}`, {
       pollingInterval: 50,
       // Never cached, as in production: nonces must be read fresh.
       cacheTimeout: -1,
@@ -171,17 +171,13 @@ describe("relayer", function () {
     const url = provider._getConnection().url;
     let calls = 0;
     // A node that drops the third raw transaction it is sent (a reset connection, say).
-    class DroppingProvider extends JsonRpcProvider {
+    class DroppingProvider extends FetchJsonRpcProvider {
       override async send(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
         if (method === "eth_sendRawTransaction" && ++calls === 3) throw new Error("connection reset by peer");
         return super.send(method, params);
       }
     }
-    const flaky = new DroppingProvider(url, undefined, {
-      staticNetwork: true,
-      pollingInterval: 50,
-      cacheTimeout: -1,
-    });
+    const flaky = new DroppingProvider(url, { pollingInterval: 50, cacheTimeout: -1 });
     const signer = Wallet.createRandom().connect(flaky) as unknown as Wallet;
     await (await funder.sendTransaction({ to: signer.address, value: 10n ** 19n })).wait();
     const relayer = relayerFor(signer, { provider: flaky });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { rangeErrorOf } from "../../indexer/chain.ts";
-import { FetchJsonRpcProvider } from "../../indexer/http-provider.ts";
+import { FetchJsonRpcProvider } from "../../lib/fetch-json-rpc-provider.ts";
 
 type Call = { id: number; method: string; params: unknown[] };
 
