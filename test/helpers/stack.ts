@@ -13,6 +13,7 @@ import { deployContracts, DEV_SETTLEMENT_TREASURY_INDEX } from "../../scripts/de
 import { createApp } from "../../server/app.ts";
 import { connectChain, type Chain } from "../../server/chain/chain.ts";
 import { ChangeFeed } from "../../server/chain/change-feed.ts";
+import type { CrashPoint } from "../../server/crash-points.ts";
 import { SessionTokens } from "../../server/auth/session.ts";
 import { Relayer } from "../../server/chain/relayer.ts";
 import { loadConfig, type Config } from "../../server/config.ts";
@@ -79,6 +80,26 @@ export interface TestStack {
   /** Resolves when `check` returns a truthy value, polling every 50 ms; rejects after `timeoutMs`. */
   waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs?: number): Promise<T>;
   stop(): Promise<void>;
+}
+
+/**
+ * Another API process over the stack's database, Redis, chain and queues, which dies (throws, as
+ * the process would stop) when it reaches crash point `at`.
+ */
+export function appDyingAt(stack: TestStack, at: CrashPoint): Express {
+  return createApp({
+    config: stack.config,
+    db: stack.db.pool,
+    redis: stack.cache.redis,
+    chain: stack.chain,
+    ipfs: stack.ipfs,
+    queues: stack.queues,
+    feed: stack.feed,
+    logger: pino({ level: "silent" }),
+    checkpoint: (point) => {
+      if (point === at) throw new Error(`process killed at ${point}`);
+    },
+  });
 }
 
 export interface TestStackOptions {

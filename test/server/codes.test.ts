@@ -1,15 +1,13 @@
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import { Wallet, type JsonRpcSigner } from "ethers";
-import pino from "pino";
 import request from "supertest";
-import { createApp } from "../../server/app.ts";
 import { OrderSecrets } from "../../server/auth/order-secrets.ts";
 import { CodeCommitments__factory } from "../../types/typechain/index.ts";
 import { codeHashOf } from "../../lib/code-commitments.ts";
 import { type CardShop, mine, openCardShop } from "../helpers/commerce.ts";
 import { type FakeStripe, postStripeEvent, sessionCompleted, signedEvent } from "../helpers/fake-stripe.ts";
-import { sessionToken, type TestStack } from "../helpers/stack.ts";
+import { appDyingAt, sessionToken, type TestStack } from "../helpers/stack.ts";
 
 interface OrderCodeBody {
   status: "pending" | "delivered" | "void";
@@ -224,19 +222,7 @@ describe("redemption codes: each code to one paid order, once; sealed at rest; v
     const res = await checkout(offerId);
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     const orderId = res.body.orderId as string;
-    const dying = createApp({
-      config: stack.config,
-      db: stack.db.pool,
-      redis: stack.cache.redis,
-      chain: stack.chain,
-      ipfs: stack.ipfs,
-      queues: stack.queues,
-      feed: stack.feed,
-      logger: pino({ level: "silent" }),
-      checkpoint: (point) => {
-        if (point === "webhook:after-commit") throw new Error(`process killed at ${point}`);
-      },
-    });
+    const dying = appDyingAt(stack, "webhook:after-commit");
     expect((await postStripeEvent(dying, paymentOf(orderId).event)).status).to.equal(500);
     // Nothing ran after the commit (no job queued, no fulfilment yet), and the buyer reads their code.
     expect(await stack.queues.fulfillOrder.getJobState(`fulfill-${orderId}`)).to.equal("unknown");

@@ -3,7 +3,6 @@ import { Queue } from "bullmq";
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import pino from "pino";
 import request from "supertest";
-import { createApp } from "../../server/app.ts";
 import type { CrashPoint } from "../../server/crash-points.ts";
 import { Outbox } from "../../server/queues/outbox.ts";
 import { bullPrefix, createQueues, QUEUE_NAMES, type Queues } from "../../server/queues/queues.ts";
@@ -19,7 +18,7 @@ import {
   startFakeStripe,
 } from "../helpers/fake-stripe.ts";
 import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
-import { startTestStack, type TestStack } from "../helpers/stack.ts";
+import { appDyingAt, startTestStack, type TestStack } from "../helpers/stack.ts";
 
 const logger = pino({ level: "silent" });
 
@@ -47,17 +46,7 @@ describe("outbox: what a commit promises is queued even if its process dies", fu
 
   it("fulfils an order whose payment an API process committed and then died before queueing the job", async () => {
     // The API process that receives the webhook dies right after the payment's commit.
-    const dying = createApp({
-      config: stack.config,
-      db: stack.db.pool,
-      redis: stack.cache.redis,
-      chain: stack.chain,
-      ipfs: stack.ipfs,
-      queues: stack.queues,
-      feed: stack.feed,
-      logger,
-      checkpoint: dieAt("webhook:after-commit"),
-    });
+    const dying = appDyingAt(stack, "webhook:after-commit");
     const wallet = Wallet.createRandom().address;
     const checkout = await request(stack.app).post("/v1/checkout").send({ offerId, wallet });
     expect(checkout.status, JSON.stringify(checkout.body)).to.equal(201);
