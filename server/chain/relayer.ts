@@ -473,8 +473,8 @@ export class Relayer {
     const { first, hashes, failures, out, answered } = outcome;
     const later: PendingSend[] = [];
     for (const [i, pending] of group.entries()) {
-      const failure = failures.get(i);
       if (i < answered) continue;
+      const failure = failures.get(i);
       if (i > out || (failure !== undefined && nonceTaken(failure))) later.push(pending);
       else if (failure !== undefined || i === out) pending.reject(failure);
       else this.#answerSent(pending, hashes[i]!, first + i);
