@@ -137,18 +137,18 @@ export const CODE_STATE_SQL = `CASE
  * offer sells no codes. A kept code is never given to another order.
  */
 export async function keepCode(db: Queryable, orderId: string, offerId: string): Promise<KeptCode> {
-  const own = await db.query<{ kept: number; done: number; stocked: boolean }>(
+  // The code state is read as it was before this statement kept the code the order holds, if any.
+  const own = await db.query<{ kept: number; state: Exclude<KeptCode, "none"> | null }>(
     `WITH kept AS (
        UPDATE redemption_codes SET sold_at = now() WHERE order_id = $1 AND sold_at IS NULL RETURNING offer_id
      ), ${COUNT_KEPT}
-     SELECT (SELECT count(*) FROM kept)::int AS kept,
-            (SELECT count(*) FROM redemption_codes WHERE order_id = $1 AND sold_at IS NOT NULL)::int AS done,
-            EXISTS (SELECT 1 FROM code_stocks WHERE offer_id = $2) AS stocked`,
-    [orderId, offerId],
+     SELECT (SELECT count(*) FROM kept)::int AS kept, ${CODE_STATE_SQL} AS state FROM orders o WHERE o.id = $1`,
+    [orderId],
   );
-  const first = own.rows[0]!;
-  if (first.kept > 0 || first.done > 0) return "kept";
-  if (!first.stocked) return "no-stock";
+  const first = own.rows[0];
+  if (!first) throw new Error(`no order ${orderId}`);
+  if (first.kept > 0) return "kept";
+  if (first.state !== null) return first.state;
   const { rows } = await db.query<{ kept: number }>(
     `WITH free AS (
        ${FREE_CODE("$2")}
