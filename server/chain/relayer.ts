@@ -103,6 +103,12 @@ const GAS_HEADROOM_PERCENT = 20n;
 const MAX_GROUP = 100;
 /** Turns a request may be put back for because its nonce was taken, before it fails as busy. */
 const MAX_REQUEUES = 3;
+/**
+ * How long a turn's fee caps serve later turns. A burst sends a turn every few hundred
+ * milliseconds; the caps leave twice the base fee, which takes six full blocks to outgrow, and a
+ * transaction that still gets stuck is replaced with fresh fees.
+ */
+const FEE_CAPS_TTL_MS = 2_000;
 /** How long a wait goes without a receipt before it asks the node whether the transaction is there at all. */
 const LOST_CHECK_MS = 2_000;
 
@@ -207,6 +213,7 @@ export class Relayer {
   readonly #waits = new Map<string, Promise<TransactionReceipt>>();
   readonly #key: Uint8Array;
   #recovering: Promise<void> | null = null;
+  #feeCaps: { askedAt: number; caps: Promise<FeeCaps> } | null = null;
   #sending: Promise<void> = Promise.resolve();
   #closed = false;
 
@@ -315,6 +322,19 @@ export class Relayer {
     return this.#sending;
   }
 
+  /** The fee caps asked for at most FEE_CAPS_TTL_MS ago, or new ones; a failed ask is not kept. */
+  #currentFeeCaps(): Promise<FeeCaps> {
+    const now = Date.now();
+    if (this.#feeCaps && now - this.#feeCaps.askedAt < FEE_CAPS_TTL_MS) return this.#feeCaps.caps;
+    const caps = this.#o.provider.getFeeData().then(feeCaps);
+    const entry = { askedAt: now, caps };
+    caps.catch(() => {
+      if (this.#feeCaps === entry) this.#feeCaps = null;
+    });
+    this.#feeCaps = entry;
+    return caps;
+  }
+
   /** Takes the next fencing token for a turn of the lock and reads the sender's nonce state. */
   async #beginTurn(): Promise<Turn> {
     const { rows } = await this.#o.db.query<{
@@ -343,10 +363,10 @@ export class Relayer {
    */
   async #resync(turn: Turn, chainId: bigint, reason: string): Promise<number> {
     const { db, provider, wallet } = this.#o;
-    const [mined, pending, fees] = await Promise.all([
+    const [mined, pending, caps] = await Promise.all([
       provider.getTransactionCount(wallet.address, "latest"),
       provider.getTransactionCount(wallet.address, "pending"),
-      provider.getFeeData(),
+      this.#currentFeeCaps(),
     ]);
     const { rows } = await db.query<RecordedTransaction>(
       `SELECT hash, nonce::text, to_address, data, value::text, gas_limit::text, max_fee_per_gas::text,
@@ -364,7 +384,7 @@ export class Relayer {
     let filled = 0;
     for (let nonce = mined; nonce < highest; nonce++) {
       if (recorded.has(nonce)) continue;
-      await this.#fillGap(nonce, feeCaps(fees), chainId, null, turn.fence).then(
+      await this.#fillGap(nonce, caps, chainId, null, turn.fence).then(
         () => (filled += 1),
         (err: unknown) => this.#o.logger.warn({ err, nonce }, "relayer could not fill a nonce gap"),
       );
@@ -433,11 +453,10 @@ export class Relayer {
     if (this.#closed) throw new RelayerBusyError("the relayer of this process is stopping");
     const { provider } = this.#o;
     // Fees and the chain id need no lock: the fees are asked for while the lock is taken.
-    const fees = provider.getFeeData();
-    fees.catch(() => undefined);
+    const fees = this.#currentFeeCaps();
     const network = await provider.getNetwork();
     const outcome = await this.#lock.withLock(async () => {
-      const [turn, caps] = await Promise.all([this.#beginTurn(), fees.then(feeCaps)]);
+      const [turn, caps] = await Promise.all([this.#beginTurn(), fees]);
       const { maxFeePerGas, maxPriorityFeePerGas } = caps;
       let first =
         turn.nextNonce === null || turn.unsentFrom !== null

@@ -212,6 +212,59 @@ describe("relayer", function () {
     }
   });
 
+  describe("fee caps", () => {
+    /** A funded relayer over a node that counts (and, while `failing`, refuses) its fee quotes. */
+    async function quotedRelayer() {
+      const node = { quotes: 0, failing: false };
+      class QuotingProvider extends FetchJsonRpcProvider {
+        override async send(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
+          // A quote asks for the tip and the latest block's base fee together; ethers makes do without a tip.
+          if (method === "eth_maxPriorityFeePerGas") node.quotes += 1;
+          if (method === "eth_getBlockByNumber" && node.failing) throw new Error("fee quote unavailable");
+          return super.send(method, params);
+        }
+      }
+      const quoting = new QuotingProvider(provider._getConnection().url, {
+        pollingInterval: 50,
+        cacheTimeout: -1,
+      });
+      const signer = Wallet.createRandom().connect(quoting) as unknown as Wallet;
+      await (await funder.sendTransaction({ to: signer.address, value: 10n ** 19n })).wait();
+      const relayer = relayerFor(signer, { provider: quoting });
+      const send = (ref: string) =>
+        relayer.send({ to: Wallet.createRandom().address, data: "0x", value: 1n, purpose: "fees", ref });
+      return { node, send, quoting };
+    }
+
+    it("quotes fees once for the turns of a burst", async () => {
+      const { node, send, quoting } = await quotedRelayer();
+      try {
+        for (let i = 0; i < 3; i++) await send(`q${i}`);
+        expect(node.quotes).to.equal(1);
+      } finally {
+        quoting.destroy();
+      }
+    });
+
+    it("fails the turn whose fee quote failed, and the next turn asks again", async () => {
+      const { node, send, quoting } = await quotedRelayer();
+      try {
+        node.failing = true;
+        const err = await send("f0").then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(String(err)).to.match(/fee quote unavailable/);
+        node.failing = false;
+        const sent = await send("f1");
+        expect(node.quotes).to.equal(2);
+        expect((await quoting.waitForTransaction(sent.hash))!.status).to.equal(1);
+      } finally {
+        quoting.destroy();
+      }
+    });
+  });
+
   describe("after a crash", () => {
     /** A funded key of its own, so each test starts from nonce 0. */
     async function fundedWallet(): Promise<Wallet> {
