@@ -11,8 +11,6 @@ export interface ChainProvider {
   sendBatch?(calls: RpcCall[]): Promise<unknown[]>;
 }
 
-export type { RpcCall };
-
 export interface BlockHeader {
   number: number;
   hash: string;
