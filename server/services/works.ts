@@ -382,7 +382,8 @@ export class WorksService {
       status,
       mode: request.mode,
       creator: request.creator,
-      txHash: work?.txHash ?? request.txHash,
+      // A batch leaf is registered by its batch's anchor; the later claim is the work's own event.
+      txHash: request.mode === "batch" ? request.txHash : (work?.txHash ?? request.txHash),
       error: status === "failed" ? request.error : null,
       work,
       batch:

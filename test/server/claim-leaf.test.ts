@@ -111,6 +111,13 @@ describe("batch leaf claims", function () {
     expect(indexed.creator).to.equal(squatter.address);
     const registration = await request(stack.app).get(`/v1/works/by-hash/${hash}/registration`).expect(200);
     expect(registration.body.work.workId).to.equal(leafWorkId.toString());
+    // The registration still names the anchor that proves the file's existence; the claim is the work's.
+    const { rows: anchors } = await stack.db.pool.query<{ tx_hash: string }>(
+      `SELECT tx_hash FROM notarization_batches WHERE id = $1`,
+      [batch.id],
+    );
+    expect(registration.body.txHash).to.equal(anchors[0]!.tx_hash);
+    expect(registration.body.work.txHash).to.equal(first.hash);
     const work = await request(stack.app).get(`/v1/works/by-hash/${hash}`).expect(200);
     expect(work.body).to.deep.include({
       workId: leafWorkId.toString(),
