@@ -179,10 +179,11 @@ export function createApp(deps: AppDeps): Express {
   const licenses = new LicensesRepository(db);
   const verifier = new LicenseVerifier(licenses, works, feed, clock);
   const verify = verifyRoute(verifier);
-  // The verify and market search hot paths are answered ahead of Express; what they pass on is routed as usual.
+  // The verify, market search and webhook hot paths are answered ahead of Express; what they pass on is routed as usual.
   const hotDeps = { logger, duration: httpDuration, securityHeaders, limit: perClient };
   serveAheadOfExpress(app, hotDeps, verify);
   serveAheadOfExpress(app, hotDeps, commerce.marketListings);
+  answerAheadOfExpress(app, hotDeps, commerce.webhookPath);
   app.use(licensesRouter(new LicensesService(licenses, works, clock), verify, registry));
 
   app.use(

@@ -25,7 +25,7 @@ import { marketListingsRoute, marketRouter } from "./routes/market.ts";
 import { notificationsRouter } from "./routes/notifications.ts";
 import { isWithheld } from "./services/uploads.ts";
 import type { Checkpoint } from "./crash-points.ts";
-import type { HotRoute } from "./http/hot-route.ts";
+import type { HotPath, HotRoute } from "./http/hot-route.ts";
 import type { OpenApiRegistry } from "./http/openapi.ts";
 import type { Outbox } from "./queues/outbox.ts";
 import type { Queues } from "./queues/queues.ts";
@@ -56,7 +56,7 @@ import { ordersRouter } from "./routes/orders.ts";
 import { referrersRouter } from "./routes/referrers.ts";
 import { splitsRouter } from "./routes/splits.ts";
 import { tradesRouter } from "./routes/trades.ts";
-import { webhooksRouter } from "./routes/webhooks.ts";
+import { webhookPath, webhooksRouter } from "./routes/webhooks.ts";
 import { CheckoutService } from "./orders/checkout.ts";
 import { OffersService } from "./services/offers.ts";
 import { ReferrersService } from "./services/referrers.ts";
@@ -87,6 +87,8 @@ export interface CommerceDeps {
 export interface CommerceRouters {
   /** Payment webhooks: mount before any body parser (their signatures cover the raw body). */
   webhooks: Router;
+  /** The payment webhooks' route, for the API to answer ahead of Express as well (see hot-route.ts). */
+  webhookPath: HotPath<true>;
   /** Offers and their referrers, splits, checkout, orders, trades, the market, disputes, items, notifications, redemption codes, and the local checkout page in dev mode. */
   api: Router[];
   /** Card orders as their buyers read them, for the routes that serve buyers beyond commerce (delivery). */
@@ -273,5 +275,11 @@ export function commerceRouters(deps: CommerceDeps, registry: OpenApiRegistry): 
     salesRouter(new SalesService({ db, minFiatPrice: config.checkout.minFiatPrice }), registry),
   ];
   if (payments instanceof DevPaymentProvider) api.push(devCheckoutRouter(payments, secrets));
-  return { webhooks: webhooksRouter(webhooks, registry), api, orders, marketListings };
+  return {
+    webhooks: webhooksRouter(webhooks, registry),
+    webhookPath: webhookPath(webhooks),
+    api,
+    orders,
+    marketListings,
+  };
 }

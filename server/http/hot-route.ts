@@ -20,19 +20,41 @@ export interface HotRoute<Q extends z.ZodType> {
   logged?: boolean;
 }
 
+/** What a hot path's request brings besides Node's own request. */
+export interface HotRequest {
+  body: Buffer;
+  log(): Logger;
+}
+
 /** Any route answered ahead of Express: which requests it takes, and how it answers them. */
 export interface HotPath<I> {
   /** The route's path as Express declares it, the label of its duration samples. */
   route: string;
   /**
    * The input of a request this path answers exactly as Express would, or undefined to leave the
-   * request to Express. Requests with credentials or a body never get here.
+   * request to Express. Requests with credentials never get here, nor requests with a body unless
+   * the path reads bodies (`bodyLimit`).
    */
   take(method: string, url: string): I | undefined;
-  /** Writes the whole answer; a throw before the headers are sent is answered as the error middleware does. */
-  serve(input: I, req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /**
+   * Writes the whole answer; a throw before the headers are sent is answered as the error
+   * middleware does. `body` is the request's body as sent (empty without one); `log` the logger
+   * bound to the request id, as Express's `req.log`.
+   */
+  serve(input: I, req: IncomingMessage, res: ServerResponse, request: HotRequest): Promise<void>;
   /** Whether each request gets the request log's line, as on the Express path (the verify path does not). */
   logged: boolean;
+  /**
+   * The largest body the path reads itself, as the Express route's raw body parser would. Bodies
+   * sent in chunks, compressed or larger go to Express, which answers them as before; without a
+   * limit, every request with a body does.
+   */
+  bodyLimit?: number;
+  /**
+   * Whether its requests count against the per-client limit (default true). The Express route of a
+   * path mounted ahead of the limit (the payment provider's webhooks) is not counted there either.
+   */
+  rateLimited?: boolean;
 }
 
 export interface HotRouteDeps {
@@ -58,6 +80,34 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
 
 const ignore = () => undefined;
 
+/** The length of the body `path` may read itself: 0 without one, null when Express must take the request. */
+function readableLength(headers: IncomingMessage["headers"], limit: number | undefined): number | null {
+  const length = headers["content-length"];
+  if (headers["transfer-encoding"] !== undefined) return null;
+  if (length === undefined) return 0;
+  const encoding = headers["content-encoding"];
+  if (limit === undefined || (encoding !== undefined && encoding.toLowerCase() !== "identity")) return null;
+  // Node's parser refused a malformed length before the request got here.
+  return Number(length) <= limit ? Number(length) : null;
+}
+
+/** The whole body of `req`, whose length Node's parser holds to its Content-Length. */
+function readBody(req: IncomingMessage, length: number): Promise<Buffer> {
+  if (length === 0) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const left = () => reject(new Error("the client left before sending its whole body"));
+    // It may have left while the request waited for its client's count.
+    if (req.destroyed && !req.complete) return left();
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.once("end", () => resolve(Buffer.concat(chunks)));
+    req.once("error", reject);
+    req.once("close", () => {
+      if (!req.complete) left();
+    });
+  });
+}
+
 /**
  * Answers `path` before Express sees the request. Express's own set-up of each request (the
  * prototypes of the request and response swapped, the router's walk past every middleware) costs
@@ -74,9 +124,11 @@ export function answerAheadOfExpress<I>(app: Express, deps: HotRouteDeps, path: 
   const target = app as unknown as { handle: Dispatch };
   const express = target.handle.bind(app) as Dispatch;
 
-  const serve = async (req: IncomingMessage, res: ServerResponse, input: I) => {
+  const serve = async (req: IncomingMessage, res: ServerResponse, input: I, length: number) => {
     const started = performance.now();
     const id = requestIdOf(req.headers["x-request-id"]);
+    let requestLog: Logger | undefined;
+    const log = () => (requestLog ??= deps.logger.child({ reqId: id }));
     let client: string | undefined;
     res.setHeader("X-Request-Id", id);
     res.once("finish", () => {
@@ -84,15 +136,24 @@ export function answerAheadOfExpress<I>(app: Express, deps: HotRouteDeps, path: 
       const method = req.method!;
       deps.duration.observe({ method, route: path.route, status: String(res.statusCode) }, seconds);
       if (!path.logged) return;
-      const log = () => deps.logger.child({ reqId: id });
       logCompleted(deps.logger, log, { method, url: req.url!, client }, res.statusCode, seconds);
     });
     try {
       deps.securityHeaders(req, res, ignore);
       const trust = app.get("trust proxy fn") as (address: string, hop: number) => boolean;
       client = proxyaddr(req, trust);
-      await deps.limit.admit(clientKey(client), res, () => deps.logger.child({ reqId: id }));
-      await path.serve(input, req, res);
+      if (path.rateLimited !== false) {
+        await deps.limit.admit(clientKey(client), res, log);
+      }
+      let body: Buffer;
+      try {
+        body = await readBody(req, length);
+      } catch {
+        // No one is left to answer.
+        res.destroy();
+        return;
+      }
+      await path.serve(input, req, res, { body, log });
     } catch (err) {
       if (res.headersSent) {
         res.destroy();
@@ -105,15 +166,14 @@ export function answerAheadOfExpress<I>(app: Express, deps: HotRouteDeps, path: 
 
   target.handle = (req, res, next) => {
     const { method = "", url = "", headers } = req;
-    if (
-      headers.authorization === undefined &&
-      headers["x-api-key"] === undefined &&
-      headers["content-length"] === undefined &&
-      headers["transfer-encoding"] === undefined
-    ) {
+    const length =
+      headers.authorization === undefined && headers["x-api-key"] === undefined
+        ? readableLength(headers, path.bodyLimit)
+        : null;
+    if (length !== null) {
       const input = path.take(method, url);
       if (input !== undefined) {
-        void serve(req, res, input);
+        void serve(req, res, input, length);
         return;
       }
     }

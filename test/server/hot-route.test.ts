@@ -4,12 +4,14 @@ import helmet from "helmet";
 import pino from "pino";
 import { Histogram, Registry } from "prom-client";
 import { connect } from "node:net";
+import { gzipSync } from "node:zlib";
 import request from "supertest";
 import { z } from "zod";
 import { AppError, errorHandler } from "../../server/errors.ts";
 import { clientOf } from "../../server/http/client-address.ts";
 import {
   answerAheadOfExpress,
+  sendJson,
   serveAheadOfExpress,
   type HotPath,
   type HotRoute,
@@ -22,7 +24,7 @@ import { createTestRedis, type TestRedis } from "../helpers/redis.ts";
 
 const HOLDER = "0x00000000000000000000000000000000000000aa";
 
-describe("hot route: a GET answered ahead of Express", function () {
+describe("hot route: a request answered ahead of Express", function () {
   let cache: TestRedis;
   const limits: RateLimit[] = [];
 
@@ -77,7 +79,7 @@ describe("hot route: a GET answered ahead of Express", function () {
     if (path) {
       answerAheadOfExpress(app, { logger, duration, securityHeaders, limit: perClient }, path);
       app.get(path.route, async (req, res) => {
-        await path.serve(req.params.name as string, req, res);
+        await path.serve(req.params.name as string, req, res, { body: Buffer.alloc(0), log: () => req.log });
       });
     }
     app.get(route.path, async (req, res) => {
@@ -359,5 +361,157 @@ describe("hot route: a GET answered ahead of Express", function () {
     } finally {
       server.close();
     }
+  });
+
+  /**
+   * An app with a path reading bodies of at most 1 KiB ahead of Express, mounted as the webhooks
+   * are: after the request log and helmet, before the per-client limit; the same handler serves
+   * the Express route behind it (with its raw body parser), which is reached with `/hooks?via=express`.
+   */
+  function bodyApp(limit = 1000) {
+    const app: Express = express();
+    app.disable("x-powered-by");
+    app.set("etag", false);
+    const logger = pino({ level: "silent" });
+    const duration = new Histogram({
+      name: "http_request_duration_seconds",
+      help: "duration",
+      labelNames: ["method", "route", "status"],
+      registers: [new Registry()],
+    });
+    useRequestLog(app, { logger, duration, quiet: () => false });
+    const securityHeaders = helmet();
+    app.use(securityHeaders);
+    const seen = { byExpress: 0, bodies: [] as string[] };
+    const answer = async (body: Buffer, signature: string | undefined) => {
+      if (signature !== "good") throw new AppError("INVALID_SIGNATURE", 400, "bad signature");
+      seen.bodies.push(body.toString());
+      return { received: true, bytes: body.length };
+    };
+    app.post("/hooks", express.raw({ type: () => true, limit: 1024 }), async (req, res) => {
+      seen.byExpress += 1;
+      res.json(await answer(req.body as Buffer, req.get("x-signature")));
+    });
+    const perClient = new RateLimit({
+      redis: cache.redis,
+      prefix: `${cache.prefix}:${limits.length}`,
+      rule: "per-ip",
+      limit,
+      windowSeconds: 60,
+      key: clientOf,
+    });
+    limits.push(perClient);
+    app.use(perClient.middleware());
+    app.use(errorHandler(logger));
+    const path: HotPath<true> = {
+      route: "/hooks",
+      logged: true,
+      bodyLimit: 1024,
+      rateLimited: false,
+      take: (method, url) => (method === "POST" && url === "/hooks" ? true : undefined),
+      async serve(_input, req, res, { body }) {
+        const signature = req.headers["x-signature"];
+        sendJson(res, 200, await answer(body, typeof signature === "string" ? signature : undefined));
+      },
+    };
+    answerAheadOfExpress(app, { logger, duration, securityHeaders, limit: perClient }, path);
+    return { app, seen };
+  }
+
+  /** Sends `head` and `body` on a raw connection; resolves with what the server wrote until it closed. */
+  async function rawExchange(app: Express, head: string, body: Buffer, leave = false): Promise<string> {
+    const server = app.listen(0);
+    try {
+      const { port } = server.address() as { port: number };
+      const socket = connect(port, "127.0.0.1");
+      const answer: Buffer[] = [];
+      socket.on("data", (chunk: Buffer) => answer.push(chunk));
+      socket.write(head);
+      socket.write(body);
+      if (leave) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        socket.destroy();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      } else {
+        await new Promise((resolve) => socket.once("end", resolve));
+      }
+      return Buffer.concat(answer).toString();
+    } finally {
+      server.close();
+    }
+  }
+
+  it("reads a path's body ahead of Express and answers it as the Express route does, off the per-client limit", async () => {
+    const { app, seen } = bodyApp(1);
+    const event = JSON.stringify({ id: "evt_1", type: "checkout.session.completed" });
+    const hot = await request(app)
+      .post("/hooks")
+      .set("Content-Type", "application/json")
+      .set("X-Signature", "good")
+      .send(event);
+    const again = await request(app).post("/hooks").set("X-Signature", "good").send(event);
+    expect(seen.byExpress).to.equal(0);
+    const routed = await request(app)
+      .post("/hooks?via=express")
+      .set("Content-Type", "application/json")
+      .set("X-Signature", "good")
+      .send(event);
+    expect(seen.byExpress).to.equal(1);
+    expect([hot.status, again.status, routed.status]).to.deep.equal([200, 200, 200]);
+    expect(hot.body).to.deep.equal({ received: true, bytes: Buffer.byteLength(event) });
+    expect(hot.body).to.deep.equal(routed.body);
+    expect(seen.bodies).to.deep.equal([event, event, event]);
+    const comparable = (headers: Record<string, string>) => {
+      const { date: _date, "x-request-id": _id, ...rest } = headers;
+      return rest;
+    };
+    expect(comparable(hot.headers)).to.deep.equal(comparable(routed.headers));
+    // A limit of one request per client, and neither path counted against it.
+    expect(hot.headers["ratelimit-limit"]).to.equal(undefined);
+    const refused = await request(app).post("/hooks").set("X-Signature", "bad").send(event);
+    expect(refused.status).to.equal(400);
+    expect(refused.body).to.deep.equal({
+      error: { code: "INVALID_SIGNATURE", message: "bad signature", details: null },
+    });
+    const empty = await request(app).post("/hooks").set("X-Signature", "good");
+    expect([empty.status, empty.body.bytes]).to.deep.equal([200, 0]);
+    expect(seen.byExpress).to.equal(1);
+  });
+
+  it("leaves to Express the bodies it should not read itself: chunked, compressed, too large, with credentials", async () => {
+    const { app, seen } = bodyApp();
+    const event = '{"id":"evt_2"}';
+    const chunked = await rawExchange(
+      app,
+      "POST /hooks HTTP/1.1\r\nHost: x\r\nX-Signature: good\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+      Buffer.from(`${event.length.toString(16)}\r\n${event}\r\n0\r\n\r\n`),
+    );
+    expect(chunked).to.match(/^HTTP\/1\.1 200/);
+    expect(seen.byExpress).to.equal(1);
+    const compressed = await request(app)
+      .post("/hooks")
+      .set("X-Signature", "good")
+      .set("Content-Encoding", "gzip")
+      .send(gzipSync(event));
+    expect([compressed.status, compressed.body.bytes]).to.deep.equal([200, event.length]);
+    expect(seen.byExpress).to.equal(2);
+    const large = await request(app).post("/hooks").set("X-Signature", "good").send("x".repeat(1025));
+    expect(large.status).to.equal(413);
+    await request(app).post("/hooks").set("X-Signature", "good").set("Authorization", "Bearer t").send(event);
+    expect(seen.byExpress).to.equal(3);
+    expect(seen.bodies).to.deep.equal([event, event, event]);
+  });
+
+  it("drops a client that leaves before sending its whole body, without calling the path", async () => {
+    const { app, seen } = bodyApp();
+    const answer = await rawExchange(
+      app,
+      "POST /hooks HTTP/1.1\r\nHost: x\r\nX-Signature: good\r\nContent-Length: 500\r\n\r\n",
+      Buffer.from('{"id":"evt_3", "half'),
+      true,
+    );
+    expect(answer).to.equal("");
+    expect(seen.bodies).to.deep.equal([]);
+    expect(seen.byExpress).to.equal(0);
   });
 });
