@@ -28,6 +28,30 @@ describe("hot route: a request answered ahead of Express", function () {
   let cache: TestRedis;
   const limits: RateLimit[] = [];
 
+  /** A per-client limit of `limit` requests a minute, on keys of its own; closed after the tests. */
+  function perClientLimit(limit: number): RateLimit {
+    const perClient = new RateLimit({
+      redis: cache.redis,
+      prefix: `${cache.prefix}:${limits.length}`,
+      rule: "per-ip",
+      limit,
+      windowSeconds: 60,
+      key: clientOf,
+    });
+    limits.push(perClient);
+    return perClient;
+  }
+
+  /** The request duration histogram as createApp registers it. */
+  function durationHistogram(registry: Registry) {
+    return new Histogram({
+      name: "http_request_duration_seconds",
+      help: "duration",
+      labelNames: ["method", "route", "status"],
+      registers: [registry],
+    });
+  }
+
   /** An app as createApp builds one: request log, helmet, the per-client limit, a router with the route. */
   function appWith(
     answer: HotRoute<z.ZodType>["answer"],
@@ -45,24 +69,11 @@ describe("hot route: a request answered ahead of Express", function () {
     app.set("etag", false);
     const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
     const metrics = new Registry();
-    const duration = new Histogram({
-      name: "http_request_duration_seconds",
-      help: "duration",
-      labelNames: ["method", "route", "status"],
-      registers: [metrics],
-    });
+    const duration = durationHistogram(metrics);
     useRequestLog(app, { logger, duration, quiet: (req) => req.path === "/v1/check" });
     const securityHeaders = helmet();
     app.use(securityHeaders);
-    const perClient = new RateLimit({
-      redis: cache.redis,
-      prefix: `${cache.prefix}:${limits.length}`,
-      rule: "per-ip",
-      limit,
-      windowSeconds: 60,
-      key: clientOf,
-    });
-    limits.push(perClient);
+    const perClient = perClientLimit(limit);
     app.use(perClient.middleware());
     app.use(express.json());
     const seen = { byExpress: 0 };
@@ -373,12 +384,7 @@ describe("hot route: a request answered ahead of Express", function () {
     app.disable("x-powered-by");
     app.set("etag", false);
     const logger = pino({ level: "silent" });
-    const duration = new Histogram({
-      name: "http_request_duration_seconds",
-      help: "duration",
-      labelNames: ["method", "route", "status"],
-      registers: [new Registry()],
-    });
+    const duration = durationHistogram(new Registry());
     useRequestLog(app, { logger, duration, quiet: () => false });
     const securityHeaders = helmet();
     app.use(securityHeaders);
@@ -392,15 +398,7 @@ describe("hot route: a request answered ahead of Express", function () {
       seen.byExpress += 1;
       res.json(await answer(req.body as Buffer, req.get("x-signature")));
     });
-    const perClient = new RateLimit({
-      redis: cache.redis,
-      prefix: `${cache.prefix}:${limits.length}`,
-      rule: "per-ip",
-      limit,
-      windowSeconds: 60,
-      key: clientOf,
-    });
-    limits.push(perClient);
+    const perClient = perClientLimit(limit);
     app.use(perClient.middleware());
     app.use(errorHandler(logger));
     const path: HotPath<true> = {
