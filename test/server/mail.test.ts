@@ -7,7 +7,8 @@ import { messageIdOf } from "../../server/mail/compose.ts";
 import { sendMail, type SendMailDeps } from "../../server/mail/jobs/send-mail.ts";
 import { MailStore } from "../../server/mail/mail-store.ts";
 import { mailContext, startMailWorkers, type MailWorkers } from "../../server/mail/mail-workers.ts";
-import { recordMail, type NewMail } from "../../server/mail/mails.ts";
+import { recordMail, settleMail, type NewMail } from "../../server/mail/mails.ts";
+import { AppError } from "../../server/errors.ts";
 import { SmtpSender } from "../../server/mail/smtp.ts";
 import { renderReceiptPdf } from "../../server/orders/receipt-pdf.ts";
 import { receiptSchema } from "../../server/orders/receipts.ts";
@@ -312,6 +313,87 @@ describe("mail: recorded with its change, handed to SMTP exactly once", function
       expect(await sendMail(deps, id, { finalAttempt: false })).to.deep.equal({ state: "unconfirmed" });
       expect(await sendMail(deps, id, { finalAttempt: true })).to.deep.equal({ state: "unconfirmed" });
       expect(catcher.all()).to.have.length(0);
+    });
+  });
+
+  it("lets an operator settle unconfirmed mail: handed over once more with its Message-ID, or marked sent from the SMTP log", async () => {
+    await withWorker(
+      (n) => (n <= 2 ? "silent" : "accept"),
+      async (catcher, config) => {
+        const resent = await record();
+        const confirmed = await record();
+        await waitForState(resent, "unconfirmed", 20_000);
+        await waitForState(confirmed, "unconfirmed", 20_000);
+        expect(catcher.all()).to.have.length(2);
+        const settle = (key: string, decision: "sent" | "resend") =>
+          settleMail({ db: db.pool, outbox }, key, decision);
+        expect(await settle(confirmed, "sent")).to.equal("unconfirmed");
+        expect(await settle(resent, "resend")).to.equal("unconfirmed");
+        const sent = await waitForState(resent, "sent");
+        expect(sent.attempts).to.equal(1);
+        expect(sent.message_id).to.equal(messageIdOf(resent, config.mail.from));
+        const settled = await db.pool.query(`SELECT state, smtp_response FROM mails WHERE key = $1`, [
+          confirmed,
+        ]);
+        expect(settled.rows[0]).to.deep.include({ state: "sent" });
+        expect(settled.rows[0].smtp_response).to.include("operator");
+        await new Promise((r) => setTimeout(r, 500));
+        const copies = (key: string) =>
+          catcher.all().filter((m) => m.messageId === messageIdOf(key, config.mail.from)).length;
+        expect([copies(resent), copies(confirmed)]).to.deep.equal([2, 1]);
+        const stuck = await findStuckItems(
+          { db: db.pool, queues },
+          { platformSeconds: 60, chainSeconds: 900 },
+        );
+        expect(stuck.filter((i) => i.kind === "mail" && [resent, confirmed].includes(i.id))).to.deep.equal(
+          [],
+        );
+      },
+      { MAIL_SEND_TIMEOUT_SECONDS: "1" },
+    );
+  });
+
+  it("refuses an operator's decision the mail's state does not allow, changing nothing, and resends a mail once when asked twice at once", async () => {
+    await withWorker(undefined, async (catcher, config) => {
+      const settle = (key: string, decision: "sent" | "resend") =>
+        settleMail({ db: db.pool, outbox }, key, decision);
+      const refusal = async (key: string, decision: "sent" | "resend") => {
+        const err: unknown = await settle(key, decision).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err, `${decision} ${key}`).to.be.instanceOf(AppError);
+        return (err as AppError).code;
+      };
+      const sentKey = await record();
+      await waitForState(sentKey, "sent");
+      // Recorded without their jobs: a pending mail only its own job sends, a failed one none.
+      const [failedKey, pendingKey] = ["test:failed-for-operator", "test:pending-for-operator"];
+      for (const key of [failedKey, pendingKey]) {
+        await withTransaction(db.pool, (client) =>
+          recordMail(client, { key, to: "buyer@example.com", template: "receipt", data: receiptData() }),
+        );
+      }
+      await db.pool.query(
+        `UPDATE mails SET state = 'failed', attempts = 11, error = '550 no' WHERE key = $1`,
+        [failedKey],
+      );
+      expect(await refusal(sentKey, "sent")).to.equal("MAIL_NOT_SETTLEABLE");
+      expect(await refusal(sentKey, "resend")).to.equal("MAIL_NOT_SETTLEABLE");
+      expect(await refusal(failedKey, "sent")).to.equal("MAIL_NOT_SETTLEABLE");
+      expect(await refusal(pendingKey, "resend")).to.equal("MAIL_NOT_SETTLEABLE");
+      expect(await settle("test:no-such-mail", "resend")).to.equal(null);
+      expect((await mailByKey(failedKey)).state).to.equal("failed");
+      expect((await mailByKey(pendingKey)).state).to.equal("pending");
+
+      const both = await Promise.allSettled([settle(failedKey, "resend"), settle(failedKey, "resend")]);
+      expect(both.map((r) => r.status).sort()).to.deep.equal(["fulfilled", "rejected"]);
+      const resent = await waitForState(failedKey, "sent");
+      expect(resent.attempts).to.equal(1);
+      await new Promise((r) => setTimeout(r, 500));
+      const copies = (key: string) =>
+        catcher.all().filter((m) => m.messageId === messageIdOf(key, config.mail.from)).length;
+      expect([copies(sentKey), copies(failedKey), copies(pendingKey)]).to.deep.equal([1, 1, 0]);
     });
   });
 
