@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { expect } from "chai";
 import pino from "pino";
 import { withTransaction } from "../../lib/transaction.ts";
@@ -24,6 +26,7 @@ import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "../helpers/redi
 import { devWallet, TEST_SESSION_SECRET } from "../helpers/stack.ts";
 
 const logger = pino({ level: "silent" });
+const run = promisify(execFile);
 const clock = { nowSeconds: async () => Math.floor(Date.now() / 1000) };
 
 function receiptData(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -395,6 +398,43 @@ describe("mail: recorded with its change, handed to SMTP exactly once", function
         catcher.all().filter((m) => m.messageId === messageIdOf(key, config.mail.from)).length;
       expect([copies(sentKey), copies(failedKey), copies(pendingKey)]).to.deep.equal([1, 1, 0]);
     });
+  });
+
+  it("npm run mail settles a mail by its key and exits 0; a refused decision, an unknown key or no decision exit non-zero, changing nothing", async () => {
+    const key = "test:cli-unconfirmed";
+    await withTransaction(db.pool, (client) =>
+      recordMail(client, { key, to: "buyer@example.com", template: "receipt", data: receiptData() }),
+    );
+    await db.pool.query(`UPDATE mails SET state = 'unconfirmed', message_id = '<cli@test>' WHERE key = $1`, [
+      key,
+    ]);
+    const env = {
+      PATH: process.env.PATH,
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: cache.prefix,
+    };
+    const mail = (...args: string[]) =>
+      run(process.execPath, ["--import", "tsx", "scripts/mail.ts", ...args], { env }).then(
+        ({ stdout }) => ({ code: 0, out: stdout }),
+        (err: { code: number; stderr: string }) => ({ code: err.code, out: err.stderr }),
+      );
+    const none = await mail();
+    const both = await mail("--sent", key, "--resend", key);
+    const unknown = await mail("--resend", "test:no-such-mail");
+    const refused = await mail("--resend", "--sent");
+    expect([none.code, both.code, unknown.code]).to.deep.equal([2, 2, 1]);
+    expect(unknown.out).to.include("no mail test:no-such-mail");
+    // `--sent` taken as the key of --resend: no such mail, and nothing else touched.
+    expect(refused.code).to.equal(1);
+    expect((await mailByKey(key)).state).to.equal("unconfirmed");
+    const settled = await mail("--sent", key);
+    expect(settled).to.deep.equal({ code: 0, out: `mail ${key}: unconfirmed → sent\n` });
+    expect((await mailByKey(key)).state).to.equal("sent");
+    const again = await mail("--resend", key);
+    expect(again.code).to.equal(1);
+    expect(again.out).to.include(`mail ${key} is sent, not unconfirmed or failed`);
+    expect((await mailByKey(key)).state).to.equal("sent");
   });
 
   it("refuses an address that is not one mailbox when the mail is recorded, recording nothing", async () => {
